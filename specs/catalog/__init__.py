@@ -1,0 +1,1 @@
+"""The optimizer catalogue: one module per optimizer family, each defining ``SPEC`` or ``SPECS``."""

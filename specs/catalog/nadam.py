@@ -1,0 +1,60 @@
+"""Nadam and NadaMax: Dozat (2016) with a constant momentum, and torch.optim.NAdam's μ_t schedule."""
+from sympy import Abs, Max, Rational, sqrt
+
+from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+
+
+def _moments(spec, second: str):
+    lr = spec.hyper("lr", 2e-3 if spec.name != "nadam" else 1e-3, r"\eta", NONNEGATIVE)
+    beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
+    beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+    m = spec.state("m", 0)
+    spec.update(m, beta1 * m + (1 - beta1) * g)
+    m_bar = spec.let("m_bar", beta1 * m / (1 - beta1**(t + 1)) + (1 - beta1) * g / (1 - beta1**t), r"\bar{m}")
+    v = spec.state(second, 0)
+    return lr, beta1, beta2, m_bar, v
+
+
+nadam = SpecBuilder("nadam", "Nadam", reference="Dozat (2016), Incorporating Nesterov Momentum into Adam, "
+                    "Algorithm 2 with constant μ_t = β₁", source="seed 004 §9; seed 001; seed 003 §3.7",
+                    peers=("optax.nadam", "torch.optim.NAdam(momentum_decay→∞)"),
+                    notes="m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); seed 004 writes 1−β₁^t in the first "
+                          "term (see derive/).")
+lr, beta1, beta2, m_bar, v = _moments(nadam, "v")
+eps = nadam.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+nadam.update(v, beta2 * v + (1 - beta2) * g**2)
+v_hat = nadam.let("v_hat", v / (1 - beta2**t), r"\hat{v}")
+nadam.update(theta, theta - lr * m_bar / (sqrt(v_hat) + eps))
+
+nadamax = SpecBuilder("nadamax", "NadaMax", reference="Dozat (2016) §3 (Nesterov momentum with AdaMax's "
+                      "infinity norm)", source="seed 004 §10",
+                      notes="Nadam's m̄ over AdaMax's u_t = max(β₂u_{t−1}, |g_t|); no ε, as in AdaMax.")
+lr_x, beta1_x, beta2_x, m_bar_x, u = _moments(nadamax, "u")
+nadamax.update(u, Max(beta2_x * u, Abs(g)))
+nadamax.update(theta, theta - lr_x * m_bar_x / u)
+
+torch = SpecBuilder("nadam_torch", "NAdam (torch.optim.NAdam)", reference="torch.optim.NAdam, torch 2.13; "
+                    "Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ}) schedule",
+                    source="reference/peer_semantics.md §1.8", peers=("torch.optim.NAdam",),
+                    notes="Keeps the running product Π_t = ∏μ_i as scalar state (torch stores it in the default "
+                          "dtype); momentum_decay = 0 gives μ = β₁/2, not plain Nadam.")
+lr_t = torch.hyper("lr", 2e-3, r"\eta", NONNEGATIVE)
+beta1_t = torch.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
+beta2_t = torch.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+eps_t = torch.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+wd = torch.hyper("weight_decay", 0.0, r"\lambda", NONNEGATIVE)
+psi = torch.hyper("momentum_decay", 4e-3, r"\psi", NONNEGATIVE)
+mu_product = torch.scalar_state("mu_product", 1, r"\Pi")
+m_t = torch.state("m", 0)
+v_t = torch.state("v", 0)
+gd = torch.let("g_decayed", g + wd * theta, r"\tilde{g}")
+mu = torch.let("mu", beta1_t * (1 - Rational(1, 2) * Rational(96, 100)**(t * psi)), r"\mu_t")
+mu_next = torch.let("mu_next", beta1_t * (1 - Rational(1, 2) * Rational(96, 100)**((t + 1) * psi)), r"\mu_{t+1}")
+torch.update(mu_product, mu_product * mu)
+torch.update(m_t, beta1_t * m_t + (1 - beta1_t) * gd)
+torch.update(v_t, beta2_t * v_t + (1 - beta2_t) * gd**2)
+denominator = torch.let("d", sqrt(v_t / (1 - beta2_t**t)) + eps_t, "d")
+torch.update(theta, theta - lr_t * (1 - mu) / (1 - mu_product) * gd / denominator
+             - lr_t * mu_next / (1 - mu_product * mu_next) * m_t / denominator)
+
+SPECS = (nadam.build(), nadamax.build(), torch.build())

@@ -1,0 +1,8 @@
+"""Plain stochastic gradient descent (seed 004 §1)."""
+from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, SpecBuilder
+
+spec = SpecBuilder("sgd", "SGD", reference="Robbins & Monro (1951)", source="seed 004 §1 (Δw = −η g)",
+                   peers=("torch.optim.SGD (momentum=0)", "optax.sgd"))
+lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
+spec.update(theta, theta - lr * g)
+SPEC = spec.build()
