@@ -1,0 +1,28 @@
+"""Lower a spec and run the pass pipeline, keeping every stage for inspection."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from specs.dsl import OptimizerSpec
+
+from .ir import KernelIR, lower
+from .passes import PIPELINE
+
+__all__ = ["Lowered", "lower_and_optimize"]
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """The final IR plus each stage: ``stages[0]`` is the unoptimised IR, then one per pass."""
+
+    ir: KernelIR
+    stages: tuple[tuple[str, KernelIR], ...]
+
+
+def lower_and_optimize(spec: OptimizerSpec, passes=PIPELINE) -> Lowered:
+    ir = lower(spec)
+    stages = [("lower", ir)]
+    for name, apply in passes:
+        ir = apply(ir)
+        stages.append((name, ir))
+    return Lowered(ir, tuple(stages))

@@ -1,0 +1,233 @@
+r"""Lower the optimised body to a *ufunc program*: a straight-line list of NumPy ufunc calls, each writing
+into a preallocated block-sized buffer (``out=``), or directly into a state/parameter array once its old
+value is dead.
+
+Two small steps, each a function:
+
+* :func:`linearize` — expression trees → three-address ufunc calls on virtual registers;
+* :func:`allocate_buffers` — liveness-based reuse of a few scratch buffers; results of outputs are written
+  in place when that is safe.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.codegen.cfunctions import Sqrt
+
+from ..ir import KernelIR
+
+__all__ = ["Call", "UfuncProgram", "linearize", "allocate_buffers", "build_program"]
+
+_UNARY = {sp.Abs: "absolute", sp.sign: "sign", sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
+          sp.floor: "floor", sp.ceiling: "ceil", Sqrt: "sqrt"}
+_BINARY_FOLD = {sp.Max: "maximum", sp.Min: "minimum", sp.And: "logical_and", sp.Or: "logical_or"}
+_COMPARISONS = {sp.StrictGreaterThan: "greater", sp.GreaterThan: "greater_equal", sp.StrictLessThan: "less",
+                sp.LessThan: "less_equal", sp.Equality: "equal", sp.Unequality: "not_equal"}
+
+
+@dataclass
+class Call:
+    """``out = numpy.<ufunc>(*args)``; ``ufunc == "select"`` means ``where(args[0], args[1], args[2])``.
+
+    ``boolean`` marks a mask result. ``out`` is a virtual register until :func:`allocate_buffers` names it.
+    """
+
+    ufunc: str
+    args: tuple
+    out: sp.Symbol
+    boolean: bool = False
+
+
+@dataclass
+class UfuncProgram:
+    calls: list[Call]
+    #: storage name ("theta" or a state name) → operand holding its new value
+    outputs: dict[str, sp.Basic]
+    #: array input symbol → storage name it lives in
+    storage: dict[sp.Symbol, str]
+    host_booleans: set[sp.Symbol]
+    #: storage name → the name the printed block writes it through ("theta" → "theta_out")
+    targets: dict[str, str]
+    #: filled by allocate_buffers: final copies (storage, operand) and buffer counts
+    copies: list[tuple[str, sp.Basic]] = field(default_factory=list)
+    float_buffers: int = 0
+    mask_buffers: int = 0
+
+
+class _Linearizer:
+    def __init__(self, host_booleans: set[sp.Symbol]):
+        self.calls: list[Call] = []
+        self.memo: dict[sp.Basic, sp.Basic] = {}
+        self.env: dict[sp.Symbol, sp.Basic] = {}
+        self.host_booleans = host_booleans
+        self.registers = sp.numbered_symbols("_r")
+
+    def emit(self, ufunc: str, *args, boolean: bool = False) -> sp.Symbol:
+        out = next(self.registers)
+        self.calls.append(Call(ufunc, tuple(args), out, boolean))
+        return out
+
+    def fold(self, ufunc: str, operands, boolean=False) -> sp.Basic:
+        acc = operands[0]
+        for operand in operands[1:]:
+            acc = self.emit(ufunc, acc, operand, boolean=boolean)
+        return acc
+
+    def value(self, expr: sp.Basic) -> sp.Basic:
+        if expr in self.memo:
+            return self.memo[expr]
+        result = self._value(expr)
+        self.memo[expr] = result
+        return result
+
+    def _value(self, expr):
+        if isinstance(expr, sp.Symbol):
+            return self.env.get(expr, expr)
+        if expr.is_Number or isinstance(expr, sp.logic.boolalg.BooleanAtom):
+            return expr
+        if isinstance(expr, sp.UnevaluatedExpr):
+            return self.value(expr.args[0])
+        if isinstance(expr, sp.Add):
+            positive = [a for a in expr.args if not a.could_extract_minus_sign()]
+            negative = [-a for a in expr.args if a.could_extract_minus_sign()]
+            acc = self.fold("add", [self.value(a) for a in positive]) if positive else \
+                self.emit("negative", self.value(negative.pop(0)))
+            for term in negative:
+                acc = self.emit("subtract", acc, self.value(term))
+            return acc
+        if isinstance(expr, sp.Mul):
+            return self._product(expr)
+        if isinstance(expr, sp.Pow):
+            base, exponent = expr.args
+            if exponent == -1:
+                return self.emit("divide", sp.S.One, self.value(base))
+            if exponent == sp.S.Half:
+                return self.emit("sqrt", self.value(base))
+            if exponent == 2:
+                b = self.value(base)
+                return self.emit("multiply", b, b)
+            return self.emit("power", self.value(base), self.value(exponent))
+        if isinstance(expr, sp.Piecewise):
+            return self._piecewise(expr.args)
+        if type(expr) in _UNARY:
+            return self.emit(_UNARY[type(expr)], self.value(expr.args[0]))
+        if type(expr) in _BINARY_FOLD:
+            boolean = isinstance(expr, sp.logic.boolalg.Boolean)
+            return self.fold(_BINARY_FOLD[type(expr)], [self.value(a) for a in expr.args], boolean)
+        if type(expr) in _COMPARISONS:
+            return self.emit(_COMPARISONS[type(expr)], *(self.value(a) for a in expr.args), boolean=True)
+        if isinstance(expr, sp.Not):
+            return self.emit("logical_not", self.value(expr.args[0]), boolean=True)
+        if isinstance(expr, sp.Mod):
+            return self.emit("mod", *(self.value(a) for a in expr.args))
+        if isinstance(expr, sp.Heaviside):
+            return self.emit("heaviside", self.value(expr.args[0]), sp.Float(0.5) if len(expr.args) == 1
+                             else self.value(expr.args[1]))
+        raise NotImplementedError(f"NumPy backend: no ufunc for {type(expr).__name__} in {expr}")
+
+    def _product(self, expr: sp.Mul):
+        coefficient, factors = expr.as_coeff_mul()
+        numerator, denominator = [], []
+        for f in factors:
+            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
+                denominator.append(f.base if f.exp == -1 else sp.Pow(f.base, -f.exp))
+            else:
+                numerator.append(f)
+        if coefficient == -1:
+            negate = True
+        else:
+            negate = False
+            if coefficient != 1:
+                numerator.insert(0, coefficient)
+        # Host scalars first so each multiply by a constant is one call on a fresh operand.
+        numerator.sort(key=lambda a: not (a.is_Number or a.is_Symbol and a not in self.env))
+        acc = self.fold("multiply", [self.value(a) for a in numerator]) if numerator else None
+        if denominator:
+            divisor = self.fold("multiply", [self.value(d) for d in denominator])
+            acc = self.emit("divide", sp.S.One if acc is None else acc, divisor)
+        return self.emit("negative", acc) if negate else acc
+
+    def _piecewise(self, pieces):
+        (expr, condition), rest = pieces[0], pieces[1:]
+        if condition == sp.true:
+            return self.value(expr)
+        otherwise = self._piecewise(rest) if rest else sp.nan
+        return self.emit("select", self.value(condition), self.value(expr), otherwise)
+
+
+def linearize(ir: KernelIR) -> UfuncProgram:
+    """Three-address form of ``ir.body``; outputs refer to registers, inputs or host scalars."""
+    host_booleans = {s for s, e in ir.host if isinstance(e, sp.logic.boolalg.Boolean)}
+    lin = _Linearizer(host_booleans)
+    for symbol, expr in ir.body:
+        lin.env[symbol] = lin.value(expr)
+    storage = {s: s.name for s in ir.array_inputs if s.name != "g"}
+    outputs = {}
+    for name, symbol in ir.array_outputs:
+        operand = lin.env[symbol]
+        if operand != ir.spec.symbol(name) and not (isinstance(operand, sp.Symbol) and operand.name.startswith("_r")):
+            # A copy of another array or a constant: materialise it so in-place writes cannot clobber it.
+            operand = lin.emit("positive", operand)
+        outputs[name] = operand
+    targets = {name: "theta_out" if name == "theta" else name for name in outputs}
+    return UfuncProgram(lin.calls, outputs, storage, host_booleans, targets)
+
+
+def _register(operand) -> bool:
+    return isinstance(operand, sp.Symbol) and operand.name.startswith("_r")
+
+
+def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
+    """Assign registers to scratch buffers (``buf0…``, masks ``mask0…``) or to output arrays.
+
+    An output's final call writes straight into its array when no later call reads the array's old
+    value; otherwise the result stays in scratch and is copied at the end of the block.
+    """
+    calls = program.calls
+    end = len(calls)
+    last_read: dict[sp.Basic, int] = {}
+    for index, call in enumerate(calls):
+        for a in call.args:
+            last_read[a] = index
+    for operand in program.outputs.values():
+        last_read[operand] = end
+    producer = {call.out: index for index, call in enumerate(calls)}
+    placed: dict[sp.Symbol, sp.Symbol] = {}
+    for name, operand in program.outputs.items():
+        old = next((s for s, n in program.storage.items() if n == name), None)
+        if _register(operand) and operand not in placed and producer[operand] >= last_read.get(old, -1):
+            placed[operand] = sp.Symbol(program.targets[name])
+        elif old is None or operand != old:
+            program.copies.append((name, operand))
+    free: dict[bool, list[sp.Symbol]] = {False: [], True: []}
+    counts = {False: 0, True: 0}
+    assigned: dict[sp.Symbol, sp.Symbol] = {}
+    for index, call in enumerate(calls):
+        dying = [a for a in dict.fromkeys(call.args) if _register(a) and last_read[a] == index
+                 and assigned[a].name.startswith(("buf", "mask"))]
+        # select() writes its destination in two passes, so it must not alias the branch it copies second.
+        reusable = [a for a in dying if not (call.ufunc == "select" and a == call.args[1])]
+        for a in reusable:
+            free[assigned[a].name.startswith("mask")].append(assigned[a])
+        args = tuple(assigned.get(a, a) for a in call.args)
+        if call.out in placed:
+            out = placed[call.out]
+        elif free[call.boolean]:
+            out = free[call.boolean].pop()
+        else:
+            out = sp.Symbol(f"{'mask' if call.boolean else 'buf'}{counts[call.boolean]}")
+            counts[call.boolean] += 1
+        assigned[call.out] = out
+        for a in dying:
+            if a not in reusable:
+                free[assigned[a].name.startswith("mask")].append(assigned[a])
+        calls[index] = Call(call.ufunc, args, out, call.boolean)
+    program.outputs = {k: assigned.get(v, v) for k, v in program.outputs.items()}
+    program.copies = [(name, assigned.get(v, v)) for name, v in program.copies]
+    program.float_buffers, program.mask_buffers = counts[False], counts[True]
+    return program
+
+
+def build_program(ir: KernelIR) -> UfuncProgram:
+    return allocate_buffers(linearize(ir))

@@ -1,0 +1,16 @@
+"""Small, named IR → IR passes; :data:`PIPELINE` is the order the backends use.
+
+Each pass preserves :meth:`codegen.ir.KernelIR.meaning` (tests check this symbolically and numerically).
+"""
+from .common_subexpressions import common_subexpressions
+from .hoist_scalars import hoist_scalars
+from .reduce_powers import reduce_powers
+
+#: (name, pass) in application order.
+PIPELINE = (
+    ("hoist_scalars", hoist_scalars),
+    ("common_subexpressions", common_subexpressions),
+    ("reduce_powers", reduce_powers),
+)
+
+__all__ = ["PIPELINE", "hoist_scalars", "common_subexpressions", "reduce_powers"]

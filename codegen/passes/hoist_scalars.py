@@ -1,0 +1,65 @@
+r"""Hoist per-step scalars out of the elementwise body into the host prologue.
+
+Every maximal subexpression that reads only hyperparameters, ``t`` and scalar state is computed once per
+step on the host (in float64) and replaced by a symbol ``c0, c1, …``. Scalar factors and terms of a
+product or sum are gathered first, so
+
+.. math:: \theta - \frac{\eta\, m}{1-\beta_1^t} \;\to\; \theta + c_0 m, \qquad c_0 = -\frac{\eta}{1-\beta_1^t}
+
+and ``pow(beta1, t)`` is never evaluated per element. Conditions of ``Piecewise`` that depend on the step
+only (``t = 1``, :math:`\rho_t > 5`) become host booleans.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..ir import KernelIR
+from ._naming import fresh_symbols
+
+__all__ = ["hoist_scalars"]
+
+
+class _Hoister:
+    def __init__(self, ir: KernelIR):
+        self.scalars = set(ir.host_inputs) | {s for s, _ in ir.host}
+        self.names = fresh_symbols("c", ir)
+        self.hoisted: dict[sp.Basic, sp.Symbol] = {}
+        self.host: list[tuple[sp.Symbol, sp.Basic]] = []
+
+    def is_scalar(self, expr: sp.Basic) -> bool:
+        return expr.free_symbols <= self.scalars
+
+    def name(self, expr: sp.Basic) -> sp.Basic:
+        if expr.is_Atom:
+            return expr
+        if expr not in self.hoisted:
+            symbol = next(self.names)
+            if not isinstance(expr, sp.logic.boolalg.Boolean):
+                symbol = sp.Symbol(symbol.name, real=True)
+            self.hoisted[expr] = symbol
+            self.host.append((symbol, expr))
+        return self.hoisted[expr]
+
+    def visit(self, expr: sp.Basic) -> sp.Basic:
+        if expr.is_Atom:
+            return expr
+        if self.is_scalar(expr):
+            return self.name(expr)
+        if isinstance(expr, (sp.Add, sp.Mul)):
+            scalar = [a for a in expr.args if self.is_scalar(a)]
+            rest = [self.visit(a) for a in expr.args if not self.is_scalar(a)]
+            if scalar:
+                combined = expr.func(*scalar)
+                # A bare number or symbol needs no host work; anything else is named once.
+                rest.insert(0, combined if combined.is_Atom or (combined.is_Number) else self.name(combined))
+            return expr.func(*rest)
+        if isinstance(expr, sp.Piecewise):
+            return sp.Piecewise(*[(self.visit(e), self.visit(c)) for e, c in expr.args])
+        return expr.func(*[self.visit(a) for a in expr.args])
+
+
+def hoist_scalars(ir: KernelIR) -> KernelIR:
+    """Move scalar-only subexpressions of the body into ``ir.host``."""
+    hoister = _Hoister(ir)
+    body = tuple((symbol, hoister.visit(expr)) for symbol, expr in ir.body)
+    return ir.with_(host=ir.host + tuple(hoister.host), body=body)

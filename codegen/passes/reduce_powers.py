@@ -1,0 +1,36 @@
+r"""Reduce powers in the body to cheap operations: :math:`x^2 \to x\cdot x`, :math:`x^{1/2} \to \sqrt{x}`,
+:math:`x^{-1/2} \to 1/\sqrt{x}`, :math:`x^{3/2} \to x\sqrt{x}`.
+
+Uses ``sympy.codegen.rewriting``: ``create_expand_pow_optimization`` for small integer exponents (kept as
+unevaluated products so SymPy cannot fold them back) and a rule mapping half-integer exponents onto the
+unevaluated ``sympy.codegen.cfunctions.Sqrt``. Host scalars are left alone: they cost nothing per element.
+"""
+from __future__ import annotations
+
+import sympy as sp
+from sympy.codegen.cfunctions import Sqrt
+from sympy.codegen.rewriting import ReplaceOptim, create_expand_pow_optimization, optimize
+
+from ..ir import KernelIR
+
+__all__ = ["reduce_powers", "POWER_RULES", "undo_power_reduction"]
+
+_half_integer_power = ReplaceOptim(
+    lambda e: e.is_Pow and e.exp.is_Rational and e.exp.q == 2 and abs(e.exp.p) <= 3,
+    lambda e: sp.Mul(*([Sqrt(e.base)] + [e.base] * ((abs(e.exp.p) - 1) // 2)), evaluate=False)
+    ** (1 if e.exp > 0 else -1),
+)
+
+#: Applied in this order: half-integer powers first, then small integer powers.
+POWER_RULES = (_half_integer_power, create_expand_pow_optimization(4))
+
+
+def undo_power_reduction(expr: sp.Basic) -> sp.Basic:
+    """Back to ordinary SymPy powers (used to check that the rewrite preserved the meaning)."""
+    return expr.replace(Sqrt, sp.sqrt).doit()
+
+
+def reduce_powers(ir: KernelIR) -> KernelIR:
+    """Rewrite the body's powers with :data:`POWER_RULES`."""
+    body = tuple((symbol, optimize(expr, POWER_RULES)) for symbol, expr in ir.body)
+    return ir.with_(body=body)
