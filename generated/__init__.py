@@ -1,0 +1,102 @@
+"""Generated optimizer kernels and a small runtime over them (needs NumPy only; CuPy for ``backend="cupy"``).
+
+>>> import numpy as np
+>>> from generated import Optimizer
+>>> w = np.ones(3, dtype=np.float32)
+>>> opt = Optimizer([w], "adam", lr=0.1)
+>>> opt.step([np.array([1.0, -1.0, 0.5], dtype=np.float32)])
+>>> [round(float(x), 4) for x in w]
+[0.9, 1.1, 0.9]
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+from types import ModuleType
+
+from . import _runtime
+
+__all__ = ["Optimizer", "kernel_module", "available"]
+
+BACKENDS = ("numpy", "cupy")
+
+
+def available(backend: str = "numpy") -> list[str]:
+    """Names of the optimizers generated for ``backend``."""
+    package = importlib.import_module(f"{__name__}.{backend}")
+    return sorted(m.name for m in pkgutil.iter_modules(package.__path__))
+
+
+def kernel_module(name: str, backend: str = "numpy") -> ModuleType:
+    """The generated module ``generated.<backend>.<name>``; unknown names list the closest matches."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    names = available(backend)
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise KeyError(f"unknown optimizer {name!r}{hint}")
+    return importlib.import_module(f"{__name__}.{backend}.{name}")
+
+
+class Optimizer:
+    """Keeps the step counter and per-parameter state for a list of arrays and updates them in place.
+
+    ``Optimizer(params, "adam", backend="numpy", lr=1e-3)``; hyperparameters are checked here, once.
+    """
+
+    def __init__(self, params, name: str, *, backend: str = "numpy", **hyperparameters):
+        self.kernel = kernel_module(name, backend)
+        self.name, self.backend = name, backend
+        self.hyperparameters = _runtime.resolve_hyperparameters(
+            name, self.kernel.HYPERPARAMETERS, self.kernel.DOMAINS, hyperparameters)
+        self.params = list(params)
+        self.state = [self.kernel.init_state(p, **self.hyperparameters) for p in self.params]
+        self.t = 0
+
+    def step(self, grads) -> None:
+        """Apply one update with ``grads[i]`` the gradient of ``params[i]``."""
+        grads = list(grads)
+        if len(grads) != len(self.params):
+            raise ValueError(f"{self.name}: got {len(grads)} gradients for {len(self.params)} parameters")
+        for i, (p, g) in enumerate(zip(self.params, grads)):  # all checked before any update
+            if getattr(g, "shape", None) != p.shape:
+                raise ValueError(f"{self.name}: grads[{i}] has shape {getattr(g, 'shape', None)}, "
+                                 f"expected {p.shape}")
+        t = self.t + 1
+        for p, g, s in zip(self.params, grads, self.state):
+            self.kernel.step(p, g, s, t, **self.hyperparameters)
+        self.t = t
+
+    def state_dict(self) -> dict:
+        """A copy of everything needed to resume: name, step, hyperparameters and state."""
+        return {"name": self.name, "t": self.t, "hyperparameters": dict(self.hyperparameters),
+                "state": [{k: (v.copy() if hasattr(v, "copy") else v) for k, v in s.items()} for s in self.state]}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore from :meth:`state_dict` (copied into the existing state arrays)."""
+        if state_dict.get("name") != self.name:
+            raise ValueError(f"state_dict is for {state_dict.get('name')!r}, not {self.name!r}")
+        if len(state_dict["state"]) != len(self.state):
+            raise ValueError(f"state_dict has state for {len(state_dict['state'])} parameters, "
+                             f"expected {len(self.state)}")
+        hyperparameters = _runtime.resolve_hyperparameters(
+            self.name, self.kernel.HYPERPARAMETERS, self.kernel.DOMAINS, state_dict["hyperparameters"])
+        t = int(state_dict["t"])
+        if t < 0:
+            raise ValueError(f"state_dict step t must be >= 0, got {t}")
+        for i, (mine, theirs) in enumerate(zip(self.state, state_dict["state"])):
+            if set(mine) != set(theirs):
+                raise ValueError(f"state_dict state[{i}] has keys {sorted(theirs)}, expected {sorted(mine)}")
+            for key, value in theirs.items():
+                if hasattr(mine[key], "shape") and getattr(value, "shape", None) != mine[key].shape:
+                    raise ValueError(f"state_dict state[{i}][{key!r}] has shape {getattr(value, 'shape', None)}, "
+                                     f"expected {mine[key].shape}")
+        for mine, theirs in zip(self.state, state_dict["state"]):
+            for key, value in theirs.items():
+                if hasattr(mine[key], "shape"):
+                    mine[key][...] = value
+                else:
+                    mine[key] = float(value)
+        self.hyperparameters, self.t = hyperparameters, t
