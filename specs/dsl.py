@@ -60,6 +60,8 @@ def interval(lo, hi, *, left_open=False, right_open=False) -> sp.Set:
 def _assumptions(domain: sp.Set) -> dict:
     """SymPy assumptions implied by a domain (used in proofs and simplification)."""
     assumptions = {"real": True}
+    if domain.is_empty:  # reported by validation, with the spec's name
+        return assumptions
     if isinstance(domain, sp.Range) or (isinstance(domain, sp.FiniteSet) and all(x.is_integer for x in domain)):
         assumptions["integer"] = True
     infimum = domain.inf

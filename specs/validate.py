@@ -2,6 +2,8 @@
 spec and the offending symbol or expression."""
 from __future__ import annotations
 
+import keyword
+
 import sympy as sp
 
 from .dsl import GRAD, PARAM, RESERVED, STEP, OptimizerSpec, SpecError
@@ -26,7 +28,7 @@ def _check_names(spec: OptimizerSpec) -> None:
             _fail(spec, f"{symbol.name!r} is reserved for the {'parameter' if symbol.name == 'theta' else 'gradient' if symbol.name == 'g' else 'step counter'}")
         if symbol.name in seen:
             _fail(spec, f"{symbol.name!r} is declared twice")
-        if not symbol.name.isidentifier() or symbol.name.startswith("_"):
+        if not symbol.name.isidentifier() or symbol.name.startswith("_") or keyword.iskeyword(symbol.name):
             _fail(spec, f"{symbol.name!r} is not a valid name (a Python identifier not starting with '_')")
         seen.add(symbol.name)
 
@@ -46,7 +48,7 @@ def _check_functions(spec: OptimizerSpec, where: str, expr: sp.Basic) -> None:
         if isinstance(node, sp.logic.boolalg.BooleanFunction) or type(node).__name__ == "ExprCondPair":
             continue
         kind = "undefined function" if isinstance(node, sp.core.function.AppliedUndef) else "function"
-        _fail(spec, f"{kind} {sp.sstr(node.func)!s} in {where} is not elementwise "
+        _fail(spec, f"{kind} {getattr(node.func, '__name__', node.func)} in {where} is not elementwise "
                     f"(allowed: +, *, **, sqrt, Abs, sign, Max, Min, exp, log, tanh, Piecewise, floor, ceiling, Mod)")
 
 

@@ -1,0 +1,119 @@
+"""Generated NumPy kernels against the reference interpreter, dtypes and blocking."""
+import numpy as np
+import pytest
+
+import generated
+import specs
+from codegen.selfcheck import compare_with_reference, random_gradients, sample_hyperparameters
+from generated import _runtime
+from specs import reference
+
+STEPS = 50
+
+
+@pytest.mark.parametrize("name", specs.names())
+def test_float64_matches_reference(name):
+    error = compare_with_reference(specs.get(name), generated.kernel_module(name), steps=STEPS, dtype=np.float64)
+    assert error <= 1e-12
+
+
+@pytest.mark.parametrize("name", specs.names())
+def test_float32_matches_float64_reference(name):
+    # Each float32 step rounds θ once (≤ ½ ulp of max|θ|) and computes the update with a relative error of a
+    # few ulp on a step much smaller than |θ|; errors add at most linearly: ≤ 1 ulp per step in all.
+    error = compare_with_reference(specs.get(name), generated.kernel_module(name), steps=STEPS, dtype=np.float32)
+    assert error <= STEPS * np.finfo(np.float32).eps
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd_torch", "nadam_torch", "rmsprop_torch_centered", "adadelta"])
+def test_float16_param_steps_like_a_dtype_faithful_emulation(name, rng):
+    """float16 params: float32 arithmetic and state, one rounding to float16 per step."""
+    spec, kernel = specs.get(name), generated.kernel_module(name)
+    hp = sample_hyperparameters(spec, rng)
+    param = rng.standard_normal(999).astype(np.float16)
+    state = kernel.init_state(param, **hp)
+    assert param.dtype == np.float16 and all(state[s].dtype == np.float32 for s in kernel.STATE)
+    for t, grad in enumerate(random_gradients(rng, 20, param.size), start=1):
+        grad = grad.astype(np.float16)
+        ref_param, ref_state = reference.step(spec, param.astype(np.float64), grad.astype(np.float64),
+                                              {k: np.array(v, dtype=np.float64) if k in kernel.STATE else v
+                                               for k, v in state.items()}, t, **hp)
+        kernel.step(param, grad, state, t, **hp)
+        assert param.dtype == np.float16
+        # One float16 rounding of a float32-accurate result: within 1 ulp of float16 of the exact value.
+        ulp16 = np.spacing(np.abs(ref_param).astype(np.float16)).astype(np.float64)
+        assert np.all(np.abs(param.astype(np.float64) - ref_param) <= ulp16 + 1e-6 * np.abs(ref_param))
+        for key in kernel.STATE:
+            # float32 state: a few ulp of the largest term (EMAs can cancel, so not relative per element).
+            scale = np.max(np.abs(ref_state[key]))
+            np.testing.assert_allclose(state[key], ref_state[key], rtol=0, atol=8 * np.finfo(np.float32).eps * scale)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_preserved_and_state_matches(dtype, rng):
+    kernel = generated.kernel_module("adam")
+    param = rng.standard_normal((7, 5)).astype(dtype)
+    state = kernel.init_state(param)
+    kernel.step(param, rng.standard_normal((7, 5)).astype(dtype), state, 1)
+    assert param.dtype == dtype and param.shape == (7, 5)
+    assert all(state[k].dtype == dtype and state[k].shape == (7, 5) for k in kernel.STATE)
+
+
+def test_gradient_may_have_its_own_dtype(rng):
+    kernel = generated.kernel_module("adam")
+    param = rng.standard_normal(100).astype(np.float32)
+    expected = param.astype(np.float64)
+    grad = rng.standard_normal(100)
+    state, ref_state = kernel.init_state(param), reference.init_state(specs.get("adam"), expected)
+    kernel.step(param, grad, state, 1)  # float64 gradient, float32 parameter
+    expected, _ = reference.step(specs.get("adam"), expected, grad.astype(np.float32), ref_state, 1)
+    np.testing.assert_allclose(param, expected, rtol=1e-6)
+
+
+def test_blocks_cover_sizes_around_the_block_boundary(rng):
+    kernel, spec = generated.kernel_module("nadam_torch"), specs.get("nadam_torch")
+    for size in (1, _runtime.BLOCK - 1, _runtime.BLOCK, _runtime.BLOCK + 1, 2 * _runtime.BLOCK + 3):
+        param = rng.standard_normal(size)
+        ref_param, ref_state = param.copy(), reference.init_state(spec, param)
+        state = kernel.init_state(param)
+        for t in (1, 2):
+            grad = rng.standard_normal(size)
+            kernel.step(param, grad, state, t)
+            ref_param, ref_state = reference.step(spec, ref_param, grad, ref_state, t)
+        np.testing.assert_allclose(param, ref_param, rtol=1e-13, atol=1e-15)
+
+
+def test_first_gradient_initialisation_of_the_torch_sgd_buffer(rng):
+    kernel = generated.kernel_module("sgd_torch")
+    param = rng.standard_normal(10)
+    state = kernel.init_state(param)
+    g1 = rng.standard_normal(10)
+    kernel.step(param, g1, state, 1, momentum=0.9, dampening=0.5)
+    np.testing.assert_array_equal(state["b"], g1)  # no dampening on the first step
+
+
+def test_scalar_state_is_updated_on_the_host(rng):
+    kernel = generated.kernel_module("nadam_torch")
+    param = rng.standard_normal(4)
+    state = kernel.init_state(param)
+    assert state["mu_product"] == 1.0
+    kernel.step(param, rng.standard_normal(4), state, 1)
+    mu1 = 0.9 * (1 - 0.5 * 0.96 ** (1 * 0.004))
+    assert state["mu_product"] == pytest.approx(mu1, rel=1e-15)
+
+
+def test_no_allocation_proportional_to_size():
+    """Only the fixed, block-sized scratch set is used: peak traced memory is independent of the size."""
+    import tracemalloc
+
+    kernel = generated.kernel_module("adam")
+    peaks = []
+    for size in (4 * _runtime.BLOCK, 64 * _runtime.BLOCK):
+        param, grad = np.ones(size, np.float32), np.full(size, 0.5, np.float32)
+        state = kernel.init_state(param)
+        kernel.step(param, grad, state, 1)  # warm the scratch cache
+        tracemalloc.start()
+        kernel.step(param, grad, state, 2)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 4096 and peaks[0] < 4096, peaks

@@ -1,0 +1,156 @@
+"""Every spec validates; every invalid spec gives a SpecError naming the spec and the culprit."""
+import pytest
+import sympy as sp
+
+import specs
+from specs import GRAD as g, PARAM as theta, STEP as t
+from specs.dsl import Assignment, OptimizerSpec, SpecBuilder, SpecError
+
+CORE = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamax", "nadam", "nadamax",
+        "adamw"]
+TORCH = ["sgd_torch", "sgd_torch_nesterov", "adagrad_torch", "rmsprop_torch", "rmsprop_torch_centered",
+         "adadelta_torch", "adam_torch", "adamw_torch", "adamax_torch", "nadam_torch"]
+
+
+def test_catalogue_contains_the_core_and_torch_forms():
+    assert set(CORE + TORCH) <= set(specs.names())
+
+
+@pytest.mark.parametrize("name", specs.names())
+def test_every_spec_validates_and_has_metadata(name):
+    spec = specs.validate(specs.get(name))
+    assert spec.title and spec.reference
+    assert all(spec.hyper(h.name).domain.contains(h.default) == sp.true for h in spec.hyperparameters)
+    assert theta in {a.target for a in spec.assignments}
+
+
+def test_unknown_name_suggests_close_matches():
+    with pytest.raises(KeyError, match="did you mean 'adam'"):
+        specs.get("adamm")
+
+
+def test_hyperparameter_domains_become_assumptions():
+    adam = specs.get("adam")
+    assert adam.symbol("lr").is_nonnegative and adam.symbol("beta1").is_nonnegative
+    assert adam.symbol("beta1").is_real
+
+
+def _builder(name="bad"):
+    spec = SpecBuilder(name, "Bad", reference="test")
+    lr = spec.hyper("lr", 0.1, r"\eta", specs.POSITIVE)
+    return spec, lr
+
+
+def _raises(build, *fragments):
+    with pytest.raises(SpecError) as error:
+        build()
+    message = str(error.value)
+    assert "'bad'" in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_undefined_symbol():
+    spec, lr = _builder()
+    spec.update(theta, theta - lr * sp.Symbol("mystery") * g)
+    _raises(spec.build, "undefined symbol 'mystery'")
+
+
+def test_assignment_to_hyperparameter():
+    spec, lr = _builder()
+    spec.update(lr, lr / 2)
+    spec.update(theta, theta - lr * g)
+    _raises(spec.build, "assignment to hyperparameter 'lr'")
+
+
+def test_assignment_to_gradient():
+    spec, lr = _builder()
+    spec.update(g, 2 * g)
+    spec.update(theta, theta - lr * g)
+    _raises(spec.build, "assignment to the gradient 'g'")
+
+
+def test_state_read_before_initialisation():
+    spec, lr = _builder()
+    prev = spec.state("prev", init=None)
+    spec.update(theta, theta - lr * (g - prev))
+    spec.update(prev, g)
+    _raises(spec.build, "state 'prev' is read", "before initialisation")
+
+
+def test_state_initial_value_reading_other_state():
+    spec, lr = _builder()
+    a = spec.state("a", 0)
+    spec.state("b", init=a)
+    spec.update(theta, theta - lr * g)
+    _raises(spec.build, "initial value of 'b' reads state 'a'")
+
+
+def test_cycle_among_temporaries():
+    x, y = sp.symbols("x y", real=True)
+    lr = sp.Symbol("lr", positive=True)
+    spec = OptimizerSpec("bad", "Bad", "test", "", (specs.Hyperparameter(lr, 0.1, r"\eta", specs.POSITIVE),), (),
+                         {x: "x", y: "y"},
+                         (Assignment(x, y + 1), Assignment(y, x * 2), Assignment(theta, theta - lr * x * g)))
+    _raises(lambda: specs.validate(spec), "cycle among temporaries", "x -> y -> x")
+
+
+@pytest.mark.parametrize("expr, culprit", [
+    (sp.Function("f")(g), "undefined function f"),
+    (sp.sin(g), "function sin"),
+    (sp.Sum(g, (t, 1, 3)), "function Sum"),
+])
+def test_function_that_is_not_elementwise(expr, culprit):
+    spec, lr = _builder()
+    spec.update(theta, theta - lr * expr)
+    _raises(spec.build, culprit, "not elementwise")
+
+
+def test_empty_domain():
+    spec = SpecBuilder("bad", "Bad", reference="test")
+    spec.hyper("lr", 0.1, r"\eta", sp.Interval(1, 0))
+    spec.update(theta, theta - g)
+    _raises(spec.build, "'lr' has an empty domain")
+
+
+def test_default_outside_domain():
+    spec = SpecBuilder("bad", "Bad", reference="test")
+    beta = spec.hyper("beta", 1.0, r"\beta", specs.UNIT_HALF_OPEN)
+    spec.update(theta, theta - beta * g)
+    _raises(spec.build, "default beta=1.0 is outside its domain")
+
+
+def test_scalar_state_must_stay_scalar():
+    spec, lr = _builder()
+    acc = spec.scalar_state("acc", 0)
+    spec.update(acc, acc + g)
+    spec.update(theta, theta - lr * g)
+    _raises(spec.build, "scalar state 'acc' is assigned an elementwise expression")
+
+
+def test_reserved_and_duplicate_names():
+    spec = SpecBuilder("bad", "Bad", reference="test")
+    spec.hyper("g", 0.1, "g", specs.POSITIVE)
+    spec.update(theta, theta - g)
+    _raises(spec.build, "'g' is reserved")
+    spec, lr = _builder()
+    spec.hyper("lr", 0.2, r"\eta", specs.POSITIVE)
+    spec.update(theta, theta - lr * g)
+    _raises(spec.build, "'lr' is declared twice")
+
+
+def test_parameter_must_be_updated():
+    spec, lr = _builder()
+    m = spec.state("m", 0)
+    spec.update(m, m + lr * g)
+    _raises(spec.build, "'theta' is never updated")
+
+
+def test_step_map_is_the_forward_substituted_update():
+    adam = specs.get("adam")
+    b1, b2, lr, eps = (adam.symbol(n) for n in ("beta1", "beta2", "lr", "eps"))
+    m, v = adam.symbol("m"), adam.symbol("v")
+    step = adam.step_map()
+    m_new = b1 * m + (1 - b1) * g
+    expected = theta - lr * (m_new / (1 - b1**t)) / (sp.sqrt((b2 * v + (1 - b2) * g**2) / (1 - b2**t)) + eps)
+    assert sp.simplify(step[theta] - expected) == 0
