@@ -10,7 +10,7 @@ from specs.dsl import OptimizerSpec
 from . import __version__
 from .numpy_backend.module import render_numpy_module
 
-__all__ = ["BACKENDS", "GENERATED_ROOT", "render_all", "write", "stale"]
+__all__ = ["BACKENDS", "GENERATED_ROOT", "render_all", "write", "stale", "load_module"]
 
 #: backend name → renderer(spec, generator_version) -> module text
 BACKENDS: dict[str, Callable[[OptimizerSpec, str], str]] = {"numpy": render_numpy_module}
@@ -57,3 +57,13 @@ def write(root: Path = GENERATED_ROOT, backends=None) -> list[Path]:
             path.write_text(text)
             written.append(path)
     return written
+
+
+def load_module(spec: OptimizerSpec, backend: str = "numpy"):
+    """The module ``optiforge generate`` would write for ``spec``, built in memory (for user specs)."""
+    import types
+
+    module = types.ModuleType(f"generated.{backend}.{spec.name}")
+    exec(compile(BACKENDS[backend](spec, __version__), f"<optiforge {backend}:{spec.name}>", "exec"),
+         module.__dict__)
+    return module

@@ -44,11 +44,13 @@ class Optimizer:
     """Keeps the step counter and per-parameter state for a list of arrays and updates them in place.
 
     ``Optimizer(params, "adam", backend="numpy", lr=1e-3)``; hyperparameters are checked here, once.
+    ``name`` is a generated optimizer's name or a kernel module.
     """
 
-    def __init__(self, params, name: str, *, backend: str = "numpy", **hyperparameters):
-        self.kernel = kernel_module(name, backend)
-        self.name, self.backend = name, backend
+    def __init__(self, params, name, *, backend: str = "numpy", **hyperparameters):
+        # ``name`` may also be a kernel module, e.g. one built in memory by codegen.load_module.
+        self.kernel = kernel_module(name, backend) if isinstance(name, str) else name
+        self.name, self.backend = self.kernel.NAME, backend
         self.hyperparameters = _runtime.resolve_hyperparameters(
             name, self.kernel.HYPERPARAMETERS, self.kernel.DOMAINS, hyperparameters)
         self.params = list(params)
