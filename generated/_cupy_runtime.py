@@ -14,7 +14,8 @@ import numpy
 
 from generated import _runtime
 
-__all__ = ["KernelSource", "cupy_module", "elementwise_kernel", "check_arrays", "STORAGE_DTYPES"]
+__all__ = ["KernelSource", "cupy_module", "elementwise_kernel", "device_of", "launch", "check_arrays",
+           "STORAGE_DTYPES"]
 
 #: arithmetic precision → parameter storage dtypes it serves (see ``_runtime.compute_dtype``)
 STORAGE_DTYPES = {"float32": ("float16", "bfloat16", "float32"), "float64": ("float64",)}
@@ -51,6 +52,17 @@ def elementwise_kernel(source: KernelSource):
     """The ``cupy.ElementwiseKernel`` for ``source`` (built once per process; CuPy caches binaries)."""
     cupy = cupy_module()
     return cupy.ElementwiseKernel(source.in_params, source.out_params, source.operation, source.name)
+
+
+def device_of(array):
+    """Context manager making ``array``'s device current (allocations and launches go there)."""
+    return array.device
+
+
+def launch(source: KernelSource, grad, *arguments):
+    """Run the kernel of ``source`` on ``grad``'s device: ``(grad, *scalars, param, *state)``, in place."""
+    with device_of(grad):
+        elementwise_kernel(source)(grad, *arguments)
 
 
 def _check_array(cupy, optimizer: str, what: str, array, *, device, shape=None, dtype=None) -> None:

@@ -1,14 +1,12 @@
 """Emit ``generated/cupy/<name>.py``: one fused ``cupy.ElementwiseKernel`` per optimizer and precision."""
 from __future__ import annotations
 
-import sympy as sp
-
 from specs.dsl import GRAD, PARAM, OptimizerSpec
 
 from ..driver import lower_and_optimize
 from ..emit_common import banner, domain_constructor, indent, module_docstring
 from ..numpy_backend.printer import HostPrinter
-from .kernel import build_kernel
+from .kernel import build_kernel, host_booleans
 
 __all__ = ["render_cupy_module", "PRECISIONS"]
 
@@ -50,18 +48,17 @@ def render_cupy_module(spec: OptimizerSpec, generator_version: str) -> str:
     ir = lower_and_optimize(spec).ir
     kernels = [build_kernel(ir, precision) for precision in PRECISIONS]
     host_printer = HostPrinter()
-    host_booleans = {s.name for s, e in ir.host if isinstance(e, sp.logic.boolalg.Boolean)}
+    booleans = {s.name for s in host_booleans(ir)}
 
     hypers = [h.name for h in spec.hyperparameters]
     scalar_names = [s.name for s in spec.scalar_state]
     unpack = [f"{n} = hp[{n!r}]" for n in hypers] + [f"{n} = state[{n!r}]" for n in scalar_names]
     host = [f"{host_printer.doprint(sym)} = {host_printer.doprint(expr)}" for sym, expr in ir.host]
     # Scalars travel in the arithmetic type (never the storage type: float16(0.999) = 0.99902).
-    arguments = [f"bool({n})" if n in host_booleans else f"dtype.type({n})" for n in kernels[0].scalars]
-    launch = ["_cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(",
-              "    grad, " + "".join(f"{a}, " for a in arguments) + "param, "
-              + "".join(f"state[{s.name!r}], " for s in spec.array_state).rstrip(", ") + ")"]
-    launch[1] = launch[1].rstrip(", ")
+    arguments = [f"bool({n})" if n in booleans else f"dtype.type({n})" for n in kernels[0].scalars]
+    launch = ["_cupy_runtime.launch(",
+              "    KERNELS[dtype.name], grad, " + "".join(f"{a}, " for a in arguments) + "param"
+              + "".join(f", state[{s.name!r}]" for s in spec.array_state) + ")"]
     store = [f"state[{name!r}] = {host_printer.doprint(sym)}" for name, sym in ir.scalar_outputs]
 
     hyper_dict = "\n".join(f"    {h.name!r}: {h.default!r}," for h in spec.hyperparameters)
@@ -100,7 +97,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
 {indent(init_unpack, 4)}
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {{
 {indent(_init_lines(spec, host_printer), 12)}
         }}
@@ -111,8 +108,6 @@ def step(param, grad, state, t, **hyperparameters):
     hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-{indent(unpack + host, 4)}
-    with param.device:
-{indent(launch, 8)}
+{indent(unpack + host + launch, 4)}
 {indent(store, 4)}
 '''

@@ -68,27 +68,29 @@ def _signature(source: KernelSource) -> tuple[list[str], list[str]]:
     return arguments, bindings
 
 
-def standalone_source(source: KernelSource, types: StorageTypes, target: str) -> str:
-    """Translation unit defining ``extern "C" <source.name>(...)`` for ``target`` "cuda" or "host".
+def standalone_source(sources, types: StorageTypes, target: str) -> str:
+    """Translation unit defining ``extern "C" <source.name>(...)`` for each of ``sources`` (a list, or one
+    :class:`KernelSource`), for ``target`` "cuda" or "host".
 
-    Arguments: the kernel's in then out params (arrays as pointers, scalars by value), then ``n``.
+    Arguments: the kernel's in then out params (arrays as pointers, scalars by value), then ``_n``.
     """
+    sources = [sources] if isinstance(sources, KernelSource) else list(sources)
     column = 0 if target == "cuda" else 1
     headers = sorted({C_STORAGE[d][2] for d in (types.param, types.grad) if C_STORAGE[d][2]})
     lines = [f"#include <{h}>" for h in headers] if target == "cuda" else \
         ["#include <cmath>", "using std::sqrt; using std::fabs; using std::exp; using std::log; using std::pow;",
          "#define __restrict__ __restrict", _HOST_BFLOAT16]
     lines += [f"typedef {C_STORAGE[types.param][column]} T;", f"typedef {C_STORAGE[types.grad][column]} G;"]
-    arguments, bindings = _signature(source)
-    arguments.append("long long _n")
-    body = "\n".join("    " + line for line in bindings + textwrap.dedent(source.operation).strip().splitlines())
-    if target == "cuda":
-        lines += [f'extern "C" __global__ void {source.name}({", ".join(arguments)}) {{',
-                  "  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < _n;"
-                  " i += (long long)blockDim.x * gridDim.x) {"]
-    else:
-        lines += [f'extern "C" void {source.name}({", ".join(arguments)}) {{',
-                  "  for (long long i = 0; i < _n; ++i) {"]
-    lines += [body, "  }", "}", ""]
+    for source in sources:
+        arguments, bindings = _signature(source)
+        arguments.append("long long _n")
+        body = "\n".join("    " + line for line in bindings + textwrap.dedent(source.operation).strip().splitlines())
+        if target == "cuda":
+            lines += [f'extern "C" __global__ void {source.name}({", ".join(arguments)}) {{',
+                      "  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < _n;"
+                      " i += (long long)blockDim.x * gridDim.x) {"]
+        else:
+            lines += [f'extern "C" void {source.name}({", ".join(arguments)}) {{',
+                      "  for (long long i = 0; i < _n; ++i) {"]
+        lines += [body, "  }", "}", ""]
     return "\n".join(lines)
-

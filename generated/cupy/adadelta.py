@@ -94,7 +94,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'r': cupy.zeros(param.shape, dtype),
             's': cupy.zeros(param.shape, dtype),
@@ -109,7 +109,6 @@ def step(param, grad, state, t, **hyperparameters):
     rho = hp['rho']
     eps = hp['eps']
     c0 = 1 - rho
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(rho), dtype.type(eps), dtype.type(c0), param, state['r'], state['s'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(rho), dtype.type(eps), dtype.type(c0), param, state['r'], state['s'])
 

@@ -104,7 +104,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'v': cupy.zeros(param.shape, dtype),
             'u': cupy.zeros(param.shape, dtype),
@@ -122,7 +122,6 @@ def step(param, grad, state, t, **hyperparameters):
     weight_decay = hp['weight_decay']
     c0 = 1 - rho
     c1 = -lr
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(rho), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), param, state['v'], state['u'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(rho), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), param, state['v'], state['u'])
 

@@ -95,7 +95,7 @@ def init_state(param, **hyperparameters):
     hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = hp['initial_accumulator_value']
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'sum': cupy.full(param.shape, initial_accumulator_value, dtype),
         }
@@ -112,7 +112,6 @@ def step(param, grad, state, t, **hyperparameters):
     initial_accumulator_value = hp['initial_accumulator_value']
     eps = hp['eps']
     c0 = -lr/(lr_decay*(t - 1) + 1)
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(weight_decay), dtype.type(eps), dtype.type(c0), param, state['sum'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(weight_decay), dtype.type(eps), dtype.type(c0), param, state['sum'])
 

@@ -101,7 +101,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'm': cupy.zeros(param.shape, dtype),
             'v': cupy.zeros(param.shape, dtype),
@@ -122,7 +122,6 @@ def step(param, grad, state, t, **hyperparameters):
     c1 = 1/math.sqrt(1 - beta2**t)
     c2 = 1 - beta1
     c3 = -lr/(1 - beta1**t)
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(beta1), dtype.type(beta2), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), param, state['m'], state['v'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), param, state['m'], state['v'])
 

@@ -92,7 +92,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'm': cupy.zeros(param.shape, dtype),
             'u': cupy.zeros(param.shape, dtype),
@@ -109,7 +109,6 @@ def step(param, grad, state, t, **hyperparameters):
     beta2 = hp['beta2']
     c0 = 1 - beta1
     c1 = -lr/(1 - beta1**t)
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), param, state['m'], state['u'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), param, state['m'], state['u'])
 

@@ -54,7 +54,7 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadam_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, bool c3, float32 c4, float32 c5',
+        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, float32 c3, float32 c4, float32 c5',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
@@ -73,7 +73,7 @@ KERNELS = {
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadam_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, bool c3, float64 c4, float64 c5',
+        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, float64 c3, float64 c4, float64 c5',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
@@ -98,7 +98,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'm': cupy.zeros(param.shape, dtype),
             'v': cupy.zeros(param.shape, dtype),
@@ -121,7 +121,6 @@ def step(param, grad, state, t, **hyperparameters):
     c3 = h0
     c4 = beta1/(1 - beta1**(t + 1))
     c5 = -lr
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(beta1), dtype.type(beta2), dtype.type(eps), dtype.type(c0), dtype.type(c1), dtype.type(c2), bool(c3), dtype.type(c4), dtype.type(c5), param, state['m'], state['v'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(eps), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(c5), param, state['m'], state['v'])
 

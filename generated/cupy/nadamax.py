@@ -49,7 +49,7 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadamax_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, bool c1, float32 c2, float32 c3',
+        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 u',
         operation='''
             const float theta = (float)(param);
@@ -68,7 +68,7 @@ KERNELS = {
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadamax_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, bool c1, float64 c2, float64 c3',
+        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 u',
         operation='''
             const double theta = (double)(param);
@@ -93,7 +93,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'm': cupy.zeros(param.shape, dtype),
             'u': cupy.zeros(param.shape, dtype),
@@ -113,7 +113,6 @@ def step(param, grad, state, t, **hyperparameters):
     c1 = h0
     c2 = beta1/(1 - beta1**(t + 1))
     c3 = -lr
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(beta1), dtype.type(beta2), dtype.type(c0), bool(c1), dtype.type(c2), dtype.type(c3), param, state['m'], state['u'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), param, state['m'], state['u'])
 

@@ -101,7 +101,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'v': cupy.zeros(param.shape, dtype),
             'b': cupy.zeros(param.shape, dtype),
@@ -120,7 +120,6 @@ def step(param, grad, state, t, **hyperparameters):
     momentum = hp['momentum']
     c0 = 1 - alpha
     c1 = -lr
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(alpha), dtype.type(eps), dtype.type(weight_decay), dtype.type(momentum), dtype.type(c0), dtype.type(c1), param, state['v'], state['b'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(alpha), dtype.type(eps), dtype.type(weight_decay), dtype.type(momentum), dtype.type(c0), dtype.type(c1), param, state['v'], state['b'])
 

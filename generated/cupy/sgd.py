@@ -65,7 +65,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
 
         }
@@ -78,7 +78,6 @@ def step(param, grad, state, t, **hyperparameters):
     dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
     lr = hp['lr']
     c0 = -lr
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(c0), param, )
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(c0), param)
 

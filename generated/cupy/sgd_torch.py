@@ -91,7 +91,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'b': cupy.zeros(param.shape, dtype),
         }
@@ -109,7 +109,6 @@ def step(param, grad, state, t, **hyperparameters):
     c0 = (momentum == 0) or (t == 1)
     c1 = 1 - dampening
     c2 = -lr
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(momentum), dtype.type(weight_decay), bool(c0), dtype.type(c1), dtype.type(c2), param, state['b'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(momentum), dtype.type(weight_decay), bool(c0), dtype.type(c1), dtype.type(c2), param, state['b'])
 

@@ -88,7 +88,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with param.device:
+    with _cupy_runtime.device_of(param):
         return {
             'b': cupy.zeros(param.shape, dtype),
         }
@@ -104,7 +104,6 @@ def step(param, grad, state, t, **hyperparameters):
     weight_decay = hp['weight_decay']
     c0 = (t == 1)
     c1 = -lr
-    with param.device:
-        _cupy_runtime.elementwise_kernel(KERNELS[dtype.name])(
-            grad, dtype.type(momentum), dtype.type(weight_decay), bool(c0), dtype.type(c1), param, state['b'])
+    _cupy_runtime.launch(
+        KERNELS[dtype.name], grad, dtype.type(momentum), dtype.type(weight_decay), bool(c0), dtype.type(c1), param, state['b'])
 
