@@ -33,7 +33,7 @@ from generated._cupy_runtime import STORAGE_DTYPES, KernelSource
 from .compile_check import storage_dtype
 from .standalone import StorageTypes, parse_params, standalone_source
 
-__all__ = ["GXX_FLAGS", "gxx", "HostRuntime", "emulate"]
+__all__ = ["GXX_FLAGS", "gxx", "build_library", "HostRuntime", "emulate", "host_arrays"]
 
 GXX_FLAGS = ("-O2", "-ffp-contract=off", "-std=c++17", "-shared", "-fPIC")
 _SCALAR_CTYPES = {"float32": ctypes.c_float, "float64": ctypes.c_double, "bool": ctypes.c_bool}
