@@ -43,3 +43,34 @@ def test_half_scalars_travel_in_float32(runtime):
     adam.step(param, param.copy(), adam.init_state(param), 1)
     assert seen["beta2"].dtype == numpy.float32 and seen["beta2"] == numpy.float32(0.999)
     assert seen["c0"] == numpy.float32(1 - 0.999)  # 1 - β₂ computed in float64 on the host
+
+
+def test_multi_tensor_step_on_the_cupy_module(runtime):
+    """The flat-buffer path through the CuPy module (host-emulated): one launch equals per-tensor launches."""
+    from generated._flat import MultiTensor
+
+    launches = []
+
+    class Counter(HostRuntime):
+        def launch(self, source, grad, *arguments):
+            launches.append(grad.size)
+            super().launch(source, grad, *arguments)
+
+    counter = Counter.__new__(Counter)
+    counter.__dict__.update(runtime.__dict__)
+    adam = emulate(importlib.import_module("generated.cupy.adam"), counter)
+    rng = numpy.random.default_rng(0)
+    shapes = [(64, 3, 3), (64,), (10, 64)]
+    params = [rng.standard_normal(s).astype(numpy.float32) for s in shapes]
+    separate = [p.copy() for p in params]
+    states = [adam.init_state(p) for p in separate]
+    flat = MultiTensor(adam, params)
+    grads = [rng.standard_normal(s).astype(numpy.float32) for s in shapes]
+    for view, g in zip(flat.grads, grads):
+        view[...] = g
+    flat.step(1)
+    assert launches == [sum(p.size for p in params)]
+    for p, g, s in zip(separate, grads, states):
+        adam.step(p, g, s, 1)
+    for k, p in enumerate(separate):
+        numpy.testing.assert_array_equal(flat.params[k], p)
