@@ -67,6 +67,15 @@ def test_adam_exact_cupy_source_compiles(param, grad):
     _assert_compiles(unit)
 
 
+@pytest.mark.skipif(not HAVE_CUPY, reason="cupy not installed: the fallback always uses 64-bit indices")
+def test_adam_compiles_with_64_bit_indexing():
+    """CuPy's variant for arrays of 2**31 elements or more (e.g. a large flat multi-tensor buffer)."""
+    unit = kernel_translation_unit(MODULES["adam"].KERNELS["float32"], StorageTypes("float32", "float32"),
+                                   index_32_bits=False)
+    assert "CIndexer<1, 0>" in unit.text
+    _assert_compiles(unit)
+
+
 @pytest.mark.parametrize("precision, param, grad", STORAGE_CASES, ids=lambda x: x)
 def test_every_kernel_compiles(precision, param, grad):
     unit = batch_translation_unit([m.KERNELS[precision] for m in MODULES.values()], StorageTypes(param, grad))

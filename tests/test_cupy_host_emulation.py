@@ -10,7 +10,8 @@ import numpy
 import pytest
 
 from codegen.cupy_backend.host_emulation import HostRuntime, emulate, gxx, host_arrays
-from cupy_trajectories import DTYPES, NAMES, check
+import specs
+from cupy_trajectories import DTYPES, NAMES, check, hyperparameters
 
 pytestmark = pytest.mark.skipif(gxx() is None, reason="g++ not on PATH: cannot host-emulate the kernels")
 
@@ -74,3 +75,25 @@ def test_multi_tensor_step_on_the_cupy_module(runtime):
         adam.step(p, g, s, 1)
     for k, p in enumerate(separate):
         numpy.testing.assert_array_equal(flat.params[k], p)
+
+
+@pytest.mark.parametrize("name", ["adam_torch", "sgd_torch", "adamax_torch"])
+@pytest.mark.parametrize("param_dtype, grad_dtype", [("float32", "float16"), ("float16", "float32"), ("float64", "float32")])
+def test_gradient_with_its_own_dtype(name, param_dtype, grad_dtype, runtime):
+    """The gradient is loaded from its own storage dtype (G) and converted like the NumPy backend does."""
+    cupy_module = emulate(importlib.import_module(f"generated.cupy.{name}"), runtime)
+    numpy_module = importlib.import_module(f"generated.numpy.{name}")
+    hp = hyperparameters(specs.get(name))
+    rng = numpy.random.default_rng(3)
+    param = host_arrays(param_dtype, rng.standard_normal(512))
+    expected = param.copy()
+    state, expected_state = cupy_module.init_state(param), numpy_module.init_state(expected)
+    for t in range(1, 6):
+        grad = host_arrays(grad_dtype, rng.standard_normal(512))
+        cupy_module.step(param, grad, state, t, **hp)
+        numpy_module.step(expected, grad, expected_state, t, **hp)
+    assert param.dtype == numpy.dtype(param_dtype)
+    # same arithmetic type, same expression order for these three: bit-identical
+    numpy.testing.assert_array_equal(param, expected)
+    for s in numpy_module.STATE:
+        numpy.testing.assert_array_equal(state[s], expected_state[s])

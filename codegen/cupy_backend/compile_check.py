@@ -49,8 +49,11 @@ def storage_dtype(name: str) -> numpy.dtype:
     return numpy.dtype(name)
 
 
-def cupy_kernel_code(source: KernelSource, types: StorageTypes) -> tuple[str, tuple[str, ...]]:
-    """CuPy's exact kernel source and compiler options for contiguous arrays (raises if the API moved)."""
+def cupy_kernel_code(source: KernelSource, types: StorageTypes, index_32_bits: bool = True) -> tuple[str, tuple[str, ...]]:
+    """CuPy's exact kernel source and compiler options for contiguous arrays (raises if the API moved).
+
+    ``index_32_bits=False`` is the variant CuPy builds for arrays of 2**31 elements or more.
+    """
     import cupy
     from cupy._core import _carray, _kernel, _scalar, core
 
@@ -61,10 +64,10 @@ def cupy_kernel_code(source: KernelSource, types: StorageTypes) -> tuple[str, tu
         if type_name in array_dtypes or (type_name, _) in parse_params(source.out_params):
             dtype = array_dtypes.get(type_name) or numpy.dtype(type_name)
             # _ArgInfo(arg_kind, type, dtype, ndim, c_contiguous, index_32_bits); kind 1 = ndarray
-            arginfos.append(_kernel._ArgInfo(1, cupy.ndarray, dtype, 1, True, True))
+            arginfos.append(_kernel._ArgInfo(1, cupy.ndarray, dtype, 1, True, index_32_bits))
         else:  # kind 3 = scalar
             arginfos.append(_kernel._ArgInfo(3, _scalar.CScalar, numpy.dtype(type_name), 0, True, True))
-    arginfos.append(_kernel._ArgInfo(2, _carray.Indexer, None, 1, True, True))  # kind 2 = indexer
+    arginfos.append(_kernel._ArgInfo(2, _carray.Indexer, None, 1, True, index_32_bits))  # kind 2 = indexer
     if len(arginfos) != len(kernel.params):
         raise RuntimeError("CuPy's ElementwiseKernel.params no longer match the declared parameters")
     type_map = _kernel._TypeMap(tuple(sorted(array_dtypes.items())))
@@ -79,11 +82,13 @@ def _fallback_options() -> tuple[str, ...]:
     return ("--std=c++17", f"-I{cuda_home}/include", "-ftz=true")
 
 
-def kernel_translation_unit(source: KernelSource, types: StorageTypes, *, prefer_cupy: bool = True) -> TranslationUnit:
-    """The source to compile for ``source`` with storage ``types``; ``origin`` says which path built it."""
+def kernel_translation_unit(source: KernelSource, types: StorageTypes, *, prefer_cupy: bool = True,
+                            index_32_bits: bool = True) -> TranslationUnit:
+    """The source to compile for ``source`` with storage ``types``; ``origin`` says which path built it.
+    (The fallback always indexes with 64-bit integers.)"""
     if prefer_cupy:
         try:
-            text, options = cupy_kernel_code(source, types)
+            text, options = cupy_kernel_code(source, types, index_32_bits)
             return TranslationUnit(text, options, "cupy")
         except (ImportError, AttributeError, TypeError, RuntimeError):
             pass  # CuPy missing or its private API changed: the documented fallback below
