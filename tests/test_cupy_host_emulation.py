@@ -30,36 +30,21 @@ def test_host_emulation_matches_numpy_and_reference(name, dtype, runtime):
 
 def test_half_scalars_travel_in_float32(runtime):
     """β₂ = 0.999 must reach the kernel as float32, not float16 (which rounds it to 0.99902)."""
-    seen = {}
-
-    class Recorder(HostRuntime):
-        def launch(self, source, grad, *arguments):
-            seen.update(zip(source.scalars, arguments))
-            super().launch(source, grad, *arguments)
-
-    recorder = Recorder.__new__(Recorder)
-    recorder.__dict__.update(runtime.__dict__)
-    adam = emulate(importlib.import_module("generated.cupy.adam"), recorder)
+    adam = emulate(importlib.import_module("generated.cupy.adam"), runtime)
     param = host_arrays("float16", numpy.ones(8))
+    runtime.launches.clear()
     adam.step(param, param.copy(), adam.init_state(param), 1)
-    assert seen["beta2"].dtype == numpy.float32 and seen["beta2"] == numpy.float32(0.999)
-    assert seen["c0"] == numpy.float32(1 - 0.999)  # 1 - β₂ computed in float64 on the host
+    (source, scalars, size), = runtime.launches
+    assert source.precision == "float32" and size == 8
+    assert scalars["beta2"].dtype == numpy.float32 and scalars["beta2"] == numpy.float32(0.999)
+    assert scalars["c0"] == numpy.float32(1 - 0.999)  # 1 - β₂ computed in float64 on the host
 
 
 def test_multi_tensor_step_on_the_cupy_module(runtime):
     """The flat-buffer path through the CuPy module (host-emulated): one launch equals per-tensor launches."""
     from generated._flat import MultiTensor
 
-    launches = []
-
-    class Counter(HostRuntime):
-        def launch(self, source, grad, *arguments):
-            launches.append(grad.size)
-            super().launch(source, grad, *arguments)
-
-    counter = Counter.__new__(Counter)
-    counter.__dict__.update(runtime.__dict__)
-    adam = emulate(importlib.import_module("generated.cupy.adam"), counter)
+    adam = emulate(importlib.import_module("generated.cupy.adam"), runtime)
     rng = numpy.random.default_rng(0)
     shapes = [(64, 3, 3), (64,), (10, 64)]
     params = [rng.standard_normal(s).astype(numpy.float32) for s in shapes]
@@ -69,8 +54,9 @@ def test_multi_tensor_step_on_the_cupy_module(runtime):
     grads = [rng.standard_normal(s).astype(numpy.float32) for s in shapes]
     for view, g in zip(flat.grads, grads):
         view[...] = g
+    runtime.launches.clear()
     flat.step(1)
-    assert launches == [sum(p.size for p in params)]
+    assert [size for _, _, size in runtime.launches] == [sum(p.size for p in params)]
     for p, g, s in zip(separate, grads, states):
         adam.step(p, g, s, 1)
     for k, p in enumerate(separate):

@@ -59,15 +59,17 @@ def cupy_kernel_code(source: KernelSource, types: StorageTypes, index_32_bits: b
 
     kernel = cupy.ElementwiseKernel(source.in_params, source.out_params, source.operation, source.name)
     array_dtypes = {"G": storage_dtype(types.grad), "T": storage_dtype(types.param)}
+    # _ArgInfo(arg_kind, type, dtype, ndim, c_contiguous, index_32_bits); kinds: 1 ndarray, 2 indexer, 3 scalar
+    params = [(type_name, type_name == "G") for type_name, _ in parse_params(source.in_params)]  # G: the gradient
+    params += [(type_name, True) for type_name, _ in parse_params(source.out_params)]  # param and state arrays
     arginfos = []
-    for type_name, _ in parse_params(source.in_params) + parse_params(source.out_params):
-        if type_name in array_dtypes or (type_name, _) in parse_params(source.out_params):
-            dtype = array_dtypes.get(type_name) or numpy.dtype(type_name)
-            # _ArgInfo(arg_kind, type, dtype, ndim, c_contiguous, index_32_bits); kind 1 = ndarray
+    for type_name, is_array in params:
+        dtype = array_dtypes.get(type_name) or numpy.dtype(type_name)
+        if is_array:
             arginfos.append(_kernel._ArgInfo(1, cupy.ndarray, dtype, 1, True, index_32_bits))
-        else:  # kind 3 = scalar
-            arginfos.append(_kernel._ArgInfo(3, _scalar.CScalar, numpy.dtype(type_name), 0, True, True))
-    arginfos.append(_kernel._ArgInfo(2, _carray.Indexer, None, 1, True, index_32_bits))  # kind 2 = indexer
+        else:
+            arginfos.append(_kernel._ArgInfo(3, _scalar.CScalar, dtype, 0, True, True))
+    arginfos.append(_kernel._ArgInfo(2, _carray.Indexer, None, 1, True, index_32_bits))
     if len(arginfos) != len(kernel.params):
         raise RuntimeError("CuPy's ElementwiseKernel.params no longer match the declared parameters")
     type_map = _kernel._TypeMap(tuple(sorted(array_dtypes.items())))

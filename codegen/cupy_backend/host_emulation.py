@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import functools
 import shutil
 import subprocess
 import tempfile
@@ -62,7 +61,9 @@ class HostRuntime:
     def __init__(self, sources_by_precision: dict[str, list[KernelSource]]):
         self._sources = sources_by_precision
         self._directory = tempfile.TemporaryDirectory(prefix="optiforge_host_")
-        self.KernelSource = KernelSource
+        self._libraries: dict[tuple[str, str, str], ctypes.CDLL] = {}
+        #: every launch: (kernel source, {scalar name: value as passed}, number of elements)
+        self.launches: list[tuple[KernelSource, dict, int]] = []
 
     @staticmethod
     def cupy_module():
@@ -74,13 +75,17 @@ class HostRuntime:
 
     check_arrays = staticmethod(_runtime.check_arrays)
 
-    @functools.lru_cache(maxsize=None)
     def _library(self, precision: str, param: str, grad: str) -> ctypes.CDLL:
-        return build_library(self._sources[precision], StorageTypes(param, grad), Path(self._directory.name))
+        key = (precision, param, grad)
+        if key not in self._libraries:
+            self._libraries[key] = build_library(self._sources[precision], StorageTypes(param, grad),
+                                                 Path(self._directory.name))
+        return self._libraries[key]
 
     def launch(self, source: KernelSource, grad, *arguments) -> None:
         param = arguments[len(source.scalars)]
         assert param.dtype.name in STORAGE_DTYPES[source.precision], (source.name, param.dtype)
+        self.launches.append((source, dict(zip(source.scalars, arguments)), param.size))
         kernel = getattr(self._library(source.precision, param.dtype.name, grad.dtype.name), source.name)
         params = parse_params(source.in_params) + parse_params(source.out_params)
         c_arguments = []

@@ -55,7 +55,7 @@ def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
         raise ValueError(f"{ir.spec.name}: symbols named 'param' or 'grad' clash with the kernel arguments")
     printer = KernelPrinter(precision)
     arithmetic = ARITHMETIC_TYPES[precision]
-    ctype = printer._print(arithmetic)
+    ctype = printer.doprint(arithmetic)
     booleans = host_booleans(ir)
     scalars = _kernel_scalars(ir)
     read = set().union(*(expr.free_symbols for _, expr in ir.body))
