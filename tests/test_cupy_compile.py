@@ -6,6 +6,7 @@ is installed — CI installs it through the ``test`` extra — and the documente
 from __future__ import annotations
 
 import importlib
+import sys
 
 import pytest
 
@@ -57,6 +58,13 @@ def test_fallback_is_used_when_cupy_private_api_moves(monkeypatch):
     unit = kernel_translation_unit(MODULES["adam"].KERNELS["float32"], StorageTypes("float16", "float16"))
     assert unit.origin == "fallback"
     assert "typedef __half T;" in unit.text
+    _assert_compiles(unit)
+
+
+def test_fallback_is_used_without_cupy(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)  # `import cupy` now raises ImportError
+    unit = kernel_translation_unit(MODULES["adam"].KERNELS["float64"], StorageTypes("float64", "float64"))
+    assert unit.origin == "fallback" and "typedef double T;" in unit.text
     _assert_compiles(unit)
 
 
