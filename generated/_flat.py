@@ -1,0 +1,100 @@
+"""Multi-tensor optimizer state: every parameter in one contiguous buffer, one buffer per state variable.
+
+A generated module's ``step`` is elementwise, so stepping the flat buffers updates every parameter of a
+model in one call — one kernel launch on the CuPy backend instead of one per tensor (what apex's and
+torch's fused multi-tensor optimizers achieve by chunking lists of pointers). The per-parameter arrays
+are views into the buffers: train with ``flat.params[k]`` and write gradients into ``flat.grads[k]``.
+
+Works with any generated module (NumPy or CuPy) and either array library::
+
+    flat = MultiTensor(generated.cupy.adam, [w1, b1, w2], lr=1e-3)
+    w1, b1, w2 = flat.params          # views: the model now reads its weights from the buffer
+    ...  # backward pass writes into flat.grads[0], flat.grads[1], flat.grads[2]
+    flat.step(t, lr=1e-3)             # one launch for the whole model
+"""
+from __future__ import annotations
+
+import math
+
+import numpy
+
+__all__ = ["FlatBuffer", "MultiTensor"]
+
+
+def _array_module(array):
+    if isinstance(array, numpy.ndarray):
+        return numpy
+    from generated._cupy_runtime import cupy_module
+    return cupy_module()
+
+
+class FlatBuffer:
+    """One contiguous 1-D ``buffer`` with a C-contiguous view of each shape (``views[k]``), in order."""
+
+    def __init__(self, buffer, shapes):
+        self.buffer = buffer
+        self.shapes = [tuple(s) for s in shapes]
+        self.offsets = [0]
+        for shape in self.shapes:
+            self.offsets.append(self.offsets[-1] + math.prod(shape))
+        if self.offsets[-1] != buffer.size or buffer.ndim != 1 or not buffer.flags.c_contiguous:
+            raise ValueError(f"buffer must be 1-D, contiguous, with {self.offsets[-1]} elements; got {buffer.shape}")
+        self.views = [buffer[lo:hi].reshape(shape) for lo, hi, shape in zip(self.offsets, self.offsets[1:], self.shapes)]
+
+    @classmethod
+    def empty_like(cls, arrays, dtype=None, xp=None) -> "FlatBuffer":
+        xp = xp or _array_module(arrays[0])
+        size = sum(a.size for a in arrays)
+        return cls(xp.empty(size, dtype or arrays[0].dtype), [a.shape for a in arrays])
+
+    @classmethod
+    def copy_of(cls, arrays, dtype=None) -> "FlatBuffer":
+        """A new buffer holding the values of ``arrays`` (all from one array library)."""
+        flat = cls.empty_like(arrays, dtype)
+        for view, array in zip(flat.views, arrays):
+            view[...] = array
+        return flat
+
+    def split(self, buffer) -> list:
+        """Views of another buffer with this layout (e.g. a state buffer)."""
+        return FlatBuffer(buffer, self.shapes).views
+
+
+class MultiTensor:
+    """Parameters, gradients and state of many tensors in flat buffers, stepped by one module call.
+
+    ``params``/``grads``: per-tensor views (grads start at zero, dtype ``grad_dtype`` or the param dtype);
+    ``state[name]``: per-tensor views of each array state; ``scalar_state``: the shared scalar state
+    (the same for every tensor, as it depends only on the step). All parameters share one dtype.
+    """
+
+    def __init__(self, module, params, *, grad_dtype=None, **hyperparameters):
+        if not params:
+            raise ValueError("MultiTensor needs at least one parameter")
+        if len({p.dtype for p in params}) != 1:
+            raise TypeError(f"all parameters must share one dtype, got {sorted({str(p.dtype) for p in params})}")
+        self.module = module
+        self._params = FlatBuffer.copy_of(params)
+        self._grads = FlatBuffer.empty_like(params, grad_dtype)
+        self._grads.buffer[...] = 0
+        self._state = module.init_state(self._params.buffer, **hyperparameters)
+
+    @property
+    def params(self) -> list:
+        return self._params.views
+
+    @property
+    def grads(self) -> list:
+        return self._grads.views
+
+    @property
+    def state(self) -> dict:
+        return {name: self._params.split(self._state[name]) for name in self.module.STATE}
+
+    @property
+    def scalar_state(self) -> dict:
+        return {name: self._state[name] for name in self.module.SCALAR_STATE}
+
+    def step(self, t: int, **hyperparameters) -> None:
+        """One update of every parameter (one kernel launch on the CuPy backend)."""
+        self.module.step(self._params.buffer, self._grads.buffer, self._state, t, **hyperparameters)
