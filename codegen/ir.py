@@ -59,6 +59,15 @@ class KernelIR:
         outputs = dict(self.array_outputs) | dict(self.scalar_outputs)
         return {name: values[symbol] for name, symbol in outputs.items()}
 
+    def host_booleans(self) -> set[sp.Symbol]:
+        """Host symbols holding a truth value. A bare Symbol is a SymPy ``Boolean`` too, so an alias
+        ``c3 = h0`` is a truth value only when what it names is one."""
+        booleans: set[sp.Symbol] = set()
+        for symbol, expr in self.host:
+            if expr in booleans or (isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)):
+                booleans.add(symbol)
+        return booleans
+
     def count_ops(self) -> tuple[int, int]:
         """(host, body) operation counts, as ``sympy.count_ops`` sees them."""
         return (sum(sp.count_ops(e) for _, e in self.host), sum(sp.count_ops(e) for _, e in self.body))

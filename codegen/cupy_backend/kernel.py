@@ -24,7 +24,7 @@ from specs.dsl import GRAD, PARAM
 from ..ir import KernelIR
 from .printer import ARITHMETIC_TYPES, Cast, KernelPrinter
 
-__all__ = ["build_kernel", "host_booleans", "PARAM_ARG", "GRAD_ARG"]
+__all__ = ["build_kernel", "PARAM_ARG", "GRAD_ARG"]
 
 #: Kernel argument names of the parameter and gradient storage (their dtypes are placeholders T and G).
 PARAM_ARG, GRAD_ARG = sp.Symbol("param"), sp.Symbol("grad")
@@ -37,17 +37,6 @@ def _kernel_scalars(ir: KernelIR) -> list[sp.Symbol]:
     return [s for s in candidates if s in read]
 
 
-def host_booleans(ir: KernelIR) -> set[sp.Symbol]:
-    """Host symbols holding a truth value (passed as ``bool``). A bare Symbol is a SymPy ``Boolean`` too,
-    so an alias ``c3 = h0`` is a truth value only when what it names is one."""
-    booleans: set[sp.Symbol] = set()
-    for symbol, expr in ir.host:
-        if isinstance(expr, sp.Symbol) and expr in booleans or (
-                isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)):
-            booleans.add(symbol)
-    return booleans
-
-
 def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
     """``ElementwiseKernel`` arguments computing ``ir.body`` in ``precision`` ("float32"/"float64")."""
     names = {s.name for s in ir.spec.symbols()} | {s.name for s, _ in ir.host + ir.body}
@@ -56,7 +45,7 @@ def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
     printer = KernelPrinter(precision)
     arithmetic = ARITHMETIC_TYPES[precision]
     ctype = printer.doprint(arithmetic)
-    booleans = host_booleans(ir)
+    booleans = ir.host_booleans()
     scalars = _kernel_scalars(ir)
     read = set().union(*(expr.free_symbols for _, expr in ir.body))
     state = [s.symbol for s in ir.spec.array_state]

@@ -6,7 +6,7 @@ from specs.dsl import GRAD, PARAM, OptimizerSpec
 from ..driver import lower_and_optimize
 from ..emit_common import banner, domain_constructor, indent, module_docstring
 from ..numpy_backend.printer import HostPrinter
-from .kernel import build_kernel, host_booleans
+from .kernel import build_kernel
 
 __all__ = ["render_cupy_module", "PRECISIONS"]
 
@@ -48,7 +48,7 @@ def render_cupy_module(spec: OptimizerSpec, generator_version: str) -> str:
     ir = lower_and_optimize(spec).ir
     kernels = [build_kernel(ir, precision) for precision in PRECISIONS]
     host_printer = HostPrinter()
-    booleans = {s.name for s in host_booleans(ir)}
+    booleans = {s.name for s in ir.host_booleans()}
 
     hypers = [h.name for h in spec.hyperparameters]
     scalar_names = [s.name for s in spec.scalar_state]

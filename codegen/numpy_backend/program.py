@@ -158,7 +158,7 @@ class _Linearizer:
 
 def linearize(ir: KernelIR) -> UfuncProgram:
     """Three-address form of ``ir.body``; outputs refer to registers, inputs or host scalars."""
-    host_booleans = {s for s, e in ir.host if isinstance(e, sp.logic.boolalg.Boolean)}
+    host_booleans = ir.host_booleans()
     lin = _Linearizer(host_booleans)
     for symbol, expr in ir.body:
         lin.env[symbol] = lin.value(expr)

@@ -78,7 +78,7 @@ def step(param, grad, state, t, **hyperparameters):
     c3 = h0
     c4 = beta1/(1 - beta1**(t + 1))
     c5 = -lr
-    beta1, beta2, c0, c1, c2, c4, c5, eps = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c4), dtype.type(c5), dtype.type(eps)
+    beta1, beta2, c0, c1, c2, c3, c4, c5, eps = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(c5), dtype.type(eps)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)

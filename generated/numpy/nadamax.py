@@ -70,7 +70,7 @@ def step(param, grad, state, t, **hyperparameters):
     c1 = h0
     c2 = beta1/(1 - beta1**(t + 1))
     c3 = -lr
-    beta1, beta2, c0, c2, c3 = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c2), dtype.type(c3)
+    beta1, beta2, c0, c1, c2, c3 = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
