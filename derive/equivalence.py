@@ -58,6 +58,15 @@ class Dynamics:
         suffix = "(" + ", ".join(f"{k}={v}" for k, v in fix.items()) + ")" if fix else ""
         return cls(name or spec.name + suffix, state, update, init, PARAM, frozenset(first))
 
+    @classmethod
+    def from_assignments(cls, name: str, assignments, init: dict, query=PARAM) -> "Dynamics":
+        """Pseudo-code order, as in a spec: each assignment reads the values current at that point."""
+        current: dict = {}
+        for target, value in assignments:
+            current[target] = sp.sympify(value).xreplace(current)
+        state = (PARAM,) + tuple(x for x in init if x != PARAM)
+        return cls(name, state, {x: current.get(x, x) for x in state}, {PARAM: PARAM, **init}, query)
+
     def with_gradient(self, expression) -> "Dynamics":
         """The same optimizer fed ``expression`` (in ``GRAD``) instead of the gradient, e.g. ``c·g``."""
         update = {k: v.xreplace({GRAD: expression}) for k, v in self.update.items()}
