@@ -88,6 +88,8 @@ def _candidate_forms(expr: sp.Expr):
     yield sp.simplify(expr)
     yield sp.simplify(sp.expand(sp.powsimp(expr)))
     yield sp.factor(sp.together(sp.radsimp(expr)))
+    if expr.has(sp.Abs):  # eta*Abs(g/Abs(g)) only simplifies through sign
+        yield sp.simplify(expr.rewrite(sp.sign))
 
 
 def prove_zero(expr: sp.Expr) -> bool:
@@ -385,3 +387,18 @@ class ClaimList(list):
             self.append(Claim(name, title, kind, expected, sources, build, tuple(tags), note))
             return build
         return register
+
+
+def monotone_bound(title: str, f, var, start, *, sample: dict | None = None) -> Step:
+    r"""Prove :math:`f(x) \le f(x_0)` for :math:`x \ge x_0` (``var`` declared nonnegative/positive above
+    ``start``): SymPy must show :math:`f'(x) \le 0`; the bound value :math:`f(x_0)` is reported."""
+    f = sp.sympify(f)
+
+    def check():
+        derivative = sp.simplify(sp.diff(f, var))
+        if derivative.is_nonpositive:
+            return PROVED, f"f' = {sp.sstr(derivative)} ≤ 0 and f({start}) = {sp.simplify(f.subs(var, start))}"
+        return UNPROVED, f"sign of f' = {sp.sstr(derivative)} not shown"
+
+    return guarded("bound", title, f"{tex(f)} \\le {tex(sp.simplify(f.subs(var, start)))}\\quad({tex(var)} \\ge {tex(start)})",
+                   check)
