@@ -88,6 +88,8 @@ def _candidate_forms(expr: sp.Expr):
     yield sp.simplify(expr)
     yield sp.simplify(sp.expand(sp.powsimp(expr)))
     yield sp.factor(sp.together(sp.radsimp(expr)))
+    if expr.has(sp.Sum):
+        yield sp.simplify(expand_sums(expr))
     if expr.has(sp.Abs):  # eta*Abs(g/Abs(g)) only simplifies through sign
         yield sp.simplify(expr.rewrite(sp.sign))
 
@@ -235,6 +237,18 @@ def approximation(title: str, exact, approx, var, point, *, relative: bool = Tru
     return guarded("approximation", title, latex, check)
 
 
+def is_nonnegative(expr: sp.Expr) -> bool:
+    """SymPy's ``is_nonnegative``, extended: a finite sum of nonnegative summands (possibly empty) is ≥ 0,
+    and sums/products of such expressions are ≥ 0."""
+    if expr.is_nonnegative:
+        return True
+    if isinstance(expr, sp.Sum):
+        return is_nonnegative(expr.function)
+    if isinstance(expr, (sp.Add, sp.Mul)):
+        return all(is_nonnegative(a) for a in expr.args)
+    return False
+
+
 def bound(title: str, lhs, rhs, *, assume: dict | None = None, witness=None, sample: dict | None = None) -> Step:
     r"""Prove :math:`\mathrm{lhs} \le \mathrm{rhs}`: ``rhs − lhs`` (after ``assume`` substitutions that encode
     the hypotheses, e.g. a positive Dummy) must be SymPy-nonnegative, or equal a given nonnegative
@@ -244,10 +258,10 @@ def bound(title: str, lhs, rhs, *, assume: dict | None = None, witness=None, sam
     def check():
         gap = (rhs - lhs).subs(assume or {})
         if witness is not None:
-            if sp.sympify(witness).is_nonnegative and prove_zero(gap - witness):
+            if is_nonnegative(sp.sympify(witness)) and prove_zero(gap - witness):
                 return PROVED, f"rhs − lhs = {witness} ≥ 0"
         for form in _candidate_forms(gap):
-            if form.is_nonnegative:
+            if is_nonnegative(form):
                 return PROVED, f"rhs − lhs = {sp.sstr(form)} ≥ 0"
         for form in (sp.factor(gap),):
             if form.is_negative is False and form.is_real:
@@ -328,8 +342,14 @@ def expand_sums(expr: sp.Expr) -> sp.Expr:
     for limits, summand in merged.items():
         summand = sp.simplify(sp.expand(sp.powsimp(sp.expand(summand), force=False)))
         if summand != 0:
-            total += sp.Sum(summand, *limits)
+            total += sp.Sum(summand, *limits).doit() if not summand.has(limits[0][0]) else sp.Sum(summand, *limits)
     return total
+
+
+def conclude(title: str, latex: str, premises: list[Step], kind: str = "bound") -> Step:
+    """A logical conclusion from earlier steps (e.g. a squeeze): its status is that of its premises."""
+    status = combine(premises)
+    return Step(kind, title, latex, status, f"follows from steps: {', '.join(p.title for p in premises)}")
 
 
 def numeric(title: str, function: Callable[[], tuple]) -> Step:
