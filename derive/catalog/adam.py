@@ -198,3 +198,21 @@ def kb_case2():
                                    "after a few hundred steps of geometrically growing gradients.")
 def kb_defaults():
     return [kb_bound_step("case1", Fraction(9, 10), Fraction(999, 1000), horizon=320)]
+
+
+alpha_i, beta_i = sp.symbols("alpha_i beta_i", real=True)
+SEED004_CODE = Dynamics.from_assignments("adam_seed004_code", [
+    (m, beta1 * m + (1 - beta1) * g), (v, beta2 * v + (1 - beta2) * g**2), (alpha_i, alpha_i * beta1),
+    (beta_i, beta_i * beta_i), (theta, theta - lr * sp.sqrt(1 - beta_i) / (1 - alpha_i) * m / sp.sqrt(v))],
+    {m: 0, v: eps, alpha_i: 1, beta_i: 1})
+
+
+@CLAIMS.claim("adam.seed004_code_beta_power", "seed 004's code (beta_i *= beta_i) implements its formula?",
+              "equivalence", "seed 004 §Adam and §Nadam code: self.beta_i *= self.beta_i", expected=FAILS,
+              note="beta_i starts at 1 and 1·1 = 1, so √(1 − beta_i) = 0: the code never moves the parameters "
+                   "(intended: beta_i *= self.beta).")
+def code_slip():
+    from ..engine import induction
+    return [induction("the code's beta_i stays 1: b_t = b_{t−1}², b_0 = 1", sp.Integer(1),
+                      lambda prev, n: prev * prev, 1),
+            *equivalent(SEED004_CODE, SEED_R0_EPS, sample=POSITIVE_EPS)]
