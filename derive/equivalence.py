@@ -41,6 +41,9 @@ class Dynamics:
     query: sp.Expr = PARAM
     first_gradient: frozenset = field(default_factory=frozenset)  # states that start as g_1
 
+    def __post_init__(self):
+        self.init = {x: sp.sympify(v) for x, v in self.init.items()}
+
     @classmethod
     def from_spec(cls, spec: OptimizerSpec, fix: dict | None = None, name: str | None = None) -> "Dynamics":
         """The spec's step map, with hyperparameters fixed by ``fix`` (e.g. ``{eps: 0}``)."""
