@@ -30,6 +30,7 @@ APPROXIMATION = "approximation proved"
 REFUTED = "refuted"
 UNPROVED = "unproved"
 CHECKED = "checked"  # supporting numeric / bounded evidence: never a proof
+INCONCLUSIVE = "inconclusive"  # supporting evidence that could not be obtained: neither proof nor refutation
 
 HOLDS, FAILS = "holds", "refuted"  # what a claim asserts about itself
 

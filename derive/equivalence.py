@@ -21,12 +21,16 @@ import sympy as sp
 
 from specs import GRAD, PARAM, STEP, OptimizerSpec
 
-from .engine import CHECKED, PROVED, REFUTED, UNPROVED, Step, guarded, prove_zero, sample_values, tex
+from .engine import CHECKED, INCONCLUSIVE, PROVED, REFUTED, UNPROVED, Step, guarded, prove_zero, sample_values, tex
 
 #: Gradient sequences tried (exactly) when the invariant proof fails; short, with sign changes and zeros.
 GRADIENT_SEQUENCES = (
     (1, 2, -1, 3), (2, -1, 1, 1), (1, 1, 1, 1), (-3, 1, 2, -1), (1, 0, 0, 2), (5, -2, 4, 1),
 )
+
+
+#: Symbolic unrolling is supporting evidence only; it must not dominate the run time.
+UNROLL_TIMEOUT = 3.0
 
 
 @dataclass
@@ -152,8 +156,11 @@ def unrolling_step(a: Dynamics, b: Dynamics, phi: dict, k: int = 3, fix: dict | 
                     f"parameters differ symbolically at step {t}"
         return CHECKED, f"θ agrees for {k} symbolic steps (evidence only)"
 
-    return guarded("unrolling", f"{k}-step symbolic unrolling", f"\\theta_B = \\Phi_\\theta(s_A),\\ t \\le {k}",
-                   check)
+    step = guarded("unrolling", f"{k}-step symbolic unrolling", f"\\theta_B = \\Phi_\\theta(s_A),\\ t \\le {k}",
+                   check, timeout=UNROLL_TIMEOUT)
+    if step.status == UNPROVED:  # evidence not obtained (e.g. sign conditions at concrete t): says nothing
+        step.status = INCONCLUSIVE
+    return step
 
 
 def counterexample_step(a: Dynamics, b: Dynamics, phi_theta=PARAM, sample: dict | None = None,
