@@ -152,8 +152,19 @@ def _fmt_point(point: dict) -> str:
     return ", ".join(f"{k} = {v}" for k, v in point.items())
 
 
+_LATEX_NAMES: dict = {}
+
+
 def tex(expr) -> str:
-    return sp.latex(expr) if isinstance(expr, sp.Basic) else str(expr)
+    """LaTeX with the specs' own symbol names (``momentum`` → :math:`\\alpha`, ``eps`` → :math:`\\epsilon`)."""
+    if not isinstance(expr, sp.Basic):
+        return str(expr)
+    if not _LATEX_NAMES:
+        import specs
+        for spec in reversed(specs.all_specs()):  # first spec wins on a shared name
+            _LATEX_NAMES.update({k: v for k, v in spec.latex_names().items() if isinstance(k, sp.Symbol)})
+    names = {s: _LATEX_NAMES[s] for s in expr.free_symbols if s in _LATEX_NAMES}
+    return sp.latex(expr, symbol_names=names)
 
 
 # --- step kinds -----------------------------------------------------------------------------------------

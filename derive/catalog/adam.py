@@ -138,8 +138,9 @@ def _candidate_sequences(b1: Fraction, b2: Fraction, horizon: int):
         yield f"g_i = (β₁/β₂)^({T}−i)", [(b1 / b2)**(T - i) for i in range(1, T + 1)]
 
 
-def kb_bound_step(case: str, b1: Fraction, b2: Fraction, horizon: int = 40):
-    r"""Search an exact violation of the stated bound on :math:`|\Delta_t|/\eta` (bias-corrected, ε = 0)."""
+def kb_bound_step(case: str, b1: Fraction, b2: Fraction, horizon: int = 40, found: dict | None = None):
+    r"""Search an exact violation of the stated bound on :math:`|\Delta_t|/\eta` (bias-corrected, ε = 0);
+    the violating gradients and step are left in ``found`` for the float replay."""
     def check():
         big = (1 - b1)**2 / (1 - b2)  # (bound/η)² of case 1
         in_case1 = (1 - b1)**2 > (1 - b2)  # (1 − β₁) > √(1 − β₂), squared (both sides ≥ 0)
@@ -149,6 +150,8 @@ def kb_bound_step(case: str, b1: Fraction, b2: Fraction, horizon: int = 40):
         for label, grads in _candidate_sequences(b1, b2, horizon):
             for step, value in enumerate(_ratio_squared(b1, b2, grads), start=1):
                 if value > limit:
+                    if found is not None:
+                        found.update(grads=grads[:step], step=step, bound=float(limit)**0.5)
                     cex = {"beta1": str(b1), "beta2": str(b2), "gradients": label, "t": step,
                            "(|Δ_t|/η)²": f"{float(value):.6g}", "(bound/η)²": f"{float(limit):.6g}",
                            "|Δ_t|/η": f"{float(value)**0.5:.6g}", "bound/η": f"{float(limit)**0.5:.6g}"}
@@ -161,14 +164,23 @@ def kb_bound_step(case: str, b1: Fraction, b2: Fraction, horizon: int = 40):
     return guarded("bound", f"Kingma & Ba §2.1 {case} at β₁ = {b1}, β₂ = {b2}", stated, check)
 
 
-def kb_float_replay(b1: Fraction, b2: Fraction, grads, step: int, bound: float):
-    """Sanity: replay the violating sequence with the float64 reference interpreter of spec `adam`."""
+def kb_float_replay(b1: Fraction, b2: Fraction, found: dict):
+    """Sanity: replay the exact violation with the float64 reference interpreter of spec `adam`."""
     def check():
+        if not found:
+            return UNPROVED, "no exact violation to replay"
+        grads, step = found["grads"], found["step"]
         traj = reference_run(ADAM, np.zeros(1), [np.array([float(x)]) for x in grads], lr=1.0, beta1=float(b1),
                              beta2=float(b2), eps=0.0)
         delta = abs(float(traj[step - 1][0] - (traj[step - 2][0] if step > 1 else 0.0)))
-        return (CHECKED if delta > bound else REFUTED), f"float64 replay: |Δ_{step}|/η = {delta:.6g} vs bound {bound:.6g}"
+        return ((CHECKED if delta > found["bound"] else REFUTED),
+                f"float64 replay of spec `adam`: |Δ_{step}|/η = {delta:.6g} vs bound {found['bound']:.6g}")
     return numeric(f"float64 replay of the violation (β₁ = {b1}, β₂ = {b2})", check)
+
+
+def kb_claim(case: str, b1: Fraction, b2: Fraction, horizon: int = 40):
+    found: dict = {}
+    return [kb_bound_step(case, b1, b2, horizon, found), kb_float_replay(b1, b2, found)]
 
 
 KB = "Kingma & Ba (2015) §2.1 (effective step size bounds), for the bias-corrected update with ε = 0"
@@ -178,26 +190,21 @@ KB = "Kingma & Ba (2015) §2.1 (effective step size bounds), for the bias-correc
               note="The Cauchy–Schwarz extremal sequence reaches η(1−β₁)/√(1−β₂)·√((1−β₂^t)(1−γ^t)/(1−γ))/(1−β₁^t), "
                    "γ = β₁²/β₂, which exceeds the stated bound for large t.")
 def kb_case1():
-    b1, b2 = Fraction(1, 2), Fraction(4, 5)
-    T = 20
-    grads = [(b1 / b2)**(T - i) for i in range(1, T + 1)]
-    return [kb_bound_step("case1", b1, b2), kb_float_replay(b1, b2, grads, T, float(1 - b1) / float(1 - b2)**0.5)]
+    return kb_claim("case1", Fraction(1, 2), Fraction(4, 5))
 
 
 @CLAIMS.claim("adam.kb_bound_case2", "|Δ_t| ≤ η when (1−β₁) ≤ √(1−β₂)", "bound", KB, expected=FAILS,
               note="With β₁² > β₂ the first moment remembers an old gradient longer than the second: an impulse "
                    "followed by zeros gives |Δ_t|/η ∝ (β₁/√β₂)^t.")
 def kb_case2():
-    b1, b2 = Fraction(9, 10), Fraction(1, 2)
-    grads = [Fraction(1)] + [Fraction(0)] * 11
-    return [kb_bound_step("case2", b1, b2), kb_float_replay(b1, b2, grads, 12, 1.0)]
+    return kb_claim("case2", Fraction(9, 10), Fraction(1, 2))
 
 
 @CLAIMS.claim("adam.kb_bound_case1_defaults", "the case-1 bound at the defaults β₁ = 0.9, β₂ = 0.999", "bound", KB,
               expected=FAILS, note="Even at the default hyperparameters the bound η(1−β₁)/√(1−β₂) ≈ 3.16η is exceeded "
                                    "after a few hundred steps of geometrically growing gradients.")
 def kb_defaults():
-    return [kb_bound_step("case1", Fraction(9, 10), Fraction(999, 1000), horizon=320)]
+    return kb_claim("case1", Fraction(9, 10), Fraction(999, 1000), horizon=320)
 
 
 alpha_i, beta_i = sp.symbols("alpha_i beta_i", real=True)
