@@ -119,17 +119,36 @@ def looks_nonzero(expr: sp.Expr) -> bool:
     return abs(value) > 1e-9 and value == value
 
 
+_DOMAINS: dict = {}
+
+
+def hyperparameter_domain(symbol: sp.Symbol):
+    """The declared domain of a spec hyperparameter with this symbol (e.g. β ∈ [0, 1)), or None."""
+    if not _DOMAINS:
+        import specs
+        for spec in specs.all_specs():
+            for h in spec.hyperparameters:
+                _DOMAINS.setdefault(h.symbol, h.domain)
+    return _DOMAINS.get(symbol)
+
+
 def sample_values(symbol: sp.Symbol, sample: dict | None = None) -> list:
-    """Exact rational test values consistent with the symbol's assumptions (or the claim's own list)."""
+    """Exact rational test values consistent with the symbol's assumptions and, for a spec hyperparameter, its
+    declared domain (a refutation outside the domain would be unsound); or the claim's own list."""
     if sample and symbol in sample:
         return [sp.nsimplify(v) for v in sample[symbol]]
     if symbol.is_integer and symbol.is_positive:
-        return [sp.Integer(v) for v in (2, 3, 1)]
-    if symbol.is_positive:
-        return [sp.Rational(1, 2), sp.Integer(2), sp.Rational(3, 7)]
-    if symbol.is_nonnegative:
-        return [sp.Rational(1, 2), sp.Integer(2), sp.Integer(0)]
-    return [sp.Rational(3, 2), sp.Rational(-2, 3), sp.Integer(2)]
+        candidates = [sp.Integer(v) for v in (2, 3, 1)]
+    elif symbol.is_positive:
+        candidates = [sp.Rational(1, 2), sp.Integer(2), sp.Rational(3, 7)]
+    elif symbol.is_nonnegative:
+        candidates = [sp.Rational(1, 2), sp.Integer(2), sp.Integer(0)]
+    else:
+        candidates = [sp.Rational(3, 2), sp.Rational(-2, 3), sp.Integer(2)]
+    domain = hyperparameter_domain(symbol)
+    if domain is not None:
+        candidates = [c for c in candidates + [sp.Rational(1, 3), sp.Rational(9, 10)] if domain.contains(c) == sp.true]
+    return candidates
 
 
 def exact_nonzero_point(expr: sp.Expr, sample: dict | None = None, tries: int = 40) -> dict | None:

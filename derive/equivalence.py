@@ -30,7 +30,7 @@ GRADIENT_SEQUENCES = (
 
 
 #: Symbolic unrolling is supporting evidence only; it must not dominate the run time.
-UNROLL_TIMEOUT = 3.0
+UNROLL_TIMEOUT = 1.5
 
 
 @dataclass
@@ -158,7 +158,15 @@ def unrolling_step(a: Dynamics, b: Dynamics, phi: dict, k: int = 3, fix: dict | 
 
     step = guarded("unrolling", f"{k}-step symbolic unrolling", f"\\theta_B = \\Phi_\\theta(s_A),\\ t \\le {k}",
                    check, timeout=UNROLL_TIMEOUT)
-    if step.status == UNPROVED:  # evidence not obtained (e.g. sign conditions at concrete t): says nothing
+    if step.status == UNPROVED and fix is None:
+        # Sign conditions at concrete t (1 − β² > 0, …) block SymPy; retry at rational hyperparameters.
+        hypers = sorted(a.hyperparameters() | b.hyperparameters(), key=lambda h: h.name)
+        point = {h: sample_values(h)[0] for h in hypers}
+        retry = unrolling_step(a, b, phi, k, point)
+        retry.title = f"{k}-step unrolling, symbolic gradients, hyperparameters {point}"
+        retry.seconds += step.seconds
+        return retry
+    if step.status == UNPROVED:  # evidence not obtained: says nothing either way
         step.status = INCONCLUSIVE
     return step
 
