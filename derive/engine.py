@@ -36,6 +36,8 @@ HOLDS, FAILS = "holds", "refuted"  # what a claim asserts about itself
 
 #: Per-step hard limit (seconds).
 STEP_TIMEOUT = 20.0
+#: Hard limit for a whole claim, including work done outside its steps (building expressions, ``solve``).
+CLAIM_TIMEOUT = 60.0
 
 
 class CheckTimeout(BaseException):
@@ -44,17 +46,23 @@ class CheckTimeout(BaseException):
 
 @contextmanager
 def time_limit(seconds: float):
-    """Abort the enclosed block with :class:`CheckTimeout` after ``seconds`` (main thread only)."""
+    """Abort the enclosed block with :class:`CheckTimeout` after ``seconds`` (main thread only).
+
+    Nests: an inner limit never extends an outer one, and the outer timer is restored afterwards."""
     def _raise(signum, frame):
         raise CheckTimeout(f"timed out after {seconds:g} s")
 
+    outer_remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+    start = time.monotonic()
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_remaining) if outer_remaining > 0 else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_remaining > 0:  # the outer block keeps its own deadline
+            signal.setitimer(signal.ITIMER_REAL, max(outer_remaining - (time.monotonic() - start), 1e-3))
 
 
 @dataclass
@@ -417,7 +425,8 @@ class Claim:
     def run(self) -> "ClaimResult":
         start = time.perf_counter()
         try:
-            steps = self.build()
+            with time_limit(CLAIM_TIMEOUT):
+                steps = self.build()
         except CheckTimeout as exc:  # a timeout outside a guarded step
             steps = [Step(self.kind, self.title, "", UNPROVED, str(exc))]
         status = combine(steps)

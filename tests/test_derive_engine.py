@@ -149,3 +149,16 @@ def test_cli_runs_a_topic_and_writes_latex(tmp_path):
     unknown = subprocess.run([sys.executable, "-m", "derive", "no_such_claim"], capture_output=True, text=True,
                              timeout=120)
     assert unknown.returncode != 0
+
+
+def test_nested_time_limits_keep_the_outer_deadline(monkeypatch):
+    monkeypatch.setattr(engine, "CLAIM_TIMEOUT", 0.5)
+
+    def build():
+        steps = [guarded("identity", "fast", "", lambda: (PROVED, "ok"), timeout=10)]
+        time.sleep(5)  # work outside any step: only the claim-level limit can stop it
+        return steps
+
+    start = time.perf_counter()
+    result = Claim("slow.claim", "slow", "identity", HOLDS, "none", build).run()
+    assert result.status == UNPROVED and time.perf_counter() - start < 3
