@@ -9,7 +9,7 @@ import specs
 from specs import GRAD as g, PARAM as theta, STEP as t
 from specs.reference import run as reference_run
 
-from ..engine import (CHECKED, FAILS, PROVED, REFUTED, UNPROVED, ClaimList, guarded, identity, monotone_bound,
+from ..engine import (CHECKED, FAILS, REFUTED, UNPROVED, ClaimList, guarded, identity, monotone_bound,
                       numeric)
 from ..equivalence import Dynamics, equivalent
 

@@ -5,7 +5,7 @@ import itertools
 import sympy as sp
 
 import specs
-from specs import GRAD as g, PARAM as theta, STEP as t
+from specs import GRAD as g, STEP as t
 
 from ..engine import (CHECKED, FAILS, REFUTED, ClaimList, bound, cases, conclude, guarded, identity, limit,
                       monotone_bound)

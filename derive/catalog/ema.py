@@ -3,7 +3,7 @@ import sympy as sp
 
 from specs import STEP as t
 
-from ..engine import FAILS, ClaimList, identity, induction, limit, substitution
+from ..engine import ClaimList, identity, induction, limit, substitution
 
 CLAIMS = ClaimList()
 beta = sp.Symbol("beta", positive=True)

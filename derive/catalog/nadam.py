@@ -6,7 +6,7 @@ from specs import GRAD as g, PARAM as theta, STEP as t
 
 from ..engine import FAILS, ClaimList, approximation, identity, substitution
 from ..equivalence import Dynamics, equivalent
-from .adam import BIAS, positivity_of_bias_corrections, with_positive_bias
+from .adam import positivity_of_bias_corrections, with_positive_bias
 
 CLAIMS = ClaimList()
 NADAM, NADAMAX, ADAM = specs.get("nadam"), specs.get("nadamax"), specs.get("adam")

@@ -5,7 +5,7 @@ import specs
 from specs import GRAD as g, PARAM as theta
 
 from ..engine import FAILS, ClaimList
-from ..equivalence import Dynamics, counterexample_step, equivalent
+from ..equivalence import Dynamics, equivalent
 
 CLAIMS = ClaimList()
 SPEC = specs.get("nesterov")
