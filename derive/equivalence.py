@@ -105,26 +105,49 @@ def _phi_old(phi: dict) -> dict:
     return {k: sp.sympify(v).subs(STEP, STEP - 1) for k, v in phi.items()}
 
 
+def _depends_on_first_step(d: Dynamics) -> bool:
+    """True if the map special-cases t = 1 (a Piecewise on ``Eq(t, 1)``) or a state starts as g₁."""
+    return bool(d.first_gradient) or any(e.has(sp.Eq(STEP, 1)) for e in d.update.values())
+
+
 def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = None) -> Step:
     r"""Induction on :math:`t` with invariant :math:`s_B = \Phi(s_A)`: initial states, query points and the
-    one-step maps must agree exactly (``assume`` substitutes side conditions, e.g. positive Dummies)."""
+    one-step maps must agree exactly (``assume`` substitutes side conditions, e.g. positive Dummies).
+
+    Maps that special-case the first step (torch's momentum buffer starts as g₁) are checked in two phases:
+    step 1 from the initial states, then the generic step for t ≥ 2 (t ↦ t + 1 with t ≥ 1, so ``Eq(t, 1)``
+    evaluates to false)."""
     phi = {x: sp.sympify(phi.get(x, x)) for x in b.state}
+    zero = lambda expr: prove_zero(sp.sympify(expr).subs(assume or {}))
 
     def check():
         old = _phi_old(phi)
-        init = {x: v.subs(STEP, 0).xreplace(a.init) - b.init[x] for x, v in phi.items()}
-        bad = [x for x, d in init.items() if not prove_zero(d.subs(assume or {}))]
-        if bad:
-            return REFUTED if _nonzero(init[bad[0]]) else UNPROVED, f"initial state does not map: {bad}"
-        if a.first_gradient or b.first_gradient:
-            return UNPROVED, "states initialised to g_1 are not supported by the invariant proof"
+        overwritten = set(b.first_gradient)  # their initial value is never read
+        init = {x: v.subs(STEP, 0).xreplace(a.init) - b.init[x] for x, v in phi.items() if x not in overwritten}
+        bad = [x for x, d in init.items() if not zero(d)]
+        if bad:  # Φ may simply be the wrong map: not a refutation of the equivalence itself
+            return UNPROVED, f"Φ does not map the initial state: {bad}"
         query = a.query - b.query.xreplace(old)
-        if not prove_zero(query.subs(assume or {})):
+        if not zero(query):
             return UNPROVED, f"gradients are queried at different points: {sp.sstr(query)}"
+        if _depends_on_first_step(a) or _depends_on_first_step(b):
+            first_a = {**a.init, **{x: GRAD for x in a.first_gradient}, STEP: sp.Integer(1)}
+            first_b = {**b.init, **{x: GRAD for x in b.first_gradient}, STEP: sp.Integer(1)}
+            for x in b.state:
+                lhs = phi[x].subs(STEP, 1).xreplace({y: a.update[y].xreplace(first_a) for y in a.state})
+                if not zero(lhs - b.update[x].xreplace(first_b)):
+                    return UNPROVED, f"first step: invariant not established for {x}"
+            later = {STEP: STEP + 1}  # t ≥ 2 written as t + 1 with t ≥ 1
+            updates_a = {y: e.xreplace(later) for y, e in a.update.items()}
+            updates_b = {y: e.xreplace(later) for y, e in b.update.items()}
+            phi_new = {y: e.xreplace(later) for y, e in phi.items()}
+            phi_prev = {y: e.xreplace(later) for y, e in old.items()}
+        else:
+            updates_a, updates_b, phi_new, phi_prev = a.update, b.update, phi, old
         for x in b.state:
-            lhs = phi[x].xreplace(a.update)  # Φ(F_A(s, g))
-            rhs = b.update[x].xreplace(old)  # F_B(Φ(s), g)
-            if not prove_zero((lhs - rhs).subs(assume or {})):
+            lhs = phi_new[x].xreplace(updates_a)  # Φ(F_A(s, g))
+            rhs = updates_b[x].xreplace(phi_prev)  # F_B(Φ(s), g)
+            if not zero(lhs - rhs):
                 return UNPROVED, f"invariant not preserved for {x}: residue {sp.sstr(lhs - rhs)[:160]}"
         return PROVED, "Φ maps initial states, query points agree, Φ∘F_A = F_B∘Φ (induction step, all t)"
 

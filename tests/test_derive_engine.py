@@ -162,3 +162,15 @@ def test_nested_time_limits_keep_the_outer_deadline(monkeypatch):
     start = time.perf_counter()
     result = Claim("slow.claim", "slow", "identity", HOLDS, "none", build).run()
     assert result.status == UNPROVED and time.perf_counter() - start < 3
+
+
+def test_first_step_special_case_is_checked_not_assumed():
+    """torch's buffer starts as g₁: the two-phase invariant must reject a wrong change of variables."""
+    torch = Dynamics.from_spec(specs.get("sgd_torch_nesterov"), fix={"weight_decay": 0})
+    mu = specs.get("sgd_torch_nesterov").symbol("momentum")
+    nesterov = Dynamics.from_spec(specs.get("nesterov"), fix={"momentum": mu})
+    lr, v, buf = specs.get("nesterov").symbol("lr"), specs.get("nesterov").symbol("v"), sp.Symbol("b", real=True)
+    assert combine(equivalent(torch, nesterov, {v: -lr * buf})) == PROVED
+    from derive.equivalence import invariant_step
+    assert invariant_step(torch, nesterov, {v: -2 * lr * buf}).status != PROVED
+    assert invariant_step(torch, nesterov, {v: -lr * buf + lr * mu * buf}).status != PROVED

@@ -63,6 +63,38 @@ for _name, _title, _a, _b, _phi in SIMPLE:
         _make(_a, _b, _phi))
 
 
+MU = specs.get("sgd_torch_nesterov").symbol("momentum")  # torch requires μ > 0 for Nesterov
+b = sp.Symbol("b", real=True)  # torch's momentum buffer
+LR = ADAM.symbol("lr")
+
+
+@CLAIMS.claim("spec_identities.sgd_torch_nesterov_is_nesterov", "torch SGD(nesterov, λ = 0) ≡ Nesterov (v = −ηb)",
+              "equivalence", "peer_semantics.md §1.1; seed 004 (5.3)–(5.4)")
+def torch_nesterov():
+    return equivalent(spec("sgd_torch_nesterov", weight_decay=0), spec("nesterov", momentum=MU),
+                      {sp.Symbol("v", real=True): -LR * b})
+
+
+@CLAIMS.claim("spec_identities.sgd_torch_is_momentum", "torch SGD(μ, τ = 0, λ = 0) ≡ Momentum (v = −ηb)",
+              "equivalence", "peer_semantics.md §1.1; seed 004 (1.6)")
+def torch_momentum():
+    torch = specs.get("sgd_torch")
+    return equivalent(spec("sgd_torch", weight_decay=0, dampening=0),
+                      spec("momentum", momentum=torch.symbol("momentum")), {sp.Symbol("v", real=True): -LR * b})
+
+
+@CLAIMS.claim("spec_identities.sgd_torch_dampening", "torch SGD with dampening τ ≡ Momentum with rate η(1−τ)?",
+              "equivalence", "peer_semantics.md §1.1 (no dampening on step 1)", expected=FAILS,
+              note="torch's buffer starts as g₁ undamped, so the first step is η g₁, not η(1−τ) g₁.")
+def torch_dampening():
+    torch = specs.get("sgd_torch")
+    tau = torch.symbol("dampening")
+    return equivalent(spec("sgd_torch", weight_decay=0),
+                      spec("momentum", momentum=torch.symbol("momentum"), lr=LR * (1 - tau)),
+                      {sp.Symbol("v", real=True): -LR * (1 - tau) * b},
+                      sample={tau: [sp.Rational(1, 2)], torch.symbol("momentum"): [sp.Rational(1, 2)]})
+
+
 @CLAIMS.claim("spec_identities.rmsprop_vs_adam_bias_corrected", "RMSProp(β) ≡ Adam(β₁ = 0, β₂ = β) with v̂ = v/(1−β^t)?",
               "equivalence", "seed 004 §Adam ('Adam = Momentum + RMSProp')", expected=FAILS,
               note="Adam's second-moment bias correction has no counterpart in RMSProp.")
