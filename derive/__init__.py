@@ -1,0 +1,64 @@
+"""derive: a derivation checker for the update rules in the sources, and the catalogue of checked claims.
+
+``derive.claims()`` lists every claim (modules in :mod:`derive.catalog` define ``CLAIMS``);
+``derive.verify(names)`` runs them, prints a table and returns 0 iff every outcome is as asserted.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import time
+
+from .engine import FAILS, HOLDS, Claim, ClaimResult
+
+__all__ = ["claims", "verify", "run", "Claim", "HOLDS", "FAILS"]
+
+
+def claims() -> list[Claim]:
+    """All claims of the catalogue, in module order; names are unique."""
+    from . import catalog
+
+    found: list[Claim] = []
+    for info in sorted(pkgutil.iter_modules(catalog.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            found += list(importlib.import_module(f"{catalog.__name__}.{info.name}").CLAIMS)
+    names = [c.name for c in found]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise ValueError(f"duplicate claim names: {sorted(duplicates)}")
+    return found
+
+
+def select(names=None) -> list[Claim]:
+    """Claims whose name, tag or module topic matches one of ``names`` (all when empty)."""
+    every = claims()
+    if not names:
+        return every
+    chosen = [c for c in every if any(n == c.name or n in c.tags or c.name.startswith(n + ".") for n in names)]
+    unknown = [n for n in names if not any(n == c.name or n in c.tags or c.name.startswith(n + ".") for c in every)]
+    if unknown:
+        raise KeyError(f"no claim matches {unknown}")
+    return chosen
+
+
+def run(names=None) -> list[ClaimResult]:
+    return [c.run() for c in select(names)]
+
+
+def verify(names=None, report=None, stream=sys.stdout) -> int:
+    """Run the claims, print the table, write the Markdown report to ``report``; 0 iff all as asserted."""
+    from .report import markdown, table
+
+    start = time.perf_counter()
+    try:
+        results = run(names)
+    except KeyError as exc:
+        print(exc.args[0], file=stream)
+        return 2
+    print(table(results), file=stream)
+    print(f"wall time {time.perf_counter() - start:.1f} s", file=stream)
+    if report:
+        with open(report, "w", encoding="utf-8") as f:
+            f.write(markdown(results))
+    return 0 if all(r.as_expected for r in results) else 1
