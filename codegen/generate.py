@@ -9,6 +9,7 @@ from specs.dsl import OptimizerSpec
 
 from . import __version__
 from .cupy_backend.module import render_cupy_module
+from .documents import documents
 from .numpy_backend.module import render_numpy_module
 
 __all__ = ["BACKENDS", "GENERATED_ROOT", "render_all", "write", "stale", "load_module"]
@@ -33,9 +34,12 @@ def render_all(backends=None, names=None) -> dict[Path, str]:
 
 
 def stale(root: Path = GENERATED_ROOT, backends=None) -> list[str]:
-    """Paths under ``root`` that differ from what the generator would write, or that it would delete."""
+    """Paths under ``root`` that differ from what the generator would write, or that it would delete
+    (plus generated documents, when ``root`` is the package's own ``generated/``)."""
     expected = render_all(backends)
     out = [str(p) for p, text in expected.items() if not (root / p).is_file() or (root / p).read_text() != text]
+    if root == GENERATED_ROOT:
+        out += [p.name for p, text in documents().items() if p.read_text() != text]
     for backend in backends or BACKENDS:
         for path in sorted((root / backend).glob("*.py")):
             if path.relative_to(root) not in expected:
@@ -51,8 +55,10 @@ def write(root: Path = GENERATED_ROOT, backends=None) -> list[Path]:
             if path.relative_to(root) not in expected:
                 path.unlink()
     written = []
-    for relative, text in expected.items():
-        path = root / relative
+    targets = {root / relative: text for relative, text in expected.items()}
+    if root == GENERATED_ROOT:
+        targets.update(documents())
+    for path, text in targets.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.is_file() or path.read_text() != text:
             path.write_text(text)
