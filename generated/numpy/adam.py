@@ -70,11 +70,12 @@ def step(param, grad, state, t, **hyperparameters):
     beta1 = hp['beta1']
     beta2 = hp['beta2']
     eps = hp['eps']
+    h0 = 1/math.sqrt(1/(1 - beta2**t))
     c0 = 1 - beta2
-    c1 = 1/(1 - beta2**t)
     c2 = 1 - beta1
-    c3 = -lr/(1 - beta1**t)
-    beta1, beta2, c0, c1, c2, c3, eps = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(eps)
+    c4 = eps*h0
+    c5 = -h0*lr/(1 - beta1**t)
+    beta1, beta2, c0, c2, c4, c5 = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c2), dtype.type(c4), dtype.type(c5)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
@@ -99,10 +100,9 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.multiply(c0, buf1, out=buf1)
             numpy.multiply(v, beta2, out=buf0)
             numpy.add(buf1, buf0, out=v)
-            numpy.multiply(c3, m, out=buf0)
-            numpy.multiply(c1, v, out=buf1)
-            numpy.sqrt(buf1, out=buf1)
-            numpy.add(eps, buf1, out=buf1)
+            numpy.multiply(c5, m, out=buf0)
+            numpy.sqrt(v, out=buf1)
+            numpy.add(c4, buf1, out=buf1)
             numpy.divide(buf0, buf1, out=buf1)
             numpy.add(theta, buf1, out=theta_out)
 

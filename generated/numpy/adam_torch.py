@@ -73,11 +73,12 @@ def step(param, grad, state, t, **hyperparameters):
     beta2 = hp['beta2']
     eps = hp['eps']
     weight_decay = hp['weight_decay']
+    h0 = math.sqrt(1 - beta2**t)
     c0 = 1 - beta2
-    c1 = 1/math.sqrt(1 - beta2**t)
     c2 = 1 - beta1
-    c3 = -lr/(1 - beta1**t)
-    beta1, beta2, c0, c1, c2, c3, eps, weight_decay = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(eps), dtype.type(weight_decay)
+    c4 = eps*h0
+    c5 = -h0*lr/(1 - beta1**t)
+    beta1, beta2, c0, c2, c4, c5, weight_decay = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c2), dtype.type(c4), dtype.type(c5), dtype.type(weight_decay)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
@@ -105,10 +106,9 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.multiply(c0, buf0, out=buf0)
             numpy.multiply(v, beta2, out=buf2)
             numpy.add(buf0, buf2, out=v)
-            numpy.multiply(c3, m, out=buf2)
+            numpy.multiply(c5, m, out=buf2)
             numpy.sqrt(v, out=buf0)
-            numpy.multiply(c1, buf0, out=buf0)
-            numpy.add(eps, buf0, out=buf0)
+            numpy.add(c4, buf0, out=buf0)
             numpy.divide(buf2, buf0, out=buf0)
             numpy.add(theta, buf0, out=theta_out)
 

@@ -73,12 +73,13 @@ def step(param, grad, state, t, **hyperparameters):
     beta2 = hp['beta2']
     eps = hp['eps']
     weight_decay = hp['weight_decay']
+    h0 = math.sqrt(1 - beta2**t)
     c0 = -lr*weight_decay + 1
     c1 = 1 - beta2
-    c2 = 1/math.sqrt(1 - beta2**t)
     c3 = 1 - beta1
-    c4 = -lr/(1 - beta1**t)
-    beta1, beta2, c0, c1, c2, c3, c4, eps = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(eps)
+    c5 = eps*h0
+    c6 = -h0*lr/(1 - beta1**t)
+    beta1, beta2, c0, c1, c3, c5, c6 = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c3), dtype.type(c5), dtype.type(c6)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
@@ -105,10 +106,9 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.multiply(v, beta2, out=buf0)
             numpy.add(buf1, buf0, out=v)
             numpy.multiply(c0, theta, out=buf0)
-            numpy.multiply(c4, m, out=buf1)
+            numpy.multiply(c6, m, out=buf1)
             numpy.sqrt(v, out=buf2)
-            numpy.multiply(c2, buf2, out=buf2)
-            numpy.add(eps, buf2, out=buf2)
+            numpy.add(c5, buf2, out=buf2)
             numpy.divide(buf1, buf2, out=buf2)
             numpy.add(buf0, buf2, out=theta_out)
 

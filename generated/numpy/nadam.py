@@ -72,13 +72,14 @@ def step(param, grad, state, t, **hyperparameters):
     beta2 = hp['beta2']
     eps = hp['eps']
     h0 = 1 - beta1
+    h1 = 1/math.sqrt(1/(1 - beta2**t))
     c0 = 1 - beta2
-    c1 = 1/(1 - beta2**t)
     c2 = h0/(1 - beta1**t)
     c3 = h0
     c4 = beta1/(1 - beta1**(t + 1))
-    c5 = -lr
-    beta1, beta2, c0, c1, c2, c3, c4, c5, eps = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(c5), dtype.type(eps)
+    c6 = eps*h1
+    c7 = -h1*lr
+    beta1, beta2, c0, c2, c3, c4, c6, c7 = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(c6), dtype.type(c7)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
@@ -106,10 +107,9 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.multiply(c2, g, out=buf0)
             numpy.multiply(c4, m, out=buf1)
             numpy.add(buf0, buf1, out=buf1)
-            numpy.multiply(c5, buf1, out=buf1)
-            numpy.multiply(c1, v, out=buf0)
-            numpy.sqrt(buf0, out=buf0)
-            numpy.add(eps, buf0, out=buf0)
+            numpy.multiply(c7, buf1, out=buf1)
+            numpy.sqrt(v, out=buf0)
+            numpy.add(c6, buf0, out=buf0)
             numpy.divide(buf1, buf0, out=buf0)
             numpy.add(theta, buf0, out=theta_out)
 
