@@ -78,16 +78,17 @@ def step(param, grad, state, t, **hyperparameters):
     c2 = 1 - beta1
     c4 = eps*h0
     c5 = -h0*lr/(1 - beta1**t)
-    beta1, beta2, c0, c2, c4, c5, weight_decay = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c2), dtype.type(c4), dtype.type(c5), dtype.type(weight_decay)
+    beta1, beta2, c0, c2, c4, c5, weight_decay = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c2, dtype), numpy.asarray(c4, dtype), numpy.asarray(c5, dtype), numpy.asarray(weight_decay, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
     v_all = state['v'].reshape(-1)
     # 3 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 5, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[3][:n])

@@ -98,16 +98,17 @@ def step(param, grad, state, t, **hyperparameters):
     c5 = eps*h3
     c6 = -h4*(-beta1*(-0.5*24**h0*25**(-h0) + 1) + 1)/(1 - h2)
     c7 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
-    beta1, beta2, c0, c3, c5, c6, c7, weight_decay = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c3), dtype.type(c5), dtype.type(c6), dtype.type(c7), dtype.type(weight_decay)
+    beta1, beta2, c0, c3, c5, c6, c7, weight_decay = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c3, dtype), numpy.asarray(c5, dtype), numpy.asarray(c6, dtype), numpy.asarray(c7, dtype), numpy.asarray(weight_decay, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
     v_all = state['v'].reshape(-1)
     # 4 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 6, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[4][:n])
