@@ -128,3 +128,16 @@ def test_scratch_buffers_follow_the_block_size_of_their_dtype(monkeypatch):
         assert masks[0].size == _runtime.block_size(dtype)
     monkeypatch.setattr(_runtime, "BLOCK_BYTES", 4096)
     assert _runtime.scratch(np.float32, 2, 1)[0][0].size == 1024  # not the cached, larger buffers
+
+
+def test_state_arrays_double_as_scratch_between_old_read_and_new_write():
+    """Adam's ``m = β₁m + (1-β₁)g`` is computed in m itself; the parameter is never scratch (its storage
+    dtype may be float16), and Adam needs two scratch buffers in all."""
+    from codegen.driver import lower_and_optimize
+    from codegen.numpy_backend.program import build_program
+
+    program = build_program(lower_and_optimize(specs.get("adam")).ir)
+    writes = [(call.ufunc, [str(a) for a in call.args], str(call.out)) for call in program.calls]
+    assert ("multiply", ["m", "beta1"], "m") in writes and ("multiply", ["v", "beta2"], "v") in writes
+    assert [out for _, _, out in writes].count("theta_out") == 1 and writes[-1][2] == "theta_out"
+    assert program.float_buffers == 2 and not program.copies

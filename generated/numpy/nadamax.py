@@ -90,11 +90,11 @@ def step(param, grad, state, t, **hyperparameters):
             buf0 = buffers[0][:n]
             buf1 = buffers[1][:n]
             numpy.absolute(g, out=buf0)
-            numpy.multiply(u, beta2, out=buf1)
-            numpy.maximum(buf0, buf1, out=u)
-            numpy.multiply(c1, g, out=buf1)
-            numpy.multiply(m, beta1, out=buf0)
-            numpy.add(buf1, buf0, out=m)
+            numpy.multiply(u, beta2, out=u)
+            numpy.maximum(buf0, u, out=u)
+            numpy.multiply(c1, g, out=buf0)
+            numpy.multiply(m, beta1, out=m)
+            numpy.add(buf0, m, out=m)
             numpy.multiply(c0, g, out=buf0)
             numpy.multiply(c2, m, out=buf1)
             numpy.add(buf0, buf1, out=buf1)

@@ -77,8 +77,8 @@ def step(param, grad, state, t, **hyperparameters):
             buf0 = buffers[0][:n]
             buf1 = buffers[1][:n]
             numpy.multiply(c0, g, out=buf0)
-            numpy.multiply(v, momentum, out=buf1)
-            numpy.add(buf0, buf1, out=v)
+            numpy.multiply(v, momentum, out=v)
+            numpy.add(buf0, v, out=v)
             numpy.multiply(momentum, v, out=buf1)
             numpy.add(theta, buf0, out=buf0)
             numpy.add(buf0, buf1, out=theta_out)

@@ -82,11 +82,11 @@ def step(param, grad, state, t, **hyperparameters):
             buf1 = buffers[1][:n]
             numpy.multiply(g, g, out=buf0)
             numpy.multiply(c0, buf0, out=buf0)
-            numpy.multiply(r, beta, out=buf1)
-            numpy.add(buf0, buf1, out=r)
-            numpy.multiply(c1, g, out=buf1)
-            numpy.sqrt(r, out=buf0)
-            numpy.add(eps, buf0, out=buf0)
-            numpy.divide(buf1, buf0, out=buf0)
-            numpy.add(theta, buf0, out=theta_out)
+            numpy.multiply(r, beta, out=r)
+            numpy.add(buf0, r, out=r)
+            numpy.multiply(c1, g, out=buf0)
+            numpy.sqrt(r, out=buf1)
+            numpy.add(eps, buf1, out=buf1)
+            numpy.divide(buf0, buf1, out=buf1)
+            numpy.add(theta, buf1, out=theta_out)
 

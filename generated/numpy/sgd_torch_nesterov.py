@@ -84,9 +84,9 @@ def step(param, grad, state, t, **hyperparameters):
             buf1 = buffers[1][:n]
             numpy.multiply(theta, weight_decay, out=buf0)
             numpy.add(g, buf0, out=buf0)
-            numpy.multiply(b, momentum, out=buf1)
-            numpy.add(buf0, buf1, out=buf1)
-            numpy.copyto(b, buf0 if c0 else buf1)
+            numpy.multiply(b, momentum, out=b)
+            numpy.add(buf0, b, out=b)
+            numpy.copyto(b, buf0 if c0 else b)
             numpy.multiply(momentum, b, out=buf1)
             numpy.add(buf0, buf1, out=buf1)
             numpy.multiply(c1, buf1, out=buf1)
