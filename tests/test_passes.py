@@ -113,6 +113,14 @@ def test_bound_analysis_refuses_what_can_be_negative_or_zero():
     assert sign(sp.sqrt(beta1 - 1), known) is None
 
 
+def test_bounds_of_powers_with_the_step_as_exponent():
+    x = sp.Symbol("x", real=True)
+    for base, expected in ((Bound(1, 1), Bound(1, 1)), (Bound(sp.Rational(1, 2), 1), Bound(0, 1, True, False)),
+                           (Bound(2, 3), Bound(2, sp.oo, False, True)), (Bound(0, 2), Bound(0, sp.oo, False, True))):
+        assert bound(x ** STEP, {x: base, STEP: Bound(1, sp.oo)}) == expected, base
+    assert bound(x ** STEP, {x: Bound(-1, 1), STEP: Bound(1, sp.oo)}) == Bound(-sp.oo, sp.oo)
+
+
 def test_domain_bounds_keep_open_and_closed_ends():
     assert domain_bound(sp.Interval.Ropen(0, 1)) == Bound(0, 1, False, True)
     assert domain_bound(sp.Interval.open(0, sp.oo)).is_positive

@@ -46,7 +46,8 @@ def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
     cast = sorted({a.name for a in used if isinstance(a, sp.Symbol) and a.name not in arrays | registers
                    and a not in program.host_booleans})
     # 0-d arrays of the compute dtype: measured cheaper as ufunc operands than NumPy scalars.
-    casts = [f"{', '.join(cast)} = {', '.join(f'numpy.asarray({c}, dtype)' for c in cast)}"] if cast else []
+    as_arrays = ", ".join(f"numpy.asarray({c}, dtype)" for c in cast)
+    casts = [f"{', '.join(cast)} = {as_arrays}"] if cast else []
 
     reads = {a.name for a in used if isinstance(a, sp.Symbol)} | set(program.outputs)
     block = ["n = hi - lo"]

@@ -113,6 +113,11 @@ def _monotone(a: Bound, f) -> Bound:
     return Bound(f(a.lo), f(a.hi), a.lo_open, a.hi_open)
 
 
+def _end_power(a, e):
+    """``a**e`` for interval ends, with :math:`1^\\infty = 1` (SymPy gives nan)."""
+    return sp.S.One if a == 1 else a ** e
+
+
 def _symbolic_power(base: Bound, e: Bound) -> Bound:
     r""":math:`a^e` for :math:`a \ge 0` and an exponent known only by its interval. Ends are marked open
     only where that is certain (a closed end is the weaker claim)."""
@@ -122,14 +127,15 @@ def _symbolic_power(base: Bound, e: Bound) -> Bound:
         if base.lo == 0:
             lo, lo_open = sp.S.Zero, base.lo_open
         else:
-            lo = base.lo ** e.hi  # 0 when e.hi = oo
-            lo_open = e.hi == _oo or (base.lo_open and e.hi > 0) or (e.hi_open and base.lo < 1)
-        hi = base.hi ** e.lo
+            lo = _end_power(base.lo, e.hi)  # 0 when e.hi = oo and base.lo < 1
+            lo_open = (e.hi == _oo and base.lo < 1) or (base.lo_open and e.hi > 0) or (e.hi_open and base.lo < 1)
+        hi = _end_power(base.hi, e.lo)
         hi_open = (base.hi_open and e.lo > 0) or (e.lo_open and 0 < base.hi < 1)
         return Bound(lo, hi, lo_open, hi_open)
     if base.lo >= 1:  # increasing in both
-        return Bound(base.lo ** e.lo, base.hi ** e.hi, (base.lo_open and e.lo > 0) or (e.lo_open and base.lo > 1),
-                     base.hi_open or e.hi_open)
+        return Bound(_end_power(base.lo, e.lo), _end_power(base.hi, e.hi),
+                     (base.lo_open and e.lo > 0) or (e.lo_open and base.lo > 1),
+                     (base.hi_open and e.hi > 0) or (e.hi_open and base.hi > 1))
     return Bound(sp.S.Zero, _oo, base.lo > 0 or base.lo_open, True)
 
 
