@@ -8,8 +8,11 @@ exactly Adam's traffic (4 arrays read, 3 written) and trivial arithmetic.
 Run from the repository root::
 
     python bench/numpy_step.py                  # default run (~1 minute on 2 cores)
-    python bench/numpy_step.py --sweep-blocks   # plus generated-kernel ms/step for BLOCK 4096..131072
+    python bench/numpy_step.py --sweep-blocks   # plus generated-kernel ms/step for BLOCK 4096..262144
     python bench/numpy_step.py --block 32768    # run everything with another generated BLOCK
+
+BLOCK is the generated kernel's block in float32 elements (``_runtime.block_size(float32)``, i.e.
+``_runtime.BLOCK_BYTES / 4``).
 
 This is a benchmark, not a test: the target checks print PASS/MISS and never fail.
 numba (``pip install numba`` or ``pip install -e .[bench]``) is optional; without it the floor row
@@ -50,9 +53,13 @@ DEFAULT_THREADS = torch.get_num_threads() if torch is not None else None
 
 
 def set_block(block: int) -> None:
-    """Override the generated modules' block size (and drop scratch buffers sized for the old one)."""
-    _runtime.BLOCK = int(block)
+    """Override the generated modules' block size, in float32 elements (and free the old scratch buffers)."""
+    _runtime.BLOCK_BYTES = int(block) * 4
     _runtime._SCRATCH.clear()
+
+
+def float32_block() -> int:
+    return _runtime.block_size(np.float32)
 
 
 def data(n: int, seed: int = 0):
@@ -191,7 +198,7 @@ def run_all(args) -> dict:
     # the generated kernel is timed again inside the allocating group for target (b).
     groups = {"in-place": {}, "allocating": {}}  # group -> label -> (step, threads)
     keys = {}                                     # result key -> label
-    keys["gen"] = f"generated NumPy (BLOCK={_runtime.BLOCK})"
+    keys["gen"] = f"generated NumPy (BLOCK={float32_block()})"
     groups["in-place"][keys["gen"]] = (make_generated(param0, grad), None)
     keys["gen_alloc"] = "  same, timed in the allocating group"
     groups["allocating"][keys["gen_alloc"]] = (make_generated(param0, grad), None)
@@ -258,25 +265,21 @@ def run_all(args) -> dict:
 
 
 def sweep_blocks(args) -> None:
-    """Generated kernel at BLOCK = 4096 ... 131072, interleaved round-robin like the main table.
-
-    ``generated._runtime.scratch`` caches buffers by dtype only (sized for the BLOCK of the first call),
-    so each block size gets its own cache, swapped in (untimed) together with BLOCK."""
+    """Generated kernel at BLOCK = 4096 ... 262144 float32 elements, interleaved round-robin like the main
+    table (``generated._runtime.scratch`` keys its buffers by block size, so each size keeps its own)."""
     n = 1 << args.size_log2
     param0, grad = data(n)
-    original = _runtime.BLOCK
-    blocks = [1 << log2 for log2 in range(12, 18)]
-    original_scratch = _runtime._SCRATCH
+    original = _runtime.BLOCK_BYTES
+    blocks = [1 << log2 for log2 in range(12, 19)]
     steps = {b: make_generated(param0, grad) for b in blocks}
-    scratches = {b: {} for b in blocks}
 
     def with_block(b):
         def step(t):
-            _runtime.BLOCK, _runtime._SCRATCH = b, scratches[b]
+            _runtime.BLOCK_BYTES = 4 * b
             steps[b](t)
         return step
     times = time_interleaved({b: (with_block(b), None) for b in blocks}, args.warmup, args.steps)
-    _runtime.BLOCK, _runtime._SCRATCH = original, original_scratch
+    _runtime.BLOCK_BYTES = original
     print()
     print(f"generated NumPy Adam, BLOCK sweep (n = 2^{args.size_log2}, median of {args.steps} steps, "
           f"interleaved)")
@@ -294,9 +297,9 @@ def main(argv=None) -> None:
     ap.add_argument("--steps", type=int, default=15, help="timed steps per variant (median reported)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed warm-up steps per variant")
     ap.add_argument("--block", type=int, default=None,
-                    help=f"override generated._runtime.BLOCK (default {_runtime.BLOCK})")
+                    help=f"override the generated block, in float32 elements (default {float32_block()})")
     ap.add_argument("--sweep-blocks", action="store_true",
-                    help="also print generated-kernel ms/step for BLOCK = 4096 ... 131072")
+                    help="also print generated-kernel ms/step for BLOCK = 4096 ... 262144")
     ap.add_argument("--no-check", action="store_true", help="skip the correctness check")
     args = ap.parse_args(argv)
     if args.block is not None:
@@ -304,7 +307,7 @@ def main(argv=None) -> None:
     print(f"load average {os.getloadavg()[0]:.2f} (other processes share these cores; 2-thread torch rows "
           f"are very sensitive to that)")
     print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'missing'}, "
-          f"numba {numba.__version__ if numba else 'missing'}, cpus {os.cpu_count()}, BLOCK {_runtime.BLOCK}")
+          f"numba {numba.__version__ if numba else 'missing'}, cpus {os.cpu_count()}, BLOCK {float32_block()}")
     if not args.no_check:
         check_correctness(1 << min(args.size_log2, 20))
     run_all(args)

@@ -72,7 +72,8 @@ def test_gradient_may_have_its_own_dtype(rng):
 
 def test_blocks_cover_sizes_around_the_block_boundary(rng):
     kernel, spec = generated.kernel_module("nadam_torch"), specs.get("nadam_torch")
-    for size in (1, _runtime.BLOCK - 1, _runtime.BLOCK, _runtime.BLOCK + 1, 2 * _runtime.BLOCK + 3):
+    block = _runtime.block_size(np.float64)
+    for size in (1, block - 1, block, block + 1, 2 * block + 3):
         param = rng.standard_normal(size)
         ref_param, ref_state = param.copy(), reference.init_state(spec, param)
         state = kernel.init_state(param)
@@ -108,7 +109,7 @@ def test_no_allocation_proportional_to_size():
 
     kernel = generated.kernel_module("adam")
     peaks = []
-    for size in (4 * _runtime.BLOCK, 64 * _runtime.BLOCK):
+    for size in (4 * _runtime.block_size(np.float32), 64 * _runtime.block_size(np.float32)):
         param, grad = np.ones(size, np.float32), np.full(size, 0.5, np.float32)
         state = kernel.init_state(param)
         kernel.step(param, grad, state, 1)  # warm the scratch cache
@@ -117,3 +118,26 @@ def test_no_allocation_proportional_to_size():
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < 4096 and peaks[0] < 4096, peaks
+
+
+def test_scratch_buffers_follow_the_block_size_of_their_dtype(monkeypatch):
+    assert _runtime.block_size(np.float32) == 2 * _runtime.block_size(np.float64)
+    for dtype in (np.float32, np.float64):
+        buffers, masks = _runtime.scratch(dtype, 2, 1)
+        assert all(b.dtype == dtype and b.size == _runtime.block_size(dtype) for b in buffers)
+        assert masks[0].size == _runtime.block_size(dtype)
+    monkeypatch.setattr(_runtime, "BLOCK_BYTES", 4096)
+    assert _runtime.scratch(np.float32, 2, 1)[0][0].size == 1024  # not the cached, larger buffers
+
+
+def test_state_arrays_double_as_scratch_between_old_read_and_new_write():
+    """Adam's ``m = β₁m + (1-β₁)g`` is computed in m itself; the parameter is never scratch (its storage
+    dtype may be float16), and Adam needs two scratch buffers in all."""
+    from codegen.driver import lower_and_optimize
+    from codegen.numpy_backend.program import build_program
+
+    program = build_program(lower_and_optimize(specs.get("adam")).ir)
+    writes = [(call.ufunc, [str(a) for a in call.args], str(call.out)) for call in program.calls]
+    assert ("multiply", ["m", "beta1"], "m") in writes and ("multiply", ["v", "beta2"], "v") in writes
+    assert [out for _, _, out in writes].count("theta_out") == 1 and writes[-1][2] == "theta_out"
+    assert program.float_buffers == 2 and not program.copies

@@ -6,8 +6,24 @@ from sympy.codegen.cfunctions import Sqrt
 
 import specs
 from codegen.driver import lower_and_optimize
+from codegen.ir import lower
+from codegen.numpy_backend.program import build_program
+from codegen.passes import factor_scalars, hoist_scalars
+from codegen.passes.host_bounds import Bound, bound, domain_bound, host_bounds, sign
 from codegen.passes.reduce_powers import undo_power_reduction
 from specs import STEP
+
+
+def _proved_positive_as_dummies(exprs, lowered) -> dict:
+    """Host-only sums proved positive by the bound analysis → positive Dummies, so that SymPy may use
+    the positivity (e.g. to split :math:`\\sqrt{v/(1-\\beta^t)}`), which it cannot derive itself."""
+    known, inputs, dummies = host_bounds(lowered), set(lowered.host_inputs), {}
+    for expr in exprs:
+        for node in sp.preorder_traversal(expr):
+            if isinstance(node, sp.Add) and node.free_symbols <= inputs and node not in dummies \
+                    and sign(node, known) == "positive":
+                dummies[node] = sp.Dummy(positive=True)
+    return dummies
 
 
 def _numeric(ir_meaning: dict, symbols, point):
@@ -26,9 +42,10 @@ def test_every_pass_preserves_meaning(name):
     for stage, ir in stages[1:]:
         meaning = {k: undo_power_reduction(v) for k, v in ir.meaning().items()}
         assert meaning.keys() == reference.keys()
+        positive = _proved_positive_as_dummies([*meaning.values(), *reference.values()], stages[0][1])
         for key in reference:
             # Symbolic first (exact); the numeric check guards against a simplify() that gives up.
-            difference = sp.simplify(meaning[key] - reference[key])
+            difference = sp.simplify(meaning[key].xreplace(positive) - reference[key].xreplace(positive))
             assert difference == 0 or abs(_numeric({key: difference}, symbols, point)[key]) < 1e-12, (stage, key)
         actual = _numeric(meaning, symbols, point)
         for key in reference:
@@ -69,3 +86,83 @@ def test_reduce_powers_leaves_no_square_or_square_root_pow():
                     assert node.exp not in (2, sp.S.Half, -sp.S.Half), (name, node)
     body = dict(lower_and_optimize(specs.get("adam")).ir.body)
     assert any(isinstance(n, Sqrt) for e in body.values() for n in sp.preorder_traversal(e))
+
+
+def test_bound_analysis_proves_bias_corrections_positive():
+    spec = specs.get("adam")
+    beta1, beta2 = spec.symbol("beta1"), spec.symbol("beta2")
+    known = host_bounds(lower(spec))
+    assert bound(beta1 ** STEP, known) == Bound(0, 1, False, True)  # β ∈ [0, 1), t >= 1: β^t ∈ [0, 1)
+    assert sign(1 - beta1 ** STEP, known) == "positive"
+    assert sign(1 / (1 - beta2 ** STEP), known) == "positive"
+    assert sign(sp.sqrt(1 - beta2 ** STEP) / (1 - beta1 ** STEP), known) == "positive"
+    assert sign(1 - beta1 ** (STEP + 1), known) == "positive"
+    # RAdam-like: ρ_t = ρ_∞ − 2tβ^t/(1 − β^t) has no sign, but its pieces do.
+    assert sign(2 * STEP * beta2 ** STEP / (1 - beta2 ** STEP), known) == "nonnegative"
+    assert sign(spec.symbol("lr"), known) == "nonnegative"
+
+
+def test_bound_analysis_refuses_what_can_be_negative_or_zero():
+    spec = specs.get("adam")
+    beta1, eps = spec.symbol("beta1"), spec.symbol("eps")
+    known = host_bounds(lower(spec))
+    assert sign(1 - 2 * beta1, known) is None
+    assert sign(beta1 - beta1 ** 2, known) is None  # nonnegative in truth; intervals lose the correlation
+    assert sign(eps, known) == "nonnegative"  # eps = 0 is allowed: not positive
+    assert sign(1 / eps, known) is None
+    assert sign(sp.sqrt(beta1 - 1), known) is None
+
+
+def test_bounds_of_powers_with_the_step_as_exponent():
+    x = sp.Symbol("x", real=True)
+    for base, expected in ((Bound(1, 1), Bound(1, 1)), (Bound(sp.Rational(1, 2), 1), Bound(0, 1, True, False)),
+                           (Bound(2, 3), Bound(2, sp.oo, False, True)), (Bound(0, 2), Bound(0, sp.oo, False, True))):
+        assert bound(x ** STEP, {x: base, STEP: Bound(1, sp.oo)}) == expected, base
+    assert bound(x ** STEP, {x: Bound(-1, 1), STEP: Bound(1, sp.oo)}) == Bound(-sp.oo, sp.oo)
+
+
+def test_domain_bounds_keep_open_and_closed_ends():
+    assert domain_bound(sp.Interval.Ropen(0, 1)) == Bound(0, 1, False, True)
+    assert domain_bound(sp.Interval.open(0, sp.oo)).is_positive
+    assert domain_bound(sp.FiniteSet(0, 1)) == Bound(0, 1)
+    assert domain_bound(sp.Range(1, sp.oo)) == Bound(1, sp.oo, False, True)
+
+
+def _with_body(ir, body_expr):
+    """``ir`` with ``body_expr`` as the new θ, scalars hoisted (as factor_scalars finds them)."""
+    theta_new = dict(ir.array_outputs)["theta"]
+    return hoist_scalars(ir.with_(body=tuple((s, body_expr if s == theta_new else e) for s, e in ir.body)))
+
+
+def test_factor_scalars_moves_a_positive_scalar_out_of_root_and_denominator():
+    ir = lower(specs.get("adam"))
+    spec = ir.spec
+    beta1, beta2, eps = (spec.symbol(n) for n in ("beta1", "beta2", "eps"))
+    theta, g, v = spec.symbol("theta"), spec.symbol("g"), spec.symbol("v")
+    c = 1 / (1 - beta2 ** STEP)
+    factored = factor_scalars(_with_body(ir, theta + g / (eps + sp.sqrt(c * v))))
+    theta_new = dict(factored.body)[dict(factored.array_outputs)["theta"]]
+    host = {}
+    for symbol, expr in factored.host:
+        host[symbol] = expr.xreplace(host)
+    k, e, root = sp.Wild("k"), sp.Wild("e"), sp.Wild("r")
+    match = theta_new.match(theta + k * g / (e + root))
+    assert match and match[root] == sp.sqrt(v), theta_new
+    assert sp.simplify(match[e].xreplace(host) - eps / sp.sqrt(c)) == 0
+
+
+def test_factor_scalars_leaves_unproved_signs_alone():
+    ir = lower(specs.get("adam"))
+    spec = ir.spec
+    beta1, eps, theta, g, v = (spec.symbol(n) for n in ("beta1", "eps", "theta", "g", "v"))
+    for unproved in (1 - 2 * beta1, eps - 1):
+        untouched = _with_body(ir, theta + g / (eps + sp.sqrt(unproved * v)))
+        assert factor_scalars(untouched).body == untouched.body
+    # eps >= 0 may be 0: a square root may drop it, a denominator may not divide by it.
+    dividing = _with_body(ir, theta + g / (1 + eps * v))
+    assert factor_scalars(dividing).body == dividing.body
+
+
+@pytest.mark.parametrize("name, calls", [("adam", 12), ("adamw", 15), ("adam_torch", 14), ("nadam", 15)])
+def test_factoring_removes_a_multiply_per_element(name, calls):
+    assert len(build_program(lower_and_optimize(specs.get(name)).ir).calls) <= calls

@@ -45,7 +45,9 @@ def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
     used = [a for call in program.calls for a in call.args] + [v for _, v in program.copies]
     cast = sorted({a.name for a in used if isinstance(a, sp.Symbol) and a.name not in arrays | registers
                    and a not in program.host_booleans})
-    casts = [f"{', '.join(cast)} = {', '.join(f'dtype.type({c})' for c in cast)}"] if cast else []
+    # 0-d arrays of the compute dtype: measured cheaper as ufunc operands than NumPy scalars.
+    as_arrays = ", ".join(f"numpy.asarray({c}, dtype)" for c in cast)
+    casts = [f"{', '.join(cast)} = {as_arrays}"] if cast else []
 
     reads = {a.name for a in used if isinstance(a, sp.Symbol)} | set(program.outputs)
     block = ["n = hi - lo"]
@@ -110,9 +112,10 @@ def step(param, grad, state, t, **hyperparameters):
 {indent(unpack + host + casts + flat, 4)}
     # {program.float_buffers} work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, {program.float_buffers + 2}, {program.mask_buffers})
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
 {indent(block, 12)}
 {indent(store, 4)}
 '''

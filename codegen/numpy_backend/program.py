@@ -183,6 +183,11 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
 
     An output's final call writes straight into its array when no later call reads the array's old
     value; otherwise the result stays in scratch and is copied at the end of the block.
+
+    A state array is also scratch between the last read of its old value and the write of its new one
+    (``m = beta1*m + c*g`` becomes ``multiply(m, beta1, out=m); add(buf0, m, out=m)``): an operation
+    writing over one of its own inputs was measured cheaper than one writing a third buffer, and fewer
+    distinct buffers stay in cache. Not the parameter: its storage dtype may be narrower.
     """
     calls = program.calls
     end = len(calls)
@@ -200,6 +205,14 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
             placed[operand] = sp.Symbol(program.targets[name])
         elif old is None or operand != old:
             program.copies.append((name, operand))
+    # State storage name → the call indices between which it may hold an intermediate.
+    windows = {}
+    for name, operand in program.outputs.items():
+        old = next((s for s, n in program.storage.items() if n == name), None)
+        if name != "theta" and old is not None and operand != old:
+            write = producer[operand] if operand in placed else end - 1
+            windows[sp.Symbol(program.targets[name])] = (last_read.get(old, -1), write)
+    occupied_until = {array: -1 for array in windows}
     free: dict[bool, list[sp.Symbol]] = {False: [], True: []}
     counts = {False: 0, True: 0}
     assigned: dict[sp.Symbol, sp.Symbol] = {}
@@ -211,8 +224,14 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
         for a in reusable:
             free[assigned[a].name.startswith("mask")].append(assigned[a])
         args = tuple(assigned.get(a, a) for a in call.args)
+        # select() writes in two passes and masks are booleans: neither goes into state storage.
+        in_window = [array for array, (opens, write) in windows.items() if not call.boolean and call.ufunc != "select"
+                     and opens <= index and occupied_until[array] <= index and last_read[call.out] <= write]
         if call.out in placed:
             out = placed[call.out]
+        elif in_window:
+            out = in_window[0]
+            occupied_until[out] = last_read[call.out]
         elif free[call.boolean]:
             out = free[call.boolean].pop()
         else:

@@ -55,7 +55,7 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adam_torch_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, float32 c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 beta1, float32 beta2, float32 weight_decay, float32 c0, float32 c2, float32 c4, float32 c5',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
@@ -63,19 +63,19 @@ KERNELS = {
             const float x0 = g + theta*weight_decay;
             const float x1 = beta1*m + c2*x0;
             const float x2 = beta2*v + c0*(x0*x0);
-            const float theta_new = c3*x1/(c1*sqrtf(x2) + eps) + theta;
+            const float theta_new = c5*x1/(c4 + sqrtf(x2)) + theta;
             const float m_new = x1;
             const float v_new = x2;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta1', 'beta2', 'weight_decay', 'c0', 'c2', 'c4', 'c5'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adam_torch_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, float64 c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 beta1, float64 beta2, float64 weight_decay, float64 c0, float64 c2, float64 c4, float64 c5',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
@@ -83,14 +83,14 @@ KERNELS = {
             const double x0 = g + theta*weight_decay;
             const double x1 = beta1*m + c2*x0;
             const double x2 = beta2*v + c0*(x0*x0);
-            const double theta_new = c3*x1/(c1*sqrt(x2) + eps) + theta;
+            const double theta_new = c5*x1/(c4 + sqrt(x2)) + theta;
             const double m_new = x1;
             const double v_new = x2;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta1', 'beta2', 'weight_decay', 'c0', 'c2', 'c4', 'c5'),
         precision='float64',
     ),
 }
@@ -118,10 +118,11 @@ def step(param, grad, state, t, **hyperparameters):
     beta2 = hp['beta2']
     eps = hp['eps']
     weight_decay = hp['weight_decay']
+    h0 = math.sqrt(1 - beta2**t)
     c0 = 1 - beta2
-    c1 = 1/math.sqrt(1 - beta2**t)
     c2 = 1 - beta1
-    c3 = -lr/(1 - beta1**t)
+    c4 = eps*h0
+    c5 = -h0*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), param, state['m'], state['v'])
+        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(weight_decay), dtype.type(c0), dtype.type(c2), dtype.type(c4), dtype.type(c5), param, state['m'], state['v'])
 

@@ -60,40 +60,40 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamw_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, float32 c0, float32 c1, float32 c2, float32 c3, float32 c4',
+        in_params='G grad, float32 beta1, float32 beta2, float32 weight_decay, float32 c0, float32 c2, float32 c4, float32 c5, float32 c6',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = beta1*m + c2*g;
             const float x1 = beta2*v + c0*(g*g);
-            const float theta_new = c4*(c3*x0/(eps + sqrtf(c1*x1)) + theta*weight_decay) + theta;
+            const float theta_new = c4*(c6*x0/(c5 + sqrtf(x1)) + theta*weight_decay) + theta;
             const float m_new = x0;
             const float v_new = x1;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
+        scalars=('beta1', 'beta2', 'weight_decay', 'c0', 'c2', 'c4', 'c5', 'c6'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamw_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, float64 c0, float64 c1, float64 c2, float64 c3, float64 c4',
+        in_params='G grad, float64 beta1, float64 beta2, float64 weight_decay, float64 c0, float64 c2, float64 c4, float64 c5, float64 c6',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = beta1*m + c2*g;
             const double x1 = beta2*v + c0*(g*g);
-            const double theta_new = c4*(c3*x0/(eps + sqrt(c1*x1)) + theta*weight_decay) + theta;
+            const double theta_new = c4*(c6*x0/(c5 + sqrt(x1)) + theta*weight_decay) + theta;
             const double m_new = x0;
             const double v_new = x1;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
+        scalars=('beta1', 'beta2', 'weight_decay', 'c0', 'c2', 'c4', 'c5', 'c6'),
         precision='float64',
     ),
 }
@@ -122,11 +122,12 @@ def step(param, grad, state, t, **hyperparameters):
     eps = hp['eps']
     weight_decay = hp['weight_decay']
     schedule_multiplier = hp['schedule_multiplier']
+    h0 = 1/math.sqrt(1/(1 - beta2**t))
     c0 = 1 - beta2
-    c1 = 1/(1 - beta2**t)
     c2 = 1 - beta1
-    c3 = lr/(1 - beta1**t)
     c4 = -schedule_multiplier
+    c5 = eps*h0
+    c6 = h0*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), param, state['m'], state['v'])
+        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(weight_decay), dtype.type(c0), dtype.type(c2), dtype.type(c4), dtype.type(c5), dtype.type(c6), param, state['m'], state['v'])
 

@@ -64,44 +64,44 @@ SCALAR_STATE = ('mu_product',)
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadam_torch_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, float32 c0, float32 c1, float32 c2, float32 c3, float32 c4',
+        in_params='G grad, float32 beta1, float32 beta2, float32 weight_decay, float32 c0, float32 c3, float32 c5, float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + theta*weight_decay;
             const float x1 = beta2*v + c0*(x0*x0);
-            const float x2 = 1.0F/(eps + sqrtf(c1*x1));
+            const float x2 = 1.0F/(c5 + sqrtf(x1));
             const float x3 = beta1*m + c3*x0;
-            const float theta_new = c2*x0*x2 + c4*x2*x3 + theta;
+            const float theta_new = c6*x0*x2 + c7*x2*x3 + theta;
             const float m_new = x3;
             const float v_new = x1;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
+        scalars=('beta1', 'beta2', 'weight_decay', 'c0', 'c3', 'c5', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadam_torch_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, float64 c0, float64 c1, float64 c2, float64 c3, float64 c4',
+        in_params='G grad, float64 beta1, float64 beta2, float64 weight_decay, float64 c0, float64 c3, float64 c5, float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + theta*weight_decay;
             const double x1 = beta2*v + c0*(x0*x0);
-            const double x2 = 1.0/(eps + sqrt(c1*x1));
+            const double x2 = 1.0/(c5 + sqrt(x1));
             const double x3 = beta1*m + c3*x0;
-            const double theta_new = c2*x0*x2 + c4*x2*x3 + theta;
+            const double theta_new = c6*x0*x2 + c7*x2*x3 + theta;
             const double m_new = x3;
             const double v_new = x1;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
+        scalars=('beta1', 'beta2', 'weight_decay', 'c0', 'c3', 'c5', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -135,14 +135,16 @@ def step(param, grad, state, t, **hyperparameters):
     h0 = momentum_decay*t
     h1 = mu_product*(1 - 0.5*0.96**h0)
     h2 = beta1*h1
-    h3 = momentum_decay*(t + 1)
-    h4 = -0.5*24**h3*25**(-h3) + 1
+    h3 = 1/math.sqrt(1/(1 - beta2**t))
+    h4 = h3*lr
+    h5 = momentum_decay*(t + 1)
+    h6 = -0.5*24**h5*25**(-h5) + 1
     mu_product_new = h2
     c0 = 1 - beta2
-    c1 = 1/(1 - beta2**t)
-    c2 = -lr*(-beta1*(-0.5*24**h0*25**(-h0) + 1) + 1)/(1 - h2)
     c3 = 1 - beta1
-    c4 = -beta1*h4*lr/(-beta1**2*h1*h4 + 1)
+    c5 = eps*h3
+    c6 = -h4*(-beta1*(-0.5*24**h0*25**(-h0) + 1) + 1)/(1 - h2)
+    c7 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), param, state['m'], state['v'])
+        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(weight_decay), dtype.type(c0), dtype.type(c3), dtype.type(c5), dtype.type(c6), dtype.type(c7), param, state['m'], state['v'])
     state['mu_product'] = mu_product_new

@@ -62,16 +62,17 @@ def step(param, grad, state, t, **hyperparameters):
     rho = hp['rho']
     eps = hp['eps']
     c0 = 1 - rho
-    c0, eps, rho = dtype.type(c0), dtype.type(eps), dtype.type(rho)
+    c0, eps, rho = numpy.asarray(c0, dtype), numpy.asarray(eps, dtype), numpy.asarray(rho, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     r_all = state['r'].reshape(-1)
     s_all = state['s'].reshape(-1)
     # 5 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 7, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[5][:n])
@@ -86,16 +87,16 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.add(s, eps, out=buf0)
             numpy.multiply(g, g, out=buf1)
             numpy.multiply(c0, buf1, out=buf1)
-            numpy.multiply(r, rho, out=buf2)
-            numpy.add(buf1, buf2, out=r)
+            numpy.multiply(r, rho, out=r)
+            numpy.add(buf1, r, out=r)
             numpy.add(r, eps, out=buf2)
             numpy.sqrt(buf0, out=buf3)
             numpy.multiply(g, buf3, out=buf3)
             numpy.sqrt(buf2, out=buf4)
             numpy.divide(buf3, buf4, out=buf4)
             numpy.subtract(theta, buf4, out=theta_out)
-            numpy.multiply(s, rho, out=buf4)
+            numpy.multiply(s, rho, out=s)
             numpy.multiply(buf0, buf1, out=buf1)
             numpy.divide(buf1, buf2, out=buf2)
-            numpy.add(buf4, buf2, out=s)
+            numpy.add(s, buf2, out=s)
 

@@ -73,16 +73,17 @@ def step(param, grad, state, t, **hyperparameters):
     weight_decay = hp['weight_decay']
     c0 = 1 - rho
     c1 = -lr
-    c0, c1, eps, rho, weight_decay = dtype.type(c0), dtype.type(c1), dtype.type(eps), dtype.type(rho), dtype.type(weight_decay)
+    c0, c1, eps, rho, weight_decay = numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(eps, dtype), numpy.asarray(rho, dtype), numpy.asarray(weight_decay, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     v_all = state['v'].reshape(-1)
     u_all = state['u'].reshape(-1)
     # 5 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 7, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[5][:n])
@@ -99,8 +100,8 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.add(g, buf1, out=buf1)
             numpy.multiply(buf1, buf1, out=buf2)
             numpy.multiply(c0, buf2, out=buf2)
-            numpy.multiply(v, rho, out=buf3)
-            numpy.add(buf2, buf3, out=v)
+            numpy.multiply(v, rho, out=v)
+            numpy.add(buf2, v, out=v)
             numpy.add(v, eps, out=buf3)
             numpy.sqrt(buf0, out=buf4)
             numpy.multiply(c1, buf1, out=buf1)
@@ -108,8 +109,8 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.sqrt(buf3, out=buf1)
             numpy.divide(buf4, buf1, out=buf1)
             numpy.add(theta, buf1, out=theta_out)
-            numpy.multiply(u, rho, out=buf1)
+            numpy.multiply(u, rho, out=u)
             numpy.multiply(buf0, buf2, out=buf2)
             numpy.divide(buf2, buf3, out=buf3)
-            numpy.add(buf1, buf3, out=u)
+            numpy.add(u, buf3, out=u)
 

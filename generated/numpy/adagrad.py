@@ -58,15 +58,16 @@ def step(param, grad, state, t, **hyperparameters):
     lr = hp['lr']
     eps = hp['eps']
     c0 = -lr
-    c0, eps = dtype.type(c0), dtype.type(eps)
+    c0, eps = numpy.asarray(c0, dtype), numpy.asarray(eps, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     r_all = state['r'].reshape(-1)
     # 2 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[2][:n])

@@ -70,20 +70,22 @@ def step(param, grad, state, t, **hyperparameters):
     beta1 = hp['beta1']
     beta2 = hp['beta2']
     eps = hp['eps']
+    h0 = 1/math.sqrt(1/(1 - beta2**t))
     c0 = 1 - beta2
-    c1 = 1/(1 - beta2**t)
     c2 = 1 - beta1
-    c3 = -lr/(1 - beta1**t)
-    beta1, beta2, c0, c1, c2, c3, eps = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(eps)
+    c4 = eps*h0
+    c5 = -h0*lr/(1 - beta1**t)
+    beta1, beta2, c0, c2, c4, c5 = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c2, dtype), numpy.asarray(c4, dtype), numpy.asarray(c5, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
     v_all = state['v'].reshape(-1)
     # 2 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[2][:n])
@@ -93,16 +95,15 @@ def step(param, grad, state, t, **hyperparameters):
             buf0 = buffers[0][:n]
             buf1 = buffers[1][:n]
             numpy.multiply(c2, g, out=buf0)
-            numpy.multiply(m, beta1, out=buf1)
-            numpy.add(buf0, buf1, out=m)
-            numpy.multiply(g, g, out=buf1)
-            numpy.multiply(c0, buf1, out=buf1)
-            numpy.multiply(v, beta2, out=buf0)
-            numpy.add(buf1, buf0, out=v)
-            numpy.multiply(c3, m, out=buf0)
-            numpy.multiply(c1, v, out=buf1)
-            numpy.sqrt(buf1, out=buf1)
-            numpy.add(eps, buf1, out=buf1)
+            numpy.multiply(m, beta1, out=m)
+            numpy.add(buf0, m, out=m)
+            numpy.multiply(g, g, out=buf0)
+            numpy.multiply(c0, buf0, out=buf0)
+            numpy.multiply(v, beta2, out=v)
+            numpy.add(buf0, v, out=v)
+            numpy.multiply(c5, m, out=buf0)
+            numpy.sqrt(v, out=buf1)
+            numpy.add(c4, buf1, out=buf1)
             numpy.divide(buf0, buf1, out=buf1)
             numpy.add(theta, buf1, out=theta_out)
 

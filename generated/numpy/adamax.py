@@ -66,30 +66,30 @@ def step(param, grad, state, t, **hyperparameters):
     beta2 = hp['beta2']
     c0 = 1 - beta1
     c1 = -lr/(1 - beta1**t)
-    beta1, beta2, c0, c1 = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1)
+    beta1, beta2, c0, c1 = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c1, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
     u_all = state['u'].reshape(-1)
-    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 4, 0)
+    # 1 work buffers, then 2 for param/grad converted to the compute dtype.
+    buffers, masks = _runtime.scratch(dtype, 3, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[2][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
+            theta = _runtime.load(theta_out, buffers[1][:n])
+            g = _runtime.load(grad_all[lo:hi], buffers[2][:n])
             m = m_all[lo:hi]
             u = u_all[lo:hi]
             buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
             numpy.multiply(c0, g, out=buf0)
-            numpy.multiply(m, beta1, out=buf1)
-            numpy.add(buf0, buf1, out=m)
-            numpy.absolute(g, out=buf1)
-            numpy.multiply(u, beta2, out=buf0)
-            numpy.maximum(buf1, buf0, out=u)
+            numpy.multiply(m, beta1, out=m)
+            numpy.add(buf0, m, out=m)
+            numpy.absolute(g, out=buf0)
+            numpy.multiply(u, beta2, out=u)
+            numpy.maximum(buf0, u, out=u)
             numpy.multiply(c1, m, out=buf0)
             numpy.divide(buf0, u, out=buf0)
             numpy.add(theta, buf0, out=theta_out)

@@ -75,34 +75,34 @@ def step(param, grad, state, t, **hyperparameters):
     weight_decay = hp['weight_decay']
     c0 = 1 - beta1
     c1 = -lr/(1 - beta1**t)
-    beta1, beta2, c0, c1, eps, weight_decay = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(eps), dtype.type(weight_decay)
+    beta1, beta2, c0, c1, eps, weight_decay = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(eps, dtype), numpy.asarray(weight_decay, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
     u_all = state['u'].reshape(-1)
-    # 3 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 5, 0)
+    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+    buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[3][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[4][:n])
+            theta = _runtime.load(theta_out, buffers[2][:n])
+            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
             m = m_all[lo:hi]
             u = u_all[lo:hi]
             buf0 = buffers[0][:n]
             buf1 = buffers[1][:n]
-            buf2 = buffers[2][:n]
             numpy.multiply(theta, weight_decay, out=buf0)
             numpy.add(g, buf0, out=buf0)
             numpy.multiply(c0, buf0, out=buf1)
-            numpy.multiply(m, beta1, out=buf2)
-            numpy.add(buf1, buf2, out=m)
-            numpy.multiply(u, beta2, out=buf2)
+            numpy.multiply(m, beta1, out=m)
+            numpy.add(buf1, m, out=m)
+            numpy.multiply(u, beta2, out=u)
             numpy.absolute(buf0, out=buf0)
             numpy.add(eps, buf0, out=buf0)
-            numpy.maximum(buf2, buf0, out=u)
+            numpy.maximum(u, buf0, out=u)
             numpy.multiply(c1, m, out=buf0)
             numpy.divide(buf0, u, out=buf0)
             numpy.add(theta, buf0, out=theta_out)

@@ -73,21 +73,23 @@ def step(param, grad, state, t, **hyperparameters):
     beta2 = hp['beta2']
     eps = hp['eps']
     weight_decay = hp['weight_decay']
+    h0 = math.sqrt(1 - beta2**t)
     c0 = -lr*weight_decay + 1
     c1 = 1 - beta2
-    c2 = 1/math.sqrt(1 - beta2**t)
     c3 = 1 - beta1
-    c4 = -lr/(1 - beta1**t)
-    beta1, beta2, c0, c1, c2, c3, c4, eps = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(eps)
+    c5 = eps*h0
+    c6 = -h0*lr/(1 - beta1**t)
+    beta1, beta2, c0, c1, c3, c5, c6 = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(c3, dtype), numpy.asarray(c5, dtype), numpy.asarray(c6, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
     v_all = state['v'].reshape(-1)
     # 3 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 5, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[3][:n])
@@ -98,17 +100,16 @@ def step(param, grad, state, t, **hyperparameters):
             buf1 = buffers[1][:n]
             buf2 = buffers[2][:n]
             numpy.multiply(c3, g, out=buf0)
-            numpy.multiply(m, beta1, out=buf1)
-            numpy.add(buf0, buf1, out=m)
-            numpy.multiply(g, g, out=buf1)
-            numpy.multiply(c1, buf1, out=buf1)
-            numpy.multiply(v, beta2, out=buf0)
-            numpy.add(buf1, buf0, out=v)
+            numpy.multiply(m, beta1, out=m)
+            numpy.add(buf0, m, out=m)
+            numpy.multiply(g, g, out=buf0)
+            numpy.multiply(c1, buf0, out=buf0)
+            numpy.multiply(v, beta2, out=v)
+            numpy.add(buf0, v, out=v)
             numpy.multiply(c0, theta, out=buf0)
-            numpy.multiply(c4, m, out=buf1)
+            numpy.multiply(c6, m, out=buf1)
             numpy.sqrt(v, out=buf2)
-            numpy.multiply(c2, buf2, out=buf2)
-            numpy.add(eps, buf2, out=buf2)
+            numpy.add(c5, buf2, out=buf2)
             numpy.divide(buf1, buf2, out=buf2)
             numpy.add(buf0, buf2, out=theta_out)
 

@@ -72,22 +72,24 @@ def step(param, grad, state, t, **hyperparameters):
     beta2 = hp['beta2']
     eps = hp['eps']
     h0 = 1 - beta1
+    h1 = 1/math.sqrt(1/(1 - beta2**t))
     c0 = 1 - beta2
-    c1 = 1/(1 - beta2**t)
     c2 = h0/(1 - beta1**t)
     c3 = h0
     c4 = beta1/(1 - beta1**(t + 1))
-    c5 = -lr
-    beta1, beta2, c0, c1, c2, c3, c4, c5, eps = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(c5), dtype.type(eps)
+    c6 = eps*h1
+    c7 = -h1*lr
+    beta1, beta2, c0, c2, c3, c4, c6, c7 = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c2, dtype), numpy.asarray(c3, dtype), numpy.asarray(c4, dtype), numpy.asarray(c6, dtype), numpy.asarray(c7, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
     v_all = state['v'].reshape(-1)
     # 2 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[2][:n])
@@ -97,19 +99,18 @@ def step(param, grad, state, t, **hyperparameters):
             buf0 = buffers[0][:n]
             buf1 = buffers[1][:n]
             numpy.multiply(c3, g, out=buf0)
-            numpy.multiply(m, beta1, out=buf1)
-            numpy.add(buf0, buf1, out=m)
-            numpy.multiply(g, g, out=buf1)
-            numpy.multiply(c0, buf1, out=buf1)
-            numpy.multiply(v, beta2, out=buf0)
-            numpy.add(buf1, buf0, out=v)
+            numpy.multiply(m, beta1, out=m)
+            numpy.add(buf0, m, out=m)
+            numpy.multiply(g, g, out=buf0)
+            numpy.multiply(c0, buf0, out=buf0)
+            numpy.multiply(v, beta2, out=v)
+            numpy.add(buf0, v, out=v)
             numpy.multiply(c2, g, out=buf0)
             numpy.multiply(c4, m, out=buf1)
             numpy.add(buf0, buf1, out=buf1)
-            numpy.multiply(c5, buf1, out=buf1)
-            numpy.multiply(c1, v, out=buf0)
-            numpy.sqrt(buf0, out=buf0)
-            numpy.add(eps, buf0, out=buf0)
+            numpy.multiply(c7, buf1, out=buf1)
+            numpy.sqrt(v, out=buf0)
+            numpy.add(c6, buf0, out=buf0)
             numpy.divide(buf1, buf0, out=buf0)
             numpy.add(theta, buf0, out=theta_out)
 

@@ -70,16 +70,17 @@ def step(param, grad, state, t, **hyperparameters):
     c1 = h0
     c2 = beta1/(1 - beta1**(t + 1))
     c3 = -lr
-    beta1, beta2, c0, c1, c2, c3 = dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3)
+    beta1, beta2, c0, c1, c2, c3 = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(c2, dtype), numpy.asarray(c3, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     m_all = state['m'].reshape(-1)
     u_all = state['u'].reshape(-1)
     # 2 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[2][:n])
@@ -89,11 +90,11 @@ def step(param, grad, state, t, **hyperparameters):
             buf0 = buffers[0][:n]
             buf1 = buffers[1][:n]
             numpy.absolute(g, out=buf0)
-            numpy.multiply(u, beta2, out=buf1)
-            numpy.maximum(buf0, buf1, out=u)
-            numpy.multiply(c1, g, out=buf1)
-            numpy.multiply(m, beta1, out=buf0)
-            numpy.add(buf1, buf0, out=m)
+            numpy.multiply(u, beta2, out=u)
+            numpy.maximum(buf0, u, out=u)
+            numpy.multiply(c1, g, out=buf0)
+            numpy.multiply(m, beta1, out=m)
+            numpy.add(buf0, m, out=m)
             numpy.multiply(c0, g, out=buf0)
             numpy.multiply(c2, m, out=buf1)
             numpy.add(buf0, buf1, out=buf1)

@@ -59,15 +59,16 @@ def step(param, grad, state, t, **hyperparameters):
     lr = hp['lr']
     momentum = hp['momentum']
     c0 = -lr
-    c0, momentum = dtype.type(c0), dtype.type(momentum)
+    c0, momentum = numpy.asarray(c0, dtype), numpy.asarray(momentum, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     v_all = state['v'].reshape(-1)
     # 2 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[2][:n])
@@ -76,8 +77,8 @@ def step(param, grad, state, t, **hyperparameters):
             buf0 = buffers[0][:n]
             buf1 = buffers[1][:n]
             numpy.multiply(c0, g, out=buf0)
-            numpy.multiply(v, momentum, out=buf1)
-            numpy.add(buf0, buf1, out=v)
+            numpy.multiply(v, momentum, out=v)
+            numpy.add(buf0, v, out=v)
             numpy.multiply(momentum, v, out=buf1)
             numpy.add(theta, buf0, out=buf0)
             numpy.add(buf0, buf1, out=theta_out)

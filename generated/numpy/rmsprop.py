@@ -63,15 +63,16 @@ def step(param, grad, state, t, **hyperparameters):
     eps = hp['eps']
     c0 = 1 - beta
     c1 = -lr
-    beta, c0, c1, eps = dtype.type(beta), dtype.type(c0), dtype.type(c1), dtype.type(eps)
+    beta, c0, c1, eps = numpy.asarray(beta, dtype), numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(eps, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     r_all = state['r'].reshape(-1)
     # 2 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[2][:n])
@@ -81,11 +82,11 @@ def step(param, grad, state, t, **hyperparameters):
             buf1 = buffers[1][:n]
             numpy.multiply(g, g, out=buf0)
             numpy.multiply(c0, buf0, out=buf0)
-            numpy.multiply(r, beta, out=buf1)
-            numpy.add(buf0, buf1, out=r)
-            numpy.multiply(c1, g, out=buf1)
-            numpy.sqrt(r, out=buf0)
-            numpy.add(eps, buf0, out=buf0)
-            numpy.divide(buf1, buf0, out=buf0)
-            numpy.add(theta, buf0, out=theta_out)
+            numpy.multiply(r, beta, out=r)
+            numpy.add(buf0, r, out=r)
+            numpy.multiply(c1, g, out=buf0)
+            numpy.sqrt(r, out=buf1)
+            numpy.add(eps, buf1, out=buf1)
+            numpy.divide(buf0, buf1, out=buf1)
+            numpy.add(theta, buf1, out=theta_out)
 

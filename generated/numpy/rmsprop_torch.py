@@ -75,36 +75,36 @@ def step(param, grad, state, t, **hyperparameters):
     momentum = hp['momentum']
     c0 = 1 - alpha
     c1 = -lr
-    alpha, c0, c1, eps, momentum, weight_decay = dtype.type(alpha), dtype.type(c0), dtype.type(c1), dtype.type(eps), dtype.type(momentum), dtype.type(weight_decay)
+    alpha, c0, c1, eps, momentum, weight_decay = numpy.asarray(alpha, dtype), numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(eps, dtype), numpy.asarray(momentum, dtype), numpy.asarray(weight_decay, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     v_all = state['v'].reshape(-1)
     b_all = state['b'].reshape(-1)
-    # 3 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 5, 0)
+    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+    buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[3][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[4][:n])
+            theta = _runtime.load(theta_out, buffers[2][:n])
+            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
             v = v_all[lo:hi]
             b = b_all[lo:hi]
             buf0 = buffers[0][:n]
             buf1 = buffers[1][:n]
-            buf2 = buffers[2][:n]
             numpy.multiply(theta, weight_decay, out=buf0)
             numpy.add(g, buf0, out=buf0)
             numpy.multiply(buf0, buf0, out=buf1)
             numpy.multiply(c0, buf1, out=buf1)
-            numpy.multiply(v, alpha, out=buf2)
-            numpy.add(buf1, buf2, out=v)
-            numpy.multiply(b, momentum, out=buf2)
+            numpy.multiply(v, alpha, out=v)
+            numpy.add(buf1, v, out=v)
+            numpy.multiply(b, momentum, out=b)
             numpy.sqrt(v, out=buf1)
             numpy.add(eps, buf1, out=buf1)
             numpy.divide(buf0, buf1, out=buf1)
-            numpy.add(buf2, buf1, out=b)
+            numpy.add(b, buf1, out=b)
             numpy.multiply(c1, b, out=buf1)
             numpy.add(theta, buf1, out=theta_out)
 

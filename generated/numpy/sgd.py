@@ -47,14 +47,15 @@ def step(param, grad, state, t, **hyperparameters):
     dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
     lr = hp['lr']
     c0 = -lr
-    c0 = dtype.type(c0)
+    c0 = numpy.asarray(c0, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     # 1 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 3, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[1][:n])

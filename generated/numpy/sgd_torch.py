@@ -70,29 +70,29 @@ def step(param, grad, state, t, **hyperparameters):
     c0 = (momentum == 0) or (t == 1)
     c1 = 1 - dampening
     c2 = -lr
-    c1, c2, momentum, weight_decay = dtype.type(c1), dtype.type(c2), dtype.type(momentum), dtype.type(weight_decay)
+    c1, c2, momentum, weight_decay = numpy.asarray(c1, dtype), numpy.asarray(c2, dtype), numpy.asarray(momentum, dtype), numpy.asarray(weight_decay, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     b_all = state['b'].reshape(-1)
-    # 3 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 5, 0)
+    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+    buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[3][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[4][:n])
+            theta = _runtime.load(theta_out, buffers[2][:n])
+            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
             b = b_all[lo:hi]
             buf0 = buffers[0][:n]
             buf1 = buffers[1][:n]
-            buf2 = buffers[2][:n]
             numpy.multiply(theta, weight_decay, out=buf0)
             numpy.add(g, buf0, out=buf0)
-            numpy.multiply(b, momentum, out=buf1)
-            numpy.multiply(c1, buf0, out=buf2)
-            numpy.add(buf1, buf2, out=buf2)
-            numpy.copyto(b, buf0 if c0 else buf2)
+            numpy.multiply(b, momentum, out=b)
+            numpy.multiply(c1, buf0, out=buf1)
+            numpy.add(b, buf1, out=b)
+            numpy.copyto(b, buf0 if c0 else b)
             numpy.multiply(c2, b, out=buf0)
             numpy.add(theta, buf0, out=theta_out)
 

@@ -65,15 +65,16 @@ def step(param, grad, state, t, **hyperparameters):
     weight_decay = hp['weight_decay']
     c0 = (t == 1)
     c1 = -lr
-    c1, momentum, weight_decay = dtype.type(c1), dtype.type(momentum), dtype.type(weight_decay)
+    c1, momentum, weight_decay = numpy.asarray(c1, dtype), numpy.asarray(momentum, dtype), numpy.asarray(weight_decay, dtype)
     theta_all = param.reshape(-1)
     grad_all = grad.reshape(-1)
     b_all = state['b'].reshape(-1)
     # 2 work buffers, then 2 for param/grad converted to the compute dtype.
     buffers, masks = _runtime.scratch(dtype, 4, 0)
+    block = _runtime.block_size(dtype)
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, _runtime.BLOCK):
-            hi = min(lo + _runtime.BLOCK, theta_all.size)
+        for lo in range(0, theta_all.size, block):
+            hi = min(lo + block, theta_all.size)
             n = hi - lo
             theta_out = theta_all[lo:hi]
             theta = _runtime.load(theta_out, buffers[2][:n])
@@ -83,9 +84,9 @@ def step(param, grad, state, t, **hyperparameters):
             buf1 = buffers[1][:n]
             numpy.multiply(theta, weight_decay, out=buf0)
             numpy.add(g, buf0, out=buf0)
-            numpy.multiply(b, momentum, out=buf1)
-            numpy.add(buf0, buf1, out=buf1)
-            numpy.copyto(b, buf0 if c0 else buf1)
+            numpy.multiply(b, momentum, out=b)
+            numpy.add(buf0, b, out=b)
+            numpy.copyto(b, buf0 if c0 else b)
             numpy.multiply(momentum, b, out=buf1)
             numpy.add(buf0, buf1, out=buf1)
             numpy.multiply(c1, buf1, out=buf1)
