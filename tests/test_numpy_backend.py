@@ -141,3 +141,19 @@ def test_state_arrays_double_as_scratch_between_old_read_and_new_write():
     assert ("multiply", ["m", "beta1"], "m") in writes and ("multiply", ["v", "beta2"], "v") in writes
     assert [out for _, _, out in writes].count("theta_out") == 1 and writes[-1][2] == "theta_out"
     assert program.float_buffers == 2 and not program.copies
+
+
+def test_select_writing_over_its_own_then_branch(rng):
+    """A state kept where an elementwise condition holds: the selection writes into the array it keeps."""
+    import sympy as sp
+
+    from codegen.generate import load_module
+    from specs import GRAD as g, NONNEGATIVE, PARAM as theta, SpecBuilder
+
+    builder = SpecBuilder("keep_positive", "test", reference="test")
+    lr = builder.hyper("lr", 0.1, r"\eta", NONNEGATIVE)
+    s = builder.state("s", 0)
+    builder.update(s, sp.Piecewise((s, g > 0), (2 * g, True)))
+    builder.update(theta, theta - lr * s)
+    spec = builder.build()
+    assert compare_with_reference(spec, load_module(spec), steps=10) <= 1e-15

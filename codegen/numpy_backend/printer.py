@@ -44,8 +44,12 @@ class UfuncPrinter(NumPyPrinter):
         out = self._print(call.out)
         if call.ufunc != "select":
             return [f"numpy.{call.ufunc}({', '.join(args)}, out={out})"]
-        condition, then, otherwise = call.args
+        condition = call.args[0]
         if condition in self._host_booleans or isinstance(condition, sp.logic.boolalg.BooleanAtom):
             return [f"numpy.copyto({out}, {args[1]} if {args[0]} else {args[2]})"]
-        lines = [] if otherwise == call.out else [f"numpy.copyto({out}, {args[2]})"]
+        if args[1] == out:
+            # The destination already holds the "then" values (e.g. a state kept where the condition holds):
+            # overwrite only the other elements.
+            return [f"numpy.copyto({out}, {args[2]}, where=~{args[0]})"]
+        lines = [] if args[2] == out else [f"numpy.copyto({out}, {args[2]})"]
         return lines + [f"numpy.copyto({out}, {args[1]}, where={args[0]})"]
