@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 
 import sympy as sp
 
+import specs
 from specs import STEP
 
 # --- statuses -----------------------------------------------------------------------------------------
@@ -424,13 +425,14 @@ class Claim:
 
     def run(self) -> "ClaimResult":
         start = time.perf_counter()
-        try:
-            with time_limit(CLAIM_TIMEOUT):
-                steps = self.build()
-        except CheckTimeout as exc:  # a timeout outside a guarded step
-            steps = [Step(self.kind, self.title, "", UNPROVED, str(exc))]
+        with specs.recording() as used:
+            try:
+                with time_limit(CLAIM_TIMEOUT):
+                    steps = self.build()
+            except CheckTimeout as exc:  # a timeout outside a guarded step
+                steps = [Step(self.kind, self.title, "", UNPROVED, str(exc))]
         status = combine(steps)
-        return ClaimResult(self, steps, status, time.perf_counter() - start)
+        return ClaimResult(self, steps, status, time.perf_counter() - start, specs=tuple(sorted(used)))
 
 
 @dataclass
@@ -440,6 +442,8 @@ class ClaimResult:
     status: str
     seconds: float
     extra: dict = field(default_factory=dict)
+    #: names of the specs the claim read (``specs.get`` calls during the run)
+    specs: tuple[str, ...] = ()
 
     @property
     def as_expected(self) -> bool:

@@ -5,6 +5,7 @@ one such file. ``register`` adds a user-defined spec at run time.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import pkgutil
@@ -15,13 +16,14 @@ from .dsl import (BOOLEAN, GRAD, NONNEGATIVE, PARAM, POSITIVE, POSITIVE_INTEGER,
 from .validate import validate
 
 __all__ = [
-    "get", "names", "all_specs", "register", "SpecBuilder", "SpecError", "OptimizerSpec", "Hyperparameter",
+    "get", "names", "all_specs", "register", "recording", "SpecBuilder", "SpecError", "OptimizerSpec", "Hyperparameter",
     "State", "Assignment", "validate", "PARAM", "GRAD", "STEP", "POSITIVE", "NONNEGATIVE", "UNIT_HALF_OPEN",
     "UNIT_OPEN", "UNIT_CLOSED", "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval",
 ]
 
 _REGISTRY: dict[str, OptimizerSpec] = {}
 _LOADED = False
+_RECORDERS: list[set[str]] = []
 
 
 def _load_catalog() -> None:
@@ -67,9 +69,22 @@ def all_specs() -> list[OptimizerSpec]:
 def get(name: str) -> OptimizerSpec:
     """The spec called ``name``; an unknown name raises ``KeyError`` listing the closest matches."""
     _load_catalog()
+    for recorder in _RECORDERS:
+        recorder.add(name)
     try:
         return _REGISTRY[name]
     except KeyError:
         close = difflib.get_close_matches(name, _REGISTRY, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise KeyError(f"unknown optimizer {name!r}{hint} (see `optiforge list`)") from None
+
+
+@contextlib.contextmanager
+def recording():
+    """Collect the names passed to :func:`get` inside the block (which specs a derivation used)."""
+    names: set[str] = set()
+    _RECORDERS.append(names)
+    try:
+        yield names
+    finally:
+        _RECORDERS.remove(names)
