@@ -25,7 +25,11 @@ def _radam(name, title, form, notes, peers=()):
         rectified = theta - lr * r * m_hat / (sqrt(v / (1 - beta2**t)) + eps)
         spec.update(theta, Piecewise((rectified, rho > 4), (theta - lr * m_hat, True)))
     else:
-        rectified = theta - lr * m_hat * r * sqrt(1 - beta2**t) / (sqrt(v) + eps)
+        base = theta
+        if form == "po":  # decoupled decay, applied only on steps that move θ
+            wd = spec.hyper("weight_decay", 0.0, r"\lambda", NONNEGATIVE)
+            base = theta * (1 - lr * wd)
+        rectified = base - lr * m_hat * r * sqrt(1 - beta2**t) / (sqrt(v) + eps)
         fallback = theta - lr * m_hat if form == "torch" else theta
         spec.update(theta, Piecewise((rectified, rho > 5 if form == "torch" else rho >= 5), (fallback, True)))
     return spec.build()
@@ -36,7 +40,9 @@ _torch = _radam("radam_torch", "RAdam (torch.optim.RAdam)", "torch",
                 "to √v, the rectified step carries √(1−β₂^t); otherwise SGD with bias-corrected momentum.")
 _po = _radam("radam_po", "RAdam (pytorch_optimizer)", "po",
              "pytorch_optimizer's default degenerated_to_sgd=False: θ is left unchanged while ρ_t < 5 (the moments "
-             "still advance); rectified steps as in radam_torch.")
+             "still advance) and so is the decoupled weight decay θ(1−ηλ), which pytorch_optimizer applies only on "
+             "steps that update θ (so radam_po is not with_weight_decay(…)); rectified steps as in radam_torch.",
+             peers=("pytorch_optimizer.RAdam",))
 SPECS = (
     _radam("radam", "RAdam", "paper",
            "Rectifies when ρ_t > 4 (the paper; from t = 5 with β₂ = 0.999), ε on √v̂; otherwise θ ← θ − ηm̂.",
@@ -47,6 +53,5 @@ SPECS = (
                       title="RAdam with decoupled weight decay (torch.optim.RAdam(decoupled_weight_decay=True))",
                       peers=("torch.optim.RAdam(decoupled_weight_decay=True)",
                              "pytorch_optimizer.RAdam(degenerated_to_sgd=True)")),
-    with_weight_decay(_po, "decoupled", name="radam_po", title="RAdam (pytorch_optimizer default)",
-                      peers=("pytorch_optimizer.RAdam",)),
+    _po,
 )

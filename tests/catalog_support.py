@@ -1,0 +1,61 @@
+"""Helpers shared by the catalogue tests: step a spec with a chosen engine.
+
+``ENGINES`` lists the engines a spec's trajectory is checked with. ``"reference"`` is :mod:`specs.reference`
+(float64, the ground truth). When the generated NumPy modules exist, add ``"numpy"`` here: :func:`trajectory`
+then runs ``generated/numpy/<name>.py`` (``init_state(param, **hyper)`` / ``step(param, grad, state, t, **hyper)``,
+in place) and every conformance/convergence test runs against both.
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+import specs
+from specs import reference
+
+ENGINES = ["reference"]
+
+
+def trajectory(name: str, param, grads, engine: str = "reference", **hyper) -> np.ndarray:
+    """Parameters after each of ``len(grads)`` steps of optimizer ``name`` (array of shape (steps, *param.shape))."""
+    spec = specs.get(name)
+    if engine == "reference":
+        return np.array(reference.run(spec, param, grads, **hyper))
+    if engine == "numpy":
+        module = importlib.import_module(f"generated.numpy.{name}")
+        p = np.array(param, dtype=np.float64)
+        state = module.init_state(p, **hyper)
+        out = []
+        for t, g in enumerate(grads, start=1):
+            module.step(p, np.asarray(g, dtype=np.float64), state, t, **hyper)
+            out.append(p.copy())
+        return np.array(out)
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def run_with_gradient(name: str, param, gradient, steps: int, engine: str = "reference", **hyper) -> np.ndarray:
+    """Trajectory on a real problem: ``gradient(θ)`` is evaluated at the current parameters every step."""
+    spec = specs.get(name)
+    p = np.array(param, dtype=np.float64)
+    out = []
+    if engine == "reference":
+        state = reference.init_state(spec, p, **hyper)
+        for t in range(1, steps + 1):
+            p, state = reference.step(spec, p, gradient(p), state, t, **hyper)
+            out.append(p)
+    elif engine == "numpy":
+        module = importlib.import_module(f"generated.numpy.{name}")
+        state = module.init_state(p, **hyper)
+        for t in range(1, steps + 1):
+            module.step(p, gradient(p.copy()), state, t, **hyper)
+            out.append(p.copy())
+    else:
+        raise ValueError(f"unknown engine {engine!r}")
+    return np.array(out)
+
+
+def relative_error(actual, expected) -> float:
+    """Normwise relative error of a whole trajectory: max |actual − expected| / max |expected|."""
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return float(np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-300))
