@@ -190,6 +190,155 @@ def ref_nadamax(param, grads, lr=2e-3, beta1=0.9, beta2=0.999):
     return np.array(out)
 
 
+def ref_adagrad_r0eps(param, grads, lr=1e-2, eps=1e-8):
+    """Seed 004 §4 code: r₀ = ε, Δw = −η g/√r (checks the claimed identity with ε inside the root)."""
+    theta, r, out = np.array(param, float), eps, []
+    for g in grads:
+        r = r + g**2
+        theta = theta - lr * g / np.sqrt(r)
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_rmsprop_r0eps(param, grads, lr=1e-3, beta=0.999, eps=1e-8):
+    theta, r, out = np.array(param, float), eps, []
+    for g in grads:
+        r = r * beta + (1 - beta) * g**2
+        theta = theta - lr * g / np.sqrt(r)
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_adadelta_r0eps(param, grads, beta=0.999, eps=1e-8):
+    """Seed 004 §6 code, including its algebraic shortcut s ← βs + (s/r)(1−β)g²."""
+    theta, r, s, out = np.array(param, float), eps, eps, []
+    for g in grads:
+        g_square = (1 - beta) * g**2
+        r = r * beta + g_square
+        frac = s / r
+        theta = theta - np.sqrt(frac) * g
+        s = s * beta + frac * g_square
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_adam_eps_inside(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    theta, m, v, out = np.array(param, float), 0.0, 0.0, []
+    for t, g in enumerate(grads, start=1):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        theta = theta - lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t) + eps)
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_adam_r0eps(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Seed 004 §7 code with its `beta_i *= beta_i` line corrected to `beta_i *= beta`."""
+    theta, s, r, a_i, b_i, out = np.array(param, float), 0.0, eps, 1.0, 1.0, []
+    for g in grads:
+        s = s * beta1 + (1 - beta1) * g
+        r = r * beta2 + (1 - beta2) * g**2
+        a_i, b_i = a_i * beta1, b_i * beta2
+        theta = theta - lr * (1 - b_i) ** 0.5 / (1 - a_i) * s / np.sqrt(r)
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_nadam_seed(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """Seed 003 §4.6 (text equation; its code divides m̂ by 1−β₁^t a second time, a bug)."""
+    theta, m, v, out = np.array(param, float), 0.0, 0.0, []
+    for t, g in enumerate(grads, start=1):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        theta = theta - lr * (beta1 * m_hat + (1 - beta1) * g / (1 - beta1**t)) / (np.sqrt(v_hat) + eps)
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_nadamax_seed(param, grads, lr=2e-3, beta1=0.9, beta2=0.999):
+    """Seed 004 §10 code."""
+    theta, s, r, a_i, out = np.array(param, float), 0.0, 0.0, 1.0, []
+    for g in grads:
+        s = s * beta1 + (1 - beta1) * g
+        r = np.maximum(r * beta2, np.abs(g))
+        a_i *= beta1
+        theta = theta - lr / (1 - a_i) * (s * beta1 + (1 - beta1) * g) / r
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_adagrad_optax(param, grads, lr=1e-2, initial_accumulator_value=0.1, eps=1e-7):
+    theta, s, out = np.array(param, float), np.full(len(param), initial_accumulator_value), []
+    for g in grads:
+        s = s + g**2
+        theta = theta - lr * np.where(s > 0, g / np.sqrt(s + eps), 0.0)
+        out.append(theta)
+    return np.array(out)
+
+
+def _ref_rmsprop_optax(param, grads, centered, lr=1e-2, decay=0.9, eps=1e-8, initial_scale=0.0, momentum=0.0):
+    theta, nu, mu_g, trace, out = np.array(param, float), initial_scale, 0.0, 0.0, []
+    for g in grads:
+        nu = (1 - decay) * g**2 + decay * nu
+        if centered:
+            mu_g = (1 - decay) * g + decay * mu_g
+            u = g / np.sqrt(nu - mu_g**2 + eps)
+        else:
+            u = g / np.sqrt(nu + eps)
+        trace = lr * u + momentum * trace  # optax: scale_by_learning_rate, then trace
+        theta = theta - trace
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_rmsprop_optax(param, grads, **hyper):
+    return _ref_rmsprop_optax(param, grads, False, **hyper)
+
+
+def ref_rmsprop_optax_centered(param, grads, **hyper):
+    return _ref_rmsprop_optax(param, grads, True, **hyper)
+
+
+def ref_radam_optax(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, threshold=5.0):
+    theta, m, v, out = np.array(param, float), 0.0, 0.0, []
+    rho_inf = 2 / (1 - beta2) - 1
+    for t, g in enumerate(grads, start=1):
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        rho = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        if rho >= threshold:
+            r = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+            theta = theta - lr * r * m_hat / (np.sqrt(v_hat) + eps)
+        else:
+            theta = theta - lr * m_hat
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_optimistic_gd(param, grads, lr=1e-2, alpha=1.0, beta=1.0):
+    theta, prev, out = np.array(param, float), grads[0], []
+    for g in grads:
+        theta = theta - lr * ((alpha + beta) * g - beta * prev)
+        prev = g
+        out.append(theta)
+    return np.array(out)
+
+
+def ref_nadamw_optax(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-4):
+    """optax.nadamw: u = nadam direction + λθ, θ ← θ − ηu."""
+    theta, m, v, out = np.array(param, float), 0.0, 0.0, []
+    for t, g in enumerate(grads, start=1):
+        m = (1 - beta1) * g + beta1 * m
+        v = (1 - beta2) * g**2 + beta2 * v
+        m_hat = beta1 * m / (1 - beta1 ** (t + 1)) + (1 - beta1) * g / (1 - beta1**t)
+        u = m_hat / (np.sqrt(v / (1 - beta2**t)) + eps) + weight_decay * theta
+        theta = theta - lr * u
+        out.append(theta)
+    return np.array(out)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The case registry
 # --------------------------------------------------------------------------------------------------------------
@@ -375,6 +524,34 @@ CASES = [
          reference=ref_adabelief_eps_outside, rtol32=None),
     Case("nadamax", "hand-written (Dozat 2016 §3)", None, dict(lr=0.01, beta1=0.85, beta2=0.99),
          reference=ref_nadamax, rtol32=None),
+    Case("adagrad_eps_inside", "hand-written (seed 004 §4 code, r₀ = ε)", None, dict(lr=0.05, eps=1e-4),
+         reference=ref_adagrad_r0eps, rtol32=None),
+    Case("rmsprop_r0eps", "hand-written (seed 004 §5 code)", None, dict(lr=0.01, beta=0.95, eps=1e-4),
+         reference=ref_rmsprop_r0eps, rtol32=None),
+    Case("adadelta_r0eps", "hand-written (seed 004 §6 code)", None, dict(beta=0.95, eps=1e-4),
+         reference=ref_adadelta_r0eps, rtol32=None),
+    Case("adam_eps_inside", "hand-written (seed 004 eq. 4.5)", None, dict(ADAM_H, eps=1e-4),
+         reference=ref_adam_eps_inside, rtol32=None),
+    Case("adam_r0eps", "hand-written (seed 004 §7 code)", None, dict(ADAM_H, eps=1e-4),
+         reference=ref_adam_r0eps, rtol32=None),
+    Case("nadam_seed", "hand-written (seed 003 §4.6)", None, dict(lr=0.01, beta1=0.85, beta2=0.99, eps=1e-6),
+         reference=ref_nadam_seed, rtol32=None),
+    Case("nadamax_seed", "hand-written (seed 004 §10 code)", None, dict(lr=0.01, beta1=0.85, beta2=0.99),
+         reference=ref_nadamax_seed, rtol32=None),
+    Case("adagrad_optax", "hand-written (optax.adagrad formula)", None,
+         dict(lr=0.05, initial_accumulator_value=0.2, eps=1e-5), reference=ref_adagrad_optax, rtol32=None),
+    Case("rmsprop_optax", "hand-written (optax.rmsprop formula)", None,
+         dict(lr=0.01, decay=0.8, eps=1e-5, initial_scale=0.1, momentum=0.7), reference=ref_rmsprop_optax,
+         rtol32=None),
+    Case("rmsprop_optax_centered", "hand-written (optax.rmsprop(centered) formula)", None,
+         dict(lr=0.01, decay=0.8, eps=1e-5, initial_scale=0.1, momentum=0.7), reference=ref_rmsprop_optax_centered,
+         rtol32=None),
+    Case("radam_optax", "hand-written (optax.radam formula)", None,
+         dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-6, threshold=6.0), reference=ref_radam_optax, rtol32=None),
+    Case("optimistic_gd_optax", "hand-written (optax formula)", None, dict(lr=0.02, alpha=0.8, beta=0.6),
+         reference=ref_optimistic_gd, rtol32=None),
+    Case("nadamw", "hand-written (optax.nadamw formula)", None,
+         dict(lr=0.01, beta1=0.85, beta2=0.99, eps=1e-6, weight_decay=0.1), reference=ref_nadamw_optax, rtol32=None),
 ]
 
 
