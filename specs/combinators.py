@@ -78,7 +78,8 @@ def with_weight_decay(spec: OptimizerSpec, mode: str = "decoupled", *, name: str
     return _rebuild(
         spec, name=name or spec.name + suffix, title=title or f"{spec.title} + {how}",
         reference=reference or spec.reference, source=source or spec.source,
-        notes=(notes + " " if notes else "") + f"Composition: with_weight_decay({spec.name}, {mode!r}).",
+        notes=((notes or spec.notes) + " " if (notes or spec.notes) else "")
+        + f"Composition: with_weight_decay({spec.name}, {mode!r}).",
         peers=peers, hyperparameters=spec.hyperparameters + (wd,), state=spec.state, temporaries=temporaries,
         assignments=assignments)
 

@@ -57,6 +57,8 @@ EXPECTED_DIVERGENCE = {
     ("ada_nesterov", "rosenbrock"): "eq. (12) uses RMS[Δθ]_{t−1} as the learning rate without dividing by RMS[g] "
                                     "(unlike AdaDelta): |g| ≈ 200 at the start gives a step of ≈ 0.7, which raises "
                                     "the next learning rate, a positive feedback that diverges.",
+    ("pid_to", "rosenbrock"): "the integral term multiplies the steady-state step by 1 + K_i/(1−μ) = 51 (K_i = 5, "
+                              "μ = 0.9), i.e. an effective lr of 0.051 ≫ 2/λ_max ≈ 2e-3.",
 }
 
 PROBLEMS = {"quadratic": _quadratic, "rosenbrock": _rosenbrock, "logistic": _logistic}
