@@ -59,3 +59,25 @@ def relative_error(actual, expected) -> float:
     """Normwise relative error of a whole trajectory: max |actual − expected| / max |expected|."""
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     return float(np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-300))
+
+
+def one_step_errors(name: str, param, gradient, steps: int, engine: str, **hyper) -> float:
+    """Max relative error of ``engine``'s single step taken from the reference's own parameters and state, along
+    the reference trajectory on a real problem. Unlike comparing whole trajectories, this is not amplified by the
+    problem's dynamics (sign-like updates near an optimum make 1e-17 differences grow exponentially)."""
+    spec = specs.get(name)
+    p = np.array(param, dtype=np.float64)
+    state = reference.init_state(spec, p, **hyper)
+    worst = 0.0
+    module = None if engine == "reference" else importlib.import_module(f"generated.numpy.{name}")
+    for t in range(1, steps + 1):
+        g = gradient(p)
+        new_p, new_state = reference.step(spec, p, g, state, t, **hyper)
+        if module is not None:
+            q = p.copy()
+            s = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+            module.step(q, g.copy(), s, t, **hyper)
+            scale = max(np.max(np.abs(new_p)), 1e-300)
+            worst = max(worst, float(np.max(np.abs(q - new_p)) / scale))
+        p, state = new_p, new_state
+    return worst

@@ -8,7 +8,7 @@ import pytest
 
 import specs
 
-from catalog_support import ENGINES, relative_error, run_with_gradient
+from catalog_support import ENGINES, one_step_errors, relative_error, run_with_gradient
 
 STEPS = 300
 
@@ -77,5 +77,9 @@ def test_defaults_make_progress(name, problem, engine):
     assert loss(path[-1]) < loss(start) * (1 - 1e-4), \
         f"{name} made no progress on {problem}: {loss(start):.6g} -> {loss(path[-1]):.6g}"
     if engine != "reference":
+        # The whole trajectory matches the reference until the dynamics amplify rounding (sign-like steps near the
+        # optimum grow 1e-17 differences exponentially), so: the first 50 steps as trajectories, and every step
+        # along the reference path as a one-step map.
         expected = run_with_gradient(name, start, grad, STEPS, "reference")
-        assert relative_error(path, expected) <= 1e-10
+        assert relative_error(path[:50], expected[:50]) <= 1e-10
+        assert one_step_errors(name, start, grad, STEPS, engine) <= 1e-12

@@ -22,7 +22,7 @@ def _adan(name, proximal):
     wd = spec.hyper("weight_decay", 0.0, r"\lambda", NONNEGATIVE) if proximal else 0
     m = spec.state("m", 0)
     v = spec.state("v", 0, doc="EMA of gradient differences")
-    n = spec.state("n", 0)
+    n = spec.state("n_ema", 0, "n")
     prev = spec.state("g_prev", g, r"g_{t-1}", doc="previous gradient (g₁ at the first step, so d₁ = 0)")
     d = spec.let("d", g - prev, "d")
     spec.update(m, beta1 * m + (1 - beta1) * g)

@@ -1,7 +1,7 @@
 """Elementwise optax optimizers whose update differs from the torch forms (optax 0.2.8, reference/peer_semantics.md
 §3.1). optax is not a test dependency (it needs jax); these specs are checked against hand-written references of
 the formulas in peer_semantics.md."""
-from sympy import Piecewise, sqrt
+from sympy import Max, Piecewise, sqrt
 
 from specs.combinators import with_weight_decay
 from specs.catalog.nadam import SPECS as _nadam
@@ -60,7 +60,7 @@ radam.update(v, beta2 * v + (1 - beta2) * g**2)
 m_hat = radam.let("m_hat", m / (1 - beta1**t), r"\hat{m}")
 rho_inf = radam.let("rho_inf", 2 / (1 - beta2) - 1, r"\rho_\infty")
 rho = radam.let("rho", rho_inf - 2 * t * beta2**t / (1 - beta2**t), r"\rho_t")
-r = radam.let("r", sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)), "r_t")
+r = radam.let("r", sqrt(Max(0, (rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))), "r_t")
 radam.update(theta, theta - lr * Piecewise((r * m_hat / (sqrt(v / (1 - beta2**t)) + eps), rho >= threshold),
                                            (m_hat, True)))
 

@@ -1,6 +1,6 @@
 """RAdam: Liu et al. (2020). The paper rectifies when ρ_t > 4 (seed 002 Algorithm 14); torch and the official code
 when ρ_t > 5 with ε on √v (not √v̂); pytorch_optimizer (default) does not move θ at all before rectification."""
-from sympy import Piecewise, sqrt
+from sympy import Max, Piecewise, sqrt
 
 from specs.combinators import with_weight_decay
 from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
@@ -20,7 +20,8 @@ def _radam(name, title, form, notes, peers=()):
     m_hat = spec.let("m_hat", m / (1 - beta1**t), r"\hat{m}")
     rho_inf = spec.let("rho_inf", 2 / (1 - beta2) - 1, r"\rho_\infty")
     rho = spec.let("rho", rho_inf - 2 * t * beta2**t / (1 - beta2**t), r"\rho_t")
-    r = spec.let("r", sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)), "r_t")
+    # max(0, ·): r_t is only used when ρ_t > 4, but the scalar prologue of a kernel evaluates it every step
+    r = spec.let("r", sqrt(Max(0, (rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))), "r_t")
     if form == "paper":
         rectified = theta - lr * r * m_hat / (sqrt(v / (1 - beta2**t)) + eps)
         spec.update(theta, Piecewise((rectified, rho > 4), (theta - lr * m_hat, True)))
