@@ -222,7 +222,7 @@ def ref_adadelta_r0eps(param, grads, beta=0.999, eps=1e-8):
     return np.array(out)
 
 
-def ref_adam_eps_inside(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+def ref_adam_eps_in_sqrt(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     theta, m, v, out = np.array(param, float), 0.0, 0.0, []
     for t, g in enumerate(grads, start=1):
         m = beta1 * m + (1 - beta1) * g
@@ -538,14 +538,14 @@ CASES = [
          reference=ref_adabelief_eps_outside, rtol32=None),
     Case("nadamax", "hand-written (Dozat 2016 §3)", None, dict(lr=0.01, beta1=0.85, beta2=0.99),
          reference=ref_nadamax, rtol32=None),
-    Case("adagrad_eps_inside", "hand-written (seed 004 §4 code, r₀ = ε)", None, dict(lr=0.05, eps=1e-4),
+    Case("adagrad_eps_in_sqrt", "hand-written (seed 004 §4 code, r₀ = ε)", None, dict(lr=0.05, eps=1e-4),
          reference=ref_adagrad_r0eps, rtol32=None),
     Case("rmsprop_r0eps", "hand-written (seed 004 §5 code)", None, dict(lr=0.01, beta=0.95, eps=1e-4),
          reference=ref_rmsprop_r0eps, rtol32=None),
     Case("adadelta_r0eps", "hand-written (seed 004 §6 code)", None, dict(beta=0.95, eps=1e-4),
          reference=ref_adadelta_r0eps, rtol32=None),
-    Case("adam_eps_inside", "hand-written (seed 004 eq. 4.5)", None, dict(ADAM_H, eps=1e-4),
-         reference=ref_adam_eps_inside, rtol32=None),
+    Case("adam_eps_in_sqrt", "hand-written (seed 004 eq. 4.5)", None, dict(ADAM_H, eps=1e-4),
+         reference=ref_adam_eps_in_sqrt, rtol32=None),
     Case("adam_r0eps", "hand-written (seed 004 §7 code)", None, dict(ADAM_H, eps=1e-4),
          reference=ref_adam_r0eps, rtol32=None),
     Case("nadam_seed", "hand-written (seed 003 §4.6)", None, dict(lr=0.01, beta1=0.85, beta2=0.99, eps=1e-6),

@@ -19,7 +19,7 @@ def _b(name, title, source, notes):
 
 
 # AdaGrad, ε inside the square root (seed 003 §4.1); seed 004 §4's r₀ = ε form is the same map with s = r − ε.
-adagrad = _b("adagrad_eps_inside", "AdaGrad (ε inside the square root)", "seed 003 §4.1; seed 004 §4 (r₀ = ε code)",
+adagrad = _b("adagrad_eps_in_sqrt", "AdaGrad (ε inside the square root)", "seed 003 §4.1; seed 004 §4 (r₀ = ε code)",
              "θ ← θ − η g/√(G_t + ε). Seed 004 starts r₀ = ε and drops ε from the denominator: the same trajectory.")
 lr = adagrad.hyper("lr", 1e-2, r"\eta", NONNEGATIVE)
 eps = adagrad.hyper("eps", 1e-8, r"\epsilon", POSITIVE)
@@ -62,7 +62,7 @@ def _adam_moments(spec, r0):
     return lr, beta1, beta2, eps, m, v
 
 
-adam_in = _b("adam_eps_inside", "Adam (ε inside the square root)", "seed 004 §7, eq. (4.5)",
+adam_in = _b("adam_eps_in_sqrt", "Adam (ε inside the square root)", "seed 004 §7, eq. (4.5)",
              "θ ← θ − η m̂/√(v̂ + ε) (optax.adam(eps=0, eps_root=ε)).")
 lr, beta1, beta2, eps, m, v = _adam_moments(adam_in, False)
 adam_in.update(theta, theta - lr * (m / (1 - beta1**t)) / sqrt(v / (1 - beta2**t) + eps))
