@@ -38,6 +38,18 @@ OUT_OF_SCOPE = [
     ("Ranger-style gradient centralisation, AGC, `cautious`/`adanorm` options", "pytorch_optimizer",
      "per-tensor means, norms or mask sums"),
     ("noisy_sgd", "optax", "elementwise but stochastic (needs a random stream); not a deterministic update"),
+    ("SparseAdam", "torch.optim", "elementwise on the sparse gradient's values only; on dense gradients it is Adam"),
+]
+
+#: Elementwise peers not (yet) in the catalogue, with the reason.
+NOT_YET = [
+    ("optax.adan", "uses 1−β₂ where the paper and the official code use β₂ (an open optax bug); `adan` follows the "
+                   "official code (pytorch_optimizer)"),
+    ("optax.rprop", "not installable here (jax); torch's Rprop is `rprop_torch`"),
+    ("torch_optimizer.SGDW", "subtracts the constant ηλ instead of ηλθ (a bug); pytorch_optimizer's SGDW is "
+                             "`with_weight_decay(…, 'decoupled')` over torch-style SGD"),
+    ("the rest of pytorch_optimizer", "not reviewed one by one for this catalogue; any elementwise one is one more "
+                                      "spec file (Ranger without gradient centralisation is `lookahead_radam_torch`)"),
 ]
 
 
@@ -103,6 +115,8 @@ def render_catalog() -> str:
               "need reductions over a tensor, a layer or all parameters, so they are not in the catalogue (yet):", "",
               "| optimizer | where | why not elementwise |", "|---|---|---|"]
     lines += [f"| {name} | {where} | {why} |" for name, where, why in OUT_OF_SCOPE]
+    lines += ["", "## Elementwise peers not in the catalogue", "", "| peer | why |", "|---|---|"]
+    lines += [f"| {name} | {why} |" for name, why in NOT_YET]
     lines.append("")
     return "\n".join(lines)
 

@@ -340,6 +340,17 @@ def ref_nadamw_optax(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, we
     return np.array(out)
 
 
+def ref_adamaxw(param, grads, lr=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-4):
+    """optax.adamaxw: ν ← max(|g| + ε, β₂ν); u = m̂/ν + λθ; θ ← θ − ηu."""
+    theta, m, nu, out = np.array(param, float), 0.0, 0.0, []
+    for t, g in enumerate(grads, start=1):
+        m = (1 - beta1) * g + beta1 * m
+        nu = np.maximum(np.abs(g) + eps, beta2 * nu)
+        theta = theta - lr * (m / (1 - beta1**t) / nu + weight_decay * theta)
+        out.append(theta)
+    return np.array(out)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The case registry
 # --------------------------------------------------------------------------------------------------------------
@@ -563,6 +574,8 @@ CASES = [
          dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-6, threshold=6.0), reference=ref_radam_optax, rtol32=None),
     Case("optimistic_gd_optax", "hand-written (optax formula)", None, dict(lr=0.02, alpha=0.8, beta=0.6),
          reference=ref_optimistic_gd, rtol32=None),
+    Case("adamaxw", "hand-written (optax.adamaxw formula)", None,
+         dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-6, weight_decay=0.1), reference=ref_adamaxw, rtol32=None),
     Case("nadamw", "hand-written (optax.nadamw formula)", None,
          dict(lr=0.01, beta1=0.85, beta2=0.99, eps=1e-6, weight_decay=0.1), reference=ref_nadamw_optax, rtol32=None),
 ]
