@@ -47,7 +47,7 @@ NOT_YET = [
                    "official code (pytorch_optimizer)"),
     ("optax.rprop", "not installable here (jax); torch's Rprop is `rprop_torch`"),
     ("torch_optimizer.SGDW", "subtracts the constant ηλ instead of ηλθ (a bug); pytorch_optimizer's SGDW is "
-                             "`with_weight_decay(…, 'decoupled')` over torch-style SGD"),
+                             "`sgdw_po`"),
     ("the rest of pytorch_optimizer", "not reviewed one by one for this catalogue; any elementwise one is one more "
                                       "spec file (Ranger without gradient centralisation is `lookahead_radam_torch`)"),
 ]
