@@ -11,8 +11,11 @@ import specs
 
 from . import __version__
 from .equations import domain_text, equations_latex, equations_unicode
+from .documents import REPOSITORY_ROOT
 from .generate import BACKENDS, GENERATED_ROOT, stale, write
 from .selfcheck import compare_with_reference
+
+CATALOGUE_PAGE = REPOSITORY_ROOT / "docs" / "optimizers.md"
 
 #: Max relative error of a generated float64 kernel against the reference after 20 steps.
 SELF_CHECK_TOLERANCE = 1e-10
@@ -80,6 +83,11 @@ def _build(args) -> int:
         return status
     written = write(GENERATED_ROOT, list(BACKENDS))
     print(f"generated: {len(written)} file(s) rewritten ({', '.join(BACKENDS)} backends)")
+    if CATALOGUE_PAGE.parent.is_dir():  # a source checkout: the page lists the claims verify just ran
+        from .catalog_docs import render_catalog
+
+        CATALOGUE_PAGE.write_text(render_catalog(), encoding="utf-8")
+        print(f"wrote {CATALOGUE_PAGE.relative_to(REPOSITORY_ROOT)}")
     import generated
 
     failures = 0

@@ -13,7 +13,15 @@ import sympy as sp
 
 from specs.dsl import GRAD, PARAM, STEP, OptimizerSpec
 
-__all__ = ["KernelIR", "lower", "output_symbol"]
+__all__ = ["KernelIR", "lower", "output_symbol", "plain_sympy"]
+
+
+def plain_sympy(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with codegen-only nodes (``sympy.codegen.cfunctions.Sqrt``, unevaluated products) turned
+    back into ordinary SymPy, so that its meaning can be compared and evaluated."""
+    from sympy.codegen.cfunctions import Sqrt
+
+    return expr.replace(Sqrt, sp.sqrt).doit() if expr.has(Sqrt, sp.UnevaluatedExpr) else expr
 
 
 def output_symbol(name: str) -> sp.Symbol:
@@ -55,7 +63,7 @@ class KernelIR:
         """Every output as one expression of the inputs (all intermediate symbols substituted)."""
         values: dict[sp.Symbol, sp.Expr] = {}
         for symbol, expr in self.host + self.body:
-            values[symbol] = expr.xreplace(values)
+            values[symbol] = plain_sympy(expr).xreplace(values)
         outputs = dict(self.array_outputs) | dict(self.scalar_outputs)
         return {name: values[symbol] for name, symbol in outputs.items()}
 

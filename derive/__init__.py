@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import sys
@@ -12,11 +13,11 @@ import time
 
 from .engine import FAILS, HOLDS, Claim, ClaimResult
 
-__all__ = ["claims", "verify", "run", "Claim", "HOLDS", "FAILS"]
+__all__ = ["claims", "verify", "run", "result_of", "results", "Claim", "HOLDS", "FAILS"]
 
 
-def claims() -> list[Claim]:
-    """All claims of the catalogue, in module order; names are unique."""
+@functools.cache
+def _discover() -> tuple[Claim, ...]:
     from . import catalog
 
     found: list[Claim] = []
@@ -27,7 +28,12 @@ def claims() -> list[Claim]:
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
         raise ValueError(f"duplicate claim names: {sorted(duplicates)}")
-    return found
+    return tuple(found)
+
+
+def claims() -> list[Claim]:
+    """All claims of the catalogue, in module order; names are unique."""
+    return list(_discover())
 
 
 def select(names=None) -> list[Claim]:
@@ -42,8 +48,19 @@ def select(names=None) -> list[Claim]:
     return chosen
 
 
+@functools.cache
+def result_of(name: str) -> ClaimResult:
+    """The result of the claim ``name``, computed once per process (claims are deterministic)."""
+    return next(c for c in claims() if c.name == name).run()
+
+
 def run(names=None) -> list[ClaimResult]:
-    return [c.run() for c in select(names)]
+    return [result_of(c.name) for c in select(names)]
+
+
+def results() -> list[ClaimResult]:
+    """Every claim's result (cached; see :func:`result_of`)."""
+    return run()
 
 
 def verify(names=None, report=None, stream=sys.stdout) -> int:

@@ -13,6 +13,8 @@ ELEMENTWISE_FUNCTIONS = (
     sp.Add, sp.Mul, sp.Pow, sp.Abs, sp.sign, sp.Max, sp.Min, sp.exp, sp.log, sp.tanh, sp.Piecewise,
     sp.floor, sp.ceiling, sp.Mod, sp.Heaviside,
 )
+#: Names the generated modules' API and imports use (their other locals all start with '_').
+KERNEL_API_NAMES = frozenset({"param", "grad", "state", "hyperparameters", "numpy", "math", "cupy"})
 _LOGIC = (sp.And, sp.Or, sp.Not, sp.core.relational.Relational, sp.logic.boolalg.BooleanAtom)
 _ATOMS = (sp.Symbol, sp.Number, sp.NumberSymbol, sp.core.numbers.ImaginaryUnit)
 
@@ -26,6 +28,9 @@ def _check_names(spec: OptimizerSpec) -> None:
     for symbol in [h.symbol for h in spec.hyperparameters] + [s.symbol for s in spec.state] + list(spec.temporaries):
         if symbol.name in RESERVED:
             _fail(spec, f"{symbol.name!r} is reserved for the {'parameter' if symbol.name == 'theta' else 'gradient' if symbol.name == 'g' else 'step counter'}")
+        if symbol.name in KERNEL_API_NAMES:
+            _fail(spec, f"{symbol.name!r} is reserved: generated kernels use it (reserved: "
+                        f"{', '.join(sorted(KERNEL_API_NAMES))})")
         if symbol.name in seen:
             _fail(spec, f"{symbol.name!r} is declared twice")
         if not symbol.name.isidentifier() or symbol.name.startswith("_") or keyword.iskeyword(symbol.name):

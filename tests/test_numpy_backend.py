@@ -139,7 +139,7 @@ def test_state_arrays_double_as_scratch_between_old_read_and_new_write():
     program = build_program(lower_and_optimize(specs.get("adam")).ir)
     writes = [(call.ufunc, [str(a) for a in call.args], str(call.out)) for call in program.calls]
     assert ("multiply", ["m", "beta1"], "m") in writes and ("multiply", ["v", "beta2"], "v") in writes
-    assert [out for _, _, out in writes].count("theta_out") == 1 and writes[-1][2] == "theta_out"
+    assert [out for _, _, out in writes].count("_theta_out") == 1 and writes[-1][2] == "_theta_out"
     assert program.float_buffers == 2 and not program.copies
 
 

@@ -137,6 +137,10 @@ def test_reserved_and_duplicate_names():
     spec.hyper("lr", 0.2, r"\eta", specs.POSITIVE)
     spec.update(theta, theta - lr * g)
     _raises(spec.build, "'lr' is declared twice")
+    spec, lr = _builder()
+    spec.state("state", 0)
+    spec.update(theta, theta - lr * g)
+    _raises(spec.build, "'state' is reserved: generated kernels use it")
 
 
 def test_parameter_must_be_updated():

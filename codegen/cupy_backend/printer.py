@@ -83,9 +83,13 @@ class KernelPrinter(C99CodePrinter):
         # Zero and NaN fall through to x itself: sign(±0) = ±0, sign(NaN) = NaN.
         return f"({x} > 0 ? {self._literal(1)} : ({x} < 0 ? {self._literal(-1)} : {x}))"
 
+    def _print_NaN(self, expr) -> str:
+        # A quiet NaN of the arithmetic type; nanf/nan exist in CUDA device code and in the host C library.
+        return 'nanf("")' if self.arithmetic_type == float32 else 'nan("")'
+
     def _print_Piecewise(self, expr) -> str:
-        if expr.args[-1].cond != sp.true:
-            raise ValueError(f"Piecewise without a default branch cannot be printed: {expr}")
+        if expr.args[-1].cond != sp.true:  # no branch applies: NaN, as SymPy and the NumPy backend say
+            expr = sp.Piecewise(*expr.args, (sp.nan, True))
         text = self._print(expr.args[-1].expr)
         for value, condition in reversed(expr.args[:-1]):
             text = f"(({self._print(condition)}) ? ({self._print(value)}) : ({text}))"

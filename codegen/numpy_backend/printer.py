@@ -10,11 +10,13 @@ from .program import Call
 __all__ = ["HostPrinter", "UfuncPrinter"]
 
 
-class HostPrinter(PythonCodePrinter):
-    """Per-step scalars as plain Python float arithmetic (``math`` module, float64)."""
+class HostPrinter(NumPyPrinter):
+    """Per-step scalars in float64 with NumPy's scalar functions, so a hoisted subexpression of a branch
+    that is not taken (``sqrt`` of a negative, a division by zero) gives NaN/inf instead of raising.
+    ``Piecewise`` stays a lazy Python conditional expression."""
 
     def __init__(self):
-        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
+        super().__init__({"fully_qualified_modules": True})
 
     def _print_Rational(self, expr):
         # 1/2 would already be a float in Python 3; spell it as one so the float64 intent is visible.
@@ -24,6 +26,21 @@ class HostPrinter(PythonCodePrinter):
         if expr.base.is_Rational and not expr.base.is_Integer:
             return f"{float(expr.base)!r}**{self.parenthesize(expr.exp, 60)}"
         return super()._print_Pow(expr, rational)
+
+    def _print_Piecewise(self, expr):
+        return PythonCodePrinter._print_Piecewise(self, expr)
+
+    def _nested(self, function: str, args) -> str:
+        text = self._print(args[0])
+        for arg in args[1:]:
+            text = f"numpy.{function}({text}, {self._print(arg)})"
+        return text
+
+    def _print_Max(self, expr):  # NaN-propagating, like the kernels' maximum
+        return self._nested("maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._nested("minimum", expr.args)
 
 
 class UfuncPrinter(NumPyPrinter):

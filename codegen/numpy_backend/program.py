@@ -47,7 +47,7 @@ class UfuncProgram:
     #: array input symbol → storage name it lives in
     storage: dict[sp.Symbol, str]
     host_booleans: set[sp.Symbol]
-    #: storage name → the name the printed block writes it through ("theta" → "theta_out")
+    #: storage name → the name the printed block writes it through ("theta" → "_theta_out")
     targets: dict[str, str]
     #: filled by allocate_buffers: final copies (storage, operand) and buffer counts
     copies: list[tuple[str, sp.Basic]] = field(default_factory=list)
@@ -170,7 +170,7 @@ def linearize(ir: KernelIR) -> UfuncProgram:
             # A copy of another array or a constant: materialise it so in-place writes cannot clobber it.
             operand = lin.emit("positive", operand)
         outputs[name] = operand
-    targets = {name: "theta_out" if name == "theta" else name for name in outputs}
+    targets = {name: "_theta_out" if name == "theta" else name for name in outputs}
     return UfuncProgram(lin.calls, outputs, storage, host_booleans, targets)
 
 
@@ -179,13 +179,13 @@ def _register(operand) -> bool:
 
 
 def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
-    """Assign registers to scratch buffers (``buf0…``, masks ``mask0…``) or to output arrays.
+    """Assign registers to scratch buffers (``_buf0…``, masks ``_mask0…``) or to output arrays.
 
     An output's final call writes straight into its array when no later call reads the array's old
     value; otherwise the result stays in scratch and is copied at the end of the block.
 
     A state array is also scratch between the last read of its old value and the write of its new one
-    (``m = beta1*m + c*g`` becomes ``multiply(m, beta1, out=m); add(buf0, m, out=m)``): an operation
+    (``m = beta1*m + c*g`` becomes ``multiply(m, beta1, out=m); add(_buf0, m, out=m)``): an operation
     writing over one of its own inputs was measured cheaper than one writing a third buffer, and fewer
     distinct buffers stay in cache. Not the parameter: its storage dtype may be narrower.
     """
@@ -218,11 +218,11 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
     assigned: dict[sp.Symbol, sp.Symbol] = {}
     for index, call in enumerate(calls):
         dying = [a for a in dict.fromkeys(call.args) if _register(a) and last_read[a] == index
-                 and assigned[a].name.startswith(("buf", "mask"))]
+                 and assigned[a].name.startswith(("_buf", "_mask"))]
         # select() writes its destination in two passes, so it must not alias the branch it copies second.
         reusable = [a for a in dying if not (call.ufunc == "select" and a == call.args[1])]
         for a in reusable:
-            free[assigned[a].name.startswith("mask")].append(assigned[a])
+            free[assigned[a].name.startswith("_mask")].append(assigned[a])
         args = tuple(assigned.get(a, a) for a in call.args)
         # select() writes in two passes and masks are booleans: neither goes into state storage.
         in_window = [array for array, (opens, write) in windows.items() if not call.boolean and call.ufunc != "select"
@@ -235,12 +235,12 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
         elif free[call.boolean]:
             out = free[call.boolean].pop()
         else:
-            out = sp.Symbol(f"{'mask' if call.boolean else 'buf'}{counts[call.boolean]}")
+            out = sp.Symbol(f"{'_mask' if call.boolean else '_buf'}{counts[call.boolean]}")
             counts[call.boolean] += 1
         assigned[call.out] = out
         for a in dying:
             if a not in reusable:
-                free[assigned[a].name.startswith("mask")].append(assigned[a])
+                free[assigned[a].name.startswith("_mask")].append(assigned[a])
         calls[index] = Call(call.ufunc, args, out, call.boolean)
     program.outputs = {k: assigned.get(v, v) for k, v in program.outputs.items()}
     program.copies = [(name, assigned.get(v, v)) for name, v in program.copies]

@@ -24,7 +24,7 @@ State (initial value)::
     b = 0
 
 The buffer starts as the first (decayed) gradient and dampening is not applied on step 1; with
-momentum = 0 the buffer is bypassed.
+momentum = 0 the buffer is bypassed. Composition: with_weight_decay(sgd_torch, 'coupled').
 """
 import math
 
@@ -106,7 +106,7 @@ def step(param, grad, state, t, **hyperparameters):
     momentum = hp['momentum']
     dampening = hp['dampening']
     weight_decay = hp['weight_decay']
-    c0 = (momentum == 0) or (t == 1)
+    c0 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
     c1 = 1 - dampening
     c2 = -lr
     _cupy_runtime.launch(

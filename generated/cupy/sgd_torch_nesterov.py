@@ -23,7 +23,8 @@ State (initial value)::
     b = 0
 
 The buffer starts as the first (decayed) gradient and dampening is not applied on step 1; with
-momentum = 0 the buffer is bypassed. Nesterov requires momentum > 0 and dampening = 0.
+momentum = 0 the buffer is bypassed. Nesterov requires momentum > 0 and dampening = 0. Composition:
+with_weight_decay(sgd_torch_nesterov, 'coupled').
 """
 import math
 
@@ -102,7 +103,7 @@ def step(param, grad, state, t, **hyperparameters):
     lr = hp['lr']
     momentum = hp['momentum']
     weight_decay = hp['weight_decay']
-    c0 = (t == 1)
+    c0 = numpy.equal(t, 1)
     c1 = -lr
     _cupy_runtime.launch(
         KERNELS[dtype.name], grad, dtype.type(momentum), dtype.type(weight_decay), bool(c0), dtype.type(c1), param, state['b'])

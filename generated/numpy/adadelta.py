@@ -47,56 +47,57 @@ SCALAR_STATE = ()
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {
-        'r': numpy.zeros(param.shape, dtype),
-        's': numpy.zeros(param.shape, dtype),
+        'r': numpy.zeros(param.shape, _dtype),
+        's': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    rho = hp['rho']
-    eps = hp['eps']
-    c0 = 1 - rho
-    c0, eps, rho = numpy.asarray(c0, dtype), numpy.asarray(eps, dtype), numpy.asarray(rho, dtype)
-    theta_all = param.reshape(-1)
-    grad_all = grad.reshape(-1)
-    r_all = state['r'].reshape(-1)
-    s_all = state['s'].reshape(-1)
-    # 5 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 7, 0)
-    block = _runtime.block_size(dtype)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, block):
-            hi = min(lo + block, theta_all.size)
-            n = hi - lo
-            theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[5][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[6][:n])
-            r = r_all[lo:hi]
-            s = s_all[lo:hi]
-            buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
-            buf2 = buffers[2][:n]
-            buf3 = buffers[3][:n]
-            buf4 = buffers[4][:n]
-            numpy.add(s, eps, out=buf0)
-            numpy.multiply(g, g, out=buf1)
-            numpy.multiply(c0, buf1, out=buf1)
+        rho = numpy.float64(_hp['rho'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = 1 - rho
+        c0, eps, rho = numpy.asarray(c0, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(rho, _dtype)
+        _theta_all = param.reshape(-1)
+        _grad_all = grad.reshape(-1)
+        _r_all = state['r'].reshape(-1)
+        _s_all = state['s'].reshape(-1)
+        # 5 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 7, 0)
+        _block = _runtime.block_size(_dtype)
+        for _lo in range(0, _theta_all.size, _block):
+            _hi = min(_lo + _block, _theta_all.size)
+            _n = _hi - _lo
+            _theta_out = _theta_all[_lo:_hi]
+            theta = _runtime.load(_theta_out, _buffers[5][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[6][:_n])
+            r = _r_all[_lo:_hi]
+            s = _s_all[_lo:_hi]
+            _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            _buf2 = _buffers[2][:_n]
+            _buf3 = _buffers[3][:_n]
+            _buf4 = _buffers[4][:_n]
+            numpy.add(s, eps, out=_buf0)
+            numpy.multiply(g, g, out=_buf1)
+            numpy.multiply(c0, _buf1, out=_buf1)
             numpy.multiply(r, rho, out=r)
-            numpy.add(buf1, r, out=r)
-            numpy.add(r, eps, out=buf2)
-            numpy.sqrt(buf0, out=buf3)
-            numpy.multiply(g, buf3, out=buf3)
-            numpy.sqrt(buf2, out=buf4)
-            numpy.divide(buf3, buf4, out=buf4)
-            numpy.subtract(theta, buf4, out=theta_out)
+            numpy.add(_buf1, r, out=r)
+            numpy.add(r, eps, out=_buf2)
+            numpy.sqrt(_buf0, out=_buf3)
+            numpy.multiply(g, _buf3, out=_buf3)
+            numpy.sqrt(_buf2, out=_buf4)
+            numpy.divide(_buf3, _buf4, out=_buf4)
+            numpy.subtract(theta, _buf4, out=_theta_out)
             numpy.multiply(s, rho, out=s)
-            numpy.multiply(buf0, buf1, out=buf1)
-            numpy.divide(buf1, buf2, out=buf2)
-            numpy.add(s, buf2, out=s)
+            numpy.multiply(_buf0, _buf1, out=_buf1)
+            numpy.divide(_buf1, _buf2, out=_buf2)
+            numpy.add(s, _buf2, out=s)
 

@@ -55,62 +55,63 @@ SCALAR_STATE = ()
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {
-        'v': numpy.zeros(param.shape, dtype),
-        'u': numpy.zeros(param.shape, dtype),
+        'v': numpy.zeros(param.shape, _dtype),
+        'u': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    rho = hp['rho']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    c0 = 1 - rho
-    c1 = -lr
-    c0, c1, eps, rho, weight_decay = numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(eps, dtype), numpy.asarray(rho, dtype), numpy.asarray(weight_decay, dtype)
-    theta_all = param.reshape(-1)
-    grad_all = grad.reshape(-1)
-    v_all = state['v'].reshape(-1)
-    u_all = state['u'].reshape(-1)
-    # 5 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 7, 0)
-    block = _runtime.block_size(dtype)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, block):
-            hi = min(lo + block, theta_all.size)
-            n = hi - lo
-            theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[5][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[6][:n])
-            v = v_all[lo:hi]
-            u = u_all[lo:hi]
-            buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
-            buf2 = buffers[2][:n]
-            buf3 = buffers[3][:n]
-            buf4 = buffers[4][:n]
-            numpy.add(u, eps, out=buf0)
-            numpy.multiply(theta, weight_decay, out=buf1)
-            numpy.add(g, buf1, out=buf1)
-            numpy.multiply(buf1, buf1, out=buf2)
-            numpy.multiply(c0, buf2, out=buf2)
+        lr = numpy.float64(_hp['lr'])
+        rho = numpy.float64(_hp['rho'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = 1 - rho
+        c1 = -lr
+        c0, c1, eps, rho, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(rho, _dtype), numpy.asarray(weight_decay, _dtype)
+        _theta_all = param.reshape(-1)
+        _grad_all = grad.reshape(-1)
+        _v_all = state['v'].reshape(-1)
+        _u_all = state['u'].reshape(-1)
+        # 5 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 7, 0)
+        _block = _runtime.block_size(_dtype)
+        for _lo in range(0, _theta_all.size, _block):
+            _hi = min(_lo + _block, _theta_all.size)
+            _n = _hi - _lo
+            _theta_out = _theta_all[_lo:_hi]
+            theta = _runtime.load(_theta_out, _buffers[5][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[6][:_n])
+            v = _v_all[_lo:_hi]
+            u = _u_all[_lo:_hi]
+            _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            _buf2 = _buffers[2][:_n]
+            _buf3 = _buffers[3][:_n]
+            _buf4 = _buffers[4][:_n]
+            numpy.add(u, eps, out=_buf0)
+            numpy.multiply(theta, weight_decay, out=_buf1)
+            numpy.add(g, _buf1, out=_buf1)
+            numpy.multiply(_buf1, _buf1, out=_buf2)
+            numpy.multiply(c0, _buf2, out=_buf2)
             numpy.multiply(v, rho, out=v)
-            numpy.add(buf2, v, out=v)
-            numpy.add(v, eps, out=buf3)
-            numpy.sqrt(buf0, out=buf4)
-            numpy.multiply(c1, buf1, out=buf1)
-            numpy.multiply(buf1, buf4, out=buf4)
-            numpy.sqrt(buf3, out=buf1)
-            numpy.divide(buf4, buf1, out=buf1)
-            numpy.add(theta, buf1, out=theta_out)
+            numpy.add(_buf2, v, out=v)
+            numpy.add(v, eps, out=_buf3)
+            numpy.sqrt(_buf0, out=_buf4)
+            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.multiply(_buf1, _buf4, out=_buf4)
+            numpy.sqrt(_buf3, out=_buf1)
+            numpy.divide(_buf4, _buf1, out=_buf1)
+            numpy.add(theta, _buf1, out=_theta_out)
             numpy.multiply(u, rho, out=u)
-            numpy.multiply(buf0, buf2, out=buf2)
-            numpy.divide(buf2, buf3, out=buf3)
-            numpy.add(u, buf3, out=u)
+            numpy.multiply(_buf0, _buf2, out=_buf2)
+            numpy.divide(_buf2, _buf3, out=_buf3)
+            numpy.add(u, _buf3, out=u)
 

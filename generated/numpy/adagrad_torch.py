@@ -54,49 +54,50 @@ SCALAR_STATE = ()
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    initial_accumulator_value = hp['initial_accumulator_value']
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    initial_accumulator_value = _hp['initial_accumulator_value']
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {
-        'sum': numpy.full(param.shape, initial_accumulator_value, dtype),
+        'sum': numpy.full(param.shape, initial_accumulator_value, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    lr_decay = hp['lr_decay']
-    weight_decay = hp['weight_decay']
-    initial_accumulator_value = hp['initial_accumulator_value']
-    eps = hp['eps']
-    c0 = -lr/(lr_decay*(t - 1) + 1)
-    c0, eps, weight_decay = numpy.asarray(c0, dtype), numpy.asarray(eps, dtype), numpy.asarray(weight_decay, dtype)
-    theta_all = param.reshape(-1)
-    grad_all = grad.reshape(-1)
-    sum_all = state['sum'].reshape(-1)
-    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 4, 0)
-    block = _runtime.block_size(dtype)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, block):
-            hi = min(lo + block, theta_all.size)
-            n = hi - lo
-            theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[2][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
-            sum = sum_all[lo:hi]
-            buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
-            numpy.multiply(theta, weight_decay, out=buf0)
-            numpy.add(g, buf0, out=buf0)
-            numpy.multiply(buf0, buf0, out=buf1)
-            numpy.add(sum, buf1, out=sum)
-            numpy.multiply(c0, buf0, out=buf0)
-            numpy.sqrt(sum, out=buf1)
-            numpy.add(eps, buf1, out=buf1)
-            numpy.divide(buf0, buf1, out=buf1)
-            numpy.add(theta, buf1, out=theta_out)
+        lr = numpy.float64(_hp['lr'])
+        lr_decay = numpy.float64(_hp['lr_decay'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        initial_accumulator_value = numpy.float64(_hp['initial_accumulator_value'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = -lr/(lr_decay*(t - 1) + 1)
+        c0, eps, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        _theta_all = param.reshape(-1)
+        _grad_all = grad.reshape(-1)
+        _sum_all = state['sum'].reshape(-1)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        _block = _runtime.block_size(_dtype)
+        for _lo in range(0, _theta_all.size, _block):
+            _hi = min(_lo + _block, _theta_all.size)
+            _n = _hi - _lo
+            _theta_out = _theta_all[_lo:_hi]
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            sum = _sum_all[_lo:_hi]
+            _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.add(g, _buf0, out=_buf0)
+            numpy.multiply(_buf0, _buf0, out=_buf1)
+            numpy.add(sum, _buf1, out=sum)
+            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.sqrt(sum, out=_buf1)
+            numpy.add(eps, _buf1, out=_buf1)
+            numpy.divide(_buf0, _buf1, out=_buf1)
+            numpy.add(theta, _buf1, out=_theta_out)
 

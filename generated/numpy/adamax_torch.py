@@ -4,7 +4,7 @@
 """AdaMax (torch.optim.Adamax): generated NumPy kernel.
 
 Reference: torch.optim.Adamax, torch 2.13.
-Source: reference/peer_semantics.md §1.7.
+Source: reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
@@ -26,7 +26,8 @@ State (initial value)::
     m = 0
     u = 0
 
-ε inside the max (|g| + ε) and coupled weight decay.
+ε inside the max (|g| + ε, as in seed 003's code) and coupled weight decay. Composition:
+with_weight_decay(adamax_torch, 'coupled').
 """
 import math
 
@@ -56,54 +57,55 @@ SCALAR_STATE = ()
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {
-        'm': numpy.zeros(param.shape, dtype),
-        'u': numpy.zeros(param.shape, dtype),
+        'm': numpy.zeros(param.shape, _dtype),
+        'u': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    c0 = 1 - beta1
-    c1 = -lr/(1 - beta1**t)
-    beta1, beta2, c0, c1, eps, weight_decay = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(eps, dtype), numpy.asarray(weight_decay, dtype)
-    theta_all = param.reshape(-1)
-    grad_all = grad.reshape(-1)
-    m_all = state['m'].reshape(-1)
-    u_all = state['u'].reshape(-1)
-    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 4, 0)
-    block = _runtime.block_size(dtype)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, block):
-            hi = min(lo + block, theta_all.size)
-            n = hi - lo
-            theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[2][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
-            m = m_all[lo:hi]
-            u = u_all[lo:hi]
-            buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
-            numpy.multiply(theta, weight_decay, out=buf0)
-            numpy.add(g, buf0, out=buf0)
-            numpy.multiply(c0, buf0, out=buf1)
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = 1 - beta1
+        c1 = -lr/(1 - beta1**t)
+        beta1, beta2, c0, c1, eps, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        _theta_all = param.reshape(-1)
+        _grad_all = grad.reshape(-1)
+        _m_all = state['m'].reshape(-1)
+        _u_all = state['u'].reshape(-1)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        _block = _runtime.block_size(_dtype)
+        for _lo in range(0, _theta_all.size, _block):
+            _hi = min(_lo + _block, _theta_all.size)
+            _n = _hi - _lo
+            _theta_out = _theta_all[_lo:_hi]
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            m = _m_all[_lo:_hi]
+            u = _u_all[_lo:_hi]
+            _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.add(g, _buf0, out=_buf0)
+            numpy.multiply(c0, _buf0, out=_buf1)
             numpy.multiply(m, beta1, out=m)
-            numpy.add(buf1, m, out=m)
+            numpy.add(_buf1, m, out=m)
             numpy.multiply(u, beta2, out=u)
-            numpy.absolute(buf0, out=buf0)
-            numpy.add(eps, buf0, out=buf0)
-            numpy.maximum(u, buf0, out=u)
-            numpy.multiply(c1, m, out=buf0)
-            numpy.divide(buf0, u, out=buf0)
-            numpy.add(theta, buf0, out=theta_out)
+            numpy.absolute(_buf0, out=_buf0)
+            numpy.add(eps, _buf0, out=_buf0)
+            numpy.maximum(u, _buf0, out=u)
+            numpy.multiply(c1, m, out=_buf0)
+            numpy.divide(_buf0, u, out=_buf0)
+            numpy.add(theta, _buf0, out=_theta_out)
 

@@ -61,63 +61,64 @@ SCALAR_STATE = ()
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {
-        'm': numpy.zeros(param.shape, dtype),
-        'v': numpy.zeros(param.shape, dtype),
+        'm': numpy.zeros(param.shape, _dtype),
+        'v': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    schedule_multiplier = hp['schedule_multiplier']
-    h0 = 1/math.sqrt(1/(1 - beta2**t))
-    c0 = 1 - beta2
-    c2 = 1 - beta1
-    c4 = -schedule_multiplier
-    c5 = eps*h0
-    c6 = h0*lr/(1 - beta1**t)
-    beta1, beta2, c0, c2, c4, c5, c6, weight_decay = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c2, dtype), numpy.asarray(c4, dtype), numpy.asarray(c5, dtype), numpy.asarray(c6, dtype), numpy.asarray(weight_decay, dtype)
-    theta_all = param.reshape(-1)
-    grad_all = grad.reshape(-1)
-    m_all = state['m'].reshape(-1)
-    v_all = state['v'].reshape(-1)
-    # 3 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 5, 0)
-    block = _runtime.block_size(dtype)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, block):
-            hi = min(lo + block, theta_all.size)
-            n = hi - lo
-            theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[3][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[4][:n])
-            m = m_all[lo:hi]
-            v = v_all[lo:hi]
-            buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
-            buf2 = buffers[2][:n]
-            numpy.multiply(c2, g, out=buf0)
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        schedule_multiplier = numpy.float64(_hp['schedule_multiplier'])
+        h0 = 1/numpy.sqrt((1 - beta2**t)**(-1.0))
+        c0 = 1 - beta2
+        c2 = 1 - beta1
+        c4 = -schedule_multiplier
+        c5 = eps*h0
+        c6 = h0*lr/(1 - beta1**t)
+        beta1, beta2, c0, c2, c4, c5, c6, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(weight_decay, _dtype)
+        _theta_all = param.reshape(-1)
+        _grad_all = grad.reshape(-1)
+        _m_all = state['m'].reshape(-1)
+        _v_all = state['v'].reshape(-1)
+        # 3 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 5, 0)
+        _block = _runtime.block_size(_dtype)
+        for _lo in range(0, _theta_all.size, _block):
+            _hi = min(_lo + _block, _theta_all.size)
+            _n = _hi - _lo
+            _theta_out = _theta_all[_lo:_hi]
+            theta = _runtime.load(_theta_out, _buffers[3][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[4][:_n])
+            m = _m_all[_lo:_hi]
+            v = _v_all[_lo:_hi]
+            _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            _buf2 = _buffers[2][:_n]
+            numpy.multiply(c2, g, out=_buf0)
             numpy.multiply(m, beta1, out=m)
-            numpy.add(buf0, m, out=m)
-            numpy.multiply(g, g, out=buf0)
-            numpy.multiply(c0, buf0, out=buf0)
+            numpy.add(_buf0, m, out=m)
+            numpy.multiply(g, g, out=_buf0)
+            numpy.multiply(c0, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
-            numpy.add(buf0, v, out=v)
-            numpy.multiply(theta, weight_decay, out=buf0)
-            numpy.multiply(c6, m, out=buf1)
-            numpy.sqrt(v, out=buf2)
-            numpy.add(c5, buf2, out=buf2)
-            numpy.divide(buf1, buf2, out=buf2)
-            numpy.add(buf0, buf2, out=buf2)
-            numpy.multiply(c4, buf2, out=buf2)
-            numpy.add(theta, buf2, out=theta_out)
+            numpy.add(_buf0, v, out=v)
+            numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.multiply(c6, m, out=_buf1)
+            numpy.sqrt(v, out=_buf2)
+            numpy.add(c5, _buf2, out=_buf2)
+            numpy.divide(_buf1, _buf2, out=_buf2)
+            numpy.add(_buf0, _buf2, out=_buf2)
+            numpy.multiply(c4, _buf2, out=_buf2)
+            numpy.add(theta, _buf2, out=_theta_out)
 

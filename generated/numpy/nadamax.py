@@ -50,55 +50,56 @@ SCALAR_STATE = ()
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {
-        'm': numpy.zeros(param.shape, dtype),
-        'u': numpy.zeros(param.shape, dtype),
+        'm': numpy.zeros(param.shape, _dtype),
+        'u': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    h0 = 1 - beta1
-    c0 = h0/(1 - beta1**t)
-    c1 = h0
-    c2 = beta1/(1 - beta1**(t + 1))
-    c3 = -lr
-    beta1, beta2, c0, c1, c2, c3 = numpy.asarray(beta1, dtype), numpy.asarray(beta2, dtype), numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(c2, dtype), numpy.asarray(c3, dtype)
-    theta_all = param.reshape(-1)
-    grad_all = grad.reshape(-1)
-    m_all = state['m'].reshape(-1)
-    u_all = state['u'].reshape(-1)
-    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 4, 0)
-    block = _runtime.block_size(dtype)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, block):
-            hi = min(lo + block, theta_all.size)
-            n = hi - lo
-            theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[2][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
-            m = m_all[lo:hi]
-            u = u_all[lo:hi]
-            buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
-            numpy.absolute(g, out=buf0)
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        h0 = 1 - beta1
+        c0 = h0/(1 - beta1**t)
+        c1 = h0
+        c2 = beta1/(1 - beta1**(t + 1))
+        c3 = -lr
+        beta1, beta2, c0, c1, c2, c3 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype)
+        _theta_all = param.reshape(-1)
+        _grad_all = grad.reshape(-1)
+        _m_all = state['m'].reshape(-1)
+        _u_all = state['u'].reshape(-1)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        _block = _runtime.block_size(_dtype)
+        for _lo in range(0, _theta_all.size, _block):
+            _hi = min(_lo + _block, _theta_all.size)
+            _n = _hi - _lo
+            _theta_out = _theta_all[_lo:_hi]
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            m = _m_all[_lo:_hi]
+            u = _u_all[_lo:_hi]
+            _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            numpy.absolute(g, out=_buf0)
             numpy.multiply(u, beta2, out=u)
-            numpy.maximum(buf0, u, out=u)
-            numpy.multiply(c1, g, out=buf0)
+            numpy.maximum(_buf0, u, out=u)
+            numpy.multiply(c1, g, out=_buf0)
             numpy.multiply(m, beta1, out=m)
-            numpy.add(buf0, m, out=m)
-            numpy.multiply(c0, g, out=buf0)
-            numpy.multiply(c2, m, out=buf1)
-            numpy.add(buf0, buf1, out=buf1)
-            numpy.multiply(c3, buf1, out=buf1)
-            numpy.divide(buf1, u, out=buf1)
-            numpy.add(theta, buf1, out=theta_out)
+            numpy.add(_buf0, m, out=m)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(c2, m, out=_buf1)
+            numpy.add(_buf0, _buf1, out=_buf1)
+            numpy.multiply(c3, _buf1, out=_buf1)
+            numpy.divide(_buf1, u, out=_buf1)
+            numpy.add(theta, _buf1, out=_theta_out)
 

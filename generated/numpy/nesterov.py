@@ -45,41 +45,42 @@ SCALAR_STATE = ()
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {
-        'v': numpy.zeros(param.shape, dtype),
+        'v': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    momentum = hp['momentum']
-    c0 = -lr
-    c0, momentum = numpy.asarray(c0, dtype), numpy.asarray(momentum, dtype)
-    theta_all = param.reshape(-1)
-    grad_all = grad.reshape(-1)
-    v_all = state['v'].reshape(-1)
-    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 4, 0)
-    block = _runtime.block_size(dtype)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, block):
-            hi = min(lo + block, theta_all.size)
-            n = hi - lo
-            theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[2][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
-            v = v_all[lo:hi]
-            buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
-            numpy.multiply(c0, g, out=buf0)
+        lr = numpy.float64(_hp['lr'])
+        momentum = numpy.float64(_hp['momentum'])
+        c0 = -lr
+        c0, momentum = numpy.asarray(c0, _dtype), numpy.asarray(momentum, _dtype)
+        _theta_all = param.reshape(-1)
+        _grad_all = grad.reshape(-1)
+        _v_all = state['v'].reshape(-1)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        _block = _runtime.block_size(_dtype)
+        for _lo in range(0, _theta_all.size, _block):
+            _hi = min(_lo + _block, _theta_all.size)
+            _n = _hi - _lo
+            _theta_out = _theta_all[_lo:_hi]
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            v = _v_all[_lo:_hi]
+            _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            numpy.multiply(c0, g, out=_buf0)
             numpy.multiply(v, momentum, out=v)
-            numpy.add(buf0, v, out=v)
-            numpy.multiply(momentum, v, out=buf1)
-            numpy.add(theta, buf0, out=buf0)
-            numpy.add(buf0, buf1, out=theta_out)
+            numpy.add(_buf0, v, out=v)
+            numpy.multiply(momentum, v, out=_buf1)
+            numpy.add(theta, _buf0, out=_buf0)
+            numpy.add(_buf0, _buf1, out=_theta_out)
 

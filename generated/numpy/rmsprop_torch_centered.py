@@ -58,63 +58,64 @@ SCALAR_STATE = ()
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {
-        'v': numpy.zeros(param.shape, dtype),
-        'b': numpy.zeros(param.shape, dtype),
-        'g_avg': numpy.zeros(param.shape, dtype),
+        'v': numpy.zeros(param.shape, _dtype),
+        'b': numpy.zeros(param.shape, _dtype),
+        'g_avg': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    alpha = hp['alpha']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    momentum = hp['momentum']
-    c0 = 1 - alpha
-    c1 = -lr
-    alpha, c0, c1, eps, momentum, weight_decay = numpy.asarray(alpha, dtype), numpy.asarray(c0, dtype), numpy.asarray(c1, dtype), numpy.asarray(eps, dtype), numpy.asarray(momentum, dtype), numpy.asarray(weight_decay, dtype)
-    theta_all = param.reshape(-1)
-    grad_all = grad.reshape(-1)
-    v_all = state['v'].reshape(-1)
-    b_all = state['b'].reshape(-1)
-    g_avg_all = state['g_avg'].reshape(-1)
-    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 4, 0)
-    block = _runtime.block_size(dtype)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, block):
-            hi = min(lo + block, theta_all.size)
-            n = hi - lo
-            theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[2][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
-            v = v_all[lo:hi]
-            b = b_all[lo:hi]
-            g_avg = g_avg_all[lo:hi]
-            buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
-            numpy.multiply(theta, weight_decay, out=buf0)
-            numpy.add(g, buf0, out=buf0)
-            numpy.subtract(buf0, g_avg, out=buf1)
-            numpy.multiply(c0, buf1, out=buf1)
-            numpy.add(g_avg, buf1, out=g_avg)
-            numpy.multiply(buf0, buf0, out=buf1)
-            numpy.multiply(c0, buf1, out=buf1)
+        lr = numpy.float64(_hp['lr'])
+        alpha = numpy.float64(_hp['alpha'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        momentum = numpy.float64(_hp['momentum'])
+        c0 = 1 - alpha
+        c1 = -lr
+        alpha, c0, c1, eps, momentum, weight_decay = numpy.asarray(alpha, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        _theta_all = param.reshape(-1)
+        _grad_all = grad.reshape(-1)
+        _v_all = state['v'].reshape(-1)
+        _b_all = state['b'].reshape(-1)
+        _g_avg_all = state['g_avg'].reshape(-1)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        _block = _runtime.block_size(_dtype)
+        for _lo in range(0, _theta_all.size, _block):
+            _hi = min(_lo + _block, _theta_all.size)
+            _n = _hi - _lo
+            _theta_out = _theta_all[_lo:_hi]
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            v = _v_all[_lo:_hi]
+            b = _b_all[_lo:_hi]
+            g_avg = _g_avg_all[_lo:_hi]
+            _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.add(g, _buf0, out=_buf0)
+            numpy.subtract(_buf0, g_avg, out=_buf1)
+            numpy.multiply(c0, _buf1, out=_buf1)
+            numpy.add(g_avg, _buf1, out=g_avg)
+            numpy.multiply(_buf0, _buf0, out=_buf1)
+            numpy.multiply(c0, _buf1, out=_buf1)
             numpy.multiply(v, alpha, out=v)
-            numpy.add(buf1, v, out=v)
+            numpy.add(_buf1, v, out=v)
             numpy.multiply(b, momentum, out=b)
-            numpy.multiply(g_avg, g_avg, out=buf1)
-            numpy.subtract(v, buf1, out=buf1)
-            numpy.sqrt(buf1, out=buf1)
-            numpy.add(eps, buf1, out=buf1)
-            numpy.divide(buf0, buf1, out=buf1)
-            numpy.add(b, buf1, out=b)
-            numpy.multiply(c1, b, out=buf1)
-            numpy.add(theta, buf1, out=theta_out)
+            numpy.multiply(g_avg, g_avg, out=_buf1)
+            numpy.subtract(v, _buf1, out=_buf1)
+            numpy.sqrt(_buf1, out=_buf1)
+            numpy.add(eps, _buf1, out=_buf1)
+            numpy.divide(_buf0, _buf1, out=_buf1)
+            numpy.add(b, _buf1, out=b)
+            numpy.multiply(c1, b, out=_buf1)
+            numpy.add(theta, _buf1, out=_theta_out)
 

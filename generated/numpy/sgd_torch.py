@@ -24,7 +24,7 @@ State (initial value)::
     b = 0
 
 The buffer starts as the first (decayed) gradient and dampening is not applied on step 1; with
-momentum = 0 the buffer is bypassed.
+momentum = 0 the buffer is bypassed. Composition: with_weight_decay(sgd_torch, 'coupled').
 """
 import math
 
@@ -52,47 +52,48 @@ SCALAR_STATE = ()
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {
-        'b': numpy.zeros(param.shape, dtype),
+        'b': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    momentum = hp['momentum']
-    dampening = hp['dampening']
-    weight_decay = hp['weight_decay']
-    c0 = (momentum == 0) or (t == 1)
-    c1 = 1 - dampening
-    c2 = -lr
-    c1, c2, momentum, weight_decay = numpy.asarray(c1, dtype), numpy.asarray(c2, dtype), numpy.asarray(momentum, dtype), numpy.asarray(weight_decay, dtype)
-    theta_all = param.reshape(-1)
-    grad_all = grad.reshape(-1)
-    b_all = state['b'].reshape(-1)
-    # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-    buffers, masks = _runtime.scratch(dtype, 4, 0)
-    block = _runtime.block_size(dtype)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-        for lo in range(0, theta_all.size, block):
-            hi = min(lo + block, theta_all.size)
-            n = hi - lo
-            theta_out = theta_all[lo:hi]
-            theta = _runtime.load(theta_out, buffers[2][:n])
-            g = _runtime.load(grad_all[lo:hi], buffers[3][:n])
-            b = b_all[lo:hi]
-            buf0 = buffers[0][:n]
-            buf1 = buffers[1][:n]
-            numpy.multiply(theta, weight_decay, out=buf0)
-            numpy.add(g, buf0, out=buf0)
+        lr = numpy.float64(_hp['lr'])
+        momentum = numpy.float64(_hp['momentum'])
+        dampening = numpy.float64(_hp['dampening'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
+        c1 = 1 - dampening
+        c2 = -lr
+        c1, c2, momentum, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        _theta_all = param.reshape(-1)
+        _grad_all = grad.reshape(-1)
+        _b_all = state['b'].reshape(-1)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        _block = _runtime.block_size(_dtype)
+        for _lo in range(0, _theta_all.size, _block):
+            _hi = min(_lo + _block, _theta_all.size)
+            _n = _hi - _lo
+            _theta_out = _theta_all[_lo:_hi]
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            b = _b_all[_lo:_hi]
+            _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(b, momentum, out=b)
-            numpy.multiply(c1, buf0, out=buf1)
-            numpy.add(b, buf1, out=b)
-            numpy.copyto(b, buf0 if c0 else b)
-            numpy.multiply(c2, b, out=buf0)
-            numpy.add(theta, buf0, out=theta_out)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.add(b, _buf1, out=b)
+            numpy.copyto(b, _buf0 if c0 else b)
+            numpy.multiply(c2, b, out=_buf0)
+            numpy.add(theta, _buf0, out=_theta_out)
 

@@ -1,6 +1,7 @@
 """AdaMax: Kingma & Ba (2015), Algorithm 2, and torch.optim.Adamax."""
 from sympy import Abs, Max
 
+from specs.combinators import with_weight_decay
 from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
 
 paper = SpecBuilder("adamax", "AdaMax", reference="Kingma & Ba (2015), Algorithm 2 (§7.1)",
@@ -15,19 +16,23 @@ paper.update(m, beta1 * m + (1 - beta1) * g)
 paper.update(u, Max(beta2 * u, Abs(g)))
 paper.update(theta, theta - lr / (1 - beta1**t) * m / u)
 
-torch = SpecBuilder("adamax_torch", "AdaMax (torch.optim.Adamax)", reference="torch.optim.Adamax, torch 2.13",
-                    source="reference/peer_semantics.md §1.7", peers=("torch.optim.Adamax", "optax.adamax"),
-                    notes="ε inside the max (|g| + ε) and coupled weight decay.")
-lr_ = torch.hyper("lr", 2e-3, r"\eta", NONNEGATIVE)
-beta1_ = torch.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2_ = torch.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-eps = torch.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
-wd = torch.hyper("weight_decay", 0.0, r"\lambda", NONNEGATIVE)
-m_ = torch.state("m", 0)
-u_ = torch.state("u", 0)
-gd = torch.let("g_decayed", g + wd * theta, r"\tilde{g}")
-torch.update(m_, beta1_ * m_ + (1 - beta1_) * gd)
-torch.update(u_, Max(beta2_ * u_, Abs(gd) + eps))
-torch.update(theta, theta - lr_ / (1 - beta1_**t) * m_ / u_)
+core = SpecBuilder("adamax_torch", "AdaMax (torch.optim.Adamax)", reference="torch.optim.Adamax, torch 2.13",
+                   source="reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε)")
+lr_ = core.hyper("lr", 2e-3, r"\eta", NONNEGATIVE)
+beta1_ = core.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
+beta2_ = core.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+eps = core.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+m_ = core.state("m", 0)
+u_ = core.state("u", 0)
+core.update(m_, beta1_ * m_ + (1 - beta1_) * g)
+core.update(u_, Max(beta2_ * u_, Abs(g) + eps))
+core.update(theta, theta - lr_ / (1 - beta1_**t) * m_ / u_)
+core = core.build()
 
-SPECS = (paper.build(), torch.build())
+SPECS = (paper.build(),
+         with_weight_decay(core, "coupled", name="adamax_torch", title="AdaMax (torch.optim.Adamax)",
+                           peers=("torch.optim.Adamax", "optax.adamax"),
+                           notes="ε inside the max (|g| + ε, as in seed 003's code) and coupled weight decay."),
+         with_weight_decay(core, "decoupled", name="adamaxw", default=1e-4,
+                           title="AdaMax with decoupled weight decay (optax.adamaxw)", peers=("optax.adamaxw",),
+                           notes="optax.adamaxw: u = m̂/ν + λθ, θ ← θ − ηu ≡ θ(1−ηλ) − ηm̂/ν."))

@@ -28,12 +28,11 @@ m_hat = paper.let("m_hat", m / (1 - beta1**t), r"\hat{m}")
 v_hat = paper.let("v_hat", v / (1 - beta2**t), r"\hat{v}")
 paper.update(theta, theta - eta_t * (lr * m_hat / (sqrt(v_hat) + eps) + wd * theta))
 
-torch = SpecBuilder("adamw_torch", "AdamW (torch.optim.AdamW)", reference="torch.optim.AdamW, torch 2.13",
-                    source="reference/peer_semantics.md §1.6", peers=("torch.optim.AdamW",),
-                    notes="θ ← θ(1 − ηλ) is applied before the Adam step, with θ_{t-1}.")
-lr_, beta1_, beta2_, eps_, m_, v_ = _adam_moments(torch)
-wd_ = torch.hyper("weight_decay", 1e-2, r"\lambda", NONNEGATIVE)
-torch.update(theta, theta * (1 - lr_ * wd_))
-torch.update(theta, theta - lr_ / (1 - beta1_**t) * m_ / (sqrt(v_) / sqrt(1 - beta2_**t) + eps_))
+from specs.catalog.adam import SPEC as _adam  # noqa: E402
+from specs.combinators import with_weight_decay  # noqa: E402
 
-SPECS = (paper.build(), torch.build())
+SPECS = (paper.build(),
+         with_weight_decay(_adam, "decoupled", name="adamw_torch", default=1e-2, title="AdamW (torch.optim.AdamW)",
+                           reference="torch.optim.AdamW, torch 2.13", source="reference/peer_semantics.md §1.6",
+                           peers=("torch.optim.AdamW",),
+                           notes="θ ← θ(1 − ηλ) is applied before the Adam step, with θ_{t-1}."))

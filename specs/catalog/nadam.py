@@ -1,6 +1,7 @@
 """Nadam and NadaMax: Dozat (2016) with a constant momentum, and torch.optim.NAdam's μ_t schedule."""
 from sympy import Abs, Max, Rational, sqrt
 
+from specs.combinators import with_weight_decay
 from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
 
 
@@ -33,28 +34,32 @@ lr_x, beta1_x, beta2_x, m_bar_x, u = _moments(nadamax, "u")
 nadamax.update(u, Max(beta2_x * u, Abs(g)))
 nadamax.update(theta, theta - lr_x * m_bar_x / u)
 
-torch = SpecBuilder("nadam_torch", "NAdam (torch.optim.NAdam)", reference="torch.optim.NAdam, torch 2.13; "
-                    "Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ}) schedule",
-                    source="reference/peer_semantics.md §1.8", peers=("torch.optim.NAdam",),
-                    notes="Keeps the running product Π_t = ∏μ_i as scalar state (torch stores it in the default "
-                          "dtype); momentum_decay = 0 gives μ = β₁/2, not plain Nadam.")
-lr_t = torch.hyper("lr", 2e-3, r"\eta", NONNEGATIVE)
-beta1_t = torch.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2_t = torch.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-eps_t = torch.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
-wd = torch.hyper("weight_decay", 0.0, r"\lambda", NONNEGATIVE)
-psi = torch.hyper("momentum_decay", 4e-3, r"\psi", NONNEGATIVE)
-mu_product = torch.scalar_state("mu_product", 1, r"\Pi")
-m_t = torch.state("m", 0)
-v_t = torch.state("v", 0)
-gd = torch.let("g_decayed", g + wd * theta, r"\tilde{g}")
-mu = torch.let("mu", beta1_t * (1 - Rational(1, 2) * Rational(96, 100)**(t * psi)), r"\mu_t")
-mu_next = torch.let("mu_next", beta1_t * (1 - Rational(1, 2) * Rational(96, 100)**((t + 1) * psi)), r"\mu_{t+1}")
-torch.update(mu_product, mu_product * mu)
-torch.update(m_t, beta1_t * m_t + (1 - beta1_t) * gd)
-torch.update(v_t, beta2_t * v_t + (1 - beta2_t) * gd**2)
-denominator = torch.let("d", sqrt(v_t / (1 - beta2_t**t)) + eps_t, "d")
-torch.update(theta, theta - lr_t * (1 - mu) / (1 - mu_product) * gd / denominator
-             - lr_t * mu_next / (1 - mu_product * mu_next) * m_t / denominator)
+core = SpecBuilder("nadam_torch", "NAdam (torch.optim.NAdam)", reference="torch.optim.NAdam, torch 2.13; "
+                   "Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ}) schedule",
+                   source="reference/peer_semantics.md §1.8",
+                   notes="Keeps the running product Π_t = ∏μ_i as scalar state (torch stores it in the default "
+                         "dtype); momentum_decay = 0 gives μ = β₁/2, not plain Nadam.")
+lr_t = core.hyper("lr", 2e-3, r"\eta", NONNEGATIVE)
+beta1_t = core.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
+beta2_t = core.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+eps_t = core.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+psi = core.hyper("momentum_decay", 4e-3, r"\psi", NONNEGATIVE)
+mu_product = core.scalar_state("mu_product", 1, r"\Pi")
+m_t = core.state("m", 0)
+v_t = core.state("v", 0)
+mu = core.let("mu", beta1_t * (1 - Rational(1, 2) * Rational(96, 100)**(t * psi)), r"\mu_t")
+mu_next = core.let("mu_next", beta1_t * (1 - Rational(1, 2) * Rational(96, 100)**((t + 1) * psi)), r"\mu_{t+1}")
+core.update(mu_product, mu_product * mu)
+core.update(m_t, beta1_t * m_t + (1 - beta1_t) * g)
+core.update(v_t, beta2_t * v_t + (1 - beta2_t) * g**2)
+denominator = core.let("d", sqrt(v_t / (1 - beta2_t**t)) + eps_t, "d")
+core.update(theta, theta - lr_t * (1 - mu) / (1 - mu_product) * g / denominator
+            - lr_t * mu_next / (1 - mu_product * mu_next) * m_t / denominator)
+core = core.build()
 
-SPECS = (nadam.build(), nadamax.build(), torch.build())
+SPECS = (nadam.build(), nadamax.build(),
+         with_weight_decay(core, "coupled", name="nadam_torch", title="NAdam (torch.optim.NAdam)",
+                           peers=("torch.optim.NAdam",)),
+         with_weight_decay(core, "decoupled", name="nadamw_torch",
+                           title="NAdamW (torch.optim.NAdam(decoupled_weight_decay=True))",
+                           peers=("torch.optim.NAdam(decoupled_weight_decay=True)",)))

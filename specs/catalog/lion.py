@@ -1,0 +1,21 @@
+"""Lion: Chen et al. (2023), Algorithm 2, and LionW (decoupled weight decay, the paper's default form)."""
+from sympy import sign
+
+from specs.combinators import with_weight_decay
+from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, SpecBuilder
+
+spec = SpecBuilder("lion", "Lion", reference="Chen et al. (2023), Symbolic Discovery of Optimization Algorithms, "
+                   "Algorithm 2", source="peers (pytorch_optimizer.Lion, optax.lion)",
+                   peers=("pytorch_optimizer.Lion(weight_decay=0)", "optax.lion(weight_decay=0)"),
+                   notes="c = β₁m + (1−β₁)g; θ ← θ − η·sign(c); m ← β₂m + (1−β₂)g; sign(0) = 0.")
+lr = spec.hyper("lr", 1e-4, r"\eta", NONNEGATIVE)
+beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
+beta2 = spec.hyper("beta2", 0.99, r"\beta_2", UNIT_HALF_OPEN)
+m = spec.state("m", 0)
+c = spec.let("c", beta1 * m + (1 - beta1) * g, "c")
+spec.update(theta, theta - lr * sign(c))
+spec.update(m, beta2 * m + (1 - beta2) * g)
+lion = spec.build()
+
+SPECS = (lion, with_weight_decay(lion, "decoupled", name="lionw", title="LionW (Lion with decoupled weight decay)",
+                                 peers=("pytorch_optimizer.Lion", "optax.lion")))

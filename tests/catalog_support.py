@@ -1,0 +1,83 @@
+"""Helpers shared by the catalogue tests: step a spec with a chosen engine.
+
+``ENGINES`` lists the engines a spec's trajectory is checked with. ``"reference"`` is :mod:`specs.reference`
+(float64, the ground truth). When the generated NumPy modules exist, add ``"numpy"`` here: :func:`trajectory`
+then runs ``generated/numpy/<name>.py`` (``init_state(param, **hyper)`` / ``step(param, grad, state, t, **hyper)``,
+in place) and every conformance/convergence test runs against both.
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+import specs
+from specs import reference
+
+ENGINES = ["reference"]
+
+
+def trajectory(name: str, param, grads, engine: str = "reference", **hyper) -> np.ndarray:
+    """Parameters after each of ``len(grads)`` steps of optimizer ``name`` (array of shape (steps, *param.shape))."""
+    spec = specs.get(name)
+    if engine == "reference":
+        return np.array(reference.run(spec, param, grads, **hyper))
+    if engine == "numpy":
+        module = importlib.import_module(f"generated.numpy.{name}")
+        p = np.array(param, dtype=np.float64)
+        state = module.init_state(p, **hyper)
+        out = []
+        for t, g in enumerate(grads, start=1):
+            module.step(p, np.asarray(g, dtype=np.float64), state, t, **hyper)
+            out.append(p.copy())
+        return np.array(out)
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def run_with_gradient(name: str, param, gradient, steps: int, engine: str = "reference", **hyper) -> np.ndarray:
+    """Trajectory on a real problem: ``gradient(θ)`` is evaluated at the current parameters every step."""
+    spec = specs.get(name)
+    p = np.array(param, dtype=np.float64)
+    out = []
+    if engine == "reference":
+        state = reference.init_state(spec, p, **hyper)
+        for t in range(1, steps + 1):
+            p, state = reference.step(spec, p, gradient(p), state, t, **hyper)
+            out.append(p)
+    elif engine == "numpy":
+        module = importlib.import_module(f"generated.numpy.{name}")
+        state = module.init_state(p, **hyper)
+        for t in range(1, steps + 1):
+            module.step(p, gradient(p.copy()), state, t, **hyper)
+            out.append(p.copy())
+    else:
+        raise ValueError(f"unknown engine {engine!r}")
+    return np.array(out)
+
+
+def relative_error(actual, expected) -> float:
+    """Normwise relative error of a whole trajectory: max |actual − expected| / max |expected|."""
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return float(np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-300))
+
+
+def one_step_errors(name: str, param, gradient, steps: int, engine: str, **hyper) -> float:
+    """Max relative error of ``engine``'s single step taken from the reference's own parameters and state, along
+    the reference trajectory on a real problem. Unlike comparing whole trajectories, this is not amplified by the
+    problem's dynamics (sign-like updates near an optimum make 1e-17 differences grow exponentially)."""
+    spec = specs.get(name)
+    p = np.array(param, dtype=np.float64)
+    state = reference.init_state(spec, p, **hyper)
+    worst = 0.0
+    module = None if engine == "reference" else importlib.import_module(f"generated.numpy.{name}")
+    for t in range(1, steps + 1):
+        g = gradient(p)
+        new_p, new_state = reference.step(spec, p, g, state, t, **hyper)
+        if module is not None:
+            q = p.copy()
+            s = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+            module.step(q, g.copy(), s, t, **hyper)
+            scale = max(np.max(np.abs(new_p)), 1e-300)
+            worst = max(worst, float(np.max(np.abs(q - new_p)) / scale))
+        p, state = new_p, new_state
+    return worst
