@@ -44,37 +44,71 @@ class Optimizer:
     """Keeps the step counter and per-parameter state for a list of arrays and updates them in place.
 
     ``Optimizer(params, "adam", backend="numpy", lr=1e-3)``; hyperparameters are checked here, once.
-    ``name`` is a generated optimizer's name or a kernel module.
+    ``name`` is a generated optimizer's name or a kernel module. ``flat=True`` keeps all parameters, gradients
+    and state in one buffer each, so one kernel call (one launch on CuPy) updates every tensor.
     """
 
-    def __init__(self, params, name, *, backend: str = "numpy", **hyperparameters):
+    def __init__(self, params, name, *, backend: str = "numpy", flat: bool = False, **hyperparameters):
         # ``name`` may also be a kernel module, e.g. one built in memory by codegen.load_module.
         self.kernel = kernel_module(name, backend) if isinstance(name, str) else name
         self.name, self.backend = self.kernel.NAME, backend
         self.hyperparameters = _runtime.resolve_hyperparameters(
-            name, self.kernel.HYPERPARAMETERS, self.kernel.DOMAINS, hyperparameters)
-        self.params = list(params)
-        self.state = [self.kernel.init_state(p, **self.hyperparameters) for p in self.params]
+            self.name, self.kernel.HYPERPARAMETERS, self.kernel.DOMAINS, hyperparameters)
         self.t = 0
+        if flat:
+            # One buffer for all parameters (and one per state): one kernel call updates the whole model.
+            # The parameters are copied in; use ``self.params`` (views of the buffer) from now on.
+            from ._flat import MultiTensor
 
-    def step(self, grads) -> None:
-        """Apply one update with ``grads[i]`` the gradient of ``params[i]``."""
-        grads = list(grads)
-        if len(grads) != len(self.params):
-            raise ValueError(f"{self.name}: got {len(grads)} gradients for {len(self.params)} parameters")
-        for i, (p, g) in enumerate(zip(self.params, grads)):  # all checked before any update
-            if getattr(g, "shape", None) != p.shape:
-                raise ValueError(f"{self.name}: grads[{i}] has shape {getattr(g, 'shape', None)}, "
-                                 f"expected {p.shape}")
+            self._flat = MultiTensor(self.kernel, list(params), **self.hyperparameters)
+            self.params = self._flat.params
+            views = self._flat.state
+            self.state = [{name: views[name][i] for name in self.kernel.STATE} for i in range(len(self.params))]
+        else:
+            self._flat = None
+            self.params = list(params)
+            self.state = [self.kernel.init_state(p, **self.hyperparameters) for p in self.params]
+
+    def step(self, grads=None) -> None:
+        """Apply one update with ``grads[i]`` the gradient of ``params[i]``.
+
+        With ``flat=True``, gradients written into ``self.grads`` (views of the flat gradient buffer) are
+        used when ``grads`` is None; given ``grads`` are copied there first."""
+        if grads is None and self._flat is None:
+            raise ValueError(f"{self.name}: step() needs the gradients (only flat=True keeps a gradient buffer)")
+        if grads is not None:
+            grads = list(grads)
+            if len(grads) != len(self.params):
+                raise ValueError(f"{self.name}: got {len(grads)} gradients for {len(self.params)} parameters")
+            for i, (p, g) in enumerate(zip(self.params, grads)):  # all checked before any update
+                if getattr(g, "shape", None) != p.shape:
+                    raise ValueError(f"{self.name}: grads[{i}] has shape {getattr(g, 'shape', None)}, "
+                                     f"expected {p.shape}")
         t = self.t + 1
-        for p, g, s in zip(self.params, grads, self.state):
-            self.kernel.step(p, g, s, t, **self.hyperparameters)
+        if self._flat is not None:
+            for view, g in zip(self._flat.grads, grads or ()):
+                view[...] = g
+            self._flat.step(t, **self.hyperparameters)
+        else:
+            for p, g, s in zip(self.params, grads, self.state):
+                self.kernel.step(p, g, s, t, **self.hyperparameters)
         self.t = t
+
+    @property
+    def grads(self) -> list:
+        """With ``flat=True``: per-parameter views of the flat gradient buffer, to write gradients into."""
+        if self._flat is None:
+            raise AttributeError("grads exists only with flat=True")
+        return self._flat.grads
+
+    def _scalar_state(self) -> dict:
+        return self._flat.scalar_state if self._flat is not None else {}
 
     def state_dict(self) -> dict:
         """A copy of everything needed to resume: name, step, hyperparameters and state."""
         return {"name": self.name, "t": self.t, "hyperparameters": dict(self.hyperparameters),
-                "state": [{k: (v.copy() if hasattr(v, "copy") else v) for k, v in s.items()} for s in self.state]}
+                "state": [{**{k: (v.copy() if hasattr(v, "copy") else v) for k, v in s.items()}, **self._scalar_state()}
+                          for s in self.state]}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore from :meth:`state_dict` (copied into the existing state arrays)."""
@@ -89,15 +123,17 @@ class Optimizer:
         if t < 0:
             raise ValueError(f"state_dict step t must be >= 0, got {t}")
         for i, (mine, theirs) in enumerate(zip(self.state, state_dict["state"])):
-            if set(mine) != set(theirs):
+            if set(mine) | set(self._scalar_state()) != set(theirs):
                 raise ValueError(f"state_dict state[{i}] has keys {sorted(theirs)}, expected {sorted(mine)}")
             for key, value in theirs.items():
-                if hasattr(mine[key], "shape") and getattr(value, "shape", None) != mine[key].shape:
+                if key in mine and hasattr(mine[key], "shape") and getattr(value, "shape", None) != mine[key].shape:
                     raise ValueError(f"state_dict state[{i}][{key!r}] has shape {getattr(value, 'shape', None)}, "
                                      f"expected {mine[key].shape}")
         for mine, theirs in zip(self.state, state_dict["state"]):
             for key, value in theirs.items():
-                if hasattr(mine[key], "shape"):
+                if key in self._scalar_state():  # shared by every tensor of the flat buffer
+                    self._flat._state[key] = float(value)
+                elif hasattr(mine[key], "shape"):
                     mine[key][...] = value
                 else:
                     mine[key] = float(value)

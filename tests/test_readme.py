@@ -9,11 +9,23 @@ import specs
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
 
+def _run(code: str):
+    # A subprocess, so that registering an example spec cannot leak into the other tests' registry.
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_every_python_block_runs():
+    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        _run(block)
+
+
 def test_worked_example_runs():
     example = re.search(r"## Defining a new optimizer.*?```python\n(.*?)```", README, re.S).group(1)
-    # A subprocess, so that registering the example spec cannot leak into the other tests' registry.
-    out = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
-    assert out.returncode == 0, out.stderr
+    out = _run(example)
     values = [float(x) for x in out.stdout.strip("[]\n ").split()]
     assert values[2] == 0 and abs(values[0] + 0.7) < 0.01 and abs(values[4] - 0.7) < 0.01
 
