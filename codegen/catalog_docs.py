@@ -64,7 +64,6 @@ def _latex(spec: OptimizerSpec, expr) -> str:
 
 
 def _init(spec: OptimizerSpec, state) -> str:
-    names = spec.latex_names()
     if state.init is None:
         return "written before it is read"
     if state.init == GRAD:

@@ -5,11 +5,12 @@ import textwrap
 
 import sympy as sp
 
-from specs.dsl import OptimizerSpec
+from specs.dsl import GRAD, PARAM, OptimizerSpec
 
 from .equations import domain_text, equations_unicode
 
-__all__ = ["banner", "module_docstring", "domain_constructor", "indent"]
+__all__ = ["banner", "module_docstring", "module_constants", "init_hyperparameter_lines", "init_state_lines",
+           "host_prologue_lines", "scalar_state_store_lines", "domain_constructor", "indent"]
 
 
 def banner(spec: OptimizerSpec, generator_version: str, backend: str) -> str:
@@ -52,3 +53,55 @@ def domain_constructor(domain: sp.Set) -> str:
 
 def indent(lines: list[str], spaces: int) -> str:
     return textwrap.indent("\n".join(lines), " " * spaces)
+
+
+def module_constants(spec: OptimizerSpec) -> str:
+    """``NAME``, ``HYPERPARAMETERS`` (defaults), ``DOMAINS`` (runtime checks), ``STATE``, ``SCALAR_STATE``."""
+    hypers = "\n".join(f"    {h.name!r}: {h.default!r}," for h in spec.hyperparameters)
+    domains = "\n".join(f"    {h.name!r}: {domain_constructor(h.domain)}," for h in spec.hyperparameters)
+    state = "".join(f"{s.name!r}, " for s in spec.array_state).rstrip(" ")
+    scalar_state = "".join(f"{s.name!r}, " for s in spec.scalar_state).rstrip(" ")
+    return (f"NAME = {spec.name!r}\nHYPERPARAMETERS = {{\n{hypers}\n}}\nDOMAINS = {{\n{domains}\n}}\n"
+            f"STATE = ({state})\nSCALAR_STATE = ({scalar_state})")
+
+
+def init_hyperparameter_lines(spec: OptimizerSpec) -> list[str]:
+    """``init_state``'s check of its hyperparameters, unpacking those the initial values read."""
+    resolve = "_runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)"
+    read = sorted({sym.name for s in spec.state if s.init is not None for sym in s.init.free_symbols}
+                  & {h.name for h in spec.hyperparameters})
+    return [f"_hp = {resolve}"] + [f"{n} = _hp[{n!r}]" for n in read] if read else [resolve]
+
+
+def init_state_lines(spec: OptimizerSpec, printer, array_module: str) -> list[str]:
+    """The entries of ``init_state``'s dict: arrays of ``_dtype`` (``array_module`` is numpy or cupy)."""
+    lines = []
+    for s in spec.array_state:
+        if s.init == PARAM:
+            value = "param.astype(_dtype, copy=True)"
+        elif s.init is None or s.init == GRAD or s.init == 0:
+            value = f"{array_module}.zeros(param.shape, _dtype)"
+        else:
+            value = f"{array_module}.full(param.shape, {printer.doprint(s.init)}, _dtype)"
+        note = "  # replaced by the first gradient at t = 1" if s.init == GRAD else ""
+        lines.append(f"{s.name!r}: {value},{note}")
+    lines += [f"{s.name!r}: float({printer.doprint(s.init)})," for s in spec.scalar_state]
+    return lines
+
+
+def host_prologue_lines(ir, printer) -> list[str]:
+    """Hyperparameters and scalar state as ``numpy.float64``, then the host assignments, in order.
+
+    Run under ``numpy.errstate(all="ignore")``: a hoisted subexpression of a branch that is not taken may be
+    NaN or infinite, and must not raise."""
+    spec = ir.spec
+    unpack = [f"{h.name} = numpy.float64(_hp[{h.name!r}])" for h in spec.hyperparameters]
+    unpack += [f"{s.name} = numpy.float64(state[{s.name!r}])" for s in spec.scalar_state]
+    # CSE may split (24/25)**x into 24**x * 25**(-x), which overflows to inf*0 = NaN for large x; powsimp
+    # merges the bases again (only where SymPy's assumptions allow it).
+    return unpack + [f"{printer.doprint(sym)} = {printer.doprint(sp.powsimp(expr, combine='base'))}"
+                     for sym, expr in ir.host]
+
+
+def scalar_state_store_lines(ir, printer) -> list[str]:
+    return [f"state[{name!r}] = float({printer.doprint(sym)})" for name, sym in ir.scalar_outputs]

@@ -48,14 +48,22 @@ def select(names=None) -> list[Claim]:
     return chosen
 
 
-@functools.cache
-def result_of(name: str) -> ClaimResult:
-    """The result of the claim ``name``, computed once per process (claims are deterministic)."""
-    return next(c for c in claims() if c.name == name).run()
+_RESULTS: dict[int, tuple[Claim, ClaimResult]] = {}
+
+
+def result_of(claim: Claim | str) -> ClaimResult:
+    """The result of ``claim`` (or the claim of that name), computed once per process: claims are
+    deterministic, and the tests, ``build`` and the catalogue page all read the same results."""
+    if isinstance(claim, str):
+        claim = next(c for c in claims() if c.name == claim)
+    cached = _RESULTS.get(id(claim))
+    if cached is None or cached[0] is not claim:  # keyed by the object: a replaced claim runs afresh
+        cached = _RESULTS[id(claim)] = (claim, claim.run())
+    return cached[1]
 
 
 def run(names=None) -> list[ClaimResult]:
-    return [result_of(c.name) for c in select(names)]
+    return [result_of(c) for c in select(names)]
 
 
 def results() -> list[ClaimResult]:

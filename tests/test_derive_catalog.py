@@ -16,7 +16,7 @@ def test_claims_are_well_formed():
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=[c.name for c in CLAIMS])
 def test_claim_outcome_as_asserted(claim):
-    result = derive.result_of(claim.name)
+    result = derive.result_of(claim)
     assert result.as_expected, f"{claim.name}: {result.verdict}\n" + "\n".join(
         f"  {s.kind} {s.title}: {s.status} — {s.detail}" for s in result.steps)
     if claim.expected == FAILS:  # a refutation carries its evidence

@@ -157,3 +157,15 @@ def test_select_writing_over_its_own_then_branch(rng):
     builder.update(theta, theta - lr * s)
     spec = builder.build()
     assert compare_with_reference(spec, load_module(spec), steps=10) <= 1e-15
+
+
+def test_host_scalars_stay_finite_late_in_training(rng):
+    """NAdam's schedule (24/25)^{ψ(t+1)} must not be computed as 24^x·25^{-x} (inf·0 = NaN by t ≈ 56 000)."""
+    spec, kernel = specs.get("nadam_torch"), generated.kernel_module("nadam_torch")
+    param = rng.standard_normal(16)
+    state = kernel.init_state(param)
+    state["mu_product"] = 1e-300
+    ref_param, ref_state = reference.step(spec, param, param * 0.1, dict(state), 100_000)
+    kernel.step(param, param * 0.1, state, 100_000)
+    assert np.all(np.isfinite(param))
+    np.testing.assert_allclose(param, ref_param, rtol=1e-12)

@@ -6,26 +6,12 @@ import sympy as sp
 from specs.dsl import GRAD, PARAM, OptimizerSpec
 
 from ..driver import lower_and_optimize
-from ..emit_common import banner, domain_constructor, indent, module_docstring
+from ..emit_common import (banner, host_prologue_lines, indent, init_hyperparameter_lines, init_state_lines,
+                           module_constants, module_docstring, scalar_state_store_lines)
 from .printer import HostPrinter, UfuncPrinter
 from .program import build_program
 
 __all__ = ["render_numpy_module"]
-
-
-def _init_lines(spec: OptimizerSpec, printer: HostPrinter) -> list[str]:
-    lines = []
-    for s in spec.array_state:
-        if s.init == PARAM:
-            value = "param.astype(_dtype, copy=True)"
-        elif s.init is None or s.init == GRAD or s.init == 0:
-            value = "numpy.zeros(param.shape, _dtype)"
-        else:
-            value = f"numpy.full(param.shape, {printer.doprint(s.init)}, _dtype)"
-        note = "  # replaced by the first gradient at t = 1" if s.init == GRAD else ""
-        lines.append(f"{s.name!r}: {value},{note}")
-    lines += [f"{s.name!r}: float({printer.doprint(s.init)})," for s in spec.scalar_state]
-    return lines
 
 
 def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
@@ -35,11 +21,6 @@ def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
     host_printer = HostPrinter()
     ufunc_printer = UfuncPrinter(program.host_booleans)
 
-    hypers = [h.name for h in spec.hyperparameters]
-    scalar_names = [s.name for s in spec.scalar_state]
-    unpack = [f"{n} = numpy.float64(_hp[{n!r}])" for n in hypers] + [
-        f"{n} = numpy.float64(state[{n!r}])" for n in scalar_names]
-    host = [f"{host_printer.doprint(sym)} = {host_printer.doprint(expr)}" for sym, expr in ir.host]
 
     arrays = {PARAM.name, GRAD.name, "_theta_out"} | {s.name for s in spec.array_state}
     registers = {f"_buf{i}" for i in range(program.float_buffers)} | {f"_mask{i}" for i in range(program.mask_buffers)}
@@ -67,15 +48,7 @@ def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
 
     flat = ["_theta_all = param.reshape(-1)", "_grad_all = grad.reshape(-1)"]
     flat += [f"_{s.name}_all = state[{s.name!r}].reshape(-1)" for s in spec.array_state]
-    store = [f"state[{name!r}] = float({host_printer.doprint(sym)})" for name, sym in ir.scalar_outputs]
 
-    hyper_dict = "\n".join(f"    {h.name!r}: {h.default!r}," for h in spec.hyperparameters)
-    domain_dict = "\n".join(f"    {h.name!r}: {domain_constructor(h.domain)}," for h in spec.hyperparameters)
-    state_tuple = "".join(f"{s.name!r}, " for s in spec.array_state).rstrip(" ")
-    scalar_tuple = "".join(f"{n!r}, " for n in scalar_names).rstrip(" ")
-    init_reads = sorted({sym.name for s in spec.state if s.init is not None for sym in s.init.free_symbols} & set(hypers))
-    resolve = "_runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)"
-    init_unpack = ([f"_hp = {resolve}"] + [f"{n} = _hp[{n!r}]" for n in init_reads]) if init_reads else [resolve]
     return f'''{banner(spec, generator_version, "numpy")}
 {module_docstring(spec, "NumPy")}
 import math
@@ -84,23 +57,15 @@ import numpy
 
 from generated import _runtime
 
-NAME = {spec.name!r}
-HYPERPARAMETERS = {{
-{hyper_dict}
-}}
-DOMAINS = {{
-{domain_dict}
-}}
-STATE = ({state_tuple})
-SCALAR_STATE = ({scalar_tuple})
+{module_constants(spec)}
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
-{indent(init_unpack, 4)}
+{indent(init_hyperparameter_lines(spec), 4)}
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
     return {{
-{indent(_init_lines(spec, host_printer), 8)}
+{indent(init_state_lines(spec, host_printer, 'numpy'), 8)}
     }}
 
 
@@ -111,12 +76,12 @@ def step(param, grad, state, t, **hyperparameters):
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
-{indent(unpack + host + casts + flat, 8)}
+{indent(host_prologue_lines(ir, host_printer) + casts + flat, 8)}
         # {program.float_buffers} work buffers, then 2 for param/grad converted to the compute dtype.
         _buffers, _masks = _runtime.scratch(_dtype, {program.float_buffers + 2}, {program.mask_buffers})
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
 {indent(block, 12)}
-{indent(store, 8)}
+{indent(scalar_state_store_lines(ir, host_printer), 8)}
 '''

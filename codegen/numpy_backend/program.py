@@ -201,7 +201,10 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
     placed: dict[sp.Symbol, sp.Symbol] = {}
     for name, operand in program.outputs.items():
         old = next((s for s, n in program.storage.items() if n == name), None)
-        if _register(operand) and operand not in placed and producer[operand] >= last_read.get(old, -1):
+        # The parameter's storage may be narrower than the arithmetic dtype (float16): a new θ that later
+        # calls read stays in a compute-dtype buffer and is stored at the end, as the CUDA kernel does.
+        reread = name == "theta" and any(operand in call.args for call in calls)
+        if _register(operand) and operand not in placed and not reread and producer[operand] >= last_read.get(old, -1):
             placed[operand] = sp.Symbol(program.targets[name])
         elif old is None or operand != old:
             program.copies.append((name, operand))

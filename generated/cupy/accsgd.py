@@ -32,6 +32,8 @@ With η̄ = ηκ/c, α = 1 − c²ξ/κ, β = 1 − α, ζ = c/(c+β): ā ← (1
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'accsgd'
@@ -96,32 +98,34 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'bar_a': param.astype(dtype, copy=True),
+            'bar_a': param.astype(_dtype, copy=True),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    kappa = hp['kappa']
-    xi = hp['xi']
-    small_const = hp['small_const']
-    weight_decay = hp['weight_decay']
-    h0 = small_const**2
-    h1 = h0*xi/kappa
-    h2 = small_const/(h1 + small_const)
-    c0 = -lr
-    c1 = h2
-    c2 = -1 + kappa/(h0*xi)
-    c3 = -kappa*lr/small_const
-    c4 = h1*(1 - h2)
-    c5 = h1
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        kappa = numpy.float64(_hp['kappa'])
+        xi = numpy.float64(_hp['xi'])
+        small_const = numpy.float64(_hp['small_const'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        h0 = small_const**2
+        h1 = h0*xi/kappa
+        h2 = small_const/(h1 + small_const)
+        c0 = -lr
+        c1 = h2
+        c2 = -1 + kappa/(h0*xi)
+        c3 = -kappa*lr/small_const
+        c4 = h1*(1 - h2)
+        c5 = h1
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(c5), param, state['bar_a'])
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), param, state['bar_a'])
 

@@ -34,6 +34,8 @@ form.
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'ada_nesterov'
@@ -98,23 +100,25 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'delta': cupy.zeros(param.shape, dtype),
-            'acc_delta': cupy.zeros(param.shape, dtype),
+            'delta': cupy.zeros(param.shape, _dtype),
+            'acc_delta': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    momentum = hp['momentum']
-    decay = hp['decay']
-    eps = hp['eps']
-    c0 = 1 - decay
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        momentum = numpy.float64(_hp['momentum'])
+        decay = numpy.float64(_hp['decay'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = 1 - decay
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(momentum), dtype.type(decay), dtype.type(eps), dtype.type(c0), param, state['delta'], state['acc_delta'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(decay), _dtype.type(eps), _dtype.type(c0), param, state['delta'], state['acc_delta'])
 

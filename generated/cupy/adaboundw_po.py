@@ -38,6 +38,8 @@ with_weight_decay(adaboundw_po, 'decoupled').
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'adaboundw_po'
@@ -110,32 +112,34 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'm': cupy.zeros(param.shape, dtype),
-            'v': cupy.zeros(param.shape, dtype),
+            'm': cupy.zeros(param.shape, _dtype),
+            'v': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    final_lr = hp['final_lr']
-    gamma = hp['gamma']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    c0 = -lr*weight_decay + 1
-    c1 = 1 - beta1
-    c2 = final_lr*(1 + 1/(gamma*t))
-    c3 = final_lr*(1 - 1/(gamma*t + 1))
-    c4 = 1 - beta2
-    c5 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        final_lr = numpy.float64(_hp['final_lr'])
+        gamma = numpy.float64(_hp['gamma'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = -lr*weight_decay + 1
+        c1 = 1 - beta1
+        c2 = final_lr*(1 + 1/(gamma*t))
+        c3 = final_lr*(1 - 1/(gamma*t + 1))
+        c4 = 1 - beta2
+        c5 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(eps), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(c5), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'])
 

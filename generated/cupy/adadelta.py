@@ -27,6 +27,8 @@ No learning rate: the step is RMS[Δθ]_{t−1}/RMS[g]_t · g, ε inside both sq
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'adadelta'
@@ -93,22 +95,24 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'r': cupy.zeros(param.shape, dtype),
-            's': cupy.zeros(param.shape, dtype),
+            'r': cupy.zeros(param.shape, _dtype),
+            's': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    rho = hp['rho']
-    eps = hp['eps']
-    c0 = 1 - rho
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        rho = numpy.float64(_hp['rho'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = 1 - rho
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(rho), dtype.type(eps), dtype.type(c0), param, state['r'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(c0), param, state['r'], state['s'])
 

@@ -27,6 +27,8 @@ s₀ = r₀ = ε and Δ = −√s_{t−1}/√r_t · g: ε decays in both accumul
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'adadelta_r0eps'
@@ -88,24 +90,26 @@ KERNELS = {
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    eps = hp['eps']
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    eps = _hp['eps']
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'r': cupy.full(param.shape, eps, dtype),
-            's': cupy.full(param.shape, eps, dtype),
+            'r': cupy.full(param.shape, eps, _dtype),
+            's': cupy.full(param.shape, eps, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    beta = hp['beta']
-    eps = hp['eps']
-    c0 = 1 - beta
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        beta = numpy.float64(_hp['beta'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = 1 - beta
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta), dtype.type(c0), param, state['r'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta), _dtype.type(c0), param, state['r'], state['s'])
 

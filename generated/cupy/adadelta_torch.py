@@ -31,6 +31,8 @@ defaults to 0.9.
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'adadelta_torch'
@@ -103,25 +105,27 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'v': cupy.zeros(param.shape, dtype),
-            'u': cupy.zeros(param.shape, dtype),
+            'v': cupy.zeros(param.shape, _dtype),
+            'u': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    rho = hp['rho']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    c0 = 1 - rho
-    c1 = -lr
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        rho = numpy.float64(_hp['rho'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = 1 - rho
+        c1 = -lr
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(rho), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), param, state['v'], state['u'])
+        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['v'], state['u'])
 

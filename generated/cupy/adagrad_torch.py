@@ -29,6 +29,8 @@ initial_accumulator_value, ε outside the square root.
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'adagrad_torch'
@@ -92,26 +94,28 @@ KERNELS = {
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    initial_accumulator_value = hp['initial_accumulator_value']
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    initial_accumulator_value = _hp['initial_accumulator_value']
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'sum': cupy.full(param.shape, initial_accumulator_value, dtype),
+            'sum': cupy.full(param.shape, initial_accumulator_value, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    lr_decay = hp['lr_decay']
-    weight_decay = hp['weight_decay']
-    initial_accumulator_value = hp['initial_accumulator_value']
-    eps = hp['eps']
-    c0 = -lr/(lr_decay*(t - 1) + 1)
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        lr_decay = numpy.float64(_hp['lr_decay'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        initial_accumulator_value = numpy.float64(_hp['initial_accumulator_value'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = -lr/(lr_decay*(t - 1) + 1)
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(weight_decay), dtype.type(eps), dtype.type(c0), param, state['sum'])
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(eps), _dtype.type(c0), param, state['sum'])
 

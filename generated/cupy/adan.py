@@ -38,6 +38,8 @@ optax.adan uses the coefficient 1−β₂ instead of β₂ (a known bug) and is 
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'adan'
@@ -122,37 +124,39 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'm': cupy.zeros(param.shape, dtype),
-            'v': cupy.zeros(param.shape, dtype),
-            'n_ema': cupy.zeros(param.shape, dtype),
-            'g_prev': cupy.zeros(param.shape, dtype),  # replaced by the first gradient at t = 1
+            'm': cupy.zeros(param.shape, _dtype),
+            'v': cupy.zeros(param.shape, _dtype),
+            'n_ema': cupy.zeros(param.shape, _dtype),
+            'g_prev': cupy.zeros(param.shape, _dtype),  # replaced by the first gradient at t = 1
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    beta3 = hp['beta3']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    h0 = numpy.sqrt(1 - beta3**t)
-    h1 = h0*lr
-    c0 = numpy.equal(t, 1)
-    c1 = 1 - beta3
-    c3 = 1 - beta1
-    c5 = 1 - beta2
-    c7 = (lr*weight_decay + 1)**(-1.0)
-    c8 = eps*h0
-    c9 = -h1/(1 - beta1**t)
-    c10 = -beta2*h1/(1 - beta2**t)
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        beta3 = numpy.float64(_hp['beta3'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        h0 = numpy.sqrt(1 - beta3**t)
+        h1 = h0*lr
+        c0 = numpy.equal(t, 1)
+        c1 = 1 - beta3
+        c3 = 1 - beta1
+        c5 = 1 - beta2
+        c7 = (lr*weight_decay + 1)**(-1.0)
+        c8 = eps*h0
+        c9 = -h1/(1 - beta1**t)
+        c10 = -beta2*h1/(1 - beta2**t)
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(beta3), bool(c0), dtype.type(c1), dtype.type(c3), dtype.type(c5), dtype.type(c7), dtype.type(c8), dtype.type(c9), dtype.type(c10), param, state['m'], state['v'], state['n_ema'], state['g_prev'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(beta3), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), _dtype.type(c9), _dtype.type(c10), param, state['m'], state['v'], state['n_ema'], state['g_prev'])
 

@@ -33,6 +33,8 @@ with_weight_decay(aggmo, 'coupled').
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'aggmo'
@@ -109,27 +111,29 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'b0': cupy.zeros(param.shape, dtype),
-            'b1': cupy.zeros(param.shape, dtype),
-            'b2': cupy.zeros(param.shape, dtype),
+            'b0': cupy.zeros(param.shape, _dtype),
+            'b1': cupy.zeros(param.shape, _dtype),
+            'b2': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta0 = hp['beta0']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    weight_decay = hp['weight_decay']
-    c0 = 3*weight_decay
-    c1 = -0.3333333333333333*lr
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        beta0 = numpy.float64(_hp['beta0'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = 3*weight_decay
+        c1 = -0.3333333333333333*lr
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta0), dtype.type(beta1), dtype.type(beta2), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), param, state['b0'], state['b1'], state['b2'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['b0'], state['b1'], state['b2'])
 

@@ -31,6 +31,8 @@ raw v instead (amsgrad_torch); the two are not equivalent.
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'amsgrad'
@@ -103,28 +105,30 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'm': cupy.zeros(param.shape, dtype),
-            'v': cupy.zeros(param.shape, dtype),
-            'v_hat_max': cupy.zeros(param.shape, dtype),
+            'm': cupy.zeros(param.shape, _dtype),
+            'v': cupy.zeros(param.shape, _dtype),
+            'v_hat_max': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    eps = hp['eps']
-    c0 = 1 - beta2
-    c1 = (1 - beta2**t)**(-1.0)
-    c2 = 1 - beta1
-    c3 = -lr/(1 - beta1**t)
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = 1 - beta2
+        c1 = (1 - beta2**t)**(-1.0)
+        c2 = 1 - beta1
+        c3 = -lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(eps), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), param, state['m'], state['v'], state['v_hat_max'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['v'], state['v_hat_max'])
 

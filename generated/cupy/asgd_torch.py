@@ -32,6 +32,8 @@ step; θ ← θ(1−λ_η η_t) − η_t g; the average ā ← ā + μ_t(θ − 
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'asgd_torch'
@@ -94,27 +96,29 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'ax': cupy.zeros(param.shape, dtype),
+            'ax': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    lambd = hp['lambd']
-    alpha = hp['alpha']
-    t0 = hp['t0']
-    weight_decay = hp['weight_decay']
-    h0 = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
-    c0 = -h0*lambd + 1
-    c1 = -h0
-    c2 = numpy.maximum(1, t - t0 - 1)**(-1.0)
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        lambd = numpy.float64(_hp['lambd'])
+        alpha = numpy.float64(_hp['alpha'])
+        t0 = numpy.float64(_hp['t0'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        h0 = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
+        c0 = -h0*lambd + 1
+        c1 = -h0
+        c2 = numpy.maximum(1, t - t0 - 1)**(-1.0)
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), dtype.type(c2), param, state['ax'])
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['ax'])
 

@@ -34,6 +34,8 @@ State (initial value)::
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'madgrad'
@@ -106,26 +108,28 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'x0': param.astype(dtype, copy=True),
-            'nu': cupy.zeros(param.shape, dtype),
-            's': cupy.zeros(param.shape, dtype),
+            'x0': param.astype(_dtype, copy=True),
+            'nu': cupy.zeros(param.shape, _dtype),
+            's': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    momentum = hp['momentum']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    c0 = numpy.sqrt(t)*(eps + lr)
-    c1 = 1 - momentum
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        momentum = numpy.float64(_hp['momentum'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = numpy.sqrt(t)*(eps + lr)
+        c1 = 1 - momentum
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(momentum), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), param, state['x0'], state['nu'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['x0'], state['nu'], state['s'])
 

@@ -38,6 +38,8 @@ momentum_decay = 0 gives μ = β₁/2, not plain Nadam. Composition: with_weight
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'nadam_torch'
@@ -112,40 +114,42 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'm': cupy.zeros(param.shape, dtype),
-            'v': cupy.zeros(param.shape, dtype),
+            'm': cupy.zeros(param.shape, _dtype),
+            'v': cupy.zeros(param.shape, _dtype),
             'mu_product': float(1),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    eps = hp['eps']
-    momentum_decay = hp['momentum_decay']
-    weight_decay = hp['weight_decay']
-    mu_product = state['mu_product']
-    h0 = momentum_decay*t
-    h1 = mu_product*(1 - 0.5*0.96**h0)
-    h2 = beta1*h1
-    h3 = 1/numpy.sqrt((1 - beta2**t)**(-1.0))
-    h4 = h3*lr
-    h5 = momentum_decay*(t + 1)
-    h6 = -0.5*24**h5*25**(-h5) + 1
-    mu_product_new = h2
-    c0 = 1 - beta2
-    c3 = 1 - beta1
-    c5 = eps*h3
-    c6 = -h4*(-beta1*(-0.5*24**h0*25**(-h0) + 1) + 1)/(1 - h2)
-    c7 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        eps = numpy.float64(_hp['eps'])
+        momentum_decay = numpy.float64(_hp['momentum_decay'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        mu_product = numpy.float64(state['mu_product'])
+        h0 = momentum_decay*t
+        h1 = mu_product*(1 - 0.5*0.96**h0)
+        h2 = beta1*h1
+        h3 = 1/numpy.sqrt((1 - beta2**t)**(-1.0))
+        h4 = h3*lr
+        h5 = momentum_decay*(t + 1)
+        h6 = 1 - 0.5*0.96**h5
+        mu_product_new = h2
+        c0 = 1 - beta2
+        c3 = 1 - beta1
+        c5 = eps*h3
+        c6 = -h4*(-beta1*(1 - 0.5*0.96**h0) + 1)/(1 - h2)
+        c7 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(weight_decay), dtype.type(c0), dtype.type(c3), dtype.type(c5), dtype.type(c6), dtype.type(c7), param, state['m'], state['v'])
-    state['mu_product'] = mu_product_new
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'])
+    state['mu_product'] = float(mu_product_new)

@@ -25,6 +25,8 @@ State (initial value)::
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'optimistic_gd_optax'
@@ -81,25 +83,27 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'g_prev': cupy.zeros(param.shape, dtype),  # replaced by the first gradient at t = 1
+            'g_prev': cupy.zeros(param.shape, _dtype),  # replaced by the first gradient at t = 1
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    alpha = hp['alpha']
-    beta = hp['beta']
-    c0 = alpha + beta
-    c1 = numpy.equal(t, 1)
-    c2 = -beta
-    c3 = -lr
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        alpha = numpy.float64(_hp['alpha'])
+        beta = numpy.float64(_hp['beta'])
+        c0 = alpha + beta
+        c1 = numpy.equal(t, 1)
+        c2 = -beta
+        c3 = -lr
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(c0), bool(c1), dtype.type(c2), dtype.type(c3), param, state['g_prev'])
+        KERNELS[_dtype.name], grad, _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), param, state['g_prev'])
 

@@ -36,6 +36,8 @@ Coupled L2 weight decay as in the reference code. Composition: with_weight_decay
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'qhadam'
@@ -112,11 +114,11 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'm': cupy.zeros(param.shape, dtype),
-            'v': cupy.zeros(param.shape, dtype),
+            'm': cupy.zeros(param.shape, _dtype),
+            'v': cupy.zeros(param.shape, _dtype),
             'w1': float(0),
             'w2': float(0),
         }
@@ -124,32 +126,34 @@ def init_state(param, **hyperparameters):
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    nu1 = hp['nu1']
-    nu2 = hp['nu2']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    w1 = state['w1']
-    w2 = state['w2']
-    h0 = beta1*w1 + 1
-    h1 = beta2*w2 + 1
-    h2 = h1**(-1.0)
-    h3 = h0**(-1.0)
-    w1_new = h0
-    w2_new = h1
-    c0 = 1 - h2
-    c1 = h2
-    c2 = 1 - nu2
-    c3 = 1 - h3
-    c4 = h3
-    c5 = 1 - nu1
-    c6 = -lr
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        nu1 = numpy.float64(_hp['nu1'])
+        nu2 = numpy.float64(_hp['nu2'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        w1 = numpy.float64(state['w1'])
+        w2 = numpy.float64(state['w2'])
+        h0 = beta1*w1 + 1
+        h1 = beta2*w2 + 1
+        h2 = h1**(-1.0)
+        h3 = h0**(-1.0)
+        w1_new = h0
+        w2_new = h1
+        c0 = 1 - h2
+        c1 = h2
+        c2 = 1 - nu2
+        c3 = 1 - h3
+        c4 = h3
+        c5 = 1 - nu1
+        c6 = -lr
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(nu1), dtype.type(nu2), dtype.type(eps), dtype.type(weight_decay), dtype.type(c0), dtype.type(c1), dtype.type(c2), dtype.type(c3), dtype.type(c4), dtype.type(c5), dtype.type(c6), param, state['m'], state['v'])
-    state['w1'] = w1_new
-    state['w2'] = w2_new
+        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'])
+    state['w1'] = float(w1_new)
+    state['w2'] = float(w2_new)

@@ -33,6 +33,8 @@ Rectifies when ρ_t ≥ threshold (5); ε on √v̂ (torch puts it on √v).
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'radam_optax'
@@ -101,42 +103,44 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'm': cupy.zeros(param.shape, dtype),
-            'v': cupy.zeros(param.shape, dtype),
+            'm': cupy.zeros(param.shape, _dtype),
+            'v': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta1 = hp['beta1']
-    beta2 = hp['beta2']
-    eps = hp['eps']
-    threshold = hp['threshold']
-    h0 = 1 - beta2
-    h1 = beta2**t
-    h2 = (1 - h1)**(-1.0)
-    h3 = 2*h1*h2*t
-    h4 = -2/h0
-    h5 = h4 + 1
-    h6 = -h3 - h5
-    h7 = (1 - beta1**t)**(-1.0)
-    h8 = 1/numpy.sqrt(h2)
-    h9 = h4 + 5
-    h10 = h4 + 3
-    c0 = h0
-    c2 = 1 - beta1
-    c4 = numpy.less_equal(threshold, h6)
-    c5 = h7
-    c6 = -lr
-    c7 = eps*h8
-    c8 = h7*h8*numpy.sqrt(numpy.maximum(0, -h5*(-h10 - h3)*(-h3 - h9)/(h10*h6*h9)))
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        eps = numpy.float64(_hp['eps'])
+        threshold = numpy.float64(_hp['threshold'])
+        h0 = 1 - beta2
+        h1 = beta2**t
+        h2 = (1 - h1)**(-1.0)
+        h3 = 2*h1*h2*t
+        h4 = -2/h0
+        h5 = h4 + 1
+        h6 = -h3 - h5
+        h7 = (1 - beta1**t)**(-1.0)
+        h8 = 1/numpy.sqrt(h2)
+        h9 = h4 + 5
+        h10 = h4 + 3
+        c0 = h0
+        c2 = 1 - beta1
+        c4 = numpy.less_equal(threshold, h6)
+        c5 = h7
+        c6 = -lr
+        c7 = eps*h8
+        c8 = h7*h8*numpy.sqrt(numpy.maximum(0, -h5*(-h10 - h3)*(-h3 - h9)/(h10*h6*h9)))
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta1), dtype.type(beta2), dtype.type(c0), dtype.type(c2), bool(c4), dtype.type(c5), dtype.type(c6), dtype.type(c7), dtype.type(c8), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), bool(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
 

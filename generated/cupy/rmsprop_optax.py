@@ -30,6 +30,8 @@ State (initial value)::
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'rmsprop_optax'
@@ -97,29 +99,31 @@ KERNELS = {
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    initial_scale = hp['initial_scale']
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    initial_scale = _hp['initial_scale']
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'nu': cupy.full(param.shape, initial_scale, dtype),
-            'b': cupy.zeros(param.shape, dtype),
+            'nu': cupy.full(param.shape, initial_scale, _dtype),
+            'b': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    decay = hp['decay']
-    eps = hp['eps']
-    initial_scale = hp['initial_scale']
-    momentum = hp['momentum']
-    c0 = -momentum
-    c1 = 1 - decay
-    c2 = -lr
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        decay = numpy.float64(_hp['decay'])
+        eps = numpy.float64(_hp['eps'])
+        initial_scale = numpy.float64(_hp['initial_scale'])
+        momentum = numpy.float64(_hp['momentum'])
+        c0 = -momentum
+        c1 = 1 - decay
+        c2 = -lr
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(lr), dtype.type(decay), dtype.type(eps), dtype.type(momentum), dtype.type(c0), dtype.type(c1), dtype.type(c2), param, state['nu'], state['b'])
+        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['nu'], state['b'])
 

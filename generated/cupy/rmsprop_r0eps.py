@@ -25,6 +25,8 @@ r₀ = ε and θ ← θ − ηg/√r: unlike AdaGrad, ε decays as β^t ε, so t
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'rmsprop_r0eps'
@@ -82,25 +84,27 @@ KERNELS = {
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    eps = hp['eps']
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    eps = _hp['eps']
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'r': cupy.full(param.shape, eps, dtype),
+            'r': cupy.full(param.shape, eps, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    beta = hp['beta']
-    eps = hp['eps']
-    c0 = 1 - beta
-    c1 = -lr
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        beta = numpy.float64(_hp['beta'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = 1 - beta
+        c1 = -lr
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(beta), dtype.type(c0), dtype.type(c1), param, state['r'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta), _dtype.type(c0), _dtype.type(c1), param, state['r'])
 

@@ -32,6 +32,8 @@ Coupled weight decay; the momentum buffer excludes the learning rate and starts 
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'rmsprop_torch_centered'
@@ -108,27 +110,29 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'v': cupy.zeros(param.shape, dtype),
-            'b': cupy.zeros(param.shape, dtype),
-            'g_avg': cupy.zeros(param.shape, dtype),
+            'v': cupy.zeros(param.shape, _dtype),
+            'b': cupy.zeros(param.shape, _dtype),
+            'g_avg': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    alpha = hp['alpha']
-    eps = hp['eps']
-    weight_decay = hp['weight_decay']
-    momentum = hp['momentum']
-    c0 = 1 - alpha
-    c1 = -lr
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        alpha = numpy.float64(_hp['alpha'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        momentum = numpy.float64(_hp['momentum'])
+        c0 = 1 - alpha
+        c1 = -lr
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(alpha), dtype.type(eps), dtype.type(weight_decay), dtype.type(momentum), dtype.type(c0), dtype.type(c1), param, state['v'], state['b'], state['g_avg'])
+        KERNELS[_dtype.name], grad, _dtype.type(alpha), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), param, state['v'], state['b'], state['g_avg'])
 

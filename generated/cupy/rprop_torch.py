@@ -33,6 +33,8 @@ and for the next comparison.
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'rprop_torch'
@@ -104,26 +106,28 @@ KERNELS = {
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    lr = hp['lr']
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    lr = _hp['lr']
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'g_prev': cupy.zeros(param.shape, dtype),
-            'step_size': cupy.full(param.shape, lr, dtype),
+            'g_prev': cupy.zeros(param.shape, _dtype),
+            'step_size': cupy.full(param.shape, lr, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    eta_minus = hp['eta_minus']
-    eta_plus = hp['eta_plus']
-    step_size_min = hp['step_size_min']
-    step_size_max = hp['step_size_max']
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        eta_minus = numpy.float64(_hp['eta_minus'])
+        eta_plus = numpy.float64(_hp['eta_plus'])
+        step_size_min = numpy.float64(_hp['step_size_min'])
+        step_size_max = numpy.float64(_hp['step_size_max'])
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(eta_minus), dtype.type(eta_plus), dtype.type(step_size_min), dtype.type(step_size_max), param, state['g_prev'], state['step_size'])
+        KERNELS[_dtype.name], grad, _dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min), _dtype.type(step_size_max), param, state['g_prev'], state['step_size'])
 

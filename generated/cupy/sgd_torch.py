@@ -28,6 +28,8 @@ momentum = 0 the buffer is bypassed. Composition: with_weight_decay(sgd_torch, '
 """
 import math
 
+import numpy
+
 from generated import _cupy_runtime, _runtime
 
 NAME = 'sgd_torch'
@@ -90,25 +92,27 @@ def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.compute_dtype(NAME, param.dtype)
     with _cupy_runtime.device_of(param):
         return {
-            'b': cupy.zeros(param.shape, dtype),
+            'b': cupy.zeros(param.shape, _dtype),
         }
 
 
 def step(param, grad, state, t, **hyperparameters):
     """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
-    hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    lr = hp['lr']
-    momentum = hp['momentum']
-    dampening = hp['dampening']
-    weight_decay = hp['weight_decay']
-    c0 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
-    c1 = 1 - dampening
-    c2 = -lr
+    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        momentum = numpy.float64(_hp['momentum'])
+        dampening = numpy.float64(_hp['dampening'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
+        c1 = 1 - dampening
+        c2 = -lr
     _cupy_runtime.launch(
-        KERNELS[dtype.name], grad, dtype.type(momentum), dtype.type(weight_decay), bool(c0), dtype.type(c1), dtype.type(c2), param, state['b'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), param, state['b'])
 

@@ -100,8 +100,9 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.multiply(theta, weight_decay, out=_buf1)
             numpy.add(g, _buf1, out=_buf1)
             numpy.multiply(c1, _buf1, out=_buf1)
-            numpy.add(_buf0, _buf1, out=_theta_out)
-            numpy.subtract(_theta_out, ax, out=_buf1)
-            numpy.multiply(c2, _buf1, out=_buf1)
-            numpy.add(ax, _buf1, out=ax)
+            numpy.add(_buf0, _buf1, out=_buf1)
+            numpy.subtract(_buf1, ax, out=_buf0)
+            numpy.multiply(c2, _buf0, out=_buf0)
+            numpy.add(ax, _buf0, out=ax)
+            numpy.copyto(_theta_out, _buf1)
 

@@ -94,12 +94,12 @@ def step(param, grad, state, t, **hyperparameters):
         h3 = 1/numpy.sqrt((1 - beta2**t)**(-1.0))
         h4 = h3*lr
         h5 = momentum_decay*(t + 1)
-        h6 = -0.5*24**h5*25**(-h5) + 1
+        h6 = 1 - 0.5*0.96**h5
         mu_product_new = h2
         c0 = 1 - beta2
         c3 = 1 - beta1
         c5 = eps*h3
-        c6 = -h4*(-beta1*(-0.5*24**h0*25**(-h0) + 1) + 1)/(1 - h2)
+        c6 = -h4*(-beta1*(1 - 0.5*0.96**h0) + 1)/(1 - h2)
         c7 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
         beta1, beta2, c0, c3, c5, c6, c7, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)

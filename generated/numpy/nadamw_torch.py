@@ -94,13 +94,13 @@ def step(param, grad, state, t, **hyperparameters):
         h3 = 1/numpy.sqrt((1 - beta2**t)**(-1.0))
         h4 = h3*lr
         h5 = momentum_decay*(t + 1)
-        h6 = -0.5*24**h5*25**(-h5) + 1
+        h6 = 1 - 0.5*0.96**h5
         mu_product_new = h2
         c0 = -lr*weight_decay + 1
         c1 = 1 - beta2
         c4 = 1 - beta1
         c6 = eps*h3
-        c7 = -h4*(-beta1*(-0.5*24**h0*25**(-h0) + 1) + 1)/(1 - h2)
+        c7 = -h4*(-beta1*(1 - 0.5*0.96**h0) + 1)/(1 - h2)
         c8 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
         beta1, beta2, c0, c1, c4, c6, c7, c8 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype)
         _theta_all = param.reshape(-1)
