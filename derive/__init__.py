@@ -48,10 +48,17 @@ def select(names=None) -> list[Claim]:
     return chosen
 
 
-@functools.cache
+_RESULTS: dict = {}
+
+
 def result_of(name: str) -> ClaimResult:
-    """The result of the claim ``name``, computed once per process (claims are deterministic)."""
-    return next(c for c in claims() if c.name == name).run()
+    """The result of the claim ``name``, computed once per process (claims are deterministic); cached per claim
+    object, so a claim replaced under the same name (tests monkeypatching :func:`claims`) is run afresh."""
+    claim = next(c for c in claims() if c.name == name)
+    cached = _RESULTS.get(id(claim))
+    if cached is None or cached[0] is not claim:
+        cached = _RESULTS[id(claim)] = (claim, claim.run())
+    return cached[1]
 
 
 def run(names=None) -> list[ClaimResult]:

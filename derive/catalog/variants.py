@@ -10,8 +10,9 @@ from specs import GRAD as g, PARAM as theta, STEP as t
 
 from ..engine import FAILS, PROVED, REFUTED, UNPROVED, ClaimList, conclude, guarded, identity, induction
 from ..equivalence import Dynamics, counterexample_step, equivalent
-from .accumulators import ADAGRAD_TRICK
-from .adam import BIAS, positivity_of_bias_corrections
+from . import ada_nesterov as _ada_nesterov
+from .accumulators import ADADELTA_TRICK, ADAGRAD_TRICK, RMSPROP_TRICK, rho as _rho
+from .adam import BIAS, SEED_EPS_INSIDE, SEED_R0_EPS, positivity_of_bias_corrections
 from .nadam import SEED_NADAM, SEED_NADAMAX
 
 CLAIMS = ClaimList()
@@ -246,6 +247,32 @@ def nadam_seed():
               note="Ties the refutation nadamax.seed004_vs_spec to the catalogue's spec `nadamax_seed`.")
 def nadamax_seed():
     return equivalent(SEED_NADAMAX, spec("nadamax_seed"))
+
+
+# --- the seed forms checked elsewhere are the catalogue's specs ----------------------------------------------------
+LINKS = [  # (name, spec, seed form, fix, Φ (B = the spec's state from the seed form's), where the seed form is checked)
+    ("adam_r0eps_spec_is_seed_form", "adam_r0eps", lambda: SEED_R0_EPS, {}, {}, "adam.seed004_r0_eps"),
+    ("adam_eps_in_sqrt_spec_is_seed_form", "adam_eps_in_sqrt", lambda: SEED_EPS_INSIDE, {}, {},
+     "adam.seed004_eps_in_sqrt"),
+    ("rmsprop_r0eps_spec_is_seed_form", "rmsprop_r0eps", lambda: RMSPROP_TRICK, {}, {},
+     "accumulators.rmsprop_trick_vs_paper"),
+    ("adadelta_r0eps_spec_is_seed_form", "adadelta_r0eps", lambda: ADADELTA_TRICK, {"beta": _rho}, {}, "accumulators.adadelta_trick_vs_paper"),
+    ("ada_nesterov_spec_is_reparametrised_12", "ada_nesterov", lambda: _ada_nesterov.REPARAMETRISED,
+     {"momentum": _ada_nesterov.rho, "decay": _ada_nesterov.gamma},
+     {sp.Symbol("delta", real=True): _ada_nesterov.dtheta, sp.Symbol("acc_delta", real=True): _ada_nesterov.Ed},
+     "ada_nesterov.reparametrised"),
+]
+
+
+def _link(name, fix, form, phi):
+    return lambda: equivalent(form(), spec(name, **fix), phi)
+
+
+for _name, _spec, _form, _fix, _phi, _where in LINKS:
+    CLAIMS.claim(f"variants.{_name}", f"spec `{_spec}` ≡ the seed form checked in {_where}", "equivalence",
+                 f"specs/catalog ({_spec}); derive/catalog {_where}", specs=(_spec,),
+                 note=f"Ties {_where} (stated for a hand-written form) to the catalogue's spec `{_spec}`.")(
+        _link(_spec, _fix, _form, _phi))
 
 
 # --- QHAdam ------------------------------------------------------------------------------------------------------
