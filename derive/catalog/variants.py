@@ -8,7 +8,7 @@ import sympy as sp
 import specs
 from specs import GRAD as g, PARAM as theta, STEP as t
 
-from ..engine import FAILS, PROVED, REFUTED, UNPROVED, ClaimList, conclude, guarded, identity, induction
+from ..engine import FAILS, REFUTED, UNPROVED, ClaimList, bound, conclude, guarded, identity, induction
 from ..equivalence import Dynamics, counterexample_step, equivalent
 from . import ada_nesterov as _ada_nesterov
 from .accumulators import ADADELTA_TRICK, ADAGRAD_TRICK, RMSPROP_TRICK, rho as _rho
@@ -86,7 +86,8 @@ def _branches(expr):
 
 
 @CLAIMS.claim("variants.radam_torch_vs_optax_eps0",
-              "ε = 0: torch RAdam (ρ_t > 5, ε on √v) ≡ optax radam (ρ_t ≥ 5, ε on √v̂) branch by branch",
+              "ε = 0: torch RAdam (ρ_t > 5, ε on √v) ≡ optax radam (ρ_t ≥ 5, ε on √v̂) wherever ρ_t ≠ 5 "
+              "(branch by branch)",
               "equivalence", RADAM_SRC, specs=("radam_torch", "radam_optax"),
               note="Proved for each branch (rectified: the same step once ε = 0, by 1 − β^t > 0; fallback: the "
                    "same SGD step; the threshold tests are the same quantity ρ_t − 5). The tests differ in "
@@ -112,6 +113,30 @@ def radam_torch_vs_optax():
                if x in torch.update]]
     return steps + [conclude("same trajectory wherever ρ_t ≠ 5", "\\theta_{torch} = \\theta_{optax}\\ "
                              "(\\epsilon = 0,\\ \\rho_t \\ne 5)", steps, kind="equivalence")]
+
+
+@CLAIMS.claim("variants.radam_rho_equals_5", "…but ε = 0 is not quite enough: ρ₆ = 5 exactly for a β₂ ∈ (0, 1) "
+              "(≈ 0.839769), where torch (ρ > 5) takes the SGD step and optax (ρ ≥ 5) a rectified step with r₆ < 1",
+              "identity", RADAM_SRC, specs=("radam_torch", "radam_optax"),
+              note="So torch RAdam ≡ optax radam iff ε = 0, except at the (irrational, isolated) β₂ where some ρ_t = 5 "
+                   "exactly. An exact replay at that algebraic β₂ (a CRootOf) is beyond SymPy within the step limit, "
+                   "so this is shown by its parts: ρ₆ − 5 = P(β₂)/D(β₂) with P(0) < 0 < P(1), D ≠ 0 on (0, 1) "
+                   "(a root by the intermediate value theorem), and 1 − r_t² > 0 at ρ_t = 5 when ρ_∞ > 5.")
+def radam_rho_equals_5():
+    optax = specs.get("radam_optax")
+    b2 = optax.symbol("beta2")
+    _, _, condition = _branches(spec("radam_optax").update[theta])
+    rho_t = condition.rhs  # threshold <= ρ_t
+    rho6 = rho_t.subs(t, 6)
+    numerator, denominator = sp.fraction(sp.factor(sp.together(rho6 - 5)))
+    rho_inf, R = sp.symbols("rho_inf R", positive=True)
+    r_squared = (R - 4) * (R - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * R)  # the spec's r_t², ρ_t = R
+    return [identity("ρ₆ − 5 = P(β₂)/D(β₂)", rho6 - 5, numerator / denominator),
+            bound("P(0) < 0", numerator.subs(b2, 0), -1),
+            bound("P(1) > 0", 1, numerator.subs(b2, 1)),
+            bound("D(β₂) ≥ 1 > 0 for β₂ ≥ 0, so ρ₆ = 5 at the root of P in (0, 1)", 1, sp.expand(denominator)),
+            identity("1 − r_t² at ρ_t = 5 is (ρ_∞ − 5)(5ρ_∞ − 8)/(5(ρ_∞ − 4)(ρ_∞ − 2)) (> 0 for ρ_∞ > 5)",
+                     1 - r_squared.subs(R, 5), (rho_inf - 5) * (5 * rho_inf - 8) / (5 * (rho_inf - 4) * (rho_inf - 2)))]
 
 
 @CLAIMS.claim("variants.radam_torch_vs_optax_eps", "ε > 0: torch RAdam ≡ optax radam?", "equivalence", RADAM_SRC,
