@@ -41,15 +41,18 @@ def replay(a: Dynamics, b: Dynamics, by_name: dict, gradients, theta0=Q(1, 3)):
         values = _values(a, b, by_name)
         ra, rb = a.simulate(theta0, gradients, values), b.simulate(theta0, gradients, values)
         for step, (xa, xb) in enumerate(zip(ra, rb), start=1):
-            difference = sp.nsimplify(sp.radsimp(xa[theta] - xb[theta]))
-            if difference.is_zero is False:
+            difference = sp.radsimp(xa[theta] - xb[theta])  # exact (rationals, radicals): no numeric guessing
+            decided = difference.is_zero
+            if decided is None:
+                decided = sp.simplify(difference).is_zero
+            if decided is False:
                 cex = {"hyperparameters": {k: str(v) for k, v in by_name.items()}, "theta0": str(theta0),
                        "gradients": [str(x) for x in gradients[:step]], "step": step,
                        a.name: str(xa[theta]), b.name: str(xb[theta]),
                        "floats": [float(xa[theta]), float(xb[theta])]}
                 return (REFUTED, f"equal for t < {step}; at t = {step}: {a.name} gives ≈{float(xa[theta]):.10g}, "
                                  f"{b.name} gives ≈{float(xb[theta]):.10g}", cex)
-            if difference.is_zero is not True:
+            if decided is not True:
                 return UNPROVED, f"could not decide the difference at t = {step}"
         return UNPROVED, f"no difference in {len(gradients)} steps"
 
@@ -113,6 +116,27 @@ def radam_torch_vs_optax():
                if x in torch.update]]
     return steps + [conclude("same trajectory wherever ρ_t ≠ 5", "\\theta_{torch} = \\theta_{optax}\\ "
                              "(\\epsilon = 0,\\ \\rho_t \\ne 5)", steps, kind="equivalence")]
+
+
+@CLAIMS.claim("variants.radam_paper_vs_optax_threshold4",
+              "RAdam paper (ρ_t > 4) ≡ optax radam(threshold = 4) (ρ_t ≥ 4, ε on √v̂ in both) wherever ρ_t ≠ 4",
+              "equivalence", RADAM_SRC + "; spec `radam` peers (optax.radam(threshold=4.0))",
+              specs=("radam", "radam_optax"),
+              note="Branch by branch, for every ε: the same rectified step, the same SGD fallback, the same test "
+                   "quantity ρ_t − 4. As with torch vs optax at 5, the strict and non-strict tests differ where "
+                   "ρ_t = 4 exactly (some irrational β₂ for t = 5), so the peer listed for `radam` agrees except there.")
+def radam_paper_vs_optax4():
+    paper = spec("radam")
+    optax = spec("radam_optax", threshold=4)
+    p_rect, p_fall, p_cond = _branches(paper.update[theta])
+    o_rect, o_fall, o_cond = _branches(optax.update[theta])
+    steps = [identity("threshold tests compare the same ρ_t − 4 (paper: > 0, optax: ≥ 0)",
+                      -(p_cond.lhs - p_cond.rhs), o_cond.rhs - o_cond.lhs),
+             identity("rectified branch: θ − η r_t m̂/(√v̂ + ε) in both", p_rect, o_rect),
+             identity("fallback branch: θ − η m̂ in both", p_fall, o_fall),
+             *[identity(f"update of {x}", paper.update[x], optax.update[x]) for x in paper.state if x != theta]]
+    return steps + [conclude("same trajectory wherever ρ_t ≠ 4", "\\theta_{paper} = \\theta_{optax(4)}\\ "
+                             "(\\rho_t \\ne 4)", steps, kind="equivalence")]
 
 
 @CLAIMS.claim("variants.radam_rho_equals_5", "…but ε = 0 is not quite enough: ρ₆ = 5 exactly for a β₂ ∈ (0, 1) "
@@ -223,20 +247,9 @@ def diffgrad_eps():
               note="The seed form is accumulators.ADAGRAD_TRICK (not a spec); accumulators.adagrad_trick_is_eps_in_sqrt "
                    "proves the same against a hand-written form, this claim against the catalogue's spec.")
 def adagrad_eps():
-    inside = spec("adagrad_eps_in_sqrt")
-    G, r = specs.get("adagrad_eps_in_sqrt").symbol("G"), ADAGRAD_TRICK.state[1]
-    eps = specs.get("adagrad_eps_in_sqrt").symbol("eps")
-    trick = ADAGRAD_TRICK
-    eps_trick = next(s for s in trick.hyperparameters() if s.name == "eps")
-    if eps_trick != eps:  # same name, different assumptions: use the spec's symbol
-        trick = Dynamics(trick.name, trick.state, {k: v.xreplace({eps_trick: eps}) for k, v in trick.update.items()},
-                         {k: sp.sympify(v).xreplace({eps_trick: eps}) for k, v in trick.init.items()})
-    lr_trick = next(s for s in trick.hyperparameters() if s.name == "lr")
-    lr = specs.get("adagrad_eps_in_sqrt").symbol("lr")
-    if lr_trick != lr:
-        trick = Dynamics(trick.name, trick.state, {k: v.xreplace({lr_trick: lr}) for k, v in trick.update.items()},
-                         trick.init)
-    return equivalent(inside, trick, {r: G + eps})
+    spec_ = specs.get("adagrad_eps_in_sqrt")
+    r = ADAGRAD_TRICK.state[1]  # the seed form's accumulator (starts at ε)
+    return equivalent(spec("adagrad_eps_in_sqrt"), ADAGRAD_TRICK, {r: spec_.symbol("G") + spec_.symbol("eps")})
 
 
 @CLAIMS.claim("variants.rmsprop_r0eps_vs_optax", "RMSProp r₀ = ε (seed 004) ≡ optax rmsprop (ε inside √, ν₀ = 0)?",
@@ -247,6 +260,23 @@ def rmsprop_r0eps():
     beta = specs.get("rmsprop_r0eps").symbol("beta")
     return equivalent(spec("rmsprop_r0eps"), spec("rmsprop_optax", momentum=0, initial_scale=0, decay=beta),
                       sample={specs.get("rmsprop_r0eps").symbol("eps"): [Q(1, 2), 2]})
+
+
+@CLAIMS.claim("variants.rmsprop_r0eps_is_optax_initial_scale", "RMSProp r₀ = ε (seed 004) ≡ optax rmsprop with "
+              "initial_scale = ε, eps = 0 (momentum 0)", "equivalence",
+              "seed 004 §RMSProp; peer_semantics.md §3.1 (optax rmsprop initial_scale)",
+              specs=("rmsprop_r0eps", "rmsprop_optax"),
+              note="What is true instead of rmsprop_r0eps_vs_optax: the seed's trick is optax's initial_scale. "
+                   "optax's momentum buffer b is dropped from the state: with momentum = 0 nothing reads it.")
+def rmsprop_r0eps_initial_scale():
+    r0 = specs.get("rmsprop_r0eps")
+    optax = spec("rmsprop_optax", momentum=0, eps=0, initial_scale=r0.symbol("eps"), decay=r0.symbol("beta"))
+    nu, b = specs.get("rmsprop_optax").symbol("nu"), specs.get("rmsprop_optax").symbol("b")
+    kept = (theta, nu)
+    assert not any(optax.update[x].has(b) for x in kept)  # b is write-only at momentum 0
+    reduced = Dynamics(optax.name + " without b", kept, {x: optax.update[x] for x in kept},
+                       {x: optax.init[x] for x in kept})
+    return equivalent(spec("rmsprop_r0eps"), reduced, {nu: r0.symbol("r")})
 
 
 @CLAIMS.claim("variants.adam_r0eps_vs_eps_in_sqrt", "Adam r₀ = ε (seed 004) ≡ Adam with √(v̂ + ε) (seed 004 (4.5))?",
