@@ -422,6 +422,9 @@ class Claim:
     build: Callable[[], list[Step]]
     tags: tuple[str, ...] = ()
     note: str = ""
+    #: specs the claim is about, declared (e.g. when a module looks them up at import time, which records
+    #: nothing); unioned with the specs recorded while the claim runs
+    specs: tuple[str, ...] = ()
 
     def run(self) -> "ClaimResult":
         start = time.perf_counter()
@@ -432,7 +435,8 @@ class Claim:
             except CheckTimeout as exc:  # a timeout outside a guarded step
                 steps = [Step(self.kind, self.title, "", UNPROVED, str(exc))]
         status = combine(steps)
-        return ClaimResult(self, steps, status, time.perf_counter() - start, specs=tuple(sorted(used)))
+        return ClaimResult(self, steps, status, time.perf_counter() - start,
+                           specs=tuple(sorted(set(used) | set(self.specs))))
 
 
 @dataclass
@@ -464,9 +468,13 @@ class ClaimResult:
 class ClaimList(list):
     """A module's ``CLAIMS``: ``@CLAIMS.claim(...)`` turns a function returning steps into a :class:`Claim`."""
 
-    def claim(self, name: str, title: str, kind: str, sources: str, expected: str = HOLDS, tags=(), note: str = ""):
+    def claim(self, name: str, title: str, kind: str, sources: str, expected: str = HOLDS, tags=(), note: str = "",
+              specs=()):
+        """``specs``: names of the specs the claim is about (unioned with those it reads while running)."""
+        if isinstance(specs, str):
+            specs = (specs,)
         def register(build):
-            self.append(Claim(name, title, kind, expected, sources, build, tuple(tags), note))
+            self.append(Claim(name, title, kind, expected, sources, build, tuple(tags), note, tuple(specs)))
             return build
         return register
 

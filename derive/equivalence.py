@@ -100,6 +100,32 @@ class Dynamics:
         return states
 
 
+def unify_hyperparameters(a: Dynamics, b: Dynamics, phi: dict | None = None):
+    """A hyperparameter name means one value in a comparison: where A and B use different SymPy symbols for the
+    same name (e.g. ``eps`` declared positive in one spec, nonnegative in another), both get one symbol, the more
+    restrictive one (positive over nonnegative over real), so a proof can match them and a counterexample search
+    cannot assign them different values (which would be a spurious refutation). Returns ``(a, b, phi)``."""
+    by_name: dict = {}
+    for h in sorted(a.hyperparameters() | b.hyperparameters(), key=lambda h: (h.name, str(h.assumptions0))):
+        by_name.setdefault(h.name, set()).add(h)
+    rank = lambda h: (bool(h.is_positive), bool(h.is_nonnegative), bool(h.is_real))
+    renaming = {}
+    for group in by_name.values():
+        if len(group) > 1:
+            keep = max(sorted(group, key=lambda h: str(h.assumptions0)), key=rank)
+            renaming.update({h: keep for h in group if h != keep})
+    if not renaming:
+        return a, b, phi
+
+    def rename(d: Dynamics) -> Dynamics:
+        return Dynamics(d.name, d.state, {k: sp.sympify(v).xreplace(renaming) for k, v in d.update.items()},
+                        {k: sp.sympify(v).xreplace(renaming) for k, v in d.init.items()},
+                        sp.sympify(d.query).xreplace(renaming), d.first_gradient)
+
+    phi = {k: sp.sympify(v).xreplace(renaming) for k, v in phi.items()} if phi is not None else None
+    return rename(a), rename(b), phi
+
+
 def _phi_old(phi: dict) -> dict:
     """Φ applied to the state *before* a step: its ``t`` (the step just completed) becomes ``t − 1``."""
     return {k: sp.sympify(v).subs(STEP, STEP - 1) for k, v in phi.items()}
@@ -198,7 +224,8 @@ def counterexample_step(a: Dynamics, b: Dynamics, phi_theta=PARAM, sample: dict 
                         steps: int = 4, combos: int = 12) -> Step:
     r"""Search rational hyperparameters and gradients for the first step where :math:`\theta_B \ne
     \Phi_\theta(s_A)` (exact arithmetic); found → ``REFUTED`` with both values, else ``UNPROVED``."""
-    phi_theta = sp.sympify(phi_theta)
+    a, b, unified = unify_hyperparameters(a, b, {PARAM: phi_theta})
+    phi_theta = sp.sympify(unified[PARAM])
     hypers = sorted(a.hyperparameters() | b.hyperparameters() | (phi_theta.free_symbols - set(a.state) - {STEP}),
                     key=lambda s: s.name)
 
@@ -236,7 +263,7 @@ def equivalent(a: Dynamics, b: Dynamics, phi: dict | None = None, *, assume: dic
                unroll: int = 3, unroll_fix: dict | None = None, sample: dict | None = None) -> list[Step]:
     r"""Steps proving (or refuting) that A and B have the same trajectory under :math:`\Phi` (default:
     identity on B's state names). If the invariant is not proved, an exact counterexample is searched."""
-    phi = dict(phi or {})
+    a, b, phi = unify_hyperparameters(a, b, dict(phi or {}))
     proof = invariant_step(a, b, phi, assume)
     if proof.status == PROVED:
         steps = [proof]

@@ -1,5 +1,9 @@
 """Every claim of the derivation catalogue runs in CI and must come out as it asserts."""
+import re
+
 import pytest
+
+import specs
 
 import derive
 from derive.engine import FAILS, HOLDS, REFUTED
@@ -26,3 +30,16 @@ def test_claim_outcome_as_asserted(claim):
             if s.counterexample and "floats" in s.counterexample:
                 first, second = s.counterexample["floats"]
                 assert abs(first - second) > 1e-12
+
+
+def test_declared_specs_exist():
+    known = set(specs.names())
+    for c in CLAIMS:
+        assert set(c.specs) <= known, f"{c.name}: unknown specs {set(c.specs) - known}"
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=[c.name for c in CLAIMS])
+def test_a_spec_named_in_the_title_is_attributed(claim):
+    """A claim whose title says "spec `x`" is listed on x's catalogue entry (recorded or declared)."""
+    named = set(re.findall(r"spec `([A-Za-z0-9_]+)`", claim.title))
+    assert named <= set(derive.result_of(claim.name).specs), claim.name

@@ -174,3 +174,32 @@ def test_first_step_special_case_is_checked_not_assumed():
     from derive.equivalence import invariant_step
     assert invariant_step(torch, nesterov, {v: -2 * lr * buf}).status != PROVED
     assert invariant_step(torch, nesterov, {v: -lr * buf + lr * mu * buf}).status != PROVED
+
+
+def test_declared_specs_are_unioned_with_recorded_ones():
+    """``specs=`` on the decorator attributes a claim whose module looked its spec up at import time."""
+    claims = engine.ClaimList()
+
+    @claims.claim("fake.declared", "fake", "equivalence", "none", specs=("adam",))
+    def build():
+        specs.get("sgd")  # recorded while the claim runs
+        return [engine.Step("identity", "x", "x", PROVED)]
+
+    assert claims[0].specs == ("adam",)
+    assert claims[0].run().specs == ("adam", "sgd")
+    single = engine.ClaimList()
+    single.claim("fake.single", "fake", "identity", "none", specs="nesterov")(lambda: [])
+    assert single[0].specs == ("nesterov",)
+    assert _fake(HOLDS, PROVED).run().specs == ()
+
+
+def test_same_named_hyperparameters_get_one_value_in_a_counterexample_search():
+    """Two forms that differ only in the assumptions on ``eps`` must not be 'refuted' by giving the two symbols
+    different values."""
+    from derive.equivalence import counterexample_step
+    g, theta = specs.GRAD, specs.PARAM
+    eps_pos, eps_nonneg = sp.Symbol("eps", positive=True), sp.Symbol("eps", nonnegative=True)
+    first = Dynamics.from_assignments("a", [(theta, theta - g / (1 + eps_pos))], {})
+    second = Dynamics.from_assignments("b", [(theta, theta - g / (1 + eps_nonneg))], {})
+    assert counterexample_step(first, second).status != REFUTED
+    assert combine(equivalent(first, second)) == PROVED

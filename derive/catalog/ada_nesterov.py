@@ -40,14 +40,16 @@ REPARAMETRISED = Dynamics.from_assignments("ada_nesterov_reparametrised", [
     {dtheta: 0, Eg: 0, Ed: 0})
 
 
-@CLAIMS.claim("ada_nesterov.rate_11", "(9) and (10) agree iff η = RMS[Δθ]_{t−1} (11)", "identity", SOURCES)
+@CLAIMS.claim("ada_nesterov.rate_11", "(9) and (10) agree iff η = RMS[Δθ]_{t−1} (11)", "identity", SOURCES,
+              specs=("ada_nesterov",))
 def rate():
     solved = sp.solve(sp.Eq(-eta / rms_g * g, -rms_dx / rms_g * g), eta)
     return [identity("solve (10) = (9) for η", solved[0] if len(solved) == 1 else sp.nan, rms_dx)]
 
 
 @CLAIMS.claim("ada_nesterov.substitution_12", "(11) substituted into Nesterov's (2) gives (12)", "substitution",
-              SOURCES)
+              SOURCES,
+              specs=("ada_nesterov",))
 def substitution_12():
     return [substitution("η ↦ RMS[Δθ]_{t−1} in Δθ ← ρΔθ − η∇L(θ+ρΔθ)", rho * dtheta - eta * grad_lookahead,
                          {eta: rms_dx}, rho * dtheta - rms_dx * grad_lookahead)]
@@ -56,12 +58,14 @@ def substitution_12():
 @CLAIMS.claim("ada_nesterov.keeps_adadelta_rate", "(12) ≡ Nesterov with AdaDelta's per-dimension step (9)?",
               "equivalence", SOURCES, expected=FAILS,
               note="(11) was read off (9)/(10), where η multiplies g/RMS[g]_t; in (2) η multiplies the raw gradient, "
-                   "so (12) silently drops the 1/RMS[g]_t factor and the units argument no longer holds.")
+                   "so (12) silently drops the 1/RMS[g]_t factor and the units argument no longer holds.",
+              specs=("ada_nesterov",))
 def keeps_rate():
     return equivalent(EQ12, WITH_RMS_G, sample=SAMPLE)
 
 
 @CLAIMS.claim("ada_nesterov.reparametrised", "(12) ≡ stored-gradient form under φ = θ + ρΔθ (kernel-ready)",
-              "equivalence", SOURCES + "; same change of variables as nesterov.lookahead_reparametrised")
+              "equivalence", SOURCES + "; same change of variables as nesterov.lookahead_reparametrised",
+              specs=("ada_nesterov",))
 def reparametrised():
     return equivalent(EQ12, REPARAMETRISED, {theta: theta + rho * dtheta})

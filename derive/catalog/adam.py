@@ -38,7 +38,8 @@ def with_positive_bias(expr):
 
 
 @CLAIMS.claim("adam.seed004_one_factor", "ε = 0: −η m̂/√v̂ = −η √(1−β₂^t)/(1−β₁^t) · m/√v = spec `adam`",
-              "identity", SEED004)
+              "identity", SEED004,
+              specs=("adam",))
 def one_factor():
     seed = theta - lr * sp.sqrt(1 - beta2**t) / (1 - beta1**t) * m_t / sp.sqrt(v_t)
     paper = theta - lr * (m_t / (1 - beta1**t)) / sp.sqrt(v_t / (1 - beta2**t))
@@ -52,7 +53,8 @@ EPS_HAT = eps * sp.sqrt(1 - beta2**t)
 
 
 @CLAIMS.claim("adam.keras_epsilon_hat", "paper ε ≡ TF/Keras form η_t m/(√v + ε̂) with ε̂_t = ε√(1−β₂^t)",
-              "identity", SEED004 + "; Kingma & Ba (2015) §2 (ε̂ remark); peer_semantics.md (torch folds the same way)")
+              "identity", SEED004 + "; Kingma & Ba (2015) §2 (ε̂ remark); peer_semantics.md (torch folds the same way)",
+              specs=("adam",))
 def keras_hat():
     keras = theta - lr * sp.sqrt(1 - beta2**t) / (1 - beta1**t) * m_t / (sp.sqrt(v_t) + EPS_HAT)
     return [positivity_of_bias_corrections(),
@@ -75,19 +77,22 @@ POSITIVE_EPS = {eps: [sp.Rational(1, 2), 2], beta1: [sp.Rational(1, 2)], beta2: 
 
 
 @CLAIMS.claim("adam.keras_constant_epsilon", "a constant ε̂ = ε in the Keras form ≡ spec `adam`?", "equivalence",
-              SEED004 + "; TF/Keras Adam", expected=FAILS)
+              SEED004 + "; TF/Keras Adam", expected=FAILS,
+              specs=("adam",))
 def keras_constant():
     return equivalent(KERAS_CONSTANT, Dynamics.from_spec(ADAM), sample=POSITIVE_EPS)
 
 
 @CLAIMS.claim("adam.seed004_r0_eps", "seed 004: r₀ = ε and drop ε ≡ spec `adam`?", "equivalence", SEED004,
-              expected=FAILS)
+              expected=FAILS,
+              specs=("adam",))
 def r0_eps():
     return equivalent(SEED_R0_EPS, Dynamics.from_spec(ADAM), {v: v - beta2**t * eps}, sample=POSITIVE_EPS)
 
 
 @CLAIMS.claim("adam.seed004_eps_in_sqrt", "seed 004 (4.5) √(r̂ + ε) ≡ the paper's √v̂ + ε?", "equivalence",
-              SEED004 + " (4.5)", expected=FAILS)
+              SEED004 + " (4.5)", expected=FAILS,
+              specs=("adam",))
 def eps_inside():
     return equivalent(SEED_EPS_INSIDE, Dynamics.from_spec(ADAM), sample=POSITIVE_EPS)
 
@@ -96,7 +101,8 @@ c = sp.Symbol("c", positive=True)
 
 
 @CLAIMS.claim("adam.rescaling_invariance", "ε = 0: gradients c·g (c > 0) give the same trajectory", "equivalence",
-              "Kingma & Ba (2015) §2.1 (invariant to diagonal rescaling); seed 002 §2")
+              "Kingma & Ba (2015) §2.1 (invariant to diagonal rescaling); seed 002 §2",
+              specs=("adam",))
 def rescaling():
     adam0 = Dynamics.from_spec(ADAM, fix={eps: 0})
     return equivalent(adam0.with_gradient(c * g), adam0, {m: m / c, v: v / c**2, theta: theta},
@@ -104,7 +110,8 @@ def rescaling():
 
 
 @CLAIMS.claim("adam.rescaling_with_eps", "ε > 0: gradients c·g give the same trajectory?", "equivalence",
-              "Kingma & Ba (2015) §2.1", expected=FAILS)
+              "Kingma & Ba (2015) §2.1", expected=FAILS,
+              specs=("adam",))
 def rescaling_eps():
     adam = Dynamics.from_spec(ADAM)
     return equivalent(adam.with_gradient(c * g), adam, {m: m / c, v: v / c**2, theta: theta},
@@ -112,7 +119,8 @@ def rescaling_eps():
 
 
 @CLAIMS.claim("adam.first_step", "ε = 0, g₁ ≠ 0: |Δ₁| = η exactly", "identity",
-              "Kingma & Ba (2015) §2.1; seed 004 (4.3)–(4.5)")
+              "Kingma & Ba (2015) §2.1; seed 004 (4.3)–(4.5)",
+              specs=("adam",))
 def first_step():
     g1 = sp.Symbol("g", real=True, nonzero=True)
     step = (STEP_MAP[theta] - theta).subs({eps: 0, m: 0, v: 0, t: 1, g: g1})
@@ -188,21 +196,24 @@ KB = "Kingma & Ba (2015) §2.1 (effective step size bounds), for the bias-correc
 
 @CLAIMS.claim("adam.kb_bound_case1", "|Δ_t| ≤ η(1−β₁)/√(1−β₂) when (1−β₁) > √(1−β₂)", "bound", KB, expected=FAILS,
               note="The Cauchy–Schwarz extremal sequence reaches η(1−β₁)/√(1−β₂)·√((1−β₂^t)(1−γ^t)/(1−γ))/(1−β₁^t), "
-                   "γ = β₁²/β₂, which exceeds the stated bound for large t.")
+                   "γ = β₁²/β₂, which exceeds the stated bound for large t.",
+              specs=("adam",))
 def kb_case1():
     return kb_claim("case1", Fraction(1, 2), Fraction(4, 5))
 
 
 @CLAIMS.claim("adam.kb_bound_case2", "|Δ_t| ≤ η when (1−β₁) ≤ √(1−β₂)", "bound", KB, expected=FAILS,
               note="With β₁² > β₂ the first moment remembers an old gradient longer than the second: an impulse "
-                   "followed by zeros gives |Δ_t|/η ∝ (β₁/√β₂)^t.")
+                   "followed by zeros gives |Δ_t|/η ∝ (β₁/√β₂)^t.",
+              specs=("adam",))
 def kb_case2():
     return kb_claim("case2", Fraction(9, 10), Fraction(1, 2))
 
 
 @CLAIMS.claim("adam.kb_bound_case1_defaults", "the case-1 bound at the defaults β₁ = 0.9, β₂ = 0.999", "bound", KB,
               expected=FAILS, note="Even at the default hyperparameters the bound η(1−β₁)/√(1−β₂) ≈ 3.16η is exceeded "
-                                   "after a few hundred steps of geometrically growing gradients.")
+                                   "after a few hundred steps of geometrically growing gradients.",
+              specs=("adam",))
 def kb_defaults():
     return kb_claim("case1", Fraction(9, 10), Fraction(999, 1000), horizon=320)
 

@@ -61,7 +61,8 @@ def unrolled():
 
 @CLAIMS.claim("adamax.recursion", "max_i β₂^{t−i}|g_i| = max(β₂ u_{t−1}, |g_t|) = spec `adamax`'s u update",
               "induction", SOURCES, note="Induction step: u_t = max(β₂·max_{i<t} β₂^{t−1−i}|g_i|, |g_t|); "
-              "the homogeneity lemma (β ≥ 0) moves β₂ inside the max, associativity of max gives max_{i≤t}.")
+              "the homogeneity lemma (β ≥ 0) moves β₂ inside the max, associativity of max gives max_{i≤t}.",
+              specs=("adamax",))
 def recursion():
     x, y, d = sp.symbols("x y d", nonnegative=True)
     b = sp.Symbol("beta", nonnegative=True)

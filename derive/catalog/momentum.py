@@ -20,19 +20,22 @@ EMA_FORM = Dynamics.from_assignments("momentum_ema", [(m, alpha * m + (1 - alpha
 
 
 @CLAIMS.claim("momentum.forms_equivalent", "velocity form with η = η'(1−α) ≡ EMA form with rate η'", "equivalence",
-              SOURCE)
+              SOURCE,
+              specs=("momentum",))
 def forms_equivalent():
     velocity = Dynamics.from_spec(SPEC, fix={lr: lr_ema * (1 - alpha)})
     return equivalent(velocity, EMA_FORM, {m: -v / lr_ema, theta: theta})
 
 
-@CLAIMS.claim("momentum.forms_only_if", "…and only if η = η'(1−α) (coefficients of g₁, g₂)", "equivalence", SOURCE)
+@CLAIMS.claim("momentum.forms_only_if", "…and only if η = η'(1−α) (coefficients of g₁, g₂)", "equivalence", SOURCE,
+              specs=("momentum",))
 def forms_only_if():
     return [necessary_hyper_conditions(Dynamics.from_spec(SPEC), EMA_FORM, lr, lr_ema * (1 - alpha))]
 
 
 @CLAIMS.claim("momentum.forms_same_rate", "the two forms with the same rate η = η' differ", "equivalence", SOURCE,
-              expected=FAILS)
+              expected=FAILS,
+              specs=("momentum",))
 def forms_same_rate():
     return [counterexample_step(Dynamics.from_spec(SPEC, fix={lr: lr_ema}), EMA_FORM)]
 
@@ -42,14 +45,16 @@ c = sp.Symbol("c", real=True)
 closed = -lr * c * (1 - alpha**t) / (1 - alpha)
 
 
-@CLAIMS.claim("momentum.steady_state", "constant g: v_t = −ηg(1−α^t)/(1−α) → −ηg/(1−α)", "limit", SOURCE)
+@CLAIMS.claim("momentum.steady_state", "constant g: v_t = −ηg(1−α^t)/(1−α) → −ηg/(1−α)", "limit", SOURCE,
+              specs=("momentum",))
 def steady_state():
     return [induction("v_t for constant g", closed, lambda prev, n: alpha * prev - lr * c, 0),
             limit("t → ∞ (α = e^{−k})", closed.subs(alpha, sp.exp(-k)), t, sp.oo, -lr * c / (1 - sp.exp(-k)))]
 
 
 @CLAIMS.claim("momentum.seed004_steady_state_sign", "seed 004: v_i → ηg/(1−α) (sign)", "limit", SOURCE,
-              expected=FAILS, note="The limit is −ηg/(1−α): v accumulates −ηg. The magnitude is right, the sign is not.")
+              expected=FAILS, note="The limit is −ηg/(1−α): v accumulates −ηg. The magnitude is right, the sign is not.",
+              specs=("momentum",))
 def seed_sign():
     return [limit("t → ∞ (α = e^{−k})", closed.subs(alpha, sp.exp(-k)), t, sp.oo, lr * c / (1 - sp.exp(-k)),
                   sample={c: [1], lr: [1], k: [1]})]

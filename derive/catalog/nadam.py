@@ -21,7 +21,8 @@ SEED_DIRECTION = beta1 * m_t / (1 - beta1**t) + (1 - beta1) * g / (1 - beta1**t)
 
 
 @CLAIMS.claim("nadam.adam_expansion", "Adam: m̂_t = β₁m_{t−1}/(1−β₁^t) + (1−β₁)g_t/(1−β₁^t) (= spec `adam`)",
-              "identity", SOURCES)
+              "identity", SOURCES,
+              specs=("adam", "nadam"))
 def expansion():
     adam = ADAM.step_map()[theta]
     denominator = sp.sqrt(ADAM.step_map()[v] / (1 - beta2**t)) + eps
@@ -30,14 +31,16 @@ def expansion():
 
 
 @CLAIMS.claim("nadam.approximation", "m_{t−1}/(1−β₁^t) ≈ m̂_{t−1} = m_{t−1}/(1−β₁^{t−1}), error → 0 (t → ∞)",
-              "approximation", SOURCES)
+              "approximation", SOURCES,
+              specs=("nadam",))
 def approx():
     return [approximation("relative error (1−β₁^{t−1})/(1−β₁^t) − 1", m / (1 - beta1**t), m / (1 - beta1**(t - 1)),
                           t, sp.oo, rewrite={beta1: sp.exp(-k)})]
 
 
 @CLAIMS.claim("nadam.nesterov_substitution", "replacing m̂_{t−1} by m̂_t gives seed (5.8)", "substitution", SOURCES,
-              note="A design step (Nesterov's look-ahead idea), not an identity: it defines the new rule.")
+              note="A design step (Nesterov's look-ahead idea), not an identity: it defines the new rule.",
+              specs=("nadam_seed",))
 def nesterov_substitution():
     before = beta1 * m_hat_prev + (1 - beta1) * g / (1 - beta1**t)
     return [substitution("m̂_{t−1} ↦ m̂_t = m_t/(1−β₁^t)", before, {m_hat_prev: m_t / (1 - beta1**t)}, SEED_DIRECTION)]
@@ -57,20 +60,23 @@ SAMPLE = {beta1: [sp.Rational(1, 2)], beta2: [sp.Rational(1, 2)], eps: [0, sp.Ra
 
 
 @CLAIMS.claim("nadam.seed_form_vs_spec", "seed (5.8) β₁m̂_t ≡ spec `nadam` (Dozat: β₁m_t/(1−β₁^{t+1}))?",
-              "equivalence", SOURCES + "; Dozat (2016) Alg. 2", expected=FAILS)
+              "equivalence", SOURCES + "; Dozat (2016) Alg. 2", expected=FAILS,
+              specs=("nadam", "nadam_seed"))
 def seed_vs_spec():
     return equivalent(SEED_NADAM, Dynamics.from_spec(NADAM), sample=SAMPLE)
 
 
 @CLAIMS.claim("nadam.seed_form_approximates_spec", "…but the difference vanishes: (1−β₁^{t+1})/(1−β₁^t) → 1",
-              "approximation", SOURCES)
+              "approximation", SOURCES,
+              specs=("nadam", "nadam_seed"))
 def seed_approx_spec():
     return [approximation("β₁m_t/(1−β₁^t) ≈ β₁m_t/(1−β₁^{t+1})", beta1 * m / (1 - beta1**t),
                           beta1 * m / (1 - beta1**(t + 1)), t, sp.oo, rewrite={beta1: sp.exp(-k)})]
 
 
 @CLAIMS.claim("nadam.seed004_closed_form", "ε = 0: −η/√r̂ (αŝ + (1−α)g/(1−α^t)) = −η√(1−β^t)/(1−α^t)·(αs+(1−α)g)/√r",
-              "identity", "seed 004 §Nadam, last display before the code")
+              "identity", "seed 004 §Nadam, last display before the code",
+              specs=("nadam_seed",))
 def closed_form():
     r_t = beta2 * v + (1 - beta2) * g**2
     lhs = -lr / sp.sqrt(r_t / (1 - beta2**t)) * (beta1 * m_t / (1 - beta1**t) + (1 - beta1) * g / (1 - beta1**t))
@@ -81,7 +87,8 @@ def closed_form():
 
 @CLAIMS.claim("nadam.seed003_code", "seed 003 §4.6.1 code ≡ its own formula?", "equivalence",
               "seed 003 §4.6.1 (… (beta1 * mt_hat + (1 - beta1) * p2.grad) / (1 - beta1 ** self.t) …)",
-              expected=FAILS, note="The code divides β₁m̂_t by (1−β₁^t) a second time.")
+              expected=FAILS, note="The code divides β₁m̂_t by (1−β₁^t) a second time.",
+              specs=("nadam_seed",))
 def seed003_code():
     return equivalent(SEED003_CODE, SEED_NADAM, sample=SAMPLE)
 
@@ -93,7 +100,8 @@ SEED_NADAMAX = Dynamics.from_assignments("nadamax_seed004", [(m, m_t), (u, u_t),
 
 
 @CLAIMS.claim("nadamax.seed004_derivation", "(6.1) with r_i = max(βr, |g|): −η/r (αŝ + (1−α)g/(1−α^t)) = "
-              "−η/(1−α^t)·(αs+(1−α)g)/r", "identity", "seed 004 §NadaMax (6.1)–(6.3)", tags=("nadam",))
+              "−η/(1−α^t)·(αs+(1−α)g)/r", "identity", "seed 004 §NadaMax (6.1)–(6.3)", tags=("nadam",),
+              specs=("nadamax_seed",))
 def nadamax_derivation():
     r = sp.Symbol("r", positive=True)
     lhs = -lr / r * (beta1 * m_t / (1 - beta1**t) + (1 - beta1) * g / (1 - beta1**t))
@@ -102,7 +110,8 @@ def nadamax_derivation():
 
 
 @CLAIMS.claim("nadamax.nadam_with_adamax_denominator", "spec `nadamax` = spec `nadam` with √v̂+ε replaced by u_t",
-              "identity", "seed 004 §NadaMax; Dozat (2016) §3", tags=("nadam", "spec_identities"))
+              "identity", "seed 004 §NadaMax; Dozat (2016) §3", tags=("nadam", "spec_identities"),
+              specs=("nadam", "nadamax"))
 def nadamax_from_nadam():
     nadam, nadamax = NADAM.step_map(), NADAMAX.step_map()
     denominator = sp.sqrt(nadam[v] / (1 - beta2**t)) + eps
@@ -111,6 +120,7 @@ def nadamax_from_nadam():
 
 
 @CLAIMS.claim("nadamax.seed004_vs_spec", "seed 004's NadaMax ≡ spec `nadamax`?", "equivalence",
-              "seed 004 §NadaMax (final formulas and code)", expected=FAILS, tags=("nadam",))
+              "seed 004 §NadaMax (final formulas and code)", expected=FAILS, tags=("nadam",),
+              specs=("nadamax", "nadamax_seed"))
 def nadamax_vs_spec():
     return equivalent(SEED_NADAMAX, Dynamics.from_spec(NADAMAX), sample=SAMPLE)

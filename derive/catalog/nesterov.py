@@ -25,20 +25,23 @@ SEED003 = Dynamics.from_assignments("nesterov_seed003", [(v, alpha * v + lr * g)
 
 
 @CLAIMS.claim("nesterov.lookahead_reparametrised", "look-ahead form ≡ spec `nesterov` under φ = θ + αv",
-              "equivalence", "seed 004 (5.1)–(5.4); seed 003 §3.5 (θ − γv with v of opposite sign)")
+              "equivalence", "seed 004 (5.1)–(5.4); seed 003 §3.5 (θ − γv with v of opposite sign)",
+              specs=("nesterov",))
 def lookahead():
     return equivalent(LOOKAHEAD, NESTEROV, {theta: theta + alpha * v, v: v})
 
 
 @CLAIMS.claim("nesterov.bengio", "Bengio et al. form Θ − μv_{t−1} + (1+μ)v_t ≡ spec `nesterov`", "equivalence",
-              "Bengio, Boulanger-Lewandowski & Pascanu (2013) §3.5 (cited by the spec); seed 004 (5.4)")
+              "Bengio, Boulanger-Lewandowski & Pascanu (2013) §3.5 (cited by the spec); seed 004 (5.4)",
+              specs=("nesterov",))
 def bengio():
     return equivalent(BENGIO, NESTEROV)
 
 
 @CLAIMS.claim("nesterov.seed003_form", "seed 003 §3.5.1 θ ← θ − (1+γ)v_t ≡ Nesterov?", "equivalence",
               "seed 003 §3.5.1 (v_t = γv_{t−1} + η∇J(θ), θ = θ − v_t − γv_t)", expected=FAILS,
-              note="The correct stored-gradient form is θ ← θ − γv_t − η∇J(θ) (= θ − (1+γ)v_t + γv_{t−1}).")
+              note="The correct stored-gradient form is θ ← θ − γv_t − η∇J(θ) (= θ − (1+γ)v_t + γv_{t−1}).",
+              specs=("nesterov",))
 def seed003():
     return equivalent(SEED003, NESTEROV, {v: -v, theta: theta})
 

@@ -36,13 +36,15 @@ def sgd_only_if():
 @CLAIMS.claim("weight_decay.adam_not_equivalent", "Adam + L2 (torch Adam, λ) ≡ AdamW (torch, same λ)?",
               "equivalence", SOURCES + "; Loshchilov & Hutter (2019) §2", expected=FAILS,
               note="In Adam the L2 term λθ is divided by √v̂ with the gradient, so large-gradient weights are "
-                   "decayed less; AdamW decays every weight by the same factor 1 − ηλ.")
+                   "decayed less; AdamW decays every weight by the same factor 1 − ηλ.",
+              specs=("adam_torch", "adamw_torch"))
 def adam_not_equivalent():
     return equivalent(Dynamics.from_spec(ADAM_TORCH), Dynamics.from_spec(ADAMW_TORCH), sample=SAMPLE)
 
 
 @CLAIMS.claim("weight_decay.adam_vs_paper_adamw", "Adam + L2 (λ) ≡ AdamW paper form with λ_paper = ηλ (the SGD map)?",
-              "equivalence", SOURCES, expected=FAILS)
+              "equivalence", SOURCES, expected=FAILS,
+              specs=("adam_torch", "adamw"))
 def adam_vs_paper():
     adamw = Dynamics.from_spec(ADAMW, fix={"weight_decay": lr * l2, "schedule_multiplier": 1})
     return equivalent(Dynamics.from_spec(ADAM_TORCH), adamw, sample=SAMPLE)
@@ -50,7 +52,8 @@ def adam_vs_paper():
 
 @CLAIMS.claim("weight_decay.adamw_paper_vs_torch", "AdamW paper (η_t = 1, λ_paper = η·λ) ≡ torch AdamW (λ)",
               "equivalence", "Loshchilov & Hutter (2019) Alg. 2; peer_semantics.md §1.6; spec `adamw` notes",
-              tags=("spec_identities",))
+              tags=("spec_identities",),
+              specs=("adamw", "adamw_torch"))
 def adamw_paper_vs_torch():
     adamw = Dynamics.from_spec(ADAMW, fix={"weight_decay": lr * l2, "schedule_multiplier": 1})
     return [positivity_of_bias_corrections(),
