@@ -3,7 +3,8 @@
 from sympy import sqrt
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from specs.common import adam_hyperparameters
+from specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _adabelief(name, title, eps_in_state, notes):
@@ -11,10 +12,7 @@ def _adabelief(name, title, eps_in_state, notes):
                        "Belief in Observed Gradients, Algorithm 2", source="seed 002 §3.2.2, Algorithm 9",
                        peers=("pytorch_optimizer.AdaBelief(weight_decay=0)", "torch_optimizer.AdaBelief(weight_decay=0)",
                               "optax.adabelief") if eps_in_state else (), notes=notes)
-    lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-    beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-    beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-    eps = spec.hyper("eps", 1e-16, r"\epsilon", NONNEGATIVE)
+    lr, beta1, beta2, eps = adam_hyperparameters(spec, eps=1e-16)
     m = spec.state("m", 0)
     s = spec.state("s", 0)
     spec.update(m, beta1 * m + (1 - beta1) * g)

@@ -3,22 +3,19 @@ pytorch_optimizer implement it), with coupled L2 weight decay."""
 from sympy import Max, Min, sqrt
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from specs.common import adam_moments, betas, epsilon, learning_rate
+from specs.dsl import NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, SpecBuilder
 
 
 def _adabound(name, root_shift):
     spec = SpecBuilder(name, "AdaBound", reference="Luo et al. (2019), Adaptive Gradient Methods with Dynamic "
                        "Bound of Learning Rate; official code", source="seed 002 §3.2.3, Algorithm 12")
-    lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-    beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-    beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+    lr = learning_rate(spec)
+    beta1, beta2 = betas(spec)
     final_lr = spec.hyper("final_lr", 0.1, r"\eta^{*}", NONNEGATIVE)
     gamma = spec.hyper("gamma", 1e-3, r"\gamma", POSITIVE)
-    eps = spec.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
-    m = spec.state("m", 0)
-    v = spec.state("v", 0)
-    spec.update(m, beta1 * m + (1 - beta1) * g)
-    spec.update(v, beta2 * v + (1 - beta2) * g**2)
+    eps = epsilon(spec)
+    m, v = adam_moments(spec, beta1, beta2)
     lower = spec.let("lower", final_lr * (1 - 1 / (gamma * t + 1)), r"\eta_l")
     upper = spec.let("upper", final_lr * (1 + 1 / (gamma * t)), r"\eta_u")
     step = spec.let("step_size", lr * sqrt(1 - beta2**t) / (1 - beta1**t) / (sqrt(v + root_shift) + eps), r"\hat\eta")

@@ -2,6 +2,7 @@
 and a sign-dependent form, as given in seed 002 Algorithm 11 (the adaptive batch-size part is not an update rule)."""
 from sympy import Abs, Piecewise, exp, sqrt
 
+from specs.common import betas, ema_update, epsilon, learning_rate
 from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
 
 spec = SpecBuilder(
@@ -13,12 +14,11 @@ spec = SpecBuilder(
           "extraction and gives no defaults: β₃ = 0.9 and λ = 0.1 are this library's choices, and the reading "
           "1 + λ·AbsSig(·) follows the seed's statement that AdaDB can increase the step (diffGrad cannot). "
           "No peer implements AdaDB; it is tested against a hand-written float64 reference.")
-lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+lr = learning_rate(spec)
+beta1, beta2 = betas(spec)
 beta3 = spec.hyper("beta3", 0.9, r"\beta_3", UNIT_HALF_OPEN)
 lam = spec.hyper("lam", 0.1, r"\lambda", NONNEGATIVE)
-eps = spec.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+eps = epsilon(spec)
 m = spec.state("m", 0)
 v = spec.state("v", 0)
 g1 = spec.state("g_prev1", 0, r"g_{t-1}")
@@ -27,8 +27,8 @@ g3 = spec.state("g_prev3", 0, r"g_{t-3}")
 dg = spec.let("delta_g", beta3 * (g1 - g) + beta3**2 * (g2 - g1) + beta3**3 * (g3 - g2), r"\Delta g")
 abs_sig = spec.let("abs_sig", 1 / (1 + exp(-Abs(dg))), r"\sigma_{|\cdot|}")
 xi = spec.let("xi", Piecewise((abs_sig, g * g1 < 0), (1 + lam * abs_sig, True)), r"\xi")
-spec.update(m, beta1 * m + (1 - beta1) * g)
-spec.update(v, beta2 * v + (1 - beta2) * g**2)
+ema_update(spec, m, beta1, g)
+ema_update(spec, v, beta2, g**2)
 spec.update(g3, g2)
 spec.update(g2, g1)
 spec.update(g1, g)

@@ -2,14 +2,14 @@
 from sympy import Abs, Max
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from specs.common import adam_hyperparameters, betas, learning_rate
+from specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
 
 paper = SpecBuilder("adamax", "AdaMax", reference="Kingma & Ba (2015), Algorithm 2 (§7.1)",
                     source="seed 004 §8, eqs. (6.2)-(6.3); seed 003 §3.6",
                     notes="No ε: u_t = max(β₂u_{t−1}, |g_t|) is 0 while all gradients are 0.")
-lr = paper.hyper("lr", 2e-3, r"\eta", NONNEGATIVE)
-beta1 = paper.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2 = paper.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+lr = learning_rate(paper, 2e-3)
+beta1, beta2 = betas(paper)
 m = paper.state("m", 0)
 u = paper.state("u", 0)
 paper.update(m, beta1 * m + (1 - beta1) * g)
@@ -18,10 +18,7 @@ paper.update(theta, theta - lr / (1 - beta1**t) * m / u)
 
 core = SpecBuilder("adamax_torch", "AdaMax (torch.optim.Adamax)", reference="torch.optim.Adamax, torch 2.13",
                    source="reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε)")
-lr_ = core.hyper("lr", 2e-3, r"\eta", NONNEGATIVE)
-beta1_ = core.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2_ = core.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-eps = core.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+lr_, beta1_, beta2_, eps = adam_hyperparameters(core, lr=2e-3)
 m_ = core.state("m", 0)
 u_ = core.state("u", 0)
 core.update(m_, beta1_ * m_ + (1 - beta1_) * g)

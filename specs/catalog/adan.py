@@ -2,6 +2,7 @@
 from sympy import sqrt
 
 from specs.combinators import with_weight_decay
+from specs.common import betas, epsilon, learning_rate
 from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
 
 
@@ -14,11 +15,10 @@ def _adan(name, proximal):
                              "n ← β₃n + (1−β₃)(g + β₂d)²; bias-corrected steps on m and on the difference EMA. "
                              "Weight decay is the paper's proximal θ/(1+ηλ). optax.adan uses the coefficient 1−β₂ "
                              "instead of β₂ (a known bug) and is not matched.")
-    lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-    beta1 = spec.hyper("beta1", 0.98, r"\beta_1", UNIT_HALF_OPEN)
-    beta2 = spec.hyper("beta2", 0.92, r"\beta_2", UNIT_HALF_OPEN)
+    lr = learning_rate(spec)
+    beta1, beta2 = betas(spec, 0.98, 0.92)
     beta3 = spec.hyper("beta3", 0.99, r"\beta_3", UNIT_HALF_OPEN)
-    eps = spec.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+    eps = epsilon(spec)
     wd = spec.hyper("weight_decay", 0.0, r"\lambda", NONNEGATIVE) if proximal else 0
     m = spec.state("m", 0)
     v = spec.state("v", 0, doc="EMA of gradient differences")

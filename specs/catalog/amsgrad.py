@@ -3,19 +3,8 @@
 from sympy import Max, sqrt
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
-
-
-def _moments(spec):
-    lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-    beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-    beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-    eps = spec.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
-    m = spec.state("m", 0)
-    v = spec.state("v", 0)
-    spec.update(m, beta1 * m + (1 - beta1) * g)
-    spec.update(v, beta2 * v + (1 - beta2) * g**2)
-    return lr, beta1, beta2, eps, m, v
+from specs.common import adam_hyperparameters, adam_moments
+from specs.dsl import PARAM as theta, STEP as t, SpecBuilder
 
 
 paper = SpecBuilder("amsgrad", "AMSGrad (max of bias-corrected v̂)",
@@ -24,14 +13,16 @@ paper = SpecBuilder("amsgrad", "AMSGrad (max of bias-corrected v̂)",
                     source="seed 002 §3.2.2, Algorithm 8", peers=("optax.amsgrad",),
                     notes="v̂max_t = max(v̂max_{t−1}, v_t/(1−β₂^t)); ε outside the square root. torch takes the max "
                           "over the raw v instead (amsgrad_torch); the two are not equivalent.")
-lr, beta1, beta2, eps, m, v = _moments(paper)
+lr, beta1, beta2, eps = adam_hyperparameters(paper)
+m, v = adam_moments(paper, beta1, beta2)
 v_max = paper.state("v_hat_max", 0, r"\hat{v}^{\max}")
 paper.update(v_max, Max(v_max, v / (1 - beta2**t)))
 paper.update(theta, theta - lr * (m / (1 - beta1**t)) / (sqrt(v_max) + eps))
 
 core = SpecBuilder("amsgrad_torch", "AMSGrad (torch.optim.Adam(amsgrad=True))",
                    reference="torch.optim.Adam(amsgrad=True), torch 2.13", source="reference/peer_semantics.md §1.5, §2.8")
-lr_, beta1_, beta2_, eps_, m_, v_ = _moments(core)
+lr_, beta1_, beta2_, eps_ = adam_hyperparameters(core)
+m_, v_ = adam_moments(core, beta1_, beta2_)
 v_max_ = core.state("v_max", 0, r"v^{\max}")
 core.update(v_max_, Max(v_max_, v_))
 core.update(theta, theta - lr_ / (1 - beta1_**t) * m_ / (sqrt(v_max_) / sqrt(1 - beta2_**t) + eps_))

@@ -2,23 +2,21 @@
 from sympy import Abs, exp, sqrt
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from specs.common import adam_hyperparameters, ema_update
+from specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _diffgrad(name, title, form, notes, peers=()):
     spec = SpecBuilder(name, title, reference="Dubey et al. (2020), diffGrad: An Optimization Method for "
                        "Convolutional Neural Networks, Algorithm 1", source="seed 002 §3.2.2, Algorithm 10",
                        notes=notes, peers=peers)
-    lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-    beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-    beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-    eps = spec.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+    lr, beta1, beta2, eps = adam_hyperparameters(spec)
     m = spec.state("m", 0)
     v = spec.state("v", 0)
     prev = spec.state("g_prev", 0, r"g_{t-1}")
     xi = spec.let("xi", 1 / (1 + exp(-Abs(prev - g))), r"\xi")
-    spec.update(m, beta1 * m + (1 - beta1) * g)
-    spec.update(v, beta2 * v + (1 - beta2) * g**2)
+    ema_update(spec, m, beta1, g)
+    ema_update(spec, v, beta2, g**2)
     spec.update(prev, g)
     if form == "paper":
         spec.update(theta, theta - lr * xi * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps))

@@ -2,15 +2,15 @@
 from sympy import sign
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, SpecBuilder
+from specs.common import betas, learning_rate
+from specs.dsl import GRAD as g, PARAM as theta, SpecBuilder
 
 spec = SpecBuilder("lion", "Lion", reference="Chen et al. (2023), Symbolic Discovery of Optimization Algorithms, "
                    "Algorithm 2", source="peers (pytorch_optimizer.Lion, optax.lion)",
                    peers=("pytorch_optimizer.Lion(weight_decay=0)", "optax.lion(weight_decay=0)"),
                    notes="c = β₁m + (1−β₁)g; θ ← θ − η·sign(c); m ← β₂m + (1−β₂)g; sign(0) = 0.")
-lr = spec.hyper("lr", 1e-4, r"\eta", NONNEGATIVE)
-beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2 = spec.hyper("beta2", 0.99, r"\beta_2", UNIT_HALF_OPEN)
+lr = learning_rate(spec, 1e-4)
+beta1, beta2 = betas(spec, 0.9, 0.99)
 m = spec.state("m", 0)
 c = spec.let("c", beta1 * m + (1 - beta1) * g, "c")
 spec.update(theta, theta - lr * sign(c))

@@ -2,13 +2,13 @@
 from sympy import Abs, Max, Rational, sqrt
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from specs.common import adam_hyperparameters, betas, ema_update, epsilon, learning_rate
+from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _moments(spec, second: str):
-    lr = spec.hyper("lr", 2e-3 if spec.name != "nadam" else 1e-3, r"\eta", NONNEGATIVE)
-    beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-    beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+    lr = learning_rate(spec, 2e-3 if spec.name != "nadam" else 1e-3)
+    beta1, beta2 = betas(spec)
     m = spec.state("m", 0)
     spec.update(m, beta1 * m + (1 - beta1) * g)
     m_bar = spec.let("m_bar", beta1 * m / (1 - beta1**(t + 1)) + (1 - beta1) * g / (1 - beta1**t), r"\bar{m}")
@@ -22,7 +22,7 @@ nadam = SpecBuilder("nadam", "Nadam", reference="Dozat (2016), Incorporating Nes
                     notes="m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); seed 004 writes 1−β₁^t in the first "
                           "term (see derive/).")
 lr, beta1, beta2, m_bar, v = _moments(nadam, "v")
-eps = nadam.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+eps = epsilon(nadam)
 nadam.update(v, beta2 * v + (1 - beta2) * g**2)
 v_hat = nadam.let("v_hat", v / (1 - beta2**t), r"\hat{v}")
 nadam.update(theta, theta - lr * m_bar / (sqrt(v_hat) + eps))
@@ -39,10 +39,7 @@ core = SpecBuilder("nadam_torch", "NAdam (torch.optim.NAdam)", reference="torch.
                    source="reference/peer_semantics.md §1.8",
                    notes="Keeps the running product Π_t = ∏μ_i as scalar state (torch stores it in the default "
                          "dtype); momentum_decay = 0 gives μ = β₁/2, not plain Nadam.")
-lr_t = core.hyper("lr", 2e-3, r"\eta", NONNEGATIVE)
-beta1_t = core.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2_t = core.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-eps_t = core.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+lr_t, beta1_t, beta2_t, eps_t = adam_hyperparameters(core, lr=2e-3)
 psi = core.hyper("momentum_decay", 4e-3, r"\psi", NONNEGATIVE)
 mu_product = core.scalar_state("mu_product", 1, r"\Pi")
 m_t = core.state("m", 0)
@@ -50,8 +47,8 @@ v_t = core.state("v", 0)
 mu = core.let("mu", beta1_t * (1 - Rational(1, 2) * Rational(96, 100)**(t * psi)), r"\mu_t")
 mu_next = core.let("mu_next", beta1_t * (1 - Rational(1, 2) * Rational(96, 100)**((t + 1) * psi)), r"\mu_{t+1}")
 core.update(mu_product, mu_product * mu)
-core.update(m_t, beta1_t * m_t + (1 - beta1_t) * g)
-core.update(v_t, beta2_t * v_t + (1 - beta2_t) * g**2)
+ema_update(core, m_t, beta1_t, g)
+ema_update(core, v_t, beta2_t, g**2)
 denominator = core.let("d", sqrt(v_t / (1 - beta2_t**t)) + eps_t, "d")
 core.update(theta, theta - lr_t * (1 - mu) / (1 - mu_product) * g / denominator
             - lr_t * mu_next / (1 - mu_product * mu_next) * m_t / denominator)

@@ -4,6 +4,7 @@ the formulas in peer_semantics.md."""
 from sympy import Max, Piecewise, sqrt
 
 from specs.combinators import with_weight_decay
+from specs.common import adam_hyperparameters, adam_moments
 from specs.catalog.nadam import SPECS as _nadam
 from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, REAL, STEP as t, UNIT_HALF_OPEN, SpecBuilder
 
@@ -48,15 +49,9 @@ def _rmsprop(centered: bool):
 radam = SpecBuilder("radam_optax", "RAdam (optax.radam)", reference="optax.radam (optax 0.2.8); Liu et al. (2020)",
                     source="reference/peer_semantics.md §1.9, §3.1", peers=("optax.radam",),
                     notes="Rectifies when ρ_t ≥ threshold (5); ε on √v̂ (torch puts it on √v).")
-lr = radam.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-beta1 = radam.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2 = radam.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-eps = radam.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+lr, beta1, beta2, eps = adam_hyperparameters(radam)
 threshold = radam.hyper("threshold", 5.0, r"\rho_{\min}", POSITIVE)
-m = radam.state("m", 0)
-v = radam.state("v", 0)
-radam.update(m, beta1 * m + (1 - beta1) * g)
-radam.update(v, beta2 * v + (1 - beta2) * g**2)
+m, v = adam_moments(radam, beta1, beta2)
 m_hat = radam.let("m_hat", m / (1 - beta1**t), r"\hat{m}")
 rho_inf = radam.let("rho_inf", 2 / (1 - beta2) - 1, r"\rho_\infty")
 rho = radam.let("rho", rho_inf - 2 * t * beta2**t / (1 - beta2**t), r"\rho_t")

@@ -2,18 +2,18 @@
 from sympy import sqrt
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_CLOSED, UNIT_HALF_OPEN, SpecBuilder
+from specs.common import betas, epsilon, learning_rate
+from specs.dsl import GRAD as g, PARAM as theta, UNIT_CLOSED, SpecBuilder
 
 spec = SpecBuilder("qhadam", "QHAdam", reference="Ma & Yarats (2019), Quasi-hyperbolic momentum and Adam for deep "
                    "learning, Algorithm 2", source="peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam)",
                    notes="Bias correction through the weights w_t = 1 + βw_{t−1} (w₀ = 0), so m and v hold m̂, v̂; "
                          "ν₁ = ν₂ = 1 gives Adam. pytorch_optimizer keeps w in float32 (≈1e-8 relative).")
-lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+lr = learning_rate(spec)
+beta1, beta2 = betas(spec)
 nu1 = spec.hyper("nu1", 1.0, r"\nu_1", UNIT_CLOSED)
 nu2 = spec.hyper("nu2", 1.0, r"\nu_2", UNIT_CLOSED)
-eps = spec.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
+eps = epsilon(spec)
 w1 = spec.scalar_state("w1", 0, "w_1")
 w2 = spec.scalar_state("w2", 0, "w_2")
 m = spec.state("m", 0)

@@ -3,20 +3,15 @@ when ρ_t > 5 with ε on √v (not √v̂); pytorch_optimizer (default) does not
 from sympy import Max, Piecewise, sqrt
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from specs.common import adam_hyperparameters, adam_moments
+from specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _radam(name, title, form, notes, peers=()):
     spec = SpecBuilder(name, title, reference="Liu et al. (2020), On the Variance of the Adaptive Learning Rate and "
                        "Beyond, Algorithm 2", source="seed 002 §3.2.3, Algorithm 14", notes=notes, peers=peers)
-    lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-    beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-    beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-    eps = spec.hyper("eps", 1e-8, r"\epsilon", NONNEGATIVE)
-    m = spec.state("m", 0)
-    v = spec.state("v", 0)
-    spec.update(m, beta1 * m + (1 - beta1) * g)
-    spec.update(v, beta2 * v + (1 - beta2) * g**2)
+    lr, beta1, beta2, eps = adam_hyperparameters(spec)
+    m, v = adam_moments(spec, beta1, beta2)
     m_hat = spec.let("m_hat", m / (1 - beta1**t), r"\hat{m}")
     rho_inf = spec.let("rho_inf", 2 / (1 - beta2) - 1, r"\rho_\infty")
     rho = spec.let("rho", rho_inf - 2 * t * beta2**t / (1 - beta2**t), r"\rho_t")

@@ -7,6 +7,7 @@ step is 0); the specs follow the seed's equations, not that line.
 """
 from sympy import Abs, Max, sqrt
 
+from specs.common import adam_hyperparameters, adam_moments, betas, learning_rate
 from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_HALF_OPEN, SpecBuilder
 
 
@@ -50,41 +51,31 @@ adadelta.update(s, beta * s + (1 - beta) * delta**2)
 adadelta.update(theta, theta + delta)
 
 
-def _adam_moments(spec, r0):
-    lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
-    beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-    beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-    eps = spec.hyper("eps", 1e-8, r"\epsilon", POSITIVE)
-    m = spec.state("m", 0)
-    v = spec.state("v", eps if r0 else 0)
-    spec.update(m, beta1 * m + (1 - beta1) * g)
-    spec.update(v, beta2 * v + (1 - beta2) * g**2)
-    return lr, beta1, beta2, eps, m, v
-
-
 adam_in = _b("adam_eps_in_sqrt", "Adam (ε inside the square root)", "seed 004 §7, eq. (4.5)",
              "θ ← θ − η m̂/√(v̂ + ε) (optax.adam(eps=0, eps_root=ε)).")
-lr, beta1, beta2, eps, m, v = _adam_moments(adam_in, False)
+lr, beta1, beta2, eps = adam_hyperparameters(adam_in, eps_domain=POSITIVE)
+m, v = adam_moments(adam_in, beta1, beta2)
 adam_in.update(theta, theta - lr * (m / (1 - beta1**t)) / sqrt(v / (1 - beta2**t) + eps))
 
 adam_r0 = _b("adam_r0eps", "Adam (v₀ = ε, no ε in the denominator)", "seed 004 §7 (code)",
              "v₀ = ε and θ ← θ − η√(1−β₂^t)/(1−β₁^t)·m/√v.")
-lr, beta1, beta2, eps, m, v = _adam_moments(adam_r0, True)
+lr, beta1, beta2, eps = adam_hyperparameters(adam_r0, eps_domain=POSITIVE)
+m, v = adam_moments(adam_r0, beta1, beta2, v_init=eps)
 adam_r0.update(theta, theta - lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / sqrt(v))
 
 nadam = _b("nadam_seed", "Nadam (seeds' form: β₁m̂_t + (1−β₁)g/(1−β₁^t))", "seed 003 §4.6; seed 004 §9, eq. (5.8)",
            "θ ← θ − η(β₁m̂_t + (1−β₁)g_t/(1−β₁^t))/(√v̂_t + ε), ε outside the root as in seed 003 (seed 004 puts it "
            "inside). Differs from Dozat's `nadam` (1−β₁^{t+1} in the first term) at every finite t.")
-lr, beta1, beta2, eps, m, v = _adam_moments(nadam, False)
+lr, beta1, beta2, eps = adam_hyperparameters(nadam, eps_domain=POSITIVE)
+m, v = adam_moments(nadam, beta1, beta2)
 nadam.update(theta, theta - lr * (beta1 * m / (1 - beta1**t) + (1 - beta1) * g / (1 - beta1**t))
              / (sqrt(v / (1 - beta2**t)) + eps))
 
 nadamax = _b("nadamax_seed", "NadaMax (seed 004's form)", "seed 004 §10, eqs. (6.1)-(6.3)",
              "θ ← θ − η/(1−β₁^t)·(β₁m_t + (1−β₁)g_t)/u_t with u_t = max(β₂u_{t−1}, |g_t|); Dozat's `nadamax` has "
              "1−β₁^{t+1} in the momentum term.")
-lr = nadamax.hyper("lr", 2e-3, r"\eta", NONNEGATIVE)
-beta1 = nadamax.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-beta2 = nadamax.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
+lr = learning_rate(nadamax, 2e-3)
+beta1, beta2 = betas(nadamax)
 m = nadamax.state("m", 0)
 u = nadamax.state("u", 0)
 nadamax.update(m, beta1 * m + (1 - beta1) * g)

@@ -2,14 +2,12 @@
 from sympy import sign, sqrt
 
 from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from specs.common import adam_hyperparameters
+from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _yogi(spec, init):
-    lr = spec.hyper("lr", 1e-2, r"\eta", NONNEGATIVE)
-    beta1 = spec.hyper("beta1", 0.9, r"\beta_1", UNIT_HALF_OPEN)
-    beta2 = spec.hyper("beta2", 0.999, r"\beta_2", UNIT_HALF_OPEN)
-    eps = spec.hyper("eps", 1e-3, r"\epsilon", NONNEGATIVE)
+    lr, beta1, beta2, eps = adam_hyperparameters(spec, lr=1e-2, eps=1e-3)
     if init is not None:
         init = spec.hyper("initial_accumulator", init, "v_0", NONNEGATIVE)
     m = spec.state("m", init or 0)
