@@ -18,6 +18,12 @@ within :math:`2B` of each other (in practice bit-identical for most optimizers; 
 On a GPU, FMA contraction changes about 1 ulp per contracted pair — inside the K roundings — and
 flush-to-zero only matters for subnormal states, which 50 steps of N(0, 1) gradients do not reach.
 
+Discontinuities (``sign``, ``Heaviside``, a ``Piecewise`` on an elementwise condition, as in Signum, Lion,
+Rprop): where the float64 argument lies within rounding of the jump, a correctly rounded float computation
+may land on the other side. Such elements get, in addition, the jump the float64 reference itself makes when
+the gradient moves by :math:`8u` relative (:math:`\max_\pm |X(g(1 \pm 8u)) - X(g)|`); it is zero away from
+the jumps, so the bound is unchanged there.
+
 float16/bfloat16 parameters (float32 arithmetic and state): every step is compared with a dtype-faithful
 emulation, the reference step in float64 from the host's stored values, within the one-step bound plus
 one storage ulp for the parameter (a float32 difference can move the rounding to storage by one ulp);
@@ -29,6 +35,7 @@ from __future__ import annotations
 import importlib
 
 import numpy
+import sympy
 
 import specs
 from codegen.cupy_backend.host_emulation import host_arrays
@@ -80,6 +87,7 @@ def run(name: str, dtype: str, cupy_module):
     outputs = ("theta",) + tuple(s.name for s in spec.array_state)
     bound = {o: numpy.zeros(SIZE) for o in outputs}
     worst_local = 0.0
+    discontinuous = has_elementwise_discontinuity(spec)
     for t in range(1, STEPS + 1):
         grad = host_arrays(dtype, rng.standard_normal(SIZE))
         if local:
@@ -95,6 +103,10 @@ def run(name: str, dtype: str, cupy_module):
         summands = numpy.abs(grad.astype(numpy.float64)) + hp.get("weight_decay", 0.0) * numpy.abs(before["theta"])
         step_bound = {o: u * (4 * numpy.abs(after[o]) + K * numpy.abs(after[o] - before[o])
                               + 2 * summands * sensitivity[o]) for o in outputs}
+        if discontinuous:
+            jumps = jump_near_discontinuities(spec, before, state_before, grad.astype(numpy.float64), t, hp,
+                                              outputs, after, u)
+            step_bound = {o: step_bound[o] + jumps[o] for o in outputs}
         if local:
             # one rounding to storage may differ by one storage ulp
             step_bound["theta"] = step_bound["theta"] + storage_ulp(dtype, after["theta"])
@@ -117,6 +129,29 @@ def gradient_sensitivity(spec, before, state, grad, t, hp, outputs) -> dict:
         param, new_state = reference.step(spec, before["theta"].copy(), grad + sign * delta, dict(start), t, **hp)
         results.append({"theta": param} | {o: numpy.asarray(new_state[o], numpy.float64) for o in outputs[1:]})
     return {o: numpy.abs(results[0][o] - results[1][o]) / (2 * delta) for o in outputs}
+
+
+def has_elementwise_discontinuity(spec) -> bool:
+    """Does one step jump in a per-element quantity (sign, Heaviside, Piecewise on an elementwise condition)?"""
+    scalars = {specs.STEP} | {h.symbol for h in spec.hyperparameters} | {s.symbol for s in spec.scalar_state}
+    for expr in spec.step_map().values():
+        for node in sympy.preorder_traversal(expr):
+            if isinstance(node, (sympy.sign, sympy.Heaviside)):
+                return True
+            if isinstance(node, sympy.Piecewise) and any(not c.free_symbols <= scalars for _, c in node.args):
+                return True
+    return False
+
+
+def jump_near_discontinuities(spec, before, state, grad, t, hp, outputs, after, u) -> dict:
+    """max over ± of |X(g(1 ± 8u)) − X(g)| from the float64 reference: the jump a rounding can trigger."""
+    start = {k: v for k, v in state.items() if k not in outputs} | {o: before[o] for o in outputs[1:]}
+    jump = {o: numpy.zeros_like(after[o]) for o in outputs}
+    for sign in (1, -1):
+        param, new_state = reference.step(spec, before["theta"].copy(), grad * (1 + sign * 8 * u), dict(start), t, **hp)
+        moved = {"theta": param} | {o: numpy.asarray(new_state[o], numpy.float64) for o in outputs[1:]}
+        jump = {o: numpy.maximum(jump[o], numpy.abs(moved[o] - after[o])) for o in outputs}
+    return jump
 
 
 def worst(a, b, bound) -> float:

@@ -1,14 +1,18 @@
 """Adam: Kingma & Ba (2015), Algorithm 1."""
 from sympy import sqrt
 
-from specs.common import adam_hyperparameters, adam_moments
-from specs.dsl import PARAM as theta, STEP as t, SpecBuilder
+from specs.common import adam_hyperparameters
+from specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
 
 spec = SpecBuilder("adam", "Adam", reference="Kingma & Ba (2015), Adam: A Method for Stochastic Optimization, Algorithm 1",
                    source="seed 004 §7, eqs. (4.1)-(4.5); seed 002 §2", peers=("torch.optim.Adam", "optax.adam"),
                    notes="ε outside the square root of the bias-corrected v̂ (the paper's form; torch and optax agree).")
 lr, beta1, beta2, eps = adam_hyperparameters(spec)
-m, v = adam_moments(spec, beta1, beta2)
+# Written out (not specs.common.adam_moments): this file is the reference example of a spec.
+m = spec.state("m", 0)
+v = spec.state("v", 0)
+spec.update(m, beta1 * m + (1 - beta1) * g)
+spec.update(v, beta2 * v + (1 - beta2) * g**2)
 m_hat = spec.let("m_hat", m / (1 - beta1**t), r"\hat{m}")
 v_hat = spec.let("v_hat", v / (1 - beta2**t), r"\hat{v}")
 spec.update(theta, theta - lr * m_hat / (sqrt(v_hat) + eps))
