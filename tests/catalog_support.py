@@ -1,9 +1,8 @@
 """Helpers shared by the catalogue tests: step a spec with a chosen engine.
 
-``ENGINES`` lists the engines a spec's trajectory is checked with. ``"reference"`` is :mod:`specs.reference`
-(float64, the ground truth). When the generated NumPy modules exist, add ``"numpy"`` here: :func:`trajectory`
-then runs ``generated/numpy/<name>.py`` (``init_state(param, **hyper)`` / ``step(param, grad, state, t, **hyper)``,
-in place) and every conformance/convergence test runs against both.
+``ENGINES`` lists the engines a spec's trajectory is checked with: ``"reference"`` is :mod:`specs.reference`
+(float64, the ground truth) and ``"numpy"`` runs the generated ``generated/numpy/<name>.py`` in place; every
+conformance and convergence test runs against both.
 """
 from __future__ import annotations
 
@@ -14,22 +13,23 @@ import numpy as np
 import specs
 from specs import reference
 
-ENGINES = ["reference"]
+ENGINES = ["reference", "numpy"]
 
 
-def trajectory(name: str, param, grads, engine: str = "reference", **hyper) -> np.ndarray:
-    """Parameters after each of ``len(grads)`` steps of optimizer ``name`` (array of shape (steps, *param.shape))."""
+def trajectory(name: str, param, grads, engine: str = "reference", dtype=np.float64, **hyper) -> np.ndarray:
+    """Parameters after each of ``len(grads)`` steps of optimizer ``name`` (array of shape (steps, *param.shape)),
+    as float64; ``dtype`` is the generated kernel's parameter dtype (the reference always computes in float64)."""
     spec = specs.get(name)
     if engine == "reference":
         return np.array(reference.run(spec, param, grads, **hyper))
     if engine == "numpy":
         module = importlib.import_module(f"generated.numpy.{name}")
-        p = np.array(param, dtype=np.float64)
+        p = np.array(param, dtype=dtype)
         state = module.init_state(p, **hyper)
         out = []
         for t, g in enumerate(grads, start=1):
-            module.step(p, np.asarray(g, dtype=np.float64), state, t, **hyper)
-            out.append(p.copy())
+            module.step(p, np.asarray(g, dtype=dtype), state, t, **hyper)
+            out.append(p.astype(np.float64))
         return np.array(out)
     raise ValueError(f"unknown engine {engine!r}")
 
