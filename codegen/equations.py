@@ -14,7 +14,7 @@ _GREEK = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
     "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ",
     "sigma": "σ", "tau": "τ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Delta": "Δ", "Pi": "Π",
-    "Phi": "Φ", "Sigma": "Σ", "Omega": "Ω",
+    "Phi": "Φ", "Sigma": "Σ", "Omega": "Ω", "infty": "∞",
 }
 _SUBSCRIPT = str.maketrans("0123456789+-=()aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 _SUPERSCRIPT = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
@@ -27,7 +27,7 @@ def unicode_name(latex: str) -> str:
     for accent, mark in _ACCENTS.items():
         text = re.sub(r"\\" + accent + r"\{(\\?\w+)\}", lambda m: m.group(1) + mark, text)
     text = re.sub(r"\\([A-Za-z]+)", lambda m: _GREEK.get(m.group(1), m.group(1)), text)
-    text = re.sub(r"_\{([^}]*)\}|_(\w)", lambda m: (m.group(1) or m.group(2)).translate(_SUBSCRIPT), text)
+    text = re.sub(r"_\{([^}]*)\}|_(\S)", lambda m: (m.group(1) or m.group(2)).translate(_SUBSCRIPT), text)
     text = re.sub(r"\^\{([^}]*)\}|\^(\w)", lambda m: (m.group(1) or m.group(2)).translate(_SUPERSCRIPT), text)
     return text.replace("{", "").replace("}", "")
 

@@ -51,3 +51,12 @@ def test_unknown_name_exits_2(capsys):
 def test_build_self_checks_every_kernel(capsys):
     assert main(["build"]) == 0
     assert f"{len(specs.names())}/{len(specs.names())} NumPy kernels match" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("latex, expected", [
+    (r"\beta_1", "β₁"), (r"\hat{m}", "m̂"), (r"\rho_\infty", "ρ∞"), (r"\mu_{t+1}", "μₜ₊₁"), (r"E[g^2]", "E[g²]"),
+])
+def test_unicode_names(latex, expected):
+    from codegen.equations import unicode_name
+
+    assert unicode_name(latex) == expected

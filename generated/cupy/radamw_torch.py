@@ -12,9 +12,9 @@ Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
     m ← g·(1 - β₁) + m·β₁
     v ← v·β₂ + g²·(1 - β₂)
     m̂ ← m/(1 - β₁^t)
-    ρᵢnfty ← -1 + 2/(1 - β₂)
-    ρₜ ← ρᵢnfty - 2·t·β₂^t/(1 - β₂^t)
-    rₜ ← √(Max(0, ρᵢnfty·(-4 + ρₜ)·(-2 + ρₜ)/(ρₜ·(-4 + ρᵢnfty)·(-2 + ρᵢnfty))))
+    ρ∞ ← -1 + 2/(1 - β₂)
+    ρₜ ← ρ∞ - 2·t·β₂^t/(1 - β₂^t)
+    rₜ ← √(Max(0, ρ∞·(-4 + ρₜ)·(-2 + ρₜ)/(ρₜ·(-4 + ρ∞)·(-2 + ρ∞))))
     θ ← (θ - m̂·rₜ·η·√(1 - β₂^t)/(ε + √(v)) if ρₜ > 5 else θ - m̂·η)
 
 Hyperparameters (default, allowed range)::

@@ -9,7 +9,7 @@ Source: peers (torch.optim.Rprop).
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
     p ← g·gₜ₋₁
-    Gamma ← Min(Gammaₘₐₓ, Max(Gammaₘᵢₙ, Gamma·(η_+ if p > 0 else η_- if p < 0 else 1)))
+    Gamma ← Min(Gammaₘₐₓ, Max(Gammaₘᵢₙ, Gamma·(η₊ if p > 0 else η₋ if p < 0 else 1)))
     g̃ ← (0 if p < 0 else g)
     θ ← θ - Gamma·sign(g̃)
     gₜ₋₁ ← g̃
