@@ -76,9 +76,6 @@ class KernelIR:
                 booleans.add(symbol)
         return booleans
 
-    def count_ops(self) -> tuple[int, int]:
-        """(host, body) operation counts, as ``sympy.count_ops`` sees them."""
-        return (sum(sp.count_ops(e) for _, e in self.host), sum(sp.count_ops(e) for _, e in self.body))
 
 
 def _first_step_rules(spec: OptimizerSpec) -> dict[sp.Symbol, sp.Expr]:

@@ -1,4 +1,4 @@
-"""Printers for the NumPy backend: SymPy's Python printer for host scalars, NumPy's for ufunc calls."""
+"""Printers for the NumPy backend: NumPy float64 scalars for the host prologue, ufunc calls for the body."""
 from __future__ import annotations
 
 import sympy as sp
@@ -10,17 +10,21 @@ from .program import Call
 __all__ = ["HostPrinter", "UfuncPrinter"]
 
 
-class HostPrinter(NumPyPrinter):
-    """Per-step scalars in float64 with NumPy's scalar functions, so a hoisted subexpression of a branch
-    that is not taken (``sqrt`` of a negative, a division by zero) gives NaN/inf instead of raising.
-    ``Piecewise`` stays a lazy Python conditional expression."""
+class _FloatNumPyPrinter(NumPyPrinter):
+    """NumPy's printer with fully qualified names and rationals spelled as float literals."""
 
     def __init__(self):
         super().__init__({"fully_qualified_modules": True})
 
     def _print_Rational(self, expr):
-        # 1/2 would already be a float in Python 3; spell it as one so the float64 intent is visible.
+        # 1/2 would already be a float in Python 3; spell it as one so the float intent is visible.
         return repr(float(expr)) if expr.q != 1 else str(expr.p)
+
+
+class HostPrinter(_FloatNumPyPrinter):
+    """Per-step scalars in float64 with NumPy's scalar functions, so a hoisted subexpression of a branch
+    that is not taken (``sqrt`` of a negative, a division by zero) gives NaN/inf instead of raising.
+    ``Piecewise`` stays a lazy Python conditional expression."""
 
     def _print_Pow(self, expr, rational=False):
         if expr.base.is_Rational and not expr.base.is_Integer:
@@ -43,15 +47,12 @@ class HostPrinter(NumPyPrinter):
         return self._nested("minimum", expr.args)
 
 
-class UfuncPrinter(NumPyPrinter):
+class UfuncPrinter(_FloatNumPyPrinter):
     """``numpy.<ufunc>(a, b, out=buf)`` statements for a :class:`~.program.Call`."""
 
     def __init__(self, host_booleans: set[sp.Symbol]):
-        super().__init__({"fully_qualified_modules": True})
+        super().__init__()
         self._host_booleans = host_booleans
-
-    def _print_Rational(self, expr):
-        return repr(float(expr)) if expr.q != 1 else str(expr.p)
 
     def _print_NaN(self, expr):
         return "numpy.nan"

@@ -156,6 +156,11 @@ class _Linearizer:
         return self.emit("select", self.value(condition), self.value(expr), otherwise)
 
 
+def _register(operand) -> bool:
+    """A virtual register of the linearizer (as opposed to an input, host scalar or literal)."""
+    return isinstance(operand, sp.Symbol) and operand.name.startswith("_r")
+
+
 def linearize(ir: KernelIR) -> UfuncProgram:
     """Three-address form of ``ir.body``; outputs refer to registers, inputs or host scalars."""
     host_booleans = ir.host_booleans()
@@ -166,16 +171,12 @@ def linearize(ir: KernelIR) -> UfuncProgram:
     outputs = {}
     for name, symbol in ir.array_outputs:
         operand = lin.env[symbol]
-        if operand != ir.spec.symbol(name) and not (isinstance(operand, sp.Symbol) and operand.name.startswith("_r")):
+        if operand != ir.spec.symbol(name) and not _register(operand):
             # A copy of another array or a constant: materialise it so in-place writes cannot clobber it.
             operand = lin.emit("positive", operand)
         outputs[name] = operand
     targets = {name: "_theta_out" if name == "theta" else name for name in outputs}
     return UfuncProgram(lin.calls, outputs, storage, host_booleans, targets)
-
-
-def _register(operand) -> bool:
-    return isinstance(operand, sp.Symbol) and operand.name.startswith("_r")
 
 
 def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
