@@ -1,6 +1,6 @@
 """CPU benchmark: one Adam step on 2**24 float32 elements.
 
-Compares the generated NumPy kernel (``generated.numpy.adam.step``) with a naive whole-array NumPy
+Compares the generated NumPy kernel (``optiforge.generated.numpy.adam.step``) with a naive whole-array NumPy
 Adam, with ``torch.optim.Adam`` (for-loop, foreach and fused CPU paths, at one thread and at the
 default thread count) and with a measured memory-bandwidth floor: a single-threaded numba loop with
 exactly Adam's traffic (4 arrays read, 3 written) and trivial arithmetic.
@@ -31,8 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from generated import _runtime  # noqa: E402
-from generated.numpy import adam as gen_adam  # noqa: E402
+from optiforge.generated import _runtime  # noqa: E402
+from optiforge.generated.numpy import adam as gen_adam  # noqa: E402
 
 LR, BETA1, BETA2, EPS = 1e-3, 0.9, 0.999, 1e-8
 HP = dict(lr=LR, beta1=BETA1, beta2=BETA2, eps=EPS)
@@ -266,7 +266,7 @@ def run_all(args) -> dict:
 
 def sweep_blocks(args) -> None:
     """Generated kernel at BLOCK = 4096 ... 262144 float32 elements, interleaved round-robin like the main
-    table (``generated._runtime.scratch`` keys its buffers by block size, so each size keeps its own)."""
+    table (``optiforge.generated._runtime.scratch`` keys its buffers by block size, so each size keeps its own)."""
     n = 1 << args.size_log2
     param0, grad = data(n)
     original = _runtime.BLOCK_BYTES

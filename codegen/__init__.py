@@ -1,4 +1,6 @@
 """Lowering of specs to kernels: spec → IR (``ir``) → passes (``passes``) → backend (``numpy_backend``,
 ``cupy_backend``) → emitted module (``generate``)."""
 
-__version__ = "0.1.0"
+from optiforge import __version__
+
+__all__ = ["__version__"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import specs
+from optiforge import specs
 
 __all__ = ["REPOSITORY_ROOT", "render_optimizer_table", "documents"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from specs.dsl import OptimizerSpec
+from optiforge.specs.dsl import OptimizerSpec
 
 from .ir import KernelIR, lower
 from .passes import PIPELINE

@@ -5,7 +5,7 @@ import textwrap
 
 import sympy as sp
 
-from specs.dsl import GRAD, PARAM, OptimizerSpec
+from optiforge.specs.dsl import GRAD, PARAM, OptimizerSpec
 
 from .equations import domain_text, equations_unicode
 

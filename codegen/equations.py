@@ -6,7 +6,7 @@ import re
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from specs.dsl import OptimizerSpec
+from optiforge.specs.dsl import OptimizerSpec
 
 __all__ = ["unicode_name", "equations_unicode", "equations_latex", "domain_text"]
 

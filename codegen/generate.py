@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-import specs
-from specs.dsl import OptimizerSpec
+from optiforge import specs
+from optiforge.specs.dsl import OptimizerSpec
 
 from . import __version__
 from .cupy_backend.module import render_cupy_module
@@ -70,7 +70,7 @@ def load_module(spec: OptimizerSpec, backend: str = "numpy"):
     """The module ``optiforge generate`` would write for ``spec``, built in memory (for user specs)."""
     import types
 
-    module = types.ModuleType(f"generated.{backend}.{spec.name}")
+    module = types.ModuleType(f"optiforge.generated.{backend}.{spec.name}")
     exec(compile(BACKENDS[backend](spec, __version__), f"<optiforge {backend}:{spec.name}>", "exec"),
          module.__dict__)
     return module

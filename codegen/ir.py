@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import sympy as sp
 
-from specs.dsl import GRAD, PARAM, STEP, OptimizerSpec
+from optiforge.specs.dsl import GRAD, PARAM, STEP, OptimizerSpec
 
 __all__ = ["KernelIR", "lower", "output_symbol", "plain_sympy"]
 

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import sympy as sp
 
-from specs import reference
-from specs.dsl import OptimizerSpec
+from optiforge.specs import reference
+from optiforge.specs.dsl import OptimizerSpec
 
 __all__ = ["sample_hyperparameters", "compare_with_reference", "random_gradients"]
 

@@ -22,8 +22,8 @@ from typing import Callable, Iterable
 
 import sympy as sp
 
-import specs
-from specs import STEP
+from optiforge import specs
+from optiforge.specs import STEP
 
 # --- statuses -----------------------------------------------------------------------------------------
 PROVED = "proved"
@@ -134,7 +134,7 @@ _DOMAINS: dict = {}
 def hyperparameter_domain(symbol: sp.Symbol):
     """The declared domain of a spec hyperparameter with this symbol (e.g. β ∈ [0, 1)), or None."""
     if not _DOMAINS:
-        import specs
+        from optiforge import specs
         for spec in specs.all_specs():
             for h in spec.hyperparameters:
                 _DOMAINS.setdefault(h.symbol, h.domain)
@@ -188,7 +188,7 @@ def tex(expr) -> str:
     if not isinstance(expr, sp.Basic):
         return str(expr)
     if not _LATEX_NAMES:
-        import specs
+        from optiforge import specs
         for spec in reversed(specs.all_specs()):  # first spec wins on a shared name
             _LATEX_NAMES.update({k: v for k, v in spec.latex_names().items() if isinstance(k, sp.Symbol)})
     names = {s: _LATEX_NAMES[s] for s in expr.free_symbols if s in _LATEX_NAMES}

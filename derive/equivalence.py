@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from specs import GRAD, PARAM, STEP, OptimizerSpec
+from optiforge.specs import GRAD, PARAM, STEP, OptimizerSpec
 
 from .engine import CHECKED, INCONCLUSIVE, PROVED, REFUTED, UNPROVED, Step, guarded, prove_zero, sample_values, tex
 

@@ -1,6 +1,6 @@
 """Support for the generated CuPy modules: kernel sources, lazy kernel construction, argument checks.
 
-Importing this module (and any ``generated.cupy.<name>``) never imports CuPy; CuPy is imported the
+Importing this module (and any ``optiforge.generated.cupy.<name>``) never imports CuPy; CuPy is imported the
 first time a kernel or an array check is needed, with a clear error when it is not installed. Every
 check runs before the launch, so a rejected call leaves parameters and state untouched.
 """
@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 __all__ = ["KernelSource", "cupy_module", "elementwise_kernel", "device_of", "launch", "check_arrays",
            "STORAGE_DTYPES"]

@@ -7,7 +7,7 @@ are views into the buffers: train with ``flat.params[k]`` and write gradients in
 
 Works with any generated module (NumPy or CuPy) and either array library::
 
-    flat = MultiTensor(generated.cupy.adam, [w1, b1, w2], lr=1e-3)
+    flat = MultiTensor(optiforge.generated.cupy.adam, [w1, b1, w2], lr=1e-3)
     w1, b1, w2 = flat.params          # views: the model now reads its weights from the buffer
     ...  # backward pass writes into flat.grads[0], flat.grads[1], flat.grads[2]
     flat.step(t, lr=1e-3)             # one launch for the whole model
@@ -24,7 +24,7 @@ __all__ = ["FlatBuffer", "MultiTensor"]
 def _array_module(array):
     if isinstance(array, numpy.ndarray):
         return numpy
-    from generated._cupy_runtime import cupy_module
+    from optiforge.generated._cupy_runtime import cupy_module
     return cupy_module()
 
 

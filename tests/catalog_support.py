@@ -10,8 +10,8 @@ import importlib
 
 import numpy as np
 
-import specs
-from specs import reference
+from optiforge import specs
+from optiforge.specs import reference
 
 ENGINES = ["reference", "numpy"]
 
@@ -23,7 +23,7 @@ def trajectory(name: str, param, grads, engine: str = "reference", dtype=np.floa
     if engine == "reference":
         return np.array(reference.run(spec, param, grads, **hyper))
     if engine == "numpy":
-        module = importlib.import_module(f"generated.numpy.{name}")
+        module = importlib.import_module(f"optiforge.generated.numpy.{name}")
         p = np.array(param, dtype=dtype)
         state = module.init_state(p, **hyper)
         out = []
@@ -45,7 +45,7 @@ def run_with_gradient(name: str, param, gradient, steps: int, engine: str = "ref
             p, state = reference.step(spec, p, gradient(p), state, t, **hyper)
             out.append(p)
     elif engine == "numpy":
-        module = importlib.import_module(f"generated.numpy.{name}")
+        module = importlib.import_module(f"optiforge.generated.numpy.{name}")
         state = module.init_state(p, **hyper)
         for t in range(1, steps + 1):
             module.step(p, gradient(p.copy()), state, t, **hyper)
@@ -69,7 +69,7 @@ def one_step_errors(name: str, param, gradient, steps: int, engine: str, **hyper
     p = np.array(param, dtype=np.float64)
     state = reference.init_state(spec, p, **hyper)
     worst = 0.0
-    module = None if engine == "reference" else importlib.import_module(f"generated.numpy.{name}")
+    module = None if engine == "reference" else importlib.import_module(f"optiforge.generated.numpy.{name}")
     for t in range(1, steps + 1):
         g = gradient(p)
         new_p, new_state = reference.step(spec, p, g, state, t, **hyper)

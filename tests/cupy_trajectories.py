@@ -37,9 +37,9 @@ import importlib
 import numpy
 import sympy
 
-import specs
-from codegen.cupy_backend.host_emulation import host_arrays
-from specs import reference
+from optiforge import specs
+from optiforge.codegen.cupy_backend.host_emulation import host_arrays
+from optiforge.specs import reference
 
 __all__ = ["STEPS", "SIZE", "K", "NAMES", "DTYPES", "hyperparameters", "run", "check", "storage_ulp"]
 
@@ -75,7 +75,7 @@ def run(name: str, dtype: str, cupy_module):
     """
     spec = specs.get(name)
     hp = hyperparameters(spec)
-    numpy_module = importlib.import_module(f"generated.numpy.{name}")
+    numpy_module = importlib.import_module(f"optiforge.generated.numpy.{name}")
     rng = numpy.random.default_rng(sum(map(ord, name)))
     param_host = host_arrays(dtype, rng.standard_normal(SIZE))
     param_numpy = param_host.copy()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-import generated
+from optiforge import generated
 
 kernel = generated.kernel_module("adam")
 

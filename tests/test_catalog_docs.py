@@ -1,8 +1,8 @@
 """The generated catalogue page covers every spec and is up to date."""
 from pathlib import Path
 
-import specs
-from codegen.catalog_docs import claims_for, render_catalog
+from optiforge import specs
+from optiforge.catalog_docs import claims_for, render_catalog
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "optimizers.md"
 

@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 
-import specs
-from codegen import generate
-from codegen.cli import main
+from optiforge import specs
+from optiforge.codegen import generate
+from optiforge.cli import main
 
 
 def test_generated_is_up_to_date():
@@ -57,6 +57,6 @@ def test_build_self_checks_every_kernel(capsys):
     (r"\beta_1", "β₁"), (r"\hat{m}", "m̂"), (r"\rho_\infty", "ρ∞"), (r"\mu_{t+1}", "μₜ₊₁"), (r"E[g^2]", "E[g²]"),
 ])
 def test_unicode_names(latex, expected):
-    from codegen.equations import unicode_name
+    from optiforge.codegen.equations import unicode_name
 
     assert unicode_name(latex) == expected

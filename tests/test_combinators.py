@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import specs
-from specs import reference
-from specs.combinators import lookahead, with_weight_decay
-from specs.dsl import GRAD, NONNEGATIVE, PARAM, SpecBuilder, SpecError
+from optiforge import specs
+from optiforge.specs import reference
+from optiforge.specs.combinators import lookahead, with_weight_decay
+from optiforge.specs.dsl import GRAD, NONNEGATIVE, PARAM, SpecBuilder, SpecError
 
 from catalog_support import relative_error
 

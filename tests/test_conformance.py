@@ -641,7 +641,7 @@ def test_ada_nesterov_matches_equation_12_in_original_form(engine):
 
 
 def test_every_spec_has_a_conformance_case():
-    import specs
+    from optiforge import specs
     covered = {c.spec for c in CASES} | {"ada_nesterov"}
     missing = sorted(set(specs.names()) - covered)
     assert not missing, f"specs without an independent check: {missing}"

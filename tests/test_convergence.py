@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import specs
+from optiforge import specs
 
 from catalog_support import ENGINES, one_step_errors, relative_error, run_with_gradient
 

@@ -11,13 +11,13 @@ import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
 
-import specs
-from codegen.cupy_backend.host_emulation import gxx
-from codegen.cupy_backend.printer import KernelPrinter
-from codegen.generate import stale
-from specs.dsl import STEP
+from optiforge import specs
+from optiforge.codegen.cupy_backend.host_emulation import gxx
+from optiforge.codegen.cupy_backend.printer import KernelPrinter
+from optiforge.codegen.generate import stale
+from optiforge.specs.dsl import STEP
 
-MODULES = {name: importlib.import_module(f"generated.cupy.{name}") for name in specs.names()}
+MODULES = {name: importlib.import_module(f"optiforge.generated.cupy.{name}") for name in specs.names()}
 x, y = sp.symbols("x y", real=True)
 
 
@@ -27,7 +27,7 @@ def test_generated_cupy_modules_are_up_to_date():
 
 def test_module_imports_without_cupy_and_fails_clearly_on_use():
     script = ("import sys; sys.modules['cupy'] = None\n"
-              "import generated.cupy.adam as adam\n"
+              "import optiforge.generated.cupy.adam as adam\n"
               "try:\n    adam.init_state(None)\nexcept ImportError as e:\n    print('ERR', e)\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "ERR optiforge's cupy backend needs CuPy: pip install 'optiforge[cuda]'" in result.stdout

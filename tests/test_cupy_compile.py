@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
-import specs
-from codegen.cupy_backend.compile_check import (batch_translation_unit, compile_translation_unit,
+from optiforge import specs
+from optiforge.codegen.cupy_backend.compile_check import (batch_translation_unit, compile_translation_unit,
                                                 kernel_translation_unit, nvcc)
-from codegen.cupy_backend.standalone import StorageTypes
+from optiforge.codegen.cupy_backend.standalone import StorageTypes
 
 pytestmark = pytest.mark.skipif(nvcc() is None, reason="nvcc not on PATH: cannot compile-check CUDA kernels")
 
@@ -23,7 +23,7 @@ try:
 except ImportError:
     HAVE_CUPY = False
 
-MODULES = {name: importlib.import_module(f"generated.cupy.{name}") for name in specs.names()}
+MODULES = {name: importlib.import_module(f"optiforge.generated.cupy.{name}") for name in specs.names()}
 
 #: (arithmetic precision, parameter storage, gradient storage): every supported pairing, including a
 #: gradient whose dtype differs from the parameter's.

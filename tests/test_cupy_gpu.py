@@ -13,7 +13,7 @@ import numpy
 import pytest
 
 from cupy_trajectories import DTYPES, NAMES, check
-from generated._flat import MultiTensor
+from optiforge.generated._flat import MultiTensor
 
 
 def _device_count() -> int:
@@ -61,12 +61,12 @@ def test_cupy_matches_numpy_and_reference(name, dtype):
             cupy.asarray(numpy.zeros(2, ml_dtypes.bfloat16))
         except (TypeError, ValueError) as error:
             pytest.skip(f"this CuPy cannot hold bfloat16 arrays ({error}); bfloat16 is compile-checked only")
-    check(name, dtype, OnDevice(importlib.import_module(f"generated.cupy.{name}")), "cupy")
+    check(name, dtype, OnDevice(importlib.import_module(f"optiforge.generated.cupy.{name}")), "cupy")
 
 
 def test_argument_checks_reject_before_launch():
     import cupy
-    adam = importlib.import_module("generated.cupy.adam")
+    adam = importlib.import_module("optiforge.generated.cupy.adam")
     param = cupy.ones(16, cupy.float32)
     state = adam.init_state(param)
     before = param.copy()
@@ -83,7 +83,7 @@ def test_argument_checks_reject_before_launch():
 
 def test_half_parameters_keep_float32_state():
     import cupy
-    adam = importlib.import_module("generated.cupy.adam")
+    adam = importlib.import_module("optiforge.generated.cupy.adam")
     param = cupy.ones(16, cupy.float16)
     state = adam.init_state(param)
     assert state["m"].dtype == cupy.float32 and state["v"].dtype == cupy.float32
@@ -93,7 +93,7 @@ def test_half_parameters_keep_float32_state():
 
 def test_multi_tensor_matches_per_tensor_steps():
     import cupy
-    adam = importlib.import_module("generated.cupy.adam")
+    adam = importlib.import_module("optiforge.generated.cupy.adam")
     rng = numpy.random.default_rng(0)
     shapes = [(64, 3, 7, 7), (64,), (1000, 64)]
     params = [cupy.asarray(rng.standard_normal(s).astype(numpy.float32)) for s in shapes]

@@ -9,8 +9,8 @@ import importlib
 import numpy
 import pytest
 
-from codegen.cupy_backend.host_emulation import HostRuntime, emulate, gxx, host_arrays
-import specs
+from optiforge.codegen.cupy_backend.host_emulation import HostRuntime, emulate, gxx, host_arrays
+from optiforge import specs
 from cupy_trajectories import DTYPES, NAMES, check, hyperparameters
 
 pytestmark = pytest.mark.skipif(gxx() is None, reason="g++ not on PATH: cannot host-emulate the kernels")
@@ -18,19 +18,19 @@ pytestmark = pytest.mark.skipif(gxx() is None, reason="g++ not on PATH: cannot h
 
 @pytest.fixture(scope="module")
 def runtime():
-    modules = [importlib.import_module(f"generated.cupy.{name}") for name in NAMES]
+    modules = [importlib.import_module(f"optiforge.generated.cupy.{name}") for name in NAMES]
     return HostRuntime({p: [m.KERNELS[p] for m in modules] for p in ("float32", "float64")})
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", NAMES)
 def test_host_emulation_matches_numpy_and_reference(name, dtype, runtime):
-    check(name, dtype, emulate(importlib.import_module(f"generated.cupy.{name}"), runtime), "host")
+    check(name, dtype, emulate(importlib.import_module(f"optiforge.generated.cupy.{name}"), runtime), "host")
 
 
 def test_half_scalars_travel_in_float32(runtime):
     """β₂ = 0.999 must reach the kernel as float32, not float16 (which rounds it to 0.99902)."""
-    adam = emulate(importlib.import_module("generated.cupy.adam"), runtime)
+    adam = emulate(importlib.import_module("optiforge.generated.cupy.adam"), runtime)
     param = host_arrays("float16", numpy.ones(8))
     runtime.launches.clear()
     adam.step(param, param.copy(), adam.init_state(param), 1)
@@ -42,9 +42,9 @@ def test_half_scalars_travel_in_float32(runtime):
 
 def test_multi_tensor_step_on_the_cupy_module(runtime):
     """The flat-buffer path through the CuPy module (host-emulated): one launch equals per-tensor launches."""
-    from generated._flat import MultiTensor
+    from optiforge.generated._flat import MultiTensor
 
-    adam = emulate(importlib.import_module("generated.cupy.adam"), runtime)
+    adam = emulate(importlib.import_module("optiforge.generated.cupy.adam"), runtime)
     rng = numpy.random.default_rng(0)
     shapes = [(64, 3, 3), (64,), (10, 64)]
     params = [rng.standard_normal(s).astype(numpy.float32) for s in shapes]
@@ -67,8 +67,8 @@ def test_multi_tensor_step_on_the_cupy_module(runtime):
 @pytest.mark.parametrize("param_dtype, grad_dtype", [("float32", "float16"), ("float16", "float32"), ("float64", "float32")])
 def test_gradient_with_its_own_dtype(name, param_dtype, grad_dtype, runtime):
     """The gradient is loaded from its own storage dtype (G) and converted like the NumPy backend does."""
-    cupy_module = emulate(importlib.import_module(f"generated.cupy.{name}"), runtime)
-    numpy_module = importlib.import_module(f"generated.numpy.{name}")
+    cupy_module = emulate(importlib.import_module(f"optiforge.generated.cupy.{name}"), runtime)
+    numpy_module = importlib.import_module(f"optiforge.generated.numpy.{name}")
     hp = hyperparameters(specs.get(name))
     rng = numpy.random.default_rng(3)
     param = host_arrays(param_dtype, rng.standard_normal(512))

@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-import specs
+from optiforge import specs
 
-import derive
-from derive.engine import FAILS, HOLDS, REFUTED
+from optiforge import derive
+from optiforge.derive.engine import FAILS, HOLDS, REFUTED
 
 CLAIMS = derive.claims()
 

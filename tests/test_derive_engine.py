@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import derive
-import specs
-from derive import engine
-from derive.engine import (APPROXIMATION, CHECKED, FAILS, HOLDS, PROVED, REFUTED, UNPROVED, Claim, approximation,
+from optiforge import derive
+from optiforge import specs
+from optiforge.derive import engine
+from optiforge.derive.engine import (APPROXIMATION, CHECKED, FAILS, HOLDS, PROVED, REFUTED, UNPROVED, Claim, approximation,
                            bound, combine, guarded, identity, induction, limit)
-from derive.equivalence import Dynamics, equivalent
-from specs import STEP as t
-from specs.reference import run as reference_run
+from optiforge.derive.equivalence import Dynamics, equivalent
+from optiforge.specs import STEP as t
+from optiforge.specs.reference import run as reference_run
 
 a, b = sp.symbols("a b", real=True)
 beta = sp.Symbol("beta", positive=True)
@@ -142,11 +142,11 @@ def test_verify_exit_code_and_report(monkeypatch, tmp_path):
 
 def test_cli_runs_a_topic_and_writes_latex(tmp_path):
     report = tmp_path / "ema.md"
-    result = subprocess.run([sys.executable, "-m", "derive", "ema", "--report", str(report)],
+    result = subprocess.run([sys.executable, "-m", "optiforge.derive", "ema", "--report", str(report)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ema.closed_form" in result.stdout and "$$" in report.read_text()
-    unknown = subprocess.run([sys.executable, "-m", "derive", "no_such_claim"], capture_output=True, text=True,
+    unknown = subprocess.run([sys.executable, "-m", "optiforge.derive", "no_such_claim"], capture_output=True, text=True,
                              timeout=120)
     assert unknown.returncode != 0
 
@@ -171,7 +171,7 @@ def test_first_step_special_case_is_checked_not_assumed():
     nesterov = Dynamics.from_spec(specs.get("nesterov"), fix={"momentum": mu})
     lr, v, buf = specs.get("nesterov").symbol("lr"), specs.get("nesterov").symbol("v"), sp.Symbol("b", real=True)
     assert combine(equivalent(torch, nesterov, {v: -lr * buf})) == PROVED
-    from derive.equivalence import invariant_step
+    from optiforge.derive.equivalence import invariant_step
     assert invariant_step(torch, nesterov, {v: -2 * lr * buf}).status != PROVED
     assert invariant_step(torch, nesterov, {v: -lr * buf + lr * mu * buf}).status != PROVED
 
@@ -196,7 +196,7 @@ def test_declared_specs_are_unioned_with_recorded_ones():
 def test_same_named_hyperparameters_get_one_value_in_a_counterexample_search():
     """Two forms that differ only in the assumptions on ``eps`` must not be 'refuted' by giving the two symbols
     different values."""
-    from derive.equivalence import counterexample_step
+    from optiforge.derive.equivalence import counterexample_step
     g, theta = specs.GRAD, specs.PARAM
     eps_pos, eps_nonneg = sp.Symbol("eps", positive=True), sp.Symbol("eps", nonnegative=True)
     first = Dynamics.from_assignments("a", [(theta, theta - g / (1 + eps_pos))], {})

@@ -6,8 +6,8 @@ import importlib
 import numpy
 import pytest
 
-import specs
-from generated._flat import FlatBuffer, MultiTensor
+from optiforge import specs
+from optiforge.generated._flat import FlatBuffer, MultiTensor
 
 SHAPES = [(3, 4), (5,), (2, 3, 2), (1,)]
 
@@ -23,7 +23,7 @@ def test_views_alias_the_buffer():
 
 @pytest.mark.parametrize("name", specs.names())
 def test_one_flat_step_equals_per_tensor_steps(name):
-    module = importlib.import_module(f"generated.numpy.{name}")
+    module = importlib.import_module(f"optiforge.generated.numpy.{name}")
     rng = numpy.random.default_rng(0)
     params = [rng.standard_normal(s).astype(numpy.float32) for s in SHAPES]
     separate = [p.copy() for p in params]

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-import generated
-import specs
-from codegen.selfcheck import compare_with_reference, random_gradients, sample_hyperparameters
-from generated import _runtime
-from specs import reference
+from optiforge import generated
+from optiforge import specs
+from optiforge.codegen.selfcheck import compare_with_reference, random_gradients, sample_hyperparameters
+from optiforge.generated import _runtime
+from optiforge.specs import reference
 
 STEPS = 50
 
@@ -133,8 +133,8 @@ def test_scratch_buffers_follow_the_block_size_of_their_dtype(monkeypatch):
 def test_state_arrays_double_as_scratch_between_old_read_and_new_write():
     """Adam's ``m = β₁m + (1-β₁)g`` is computed in m itself; the parameter is never scratch (its storage
     dtype may be float16), and Adam needs two scratch buffers in all."""
-    from codegen.driver import lower_and_optimize
-    from codegen.numpy_backend.program import build_program
+    from optiforge.codegen.driver import lower_and_optimize
+    from optiforge.codegen.numpy_backend.program import build_program
 
     program = build_program(lower_and_optimize(specs.get("adam")).ir)
     writes = [(call.ufunc, [str(a) for a in call.args], str(call.out)) for call in program.calls]
@@ -147,8 +147,8 @@ def test_select_writing_over_its_own_then_branch(rng):
     """A state kept where an elementwise condition holds: the selection writes into the array it keeps."""
     import sympy as sp
 
-    from codegen.generate import load_module
-    from specs import GRAD as g, NONNEGATIVE, PARAM as theta, SpecBuilder
+    from optiforge.codegen.generate import load_module
+    from optiforge.specs import GRAD as g, NONNEGATIVE, PARAM as theta, SpecBuilder
 
     builder = SpecBuilder("keep_positive", "test", reference="test")
     lr = builder.hyper("lr", 0.1, r"\eta", NONNEGATIVE)

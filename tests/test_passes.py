@@ -4,14 +4,14 @@ import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
 
-import specs
-from codegen.driver import lower_and_optimize
-from codegen.ir import lower
-from codegen.numpy_backend.program import build_program
-from codegen.passes import factor_scalars, hoist_scalars
-from codegen.passes.host_bounds import Bound, bound, domain_bound, host_bounds, sign
-from codegen.passes.reduce_powers import undo_power_reduction
-from specs import STEP
+from optiforge import specs
+from optiforge.codegen.driver import lower_and_optimize
+from optiforge.codegen.ir import lower
+from optiforge.codegen.numpy_backend.program import build_program
+from optiforge.codegen.passes import factor_scalars, hoist_scalars
+from optiforge.codegen.passes.host_bounds import Bound, bound, domain_bound, host_bounds, sign
+from optiforge.codegen.passes.reduce_powers import undo_power_reduction
+from optiforge.specs import STEP
 
 
 def _proved_positive_as_dummies(exprs, lowered) -> dict:

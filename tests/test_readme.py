@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import specs
+from optiforge import specs
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 

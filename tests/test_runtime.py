@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-import specs
-from generated import Optimizer
-from specs import reference
+from optiforge import specs
+from optiforge.generated import Optimizer
+from optiforge.specs import reference
 
 
 def test_optimizer_steps_every_parameter_like_the_reference(rng):
@@ -67,8 +67,9 @@ def test_generated_modules_import_without_sympy():
     import sys
 
     code = ("import sys; sys.modules['sympy'] = None\n"
-            "import numpy as np, generated\n"
-            "from generated import Optimizer\n"
+            "import numpy as np\n"
+            "from optiforge import generated\n"
+            "from optiforge.generated import Optimizer\n"
             "for name in generated.available():\n"
             "    Optimizer([np.ones(3)], name).step([np.ones(3)])\n"
             "print('ok')")

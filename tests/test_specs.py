@@ -2,9 +2,9 @@
 import pytest
 import sympy as sp
 
-import specs
-from specs import GRAD as g, PARAM as theta, STEP as t
-from specs.dsl import Assignment, OptimizerSpec, SpecBuilder, SpecError
+from optiforge import specs
+from optiforge.specs import GRAD as g, PARAM as theta, STEP as t
+from optiforge.specs.dsl import Assignment, OptimizerSpec, SpecBuilder, SpecError
 
 CORE = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamax", "nadam", "nadamax",
         "adamw"]

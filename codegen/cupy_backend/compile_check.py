@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy
 
-from generated._cupy_runtime import KernelSource
+from optiforge.generated._cupy_runtime import KernelSource
 
 from .standalone import StorageTypes, parse_params, standalone_source
 

@@ -1,7 +1,7 @@
 r"""Run a generated CuPy module on the CPU: its kernels compiled as C++ by g++, called through ctypes.
 
 :func:`emulate` returns the module's own ``init_state``/``step`` functions (the generated Python code,
-unchanged) bound to a stand-in for ``generated._cupy_runtime`` that takes NumPy arrays and launches
+unchanged) bound to a stand-in for ``optiforge.generated._cupy_runtime`` that takes NumPy arrays and launches
 the operation text compiled for the host by :func:`.standalone.standalone_source`. So the per-step
 host scalars, the argument order, the scalar types and every kernel statement are the ones a GPU runs.
 
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy
 
-from generated import _runtime
-from generated._cupy_runtime import STORAGE_DTYPES, KernelSource
+from optiforge.generated import _runtime
+from optiforge.generated._cupy_runtime import STORAGE_DTYPES, KernelSource
 
 from .compile_check import storage_dtype
 from .standalone import StorageTypes, parse_params, standalone_source
@@ -55,7 +55,7 @@ def build_library(sources: list[KernelSource], storage: StorageTypes, directory:
 
 
 class HostRuntime:
-    """Stand-in for ``generated._cupy_runtime`` on NumPy arrays (one per test session; compiled libraries
+    """Stand-in for ``optiforge.generated._cupy_runtime`` on NumPy arrays (one per test session; compiled libraries
     live in a temporary directory and are reused only within the process)."""
 
     def __init__(self, sources_by_precision: dict[str, list[KernelSource]]):

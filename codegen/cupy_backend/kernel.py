@@ -18,8 +18,8 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.ast import Assignment, CodeBlock, Variable, value_const
 
-from generated._cupy_runtime import KernelSource
-from specs.dsl import GRAD, PARAM
+from optiforge.generated._cupy_runtime import KernelSource
+from optiforge.specs.dsl import GRAD, PARAM
 
 from ..ir import KernelIR
 from .printer import ARITHMETIC_TYPES, Cast, KernelPrinter

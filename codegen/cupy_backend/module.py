@@ -1,7 +1,7 @@
 """Emit ``generated/cupy/<name>.py``: one fused ``cupy.ElementwiseKernel`` per optimizer and precision."""
 from __future__ import annotations
 
-from specs.dsl import OptimizerSpec
+from optiforge.specs.dsl import OptimizerSpec
 
 from ..driver import lower_and_optimize
 from ..emit_common import (banner, host_prologue_lines, indent, init_hyperparameter_lines, init_state_lines,
@@ -11,7 +11,7 @@ from .kernel import build_kernel
 
 __all__ = ["render_cupy_module", "PRECISIONS"]
 
-#: Arithmetic precisions a module carries a kernel for (see ``generated._cupy_runtime.STORAGE_DTYPES``).
+#: Arithmetic precisions a module carries a kernel for (see ``optiforge.generated._cupy_runtime.STORAGE_DTYPES``).
 PRECISIONS = ("float32", "float64")
 
 
@@ -49,7 +49,7 @@ import math
 
 import numpy
 
-from generated import _cupy_runtime, _runtime
+from optiforge.generated import _cupy_runtime, _runtime
 
 {module_constants(spec)}
 

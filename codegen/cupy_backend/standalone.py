@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 
-from generated._cupy_runtime import KernelSource
+from optiforge.generated._cupy_runtime import KernelSource
 
 __all__ = ["StorageTypes", "standalone_source", "parse_params", "C_STORAGE"]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from specs.dsl import GRAD, PARAM, OptimizerSpec
+from optiforge.specs.dsl import GRAD, PARAM, OptimizerSpec
 
 from ..driver import lower_and_optimize
 from ..emit_common import (banner, host_prologue_lines, indent, init_hyperparameter_lines, init_state_lines,
@@ -55,7 +55,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 {module_constants(spec)}
 

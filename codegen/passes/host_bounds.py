@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from specs.dsl import STEP
+from optiforge.specs.dsl import STEP
 
 from ..ir import KernelIR
 

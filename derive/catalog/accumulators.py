@@ -2,8 +2,8 @@ r"""4. "Start the accumulator at ε and drop ε" (seed 004 §AdaGrad/RMSProp/Ada
 argument (seeds 000 (9)–(11), 003 §4.3)."""
 import sympy as sp
 
-import specs
-from specs import GRAD as g, PARAM as theta, STEP as t
+from optiforge import specs
+from optiforge.specs import GRAD as g, PARAM as theta, STEP as t
 
 from ..engine import FAILS, ClaimList, definition, identity, substitution
 from ..equivalence import Dynamics, equivalent

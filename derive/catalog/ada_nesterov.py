@@ -2,7 +2,7 @@ r"""9. Ada_Nesterov (seed 000 §3): AdaDelta's per-dimension rate (11) put into 
 and (12) reparametrised so that a kernel only needs the gradient at the stored parameters."""
 import sympy as sp
 
-from specs import GRAD as g, PARAM as theta
+from optiforge.specs import GRAD as g, PARAM as theta
 
 from ..engine import FAILS, ClaimList, identity, substitution
 from ..equivalence import Dynamics, equivalent

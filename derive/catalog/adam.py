@@ -5,9 +5,9 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-import specs
-from specs import GRAD as g, PARAM as theta, STEP as t
-from specs.reference import run as reference_run
+from optiforge import specs
+from optiforge.specs import GRAD as g, PARAM as theta, STEP as t
+from optiforge.specs.reference import run as reference_run
 
 from ..engine import (CHECKED, FAILS, REFUTED, UNPROVED, ClaimList, guarded, identity, monotone_bound,
                       numeric)

@@ -4,8 +4,8 @@ import itertools
 
 import sympy as sp
 
-import specs
-from specs import GRAD as g, STEP as t
+from optiforge import specs
+from optiforge.specs import GRAD as g, STEP as t
 
 from ..engine import (CHECKED, FAILS, REFUTED, ClaimList, bound, cases, conclude, guarded, identity, limit,
                       monotone_bound)

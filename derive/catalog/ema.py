@@ -1,7 +1,7 @@
 """1. The exponential moving average (seeds 001 §2, 004 §Momentum/Adam)."""
 import sympy as sp
 
-from specs import STEP as t
+from optiforge.specs import STEP as t
 
 from ..engine import ClaimList, identity, induction, limit, substitution
 

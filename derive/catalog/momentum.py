@@ -1,8 +1,8 @@
 """2. Momentum: the velocity form v ← αv − ηg vs the EMA form with a learning rate (seed 004 §Momentum)."""
 import sympy as sp
 
-import specs
-from specs import GRAD as g, PARAM as theta, STEP as t
+from optiforge import specs
+from optiforge.specs import GRAD as g, PARAM as theta, STEP as t
 
 from ..engine import FAILS, ClaimList, induction, limit
 from ..equivalence import Dynamics, counterexample_step, equivalent, necessary_hyper_conditions

@@ -1,8 +1,8 @@
 r"""7–8. Nadam from Adam (seeds 001 §Nadam, 003 §4.6, 004 §Nadam) and NadaMax (seed 004 §NadaMax)."""
 import sympy as sp
 
-import specs
-from specs import GRAD as g, PARAM as theta, STEP as t
+from optiforge import specs
+from optiforge.specs import GRAD as g, PARAM as theta, STEP as t
 
 from ..engine import FAILS, ClaimList, approximation, identity, substitution
 from ..equivalence import Dynamics, equivalent

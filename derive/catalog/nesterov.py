@@ -1,8 +1,8 @@
 """3. Nesterov momentum: look-ahead form, reparametrised form, Bengio et al.'s form, seed 003 §3.5.1."""
 import sympy as sp
 
-import specs
-from specs import GRAD as g, PARAM as theta
+from optiforge import specs
+from optiforge.specs import GRAD as g, PARAM as theta
 
 from ..engine import FAILS, ClaimList
 from ..equivalence import Dynamics, equivalent

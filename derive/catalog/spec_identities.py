@@ -2,7 +2,7 @@ r"""11. Identities between specs of the catalogue (RMSProp/Adam, AdamW(λ=0)/Ada
 NadaMax/AdaMax at β₁ = 0, SGD as a special case)."""
 import sympy as sp
 
-import specs
+from optiforge import specs
 
 from ..engine import FAILS, ClaimList
 from ..equivalence import Dynamics, equivalent

@@ -3,8 +3,8 @@ and ε placement, AMSGrad's max, AdaBelief's ε, Yogi's initial values, Lookahea
 QHAdam's reduction to Adam, zero weight decay, Signum at β = 0), each with its verdict."""
 import sympy as sp
 
-import specs
-from specs import PARAM as theta, STEP as t
+from optiforge import specs
+from optiforge.specs import PARAM as theta, STEP as t
 
 from ..engine import FAILS, REFUTED, UNPROVED, ClaimList, bound, conclude, guarded, identity, induction
 from ..equivalence import Dynamics, equivalent

@@ -1,8 +1,8 @@
 r"""10. Coupled L2 regularisation vs decoupled weight decay (seed 002 §3.2.1; Loshchilov & Hutter 2019)."""
 import sympy as sp
 
-import specs
-from specs import GRAD as g, PARAM as theta
+from optiforge import specs
+from optiforge.specs import GRAD as g, PARAM as theta
 
 from ..engine import FAILS, ClaimList
 from ..equivalence import Dynamics, equivalent, necessary_hyper_conditions

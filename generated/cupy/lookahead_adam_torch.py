@@ -39,7 +39,7 @@ import math
 
 import numpy
 
-from generated import _cupy_runtime, _runtime
+from optiforge.generated import _cupy_runtime, _runtime
 
 NAME = 'lookahead_adam_torch'
 HYPERPARAMETERS = {

@@ -40,7 +40,7 @@ import math
 
 import numpy
 
-from generated import _cupy_runtime, _runtime
+from optiforge.generated import _cupy_runtime, _runtime
 
 NAME = 'lookahead_adam_torch_to'
 HYPERPARAMETERS = {

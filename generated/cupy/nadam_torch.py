@@ -40,7 +40,7 @@ import math
 
 import numpy
 
-from generated import _cupy_runtime, _runtime
+from optiforge.generated import _cupy_runtime, _runtime
 
 NAME = 'nadam_torch'
 HYPERPARAMETERS = {

@@ -37,7 +37,7 @@ import math
 
 import numpy
 
-from generated import _cupy_runtime, _runtime
+from optiforge.generated import _cupy_runtime, _runtime
 
 NAME = 'radam_po'
 HYPERPARAMETERS = {

@@ -38,7 +38,7 @@ import math
 
 import numpy
 
-from generated import _cupy_runtime, _runtime
+from optiforge.generated import _cupy_runtime, _runtime
 
 NAME = 'radamw_torch'
 HYPERPARAMETERS = {

@@ -32,7 +32,7 @@ import math
 
 import numpy
 
-from generated import _cupy_runtime, _runtime
+from optiforge.generated import _cupy_runtime, _runtime
 
 NAME = 'rmsprop_torch'
 HYPERPARAMETERS = {

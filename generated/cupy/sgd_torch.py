@@ -30,7 +30,7 @@ import math
 
 import numpy
 
-from generated import _cupy_runtime, _runtime
+from optiforge.generated import _cupy_runtime, _runtime
 
 NAME = 'sgd_torch'
 HYPERPARAMETERS = {

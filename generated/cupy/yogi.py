@@ -31,7 +31,7 @@ import math
 
 import numpy
 
-from generated import _cupy_runtime, _runtime
+from optiforge.generated import _cupy_runtime, _runtime
 
 NAME = 'yogi'
 HYPERPARAMETERS = {

@@ -27,7 +27,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'adagrad_optax'
 HYPERPARAMETERS = {

@@ -31,7 +31,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'adagrad_torch'
 HYPERPARAMETERS = {

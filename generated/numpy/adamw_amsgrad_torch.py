@@ -34,7 +34,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'adamw_amsgrad_torch'
 HYPERPARAMETERS = {

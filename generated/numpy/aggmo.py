@@ -35,7 +35,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'aggmo'
 HYPERPARAMETERS = {

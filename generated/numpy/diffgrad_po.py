@@ -36,7 +36,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'diffgrad_po'
 HYPERPARAMETERS = {

@@ -39,7 +39,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'lookahead_adam_torch'
 HYPERPARAMETERS = {

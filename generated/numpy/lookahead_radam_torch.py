@@ -42,7 +42,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'lookahead_radam_torch'
 HYPERPARAMETERS = {

@@ -33,7 +33,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'nadam'
 HYPERPARAMETERS = {

@@ -40,7 +40,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'nadamw_torch'
 HYPERPARAMETERS = {

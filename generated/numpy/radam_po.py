@@ -37,7 +37,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'radam_po'
 HYPERPARAMETERS = {

@@ -38,7 +38,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'radam_torch'
 HYPERPARAMETERS = {

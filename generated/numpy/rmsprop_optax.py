@@ -32,7 +32,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'rmsprop_optax'
 HYPERPARAMETERS = {

@@ -20,7 +20,7 @@ import math
 
 import numpy
 
-from generated import _runtime
+from optiforge.generated import _runtime
 
 NAME = 'signsgd'
 HYPERPARAMETERS = {

@@ -2,9 +2,9 @@
 ε only in the denominator, and the weight-decay compositions."""
 from sympy import sqrt
 
-from specs.combinators import with_weight_decay
-from specs.common import adam_hyperparameters
-from specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import adam_hyperparameters
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _adabelief(name, title, eps_in_state, notes):

@@ -2,9 +2,9 @@
 pytorch_optimizer implement it), with coupled L2 weight decay."""
 from sympy import Max, Min, sqrt
 
-from specs.combinators import with_weight_decay
-from specs.common import adam_moments, betas, epsilon, learning_rate
-from specs.dsl import NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import adam_moments, betas, epsilon, learning_rate
+from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, SpecBuilder
 
 
 def _adabound(name, root_shift):

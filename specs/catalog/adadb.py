@@ -2,8 +2,8 @@
 and a sign-dependent form, as given in seed 002 Algorithm 11 (the adaptive batch-size part is not an update rule)."""
 from sympy import Abs, Piecewise, exp, sqrt
 
-from specs.common import betas, ema_update, epsilon, learning_rate
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.common import betas, ema_update, epsilon, learning_rate
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
 
 spec = SpecBuilder(
     "adadb", "AdaDB", reference="Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for "

@@ -1,6 +1,6 @@
 """torch.optim.Adam (for-loop path): Adam with coupled L2 weight decay added to the gradient — a composition."""
-from specs.catalog.adam import SPEC as adam
-from specs.combinators import with_weight_decay
+from optiforge.specs.catalog.adam import SPEC as adam
+from optiforge.specs.combinators import with_weight_decay
 
 SPEC = with_weight_decay(adam, "coupled", name="adam_torch", title="Adam (torch.optim.Adam)",
                          reference="torch.optim.Adam, torch 2.13 (amsgrad=False)",

@@ -1,9 +1,9 @@
 """AdaMax: Kingma & Ba (2015), Algorithm 2, and torch.optim.Adamax."""
 from sympy import Abs, Max
 
-from specs.combinators import with_weight_decay
-from specs.common import adam_hyperparameters, betas, learning_rate
-from specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import adam_hyperparameters, betas, learning_rate
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
 
 paper = SpecBuilder("adamax", "AdaMax", reference="Kingma & Ba (2015), Algorithm 2 (§7.1)",
                     source="seed 004 §8, eqs. (6.2)-(6.3); seed 003 §3.6",

@@ -2,9 +2,9 @@
 betas=(0.9, 0.999, 0.999))."""
 from sympy import Min, sqrt
 
-from specs.combinators import with_weight_decay
-from specs.common import betas, ema_update, epsilon, learning_rate
-from specs.dsl import GRAD as g, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import betas, ema_update, epsilon, learning_rate
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
 
 spec = SpecBuilder("adamod", "AdaMod", reference="Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method "
                    "for Stochastic Learning, Algorithm 1; official code", source="seed 002 §3.2.3, Algorithm 13",

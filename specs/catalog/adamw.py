@@ -1,8 +1,8 @@
 """AdamW: Loshchilov & Hutter (2019), Algorithm 2 (decoupled weight decay), and torch.optim.AdamW."""
 from sympy import sqrt
 
-from specs.common import adam_hyperparameters, adam_moments
-from specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.common import adam_hyperparameters, adam_moments
+from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
 
 
 paper = SpecBuilder("adamw", "AdamW (decoupled weight decay)",
@@ -18,8 +18,8 @@ m_hat = paper.let("m_hat", m / (1 - beta1**t), r"\hat{m}")
 v_hat = paper.let("v_hat", v / (1 - beta2**t), r"\hat{v}")
 paper.update(theta, theta - eta_t * (lr * m_hat / (sqrt(v_hat) + eps) + wd * theta))
 
-from specs.catalog.adam import SPEC as _adam  # noqa: E402
-from specs.combinators import with_weight_decay  # noqa: E402
+from optiforge.specs.catalog.adam import SPEC as _adam  # noqa: E402
+from optiforge.specs.combinators import with_weight_decay  # noqa: E402
 
 SPECS = (paper.build(),
          with_weight_decay(_adam, "decoupled", name="adamw_torch", default=1e-2, title="AdamW (torch.optim.AdamW)",

@@ -1,9 +1,9 @@
 """Adan: Xie et al. (2022/2024), Algorithm 1 with the official code's restart-free form (pytorch_optimizer.Adan)."""
 from sympy import sqrt
 
-from specs.combinators import with_weight_decay
-from specs.common import betas, epsilon, learning_rate
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import betas, epsilon, learning_rate
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
 
 
 def _adan(name, proximal):

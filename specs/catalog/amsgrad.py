@@ -2,9 +2,9 @@
 ``Adam(amsgrad=True)`` (max over the raw v, bias correction after the max), coupled and decoupled."""
 from sympy import Max, sqrt
 
-from specs.combinators import with_weight_decay
-from specs.common import adam_hyperparameters, adam_moments
-from specs.dsl import PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import adam_hyperparameters, adam_moments
+from optiforge.specs.dsl import PARAM as theta, STEP as t, SpecBuilder
 
 
 paper = SpecBuilder("amsgrad", "AMSGrad (max of bias-corrected v̂)",

@@ -1,8 +1,8 @@
 """ASGD (torch.optim.ASGD): averaged SGD with the Polyak–Juditsky average and a decaying step (Bottou 2012)."""
 from sympy import Max
 
-from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
 
 spec = SpecBuilder("asgd_torch", "ASGD (torch.optim.ASGD)", reference="Polyak & Juditsky (1992); Bottou (2012), "
                    "Stochastic Gradient Descent Tricks; torch.optim.ASGD, torch 2.13", source="peers (torch.optim.ASGD)",

@@ -1,9 +1,9 @@
 """diffGrad: Dubey et al. (2020), paper form (seed 002), and the 'efficient Adam' form of the implementations."""
 from sympy import Abs, exp, sqrt
 
-from specs.combinators import with_weight_decay
-from specs.common import adam_hyperparameters, ema_update
-from specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import adam_hyperparameters, ema_update
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _diffgrad(name, title, form, notes, peers=()):

@@ -1,9 +1,9 @@
 """Lion: Chen et al. (2023), Algorithm 2, and LionW (decoupled weight decay, the paper's default form)."""
 from sympy import sign
 
-from specs.combinators import with_weight_decay
-from specs.common import betas, learning_rate
-from specs.dsl import GRAD as g, PARAM as theta, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import betas, learning_rate
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, SpecBuilder
 
 spec = SpecBuilder("lion", "Lion", reference="Chen et al. (2023), Symbolic Discovery of Optimization Algorithms, "
                    "Algorithm 2", source="peers (pytorch_optimizer.Lion, optax.lion)",

@@ -1,10 +1,10 @@
 """Lookahead (Zhang et al., 2019) as a combinator (specs.combinators.lookahead) over catalogue specs.
 
 Any spec can be wrapped: ``lookahead(get("adabelief"))``. These entries are the compositions the peers test."""
-from specs.catalog.adam_torch import SPEC as adam_torch
-from specs.catalog.radam import SPECS as _radam
-from specs.catalog.sgd_torch import SPECS as _sgd
-from specs.combinators import lookahead
+from optiforge.specs.catalog.adam_torch import SPEC as adam_torch
+from optiforge.specs.catalog.radam import SPECS as _radam
+from optiforge.specs.catalog.sgd_torch import SPECS as _sgd
+from optiforge.specs.combinators import lookahead
 
 radam_torch = next(s for s in _radam if s.name == "radam_torch")
 sgd_torch = next(s for s in _sgd if s.name == "sgd_torch")

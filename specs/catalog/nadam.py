@@ -1,9 +1,9 @@
 """Nadam and NadaMax: Dozat (2016) with a constant momentum, and torch.optim.NAdam's μ_t schedule."""
 from sympy import Abs, Max, Rational, sqrt
 
-from specs.combinators import with_weight_decay
-from specs.common import adam_hyperparameters, betas, ema_update, epsilon, learning_rate
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import adam_hyperparameters, betas, ema_update, epsilon, learning_rate
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _moments(spec, second: str):

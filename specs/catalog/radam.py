@@ -2,9 +2,9 @@
 when ρ_t > 5 with ε on √v (not √v̂); pytorch_optimizer (default) does not move θ at all before rectification."""
 from sympy import Max, Piecewise, sqrt
 
-from specs.combinators import with_weight_decay
-from specs.common import adam_hyperparameters, adam_moments
-from specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import adam_hyperparameters, adam_moments
+from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _radam(name, title, form, notes, peers=()):

@@ -2,8 +2,8 @@
 compositions of one core; pytorch_optimizer's SGDW is the same core with decoupled weight decay."""
 from sympy import Eq, Or, Piecewise
 
-from specs.combinators import with_weight_decay
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_CLOSED, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_CLOSED, SpecBuilder
 
 
 def _core(nesterov: bool):

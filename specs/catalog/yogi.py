@@ -1,9 +1,9 @@
 """Yogi: Zaheer et al. (2018), as in seed 002 (m₀ = v₀ = 0), and the peers' form (m₀ = v₀ = 1e-6)."""
 from sympy import sign, sqrt
 
-from specs.combinators import with_weight_decay
-from specs.common import adam_hyperparameters
-from specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.combinators import with_weight_decay
+from optiforge.specs.common import adam_hyperparameters
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
 
 
 def _yogi(spec, init):

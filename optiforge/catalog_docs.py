@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-import specs
-from specs.dsl import GRAD, PARAM, OptimizerSpec
+from optiforge import specs
+from optiforge.specs.dsl import GRAD, PARAM, OptimizerSpec
 
 __all__ = ["render_catalog", "render_spec", "claims_for", "OUT_OF_SCOPE"]
 
@@ -19,7 +19,7 @@ def claims_for(spec_name: str, results=None) -> list[str]:
 
     ``results`` defaults to every claim's result (``derive.results()``, computed once per process)."""
     if results is None:
-        import derive
+        from optiforge import derive
 
         results = derive.results()
     return [f"`{r.claim.name}`: {r.claim.title} ({r.verdict})" for r in results if spec_name in r.specs]
@@ -106,7 +106,7 @@ def render_spec(spec: OptimizerSpec, results=None) -> str:
 def render_catalog(results=None) -> str:
     """The whole page; ``results`` are derive/ claim results (default: run every claim once)."""
     if results is None:
-        import derive
+        from optiforge import derive
 
         results = derive.results()
     all_specs = specs.all_specs()
@@ -131,5 +131,5 @@ def render_catalog(results=None) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m codegen.catalog_docs > docs/optimizers.md (optiforge build does this)
+if __name__ == "__main__":  # python -m optiforge.catalog_docs > docs/optimizers.md (optiforge build does this)
     print(render_catalog(), end="")

@@ -7,13 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-import specs
+from optiforge import specs
 
-from . import __version__
-from .equations import domain_text, equations_latex, equations_unicode
-from .documents import REPOSITORY_ROOT
-from .generate import BACKENDS, GENERATED_ROOT, stale, write
-from .selfcheck import compare_with_reference
+from .codegen import __version__
+from .codegen.documents import REPOSITORY_ROOT
+from .codegen.equations import domain_text, equations_latex, equations_unicode
+from .codegen.generate import BACKENDS, GENERATED_ROOT, stale, write
+from .codegen.selfcheck import compare_with_reference
 
 CATALOGUE_PAGE = REPOSITORY_ROOT / "docs" / "optimizers.md"
 
@@ -66,7 +66,7 @@ def _generate(args) -> int:
 
 def _verify(args) -> int:
     try:
-        derive = importlib.import_module("derive")
+        derive = importlib.import_module("optiforge.derive")
         verify = derive.verify
     except (ImportError, AttributeError):
         print("derive/ has no claims yet")
@@ -88,7 +88,7 @@ def _build(args) -> int:
 
         CATALOGUE_PAGE.write_text(render_catalog(), encoding="utf-8")
         print(f"wrote {CATALOGUE_PAGE.relative_to(REPOSITORY_ROOT)}")
-    import generated
+    from optiforge import generated
 
     failures = 0
     for spec in specs.all_specs():

@@ -1,0 +1,70 @@
+"""optiforge: deep-learning optimizers declared as SymPy update equations, verified, and compiled to kernels.
+
+The names below load on first use, so ``import optiforge`` (and ``import optiforge.generated``, and every
+generated kernel module) costs NumPy only; SymPy is imported when a spec, a claim or the code generator is.
+
+>>> import numpy as np, optiforge
+>>> w = np.ones(3, dtype=np.float32)
+>>> opt = optiforge.Optimizer([w], "adam", lr=0.1)
+>>> opt.step([np.array([1.0, -1.0, 0.5], dtype=np.float32)])
+>>> [round(float(x), 4) for x in w]
+[0.9, 1.1, 0.9]
+
+Subpackages: :mod:`optiforge.specs` (the DSL, validation, reference interpreter, catalogue),
+:mod:`optiforge.derive` (the derivation checker), :mod:`optiforge.codegen` (lowering, passes, backends) and
+:mod:`optiforge.generated` (the emitted kernels and their runtime).
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+#: public name → the module that defines it (imported on first access).
+_EXPORTS = {
+    # running optimizers (NumPy only)
+    "Optimizer": "optiforge.generated",
+    "kernel_module": "optiforge.generated",
+    "available": "optiforge.generated",
+    # declaring optimizers (SymPy)
+    "SpecBuilder": "optiforge.specs",
+    "SpecError": "optiforge.specs",
+    "OptimizerSpec": "optiforge.specs",
+    "get": "optiforge.specs",
+    "names": "optiforge.specs",
+    "all_specs": "optiforge.specs",
+    "register": "optiforge.specs",
+    "PARAM": "optiforge.specs",
+    "GRAD": "optiforge.specs",
+    "STEP": "optiforge.specs",
+    "POSITIVE": "optiforge.specs",
+    "NONNEGATIVE": "optiforge.specs",
+    "UNIT_HALF_OPEN": "optiforge.specs",
+    "UNIT_OPEN": "optiforge.specs",
+    "UNIT_CLOSED": "optiforge.specs",
+    "REAL": "optiforge.specs",
+    "BOOLEAN": "optiforge.specs",
+    "POSITIVE_INTEGER": "optiforge.specs",
+    "interval": "optiforge.specs",
+    # checking derivations
+    "verify": "optiforge.derive",
+    "Claim": "optiforge.derive",
+    # compiling
+    "load_module": "optiforge.codegen.generate",
+    "compare_with_reference": "optiforge.codegen.selfcheck",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'optiforge' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
