@@ -7,6 +7,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from optiforge.specs.dsl import OptimizerSpec
+from optiforge.specs.expression_dag import distinct_nodes, tree_sizes
 
 __all__ = ["unicode_name", "equations_unicode", "equations_latex", "domain_text"]
 
@@ -64,17 +65,30 @@ class _UnicodePrinter(StrPrinter):
         return "(" + " else ".join(pieces) + ")"
 
 
+#: An expression whose tree has more nodes than this (it shares subexpressions, which text repeats) is
+#: shown as its size instead.
+MAX_PRINTED_NODES = 5000
+
+
+def _text(expr, print_expr) -> str:
+    size = tree_sizes(expr)[expr]
+    if size > MAX_PRINTED_NODES:
+        return f"<expression of {size} nodes written out, {sum(1 for _ in distinct_nodes(expr))} distinct>"
+    return print_expr(expr)
+
+
 def equations_unicode(spec: OptimizerSpec) -> list[str]:
     """``target ← value`` lines in spec order."""
     names = {s: unicode_name(latex) for s, latex in spec.latex_names().items()}
     printer = _UnicodePrinter(names)
-    return [f"{names[a.target]} ← {printer.doprint(a.value)}" for a in spec.assignments]
+    return [f"{names[a.target]} ← {_text(a.value, printer.doprint)}" for a in spec.assignments]
 
 
 def equations_latex(spec: OptimizerSpec) -> list[str]:
     r"""``target \leftarrow value`` lines in LaTeX."""
     names = spec.latex_names()
-    return [f"{names[a.target]} \\leftarrow {sp.latex(a.value, symbol_names=names)}" for a in spec.assignments]
+    return [f"{names[a.target]} \\leftarrow {_text(a.value, lambda e: sp.latex(e, symbol_names=names))}"
+            for a in spec.assignments]
 
 
 def domain_text(domain: sp.Set) -> str:

@@ -20,6 +20,11 @@ class _FloatNumPyPrinter(NumPyPrinter):
         # 1/2 would already be a float in Python 3; spell it as one so the float intent is visible.
         return repr(float(expr)) if expr.q != 1 else str(expr.p)
 
+    def _print_NumberSymbol(self, expr):  # π, e, the golden ratio …: float64 literals
+        return repr(float(expr))
+
+    _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
+
 
 class HostPrinter(_FloatNumPyPrinter):
     """Per-step scalars in float64 with NumPy's scalar functions, so a hoisted subexpression of a branch
