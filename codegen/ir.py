@@ -25,7 +25,7 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from optiforge.specs.dsl import GRAD, PARAM, STEP, OptimizerSpec, deferred_init
-from optiforge.specs.expression_dag import distinct_nodes, free_symbols, rebuild, tree_sizes
+from optiforge.specs.expression_dag import distinct_nodes, free_symbols, rebuild, rebuild_unevaluated, tree_sizes
 
 __all__ = ["KernelIR", "lower", "plain_sympy", "INLINE_LIMIT", "fresh_names"]
 
@@ -133,6 +133,11 @@ def _logic_and_constants(node, args):
     return None
 
 
+#: What SymPy raises when it cannot evaluate an expression it was asked to build (comparisons of non-real
+#: values, Piecewise conditions it cannot fold into ITE, …).
+_SYMPY_REFUSALS = (TypeError, ValueError, NotImplementedError, AttributeError)
+
+
 def _in_real_fragment(expr: sp.Basic) -> bool:
     """No complex, infinite or NaN constant: what a float64 kernel can compute."""
     for node in distinct_nodes(expr):
@@ -164,15 +169,17 @@ class _Lowering:
             result = rebuild(expr, lambda node, args: env[node] if node in env else _logic_and_constants(node, args))
             if _in_real_fragment(result):
                 return result
-        except (TypeError, ValueError):  # e.g. "Invalid comparison of non-real" after substitution
-            pass
+        except _SYMPY_REFUSALS:
+            pass  # e.g. "Invalid comparison of non-real", or a Piecewise SymPy cannot fold, after substitution
         names = {}
         for symbol in free_symbols(expr):
             current = env.get(symbol, symbol)
             if current != symbol:
                 names[symbol] = current if current.is_Atom else self.emit(self.fresh(f"{symbol.name}_v", real=True),
                                                                            current)
-        return rebuild(expr, lambda node, args: names[node] if node in names else _logic_and_constants(node, args))
+        # The spec's own expression with named values: rebuilt as it is, nothing for SymPy to evaluate.
+        return rebuild_unevaluated(expr, lambda node, args: names[node] if node in names else
+                                   _logic_and_constants(node, args))
 
     def named_if_shared(self, value: sp.Expr, reads: int, stem: str, symbol: sp.Symbol | None = None) -> sp.Expr:
         """``value`` itself, or a name for it when it is read more than once and is large. A product keeps
@@ -210,18 +217,19 @@ class _Lowering:
         named_outputs = []
         for (symbol, _), value in zip(outputs, values):
             named_outputs.append((symbol.name, self.emit(self.fresh(f"{symbol.name}_new", real=True), value)))
-        host, body = self._split()
+        host, body = self._split({output for _, output in named_outputs[:len(array_targets)]})
         scalar_names = {s.name for s in spec.scalar_state}
         return KernelIR(spec, host, body, tuple((n, o) for n, o in named_outputs if n not in scalar_names),
                         tuple((n, o) for n, o in named_outputs if n in scalar_names))
 
-    def _split(self):
+    def _split(self, array_outputs: set):
         """Host statements (reading only hyperparameters, ``t``, scalar state and host symbols) and body
-        statements, each block in program order."""
+        statements, each block in program order; a new array value is a body statement even when it is
+        the same for every element."""
         scalars = set(KernelIR(self.spec, (), (), (), ()).host_inputs)
         host, body = [], []
         for symbol, value in self.statements:
-            if free_symbols(value) <= scalars:
+            if free_symbols(value) <= scalars and symbol not in array_outputs:
                 host.append((symbol, value))
                 scalars.add(symbol)
             else:

@@ -53,8 +53,8 @@ def with_weight_decay(spec: OptimizerSpec, mode: str = "decoupled", *, name: str
     assignments = list(spec.assignments)
     temporaries = dict(spec.temporaries)
     if mode == "coupled":
-        if any(s.init == GRAD for s in spec.state):
-            raise SpecError(f"with_weight_decay({spec.name!r}, 'coupled'): state initialised with the first "
+        if any(isinstance(s.init, sp.Basic) and GRAD in s.init.free_symbols for s in spec.state):
+            raise SpecError(f"with_weight_decay({spec.name!r}, 'coupled'): state initialised from the first "
                             "gradient would see the raw gradient; write the first step as a Piecewise on t instead")
         gd = sp.Symbol(_fresh(spec, "g_decayed", "wd_"), real=True)
         temporaries[gd] = r"\tilde{g}"

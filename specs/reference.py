@@ -130,8 +130,9 @@ def init_state(spec: OptimizerSpec, param, **hyperparameters) -> dict:
     return state
 
 
-def step(spec: OptimizerSpec, param, grad, state: dict, t: int, **hyperparameters):
-    """One step; returns ``(new_param, new_state)`` without modifying the inputs."""
+def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list | None = None, **hyperparameters):
+    """One step; returns ``(new_param, new_state)`` without modifying the inputs. ``trace``, when given,
+    receives the value of every assignment (and of every initial value read at step 1), in order."""
     env: dict[sp.Symbol, object] = dict(_hyperparameters(spec, hyperparameters))
     env[PARAM] = np.array(param, dtype=np.float64)
     env[GRAD] = np.array(grad, dtype=np.float64)
@@ -145,9 +146,13 @@ def step(spec: OptimizerSpec, param, grad, state: dict, t: int, **hyperparameter
             for s in spec.state:
                 if deferred_init(s):
                     env[s.symbol] = np.array(np.broadcast_to(evaluate(s.init, env), shape), dtype=np.float64)
+                    if trace is not None:
+                        trace.append(env[s.symbol])
         for a in spec.assignments:
             value = np.asarray(evaluate(a.value, env), dtype=np.float64)
             env[a.target] = np.broadcast_to(value, shape).copy() if a.target in arrays else value
+            if trace is not None:
+                trace.append(env[a.target])
     new_state = {s.name: (float(env[s.symbol]) if s.scalar else env[s.symbol]) for s in spec.state}
     return env[PARAM], new_state
 

@@ -75,6 +75,11 @@ class HostRuntime:
 
     check_arrays = staticmethod(_runtime.check_arrays)
 
+    def attach(self, precision: str, storage: StorageTypes, library: ctypes.CDLL) -> None:
+        """Use ``library`` (from :func:`build_library`, e.g. built in another thread) for ``precision``
+        with these storage dtypes instead of compiling on first launch."""
+        self._libraries[(precision, storage.param, storage.grad)] = library
+
     def _library(self, precision: str, param: str, grad: str) -> ctypes.CDLL:
         key = (precision, param, grad)
         if key not in self._libraries:

@@ -10,7 +10,8 @@ Differences from :class:`sympy.printing.c.C99CodePrinter`, each for a reason:
   ``Xor`` is ``!=`` of truth values (SymPy's C printer expands it, with flipped comparisons);
 * :class:`Remainder` is C's ``fmod`` (the sign of the dividend); ``kernel.py`` builds NumPy's ``mod``
   (the sign of the divisor) from it;
-* number symbols (π, e) are literals of the arithmetic type;
+* number symbols (π, e) are literals of the arithmetic type; ``Abs`` is always ``fabs`` and a cube root
+  is ``pow`` (NaN for a negative base, as NumPy says), never C's integer ``abs`` or ``cbrt``;
 * names are printed through ``c_names`` (``kernel.py`` maps every symbol to a unique C identifier: ASCII,
   no C/C++ keyword, math function or name the kernel template owns — ``i``, ``n``, the typedefs);
   a name starting with ``_`` is rejected (CuPy's own).
@@ -95,6 +96,16 @@ class KernelPrinter(C99CodePrinter):
         return self._print(sp.Float(float(expr), precision=53))
 
     _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
+
+    def _print_Abs(self, expr) -> str:
+        # SymPy prints abs() for an integer-valued argument (floor(x), an integer hyperparameter): that is
+        # C's int abs, which would truncate the double holding it.
+        return self._print_math_func(expr, known="fabs")
+
+    def _print_Pow(self, expr) -> str:
+        if expr.exp == sp.Rational(1, 3):  # not cbrt: NumPy's power gives NaN for a negative base
+            return self._print_math_func(sp.Function("pow")(expr.base, expr.exp), known="pow")
+        return super()._print_Pow(expr)
 
     def _print_Remainder(self, expr) -> str:
         return self._print_math_func(expr, known="fmod")

@@ -37,6 +37,8 @@ class HostPrinter(_FloatNumPyPrinter):
         return super()._print_Pow(expr, rational)
 
     def _print_Piecewise(self, expr):
+        if expr.args[-1].cond != sp.true:  # no branch applies: NaN (Python's printer would say None)
+            expr = sp.Piecewise(*expr.args, (sp.nan, True))
         return PythonCodePrinter._print_Piecewise(self, expr)
 
     def _nested(self, function: str, args) -> str:

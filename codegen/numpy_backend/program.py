@@ -234,8 +234,9 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
     for index, call in enumerate(calls):
         dying = [a for a in dict.fromkeys(call.args) if _register(a) and last_read[a] == index
                  and assigned[a].name.startswith(("_buf", "_mask"))]
-        # select() writes its destination in two passes, so it must not alias the branch it copies second.
-        reusable = [a for a in dying if not (call.ufunc == "select" and a == call.args[1])]
+        # select() writes its destination in two passes, so it must not alias the condition or the branch
+        # it copies second.
+        reusable = [a for a in dying if not (call.ufunc == "select" and a in call.args[:2])]
         for a in reusable:
             free[assigned[a].name.startswith("_mask")].append(assigned[a])
         args = tuple(assigned.get(a, a) for a in call.args)
