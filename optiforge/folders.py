@@ -16,6 +16,8 @@ from pathlib import Path
 __all__ = ["FolderError", "load_specs", "load_claims", "register_specs"]
 
 _LOADS = itertools.count()
+#: names registered by :func:`register_specs` (a new load of the same spec replaces it)
+_FROM_FOLDERS: set[str] = set()
 
 
 class FolderError(ValueError):
@@ -64,26 +66,32 @@ def load_specs(path: str | Path) -> list:
                                   f"got {type(spec).__name__}")
             validate(spec)
             found.append(spec)
-    names = [s.name for s in found]
+    return _unique(found, "specs", path)
+
+
+def _unique(found: list, kind: str, path) -> list:
+    """``found`` (specs or claims), unless two share a name."""
+    names = [item.name for item in found]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise FolderError(f"--specs {path}: specs defined twice: {', '.join(twice)}")
+        raise FolderError(f"--{kind} {path}: {kind} defined twice: {', '.join(twice)}")
     return found
 
 
 def register_specs(path: str | Path) -> list:
-    """Load the specs of ``path`` and add them to the registry (``optiforge.get(name)`` finds them); a name the
-    catalogue already has is an error. Loading the same folder twice registers it once."""
+    """Load the specs of ``path`` and add them to the registry (``optiforge.get(name)`` finds them). A spec
+    loaded from a folder before is replaced by its new version; any other name already registered (the
+    catalogue's, or one you registered yourself) is an error."""
     from optiforge import specs
 
     loaded = load_specs(path)
+    taken = [s.name for s in loaded if s.name in specs.names() and s.name not in _FROM_FOLDERS]
+    if taken:
+        raise FolderError(f"{Path(path).name}/: {', '.join(map(repr, taken))} already registered (the catalogue "
+                          "has it, or it was registered another way): give your spec another name")
     for spec in loaded:
-        known = specs.get(spec.name) if spec.name in specs.names() else None
-        if known is None:
-            specs.register(spec)
-        elif known.fingerprint() != spec.fingerprint():
-            raise FolderError(f"spec {spec.name!r} (in {Path(path).name}/) already exists in the catalogue: "
-                              "give it another name")
+        specs.register(spec, replace=True)
+        _FROM_FOLDERS.add(spec.name)
     return loaded
 
 
@@ -100,8 +108,4 @@ def load_claims(path: str | Path) -> list:
             if not isinstance(claim, Claim):
                 raise FolderError(f"{file}: CLAIMS must hold Claim objects, got {type(claim).__name__}")
             found.append(claim)
-    names = [c.name for c in found]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise FolderError(f"--claims {path}: claims defined twice: {', '.join(twice)}")
-    return found
+    return _unique(found, "claims", path)

@@ -16,6 +16,7 @@ import pytest
 import optiforge
 from optiforge import specs
 from optiforge.cli import main
+from optiforge.codegen.generate import BACKENDS
 from optiforge.folders import FolderError, load_specs
 from optiforge.generated import Optimizer
 from optiforge.specs import reference
@@ -81,8 +82,8 @@ def test_generate_a_users_specs_into_their_package(seed, tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     assert main(["generate", "--specs", "specs", "--out", "mykernels"]) == 0
     assert sorted(p.relative_to(tmp_path / "mykernels").as_posix() for p in (tmp_path / "mykernels").rglob("*.py")) \
-        == sorted(["__init__.py", "numpy/__init__.py", "cupy/__init__.py"] +
-                  [f"{b}/{n}.py" for b in ("numpy", "cupy") for n in names])
+        == sorted(["__init__.py"] + [f"{b}/__init__.py" for b in BACKENDS] +
+                  [f"{b}/{n}.py" for b in BACKENDS for n in names])
     assert main(["generate", "--specs", "specs", "--out", "mykernels", "--check"]) == 0
 
     # importable with NumPy alone, from the user's folder; the float64 kernel follows the reference
@@ -236,3 +237,21 @@ def test_only_a_spec_or_an_unknown_name_imports_sympy(tmp_path):
             "Optimizer([np.ones(3)], 'adam').step([np.ones(3)])\n"
             "try:\n    Optimizer([np.ones(3)], 'adamm')\nexcept KeyError as e:\n    print(e)\n")
     assert "did you mean 'adam'" in _run(code, tmp_path)
+
+
+def test_registering_a_folder_twice_replaces_its_specs_but_never_the_catalogues(tmp_path, monkeypatch):
+    from optiforge import folders
+
+    monkeypatch.setattr(specs, "_REGISTRY", dict(specs._REGISTRY))
+    monkeypatch.setattr(folders, "_FROM_FOLDERS", set())
+    name = "ema_momentum_reloaded"
+    _momentum_spec_file(tmp_path / "mine", name)
+    first = folders.register_specs(tmp_path / "mine")[0]
+    path = tmp_path / "mine" / f"{name}.py"
+    path.write_text(path.read_text().replace("0.9", "0.8"))  # edited, then loaded again
+    second = folders.register_specs(tmp_path / "mine")[0]
+    assert specs.get(name) is second and second.defaults["b1"] == 0.8 != first.defaults["b1"]
+    _momentum_spec_file(tmp_path / "clash", "adam")
+    with pytest.raises(FolderError, match="'adam' already registered"):
+        folders.register_specs(tmp_path / "clash")
+    assert specs.get("adam").title == "Adam"
