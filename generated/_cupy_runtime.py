@@ -66,16 +66,16 @@ def device_of(array, optimizer: str = "cupy backend"):
 
 
 def as_stream(stream):
-    """``stream`` as a CuPy stream: a CuPy stream itself, a ``torch.cuda.Stream`` (anything with a
-    ``cuda_stream`` pointer) wrapped as ``cupy.cuda.ExternalStream``, or None for CuPy's current stream."""
+    """``stream`` as a CuPy stream: a CuPy stream itself; a foreign stream implementing the CUDA stream
+    protocol (``__cuda_stream__``, e.g. ``torch.cuda.Stream``) wrapped by ``cupy.cuda.Stream.from_external``;
+    None for CuPy's current stream."""
     cupy = cupy_module()
-    if stream is None or isinstance(stream, cupy.cuda.Stream | cupy.cuda.ExternalStream):
+    if stream is None or isinstance(stream, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
         return stream
-    pointer = getattr(stream, "cuda_stream", None)
-    if not isinstance(pointer, int):
-        raise TypeError(f"stream must be a cupy.cuda.Stream or a torch.cuda.Stream, got {type(stream).__name__}")
-    device = getattr(getattr(stream, "device", None), "index", None)
-    return cupy.cuda.ExternalStream(pointer, -1 if device is None else device)
+    if not hasattr(stream, "__cuda_stream__"):
+        raise TypeError(f"stream must be a cupy.cuda.Stream or implement the CUDA stream protocol "
+                        f"(__cuda_stream__, e.g. torch.cuda.Stream), got {type(stream).__name__}")
+    return cupy.cuda.Stream.from_external(stream)
 
 
 def launch(source: KernelSource, grad, *arguments, stream=None):

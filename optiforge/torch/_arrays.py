@@ -1,7 +1,7 @@
 """Torch tensors as the arrays the generated kernels take, without copies.
 
-A kernel is elementwise, so it can run on any dense tensor through a 1-D view of its elements in memory
-order, provided the parameter, its gradient and its state share one layout (:func:`memory_order`).
+A kernel is elementwise, so it can run on any dense tensor through a view of it permuted to memory
+order (contiguous), provided the parameter, its gradient and its state share one layout (:func:`memory_order`).
 CPU tensors become NumPy views (``Tensor.numpy``; bfloat16 through ``ml_dtypes``), CUDA tensors CuPy
 views (DLPack), launched on torch's current stream (:func:`cuda_launch`). DTensor parameters (FSDP2)
 are updated through their local shards (:func:`local`).
@@ -14,7 +14,7 @@ import sys
 import numpy
 import torch
 
-__all__ = ["SUPPORTED_DTYPES", "local", "is_dtensor", "memory_order", "elements", "numpy_array", "cupy_array",
+__all__ = ["SUPPORTED_DTYPES", "local", "is_dtensor", "memory_order", "numpy_array", "cupy_array",
            "cuda_launch", "state_dtype", "ParameterArrays"]
 
 #: Parameter dtypes the generated kernels take (float16/bfloat16 compute in float32, with float32 state).
@@ -44,15 +44,6 @@ def memory_order(tensor: torch.Tensor) -> tuple[int, ...] | None:
         return tuple(range(tensor.ndim))
     order = tuple(sorted(range(tensor.ndim), key=lambda d: -tensor.stride(d)))
     return order if tensor.permute(order).is_contiguous() else None
-
-
-def elements(tensor: torch.Tensor, order: tuple[int, ...]) -> torch.Tensor | None:
-    """``tensor`` permuted to the memory order ``order``, contiguous (its elements in memory order), or None
-    when its layout differs from the one ``order`` describes."""
-    permuted = tensor.detach()
-    if order != tuple(range(tensor.ndim)):
-        permuted = permuted.permute(order)
-    return permuted if permuted.is_contiguous() else None
 
 
 def numpy_array(tensor: torch.Tensor) -> numpy.ndarray:
@@ -102,10 +93,10 @@ def cuda_launch(device: torch.device):
 
     cupy = cupy_module()
     index = device.index if device.index is not None else torch.cuda.current_device()
-    pointer = torch.cuda.current_stream(index).cuda_stream
-    key = (index, pointer)
+    current = torch.cuda.current_stream(index)
+    key = (index, current.cuda_stream)
     if key not in _STREAMS:
-        _STREAMS[key] = cupy.cuda.ExternalStream(pointer, index)
+        _STREAMS[key] = cupy.cuda.Stream.from_external(current)  # the CUDA stream protocol
     stream = _STREAMS[key]
     with torch.cuda.device(index), cupy.cuda.Device(index), stream, cupy.cuda.using_allocator(_torch_allocation):
         yield stream
@@ -113,20 +104,40 @@ def cuda_launch(device: torch.device):
 
 class ParameterArrays:
     """The kernel arrays of one parameter (or its local shard) and its state tensors, reused while they
-    stay the same tensors: ``param`` and ``state[name]`` in the memory order ``order``."""
+    stay the same tensors: ``param`` and ``state[name]``, permuted by ``order`` to memory order (None:
+    already contiguous)."""
 
-    __slots__ = ("pointer", "shape", "stride", "tensors", "order", "param", "state")
+    __slots__ = ("pointer", "shape", "stride", "tensors", "order", "param", "state", "convert")
 
     def __init__(self, shard: torch.Tensor, state: dict, names: tuple, convert):
         self.pointer, self.shape, self.stride = shard.data_ptr(), shard.shape, shard.stride()
         self.tensors = tuple(state[name] for name in names)
-        self.order = memory_order(shard)
-        if self.order is None:
+        order = memory_order(shard)
+        if order is None:
             raise ValueError(f"a parameter does not cover its memory densely (strides {shard.stride()})")
-        self.param = convert(elements(shard, self.order))
-        self.state = {name: convert(elements(local(tensor), self.order)) for name, tensor in zip(names, self.tensors)}
+        self.order = None if order == tuple(range(shard.ndim)) else order
+        self.convert = convert
+        self.param = convert(self._in_order(shard))
+        self.state = {name: convert(self._in_order(local(tensor))) for name, tensor in zip(names, self.tensors)}
+
+    def _in_order(self, tensor: torch.Tensor) -> torch.Tensor:
+        tensor = tensor.detach()
+        return tensor if self.order is None else tensor.permute(self.order)
 
     def current(self, shard: torch.Tensor, state: dict, names: tuple) -> bool:
         """Do these arrays still view ``shard`` and ``state``?"""
-        return (shard.data_ptr() == self.pointer and shard.shape == self.shape and shard.stride() == self.stride
-                and all(state[name] is tensor for name, tensor in zip(names, self.tensors)))
+        if shard.data_ptr() != self.pointer or shard.stride() != self.stride or shard.shape != self.shape:
+            return False
+        for name, tensor in zip(names, self.tensors):
+            if state[name] is not tensor:
+                return False
+        return True
+
+    def gradient(self, grad: torch.Tensor):
+        """The kernel array of a gradient (its local shard), in the parameter's memory order; a gradient
+        laid out unlike the parameter is copied into the parameter's layout first."""
+        in_order = self._in_order(grad)
+        if not in_order.is_contiguous():
+            copy = torch.empty_strided(self.shape, self.stride, dtype=grad.dtype, device=grad.device)
+            in_order = self._in_order(copy.copy_(grad))
+        return self.convert(in_order)

@@ -88,6 +88,10 @@ class Optimizer(torch.optim.Optimizer):
                             f"valid: {', '.join(reference.HYPERPARAMETERS)}")
         super().__init__(params, self._resolve(given, "defaults"))
 
+    def __getstate__(self):
+        raise TypeError(f"{type(self).__name__} cannot be pickled or deep-copied (it holds kernel modules and, "
+                        f"with flat=True, the model's buffers); save and load its state_dict() instead")
+
     # ------------------------------------------------------------------------------------------------
     # hyperparameters
     # ------------------------------------------------------------------------------------------------
@@ -102,7 +106,7 @@ class Optimizer(torch.optim.Optimizer):
         try:
             return _runtime.resolve_hyperparameters(self.name, reference.HYPERPARAMETERS, reference.DOMAINS, plain)
         except (TypeError, ValueError) as error:
-            raise type(error)(f"{where}: {error}") from None
+            raise type(error)(f"{error} (in {where})") from None
 
     def _group_hyperparameters(self, group: dict, index: int) -> dict:
         return self._resolve({k: group[k] for k in self.hyperparameter_names if k in group}, f"param group {index}")
@@ -264,23 +268,20 @@ class Optimizer(torch.optim.Optimizer):
     def _step_tensor(self, p: torch.Tensor, grad: torch.Tensor, state: dict, hyperparameters: dict) -> dict:
         """One kernel call for ``p``; returns the kernel's state dict (with the new scalar state). The caller
         counts the step."""
-        reference = self._kernels.reference
+        scalar_names = self._kernels.reference.SCALAR_STATE
         shard = _arrays.local(p)
-        bridge = self._bridge(shard.device.type, shard.dtype)
+        bridge = self._bridges.get("cuda" if shard.is_cuda else "cpu") or self._bridge(shard.device.type, shard.dtype)
         with bridge.launch(shard.device) as stream:
             arrays = self._arrays_of(p, state, bridge)
             t = int(state["step"]) + 1
             if t == 1:
                 self._initialize(arrays, state, hyperparameters, bridge)
-            grad_shard = _arrays.local(grad)
-            grad_elements = _arrays.elements(grad_shard, arrays.order)
-            if grad_elements is None:  # a gradient laid out unlike its parameter: one copy in its layout
-                grad_elements = _arrays.elements(torch.empty_like(shard).copy_(grad_shard), arrays.order)
             kernel_state = arrays.state
-            if reference.SCALAR_STATE:
+            if scalar_names:
                 kernel_state = dict(kernel_state)
-                kernel_state.update({name: float(state[name]) for name in reference.SCALAR_STATE})
-            self._launch(bridge, stream, arrays.param, bridge.array(grad_elements), kernel_state, t, hyperparameters)
+                kernel_state.update({name: float(state[name]) for name in scalar_names})
+            self._launch(bridge, stream, arrays.param, arrays.gradient(_arrays.local(grad)), kernel_state, t,
+                         hyperparameters)
         torch.autograd.graph.increment_version(shard)
         return kernel_state
 
@@ -407,8 +408,11 @@ class Optimizer(torch.optim.Optimizer):
         return values
 
 
+_NO_CONTEXT = contextlib.nullcontext()
+
+
 def _no_launch_context(device):
-    return contextlib.nullcontext()
+    return _NO_CONTEXT
 
 
 def _as_number(value):
