@@ -665,3 +665,15 @@ def test_pickling_points_to_the_state_dict():
     opt = ot.Optimizer([torch.nn.Parameter(torch.ones(2))], "adam_torch")
     with pytest.raises(TypeError, match="state_dict"):
         copy.deepcopy(opt)
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_a_step_between_forward_and_backward_is_detected_by_autograd(flat):
+    """The kernels write through NumPy views, invisible to autograd: the adapter bumps the version counters."""
+    weight = torch.nn.Parameter(torch.ones(3))
+    opt = ot.Optimizer([weight], "sgd_torch", lr=0.1, flat=flat)
+    weight.grad = torch.ones(3)
+    loss = (weight * weight).sum()
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()

@@ -77,7 +77,9 @@ class Optimizer(torch.optim.Optimizer):
         self.flat = bool(flat)
         self._partitions: list[list[FlatPartition]] = []  # per param group, in flat mode
         self._bridges: dict[str, _Bridge] = {}
-        self._views: dict[torch.Tensor, _arrays.ParameterArrays] = {}  # kernel arrays per parameter
+        # kernel arrays per parameter, by id (the param groups keep the parameters alive; Tensor.__hash__ is
+        # a Python function, and this lookup is on the per-tensor path)
+        self._views: dict[int, _arrays.ParameterArrays] = {}
         self._counters: list[GroupCounters] = []  # per param group: step counters and scalar state
         self._positions: dict[torch.Tensor, tuple[int, int]] = {}  # parameter -> (group, position)
         reference = self._kernels.reference
@@ -254,8 +256,9 @@ class Optimizer(torch.optim.Optimizer):
         t = int(counters.steps[partition.positions[0]]) + 1
         with bridge.launch(partition.device) as stream:
             if t == 1:
-                for p in partition.params:
-                    self._initialize(self._arrays_of(p, self.state[p], bridge), self.state[p], hyperparameters, bridge)
+                for p in partition.params:  # flat parameters are plain tensors: their own shard
+                    entry = self.state[p]
+                    self._initialize(self._arrays_of(p, p, entry, bridge), entry, hyperparameters, bridge)
             arrays = partition.arrays(bridge.array)
             state = dict(arrays.state)
             state.update({name: float(self.state[partition.params[0]][name])
@@ -263,7 +266,8 @@ class Optimizer(torch.optim.Optimizer):
             self._launch(bridge, stream, arrays.param, arrays.grad, state, t, hyperparameters)
         counters.advance(partition.positions, {name: [state[name]] * len(partition.positions)
                                                for name in self._kernels.reference.SCALAR_STATE})
-        torch.autograd.graph.increment_version(partition.param_buffer)
+        for p in partition.params:  # a parameter made a view through .data keeps its own version counter
+            torch.autograd.graph.increment_version(p)
 
     def _step_tensor(self, p: torch.Tensor, grad: torch.Tensor, state: dict, hyperparameters: dict) -> dict:
         """One kernel call for ``p``; returns the kernel's state dict (with the new scalar state). The caller
@@ -272,7 +276,7 @@ class Optimizer(torch.optim.Optimizer):
         shard = _arrays.local(p)
         bridge = self._bridges.get("cuda" if shard.is_cuda else "cpu") or self._bridge(shard.device.type, shard.dtype)
         with bridge.launch(shard.device) as stream:
-            arrays = self._arrays_of(p, state, bridge)
+            arrays = self._arrays_of(p, shard, state, bridge)
             t = int(state["step"]) + 1
             if t == 1:
                 self._initialize(arrays, state, hyperparameters, bridge)
@@ -285,13 +289,13 @@ class Optimizer(torch.optim.Optimizer):
         torch.autograd.graph.increment_version(shard)
         return kernel_state
 
-    def _arrays_of(self, p: torch.Tensor, state: dict, bridge: _Bridge) -> _arrays.ParameterArrays:
-        """The cached kernel arrays of ``p`` and its state (rebuilt when a tensor was replaced)."""
+    def _arrays_of(self, p: torch.Tensor, shard: torch.Tensor, state: dict, bridge: _Bridge) -> _arrays.ParameterArrays:
+        """The cached kernel arrays of ``p`` (local shard ``shard``) and its state, rebuilt when one of these
+        tensors was replaced."""
         names = self._kernels.reference.STATE
-        shard = _arrays.local(p)
-        arrays = self._views.get(p)
+        arrays = self._views.get(id(p))
         if arrays is None or not arrays.current(shard, state, names):
-            arrays = self._views[p] = _arrays.ParameterArrays(shard, state, names, bridge.array)
+            arrays = self._views[id(p)] = _arrays.ParameterArrays(shard, state, names, bridge.array)
         return arrays
 
     @staticmethod
@@ -394,9 +398,10 @@ class Optimizer(torch.optim.Optimizer):
                 if not isinstance(value, torch.Tensor) or tuple(value.shape) != tuple(p.shape):
                     raise ValueError(f"{self.name}: state[{key!r}][{name!r}] has shape "
                                      f"{tuple(getattr(value, 'shape', ()))}, expected {tuple(p.shape)}")
-                if _arrays.is_dtensor(p) and _arrays.is_dtensor(value) and \
-                        _arrays.local(value).shape != _arrays.local(p).shape:
-                    raise ValueError(f"{self.name}: state[{key!r}][{name!r}] is sharded unlike its parameter")
+                if _arrays.is_dtensor(p) != _arrays.is_dtensor(value) or (
+                        _arrays.is_dtensor(p) and _arrays.local(value).shape != _arrays.local(p).shape):
+                    raise ValueError(f"{self.name}: state[{key!r}][{name!r}] is sharded unlike its parameter "
+                                     f"(DTensor state for DTensor parameters, with the same local shape)")
                 values[name] = value.detach()
             else:
                 number = _as_number(value)
