@@ -86,7 +86,8 @@ class Optimizer:
         """Apply one update with ``grads[i]`` the gradient of ``params[i]``.
 
         With ``flat=True``, gradients written into ``self.grads`` (views of the flat gradient buffer) are
-        used when ``grads`` is None; given ``grads`` are copied there first."""
+        used when ``grads`` is None; given ``grads`` are copied there first, except those that are these
+        views (no copy, no extra launch)."""
         if grads is None and self._flat is None:
             raise ValueError(f"{self.name}: step() needs the gradients (only flat=True keeps a gradient buffer)")
         if grads is not None:
@@ -99,8 +100,11 @@ class Optimizer:
                                      f"expected {p.shape}")
         t = self.t + 1
         if self._flat is not None:
+            from ._flat import same_memory
+
             for view, g in zip(self._flat.grads, grads or ()):
-                view[...] = g
+                if not same_memory(view, g):  # gradients written into self.grads are used where they are
+                    view[...] = g
             self._flat.step(t, **self.hyperparameters)
         else:
             for p, g, s in zip(self.params, grads, self.state):
