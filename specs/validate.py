@@ -39,7 +39,7 @@ _RELATIONS = (sp.Eq, sp.Ne, sp.Lt, sp.Le, sp.Gt, sp.Ge)
 #: (their other locals all start with ``_``).
 GENERATED_MODULE_NAMES = frozenset({
     "param", "grad", "state", "hyperparameters", "numpy", "math", "cupy", "NAME", "HYPERPARAMETERS", "DOMAINS",
-    "STATE", "SCALAR_STATE", "KERNELS", "init_state", "step",
+    "STATE", "SCALAR_STATE", "KERNELS", "init_state", "step", "stream",
 })
 #: Python builtins the generated modules call, or may: a local of that name would shadow the builtin in
 #: ``step`` (tests/test_spec_fuzz.py checks that the generated modules call no other builtin). Other
