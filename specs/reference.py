@@ -1,9 +1,14 @@
-"""Reference semantics: evaluate a spec's assignments directly, in order, in float64.
+r"""Reference semantics: evaluate a spec's assignments directly, in order, in float64.
 
 This is the ground truth the generated kernels are tested against. It is deliberately naive: every
 assignment is evaluated node by node with NumPy's float64 functions over whole arrays (scalars broadcast
 against arrays as NumPy does), no hoisting, no CSE, no substitution between assignments. Each distinct
 subexpression is evaluated once, so an expression that shares subexpressions costs its distinct nodes.
+
+A step can also report where float64 *underflowed*: a product, power or exponential of nonzero finite
+operands that rounded below the smallest normal number. There the exact value of the expression and its
+float64 evaluation part ways as they do at an overflow (:math:`\operatorname{sign}(e^{-g^2})` is 1, yet
+:math:`e^{-g^2}` rounds to 0 for :math:`|g| > 27.3`), so a kernel that simplified exactly may differ.
 """
 from __future__ import annotations
 
@@ -99,11 +104,26 @@ def _evaluation_order(expr: sp.Basic) -> tuple:
     return tuple(node for node in distinct_nodes(expr) if not isinstance(node, ExprCondPair))
 
 
-def evaluate(expr: sp.Basic, env: dict):
-    """``expr`` in float64 (booleans for conditions), symbols taken from ``env``."""
+_TINY = np.finfo(np.float64).tiny
+_ROUNDING = (sp.Mul, sp.Pow, sp.exp)  # the nodes whose float64 value can round to 0 from a nonzero exact value
+
+
+def _underflowed(node, values):
+    """Where ``values[node]`` rounded below the smallest normal float64 though its exact value is nonzero."""
+    operands = [values[a] for a in node.args[:1 if isinstance(node, sp.Pow) else None]]  # a power: its base
+    exact_nonzero = functools.reduce(np.logical_and, [(a != 0) & np.isfinite(a) for a in operands], True)
+    with np.errstate(invalid="ignore"):
+        return exact_nonzero & (np.abs(values[node]) < _TINY)
+
+
+def evaluate(expr: sp.Basic, env: dict, underflow: list | None = None):
+    """``expr`` in float64 (booleans for conditions), symbols taken from ``env``; ``underflow``, when
+    given, receives where each node underflowed (see the module docstring)."""
     values: dict = {}
     for node in _evaluation_order(expr):
         values[node] = _node_value(node, values, env)
+        if underflow is not None and isinstance(node, _ROUNDING):
+            underflow.append(_underflowed(node, values))
     return values[expr]
 
 
@@ -130,9 +150,11 @@ def init_state(spec: OptimizerSpec, param, **hyperparameters) -> dict:
     return state
 
 
-def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list | None = None, **hyperparameters):
+def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list | None = None,
+         underflow: list | None = None, **hyperparameters):
     """One step; returns ``(new_param, new_state)`` without modifying the inputs. ``trace``, when given,
-    receives the value of every assignment (and of every initial value read at step 1), in order."""
+    receives the value of every assignment (and of every initial value read at step 1), in order;
+    ``underflow`` receives a mask per product, power and exponential of where it underflowed."""
     env: dict[sp.Symbol, object] = dict(_hyperparameters(spec, hyperparameters))
     env[PARAM] = np.array(param, dtype=np.float64)
     env[GRAD] = np.array(grad, dtype=np.float64)
@@ -145,11 +167,12 @@ def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list |
         if int(t) == 1:  # initial values read at step 1, before its assignments run
             for s in spec.state:
                 if deferred_init(s):
-                    env[s.symbol] = np.array(np.broadcast_to(evaluate(s.init, env), shape), dtype=np.float64)
+                    env[s.symbol] = np.array(np.broadcast_to(evaluate(s.init, env, underflow), shape),
+                                             dtype=np.float64)
                     if trace is not None:
                         trace.append(env[s.symbol])
         for a in spec.assignments:
-            value = np.asarray(evaluate(a.value, env), dtype=np.float64)
+            value = np.asarray(evaluate(a.value, env, underflow), dtype=np.float64)
             env[a.target] = np.broadcast_to(value, shape).copy() if a.target in arrays else value
             if trace is not None:
                 trace.append(env[a.target])

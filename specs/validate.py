@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import keyword
 import unicodedata
+import weakref
 
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
@@ -375,12 +376,20 @@ def _short(expr, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+#: The specs :func:`validate` returned (by id, while they live): validating one again returns it as it is.
+_NORMAL_FORMS: "weakref.WeakValueDictionary[int, OptimizerSpec]" = weakref.WeakValueDictionary()
+
+
 def validate(spec: OptimizerSpec) -> OptimizerSpec:
     """Check a spec; return it in normal form (an equal spec, or one with normalised defaults, domains,
-    constants and symbols) or raise :class:`SpecError`."""
+    constants and symbols) or raise :class:`SpecError`. A spec in normal form (one this function returned)
+    comes back as the same object."""
+    if _NORMAL_FORMS.get(id(spec)) is spec:
+        return spec
     normal = _normalise(spec)
     checker = _Checker(normal)
     _check_inits(checker, normal)
     _check_assignments(checker, normal)
+    _NORMAL_FORMS[id(normal)] = normal
     return normal
 

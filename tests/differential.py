@@ -17,7 +17,8 @@ module's own ``step``, see ``codegen/cupy_backend/host_emulation.py``), both in 
 from the reference's own parameters and state, including one step with ``grad`` the parameter array
 itself. An element of an output must match the reference within :data:`RTOL` (relative to
 ``1 + |reference|``) wherever every value the reference computed for it (each assignment, in order) is
-finite; where one is not, exact algebra in the generator may legitimately differ (see ``codegen/ir.py``).
+finite and nothing underflowed (see :mod:`optiforge.specs.reference`); where not, exact algebra in the
+generator may legitimately differ (see ``codegen/ir.py``).
 A mismatch counts as a wrong kernel unless the reference itself moves by as much when its array inputs
 are perturbed by :data:`PERTURBATION` relative: then the element sits on a discontinuity or is
 ill-conditioned and the difference is rounding.
@@ -452,10 +453,13 @@ def _gradient(rng, size: int, step: int):
     return g
 
 
-def _finite_mask(trace, shape) -> np.ndarray:
+def _exact_mask(trace, underflow, shape) -> np.ndarray:
+    """Where every value the reference computed is finite and nothing underflowed."""
     mask = np.ones(shape, bool)
     for value in trace:
         mask &= np.broadcast_to(np.isfinite(value), shape)
+    for rounded in underflow:
+        mask &= ~np.broadcast_to(rounded, shape)
     return mask
 
 
@@ -466,9 +470,11 @@ class _Comparison:
         self.spec, self.hp, self.t = spec, hp, t
 
     def reference(self, param, grad, state):
-        trace = []
-        new_param, new_state = reference.step(self.spec, param, grad, state, self.t, trace=trace, **self.hp)
-        return new_param, new_state, _finite_mask(trace, np.shape(param))
+        """The reference step, and where it is exact: every value finite, no underflow."""
+        trace, underflow = [], []
+        new_param, new_state = reference.step(self.spec, param, grad, state, self.t, trace=trace,
+                                              underflow=underflow, **self.hp)
+        return new_param, new_state, _exact_mask(trace, underflow, np.shape(param))
 
     def sensitivity(self, param, grad, state, expected, rng):
         """Per output: how far the reference moves, and whether it reaches NaN, when its array inputs move
@@ -489,7 +495,7 @@ class _Comparison:
                 reaches_nan[k] |= np.isnan(value)
         return moved, reaches_nan
 
-    def mismatch(self, module, param, grad, state, expected, finite, rng, alias=False) -> str | None:
+    def mismatch(self, module, param, grad, state, expected, exact, rng, alias=False) -> str | None:
         p = param.copy()
         s = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
         module.step(p, p if alias else grad.copy(), s, self.t, **self.hp)
@@ -497,7 +503,7 @@ class _Comparison:
         bad = {}
         for key, value in expected.items():
             r, k = np.asarray(value, float), np.asarray(actual[key], float)
-            mask = finite if r.shape == finite.shape else np.all(finite)
+            mask = exact if r.shape == exact.shape else np.all(exact)
             with np.errstate(invalid="ignore"):
                 off = mask & ~(np.abs(k - r) <= RTOL * (1 + np.abs(r)))
             if np.any(off):
@@ -542,12 +548,12 @@ def _run_backend(spec, module, hp, steps, size, seed) -> tuple[str, str]:
         grad = _gradient(rng, size, t)
         comparison = _Comparison(spec, hp, t)
         try:
-            new_param, new_state, finite = comparison.reference(param, grad, state)
+            new_param, new_state, exact = comparison.reference(param, grad, state)
         except Exception:  # noqa: BLE001
             return "reference_crash", traceback.format_exc(limit=-2)
         expected = {"theta": new_param, **new_state}
         try:
-            problem = comparison.mismatch(module, param, grad, state, expected, finite, rng)
+            problem = comparison.mismatch(module, param, grad, state, expected, exact, rng)
             if problem is None and t == 2:  # the gradient is the parameter array itself
                 p_alias, s_alias, f_alias = comparison.reference(param, param, state)
                 problem = comparison.mismatch(module, param, param, state, {"theta": p_alias, **s_alias}, f_alias,
