@@ -5,8 +5,8 @@ import textwrap
 
 import sympy as sp
 
-from optiforge.specs.dsl import GRAD, PARAM, OptimizerSpec, deferred_init
-from optiforge.specs.expression_dag import tree_sizes
+from optiforge.specs.dsl import GRAD, PARAM, STEP, OptimizerSpec, deferred_init
+from optiforge.specs.expression_dag import free_symbols, tree_sizes
 
 from .equations import MAX_PRINTED_NODES, domain_text, equations_unicode
 
@@ -116,16 +116,21 @@ def init_state_lines(spec: OptimizerSpec, printer, array_module: str) -> list[st
 
 
 def host_prologue_lines(ir, printer) -> list[str]:
-    """Hyperparameters and scalar state as ``numpy.float64``, then the host assignments, in order.
+    """The step, hyperparameters and scalar state as ``numpy.float64``, then the host assignments, in order.
 
     Run under ``numpy.errstate(all="ignore")``: a hoisted subexpression of a branch that is not taken may be
     NaN or infinite, and must not raise."""
     spec = ir.spec
-    unpack = [f"{h.name} = numpy.float64(_hp[{h.name!r}])" for h in spec.hyperparameters]
+    # t as numpy.float64 too: an expression of t and numbers only must not raise in Python int/float
+    # arithmetic ((1 - t)**-1.0 at t = 1, 2.0**t past t = 1023)
+    unpack = ["t = numpy.float64(t)"] if STEP in free_symbols(*(expr for _, expr in ir.host)) else []
+    unpack += [f"{h.name} = numpy.float64(_hp[{h.name!r}])" for h in spec.hyperparameters]
     unpack += [f"{s.name} = numpy.float64(state[{s.name!r}])" for s in spec.scalar_state]
     # CSE may split (24/25)**x into 24**x * 25**(-x), which overflows to inf*0 = NaN for large x; powsimp
     # merges the bases again (only where SymPy's assumptions allow it).
-    return unpack + [f"{printer.doprint(sym)} = {printer.doprint(sp.powsimp(expr, combine='base'))}"
+    # A constant is a numpy.float64 too, so arithmetic on it never raises (Python's 0.0**-1 would).
+    return unpack + [f"{printer.doprint(sym)} = " + (printer.doprint(sp.powsimp(expr, combine='base'))
+                                                     if free_symbols(expr) else f"numpy.float64({printer.doprint(expr)})")
                      for sym, expr in ir.host]
 
 

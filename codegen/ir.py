@@ -175,8 +175,10 @@ class _Lowering:
         for symbol in free_symbols(expr):
             current = env.get(symbol, symbol)
             if current != symbol:
-                names[symbol] = current if current.is_Atom else self.emit(self.fresh(f"{symbol.name}_v", real=True),
-                                                                           current)
+                # (a number too gets a name: a literal in the unevaluated form could make a host statement
+                # of Python numbers only, which raises on 0**-1 where float64 gives inf)
+                names[symbol] = current if isinstance(current, sp.Symbol) else self.emit(
+                    self.fresh(f"{symbol.name}_v", real=True), current)
         # The spec's own expression with named values: rebuilt as it is, nothing for SymPy to evaluate.
         return rebuild_unevaluated(expr, lambda node, args: names[node] if node in names else
                                    _logic_and_constants(node, args))

@@ -302,7 +302,8 @@ class OptimizerSpec:
         parts += [f"H {h.name} {h.default!r} {_serialise(h.domain)}" for h in self.hyperparameters]
         parts += [f"S {s.name} {s.scalar} {_serialise(s.init)}" for s in self.state]
         parts += [f"A {a.target.name} {_serialise(a.value)}" for a in self.assignments]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        # surrogatepass: a text field may hold a lone surrogate (the generated file escapes it)
+        return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _serialise(expr) -> str:

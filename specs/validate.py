@@ -55,6 +55,8 @@ RESERVED_NAMES = {
     **{name: "a Python builtin the generated modules use" for name in EMITTED_BUILTINS},
     **{name: "reserved: generated kernels use it" for name in GENERATED_MODULE_NAMES},
 }
+#: What SymPy raises when it refuses to evaluate an expression it is asked to build.
+_SYMPY_REFUSALS = (TypeError, ValueError, ArithmeticError, NotImplementedError, AttributeError, RecursionError)
 _ALLOWED_FUNCTIONS_TEXT = "+, *, **, sqrt, Abs, sign, Max, Min, exp, log, tanh, Piecewise, floor, ceiling, Mod, Heaviside"
 _FLOAT64_MAX = 1.7976931348623157e308
 
@@ -105,11 +107,32 @@ class _Checker:
                 or not isinstance(expr, sp.Expr):
             self.fail(f"{where} is truth-valued or not an expression: {expr} ({type(expr).__name__}); "
                       "use Piecewise((1, condition), (0, True)) for a 0/1 value")
+        self._nodes(expr, where)
+        folded = self._fold_constants(expr, where)
+        if folded is not expr:  # an unevaluated constant, e.g. Pow(0, -1, evaluate=False), is now zoo
+            self._nodes(folded, where)
+        return folded
+
+    def _nodes(self, expr, where: str):
         booleans = self._boolean_positions(expr)
         for node in reversed(list(distinct_nodes(expr))):  # outermost first: report the outermost culprit
             self._node(node, node in booleans, where)
-        # Floats at the precision the kernels compute in: a float32 constant is its exact value.
-        return rebuild(expr, lambda node, args: sp.Float(float(node), precision=53) if node.is_Float else None)
+
+    def _fold_constants(self, expr, where: str):
+        """``expr`` with every operation on numbers evaluated (SymPy evaluates what users build, not what
+        they build with ``evaluate=False``; the later stages evaluate when they rebuild) and Floats at the
+        precision the kernels compute in (a float32 constant is its exact value)."""
+        def fold(node, args):
+            if node.is_Float:
+                return sp.Float(float(node), precision=53)
+            if args and all(isinstance(a, (sp.Number, sp.NumberSymbol, sp.logic.boolalg.BooleanAtom)) for a in args) \
+                    and not isinstance(node, ExprCondPair):
+                try:
+                    return node.func(*args)
+                except _SYMPY_REFUSALS as error:
+                    self.fail(f"{where}: the constant {node} cannot be evaluated ({type(error).__name__}: {error})")
+            return None
+        return rebuild(expr, fold)
 
     @staticmethod
     def _boolean_positions(expr) -> set:
@@ -123,8 +146,9 @@ class _Checker:
         return positions
 
     def _node(self, node, boolean_position: bool, where: str):
+        # (a Symbol is a SymPy Boolean too, but every declared symbol is a real number)
         is_boolean = isinstance(node, sp.logic.boolalg.Boolean) and not isinstance(node, sp.Symbol)
-        if boolean_position != is_boolean and not isinstance(node, sp.Symbol):
+        if boolean_position != is_boolean:
             what = "a truth value" if is_boolean else "a number"
             self.fail(f"{where}: {node} is {what} where {'a condition' if boolean_position else 'a number'} "
                       "is expected")

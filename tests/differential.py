@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import traceback
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -148,10 +149,11 @@ def _sample_hyperparameter(rng, domain, default):
     """A value inside ``domain`` (the default a third of the time)."""
     if rng.random() < 1 / 3:
         return default
-    if domain == BOOLEAN:
-        return int(rng.integers(0, 2))
-    if isinstance(domain, sp.Range):
-        return int(rng.choice([x for x, _ in zip(domain, range(5))]))
+    if isinstance(domain, sp.FiniteSet):
+        value = domain.args[int(rng.integers(len(domain.args)))]
+        return int(value) if value.is_Integer else float(value)
+    if isinstance(domain, sp.Range):  # integers near the default
+        return int(rng.choice([x for x in range(int(default) - 2, int(default) + 3) if domain.contains(x) == sp.true]))
     if isinstance(domain, sp.Interval):
         lo, hi = float(domain.start), float(domain.end)
         lo, hi = max(lo, -3.0), min(hi, lo + 3.0 if lo > -3 else 3.0)
@@ -566,12 +568,8 @@ def _run_backend(spec, module, hp, steps, size, seed) -> tuple[str, str]:
     return "correct", ""
 
 
-def _hyperparameters(recipe: Recipe, spec, rng) -> dict:
-    hp = {}
-    domains = {h.name: h for h in spec.hyperparameters}
-    for name, h in domains.items():
-        hp[name] = _sample_hyperparameter(rng, h.domain, h.default)
-    return hp
+def _hyperparameters(spec, rng) -> dict:
+    return {h.name: _sample_hyperparameter(rng, h.domain, h.default) for h in spec.hyperparameters}
 
 
 def check_specs(recipes, *, steps: int = 10, size: int = 48, seed: int = 0, workdir: Path | None = None,
@@ -590,7 +588,7 @@ def check_specs(recipes, *, steps: int = 10, size: int = 48, seed: int = 0, work
                 for recipe in batch:
                     outcomes, spec, modules, seconds, detail = _generate(recipe)
                     prepared.append((recipe, outcomes, spec, modules, seconds, detail))
-                sources = [m["cupy"].KERNELS["float64"] for _, _, _, m, _, _ in prepared if m]
+                sources = {k: m["cupy"].KERNELS["float64"] for k, (_, _, _, m, _, _) in enumerate(prepared) if m}
                 batch_dir = root / f"batch{number}"
                 batch_dir.mkdir(parents=True, exist_ok=True)
                 future = compiler.submit(_compile, sources, batch_dir)
@@ -602,43 +600,53 @@ def check_specs(recipes, *, steps: int = 10, size: int = 48, seed: int = 0, work
     return results
 
 
-def _compile(sources, directory: Path):
-    """{kernel name: library} for ``sources``: one g++ call, or one per kernel when that fails (to find
-    the kernels g++ rejects)."""
+def _compile(sources: dict, directory: Path):
+    """``({key: library}, {key: g++ error})`` for ``sources`` (key → kernel source): one g++ call per group
+    of distinct kernel names (specs may share a name), or one per kernel when that fails (to find the
+    kernels g++ rejects)."""
     storage = StorageTypes("float64", "float64")
-    if not sources:
-        return {}, {}
-    try:
-        library = build_library(sources, storage, directory)
-        return {s.name: library for s in sources}, {}
-    except RuntimeError:
-        libraries, errors = {}, {}
-        for k, source in enumerate(sources):
-            single = directory / f"k{k}"
+    groups: list[dict] = []
+    for key, source in sources.items():
+        group = next((g for g in groups if source.name not in {s.name for s in g.values()}), None)
+        if group is None:
+            groups.append(group := {})
+        group[key] = source
+    libraries, errors = {}, {}
+    for number, group in enumerate(groups):
+        part = directory / f"group{number}"
+        part.mkdir(exist_ok=True)
+        try:
+            library = build_library(list(group.values()), storage, part)
+            libraries.update({key: library for key in group})
+            continue
+        except RuntimeError:
+            pass
+        for key, source in group.items():
+            single = part / f"k{key}"
             single.mkdir(exist_ok=True)
             try:
-                libraries[source.name] = build_library([source], storage, single)
+                libraries[key] = build_library([source], storage, single)
             except RuntimeError as error:
-                errors[source.name] = str(error)[-1500:]
-        return libraries, errors
+                errors[key] = str(error)[-1500:]
+    return libraries, errors
 
 
 def _check_batch(prepared, future, *, steps, size, seed, on_result) -> list[Result]:
     libraries, errors = future.result()
     results = []
-    for recipe, outcomes, spec, modules, seconds, detail in prepared:
+    for key, (recipe, outcomes, spec, modules, seconds, detail) in enumerate(prepared):
         result = Result(recipe, dict(outcomes), {b: detail for b in outcomes}, seconds)
         if spec is not None:
-            hp = _hyperparameters(recipe, spec, np.random.default_rng([seed, 7, len(recipe.name)]))
+            hp = _hyperparameters(spec, np.random.default_rng([seed, 7, zlib.crc32(recipe.name.encode())]))
             for backend in BACKEND_NAMES:
                 module = modules[backend]
                 if backend == "cupy":
                     source = module.KERNELS["float64"]
-                    if source.name in errors:
-                        result.outcomes[backend], result.details[backend] = "kernel_crash", errors[source.name]
+                    if key in errors:
+                        result.outcomes[backend], result.details[backend] = "kernel_crash", errors[key]
                         continue
                     runtime = HostRuntime({"float64": [source], "float32": []})
-                    runtime.attach("float64", StorageTypes("float64", "float64"), libraries[source.name])
+                    runtime.attach("float64", StorageTypes("float64", "float64"), libraries[key])
                     module = emulate(module, runtime)
                 outcome, text = _run_backend(spec, module, hp, steps, size, seed)
                 if outcome == "correct" and seconds > TIME_LIMIT:

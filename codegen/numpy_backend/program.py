@@ -214,7 +214,12 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
         # calls read stays in a compute-dtype buffer and is stored at the end, as the CUDA kernel does.
         reread = name == "theta" and any(operand in call.args for call in calls)
         after = max(last_read.get(old, -1), last_read.get(GRAD, -1) if name == "theta" else -1)
-        if _register(operand) and operand not in placed and not reread and producer[operand] >= after:
+        # A select copies its "then" operand second: written into θ, it would read a gradient that is the
+        # parameter array after the first pass has overwritten it.
+        reads_grad_late = name == "theta" and _register(operand) and operand in producer and \
+            calls[producer[operand]].ufunc == "select" and calls[producer[operand]].args[1] == GRAD
+        if _register(operand) and operand not in placed and not reread and producer[operand] >= after \
+                and not reads_grad_late:
             placed[operand] = sp.Symbol(program.targets[name])
         elif old is None or operand != old:
             program.copies.append((name, operand))

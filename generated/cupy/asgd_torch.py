@@ -111,6 +111,7 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
         lr = numpy.float64(_hp['lr'])
         lambd = numpy.float64(_hp['lambd'])
         alpha = numpy.float64(_hp['alpha'])

@@ -71,6 +71,7 @@ def step(param, grad, state, t, **hyperparameters):
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
         lr = numpy.float64(_hp['lr'])
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])

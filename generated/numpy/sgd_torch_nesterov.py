@@ -63,6 +63,7 @@ def step(param, grad, state, t, **hyperparameters):
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         weight_decay = numpy.float64(_hp['weight_decay'])
