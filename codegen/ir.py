@@ -25,7 +25,9 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from optiforge.specs.dsl import GRAD, PARAM, STEP, OptimizerSpec, deferred_init
-from optiforge.specs.expression_dag import distinct_nodes, free_symbols, rebuild, rebuild_unevaluated, tree_sizes
+from optiforge.specs.validate import BOOLEAN_FUNCTIONS, ELEMENTWISE_FUNCTIONS
+from optiforge.specs.expression_dag import (SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild, rebuild_unevaluated,
+                                            tree_sizes)
 
 __all__ = ["KernelIR", "lower", "plain_sympy", "INLINE_LIMIT", "fresh_names"]
 
@@ -133,15 +135,18 @@ def _logic_and_constants(node, args):
     return None
 
 
-#: What SymPy raises when it cannot evaluate an expression it was asked to build (comparisons of non-real
-#: values, Piecewise conditions it cannot fold into ITE, …).
-_SYMPY_REFUSALS = (TypeError, ValueError, NotImplementedError, AttributeError)
+
+
+#: The nodes the backends compute: what validation allows, and the ITE SymPy makes of nested conditions.
+_KERNEL_NODES = (sp.Symbol, sp.Number, sp.NumberSymbol, sp.logic.boolalg.BooleanAtom, ExprCondPair, sp.ITE,
+                 sp.core.relational.Relational) + ELEMENTWISE_FUNCTIONS + BOOLEAN_FUNCTIONS
 
 
 def _in_real_fragment(expr: sp.Basic) -> bool:
-    """No complex, infinite or NaN constant: what a float64 kernel can compute."""
+    """No complex, infinite or NaN constant and no function the kernels lack (SymPy may rewrite
+    ``|exp(z)|`` as ``exp(re(z))``, with ``atan2`` inside): what a float64 kernel can compute."""
     for node in distinct_nodes(expr):
-        if node in (sp.nan, sp.zoo, sp.oo, -sp.oo) or isinstance(node, sp.core.numbers.ImaginaryUnit):
+        if node in (sp.nan, sp.zoo, sp.oo, -sp.oo) or not isinstance(node, _KERNEL_NODES):
             return False
         if node.is_Number and not (node.is_extended_real and node.is_finite):
             return False
@@ -169,7 +174,7 @@ class _Lowering:
             result = rebuild(expr, lambda node, args: env[node] if node in env else _logic_and_constants(node, args))
             if _in_real_fragment(result):
                 return result
-        except _SYMPY_REFUSALS:
+        except SYMPY_REFUSALS:
             pass  # e.g. "Invalid comparison of non-real", or a Piecewise SymPy cannot fold, after substitution
         names = {}
         for symbol in free_symbols(expr):

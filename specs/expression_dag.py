@@ -12,7 +12,12 @@ from typing import Callable, Iterator
 
 import sympy as sp
 
-__all__ = ["distinct_nodes", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated"]
+__all__ = ["distinct_nodes", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated",
+           "SYMPY_REFUSALS"]
+
+#: What SymPy raises when it refuses to build an expression it is asked for (comparisons of non-real values,
+#: a Piecewise it cannot fold, a modulo by zero, arguments of Min/Max it cannot compare, ...).
+SYMPY_REFUSALS = (TypeError, ValueError, ArithmeticError, NotImplementedError, AttributeError, RecursionError)
 
 
 def distinct_nodes(*exprs: sp.Basic) -> Iterator[sp.Basic]:

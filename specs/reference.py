@@ -116,12 +116,16 @@ def _underflowed(node, values):
         return exact_nonzero & (np.abs(values[node]) < _TINY)
 
 
-def evaluate(expr: sp.Basic, env: dict, underflow: list | None = None):
+def evaluate(expr: sp.Basic, env: dict, underflow: list | None = None, rounding=None):
     """``expr`` in float64 (booleans for conditions), symbols taken from ``env``; ``underflow``, when
-    given, receives where each node underflowed (see the module docstring)."""
+    given, receives where each node underflowed (see the module docstring); ``rounding``, when given, is
+    applied to the value of every operation (a model of the rounding in which implementations differ)."""
     values: dict = {}
     for node in _evaluation_order(expr):
-        values[node] = _node_value(node, values, env)
+        value = _node_value(node, values, env)
+        if rounding is not None and node.args and np.asarray(value).dtype.kind == "f":
+            value = rounding(value)
+        values[node] = value
         if underflow is not None and isinstance(node, _ROUNDING):
             underflow.append(_underflowed(node, values))
     return values[expr]
@@ -151,10 +155,11 @@ def init_state(spec: OptimizerSpec, param, **hyperparameters) -> dict:
 
 
 def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list | None = None,
-         underflow: list | None = None, **hyperparameters):
+         underflow: list | None = None, rounding=None, **hyperparameters):
     """One step; returns ``(new_param, new_state)`` without modifying the inputs. ``trace``, when given,
     receives the value of every assignment (and of every initial value read at step 1), in order;
-    ``underflow`` receives a mask per product, power and exponential of where it underflowed."""
+    ``underflow`` receives a mask per product, power and exponential of where it underflowed;
+    ``rounding`` is passed to :func:`evaluate`."""
     env: dict[sp.Symbol, object] = dict(_hyperparameters(spec, hyperparameters))
     env[PARAM] = np.array(param, dtype=np.float64)
     env[GRAD] = np.array(grad, dtype=np.float64)
@@ -167,12 +172,12 @@ def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list |
         if int(t) == 1:  # initial values read at step 1, before its assignments run
             for s in spec.state:
                 if deferred_init(s):
-                    env[s.symbol] = np.array(np.broadcast_to(evaluate(s.init, env, underflow), shape),
+                    env[s.symbol] = np.array(np.broadcast_to(evaluate(s.init, env, underflow, rounding), shape),
                                              dtype=np.float64)
                     if trace is not None:
                         trace.append(env[s.symbol])
         for a in spec.assignments:
-            value = np.asarray(evaluate(a.value, env, underflow), dtype=np.float64)
+            value = np.asarray(evaluate(a.value, env, underflow, rounding), dtype=np.float64)
             env[a.target] = np.broadcast_to(value, shape).copy() if a.target in arrays else value
             if trace is not None:
                 trace.append(env[a.target])

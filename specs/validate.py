@@ -24,7 +24,7 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 
 from .dsl import (GRAD, PARAM, RESERVED, STEP, Assignment, Hyperparameter, OptimizerSpec, SpecError, State,
                   _assumptions, domain_contains, normal_default, normal_domain)
-from .expression_dag import distinct_nodes, free_symbols, rebuild
+from .expression_dag import SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild
 
 __all__ = ["validate", "ELEMENTWISE_FUNCTIONS", "BOOLEAN_FUNCTIONS", "RESERVED_NAMES", "EMITTED_BUILTINS"]
 
@@ -55,8 +55,6 @@ RESERVED_NAMES = {
     **{name: "a Python builtin the generated modules use" for name in EMITTED_BUILTINS},
     **{name: "reserved: generated kernels use it" for name in GENERATED_MODULE_NAMES},
 }
-#: What SymPy raises when it refuses to evaluate an expression it is asked to build.
-_SYMPY_REFUSALS = (TypeError, ValueError, ArithmeticError, NotImplementedError, AttributeError, RecursionError)
 _ALLOWED_FUNCTIONS_TEXT = "+, *, **, sqrt, Abs, sign, Max, Min, exp, log, tanh, Piecewise, floor, ceiling, Mod, Heaviside"
 _FLOAT64_MAX = 1.7976931348623157e308
 
@@ -129,7 +127,7 @@ class _Checker:
                     and not isinstance(node, ExprCondPair):
                 try:
                     return node.func(*args)
-                except _SYMPY_REFUSALS as error:
+                except SYMPY_REFUSALS as error:
                     self.fail(f"{where}: the constant {node} cannot be evaluated ({type(error).__name__}: {error})")
             return None
         return rebuild(expr, fold)

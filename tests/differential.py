@@ -20,8 +20,9 @@ itself. An element of an output must match the reference within :data:`RTOL` (re
 finite and nothing underflowed (see :mod:`optiforge.specs.reference`); where not, exact algebra in the
 generator may legitimately differ (see ``codegen/ir.py``).
 A mismatch counts as a wrong kernel unless the reference itself moves by as much when its array inputs
-are perturbed by :data:`PERTURBATION` relative: then the element sits on a discontinuity or is
-ill-conditioned and the difference is rounding.
+are perturbed by :data:`PERTURBATION` relative, or when every operation's result is (Monte Carlo
+arithmetic, :data:`ROUNDING`): then the element sits on a discontinuity or is ill-conditioned and the
+difference is rounding.
 
 **Outcomes**, per spec and backend: ``correct``, ``wrong_kernel``, ``generator_crash`` (validation,
 lowering or printing raised, or the module does not compile), ``kernel_crash`` (``init_state``/``step``
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import multiprocessing
 import signal
 import sys
 import tempfile
@@ -64,10 +66,14 @@ OUTCOMES = ("correct", "wrong_kernel", "generator_crash", "kernel_crash", "refer
 BACKEND_NAMES = ("numpy", "cupy")
 RTOL = 1e-9
 PERTURBATION = 1e-10
+#: Relative size of the rounding noise in the Monte Carlo reference runs (about two units in the last place).
+ROUNDING = 4e-16
 #: CPU seconds allowed to validate, lower and print both modules of one spec.
 TIME_LIMIT = 2.0
 #: Wall seconds after which generation is abandoned (counted over time).
 HARD_LIMIT = 30.0
+#: Specs per unit of work of a campaign (one g++ run each).
+CHUNK = 50
 
 
 # --- recipes --------------------------------------------------------------------------------------------
@@ -479,16 +485,24 @@ class _Comparison:
         return new_param, new_state, _exact_mask(trace, underflow, np.shape(param))
 
     def sensitivity(self, param, grad, state, expected, rng):
-        """Per output: how far the reference moves, and whether it reaches NaN, when its array inputs move
-        by :data:`PERTURBATION` relative (all up, all down, two random mixes)."""
+        r"""Per output: how far the reference moves, and whether it reaches NaN, when its array inputs move
+        by :data:`PERTURBATION` relative (all up, all down, two random mixes), and when every operation's
+        value moves by up to :data:`ROUNDING` relative (four random draws: Monte Carlo arithmetic, which
+        shows cancellation after an operation, e.g. in :math:`1 + \tanh x` at :math:`x = -15`)."""
         moved = {k: np.zeros_like(np.asarray(v, float)) for k, v in expected.items()}
         reaches_nan = {k: np.zeros(np.shape(v), bool) for k, v in expected.items()}
-        for trial in range(4):
+        for trial in range(8):
             def jitter(x):
+                if trial >= 4:
+                    return x
                 direction = (1, -1)[trial] if trial < 2 else rng.uniform(-1, 1, np.shape(x))
                 return x * (1 + PERTURBATION * direction)
+
+            def rounding(x):
+                return x * (1 + ROUNDING * rng.uniform(-1, 1, np.shape(x)))
             state2 = {k: (jitter(v) if isinstance(v, np.ndarray) else v) for k, v in state.items()}
-            p2, s2, _ = self.reference(jitter(param), jitter(grad), state2)
+            p2, s2 = reference.step(self.spec, jitter(param), jitter(grad), state2, self.t,
+                                    rounding=rounding if trial >= 4 else None, **self.hp)
             result = {"theta": p2, **s2}
             for k in moved:
                 value = np.asarray(result[k], float)
@@ -675,12 +689,34 @@ def format_summary(table: dict[str, Counter], count: int, seed: int, seconds: fl
     return "\n".join(lines)
 
 
-def campaign(count: int, seed: int, *, steps: int = 10, size: int = 48, start: int = 0, on_result=None):
+def _check_indices(seed: int, indices: list[int], steps: int, size: int) -> list[Result]:
     generator = SpecGenerator(seed)
+    return check_specs([generator.recipe(i) for i in indices], steps=steps, size=size, seed=seed)
+
+
+def campaign(count: int, seed: int, *, steps: int = 10, size: int = 48, start: int = 0, workers: int = 1,
+             on_result=None) -> tuple[list[Result], float]:
+    """Specs ``start … start + count − 1`` of ``seed`` checked (in ``workers`` processes, chunks of
+    :data:`CHUNK` specs); returns the results in spec order and the wall seconds."""
     began = time.time()
-    recipes = [generator.recipe(i) for i in range(start, start + count)]
-    results = check_specs(recipes, steps=steps, size=size, seed=seed, on_result=on_result)
+    if workers <= 1:  # one process: check_specs compiles each batch while it generates the next
+        generator = SpecGenerator(seed)
+        results = check_specs([generator.recipe(i) for i in range(start, start + count)], steps=steps, size=size,
+                              seed=seed, on_result=on_result)
+        return results, time.time() - began
+    chunks = [list(range(i, min(i + CHUNK, start + count))) for i in range(start, start + count, CHUNK)]
+    context = multiprocessing.get_context("spawn")  # not fork: the caller may hold threads (torch, BLAS)
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_check_indices, seed, chunk, steps, size) for chunk in chunks]
+        results = [r for future in futures for r in _report(future.result(), on_result)]
     return results, time.time() - began
+
+
+def _report(results: list[Result], on_result) -> list[Result]:
+    for result in results:
+        if on_result:
+            on_result(result)
+    return results
 
 
 # --- minimisation ------------------------------------------------------------------------------------------
@@ -753,6 +789,7 @@ def main(argv=None) -> int:
     parser.add_argument("--start", type=int, default=0, help="index of the first spec (to split a campaign)")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--size", type=int, default=48)
+    parser.add_argument("--workers", type=int, default=1, help="processes to check specs in")
     parser.add_argument("--minimise", action="store_true", help="shrink every failure before printing it")
     parser.add_argument("--show", type=int, default=20, help="print at most this many failures")
     parser.add_argument("--only", type=int, nargs="*", help="check only these spec indices")
@@ -778,7 +815,7 @@ def main(argv=None) -> int:
         seconds = time.time() - began
     else:
         results, seconds = campaign(args.count, args.seed, steps=args.steps, size=args.size, start=args.start,
-                                    on_result=report)
+                                    workers=args.workers, on_result=report)
     table = summary(results)
     print(format_summary(table, len(results), args.seed, seconds))
     slowest = sorted(results, key=lambda r: -r.seconds)[:3]

@@ -117,6 +117,11 @@ class KernelPrinter(C99CodePrinter):
             text = f"({text} != {operand})"
         return text
 
+    def _print_ITE(self, expr) -> str:
+        # SymPy's printer rewrites ITE as a Piecewise of truth values, which SymPy's logic refuses to build
+        condition, then, otherwise = (self._print(a) for a in expr.args)
+        return f"(({condition}) ? ({then}) : ({otherwise}))"
+
     def _print_Heaviside(self, expr) -> str:
         x = self.parenthesize(expr.args[0], PRECEDENCE["Relational"])
         half = self._print(expr.args[1]) if len(expr.args) > 1 else self._print(sp.Rational(1, 2))

@@ -41,6 +41,11 @@ class HostPrinter(_FloatNumPyPrinter):
             expr = sp.Piecewise(*expr.args, (sp.nan, True))
         return PythonCodePrinter._print_Piecewise(self, expr)
 
+    def _print_ITE(self, expr):
+        # SymPy's printer rewrites ITE as a Piecewise of truth values, which SymPy's logic refuses to build
+        condition, then, otherwise = (self._print(a) for a in expr.args)
+        return f"(({then}) if ({condition}) else ({otherwise}))"
+
     def _nested(self, function: str, args) -> str:
         text = self._print(args[0])
         for arg in args[1:]:

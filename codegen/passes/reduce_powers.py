@@ -14,7 +14,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
 from sympy.codegen.rewriting import ReplaceOptim, create_expand_pow_optimization
 
-from optiforge.specs.expression_dag import rebuild_unevaluated
+from optiforge.specs.expression_dag import SYMPY_REFUSALS, rebuild_unevaluated
 
 from ..ir import KernelIR, plain_sympy
 
@@ -44,7 +44,16 @@ def _reduce(node, args):
     return power
 
 
+def _reduced(expr: sp.Expr) -> sp.Expr:
+    try:
+        return rebuild_unevaluated(expr, _reduce)
+    except SYMPY_REFUSALS:
+        # Building even an unevaluated product asks SymPy whether its factors commute, which for tanh(…)
+        # can re-evaluate a Max around a Sqrt that SymPy cannot compare: keep this statement's powers.
+        return expr
+
+
 def reduce_powers(ir: KernelIR) -> KernelIR:
-    """Rewrite the body's powers with :data:`POWER_RULES`."""
-    body = tuple((symbol, rebuild_unevaluated(expr, _reduce)) for symbol, expr in ir.body)
-    return ir.with_(body=body)
+    """Rewrite the body's powers with :data:`POWER_RULES` (a statement SymPy refuses to rebuild keeps its
+    powers, which the printers print as they are)."""
+    return ir.with_(body=tuple((symbol, _reduced(expr)) for symbol, expr in ir.body))
