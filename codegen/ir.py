@@ -8,10 +8,13 @@ IR grows linearly with the spec, however the spec nests or chains its temporarie
 only hyperparameters, ``t`` and scalar state go to the host prologue; the others to the body.
 
 Substitution is exact algebra (SymPy evaluates every rebuilt expression): a kernel equals the step
-evaluated assignment by assignment wherever that evaluation's values are finite real numbers. (Where one
-is not — a square root of a negative number, a division by zero — the simplified kernel may differ, as
-:math:`\sqrt{x}^2 = x` differs from NaN.) A substitution whose result leaves that fragment (a complex or
-infinite constant appears, or SymPy refuses a comparison) is not made: the statement reads named values.
+evaluated assignment by assignment, up to rounding, wherever that evaluation's values are finite real
+numbers away from the ends of the float64 range. (Where one is not — a square root of a negative number,
+a division by zero — the simplified kernel may differ, as :math:`\sqrt{x}^2 = x` differs from NaN; near
+the ends, a reassociated product may overflow or underflow where the assignments' order does not, and
+:math:`\operatorname{sign}(e^{-x^2}) = 1` though :math:`e^{-x^2}` rounds to 0.) A substitution whose result
+leaves that fragment (a complex or infinite constant or a function the kernels lack appears, or SymPy
+refuses a comparison) is not made: the statement reads named values.
 
 Passes in :mod:`codegen.passes` then move work between the two parts and share subexpressions; every pass
 keeps :meth:`KernelIR.meaning` unchanged.

@@ -5,10 +5,11 @@ assignment is evaluated node by node with NumPy's float64 functions over whole a
 against arrays as NumPy does), no hoisting, no CSE, no substitution between assignments. Each distinct
 subexpression is evaluated once, so an expression that shares subexpressions costs its distinct nodes.
 
-A step can also report where float64 *underflowed*: a product, power or exponential of nonzero finite
-operands that rounded below the smallest normal number. There the exact value of the expression and its
-float64 evaluation part ways as they do at an overflow (:math:`\operatorname{sign}(e^{-g^2})` is 1, yet
-:math:`e^{-g^2}` rounds to 0 for :math:`|g| > 27.3`), so a kernel that simplified exactly may differ.
+A step can also report where float64 arithmetic was *exceptional*: an operation gave an infinite or NaN
+value, or a product, power or exponential of nonzero finite operands rounded below the smallest normal
+number (underflow). There the exact value of the expression and its float64 evaluation part ways
+(:math:`\operatorname{sign}(e^{-g^2})` is 1, yet :math:`e^{-g^2}` rounds to 0 for :math:`|g| > 27.3`, and
+is 0 for :math:`g = \infty`), so a kernel that simplified exactly may differ.
 """
 from __future__ import annotations
 
@@ -116,18 +117,21 @@ def _underflowed(node, values):
         return exact_nonzero & (np.abs(values[node]) < _TINY)
 
 
-def evaluate(expr: sp.Basic, env: dict, underflow: list | None = None, rounding=None):
-    """``expr`` in float64 (booleans for conditions), symbols taken from ``env``; ``underflow``, when
-    given, receives where each node underflowed (see the module docstring); ``rounding``, when given, is
-    applied to the value of every operation (a model of the rounding in which implementations differ)."""
+def evaluate(expr: sp.Basic, env: dict, exceptional: list | None = None, rounding=None):
+    """``expr`` in float64 (booleans for conditions), symbols taken from ``env``. ``exceptional``, when
+    given, receives for each operation where it was exceptional (see the module docstring); ``rounding``,
+    when given, is applied to the value of every operation (a model of the rounding in which
+    implementations differ)."""
     values: dict = {}
     for node in _evaluation_order(expr):
         value = _node_value(node, values, env)
-        if rounding is not None and node.args and np.asarray(value).dtype.kind == "f":
+        floating = bool(node.args) and np.asarray(value).dtype.kind == "f"
+        if rounding is not None and floating:
             value = rounding(value)
         values[node] = value
-        if underflow is not None and isinstance(node, _ROUNDING):
-            underflow.append(_underflowed(node, values))
+        if exceptional is not None and floating:
+            exceptional.append(~np.isfinite(value) | _underflowed(node, values) if isinstance(node, _ROUNDING)
+                               else ~np.isfinite(value))
     return values[expr]
 
 
@@ -155,11 +159,10 @@ def init_state(spec: OptimizerSpec, param, **hyperparameters) -> dict:
 
 
 def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list | None = None,
-         underflow: list | None = None, rounding=None, **hyperparameters):
+         exceptional: list | None = None, rounding=None, **hyperparameters):
     """One step; returns ``(new_param, new_state)`` without modifying the inputs. ``trace``, when given,
     receives the value of every assignment (and of every initial value read at step 1), in order;
-    ``underflow`` receives a mask per product, power and exponential of where it underflowed;
-    ``rounding`` is passed to :func:`evaluate`."""
+    ``exceptional`` and ``rounding`` are passed to :func:`evaluate`."""
     env: dict[sp.Symbol, object] = dict(_hyperparameters(spec, hyperparameters))
     env[PARAM] = np.array(param, dtype=np.float64)
     env[GRAD] = np.array(grad, dtype=np.float64)
@@ -172,12 +175,12 @@ def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list |
         if int(t) == 1:  # initial values read at step 1, before its assignments run
             for s in spec.state:
                 if deferred_init(s):
-                    env[s.symbol] = np.array(np.broadcast_to(evaluate(s.init, env, underflow, rounding), shape),
+                    env[s.symbol] = np.array(np.broadcast_to(evaluate(s.init, env, exceptional, rounding), shape),
                                              dtype=np.float64)
                     if trace is not None:
                         trace.append(env[s.symbol])
         for a in spec.assignments:
-            value = np.asarray(evaluate(a.value, env, underflow, rounding), dtype=np.float64)
+            value = np.asarray(evaluate(a.value, env, exceptional, rounding), dtype=np.float64)
             env[a.target] = np.broadcast_to(value, shape).copy() if a.target in arrays else value
             if trace is not None:
                 trace.append(env[a.target])

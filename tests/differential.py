@@ -17,8 +17,9 @@ module's own ``step``, see ``codegen/cupy_backend/host_emulation.py``), both in 
 from the reference's own parameters and state, including one step with ``grad`` the parameter array
 itself. An element of an output must match the reference within :data:`RTOL` (relative to
 ``1 + |reference|``) wherever every value the reference computed for it (each assignment, in order) is
-finite and nothing underflowed (see :mod:`optiforge.specs.reference`); where not, exact algebra in the
-generator may legitimately differ (see ``codegen/ir.py``).
+finite and within :data:`SMALLEST` … :data:`LARGEST` in magnitude, and no operation was exceptional (see
+:mod:`optiforge.specs.reference`); where not, exact algebra in the generator (reassociated products,
+``sign(exp(x)) = 1``) may legitimately differ (see ``codegen/ir.py``).
 A mismatch counts as a wrong kernel unless the reference itself moves by as much when its array inputs
 are perturbed by :data:`PERTURBATION` relative, or when every operation's result is (Monte Carlo
 arithmetic, :data:`ROUNDING`): then the element sits on a discontinuity or is ill-conditioned and the
@@ -48,6 +49,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import sympy as sp
@@ -60,7 +62,7 @@ from optiforge.specs import (BOOLEAN, GRAD, NONNEGATIVE, PARAM, POSITIVE, POSITI
 from optiforge.specs.combinators import lookahead, with_weight_decay
 from optiforge.specs.dsl import domain_assumptions
 
-__all__ = ["Recipe", "SpecGenerator", "OUTCOMES", "Result", "check_specs", "campaign", "minimise", "main"]
+__all__ = ["Recipe", "SpecCase", "SpecGenerator", "OUTCOMES", "Result", "check_specs", "campaign", "minimise", "main"]
 
 OUTCOMES = ("correct", "wrong_kernel", "generator_crash", "kernel_crash", "reference_crash", "over_time", "rejected")
 BACKEND_NAMES = ("numpy", "cupy")
@@ -68,6 +70,9 @@ RTOL = 1e-9
 PERTURBATION = 1e-10
 #: Relative size of the rounding noise in the Monte Carlo reference runs (about two units in the last place).
 ROUNDING = 4e-16
+#: Values the comparison trusts the reference on (see :func:`_exact_mask`): a product of two such values
+#: cannot leave the float64 range.
+SMALLEST, LARGEST = 1e-150, 1e150
 #: CPU seconds allowed to validate, lower and print both modules of one spec.
 TIME_LIMIT = 2.0
 #: Wall seconds after which generation is abandoned (counted over time).
@@ -129,6 +134,21 @@ class Recipe:
                          f"spec.update({'theta' if target == 'theta' else target}, {text})")
         lines += [f"# then {c}" for c in self.combinators]
         return "\n".join(lines)
+
+
+@dataclass
+class SpecCase:
+    """A spec made by a function, shaped like a :class:`Recipe` for :func:`check_specs`."""
+
+    name: str
+    make: Callable[[], object]
+    text: str = ""
+
+    def build(self):
+        return self.make()
+
+    def source(self) -> str:
+        return self.text or f"<{self.name}>"
 
 
 # --- the grammar ------------------------------------------------------------------------------------------
@@ -461,13 +481,22 @@ def _gradient(rng, size: int, step: int):
     return g
 
 
-def _exact_mask(trace, underflow, shape) -> np.ndarray:
-    """Where every value the reference computed is finite and nothing underflowed."""
-    mask = np.ones(shape, bool)
+def _within_range(value) -> np.ndarray:
+    """Finite, and 0 or of a magnitude in [:data:`SMALLEST`, :data:`LARGEST`]."""
+    magnitude = np.abs(np.asarray(value, float))
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(magnitude) & ((magnitude == 0) | ((magnitude >= SMALLEST) & (magnitude <= LARGEST)))
+
+
+def _exact_mask(trace, exceptional, hp, shape) -> np.ndarray:
+    """Where every value the reference computed (and every hyperparameter) is finite and far from the ends
+    of the float64 range, and no operation was exceptional. Near the ends, exact algebra may differ:
+    ``lr*(m/c)`` reassociated as ``(lr*m)/c`` overflows for ``lr = 1e308`` where the reference does not."""
+    mask = np.full(shape, all(_within_range(v) for v in hp.values()))
     for value in trace:
-        mask &= np.broadcast_to(np.isfinite(value), shape)
-    for rounded in underflow:
-        mask &= ~np.broadcast_to(rounded, shape)
+        mask &= np.broadcast_to(_within_range(value), shape)
+    for where in exceptional:
+        mask &= ~np.broadcast_to(where, shape)
     return mask
 
 
@@ -478,11 +507,11 @@ class _Comparison:
         self.spec, self.hp, self.t = spec, hp, t
 
     def reference(self, param, grad, state):
-        """The reference step, and where it is exact: every value finite, no underflow."""
-        trace, underflow = [], []
+        """The reference step, and where it is exact (see :func:`_exact_mask`)."""
+        trace, exceptional = [], []
         new_param, new_state = reference.step(self.spec, param, grad, state, self.t, trace=trace,
-                                              underflow=underflow, **self.hp)
-        return new_param, new_state, _exact_mask(trace, underflow, np.shape(param))
+                                              exceptional=exceptional, **self.hp)
+        return new_param, new_state, _exact_mask(trace, exceptional, self.hp, np.shape(param))
 
     def sensitivity(self, param, grad, state, expected, rng):
         r"""Per output: how far the reference moves, and whether it reaches NaN, when its array inputs move

@@ -162,8 +162,8 @@ class FuzzCase:
     mutations: list = field(default_factory=list)   # (kind, index, value)
 
     def signature(self) -> tuple:
-        """What the case exercises: template and mutation kinds (for sampling distinct accepted cases)."""
-        return (self.template, *sorted((kind, type(value).__name__) for kind, _, value in self.mutations))
+        """What the case exercises: its template and mutations (for sampling distinct accepted cases)."""
+        return (self.template, *sorted(f"{kind} {value!r}" for kind, _, value in self.mutations))
 
     def plan(self) -> dict:
         plan = TEMPLATES[self.template]()

@@ -7,6 +7,7 @@ from optiforge import specs
 from optiforge.codegen.selfcheck import compare_with_reference, random_gradients, sample_hyperparameters
 from optiforge.generated import _runtime
 from optiforge.specs import reference
+from catalog_support import check_grad_may_be_param
 
 STEPS = 50
 
@@ -23,6 +24,13 @@ def test_float32_matches_float64_reference(name):
     # few ulp on a step much smaller than |θ|; errors add at most linearly: ≤ 1 ulp per step in all.
     error = compare_with_reference(specs.get(name), generated.kernel_module(name), steps=STEPS, dtype=np.float32)
     assert error <= STEPS * np.finfo(np.float32).eps
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("name", specs.names())
+def test_grad_may_be_the_param_array(name, dtype):
+    """Decision: ``step(w, w, …)`` is allowed and means ``step(w, w.copy(), …)`` (issue 10)."""
+    check_grad_may_be_param(generated.kernel_module(name), specs.get(name), dtype)
 
 
 @pytest.mark.parametrize("name", ["adam", "sgd_torch", "nadam_torch", "rmsprop_torch_centered", "adadelta"])

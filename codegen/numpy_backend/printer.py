@@ -41,6 +41,10 @@ class HostPrinter(_FloatNumPyPrinter):
             expr = sp.Piecewise(*expr.args, (sp.nan, True))
         return PythonCodePrinter._print_Piecewise(self, expr)
 
+    def _print_Heaviside(self, expr):
+        # NumPy's scalar function, not SymPy's rewrite as a Piecewise (which gives 1 at NaN)
+        return f"numpy.heaviside({self._print(expr.args[0])}, {self._print(expr.args[1]) if len(expr.args) > 1 else 0.5})"
+
     def _print_ITE(self, expr):
         # SymPy's printer rewrites ITE as a Piecewise of truth values, which SymPy's logic refuses to build
         condition, then, otherwise = (self._print(a) for a in expr.args)
