@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import contextlib
 import multiprocessing
-import signal
 import sys
 import tempfile
 import time
@@ -57,10 +55,12 @@ import sympy as sp
 from optiforge.codegen.cupy_backend.host_emulation import HostRuntime, build_library, emulate
 from optiforge.codegen.cupy_backend.standalone import StorageTypes
 from optiforge.codegen.generate import BACKENDS, __version__
+from optiforge.derive.engine import CheckTimeout, time_limit
 from optiforge.specs import (BOOLEAN, GRAD, NONNEGATIVE, PARAM, POSITIVE, POSITIVE_INTEGER, REAL, STEP,
                              UNIT_CLOSED, UNIT_HALF_OPEN, UNIT_OPEN, SpecBuilder, SpecError, interval, reference)
 from optiforge.specs.combinators import lookahead, with_weight_decay
 from optiforge.specs.dsl import domain_assumptions
+from optiforge.specs.expression_dag import SYMPY_REFUSALS
 
 __all__ = ["Recipe", "SpecCase", "SpecGenerator", "OUTCOMES", "Result", "check_specs", "campaign", "minimise", "main"]
 
@@ -279,7 +279,7 @@ class _RecipeBuilder:
         for _ in range(20):
             try:
                 value = self._step_value(kind, target, scalar_state)
-            except (TypeError, ValueError, NotImplementedError, AttributeError):  # SymPy refused to build it
+            except SYMPY_REFUSALS:  # SymPy refused to build it
                 continue
             if not value.has(sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo):
                 break
@@ -421,28 +421,6 @@ class Result:
     seconds: float = 0.0                             # CPU seconds to validate, lower and print
 
 
-class _Timeout(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _wall_limit(seconds: float):
-    """Abandon the block after ``seconds`` (main thread only; elsewhere, no limit)."""
-    def expire(signum, frame):
-        raise _Timeout()
-    try:
-        previous = signal.signal(signal.SIGALRM, expire)
-    except ValueError:  # not the main thread
-        yield
-        return
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _load(text: str, name: str):
     import types
     module = types.ModuleType(name)
@@ -454,13 +432,13 @@ def _generate(recipe: Recipe) -> tuple[dict, object, dict, float, str]:
     """(outcomes so far, spec, modules, CPU seconds, detail)."""
     start = time.process_time()
     try:
-        with _wall_limit(HARD_LIMIT):
+        with time_limit(HARD_LIMIT):
             try:
                 spec = recipe.build()
             except SpecError as error:
                 return {b: "rejected" for b in BACKEND_NAMES}, None, {}, time.process_time() - start, str(error)
             modules = {b: _load(BACKENDS[b](spec, __version__), f"{spec.name}_{b}") for b in BACKEND_NAMES}
-    except _Timeout:
+    except CheckTimeout:
         return {b: "over_time" for b in BACKEND_NAMES}, None, {}, time.process_time() - start, "abandoned"
     except Exception:  # noqa: BLE001 - every failure is an outcome
         return ({b: "generator_crash" for b in BACKEND_NAMES}, None, {}, time.process_time() - start,
@@ -761,7 +739,8 @@ def _smaller_expressions(expr):
     """Candidates simpler than ``expr``: each argument, and the expression with one argument simplified."""
     if not isinstance(expr, sp.Basic) or expr.is_Atom:
         return []
-    candidates = [a for a in expr.args if isinstance(a, sp.Expr)]
+    parts = [pair.expr for pair in expr.args] if isinstance(expr, sp.Piecewise) else expr.args
+    candidates = [a for a in parts if isinstance(a, sp.Expr)]
     candidates += [sp.Integer(1), sp.Integer(0)]
     for i, arg in enumerate(expr.args):
         for smaller in _smaller_expressions(arg)[:4]:
@@ -769,44 +748,37 @@ def _smaller_expressions(expr):
             args[i] = smaller
             try:
                 candidates.append(expr.func(*args))
-            except Exception:  # noqa: BLE001
+            except SYMPY_REFUSALS:
                 pass
     return candidates
 
 
+def _smaller_recipes(recipe: Recipe):
+    """Candidates one edit smaller: a combinator dropped, a step dropped, a value shrunk."""
+    for i in range(len(recipe.combinators)):
+        yield replace(recipe, combinators=recipe.combinators[:i] + recipe.combinators[i + 1:])
+    for i in range(len(recipe.steps)):
+        yield replace(recipe, steps=recipe.steps[:i] + recipe.steps[i + 1:])
+    for i, (kind, target, value) in enumerate(recipe.steps):
+        for smaller in _smaller_expressions(value):
+            yield replace(recipe, steps=recipe.steps[:i] + [(kind, target, smaller)] + recipe.steps[i + 1:])
+
+
 def minimise(recipe: Recipe, backend: str, outcome: str, *, steps: int = 10, size: int = 48, seed: int = 0,
              budget: int = 300) -> Recipe:
-    """A smaller recipe with the same failure (greedy: drop steps, combinators, then shrink values)."""
+    """A smaller recipe with the same failure (greedy: the first smaller candidate that still fails, until
+    none does or ``budget`` candidates were tried)."""
     tries = 0
-
-    def still(candidate):
-        nonlocal tries
-        tries += 1
-        return tries <= budget and _fails(candidate, backend, outcome, steps, size, seed)
-
-    changed = True
-    while changed and tries < budget:
-        changed = False
-        for i in range(len(recipe.combinators)):
-            candidate = replace(recipe, combinators=recipe.combinators[:i] + recipe.combinators[i + 1:])
-            if still(candidate):
-                recipe, changed = candidate, True
+    while tries < budget:
+        for candidate in _smaller_recipes(recipe):
+            tries += 1
+            if tries > budget:
                 break
-        for i in range(len(recipe.steps)):
-            candidate = replace(recipe, steps=recipe.steps[:i] + recipe.steps[i + 1:])
-            if still(candidate):
-                recipe, changed = candidate, True
+            if _fails(candidate, backend, outcome, steps, size, seed):
+                recipe = candidate
                 break
-        for i, (kind, target, value) in enumerate(recipe.steps):
-            for smaller in _smaller_expressions(value):
-                steps_ = list(recipe.steps)
-                steps_[i] = (kind, target, smaller)
-                candidate = replace(recipe, steps=steps_)
-                if still(candidate):
-                    recipe, changed = candidate, True
-                    break
-            if changed:
-                break
+        else:
+            break
     return recipe
 
 

@@ -16,7 +16,7 @@ import sympy as sp
 from differential import BACKEND_NAMES, SpecCase, SpecGenerator, campaign, check_specs, format_summary, summary
 from optiforge.codegen.cupy_backend.host_emulation import gxx
 from optiforge.codegen.generate import BACKENDS, __version__
-from optiforge.specs import GRAD, PARAM, POSITIVE, SpecBuilder
+from optiforge.specs import GRAD, PARAM, POSITIVE, SpecBuilder, SpecError
 
 pytestmark = pytest.mark.skipif(gxx() is None, reason="g++ not on PATH: cannot host-emulate the CuPy kernels")
 
@@ -49,7 +49,7 @@ def test_the_generator_covers_the_grammar():
     """The recipes exercise what the issue lists: every operation, scalar state, data-dependent initial
     values, step conditions, combinators."""
     generator = SpecGenerator(SEED)
-    recipes = [generator.recipe(i) for i in range(300)]
+    recipes = [generator.recipe(i) for i in range(150)]
     specs = [r.build() for r in recipes]
     kinds = {type(node) for spec in specs for a in spec.assignments for node in sp.preorder_traversal(a.value)}
     for kind in (sp.Add, sp.Mul, sp.Pow, sp.Abs, sp.sign, sp.Max, sp.Min, sp.exp, sp.tanh, sp.log, sp.Piecewise,
@@ -108,3 +108,23 @@ def test_chains_compute_like_the_reference():
     cases = [SpecCase(name, lambda build=build: build().build()) for name, build in CHAINS.items()]
     for result in check_specs(cases, steps=3, size=24):
         assert set(result.outcomes.values()) == {"correct"}, (result.recipe.name, result.details)
+
+
+def test_minimise_shrinks_a_failing_recipe_to_what_fails(monkeypatch):
+    """The minimiser keeps an edit when the failure remains (here: "the spec has a tanh")."""
+    import differential
+
+    def fails(recipe, backend, outcome, steps, size, seed):
+        try:
+            recipe.build()
+        except SpecError:  # a candidate that is not a valid spec does not fail the same way
+            return False
+        return any(value.has(sp.tanh) for _, _, value in recipe.steps)
+    monkeypatch.setattr(differential, "_fails", fails)
+    generator = SpecGenerator(SEED)
+    recipe = next(r for r in (generator.recipe(i) for i in range(100))
+                  if fails(r, 0, 0, 0, 0, 0) and len(r.steps) > 3)
+    small = differential.minimise(recipe, "numpy", "wrong_kernel")
+    assert len(small.steps) == 1 and not small.combinators
+    _, _, value = small.steps[0]
+    assert isinstance(value, sp.tanh) and value.args[0].is_Atom, value
