@@ -18,6 +18,7 @@ domains come from :mod:`derive.domains` (per step, per claim, per spec; never pe
 """
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -28,7 +29,7 @@ from optiforge import specs
 from optiforge.specs import STEP
 
 from . import domains as _domains
-from .exact import compare, defined, evaluate, exact, sign_of
+from .exact import compare, defined, evaluate, exact
 from .falsify import falsify
 from .inference import InferenceError, Statement
 from .inference import derive as _derive_by_rule
@@ -86,7 +87,7 @@ def guarded(kind: str, title: str, latex: str, check: Callable[[], tuple], timeo
     except CheckTimeout as exc:
         status, detail, rest = UNPROVED, str(exc), []
     except Exception as exc:  # a SymPy failure is "could not prove", never a pass
-        status, detail, rest = UNPROVED, f"{type(exc).__name__}: {exc}", []
+        status, detail, rest = UNPROVED, f"{type(exc).__name__}: {code(exc)}", []
     return Step(kind, title, latex, status, detail, rest[0] if rest else None, time.perf_counter() - start,
                 statement, bool(rest[1]) if len(rest) > 1 else False)
 
@@ -153,12 +154,13 @@ def abstract_unit_powers(expr, domains: dict | None):
     return expr.xreplace(replacement)
 
 
-def prove_zero(expr: sp.Expr, domains: dict | None = None) -> bool:
+def prove_zero(expr: sp.Expr, domains: dict | None = None, *, splits: int = 2) -> bool:
     """True iff a simplification chain reduces ``expr`` to exactly 0 (a proof); False means 'not shown'.
 
-    Also tried: each branch of a folded ``Piecewise``, and (with ``domains``) :func:`abstract_unit_powers`. A float
-    evaluation at a generic point of the domain that is clearly non-zero skips the (slow, hopeless) simplification:
-    it only ever makes the answer 'not shown', never 'proved'."""
+    Also tried: each branch of a folded ``Piecewise``, (with ``domains``) :func:`abstract_unit_powers` and the
+    cases of a bounded domain (:func:`_domain_cases`), and up to ``splits`` sign splits (:func:`_sign_cases`). A
+    float evaluation at a generic point of the domain that is clearly non-zero skips the (slow, hopeless)
+    simplification: it only ever makes the answer 'not shown', never 'proved'."""
     expr = sp.sympify(expr)
     if expr == 0:
         return True
@@ -177,7 +179,65 @@ def prove_zero(expr: sp.Expr, domains: dict | None = None) -> bool:
                 return False
     abstracted = abstract_unit_powers(expr, domains)
     variants = list(dict.fromkeys([_opaque(abstracted), abstracted, _opaque(expr), expr]))
-    return any(_vanishes(_cheap_forms(v)) for v in variants) or any(_vanishes(_expensive_forms(v)) for v in variants)
+    if any(_vanishes(_cheap_forms(v)) for v in variants) or any(_vanishes(_expensive_forms(v)) for v in variants):
+        return True
+    cases_ = _domain_cases(expr, domains)
+    if cases_ and all(prove_zero(expr.xreplace(case), splits=splits) for case in cases_):
+        return True
+    if splits <= 0:
+        return False
+    cases_ = _sign_cases(expr)
+    return bool(cases_) and all(prove_zero(expr.xreplace(case), domains, splits=splits - 1) for case in cases_)
+
+
+def _sign_cases(expr) -> list:
+    r"""Two substitutions that together cover every real value of a symbol on which a sign decision in ``expr``
+    depends: for ``Abs(D)``, ``sign(D)``, ``Max(a, b)``, ``Min(a, b)`` with :math:`D` (or :math:`a - b`) of the form
+    :math:`c\,s + r` (c a nonzero number, s real), :math:`s = (\pm d - r)/c` with :math:`d \ge 0`. Every point of
+    the domain is an instance of one of them (:math:`d = |D|`), so a zero shown in both cases is a zero everywhere."""
+    nodes = [n for n in sp.preorder_traversal(expr)
+             if isinstance(n, (sp.Abs, sp.sign)) or (isinstance(n, (sp.Max, sp.Min)) and len(n.args) == 2)]
+    for node in sorted(nodes, key=sp.default_sort_key):
+        decided = node.args[0] if isinstance(node, (sp.Abs, sp.sign)) else node.args[0] - node.args[1]
+        for symbol in sorted(decided.free_symbols, key=lambda v: v.name):
+            if not (isinstance(symbol, sp.Symbol) and symbol.is_real):
+                continue
+            coefficient = sp.diff(decided, symbol)
+            if not coefficient.is_number or coefficient == 0:
+                continue
+            rest = sp.expand(decided - coefficient * symbol)
+            if rest.has(symbol):
+                continue
+            d = sp.Dummy("d", nonnegative=True)
+            return [{symbol: (d - rest) / coefficient}, {symbol: (-d - rest) / coefficient}]
+    return []
+
+
+def _domain_cases(expr, domains: dict | None) -> list:
+    r"""Substitutions that together cover the bounded domains of the symbols whose sign matters in ``expr``
+    (inside Abs, sign, Max, Min, Piecewise or a root): :math:`x = a + (b-a)rac{s}{1+s}` with :math:`s \ge 0`
+    covers :math:`[a, b)` (:math:`s > 0`: the open end too), :math:`x = a + s` covers :math:`[a, \infty)`, and a
+    closed right end is its own case. A bijection onto the domain: sound for a zero test."""
+    if not domains or not expr.has(sp.Abs, sp.sign, sp.Max, sp.Min, sp.Piecewise, sp.Pow):
+        return []
+    chosen = []
+    for symbol in sorted(expr.free_symbols, key=lambda s: s.name):
+        domain = domains.get(symbol)
+        if not isinstance(domain, sp.Interval) or symbol.is_integer:
+            continue
+        a, b = domain.start, domain.end
+        if not a.is_finite or (not b.is_finite and a == 0):
+            continue  # (−∞, …) or [0, ∞): the symbol's own assumptions already say all that is known
+        s = sp.Dummy("s", nonnegative=not domain.left_open, positive=domain.left_open)
+        options = [{symbol: a + (b - a) * s / (1 + s)}] if b.is_finite else [{symbol: a + s}]
+        if b.is_finite and not domain.right_open:
+            options.append({symbol: b})
+        chosen.append(options)
+        if len(chosen) == 2:
+            break
+    if not chosen:
+        return []
+    return [dict(kv for option in combo for kv in option.items()) for combo in itertools.product(*chosen)]
 
 
 #: Time one simplification may take inside a zero test before the next one is tried.
@@ -344,7 +404,7 @@ def identity(title: str, lhs, rhs, *, sample: dict | None = None, domains=None, 
         for j, a, b in ranges:
             for form in _range_forms(difference, j, a, b):
                 if prove_zero(form, dom):
-                    return f"difference simplifies to 0 for every {j} in [{a}, {b}]"
+                    return f"difference simplifies to 0 for every {code(j)} in {code([a, b])}"
         return None
 
     def check():
@@ -400,24 +460,31 @@ def _continuous_limit(expr, var, point, direction):
 
     def sub(e):
         return _continuous_limit(e, var, point, direction)
+
+    def finite(l):  # generic parameters: finite unless SymPy knows otherwise
+        return l is not None and not l.has(sp.oo, -sp.oo, sp.zoo, sp.nan) and l.is_finite is not False
+
     if isinstance(expr, (sp.Add, sp.Mul, sp.Max, sp.Min, sp.Abs, sp.exp)):
         limits = [sub(a) for a in expr.args]
-        if all(l is not None and l.is_finite for l in limits):
+        if all(finite(l) for l in limits):
             return expr.func(*limits)
     elif isinstance(expr, sp.Pow):
         base, power = sub(expr.base), sub(expr.exp)
-        if base is not None and power is not None and base.is_finite and power.is_finite:
+        if finite(base) and finite(power):
             constant_exponent = var not in expr.exp.free_symbols
-            if base.is_positive or (constant_exponent and power.is_Integer and (power > 0 or base.is_zero is False)) \
+            # a parameter-dependent denominator counts as nonzero unless it is identically 0: the generic
+            # reading of parameters that SymPy's own limit makes (the numeric screen then checks sample values)
+            nonzero = base.is_zero is False or (base.is_zero is None and sp.simplify(base) != 0)
+            if base.is_positive or (constant_exponent and power.is_Integer and (power > 0 or nonzero)) \
                     or (constant_exponent and power.is_positive and base.is_nonnegative):
                 return base ** power
     elif isinstance(expr, sp.log):
         arg = sub(expr.args[0])
-        if arg is not None and arg.is_positive and arg.is_finite:
+        if finite(arg) and arg.is_positive:
             return sp.log(arg)
     elif isinstance(expr, sp.sign):
         arg = sub(expr.args[0])
-        if arg is not None and arg.is_finite and arg.is_zero is False:
+        if finite(arg) and arg.is_zero is False:
             return sp.sign(arg)
     return _sympy_limit(expr, var, point, direction)
 
@@ -490,8 +557,9 @@ def _limit_disagrees(expr, expected, var, point, direction, domains, sample) -> 
             scale = 1 + abs(target)
             if all(d > 1e-6 * scale for d in distances) and distances[-1] > distances[0] / 2:
                 point_text = ", ".join(f"{s} = {v}" for s, v in zip(params, values))
-                return (f"numeric screen disagrees: at {point_text or 'the claim'}, |expr − expected| = "
-                        f"{mpmath.nstr(distances[-1], 5)} at {var} = {approach[-1]}")
+                return (f"numeric screen disagrees: at {code(point_text) if point_text else 'the claim'}, the distance "
+                        f"to the claimed value is {code(mpmath.nstr(distances[-1], 5))} at "
+                        f"{code(f'{var} = {approach[-1]}')}")
     return None
 
 
@@ -509,13 +577,13 @@ def limit(title: str, expr, var, point, expected, *, direction: str = "+-", samp
         for description, case in _unit_interval_cases(expr, var, point, dom):
             value = _continuous_limit(expr.xreplace(case), var, point, direction)
             if value is None:
-                return UNPROVED, f"SymPy could not compute the limit{' for ' + description if description else ''}"
+                return UNPROVED, f"SymPy could not compute the limit{' for ' + code(description) if description else ''}"
             target = expected.xreplace(case)
             if not prove_zero(value - target, dom):
                 difference = sp.simplify(value - target)
                 if difference.is_zero is False:
                     return (REFUTED, f"limit is {code(value)}, not {code(target)}"
-                                     f"{' (' + description + ')' if description else ''}",
+                                     f"{' (' + code(description) + ')' if description else ''}",
                             {"limit": str(value), "claimed": str(target), **({"case": description} if description else {})})
                 finding, _ = falsify("=", value, target, _resolve([value, target], dom), sample=sample,
                                      budget=REFUTE_POINTS)
@@ -527,7 +595,7 @@ def limit(title: str, expr, var, point, expected, *, direction: str = "+-", samp
         disagreement = _limit_disagrees(expr, expected, var, point, direction, dom, sample)
         if disagreement:
             return UNPROVED, f"SymPy's limit {code(values[0][1])} is contradicted by a {disagreement}", None, True
-        cases_text = "; ".join(f"{d}: {code(v)}" for d, v in values if d) or code(values[0][1])
+        cases_text = "; ".join(f"{code(d)}: {code(v)}" for d, v in values if d) or code(values[0][1])
         return PROVED, f"limit = {cases_text}"
 
     return guarded("limit", title, statement.latex(tex), check, statement=statement)
@@ -659,21 +727,26 @@ def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dic
                     break
             if shown is not None:
                 break
-        if shown is None:
-            return UNPROVED, f"sign of f' = {code(sp.simplify(derivative))} on ({start}, ∞) not shown"
-        if moved.is_finite is not True and abstract_unit_powers(moved, dom).is_finite is not True:
-            return UNPROVED, f"f is not shown finite on ({start}, ∞): {code(moved)}"
         at_start = f.xreplace({var: start})
-        from_right = _continuous_limit(moved, d, 0, "+")
-        if at_start.is_finite is not True or from_right is None or not prove_zero(from_right - at_start, dom):
-            return UNPROVED, f"right-continuity of f at {start} not shown"
         shifted = {**dom, d: sp.Interval.open(0, sp.oo)}
         earlier, later = (at_start, moved) if increasing else (moved, at_start)
+
+        def not_shown(why):  # f(x₀ + d) on the wrong side of f(x₀) refutes monotonicity on [x₀, ∞)
+            finding, _ = falsify("<=", earlier, later, shifted, sample=sample, budget=REFUTE_POINTS)
+            return _refutation(finding) if finding else (UNPROVED, why)
+
+        if shown is None:
+            return not_shown(f"sign of f' = {code(sp.simplify(derivative))} on ({code(start)}, ∞) not shown")
+        if moved.is_finite is not True and abstract_unit_powers(moved, dom).is_finite is not True:
+            return not_shown(f"f is not shown finite on ({code(start)}, ∞): {code(moved)}")
+        from_right = _continuous_limit(moved, d, 0, "+")
+        if at_start.is_finite is not True or from_right is None or not prove_zero(from_right - at_start, dom):
+            return not_shown(f"right-continuity of f at {code(start)} not shown")
         finding, count = falsify("<=", earlier, later, shifted, sample=sample)
         if finding:
             return _downgrade(finding, f"f' = {code(sp.simplify(derivative))} has the sign shown")
         return (PROVED, f"f' = {code(sp.simplify(derivative))} ({'≥' if increasing else '≤'} 0 on ({start}, ∞)), "
-                        f"f finite there and right-continuous at {start}; sweep: {count} exact points")
+                        f"f finite there and right-continuous at {code(start)}; sweep: {count} exact points")
 
     return guarded("monotonicity", title, statement.latex(tex), check, statement=statement)
 
@@ -709,7 +782,7 @@ def roots_in(title: str, polynomial, var, low, high, count: int, *, closed: bool
             found -= int(poly.eval(low) == 0) + int(poly.eval(high) == 0)
         intervals = [(a, b) for (a, b), _ in poly.intervals(eps=sp.Rational(1, 10**8))
                      if (a >= low and b <= high)]
-        isolated = ", ".join(f"[{float(a):.8g}, {float(b):.8g}]" for a, b in intervals)
+        isolated = ", ".join(code(f"[{float(a):.8g}, {float(b):.8g}]") for a, b in intervals)
         if found == count:
             return PROVED, f"{found} root(s) by Sturm's theorem{'; isolated in ' + isolated if isolated else ''}"
         return REFUTED, f"{found} root(s), not {count}", {"roots": found, "isolating intervals": isolated}
@@ -852,9 +925,9 @@ def cases(title: str, lhs, rhs, splits: Iterable, *, kind: str = "identity", sam
             else:
                 condition, substitution_ = case, _substitution_of_condition(case, original)
             if condition is None:
-                return UNPROVED, f"cannot tell which part of the domain the case {case} covers"
+                return UNPROVED, f"cannot tell which part of the domain the case {code(case)} covers"
             if substitution_ is None:
-                return UNPROVED, f"no substitution encodes the case {case}"
+                return UNPROVED, f"no substitution encodes the case {code(case)}"
             conditions.append(condition)
             substitutions.append(substitution_)
         try:
@@ -865,14 +938,14 @@ def cases(title: str, lhs, rhs, splits: Iterable, *, kind: str = "identity", sam
             finding, _ = falsify("=", lhs, rhs, dom, sample=sample, budget=REFUTE_POINTS)
             if finding:
                 return _refutation(finding)
-            return UNPROVED, f"the split {', '.join(map(str, conditions))} is not shown to be exhaustive"
+            return UNPROVED, f"the split {code(', '.join(map(str, conditions)))} is not shown to be exhaustive"
         for case, substitution_ in zip(conditions, substitutions):
             if not prove_zero((lhs - rhs).subs(substitution_), dom):
                 finding, _ = falsify("=", lhs, rhs, dom, sample=sample, budget=REFUTE_POINTS)
                 if finding:
                     return _refutation(finding)
-                return UNPROVED, f"case {case} not shown"
-        return settle("=", lhs, rhs, lambda: f"exhaustive split ({' ∨ '.join(map(str, conditions))}), every case "
+                return UNPROVED, f"case {code(case)} not shown"
+        return settle("=", lhs, rhs, lambda: f"exhaustive split {code(' ∨ '.join(map(str, conditions)))}, every case "
                                              f"simplifies to 0", dom, sample=sample)
 
     return guarded(kind, title, statement.latex(tex), check, statement=statement)
@@ -893,9 +966,12 @@ def _induction_sweep(closed_form, recurrence, base_value, base_at, n, domains, s
     sequences = {f: sequences_for(f) for f in functions}
     params = {s: domains[s] for s in domains if s != n}
     terms = list(range(int(base_at), int(base_at) + INDUCTION_TERMS + 1)) + [int(base_at) + INDUCTION_FAR]
-    probes = [e.xreplace({n: sp.Integer(base_at + 1), previous: 0}) for e in exprs]
-    for k, point in enumerate(points(probes, params, sample=sample, budget=4)):
-        assignment = {f: seq[k % len(seq)] for f, seq in sequences.items()}
+    # ``previous`` at a generic nonzero value: 0 would hide the hyperparameters multiplying it (β·u_{n−1})
+    probes = [e.xreplace({n: sp.Integer(base_at + 1), previous: sp.Rational(7, 3)}) for e in exprs]
+    hyper_points = list(points(probes, params, sample=sample, budget=4))
+    runs = [(point, {f: seq[(k + shift) % len(seq)] for f, seq in sequences.items()})
+            for shift in range(2 if sequences else 1) for k, point in enumerate(hyper_points)]
+    for point, assignment in runs:
         value = evaluate(base_value, point, assignment)
         for m in range(int(base_at), terms[-1] + 1):
             if m > int(base_at):
@@ -923,7 +999,9 @@ def induction(title: str, closed_form, recurrence: Callable, base_value, *, base
     statement = Statement("closed form", closed_form, base_value, var=n, point=base_at)
 
     def check():
-        dom = _resolve([closed_form, base_value], domains)
+        previous = sp.Dummy("previous")  # the recurrence's hyperparameters need domains too (β in βu_{n−1})
+        dom = _resolve([closed_form, base_value, recurrence(previous, n)], domains)
+        dom.pop(previous, None)
         dom[n] = _domains.assumption_domain(n)
         base = conventional_value(closed_form.xreplace({n: base_at})) - base_value
         if not prove_zero(base, dom):

@@ -19,7 +19,6 @@ look-ahead form), the domains of its hyperparameters and their defaults.
 """
 from __future__ import annotations
 
-import itertools
 import random
 import time
 from dataclasses import dataclass, field
@@ -55,6 +54,9 @@ LONG, LONG_POINTS = 8, 3
 EXACT_DEPTH = 16
 #: Time for the search (within the step's limit) and for the sweep after a proof.
 SEARCH_SECONDS, SWEEP_SECONDS = 12.0, 3.0
+#: CPU seconds and hyperparameter points of the cheap screen run before the invariant: a false equivalence is
+#: refuted without first waiting for SymPy to time out on its invariant.
+PRESCREEN_SECONDS, PRESCREEN_POINTS = 0.5, 3
 
 
 @dataclass
@@ -256,7 +258,7 @@ def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = No
         init = {x: v.subs(STEP, 0).xreplace(a.init) - b.init[x] for x, v in phi.items() if x not in overwritten}
         bad = [x for x, d in init.items() if not zero(d)]
         if bad:  # Φ may simply be the wrong map: not a refutation of the equivalence itself
-            return UNPROVED, f"Φ does not map the initial state: {bad}"
+            return UNPROVED, f"Φ does not map the initial state: {code(bad)}"
         query = a.query - b.query.xreplace(old)
         if not zero(query):
             return UNPROVED, f"gradients are queried at different points: {code(query)}"
@@ -266,7 +268,7 @@ def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = No
             for x in b.state:
                 lhs = phi[x].subs(STEP, 1).xreplace({y: a.update[y].xreplace(first_a) for y in a.state})
                 if not zero(lhs - b.update[x].xreplace(first_b)):
-                    return UNPROVED, f"first step: invariant not established for {x}"
+                    return UNPROVED, f"first step: invariant not established for `{x}`"
             later = {STEP: STEP + 1}  # t ≥ 2 written as t + 1 with t ≥ 1
             updates_a = {y: e.xreplace(later) for y, e in a.update.items()}
             updates_b = {y: e.xreplace(later) for y, e in b.update.items()}
@@ -278,7 +280,7 @@ def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = No
             lhs = phi_new[x].xreplace(updates_a)  # Φ(F_A(s, g))
             rhs = updates_b[x].xreplace(phi_prev)  # F_B(Φ(s), g)
             if not zero(lhs - rhs):
-                return UNPROVED, f"invariant not preserved for {x}: residue {code(lhs - rhs, 160)}"
+                return UNPROVED, f"invariant not preserved for `{x}`: residue {code(lhs - rhs, 160)}"
         how = "Φ maps initial states, query points agree, Φ∘F_A = F_B∘Φ (induction step, all t)"
         if not sweep:
             return PROVED, how
@@ -428,9 +430,26 @@ def _confirm(a: Dynamics, b: Dynamics, phi_theta, values, theta0, grads, step: i
             "floats": floats, "certified by": how}
 
 
+class _Enclosure:
+    """An interval result (or 'undefined') with a short text and its midpoint."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self):
+        if isinstance(self.value, str):
+            return self.value
+        low, high = (mpmath.mpf(e) for e in self.value._mpi_)
+        return f"[{mpmath.nstr(low, 20)}, {mpmath.nstr(high, 20)}]"
+
+    def __float__(self):
+        if isinstance(self.value, str):
+            return float("nan")
+        low, high = (mpmath.mpf(e) for e in self.value._mpi_)
+        return float((low + high) / 2)
+
+
 def _float(value):
-    if isinstance(value, str):
-        return float("nan")
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -469,10 +488,8 @@ def _enclosed(a, b, phi_theta, values, theta0, grads):
         first, second = results
         if isinstance(first, str) and isinstance(second, str):
             return None
-        if isinstance(first, str) or isinstance(second, str):
-            return (first if isinstance(first, str) else str(first)), (second if isinstance(second, str) else str(second))
-        if first.b < second.a or second.b < first.a:
-            return str(first), str(second)
+        if isinstance(first, str) or isinstance(second, str) or first.b < second.a or second.b < first.a:
+            return _Enclosure(first), _Enclosure(second)
         return None
     except Undecided:
         return None
@@ -545,20 +562,22 @@ def replay_sweep(a: Dynamics, b: Dynamics, phi_theta, dom: dict, sample=None, wh
     cex, unconfirmed = _search(a, b, sp.sympify(phi_theta), hypers, dom, sample, where,
                                lambda: iter(SWEEP_SEQUENCES + (long_random,)), budget=10, seconds=SWEEP_SECONDS)
     if cex:
-        return REFUTED, (f"at t = {cex['step']} {a.name} gives {cex[a.name]}, {b.name} gives {cex[b.name]} "
-                         f"({cex['certified by']})"), cex
+        return REFUTED, (f"at `t = {cex['step']}` {a.name} gives {code(cex[a.name])}, {b.name} gives "
+                         f"{code(cex[b.name])} (hyperparameters {code(cex['hyperparameters'])}, gradients "
+                         f"{code(cex['gradients'])}; {cex['certified by']})"), cex
     if unconfirmed:
         values, grads, t = unconfirmed
-        return UNPROVED, (f"a 40-digit replay differs at t = {t} (hyperparameters {values}, gradients "
-                          f"{list(map(str, grads))}) and the difference could not be certified"), None
+        return UNPROVED, (f"a 40-digit replay differs at `t = {t}` (hyperparameters {code(values)}, gradients "
+                          f"{code(list(map(str, grads)))}) and the difference could not be certified"), None
     return None
 
 
 def counterexample_step(a: Dynamics, b: Dynamics, phi_theta=PARAM, sample: dict | None = None,
-                        steps: int | None = None, combos: int = 16, *, where=(), domains=None) -> Step:
+                        steps: int | None = None, combos: int = 16, *, where=(), domains=None,
+                        seconds: float = SEARCH_SECONDS) -> Step:
     r"""Search rational hyperparameters (the defaults first) and gradients for the first step where
     :math:`\theta_B \ne \Phi_\theta(s_A)`: screened at adaptive depth (``steps`` caps it), confirmed exactly or by
-    enclosures; found → ``REFUTED`` with both values, else ``UNPROVED``."""
+    enclosures; found → ``REFUTED`` with both values, else ``UNPROVED``. ``seconds``: CPU time of the search."""
     a, b, unified = unify_hyperparameters(a, b, {PARAM: phi_theta})
     phi_theta = exact(unified[PARAM])
     hypers = sorted(a.hyperparameters() | b.hyperparameters() | (phi_theta.free_symbols - set(a.state) - {STEP}),
@@ -571,15 +590,15 @@ def counterexample_step(a: Dynamics, b: Dynamics, phi_theta=PARAM, sample: dict 
 
     def check():
         dom = _domains.resolve(hypers, [a.domains, b.domains, _domains.as_mapping(domains)])
-        cex, unconfirmed = _search(a, b, phi_theta, hypers, dom, sample, where, sequences, combos, SEARCH_SECONDS)
+        cex, unconfirmed = _search(a, b, phi_theta, hypers, dom, sample, where, sequences, combos, seconds)
         if cex:
-            return (REFUTED, f"first difference at t = {cex['step']}: {a.name} gives {code(cex[a.name])} "
+            return (REFUTED, f"first difference at `t = {cex['step']}`: {a.name} gives {code(cex[a.name])} "
                              f"(≈{cex['floats'][0]:.6g}), {b.name} gives {code(cex[b.name])} "
                              f"(≈{cex['floats'][1]:.6g}); {cex['certified by']}", cex)
         if unconfirmed:
             values, grads, t = unconfirmed
-            return UNPROVED, (f"a 40-digit replay differs at t = {t} (hyperparameters {values}), but the difference "
-                              f"could not be certified")
+            return UNPROVED, (f"a 40-digit replay differs at `t = {t}` (hyperparameters {code(values)}), but the "
+                              f"difference could not be certified")
         return UNPROVED, "no counterexample found in the searched replays"
 
     return guarded("counterexample", f"exact replay {a.name} vs {b.name}",
@@ -592,8 +611,14 @@ def equivalent(a: Dynamics, b: Dynamics, phi: dict | None = None, *, assume: dic
     r"""Steps proving (or refuting) that A and B have the same trajectory under :math:`\Phi` (default:
     identity on B's state names), for every gradient sequence and every hyperparameter value in the domains
     (``where``: hypotheses on the Piecewise tests, e.g. ``[Ne(rho_t, 5)]``). If the invariant is not proved, an
-    exact counterexample is searched."""
+    exact counterexample is searched. A short screen (:data:`PRESCREEN_SECONDS`, the first
+    :data:`PRESCREEN_POINTS` hyperparameter points, 8 steps) runs first: a certified divergence there refutes the
+    claim without the invariant's (then useless) attempt."""
     a, b, phi = unify_hyperparameters(a, b, dict(phi or {}))
+    screen = counterexample_step(a, b, phi.get(PARAM, PARAM), sample, steps=LONG, combos=PRESCREEN_POINTS,
+                                 where=where, domains=domains, seconds=PRESCREEN_SECONDS)
+    if screen.status == REFUTED:
+        return [screen]
     proof = invariant_step(a, b, phi, assume, where=where, sample=sample, domains=domains)
     if proof.status == PROVED:
         steps = [proof]
@@ -625,9 +650,9 @@ def necessary_hyper_conditions(a: Dynamics, b: Dynamics, unknown: sp.Symbol, exp
             return UNPROVED, "the trajectories agree for every value: no condition to derive"
         solutions = sp.solve(equations, unknown, dict=True)
         if not all(prove_zero(e.xreplace({unknown: expected})) for e in equations):
-            return UNPROVED, f"{unknown} = {expected} does not satisfy the coefficient equations"
+            return UNPROVED, f"{code(sp.Eq(unknown, expected))} does not satisfy the coefficient equations"
         if len(solutions) == 1 and prove_zero(solutions[0][unknown] - expected):
-            return PROVED, f"the only solution is {unknown} = {code(solutions[0][unknown])}"
+            return PROVED, f"the only solution is {code(sp.Eq(unknown, solutions[0][unknown]))}"
         return UNPROVED, f"solutions {code(solutions)}"
 
     return guarded("equivalence", f"necessity of {unknown} = {expected}",

@@ -20,6 +20,8 @@ import mpmath
 import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
 
+from .sums import fresh_indices, ranged
+
 __all__ = ["exact", "decimal_rational", "evaluate", "defined", "compare", "sign_of", "enclose", "Undecided",
            "conventional"]
 
@@ -77,8 +79,10 @@ def conventional(expr):
 
 def evaluate(expr, point: dict, functions: dict | None = None):
     """``expr`` at ``point`` (symbols → exact numbers), undefined functions replaced by ``functions``
-    (class → ``Lambda``), with conventional finite sums."""
-    value = sp.sympify(expr).xreplace(point)
+    (class → ``Lambda``), with conventional finite sums. Bound indices are renamed first: a free symbol of the
+    same name as a summation index is given its value, the index is not."""
+    value = sp.sympify(expr)
+    value = (fresh_indices(value) if ranged(value) else value).xreplace(point)
     if functions:
         for function, replacement in functions.items():
             if value.has(function):

@@ -59,7 +59,7 @@ class Finding:
     def where(self) -> str:
         parts = [f"{k} = {v}" for k, v in self.point.items()]
         parts += [f"{f} = ({_sequence_text(l)})" for f, l in self.functions.items()]
-        return ", ".join(parts)
+        return "`" + ", ".join(parts) + "`"
 
     def counterexample(self) -> dict:
         return {"point": {str(k): str(v) for k, v in self.point.items()},

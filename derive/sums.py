@@ -123,13 +123,36 @@ def is_nonnegative(expr) -> bool:
         if isinstance(expr, sp.Pow) and expr.exp.is_real and is_nonnegative(expr.base):
             return bool(expr.exp.is_nonnegative) or (expr.base.is_positive is True)
         return False
-    if expr.is_nonnegative:
+    if expr.is_nonnegative or positive_polynomial(expr):
         return True
     if isinstance(expr, (sp.Add, sp.Mul)):
         return all(is_nonnegative(a) for a in expr.args)
+    if isinstance(expr, sp.Pow) and expr.exp.is_real and positive_polynomial(expr.base):
+        return True
     if isinstance(expr, sp.Max):
         return any(is_nonnegative(a) for a in expr.args)
     return False
+
+
+def positive_polynomial(expr) -> bool:
+    r"""Whether ``expr`` is a polynomial with rational coefficients in one real symbol :math:`s` that has no real
+    root where the assumptions of :math:`s` allow it (:math:`[0, \infty)` for a nonnegative :math:`s`, else
+    :math:`\mathbb{R}`; counted exactly by Sturm's theorem) and is positive at one point there: then it is
+    positive on that whole set (e.g. :math:`p^2 - p + 1`)."""
+    expr = sp.sympify(expr)
+    if len(expr.free_symbols) != 1 or not expr.is_polynomial():
+        return False
+    (symbol,) = expr.free_symbols
+    if not symbol.is_real:
+        return False
+    try:
+        poly = sp.Poly(expr, symbol)
+    except sp.PolynomialError:
+        return False
+    if poly.degree() < 1 or not (poly.domain.is_ZZ or poly.domain.is_QQ):
+        return False
+    low = sp.Integer(0) if symbol.is_nonnegative else None
+    return poly.count_roots(low, None) == 0 and poly.eval(sp.Integer(1) if low is not None else sp.Integer(0)) > 0
 
 
 def expand_sums(expr):
