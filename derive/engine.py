@@ -917,9 +917,22 @@ def cases(title: str, lhs, rhs, splits: Iterable, *, kind: str = "identity", sam
         original = lhs.free_symbols | rhs.free_symbols
         dom = _resolve([lhs, rhs], domains)
         conditions, substitutions = [], []
+
+        def not_shown(why):
+            finding, _ = falsify("=", lhs, rhs, dom, sample=sample, budget=REFUTE_POINTS)
+            return _refutation(finding) if finding else (UNPROVED, why)
+
         for case in splits:
             if isinstance(case, tuple):
                 condition, substitution_ = case
+                covered = _relation_of_substitution(substitution_, original)
+                try:  # the substitution must reach every point of its condition: condition ⇒ covered
+                    reaches = covered is not None and _exhaustive([sp.Not(condition), covered], dom)
+                except ValueError:
+                    reaches = False
+                if not reaches:
+                    return not_shown(f"the substitution {code(substitution_)} is not shown to cover its case "
+                                     f"{code(condition)}")
             elif isinstance(case, dict):
                 condition, substitution_ = _relation_of_substitution(case, original), case
             else:
@@ -935,16 +948,10 @@ def cases(title: str, lhs, rhs, splits: Iterable, *, kind: str = "identity", sam
         except ValueError as exc:
             return UNPROVED, str(exc)
         if not exhaustive:
-            finding, _ = falsify("=", lhs, rhs, dom, sample=sample, budget=REFUTE_POINTS)
-            if finding:
-                return _refutation(finding)
-            return UNPROVED, f"the split {code(', '.join(map(str, conditions)))} is not shown to be exhaustive"
+            return not_shown(f"the split {code(', '.join(map(str, conditions)))} is not shown to be exhaustive")
         for case, substitution_ in zip(conditions, substitutions):
             if not prove_zero((lhs - rhs).subs(substitution_), dom):
-                finding, _ = falsify("=", lhs, rhs, dom, sample=sample, budget=REFUTE_POINTS)
-                if finding:
-                    return _refutation(finding)
-                return UNPROVED, f"case {code(case)} not shown"
+                return not_shown(f"case {code(case)} not shown")
         return settle("=", lhs, rhs, lambda: f"exhaustive split {code(' ∨ '.join(map(str, conditions)))}, every case "
                                              f"simplifies to 0", dom, sample=sample)
 
