@@ -11,6 +11,8 @@ counterexamples when no proof was found. The points, per symbol and within its d
 * singular points: where a denominator, a logarithm's or root's argument, the argument of ``sign``/``Abs``, the gap
   between two arguments of ``Max``/``Min`` vanishes, or a ``Piecewise`` condition switches (solved exactly for one
   symbol at a time, the others generic);
+* for an inequality, one point in each interval where rhs − lhs keeps its sign (between its real roots, and
+  beyond the outermost ones);
 * seeded random combinations of the above.
 
 Undefined functions (``g(i)``) are replaced by concrete sequences consistent with their assumptions. A value is
@@ -152,10 +154,27 @@ def _singular_points(exprs, base: dict, domains: dict) -> list:
     return out
 
 
+def _sign_regions(gaps, base: dict, domains: dict) -> list:
+    """One point inside each interval where a gap keeps its sign, for one symbol at a time (the others generic):
+    between consecutive real roots, and beyond the outermost ones (an inequality can only fail in such a region)."""
+    out = []
+    for gap in gaps:
+        for s in sorted(sp.sympify(gap).free_symbols & set(base), key=lambda s: s.name)[:3]:
+            others = {k: v for k, v in base.items() if k != s}
+            roots = sorted(set(_real_roots(sp.sympify(gap).xreplace(others), s, sp.Reals)), key=float)
+            if not roots:
+                continue
+            inside = [(a + b) / 2 for a, b in zip(roots, roots[1:])] + [roots[0] - 1, roots[-1] + 1]
+            out += [{**base, s: sp.nsimplify(v) if s.is_integer else v} for v in inside
+                    if _domains.contains(domains[s], v)]
+    return out
+
+
 def points(exprs, domains: dict, *, sample: dict | None = None, within: dict | None = None, budget: int = SWEEP_POINTS,
-           seed: int = 0, extra: list | None = None):
+           seed: int = 0, extra: list | None = None, gaps: list | None = None):
     """Test points (dicts symbol → exact value) for the free symbols of ``exprs``, in the order described in the
-    module docstring; ``within`` maps an index to its (low, high) range, evaluated at each point."""
+    module docstring; ``within`` maps an index to its (low, high) range, evaluated at each point; ``gaps``:
+    expressions whose sign regions are each visited (:func:`_sign_regions`)."""
     within = within or {}
     symbols = sorted(set().union(*(sp.sympify(e).free_symbols for e in exprs)) - set(within), key=lambda s: s.name)
     symbols += [s for lo_hi in within.values() for s in sp.sympify(sp.Tuple(*lo_hi)).free_symbols
@@ -193,6 +212,8 @@ def points(exprs, domains: dict, *, sample: dict | None = None, within: dict | N
         for p in extra or []:
             yield {**base, **p}
         for p in _singular_points(exprs, base, domains):
+            yield p
+        for p in _sign_regions(gaps or [], base, domains):
             yield p
         for s in symbols:
             for v in special[s][:12]:
@@ -235,7 +256,9 @@ def falsify(relation: str, lhs, rhs, domains: dict, *, sample: dict | None = Non
     sequences = {f: sequences_for(f) for f in functions}
     deadline = time.process_time() + seconds  # CPU time: the same points on a loaded machine
     tried = 0
-    for k, point in enumerate(points([lhs, rhs], domains, sample=sample, within=within, budget=budget, extra=extra)):
+    gaps = [rhs - lhs] if relation != "=" and not ranged(rhs - lhs) else None
+    for k, point in enumerate(points([lhs, rhs], domains, sample=sample, within=within, budget=budget, extra=extra,
+                                     gaps=gaps)):
         if time.process_time() > deadline:
             break
         assignment = {f: seq[k % len(seq)] for f, seq in sequences.items()}

@@ -178,6 +178,11 @@ def _():
             lambda: (0 if not 0 > 0 else 0) != max(0, 0) + 1)
 
 
+@case("⌊t/1000⌋ = 0 for every step t (1 at t = 1000)", "identity", False)
+def _():
+    return (lambda: identity("", sp.floor(t / 1000), 0), lambda: 1000 // 1000 == 1)
+
+
 # --- substitution -----------------------------------------------------------------------------------
 @case("x² + y with y ↦ x is x² + x + 1", "substitution", False)
 def _():
@@ -315,6 +320,17 @@ def _():
     term = lambda k: sp.Abs(seq(k))
     return (lambda: bound("", term(j_int), RangeMax(term(i_int), (i_int, 1, t)), within={j_int: (1, t + 1)}),
             lambda: abs(5) > max(0, abs(1)))  # t = 1, g = (1, 5): a_2 = 5 > max(a_1) = 1
+
+
+@case("2^t ≤ 10⁶·t for every step t (fails from t = 25 on)", "bound", False)
+def _():
+    return (lambda: bound("", 2**t, 10**6 * t),
+            lambda: all(2**n <= 10**6 * n for n in range(1, 25)) and 2**25 > 10**6 * 25)
+
+
+@case("2x² + x ≥ 0 (negative on (−1/2, 0) only)", "bound", False)
+def _():
+    return (lambda: bound("", 0, 2 * x**2 + x), lambda: 2 * Fr(-1, 4)**2 + Fr(-1, 4) < 0)
 
 
 # --- monotonicity -----------------------------------------------------------------------------------
@@ -537,6 +553,11 @@ def _():
     return (lambda: equivalent(first, second), lambda: min(Fr(2), 1) != 2)
 
 
+@case("θ − η√((1 − α)²)g ≡ θ − η(1 − α)g for asgd_torch's α ∈ [0, ∞) (α = 2)", "equivalence", False)
+def _():
+    return (lambda: equivalent(*_rooted_pair("asgd_torch")), lambda: math.sqrt((1 - 2)**2) != 1 - 2)
+
+
 @case("spec adam ≡ spec adamax (counterexample search alone)", "counterexample", False)
 def _():
     return (lambda: [counterexample_step(Dynamics.from_spec(ADAM), Dynamics.from_spec(ADAMAX))],
@@ -549,14 +570,20 @@ def _():
     return (lambda: roots_in("", x**2 - 2, x, 0, 1, 1), lambda: math.sqrt(2) > 1)
 
 
-@case("the momentum forms agree only if η = η' (they need η = η'(1 − α))", "equivalence", False)
-def _():
+def _momentum_and_ema():
+    """Spec momentum (v ← αv − ηg, θ ← θ + v) and the EMA form (m ← αm + (1−α)g, θ ← θ − η'm), with η, α, η'."""
     mom = specs.get("momentum")
     lr_m, alpha = mom.symbol("lr"), mom.symbol("momentum")
     lr_ema = sp.Symbol("lr_ema", positive=True)
     m = sp.Symbol("m", real=True)
     ema = Dynamics.from_assignments("ema", [(m, alpha * m + (1 - alpha) * g), (theta, theta - lr_ema * m)], {m: 0})
-    return (lambda: [necessary_hyper_conditions(Dynamics.from_spec(mom), ema, lr_m, lr_ema)],
+    return Dynamics.from_spec(mom), ema, lr_m, alpha, lr_ema
+
+
+@case("the momentum forms agree only if η = η' (they need η = η'(1 − α))", "equivalence", False)
+def _():
+    mom, ema, lr_m, alpha, lr_ema = _momentum_and_ema()
+    return (lambda: [necessary_hyper_conditions(mom, ema, lr_m, lr_ema)],
             lambda: Fr(1, 2) * (1 - Fr(1, 2)) != Fr(1, 2))
 
 
@@ -728,6 +755,20 @@ def _():
             lambda: _ademamix_replay_agrees())
 
 
+def _rooted_pair(spec_name):
+    """θ − η√((1 − α)²)g and θ − η(1 − α)g, with α's domain taken from ``spec_name``."""
+    domain = specs.get(spec_name)
+    alpha, lr_ = domain.symbol("alpha"), SGD.symbol("lr")
+    return (Dynamics.from_assignments("rooted", [(theta, theta - lr_ * sp.sqrt((1 - alpha)**2) * g)], {}, domains=domain),
+            Dynamics.from_assignments("plain", [(theta, theta - lr_ * (1 - alpha) * g)], {}, domains=domain))
+
+
+@case("θ − η√((1 − α)²)g ≡ θ − η(1 − α)g for rmsprop_torch's α ∈ [0, 1)", "equivalence", True)
+def _():
+    return (lambda: equivalent(*_rooted_pair("rmsprop_torch")),
+            lambda: all(mpmath.sqrt((1 - mpmath.mpf(k) / 100)**2) == 1 - mpmath.mpf(k) / 100 for k in range(100)))
+
+
 @case("min(α, 1)·g ≡ α·g for rmsprop_torch's α ∈ [0, 1)", "equivalence", True)
 def _():
     rt = specs.get("rmsprop_torch")
@@ -793,11 +834,7 @@ def _():
 
 @case("the momentum forms agree only if η = η'(1 − α)", "equivalence", True)
 def _():
-    mom = specs.get("momentum")
-    lr_m, alpha = mom.symbol("lr"), mom.symbol("momentum")
-    lr_ema = sp.Symbol("lr_ema", positive=True)
-    m = sp.Symbol("m", real=True)
-    ema = Dynamics.from_assignments("ema", [(m, alpha * m + (1 - alpha) * g), (theta, theta - lr_ema * m)], {m: 0})
+    mom, ema, lr_m, alpha, lr_ema = _momentum_and_ema()
     def agree(lr_momentum, a=Fr(1, 2), e=Fr(1, 5)):  # v ← αv − ηg, θ ← θ + v  vs  m ← αm + (1−α)g, θ ← θ − η'm
         v = th1 = th2 = mm = Fr(0)
         for gi in (Fr(1), Fr(3), Fr(-2)):
@@ -811,7 +848,7 @@ def _():
 
     def witness():  # they agree with η = η'(1 − α) and differ with any other of a few η
         return agree(Fr(1, 5) * (1 - Fr(1, 2))) and not any(agree(lr) for lr in (Fr(1, 5), Fr(1, 7), Fr(1, 11)))
-    return (lambda: [necessary_hyper_conditions(Dynamics.from_spec(mom), ema, lr_m, lr_ema * (1 - alpha))], witness)
+    return (lambda: [necessary_hyper_conditions(mom, ema, lr_m, lr_ema * (1 - alpha))], witness)
 
 
 @case("the counterexample search on AdEMAMix(α = 0) vs spec adam finds nothing", "counterexample", True)
@@ -1060,6 +1097,15 @@ def test_random_late_divergences_are_found(late, change):
     steps = equivalent(changed, Dynamics.from_spec(SGD))
     assert combine(steps) == REFUTED
     assert next(s for s in steps if s.status == REFUTED).counterexample["step"] == late + 1
+
+
+@GENERATED
+@given(st.integers(-3, 3), st.integers(-4, 4), st.integers(-3, 3))
+def test_random_quadratics_as_bounds(a, b, c):
+    """0 ≤ ax² + bx + c for every real x iff a > 0 and b² ≤ 4ac, or a = b = 0 ≤ c (the discriminant, in integers):
+    proved when it holds, refuted when it does not (a negative region can be narrow: 2x² + x)."""
+    holds = (a > 0 and b * b <= 4 * a * c) or (a == 0 and b == 0 and c >= 0)
+    assert bound("", 0, a * x**2 + b * x + c).status == (PROVED if holds else REFUTED)
 
 
 @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
