@@ -377,6 +377,11 @@ def _():
     return (lambda: cases("", sp.Min(x, y), x, [{y: x + dn}, {x: y + dn}]), lambda: min(Fr(2), Fr(1)) != 2)
 
 
+@case("|x| = x by the pairs (x ≥ 0, x ↦ d ≥ 0) and (x < 0, x ↦ d > 0): the second misses its case", "cases", False)
+def _():
+    return (lambda: cases("", sp.Abs(x), x, [(x >= 0, {x: dn}), (x < 0, {x: dp})]), lambda: abs(Fr(-1)) != -1)
+
+
 # --- induction --------------------------------------------------------------------------------------
 @case("EMA closed form off by one power: (1−β)Σ β^{t−i+1} g_i", "induction", False)
 def _():
@@ -1115,3 +1120,55 @@ def test_random_empty_and_shifted_sums(start, extra):
     claim = identity("", sp.Sum(1, (i_pos, start, t)), t - start + 1)
     true_everywhere = all(sum(1 for _ in range(start, n + 1)) == n - start + 1 for n in range(1, 12))
     assert claim.status == (PROVED if true_everywhere else REFUTED)
+
+
+# --- the command line and the report with the statuses of this policy ----------------------------------------
+ARGUED_CLAIMS = '''
+import sympy as sp
+from optiforge.derive.engine import ARGUES, ClaimList, conclude, identity
+
+CLAIMS = ClaimList()
+x = sp.Symbol("x", real=True)
+
+
+def _argument():
+    first = identity("expand", (x + 1)**2, x**2 + 2*x + 1)
+    return [first, conclude("so θ ← θ − g*lr/sqrt(g**2 + r) holds", None, [first])]
+
+
+CLAIMS.claim("mine.argued_as_said", "an argument, declared as one", "identity", "test", expected=ARGUES)(_argument)
+CLAIMS.claim("mine.argued_as_proof", "an argument asserted as a proof", "identity", "test", specs=("adam",))(_argument)
+'''
+
+
+def test_cli_verify_reports_argued_claims(tmp_path, capsys):
+    """verify (by claim folder, by optimizer name, --json, progress on stderr, --report) with `argued`: never a
+    pass for a claim that asserts it holds; the report says so and keeps SymPy text out of emphasis."""
+    import json
+
+    from optiforge.cli import main
+
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    (folder / "mine.py").write_text(ARGUED_CLAIMS, encoding="utf-8")
+    report = tmp_path / "report.md"
+    assert main(["verify", "--claims", str(folder), "--json", "--report", str(report)]) == 1
+    captured = capsys.readouterr()
+    rows = {r["name"]: r for r in json.loads(captured.out)}
+    assert rows["mine.argued_as_said"]["status"] == ARGUED and rows["mine.argued_as_said"]["as_expected"]
+    assert rows["mine.argued_as_proof"]["verdict"] == "argued (not proved)"
+    assert not rows["mine.argued_as_proof"]["as_expected"]
+    assert "[2/2]" in captured.err and "<-- FAIL" in captured.err
+    text = report.read_text(encoding="utf-8")
+    assert "**Argued, not proved:** `mine.argued_as_said`, `mine.argued_as_proof`." in text
+    assert "g\\*lr/sqrt(g\\*\\*2 + r)" in text and "g*lr" not in text.replace("`", "")
+    assert main(["verify", "--claims", str(folder), "adam"]) == 1  # by optimizer name: the claim about adam
+    out = capsys.readouterr().out
+    assert "mine.argued_as_proof" in out and "mine.argued_as_said" not in out
+
+
+def test_report_prose_keeps_math_in_spans():
+    from optiforge.derive.report import prose
+
+    assert prose("a -g*lr/sqrt(g**2 + r) b") == "a -g\\*lr/sqrt(g\\*\\*2 + r) b"
+    assert prose("kept `x*y_z` and $a_b^*$ as they are") == "kept `x*y_z` and $a_b^*$ as they are"
