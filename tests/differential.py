@@ -55,7 +55,7 @@ import sympy as sp
 from optiforge.codegen.cupy_backend.host_emulation import HostRuntime, build_library, emulate
 from optiforge.codegen.cupy_backend.standalone import StorageTypes
 from optiforge.codegen.generate import BACKENDS, __version__
-from optiforge.derive.engine import CheckTimeout, time_limit
+from optiforge.derive.timing import CheckTimeout, time_limit
 from optiforge.specs import (BOOLEAN, GRAD, NONNEGATIVE, PARAM, POSITIVE, POSITIVE_INTEGER, REAL, STEP,
                              UNIT_CLOSED, UNIT_HALF_OPEN, UNIT_OPEN, SpecBuilder, SpecError, interval, reference)
 from optiforge.specs.combinators import lookahead, with_weight_decay
