@@ -73,7 +73,9 @@ class HostRuntime:
     def device_of(array):
         return contextlib.nullcontext()
 
-    check_arrays = staticmethod(_runtime.check_arrays)
+    @staticmethod
+    def array_library():
+        return _runtime.NUMPY
 
     def _library(self, precision: str, param: str, grad: str) -> ctypes.CDLL:
         key = (precision, param, grad)
@@ -99,11 +101,13 @@ class HostRuntime:
 
 
 def emulate(module, runtime: HostRuntime) -> types.SimpleNamespace:
-    """``init_state`` and ``step`` of a generated CuPy module, running on the host through ``runtime``."""
+    """The functions and constants of a generated CuPy module, its functions running on the host through
+    ``runtime`` (and calling each other's rebound versions)."""
     namespace = dict(vars(module), _cupy_runtime=runtime)
-    rebind = {name: types.FunctionType(getattr(module, name).__code__, namespace, name)
-              for name in ("init_state", "step")}
-    return types.SimpleNamespace(**rebind, NAME=module.NAME, STATE=module.STATE, KERNELS=module.KERNELS)
+    for name, value in vars(module).items():
+        if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
+            namespace[name] = types.FunctionType(value.__code__, namespace, name)
+    return types.SimpleNamespace(**{name: value for name, value in namespace.items() if not name.startswith("__")})
 
 
 def host_arrays(dtype_name: str, values) -> numpy.ndarray:
