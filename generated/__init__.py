@@ -20,7 +20,7 @@ import numpy as _numpy
 
 from . import _runtime
 
-__all__ = ["Optimizer", "kernel_module", "available", "STATE_DICT_FORMAT", "STATE_DICT_VERSION"]
+__all__ = ["Optimizer", "kernel_module", "available", "UnknownOptimizerError", "STATE_DICT_FORMAT", "STATE_DICT_VERSION"]
 
 BACKENDS = ("numpy", "cupy")
 
@@ -31,6 +31,13 @@ def available(backend: str = "numpy") -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(package.__path__))
 
 
+class UnknownOptimizerError(KeyError, ValueError):
+    """An optimizer name that is not generated: a ``KeyError`` (a failed lookup, like ``optiforge.get``) and a
+    ``ValueError`` (a bad argument value)."""
+
+    __str__ = ValueError.__str__  # the message as written, not KeyError's repr of it
+
+
 def kernel_module(name: str, backend: str = "numpy") -> ModuleType:
     """The generated module ``generated.<backend>.<name>``; unknown names list the closest matches."""
     if backend not in BACKENDS:
@@ -39,7 +46,7 @@ def kernel_module(name: str, backend: str = "numpy") -> ModuleType:
     if name not in names:
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise KeyError(f"unknown optimizer {name!r}{hint}")
+        raise UnknownOptimizerError(f"unknown optimizer {name!r}{hint}")
     return importlib.import_module(f"{__name__}.{backend}.{name}")
 
 
@@ -96,7 +103,8 @@ class Optimizer:
     def _checked_scalars(self) -> tuple[dict, int]:
         """The hyperparameters (the user may have changed them) and the next step."""
         hyperparameters = _runtime.resolve_hyperparameters(
-            self.name, self.kernel.HYPERPARAMETERS, self.kernel.DOMAINS, self.hyperparameters)
+            self.name, self.kernel.HYPERPARAMETERS, self.kernel.DOMAINS, self.hyperparameters,
+            source="Optimizer.hyperparameters")
         t = _runtime.check_integer(self.name, "Optimizer.t", self.t, 0, _runtime.MAX_STEP - 1) + 1
         return hyperparameters, t
 
