@@ -57,40 +57,40 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_ada_nesterov_float32',
-        in_params='G grad, float32 momentum, float32 decay, float32 eps, float32 c0',
+        in_params='G grad, float32 momentum, float32 decay, float32 eps, bool c0, float32 c1',
         out_params='T param, float32 delta, float32 acc_delta',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = -g*sqrtf(acc_delta + eps);
-            const float x1 = delta*momentum + x0;
-            const float theta_new = momentum*x1 + theta + x0;
+            const float x0 = g*sqrtf(acc_delta + eps);
+            const float x1 = -x0 + ((c0) ? (0) : (delta*momentum));
+            const float theta_new = theta - x0 + ((c0) ? (0) : (momentum*x1));
             const float delta_new = x1;
-            const float acc_delta_new = acc_delta*decay + c0*(x1*x1);
+            const float acc_delta_new = acc_delta*decay + (c1*x1)*x1;
             param = (T)(theta_new);
             delta = delta_new;
             acc_delta = acc_delta_new;
     ''',
-        scalars=('momentum', 'decay', 'eps', 'c0'),
+        scalars=('momentum', 'decay', 'eps', 'c0', 'c1'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_ada_nesterov_float64',
-        in_params='G grad, float64 momentum, float64 decay, float64 eps, float64 c0',
+        in_params='G grad, float64 momentum, float64 decay, float64 eps, bool c0, float64 c1',
         out_params='T param, float64 delta, float64 acc_delta',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = -g*sqrt(acc_delta + eps);
-            const double x1 = delta*momentum + x0;
-            const double theta_new = momentum*x1 + theta + x0;
+            const double x0 = g*sqrt(acc_delta + eps);
+            const double x1 = -x0 + ((c0) ? (0) : (delta*momentum));
+            const double theta_new = theta - x0 + ((c0) ? (0) : (momentum*x1));
             const double delta_new = x1;
-            const double acc_delta_new = acc_delta*decay + c0*(x1*x1);
+            const double acc_delta_new = acc_delta*decay + (c1*x1)*x1;
             param = (T)(theta_new);
             delta = delta_new;
             acc_delta = acc_delta_new;
     ''',
-        scalars=('momentum', 'decay', 'eps', 'c0'),
+        scalars=('momentum', 'decay', 'eps', 'c0', 'c1'),
         precision='float64',
     ),
 }
@@ -132,7 +132,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         momentum = numpy.float64(_hp['momentum'])
         decay = numpy.float64(_hp['decay'])
         eps = numpy.float64(_hp['eps'])
-        c0 = 1 - decay
+        c0 = numpy.equal(momentum, 0)
+        c1 = 1 - decay
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(decay), _dtype.type(eps), _dtype.type(c0), param, state['delta'], state['acc_delta'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(decay), _dtype.type(eps), bool(c0), _dtype.type(c1), param, state['delta'], state['acc_delta'])
 

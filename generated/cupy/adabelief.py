@@ -54,13 +54,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, float32 c4, float32 c6, float32 c7',
+        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, float32 c4, float32 c6, float32 c7',
         out_params='T param, float32 m, float32 s',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c4*g;
-            const float x1 = beta2*s + c2*((c0*g + c1*m + g)*(c0*g + c1*m + g)) + eps;
+            const float x0 = c4*(g - m) + m;
+            const float x1 = beta2*s + eps + (c2*(c0*g + c1*m + g))*(c0*g + c1*m + g);
             const float theta_new = c7*x0*1.0F/(c6 + sqrtf(x1)) + theta;
             const float m_new = x0;
             const float s_new = x1;
@@ -68,18 +68,18 @@ KERNELS = {
             m = m_new;
             s = s_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'c0', 'c1', 'c2', 'c4', 'c6', 'c7'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c4', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, float64 c4, float64 c6, float64 c7',
+        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, float64 c4, float64 c6, float64 c7',
         out_params='T param, float64 m, float64 s',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c4*g;
-            const double x1 = beta2*s + c2*((c0*g + c1*m + g)*(c0*g + c1*m + g)) + eps;
+            const double x0 = c4*(g - m) + m;
+            const double x1 = beta2*s + eps + (c2*(c0*g + c1*m + g))*(c0*g + c1*m + g);
             const double theta_new = c7*x0*1.0/(c6 + sqrt(x1)) + theta;
             const double m_new = x0;
             const double s_new = x1;
@@ -87,7 +87,7 @@ KERNELS = {
             m = m_new;
             s = s_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'c0', 'c1', 'c2', 'c4', 'c6', 'c7'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c4', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -139,5 +139,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c6 = eps*h1
         c7 = -h1*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['s'])
 

@@ -56,46 +56,46 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adadelta_torch_float32',
-        in_params='G grad, float32 rho, float32 eps, float32 weight_decay, float32 c0, float32 c1',
+        in_params='G grad, float32 rho, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2',
         out_params='T param, float32 v, float32 u',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = eps + u;
-            const float x1 = g + theta*weight_decay;
-            const float x2 = c0*(x1*x1);
+            const float x1 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x2 = (c1*x1)*x1;
             const float x3 = rho*v + x2;
             const float x4 = eps + x3;
-            const float theta_new = c1*x1*sqrtf(x0)*1.0F/sqrtf(x4) + theta;
+            const float theta_new = c2*x1*sqrtf(x0)*1.0F/sqrtf(x4) + theta;
             const float v_new = x3;
             const float u_new = rho*u + x0*x2*1.0F/x4;
             param = (T)(theta_new);
             v = v_new;
             u = u_new;
     ''',
-        scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adadelta_torch_float64',
-        in_params='G grad, float64 rho, float64 eps, float64 weight_decay, float64 c0, float64 c1',
+        in_params='G grad, float64 rho, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2',
         out_params='T param, float64 v, float64 u',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = eps + u;
-            const double x1 = g + theta*weight_decay;
-            const double x2 = c0*(x1*x1);
+            const double x1 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x2 = (c1*x1)*x1;
             const double x3 = rho*v + x2;
             const double x4 = eps + x3;
-            const double theta_new = c1*x1*sqrt(x0)*1.0/sqrt(x4) + theta;
+            const double theta_new = c2*x1*sqrt(x0)*1.0/sqrt(x4) + theta;
             const double v_new = x3;
             const double u_new = rho*u + x0*x2*1.0/x4;
             param = (T)(theta_new);
             v = v_new;
             u = u_new;
     ''',
-        scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
@@ -138,8 +138,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         rho = numpy.float64(_hp['rho'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - rho
-        c1 = -lr
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - rho
+        c2 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['v'], state['u'])
+        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), param, state['v'], state['u'])
 

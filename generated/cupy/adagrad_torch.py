@@ -56,36 +56,36 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adagrad_torch_float32',
-        in_params='G grad, float32 weight_decay, float32 eps, float32 c0',
+        in_params='G grad, float32 weight_decay, float32 eps, bool c0, float32 c1',
         out_params='T param, float32 sum',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + theta*weight_decay;
+            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float x1 = sum + x0*x0;
-            const float theta_new = c0*x0*1.0F/(eps + sqrtf(x1)) + theta;
+            const float theta_new = c1*x0*1.0F/(eps + sqrtf(x1)) + theta;
             const float sum_new = x1;
             param = (T)(theta_new);
             sum = sum_new;
     ''',
-        scalars=('weight_decay', 'eps', 'c0'),
+        scalars=('weight_decay', 'eps', 'c0', 'c1'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adagrad_torch_float64',
-        in_params='G grad, float64 weight_decay, float64 eps, float64 c0',
+        in_params='G grad, float64 weight_decay, float64 eps, bool c0, float64 c1',
         out_params='T param, float64 sum',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + theta*weight_decay;
+            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double x1 = sum + x0*x0;
-            const double theta_new = c0*x0*1.0/(eps + sqrt(x1)) + theta;
+            const double theta_new = c1*x0*1.0/(eps + sqrt(x1)) + theta;
             const double sum_new = x1;
             param = (T)(theta_new);
             sum = sum_new;
     ''',
-        scalars=('weight_decay', 'eps', 'c0'),
+        scalars=('weight_decay', 'eps', 'c0', 'c1'),
         precision='float64',
     ),
 }
@@ -129,7 +129,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         weight_decay = numpy.float64(_hp['weight_decay'])
         initial_accumulator_value = numpy.float64(_hp['initial_accumulator_value'])
         eps = numpy.float64(_hp['eps'])
-        c0 = -lr/(lr_decay*(t - 1) + 1)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = -lr/(lr_decay*(t - 1) + 1)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(eps), _dtype.type(c0), param, state['sum'])
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(eps), bool(c0), _dtype.type(c1), param, state['sum'])
 

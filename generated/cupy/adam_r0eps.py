@@ -53,13 +53,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adam_r0eps_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1, float32 c2',
+        in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c2',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c1*g;
-            const float x1 = beta2*v + c0*(g*g);
+            const float x0 = c1*(g - m) + m;
+            const float x1 = beta2*v + (c0*g)*g;
             const float theta_new = c2*x0*1.0F/sqrtf(x1) + theta;
             const float m_new = x0;
             const float v_new = x1;
@@ -67,18 +67,18 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c2'),
+        scalars=('beta2', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adam_r0eps_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1, float64 c2',
+        in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c2',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c1*g;
-            const double x1 = beta2*v + c0*(g*g);
+            const double x0 = c1*(g - m) + m;
+            const double x1 = beta2*v + (c0*g)*g;
             const double theta_new = c2*x0*1.0/sqrt(x1) + theta;
             const double m_new = x0;
             const double v_new = x1;
@@ -86,7 +86,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c2'),
+        scalars=('beta2', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
@@ -134,5 +134,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = 1 - beta1
         c2 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['v'])
 

@@ -50,12 +50,12 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamax_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1',
+        in_params='G grad, float32 beta2, float32 c0, float32 c1',
         out_params='T param, float32 m, float32 u',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c0*g;
+            const float x0 = c0*(g - m) + m;
             const float x1 = ((fabsf(g) > beta2*u || fabsf(g) != fabsf(g)) ? fabsf(g) : beta2*u);
             const float theta_new = c1*x0*1.0F/x1 + theta;
             const float m_new = x0;
@@ -64,17 +64,17 @@ KERNELS = {
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1'),
+        scalars=('beta2', 'c0', 'c1'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamax_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1',
+        in_params='G grad, float64 beta2, float64 c0, float64 c1',
         out_params='T param, float64 m, float64 u',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c0*g;
+            const double x0 = c0*(g - m) + m;
             const double x1 = ((fabs(g) > beta2*u || fabs(g) != fabs(g)) ? fabs(g) : beta2*u);
             const double theta_new = c1*x0*1.0/x1 + theta;
             const double m_new = x0;
@@ -83,7 +83,7 @@ KERNELS = {
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1'),
+        scalars=('beta2', 'c0', 'c1'),
         precision='float64',
     ),
 }
@@ -128,5 +128,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = 1 - beta1
         c1 = -lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), param, state['m'], state['u'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), param, state['m'], state['u'])
 

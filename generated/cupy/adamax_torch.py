@@ -58,42 +58,42 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamax_torch_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, float32 c0, float32 c1',
+        in_params='G grad, float32 beta2, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2',
         out_params='T param, float32 m, float32 u',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + theta*weight_decay;
-            const float x1 = beta1*m + c0*x0;
+            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x1 = c1*(-m + x0) + m;
             const float x2 = ((beta2*u > eps + fabsf(x0) || beta2*u != beta2*u) ? beta2*u : eps + fabsf(x0));
-            const float theta_new = c1*x1*1.0F/x2 + theta;
+            const float theta_new = c2*x1*1.0F/x2 + theta;
             const float m_new = x1;
             const float u_new = x2;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamax_torch_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, float64 c0, float64 c1',
+        in_params='G grad, float64 beta2, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2',
         out_params='T param, float64 m, float64 u',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + theta*weight_decay;
-            const double x1 = beta1*m + c0*x0;
+            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x1 = c1*(-m + x0) + m;
             const double x2 = ((beta2*u > eps + fabs(x0) || beta2*u != beta2*u) ? beta2*u : eps + fabs(x0));
-            const double theta_new = c1*x1*1.0/x2 + theta;
+            const double theta_new = c2*x1*1.0/x2 + theta;
             const double m_new = x1;
             const double u_new = x2;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
@@ -137,8 +137,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - beta1
-        c1 = -lr/(1 - beta1**t)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - beta1
+        c2 = -lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['m'], state['u'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['u'])
 

@@ -58,12 +58,12 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamaxw_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2',
+        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2',
         out_params='T param, float32 m, float32 u',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c1*g;
+            const float x0 = c1*(g - m) + m;
             const float x1 = ((beta2*u > eps + fabsf(g) || beta2*u != beta2*u) ? beta2*u : eps + fabsf(g));
             const float theta_new = c0*theta + c2*x0*1.0F/x1;
             const float m_new = x0;
@@ -72,17 +72,17 @@ KERNELS = {
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'c0', 'c1', 'c2'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamaxw_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2',
+        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2',
         out_params='T param, float64 m, float64 u',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c1*g;
+            const double x0 = c1*(g - m) + m;
             const double x1 = ((beta2*u > eps + fabs(g) || beta2*u != beta2*u) ? beta2*u : eps + fabs(g));
             const double theta_new = c0*theta + c2*x0*1.0/x1;
             const double m_new = x0;
@@ -91,7 +91,7 @@ KERNELS = {
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'c0', 'c1', 'c2'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
@@ -139,5 +139,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = 1 - beta1
         c2 = -lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['u'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['u'])
 

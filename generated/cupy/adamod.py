@@ -60,13 +60,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamod_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 beta3, float32 eps, float32 c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 beta2, float32 beta3, float32 eps, float32 c0, float32 c1, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 v, float32 s',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c0*g;
-            const float x1 = beta2*v + c1*(g*g);
+            const float x0 = c0*(g - m) + m;
+            const float x1 = beta2*v + (c1*g)*g;
             const float x2 = 1.0F/(eps + sqrtf(x1));
             const float x3 = beta3*s + c3*x2;
             const float theta_new = theta - x0*((x3 < c2*x2 || x3 != x3) ? x3 : c2*x2);
@@ -78,18 +78,18 @@ KERNELS = {
             v = v_new;
             s = s_new;
     ''',
-        scalars=('beta1', 'beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamod_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 beta3, float64 eps, float64 c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 beta2, float64 beta3, float64 eps, float64 c0, float64 c1, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 v, float64 s',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c0*g;
-            const double x1 = beta2*v + c1*(g*g);
+            const double x0 = c0*(g - m) + m;
+            const double x1 = beta2*v + (c1*g)*g;
             const double x2 = 1.0/(eps + sqrt(x1));
             const double x3 = beta3*s + c3*x2;
             const double theta_new = theta - x0*((x3 < c2*x2 || x3 != x3) ? x3 : c2*x2);
@@ -101,7 +101,7 @@ KERNELS = {
             v = v_new;
             s = s_new;
     ''',
-        scalars=('beta1', 'beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -152,5 +152,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c2 = h0
         c3 = h0*(1 - beta3)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(beta3), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['v'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['v'], state['s'])
 

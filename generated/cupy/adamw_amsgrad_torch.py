@@ -59,13 +59,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamw_amsgrad_torch_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1, float32 c3, float32 c5, float32 c6',
+        in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c3, float32 c5, float32 c6',
         out_params='T param, float32 m, float32 v, float32 v_max',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c3*g;
-            const float x1 = beta2*v + c1*(g*g);
+            const float x0 = c3*(g - m) + m;
+            const float x1 = beta2*v + (c1*g)*g;
             const float x2 = ((v_max > x1 || v_max != v_max) ? v_max : x1);
             const float theta_new = c0*theta + c6*x0*1.0F/(c5 + sqrtf(x2));
             const float m_new = x0;
@@ -76,18 +76,18 @@ KERNELS = {
             v = v_new;
             v_max = v_max_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c3', 'c5', 'c6'),
+        scalars=('beta2', 'c0', 'c1', 'c3', 'c5', 'c6'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamw_amsgrad_torch_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1, float64 c3, float64 c5, float64 c6',
+        in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c3, float64 c5, float64 c6',
         out_params='T param, float64 m, float64 v, float64 v_max',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c3*g;
-            const double x1 = beta2*v + c1*(g*g);
+            const double x0 = c3*(g - m) + m;
+            const double x1 = beta2*v + (c1*g)*g;
             const double x2 = ((v_max > x1 || v_max != v_max) ? v_max : x1);
             const double theta_new = c0*theta + c6*x0*1.0/(c5 + sqrt(x2));
             const double m_new = x0;
@@ -98,7 +98,7 @@ KERNELS = {
             v = v_new;
             v_max = v_max_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c3', 'c5', 'c6'),
+        scalars=('beta2', 'c0', 'c1', 'c3', 'c5', 'c6'),
         precision='float64',
     ),
 }
@@ -150,5 +150,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c5 = eps*h0
         c6 = -h0*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'], state['v_max'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'], state['v_max'])
 

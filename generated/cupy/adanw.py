@@ -69,16 +69,16 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adanw_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 beta3, float32 c0, bool c1, float32 c2, float32 c4, float32 c6, float32 c8, float32 c9, float32 c10',
+        in_params='G grad, float32 beta2, float32 beta3, float32 c0, bool c1, float32 c2, float32 c4, float32 c6, float32 c8, float32 c9, float32 c10',
         out_params='T param, float32 m, float32 v, float32 n_ema, float32 g_prev',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c4*g;
+            const float x0 = c4*(g - m) + m;
             const float x1 = g - ((c1) ? (g) : (g_prev));
-            const float x2 = beta3*n_ema + c2*((beta2*x1 + g)*(beta2*x1 + g));
+            const float x2 = beta3*n_ema + (c2*(beta2*x1 + g))*(beta2*x1 + g);
             const float x3 = 1.0F/(c8 + sqrtf(x2));
-            const float x4 = beta2*v + c6*x1;
+            const float x4 = c6*(-v + x1) + v;
             const float theta_new = c0*theta + c10*x3*x4 + c9*x0*x3;
             const float m_new = x0;
             const float v_new = x4;
@@ -90,21 +90,21 @@ KERNELS = {
             n_ema = n_ema_new;
             g_prev = g_prev_new;
     ''',
-        scalars=('beta1', 'beta2', 'beta3', 'c0', 'c1', 'c2', 'c4', 'c6', 'c8', 'c9', 'c10'),
+        scalars=('beta2', 'beta3', 'c0', 'c1', 'c2', 'c4', 'c6', 'c8', 'c9', 'c10'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adanw_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 beta3, float64 c0, bool c1, float64 c2, float64 c4, float64 c6, float64 c8, float64 c9, float64 c10',
+        in_params='G grad, float64 beta2, float64 beta3, float64 c0, bool c1, float64 c2, float64 c4, float64 c6, float64 c8, float64 c9, float64 c10',
         out_params='T param, float64 m, float64 v, float64 n_ema, float64 g_prev',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c4*g;
+            const double x0 = c4*(g - m) + m;
             const double x1 = g - ((c1) ? (g) : (g_prev));
-            const double x2 = beta3*n_ema + c2*((beta2*x1 + g)*(beta2*x1 + g));
+            const double x2 = beta3*n_ema + (c2*(beta2*x1 + g))*(beta2*x1 + g);
             const double x3 = 1.0/(c8 + sqrt(x2));
-            const double x4 = beta2*v + c6*x1;
+            const double x4 = c6*(-v + x1) + v;
             const double theta_new = c0*theta + c10*x3*x4 + c9*x0*x3;
             const double m_new = x0;
             const double v_new = x4;
@@ -116,7 +116,7 @@ KERNELS = {
             n_ema = n_ema_new;
             g_prev = g_prev_new;
     ''',
-        scalars=('beta1', 'beta2', 'beta3', 'c0', 'c1', 'c2', 'c4', 'c6', 'c8', 'c9', 'c10'),
+        scalars=('beta2', 'beta3', 'c0', 'c1', 'c2', 'c4', 'c6', 'c8', 'c9', 'c10'),
         precision='float64',
     ),
 }
@@ -174,5 +174,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c9 = -h1/(1 - beta1**t)
         c10 = -beta2*h1/(1 - beta2**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(beta3), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c4), _dtype.type(c6), _dtype.type(c8), _dtype.type(c9), _dtype.type(c10), param, state['m'], state['v'], state['n_ema'], state['g_prev'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c4), _dtype.type(c6), _dtype.type(c8), _dtype.type(c9), _dtype.type(c10), param, state['m'], state['v'], state['n_ema'], state['g_prev'])
 

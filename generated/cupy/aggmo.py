@@ -60,7 +60,7 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_aggmo_float32',
-        in_params='G grad, float32 beta0, float32 beta1, float32 beta2, float32 weight_decay, float32 c0, float32 c1',
+        in_params='G grad, float32 beta0, float32 beta1, float32 beta2, float32 weight_decay, bool c0, float32 c1, float32 c2',
         out_params='T param, float32 b0, float32 b1, float32 b2',
         operation='''
             const float theta = (float)(param);
@@ -68,8 +68,8 @@ KERNELS = {
             const float x0 = b0*beta0;
             const float x1 = b1*beta1;
             const float x2 = b2*beta2;
-            const float x3 = g + theta*weight_decay;
-            const float theta_new = c1*(c0*theta + 3*g + x0 + x1 + x2) + theta;
+            const float x3 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float theta_new = c2*(3*g + x0 + x1 + x2 + ((c0) ? (0) : (c1*theta))) + theta;
             const float b0_new = x0 + x3;
             const float b1_new = x1 + x3;
             const float b2_new = x2 + x3;
@@ -78,12 +78,12 @@ KERNELS = {
             b1 = b1_new;
             b2 = b2_new;
     ''',
-        scalars=('beta0', 'beta1', 'beta2', 'weight_decay', 'c0', 'c1'),
+        scalars=('beta0', 'beta1', 'beta2', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_aggmo_float64',
-        in_params='G grad, float64 beta0, float64 beta1, float64 beta2, float64 weight_decay, float64 c0, float64 c1',
+        in_params='G grad, float64 beta0, float64 beta1, float64 beta2, float64 weight_decay, bool c0, float64 c1, float64 c2',
         out_params='T param, float64 b0, float64 b1, float64 b2',
         operation='''
             const double theta = (double)(param);
@@ -91,8 +91,8 @@ KERNELS = {
             const double x0 = b0*beta0;
             const double x1 = b1*beta1;
             const double x2 = b2*beta2;
-            const double x3 = g + theta*weight_decay;
-            const double theta_new = c1*(c0*theta + 3*g + x0 + x1 + x2) + theta;
+            const double x3 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double theta_new = c2*(3*g + x0 + x1 + x2 + ((c0) ? (0) : (c1*theta))) + theta;
             const double b0_new = x0 + x3;
             const double b1_new = x1 + x3;
             const double b2_new = x2 + x3;
@@ -101,7 +101,7 @@ KERNELS = {
             b1 = b1_new;
             b2 = b2_new;
     ''',
-        scalars=('beta0', 'beta1', 'beta2', 'weight_decay', 'c0', 'c1'),
+        scalars=('beta0', 'beta1', 'beta2', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
@@ -146,8 +146,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 3*weight_decay
-        c1 = -0.3333333333333333*lr
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 3*weight_decay
+        c2 = -0.3333333333333333*lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['b0'], state['b1'], state['b2'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), param, state['b0'], state['b1'], state['b2'])
 

@@ -56,13 +56,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_amsgrad_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 v, float32 v_hat_max',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c2*g;
-            const float x1 = beta2*v + c0*(g*g);
+            const float x0 = c2*(g - m) + m;
+            const float x1 = beta2*v + (c0*g)*g;
             const float x2 = ((v_hat_max > c1*x1 || v_hat_max != v_hat_max) ? v_hat_max : c1*x1);
             const float theta_new = c3*x0*1.0F/(eps + sqrtf(x2)) + theta;
             const float m_new = x0;
@@ -73,18 +73,18 @@ KERNELS = {
             v = v_new;
             v_hat_max = v_hat_max_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_amsgrad_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 v, float64 v_hat_max',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c2*g;
-            const double x1 = beta2*v + c0*(g*g);
+            const double x0 = c2*(g - m) + m;
+            const double x1 = beta2*v + (c0*g)*g;
             const double x2 = ((v_hat_max > c1*x1 || v_hat_max != v_hat_max) ? v_hat_max : c1*x1);
             const double theta_new = c3*x0*1.0/(eps + sqrt(x2)) + theta;
             const double m_new = x0;
@@ -95,7 +95,7 @@ KERNELS = {
             v = v_new;
             v_hat_max = v_hat_max_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -144,5 +144,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c2 = 1 - beta1
         c3 = -lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['v'], state['v_hat_max'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['v'], state['v_hat_max'])
 

@@ -56,13 +56,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_diffgrad_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c2, float32 c4, float32 c5',
+        in_params='G grad, float32 beta2, float32 c0, float32 c2, float32 c4, float32 c5',
         out_params='T param, float32 m, float32 v, float32 g_prev',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c2*g;
-            const float x1 = beta2*v + c0*(g*g);
+            const float x0 = c2*(g - m) + m;
+            const float x1 = beta2*v + (c0*g)*g;
             const float theta_new = c5*x0*1.0F/(1 + expf(-fabsf(g - g_prev)))*1.0F/(c4 + sqrtf(x1)) + theta;
             const float m_new = x0;
             const float v_new = x1;
@@ -72,18 +72,18 @@ KERNELS = {
             v = v_new;
             g_prev = g_prev_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c2', 'c4', 'c5'),
+        scalars=('beta2', 'c0', 'c2', 'c4', 'c5'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_diffgrad_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c2, float64 c4, float64 c5',
+        in_params='G grad, float64 beta2, float64 c0, float64 c2, float64 c4, float64 c5',
         out_params='T param, float64 m, float64 v, float64 g_prev',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c2*g;
-            const double x1 = beta2*v + c0*(g*g);
+            const double x0 = c2*(g - m) + m;
+            const double x1 = beta2*v + (c0*g)*g;
             const double theta_new = c5*x0*1.0/(1 + exp(-fabs(g - g_prev)))*1.0/(c4 + sqrt(x1)) + theta;
             const double m_new = x0;
             const double v_new = x1;
@@ -93,7 +93,7 @@ KERNELS = {
             v = v_new;
             g_prev = g_prev_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c2', 'c4', 'c5'),
+        scalars=('beta2', 'c0', 'c2', 'c4', 'c5'),
         precision='float64',
     ),
 }
@@ -143,5 +143,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c4 = eps*h0
         c5 = -h0*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'], state['g_prev'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'], state['g_prev'])
 

@@ -54,32 +54,32 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_lionw_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 c0, float32 c1, float32 c2, float32 c3',
         out_params='T param, float32 m',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float theta_new = c0*theta + c2*(beta1*m + c1*g > 0 ? 1.0F : (beta1*m + c1*g < 0 ? -1.0F : beta1*m + c1*g));
-            const float m_new = beta2*m + c3*g;
+            const float theta_new = c0*theta + c2*(c1*(g - m) + m > 0 ? 1.0F : (c1*(g - m) + m < 0 ? -1.0F : c1*(g - m) + m));
+            const float m_new = c3*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_lionw_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 c0, float64 c1, float64 c2, float64 c3',
         out_params='T param, float64 m',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double theta_new = c0*theta + c2*(beta1*m + c1*g > 0 ? 1.0 : (beta1*m + c1*g < 0 ? -1.0 : beta1*m + c1*g));
-            const double m_new = beta2*m + c3*g;
+            const double theta_new = c0*theta + c2*(c1*(g - m) + m > 0 ? 1.0 : (c1*(g - m) + m < 0 ? -1.0 : c1*(g - m) + m));
+            const double m_new = c3*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -126,5 +126,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c2 = -lr
         c3 = 1 - beta2
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'])
+        KERNELS[_dtype.name], grad, _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'])
 

@@ -59,15 +59,15 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_madgrad_float32',
-        in_params='G grad, float32 momentum, float32 eps, float32 weight_decay, float32 c0, float32 c1',
+        in_params='G grad, float32 momentum, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2, bool c3',
         out_params='T param, float32 x0, float32 nu, float32 s',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x1 = g + theta*weight_decay;
-            const float x2 = c0*x1 + s;
-            const float x3 = c0*(x1*x1) + nu;
-            const float theta_new = c1*(x0 - x2*1.0F/(eps + cbrtf(x3))) + momentum*theta;
+            const float x1 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x2 = c1*x1 + s;
+            const float x3 = c1*(x1*x1) + nu;
+            const float theta_new = c2*(x0 - x2*1.0F/(eps + cbrtf(x3))) + ((c3) ? (0) : (momentum*theta));
             const float x0_new = x0;
             const float nu_new = x3;
             const float s_new = x2;
@@ -76,20 +76,20 @@ KERNELS = {
             nu = nu_new;
             s = s_new;
     ''',
-        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_madgrad_float64',
-        in_params='G grad, float64 momentum, float64 eps, float64 weight_decay, float64 c0, float64 c1',
+        in_params='G grad, float64 momentum, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2, bool c3',
         out_params='T param, float64 x0, float64 nu, float64 s',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x1 = g + theta*weight_decay;
-            const double x2 = c0*x1 + s;
-            const double x3 = c0*(x1*x1) + nu;
-            const double theta_new = c1*(x0 - x2*1.0/(eps + cbrt(x3))) + momentum*theta;
+            const double x1 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x2 = c1*x1 + s;
+            const double x3 = c1*(x1*x1) + nu;
+            const double theta_new = c2*(x0 - x2*1.0/(eps + cbrt(x3))) + ((c3) ? (0) : (momentum*theta));
             const double x0_new = x0;
             const double nu_new = x3;
             const double s_new = x2;
@@ -98,7 +98,7 @@ KERNELS = {
             nu = nu_new;
             s = s_new;
     ''',
-        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -142,8 +142,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         momentum = numpy.float64(_hp['momentum'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.sqrt(t)*(eps + lr)
-        c1 = 1 - momentum
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.sqrt(t)*(eps + lr)
+        c2 = 1 - momentum
+        c3 = numpy.equal(momentum, 0)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['x0'], state['nu'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), bool(c3), param, state['x0'], state['nu'], state['s'])
 

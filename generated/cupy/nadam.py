@@ -56,13 +56,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadam_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c2, float32 c3, float32 c4, float32 c6, float32 c7',
+        in_params='G grad, float32 beta2, float32 c0, float32 c2, float32 c3, float32 c4, float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c3*g;
-            const float x1 = beta2*v + c0*(g*g);
+            const float x0 = c3*(g - m) + m;
+            const float x1 = beta2*v + (c0*g)*g;
             const float theta_new = c7*(c2*g + c4*x0)*1.0F/(c6 + sqrtf(x1)) + theta;
             const float m_new = x0;
             const float v_new = x1;
@@ -70,18 +70,18 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c2', 'c3', 'c4', 'c6', 'c7'),
+        scalars=('beta2', 'c0', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadam_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c2, float64 c3, float64 c4, float64 c6, float64 c7',
+        in_params='G grad, float64 beta2, float64 c0, float64 c2, float64 c3, float64 c4, float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c3*g;
-            const double x1 = beta2*v + c0*(g*g);
+            const double x0 = c3*(g - m) + m;
+            const double x1 = beta2*v + (c0*g)*g;
             const double theta_new = c7*(c2*g + c4*x0)*1.0/(c6 + sqrt(x1)) + theta;
             const double m_new = x0;
             const double v_new = x1;
@@ -89,7 +89,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c2', 'c3', 'c4', 'c6', 'c7'),
+        scalars=('beta2', 'c0', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -141,5 +141,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c6 = eps*h1
         c7 = -h1*lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'])
 

@@ -67,44 +67,44 @@ SCALAR_STATE = ('mu_product',)
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadam_torch_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 weight_decay, float32 c0, float32 c3, float32 c5, float32 c6, float32 c7',
+        in_params='G grad, float32 beta2, float32 weight_decay, bool c0, float32 c1, float32 c4, float32 c6, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + theta*weight_decay;
-            const float x1 = beta2*v + c0*(x0*x0);
-            const float x2 = 1.0F/(c5 + sqrtf(x1));
-            const float x3 = beta1*m + c3*x0;
-            const float theta_new = c6*x0*x2 + c7*x2*x3 + theta;
+            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x1 = beta2*v + (c1*x0)*x0;
+            const float x2 = 1.0F/(c6 + sqrtf(x1));
+            const float x3 = c4*(-m + x0) + m;
+            const float theta_new = c7*x0*x2 + c8*x2*x3 + theta;
             const float m_new = x3;
             const float v_new = x1;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'weight_decay', 'c0', 'c3', 'c5', 'c6', 'c7'),
+        scalars=('beta2', 'weight_decay', 'c0', 'c1', 'c4', 'c6', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadam_torch_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 weight_decay, float64 c0, float64 c3, float64 c5, float64 c6, float64 c7',
+        in_params='G grad, float64 beta2, float64 weight_decay, bool c0, float64 c1, float64 c4, float64 c6, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + theta*weight_decay;
-            const double x1 = beta2*v + c0*(x0*x0);
-            const double x2 = 1.0/(c5 + sqrt(x1));
-            const double x3 = beta1*m + c3*x0;
-            const double theta_new = c6*x0*x2 + c7*x2*x3 + theta;
+            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x1 = beta2*v + (c1*x0)*x0;
+            const double x2 = 1.0/(c6 + sqrt(x1));
+            const double x3 = c4*(-m + x0) + m;
+            const double theta_new = c7*x0*x2 + c8*x2*x3 + theta;
             const double m_new = x3;
             const double v_new = x1;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'weight_decay', 'c0', 'c3', 'c5', 'c6', 'c7'),
+        scalars=('beta2', 'weight_decay', 'c0', 'c1', 'c4', 'c6', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -159,11 +159,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         h5 = momentum_decay*(t + 1)
         h6 = 1 - 0.5*0.96**h5
         mu_product_new = h2
-        c0 = 1 - beta2
-        c3 = 1 - beta1
-        c5 = eps*h3
-        c6 = -h4*(-beta1*(1 - 0.5*0.96**h0) + 1)/(1 - h2)
-        c7 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - beta2
+        c4 = 1 - beta1
+        c6 = eps*h3
+        c7 = -h4*(-beta1*(1 - 0.5*0.96**h0) + 1)/(1 - h2)
+        c8 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
     state['mu_product'] = float(mu_product_new)

@@ -51,13 +51,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadamax_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 u',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = ((fabsf(g) > beta2*u || fabsf(g) != fabsf(g)) ? fabsf(g) : beta2*u);
-            const float x1 = beta1*m + c1*g;
+            const float x1 = c1*(g - m) + m;
             const float theta_new = c3*(c0*g + c2*x1)*1.0F/x0 + theta;
             const float m_new = x1;
             const float u_new = x0;
@@ -65,18 +65,18 @@ KERNELS = {
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadamax_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 u',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = ((fabs(g) > beta2*u || fabs(g) != fabs(g)) ? fabs(g) : beta2*u);
-            const double x1 = beta1*m + c1*g;
+            const double x1 = c1*(g - m) + m;
             const double theta_new = c3*(c0*g + c2*x1)*1.0/x0 + theta;
             const double m_new = x1;
             const double u_new = x0;
@@ -84,7 +84,7 @@ KERNELS = {
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -132,5 +132,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c2 = beta1/(1 - beta1**(t + 1))
         c3 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['u'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['u'])
 

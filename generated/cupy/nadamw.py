@@ -60,13 +60,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadamw_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1, float32 c3, float32 c4, float32 c5, float32 c7, float32 c8',
+        in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c3, float32 c4, float32 c5, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c4*g;
-            const float x1 = beta2*v + c1*(g*g);
+            const float x0 = c4*(g - m) + m;
+            const float x1 = beta2*v + (c1*g)*g;
             const float theta_new = c0*theta + c8*(c3*g + c5*x0)*1.0F/(c7 + sqrtf(x1));
             const float m_new = x0;
             const float v_new = x1;
@@ -74,18 +74,18 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c7', 'c8'),
+        scalars=('beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadamw_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1, float64 c3, float64 c4, float64 c5, float64 c7, float64 c8',
+        in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c3, float64 c4, float64 c5, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c4*g;
-            const double x1 = beta2*v + c1*(g*g);
+            const double x0 = c4*(g - m) + m;
+            const double x1 = beta2*v + (c1*g)*g;
             const double theta_new = c0*theta + c8*(c3*g + c5*x0)*1.0/(c7 + sqrt(x1));
             const double m_new = x0;
             const double v_new = x1;
@@ -93,7 +93,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c7', 'c8'),
+        scalars=('beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -147,5 +147,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c7 = eps*h1
         c8 = -h1*lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
 

@@ -67,14 +67,14 @@ SCALAR_STATE = ('mu_product',)
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadamw_torch_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1, float32 c4, float32 c6, float32 c7, float32 c8',
+        in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c4, float32 c6, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta2*v + c1*(g*g);
+            const float x0 = beta2*v + (c1*g)*g;
             const float x1 = 1.0F/(c6 + sqrtf(x0));
-            const float x2 = beta1*m + c4*g;
+            const float x2 = c4*(g - m) + m;
             const float theta_new = c0*theta + c7*g*x1 + c8*x1*x2;
             const float m_new = x2;
             const float v_new = x0;
@@ -82,19 +82,19 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c4', 'c6', 'c7', 'c8'),
+        scalars=('beta2', 'c0', 'c1', 'c4', 'c6', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadamw_torch_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1, float64 c4, float64 c6, float64 c7, float64 c8',
+        in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c4, float64 c6, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta2*v + c1*(g*g);
+            const double x0 = beta2*v + (c1*g)*g;
             const double x1 = 1.0/(c6 + sqrt(x0));
-            const double x2 = beta1*m + c4*g;
+            const double x2 = c4*(g - m) + m;
             const double theta_new = c0*theta + c7*g*x1 + c8*x1*x2;
             const double m_new = x2;
             const double v_new = x0;
@@ -102,7 +102,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c4', 'c6', 'c7', 'c8'),
+        scalars=('beta2', 'c0', 'c1', 'c4', 'c6', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -164,5 +164,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c7 = -h4*(-beta1*(1 - 0.5*0.96**h0) + 1)/(1 - h2)
         c8 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
     state['mu_product'] = float(mu_product_new)

@@ -46,36 +46,36 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nesterov_float32',
-        in_params='G grad, float32 momentum, float32 c0',
+        in_params='G grad, float32 momentum, float32 c0, bool c1',
         out_params='T param, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = c0*g;
-            const float x1 = momentum*v + x0;
-            const float theta_new = momentum*x1 + theta + x0;
+            const float x1 = x0 + ((c1) ? (0) : (momentum*v));
+            const float theta_new = theta + x0 + ((c1) ? (0) : (momentum*x1));
             const float v_new = x1;
             param = (T)(theta_new);
             v = v_new;
     ''',
-        scalars=('momentum', 'c0'),
+        scalars=('momentum', 'c0', 'c1'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nesterov_float64',
-        in_params='G grad, float64 momentum, float64 c0',
+        in_params='G grad, float64 momentum, float64 c0, bool c1',
         out_params='T param, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = c0*g;
-            const double x1 = momentum*v + x0;
-            const double theta_new = momentum*x1 + theta + x0;
+            const double x1 = x0 + ((c1) ? (0) : (momentum*v));
+            const double theta_new = theta + x0 + ((c1) ? (0) : (momentum*x1));
             const double v_new = x1;
             param = (T)(theta_new);
             v = v_new;
     ''',
-        scalars=('momentum', 'c0'),
+        scalars=('momentum', 'c0', 'c1'),
         precision='float64',
     ),
 }
@@ -116,6 +116,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         c0 = -lr
+        c1 = numpy.equal(momentum, 0)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), param, state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), bool(c1), param, state['v'])
 

@@ -60,13 +60,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_radam_optax_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c2, bool c4, float32 c5, float32 c6, float32 c7, float32 c8',
+        in_params='G grad, float32 beta2, float32 c0, float32 c2, bool c4, float32 c5, float32 c6, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c2*g;
-            const float x1 = beta2*v + c0*(g*g);
+            const float x0 = c2*(g - m) + m;
+            const float x1 = beta2*v + (c0*g)*g;
             const float theta_new = c6*((c4) ? (c8*x0*1.0F/(c7 + sqrtf(x1))) : (c5*x0)) + theta;
             const float m_new = x0;
             const float v_new = x1;
@@ -74,18 +74,18 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c2', 'c4', 'c5', 'c6', 'c7', 'c8'),
+        scalars=('beta2', 'c0', 'c2', 'c4', 'c5', 'c6', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_radam_optax_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c2, bool c4, float64 c5, float64 c6, float64 c7, float64 c8',
+        in_params='G grad, float64 beta2, float64 c0, float64 c2, bool c4, float64 c5, float64 c6, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c2*g;
-            const double x1 = beta2*v + c0*(g*g);
+            const double x0 = c2*(g - m) + m;
+            const double x1 = beta2*v + (c0*g)*g;
             const double theta_new = c6*((c4) ? (c8*x0*1.0/(c7 + sqrt(x1))) : (c5*x0)) + theta;
             const double m_new = x0;
             const double v_new = x1;
@@ -93,7 +93,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c2', 'c4', 'c5', 'c6', 'c7', 'c8'),
+        scalars=('beta2', 'c0', 'c2', 'c4', 'c5', 'c6', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -156,5 +156,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c7 = eps*h8
         c8 = h7*h8*numpy.sqrt(numpy.maximum(0, -h5*(-h10 - h3)*(-h3 - h9)/(h10*h6*h9)))
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), bool(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), bool(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
 

@@ -59,46 +59,46 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_rmsprop_optax_centered_float32',
-        in_params='G grad, float32 lr, float32 decay, float32 eps, float32 momentum, float32 c0, float32 c1, float32 c2',
+        in_params='G grad, float32 lr, float32 decay, float32 eps, float32 momentum, float32 c0, float32 c1, bool c2, float32 c3',
         out_params='T param, float32 nu, float32 b, float32 g_avg',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = c1*g + decay*g_avg;
-            const float x1 = c1*(g*g) + decay*nu;
+            const float x0 = c0*(g - g_avg) + g_avg;
+            const float x1 = decay*nu + (c0*g)*g;
             const float x2 = g*1.0F/sqrtf(eps + x1 - (x0*x0));
-            const float theta_new = b*c0 + c2*x2 + theta;
+            const float theta_new = c1*x2 + theta + ((c2) ? (0) : (b*c3));
             const float nu_new = x1;
-            const float b_new = b*momentum + lr*x2;
+            const float b_new = lr*x2 + ((c2) ? (0) : (b*momentum));
             const float g_avg_new = x0;
             param = (T)(theta_new);
             nu = nu_new;
             b = b_new;
             g_avg = g_avg_new;
     ''',
-        scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2'),
+        scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_rmsprop_optax_centered_float64',
-        in_params='G grad, float64 lr, float64 decay, float64 eps, float64 momentum, float64 c0, float64 c1, float64 c2',
+        in_params='G grad, float64 lr, float64 decay, float64 eps, float64 momentum, float64 c0, float64 c1, bool c2, float64 c3',
         out_params='T param, float64 nu, float64 b, float64 g_avg',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = c1*g + decay*g_avg;
-            const double x1 = c1*(g*g) + decay*nu;
+            const double x0 = c0*(g - g_avg) + g_avg;
+            const double x1 = decay*nu + (c0*g)*g;
             const double x2 = g*1.0/sqrt(eps + x1 - (x0*x0));
-            const double theta_new = b*c0 + c2*x2 + theta;
+            const double theta_new = c1*x2 + theta + ((c2) ? (0) : (b*c3));
             const double nu_new = x1;
-            const double b_new = b*momentum + lr*x2;
+            const double b_new = lr*x2 + ((c2) ? (0) : (b*momentum));
             const double g_avg_new = x0;
             param = (T)(theta_new);
             nu = nu_new;
             b = b_new;
             g_avg = g_avg_new;
     ''',
-        scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2'),
+        scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -144,9 +144,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         initial_scale = numpy.float64(_hp['initial_scale'])
         momentum = numpy.float64(_hp['momentum'])
-        c0 = -momentum
-        c1 = 1 - decay
-        c2 = -lr
+        c0 = 1 - decay
+        c1 = -lr
+        c2 = numpy.equal(momentum, 0)
+        c3 = -momentum
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['nu'], state['b'], state['g_avg'])
+        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), bool(c2), _dtype.type(c3), param, state['nu'], state['b'], state['g_avg'])
 

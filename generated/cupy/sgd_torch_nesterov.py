@@ -51,36 +51,36 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_sgd_torch_nesterov_float32',
-        in_params='G grad, float32 momentum, float32 weight_decay, bool c0, float32 c1',
+        in_params='G grad, float32 momentum, float32 weight_decay, bool c0, bool c1, float32 c2',
         out_params='T param, float32 b',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + theta*weight_decay;
-            const float x1 = ((c0) ? (x0) : (b*momentum + x0));
-            const float theta_new = c1*(momentum*x1 + x0) + theta;
+            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x1 = ((c1) ? (x0) : (b*momentum + x0));
+            const float theta_new = c2*(momentum*x1 + x0) + theta;
             const float b_new = x1;
             param = (T)(theta_new);
             b = b_new;
     ''',
-        scalars=('momentum', 'weight_decay', 'c0', 'c1'),
+        scalars=('momentum', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_sgd_torch_nesterov_float64',
-        in_params='G grad, float64 momentum, float64 weight_decay, bool c0, float64 c1',
+        in_params='G grad, float64 momentum, float64 weight_decay, bool c0, bool c1, float64 c2',
         out_params='T param, float64 b',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + theta*weight_decay;
-            const double x1 = ((c0) ? (x0) : (b*momentum + x0));
-            const double theta_new = c1*(momentum*x1 + x0) + theta;
+            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x1 = ((c1) ? (x0) : (b*momentum + x0));
+            const double theta_new = c2*(momentum*x1 + x0) + theta;
             const double b_new = x1;
             param = (T)(theta_new);
             b = b_new;
     ''',
-        scalars=('momentum', 'weight_decay', 'c0', 'c1'),
+        scalars=('momentum', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
@@ -121,8 +121,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.equal(t, 1)
-        c1 = -lr
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.equal(t, 1)
+        c2 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), param, state['b'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), param, state['b'])
 

@@ -45,34 +45,34 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_signum_float32',
-        in_params='G grad, float32 momentum, float32 c0, float32 c1',
+        in_params='G grad, float32 momentum, float32 c0, bool c1, float32 c2',
         out_params='T param, float32 m',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = c0*g + m*momentum;
-            const float theta_new = c1*(x0 > 0 ? 1.0F : (x0 < 0 ? -1.0F : x0)) + theta;
+            const float x0 = c0*g + ((c1) ? (0) : (m*momentum));
+            const float theta_new = c2*(x0 > 0 ? 1.0F : (x0 < 0 ? -1.0F : x0)) + theta;
             const float m_new = x0;
             param = (T)(theta_new);
             m = m_new;
     ''',
-        scalars=('momentum', 'c0', 'c1'),
+        scalars=('momentum', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_signum_float64',
-        in_params='G grad, float64 momentum, float64 c0, float64 c1',
+        in_params='G grad, float64 momentum, float64 c0, bool c1, float64 c2',
         out_params='T param, float64 m',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = c0*g + m*momentum;
-            const double theta_new = c1*(x0 > 0 ? 1.0 : (x0 < 0 ? -1.0 : x0)) + theta;
+            const double x0 = c0*g + ((c1) ? (0) : (m*momentum));
+            const double theta_new = c2*(x0 > 0 ? 1.0 : (x0 < 0 ? -1.0 : x0)) + theta;
             const double m_new = x0;
             param = (T)(theta_new);
             m = m_new;
     ''',
-        scalars=('momentum', 'c0', 'c1'),
+        scalars=('momentum', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
@@ -113,7 +113,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         c0 = 1 - momentum
-        c1 = -lr
+        c1 = numpy.equal(momentum, 0)
+        c2 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), param, state['m'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), bool(c1), _dtype.type(c2), param, state['m'])
 

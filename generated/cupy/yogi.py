@@ -54,12 +54,12 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_yogi_float32',
-        in_params='G grad, float32 beta1, float32 c0, float32 c2, float32 c4, float32 c5',
+        in_params='G grad, float32 c0, float32 c2, float32 c4, float32 c5',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c2*g;
+            const float x0 = c2*(g - m) + m;
             const float x1 = g*g;
             const float x2 = c0*x1*(v - x1 > 0 ? 1.0F : (v - x1 < 0 ? -1.0F : v - x1)) + v;
             const float theta_new = c5*x0*1.0F/(c4 + sqrtf(x2)) + theta;
@@ -69,17 +69,17 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'c0', 'c2', 'c4', 'c5'),
+        scalars=('c0', 'c2', 'c4', 'c5'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_yogi_float64',
-        in_params='G grad, float64 beta1, float64 c0, float64 c2, float64 c4, float64 c5',
+        in_params='G grad, float64 c0, float64 c2, float64 c4, float64 c5',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c2*g;
+            const double x0 = c2*(g - m) + m;
             const double x1 = g*g;
             const double x2 = c0*x1*(v - x1 > 0 ? 1.0 : (v - x1 < 0 ? -1.0 : v - x1)) + v;
             const double theta_new = c5*x0*1.0/(c4 + sqrt(x2)) + theta;
@@ -89,7 +89,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta1', 'c0', 'c2', 'c4', 'c5'),
+        scalars=('c0', 'c2', 'c4', 'c5'),
         precision='float64',
     ),
 }
@@ -138,5 +138,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c4 = eps*h0
         c5 = -h0*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'])
 

@@ -93,7 +93,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c4 = -h0
         c6 = eps*h1
         c7 = -h1*lr/(1 - beta1**t)
-        beta1, beta2, c0, c1, c2, c4, c6, c7 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype)
+        beta2, c0, c1, c2, c4, c6, c7 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -111,21 +111,21 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             s = _s_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(c4, g, out=_buf0)
-            numpy.multiply(m, beta1, out=_buf1)
-            numpy.add(_buf0, _buf1, out=_buf1)
-            numpy.multiply(c0, g, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c4, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=_buf0)
+            numpy.multiply(c0, g, out=_buf1)
             numpy.multiply(c1, m, out=m)
-            numpy.add(g, _buf0, out=_buf0)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(m, m, out=m)
-            numpy.multiply(c2, m, out=m)
+            numpy.add(g, _buf1, out=_buf1)
+            numpy.add(_buf1, m, out=m)
+            numpy.multiply(c2, m, out=_buf1)
+            numpy.multiply(_buf1, m, out=m)
             numpy.multiply(s, beta2, out=s)
             numpy.add(m, s, out=s)
-            numpy.multiply(c7, _buf1, out=m)
-            numpy.sqrt(s, out=_buf0)
-            numpy.add(c6, _buf0, out=_buf0)
-            numpy.divide(m, _buf0, out=m)
+            numpy.multiply(c7, _buf0, out=m)
+            numpy.sqrt(s, out=_buf1)
+            numpy.add(c6, _buf1, out=_buf1)
+            numpy.divide(m, _buf1, out=m)
             numpy.add(theta, m, out=_theta_out)
-            numpy.copyto(m, _buf1)
+            numpy.copyto(m, _buf0)
 

@@ -94,12 +94,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         h0 = beta1 - 1
         h1 = 1/numpy.sqrt((1 - beta2**t)**(-1.0))
         c0 = -beta1
-        c1 = h0
-        c2 = 1 - beta2
-        c4 = -h0
-        c6 = eps*h1
-        c7 = -h1*lr/(1 - beta1**t)
-        beta1, beta2, c0, c1, c2, c4, c6, c7, eps, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = h0
+        c3 = 1 - beta2
+        c5 = -h0
+        c7 = eps*h1
+        c8 = -h1*lr/(1 - beta1**t)
+        beta2, c0, c2, c3, c5, c7, c8, eps, weight_decay = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -119,23 +120,24 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c1 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c4, _buf0, out=_buf1)
-            numpy.multiply(m, beta1, out=_buf2)
-            numpy.add(_buf1, _buf2, out=_buf2)
+            numpy.subtract(_buf0, m, out=_buf1)
+            numpy.multiply(c5, _buf1, out=_buf1)
+            numpy.add(m, _buf1, out=_buf1)
             numpy.multiply(c0, m, out=m)
-            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(c2, _buf0, out=_buf2)
             numpy.add(_buf0, m, out=m)
-            numpy.add(m, _buf1, out=m)
-            numpy.multiply(m, m, out=m)
-            numpy.multiply(c2, m, out=m)
+            numpy.add(m, _buf2, out=m)
+            numpy.multiply(c3, m, out=_buf2)
+            numpy.multiply(_buf2, m, out=m)
             numpy.multiply(s, beta2, out=s)
             numpy.add(eps, m, out=m)
             numpy.add(m, s, out=s)
-            numpy.multiply(c7, _buf2, out=m)
-            numpy.sqrt(s, out=_buf1)
-            numpy.add(c6, _buf1, out=_buf1)
-            numpy.divide(m, _buf1, out=m)
+            numpy.multiply(c8, _buf1, out=m)
+            numpy.sqrt(s, out=_buf2)
+            numpy.add(c7, _buf2, out=_buf2)
+            numpy.divide(m, _buf2, out=m)
             numpy.add(theta, m, out=_theta_out)
-            numpy.copyto(m, _buf2)
+            numpy.copyto(m, _buf1)
 

@@ -100,7 +100,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c5 = -h0
         c7 = eps*h1
         c8 = -h1*lr/(1 - beta1**t)
-        beta1, beta2, c0, c1, c2, c3, c5, c7, c8, eps = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(eps, _dtype)
+        beta2, c0, c1, c2, c3, c5, c7, c8, eps = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(eps, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -119,23 +119,23 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c5, g, out=_buf0)
-            numpy.multiply(m, beta1, out=_buf1)
-            numpy.add(_buf0, _buf1, out=_buf1)
-            numpy.multiply(c1, g, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c5, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=_buf0)
+            numpy.multiply(c1, g, out=_buf1)
             numpy.multiply(c2, m, out=m)
-            numpy.add(g, _buf0, out=_buf0)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(m, m, out=m)
-            numpy.multiply(c3, m, out=m)
+            numpy.add(g, _buf1, out=_buf1)
+            numpy.add(_buf1, m, out=m)
+            numpy.multiply(c3, m, out=_buf1)
+            numpy.multiply(_buf1, m, out=m)
             numpy.multiply(s, beta2, out=s)
             numpy.add(eps, m, out=m)
             numpy.add(m, s, out=s)
             numpy.multiply(c0, theta, out=m)
-            numpy.multiply(c8, _buf1, out=_buf0)
+            numpy.multiply(c8, _buf0, out=_buf1)
             numpy.sqrt(s, out=_buf2)
             numpy.add(c7, _buf2, out=_buf2)
-            numpy.divide(_buf0, _buf2, out=_buf2)
+            numpy.divide(_buf1, _buf2, out=_buf2)
             numpy.add(m, _buf2, out=_theta_out)
-            numpy.copyto(m, _buf1)
+            numpy.copyto(m, _buf0)
 

@@ -100,8 +100,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf3 = _buffers[3][:_n]
             _buf4 = _buffers[4][:_n]
             numpy.add(s, eps, out=_buf0)
-            numpy.multiply(g, g, out=_buf1)
-            numpy.multiply(c0, _buf1, out=_buf1)
+            numpy.multiply(c0, g, out=_buf1)
+            numpy.multiply(g, _buf1, out=_buf1)
             numpy.multiply(r, rho, out=r)
             numpy.add(_buf1, r, out=r)
             numpy.add(r, eps, out=_buf2)

@@ -98,8 +98,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(r, beta, out=r)
             numpy.add(_buf0, r, out=r)
             numpy.sqrt(s, out=_buf1)

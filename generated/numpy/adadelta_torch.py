@@ -87,9 +87,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         rho = numpy.float64(_hp['rho'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - rho
-        c1 = -lr
-        c0, c1, eps, rho, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(rho, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - rho
+        c2 = -lr
+        c1, c2, eps, rho, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(rho, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _v_all = state['v'].reshape(-1)
@@ -112,14 +113,15 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf4 = _buffers[4][:_n]
             numpy.add(u, eps, out=_buf0)
             numpy.multiply(theta, weight_decay, out=_buf1)
+            numpy.copyto(_buf1, 0 if c0 else _buf1)
             numpy.add(g, _buf1, out=_buf1)
-            numpy.multiply(_buf1, _buf1, out=_buf2)
-            numpy.multiply(c0, _buf2, out=_buf2)
+            numpy.multiply(c1, _buf1, out=_buf2)
+            numpy.multiply(_buf2, _buf1, out=_buf2)
             numpy.multiply(v, rho, out=v)
             numpy.add(_buf2, v, out=v)
             numpy.add(v, eps, out=_buf3)
             numpy.sqrt(_buf0, out=_buf4)
-            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.multiply(c2, _buf1, out=_buf1)
             numpy.multiply(_buf1, _buf4, out=_buf4)
             numpy.sqrt(_buf3, out=_buf1)
             numpy.divide(_buf4, _buf1, out=_buf1)

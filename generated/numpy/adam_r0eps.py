@@ -88,7 +88,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = 1 - beta2
         c1 = 1 - beta1
         c2 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-        beta1, beta2, c0, c1, c2 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype)
+        beta2, c0, c1, c2 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -106,11 +106,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             v = _v_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(c1, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.multiply(c2, m, out=_buf0)

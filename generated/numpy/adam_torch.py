@@ -94,11 +94,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = 1/numpy.sqrt((1 - beta2**t)**(-1.0))
-        c0 = 1 - beta2
-        c2 = 1 - beta1
-        c4 = eps*h0
-        c5 = -h0*lr/(1 - beta1**t)
-        beta1, beta2, c0, c2, c4, c5, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - beta2
+        c3 = 1 - beta1
+        c5 = eps*h0
+        c6 = -h0*lr/(1 - beta1**t)
+        beta2, c1, c3, c5, c6, weight_decay = numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -117,17 +118,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c2, _buf0, out=_buf1)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf1, m, out=m)
-            numpy.multiply(_buf0, _buf0, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.subtract(_buf0, m, out=_buf1)
+            numpy.multiply(c3, _buf1, out=_buf1)
+            numpy.add(m, _buf1, out=m)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
-            numpy.multiply(c5, m, out=_buf0)
+            numpy.multiply(c6, m, out=_buf0)
             numpy.sqrt(v, out=_buf1)
-            numpy.add(c4, _buf1, out=_buf1)
+            numpy.add(c5, _buf1, out=_buf1)
             numpy.divide(_buf0, _buf1, out=_buf1)
             numpy.add(theta, _buf1, out=_theta_out)
 

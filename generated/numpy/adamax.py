@@ -82,7 +82,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         c0 = 1 - beta1
         c1 = -lr/(1 - beta1**t)
-        beta1, beta2, c0, c1 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype)
+        beta2, c0, c1 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -99,9 +99,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             m = _m_all[_lo:_hi]
             u = _u_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
-            numpy.multiply(c0, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
             numpy.absolute(g, out=_buf0)
             numpy.multiply(u, beta2, out=u)
             numpy.maximum(_buf0, u, out=u)

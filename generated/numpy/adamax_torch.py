@@ -90,9 +90,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - beta1
-        c1 = -lr/(1 - beta1**t)
-        beta1, beta2, c0, c1, eps, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - beta1
+        c2 = -lr/(1 - beta1**t)
+        beta2, c1, c2, eps, weight_decay = numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -111,15 +112,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf1)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf1, m, out=m)
+            numpy.subtract(_buf0, m, out=_buf1)
+            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.add(m, _buf1, out=m)
             numpy.multiply(u, beta2, out=u)
             numpy.absolute(_buf0, out=_buf0)
             numpy.add(eps, _buf0, out=_buf0)
             numpy.maximum(u, _buf0, out=u)
-            numpy.multiply(c1, m, out=_buf0)
+            numpy.multiply(c2, m, out=_buf0)
             numpy.divide(_buf0, u, out=_buf0)
             numpy.add(theta, _buf0, out=_theta_out)
 

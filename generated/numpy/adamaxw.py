@@ -93,7 +93,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = -lr*weight_decay + 1
         c1 = 1 - beta1
         c2 = -lr/(1 - beta1**t)
-        beta1, beta2, c0, c1, c2, eps = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(eps, _dtype)
+        beta2, c0, c1, c2, eps = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(eps, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -111,9 +111,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             u = _u_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(c1, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
             numpy.multiply(u, beta2, out=u)
             numpy.absolute(g, out=_buf0)
             numpy.add(eps, _buf0, out=_buf0)

@@ -98,7 +98,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = 1 - beta2
         c2 = h0
         c3 = h0*(1 - beta3)
-        beta1, beta2, beta3, c0, c1, c2, c3, eps = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(beta3, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype)
+        beta2, beta3, c0, c1, c2, c3, eps = numpy.asarray(beta2, _dtype), numpy.asarray(beta3, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -118,11 +118,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             s = _s_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(c0, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
+            numpy.multiply(c1, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.sqrt(v, out=_buf0)

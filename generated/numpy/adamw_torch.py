@@ -98,7 +98,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = 1 - beta1
         c5 = eps*h0
         c6 = -h0*lr/(1 - beta1**t)
-        beta1, beta2, c0, c1, c3, c5, c6 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype)
+        beta2, c0, c1, c3, c5, c6 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -117,11 +117,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c3, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c3, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
+            numpy.multiply(c1, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.multiply(c0, theta, out=_buf0)

@@ -93,9 +93,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 3*weight_decay
-        c1 = -0.3333333333333333*lr
-        beta0, beta1, beta2, c0, c1, weight_decay = numpy.asarray(beta0, _dtype), numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 3*weight_decay
+        c2 = -0.3333333333333333*lr
+        beta0, beta1, beta2, c1, c2, weight_decay = numpy.asarray(beta0, _dtype), numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _b0_all = state['b0'].reshape(-1)
@@ -121,14 +122,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(b1, beta1, out=b1)
             numpy.multiply(b2, beta2, out=b2)
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(3, g, out=_buf1)
-            numpy.multiply(c0, theta, out=_buf2)
+            numpy.multiply(c1, theta, out=_buf2)
+            numpy.copyto(_buf2, 0 if c0 else _buf2)
             numpy.add(b0, b1, out=_buf3)
             numpy.add(_buf3, b2, out=_buf3)
             numpy.add(_buf3, _buf1, out=_buf1)
             numpy.add(_buf1, _buf2, out=_buf2)
-            numpy.multiply(c1, _buf2, out=_buf2)
+            numpy.multiply(c2, _buf2, out=_buf2)
             numpy.add(theta, _buf2, out=_theta_out)
             numpy.add(b0, _buf0, out=b0)
             numpy.add(b1, _buf0, out=b1)

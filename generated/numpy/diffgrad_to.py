@@ -94,10 +94,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - beta2
-        c1 = 1 - beta1
-        c2 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-        beta1, beta2, c0, c1, c2, eps, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - beta2
+        c2 = 1 - beta1
+        c3 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+        beta2, c1, c2, c3, eps, weight_decay = numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -119,15 +120,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
+            numpy.subtract(_buf0, m, out=_buf1)
+            numpy.multiply(c2, _buf1, out=_buf1)
+            numpy.add(m, _buf1, out=m)
             numpy.multiply(c1, _buf0, out=_buf1)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf1, m, out=m)
-            numpy.multiply(_buf0, _buf0, out=_buf1)
-            numpy.multiply(c0, _buf1, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf1)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf1, v, out=v)
-            numpy.multiply(c2, m, out=_buf1)
+            numpy.multiply(c3, m, out=_buf1)
             numpy.subtract(g_prev, _buf0, out=g_prev)
             numpy.absolute(g_prev, out=g_prev)
             numpy.negative(g_prev, out=g_prev)

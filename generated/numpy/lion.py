@@ -81,7 +81,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = 1 - beta1
         c1 = -lr
         c2 = 1 - beta2
-        beta1, beta2, c0, c1, c2 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype)
+        c0, c1, c2 = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -97,13 +97,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             m = _m_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(c0, g, out=_buf0)
-            numpy.multiply(m, beta1, out=_buf1)
-            numpy.add(_buf0, _buf1, out=_buf1)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c0, _buf0, out=_buf1)
+            numpy.add(m, _buf1, out=_buf1)
             numpy.sign(_buf1, out=_buf1)
             numpy.multiply(c1, _buf1, out=_buf1)
             numpy.add(theta, _buf1, out=_theta_out)
-            numpy.multiply(c2, g, out=_buf1)
-            numpy.multiply(m, beta2, out=m)
-            numpy.add(_buf1, m, out=m)
+            numpy.multiply(c2, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
 

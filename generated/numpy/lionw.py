@@ -88,7 +88,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = 1 - beta1
         c2 = -lr
         c3 = 1 - beta2
-        beta1, beta2, c0, c1, c2, c3 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype)
+        c0, c1, c2, c3 = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -106,13 +106,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
             numpy.multiply(c0, theta, out=_buf0)
-            numpy.multiply(c1, g, out=_buf1)
-            numpy.multiply(m, beta1, out=_buf2)
-            numpy.add(_buf1, _buf2, out=_buf2)
+            numpy.subtract(g, m, out=_buf1)
+            numpy.multiply(c1, _buf1, out=_buf2)
+            numpy.add(m, _buf2, out=_buf2)
             numpy.sign(_buf2, out=_buf2)
             numpy.multiply(c2, _buf2, out=_buf2)
             numpy.add(_buf0, _buf2, out=_theta_out)
-            numpy.multiply(c3, g, out=_buf2)
-            numpy.multiply(m, beta2, out=m)
-            numpy.add(_buf2, m, out=m)
+            numpy.multiply(c3, _buf1, out=_buf1)
+            numpy.add(m, _buf1, out=m)
 

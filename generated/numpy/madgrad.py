@@ -91,9 +91,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         momentum = numpy.float64(_hp['momentum'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.sqrt(t)*(eps + lr)
-        c1 = 1 - momentum
-        c0, c1, eps, momentum, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.sqrt(t)*(eps + lr)
+        c2 = 1 - momentum
+        c3 = numpy.equal(momentum, 0)
+        c1, c2, eps, momentum, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _x0_all = state['x0'].reshape(-1)
@@ -114,17 +116,19 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf1)
+            numpy.multiply(c1, _buf0, out=_buf1)
             numpy.add(s, _buf1, out=s)
             numpy.multiply(_buf0, _buf0, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf0)
             numpy.add(nu, _buf0, out=nu)
             numpy.power(nu, 0.3333333333333333, out=_buf0)
             numpy.add(eps, _buf0, out=_buf0)
             numpy.divide(s, _buf0, out=_buf0)
             numpy.subtract(x0, _buf0, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.multiply(c2, _buf0, out=_buf0)
             numpy.multiply(theta, momentum, out=_buf1)
+            numpy.copyto(_buf1, 0 if c3 else _buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
 

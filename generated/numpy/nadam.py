@@ -95,7 +95,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c4 = beta1/(1 - beta1**(t + 1))
         c6 = eps*h1
         c7 = -h1*lr
-        beta1, beta2, c0, c2, c3, c4, c6, c7 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype)
+        beta2, c0, c2, c3, c4, c6, c7 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -113,11 +113,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             v = _v_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(c3, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c3, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.multiply(c2, g, out=_buf0)

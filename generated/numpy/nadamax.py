@@ -86,7 +86,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = h0
         c2 = beta1/(1 - beta1**(t + 1))
         c3 = -lr
-        beta1, beta2, c0, c1, c2, c3 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype)
+        beta2, c0, c1, c2, c3 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -107,9 +107,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.absolute(g, out=_buf0)
             numpy.multiply(u, beta2, out=u)
             numpy.maximum(_buf0, u, out=u)
-            numpy.multiply(c1, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
             numpy.multiply(c0, g, out=_buf0)
             numpy.multiply(c2, m, out=_buf1)
             numpy.add(_buf0, _buf1, out=_buf1)

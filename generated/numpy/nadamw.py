@@ -101,7 +101,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c5 = beta1/(1 - beta1**(t + 1))
         c7 = eps*h1
         c8 = -h1*lr
-        beta1, beta2, c0, c1, c3, c4, c5, c7, c8 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype)
+        beta2, c0, c1, c3, c4, c5, c7, c8 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -120,11 +120,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c4, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c4, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
+            numpy.multiply(c1, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.multiply(c0, theta, out=_buf0)

@@ -75,6 +75,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         c0 = -lr
+        c1 = numpy.equal(momentum, 0)
         c0, momentum = numpy.asarray(c0, _dtype), numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
@@ -93,8 +94,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf1 = _buffers[1][:_n]
             numpy.multiply(c0, g, out=_buf0)
             numpy.multiply(v, momentum, out=v)
-            numpy.add(_buf0, v, out=v)
+            numpy.copyto(_buf1, 0 if c1 else v)
+            numpy.add(_buf0, _buf1, out=v)
             numpy.multiply(momentum, v, out=_buf1)
+            numpy.copyto(_buf1, 0 if c1 else _buf1)
             numpy.add(theta, _buf0, out=_buf0)
             numpy.add(_buf0, _buf1, out=_theta_out)
 

@@ -100,10 +100,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         derivative = numpy.float64(_hp['derivative'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(t, 1)
-        c1 = 1 - momentum
-        c2 = 1 - dampening
-        c3 = -lr
-        c1, c2, c3, derivative, integral, momentum, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(derivative, _dtype), numpy.asarray(integral, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - momentum
+        c3 = 1 - dampening
+        c4 = -lr
+        c2, c3, c4, derivative, integral, momentum, weight_decay = numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(derivative, _dtype), numpy.asarray(integral, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _i_buf_all = state['i_buf'].reshape(-1)
@@ -124,13 +125,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c1 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.subtract(_buf0, g_prev, out=g_prev)
-            numpy.multiply(c1, g_prev, out=g_prev)
+            numpy.multiply(c2, g_prev, out=g_prev)
             numpy.multiply(d_buf, momentum, out=d_buf)
             numpy.add(g_prev, d_buf, out=d_buf)
             numpy.copyto(d_buf, 0 if c0 else d_buf)
-            numpy.multiply(c2, _buf0, out=g_prev)
+            numpy.multiply(c3, _buf0, out=g_prev)
             numpy.multiply(i_buf, momentum, out=i_buf)
             numpy.add(g_prev, i_buf, out=i_buf)
             numpy.copyto(i_buf, _buf0 if c0 else i_buf)
@@ -138,7 +140,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(integral, i_buf, out=_buf1)
             numpy.add(_buf0, g_prev, out=g_prev)
             numpy.add(g_prev, _buf1, out=g_prev)
-            numpy.multiply(c3, g_prev, out=g_prev)
+            numpy.multiply(c4, g_prev, out=g_prev)
             numpy.add(theta, g_prev, out=_theta_out)
             numpy.copyto(g_prev, 0 if c0 else _buf0)
 

@@ -83,33 +83,38 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         momentum = numpy.float64(_hp['momentum'])
         nu = numpy.float64(_hp['nu'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - momentum
-        c1 = 1 - nu
-        c2 = -lr
-        c0, c1, c2, momentum, nu, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(nu, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - momentum
+        c2 = numpy.equal(momentum, 0)
+        c3 = 1 - nu
+        c4 = -lr
+        c1, c3, c4, momentum, nu, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(nu, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _b_all = state['b'].reshape(-1)
-        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        # 3 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 5, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[2][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            theta = _runtime.load(_theta_out, _buffers[3][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[4][:_n])
             b = _b_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
+            _buf2 = _buffers[2][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf1)
             numpy.multiply(b, momentum, out=b)
-            numpy.multiply(c0, _buf0, out=_buf1)
-            numpy.add(b, _buf1, out=b)
-            numpy.multiply(c1, _buf0, out=_buf0)
-            numpy.multiply(nu, b, out=_buf1)
-            numpy.add(_buf0, _buf1, out=_buf1)
-            numpy.multiply(c2, _buf1, out=_buf1)
-            numpy.add(theta, _buf1, out=_theta_out)
+            numpy.copyto(_buf2, 0 if c2 else b)
+            numpy.add(_buf1, _buf2, out=b)
+            numpy.multiply(c3, _buf0, out=_buf0)
+            numpy.multiply(nu, b, out=_buf2)
+            numpy.add(_buf0, _buf2, out=_buf2)
+            numpy.multiply(c4, _buf2, out=_buf2)
+            numpy.add(theta, _buf2, out=_theta_out)
 

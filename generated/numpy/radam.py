@@ -101,7 +101,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c5 = -h5
         c6 = eps*h6
         c7 = -h5*h6*numpy.sqrt(numpy.maximum(0, (-h1 - 1)*(-h4 - 5)*(-h4 - 3)/((-h1 - 5)*(-h1 - 3)*(-h4 - 1))))
-        beta1, beta2, c0, c2, c5, c6, c7 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype)
+        beta2, c0, c2, c5, c6, c7 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -120,11 +120,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c2, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c2, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.multiply(c5, m, out=_buf0)

@@ -110,7 +110,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c6 = -lr
         c7 = eps*h8
         c8 = h7*h8*numpy.sqrt(numpy.maximum(0, -h5*(-h10 - h3)*(-h3 - h9)/(h10*h6*h9)))
-        beta1, beta2, c0, c2, c5, c6, c7, c8 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype)
+        beta2, c0, c2, c5, c6, c7, c8 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -129,11 +129,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c2, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c2, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.multiply(c5, m, out=_buf0)

@@ -110,7 +110,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = -numpy.sqrt(h2)*h8*numpy.sqrt(numpy.maximum(0, -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
         c4 = numpy.less(h3 + h7, -6)
         c5 = -h8
-        beta1, beta2, c0, c1, c2, c3, c5, eps = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(eps, _dtype)
+        beta2, c0, c1, c2, c3, c5, eps = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(eps, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -131,11 +131,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf2 = _buffers[2][:_n]
             _buf3 = _buffers[3][:_n]
             numpy.multiply(c0, theta, out=_buf0)
-            numpy.multiply(c2, g, out=_buf1)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf1, m, out=m)
-            numpy.multiply(g, g, out=_buf1)
-            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.subtract(g, m, out=_buf1)
+            numpy.multiply(c2, _buf1, out=_buf1)
+            numpy.add(m, _buf1, out=m)
+            numpy.multiply(c1, g, out=_buf1)
+            numpy.multiply(g, _buf1, out=_buf1)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf1, v, out=v)
             numpy.multiply(c5, m, out=_buf1)

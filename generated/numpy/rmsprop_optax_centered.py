@@ -93,10 +93,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         initial_scale = numpy.float64(_hp['initial_scale'])
         momentum = numpy.float64(_hp['momentum'])
-        c0 = -momentum
-        c1 = 1 - decay
-        c2 = -lr
-        c0, c1, c2, decay, eps, lr, momentum = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(decay, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(lr, _dtype), numpy.asarray(momentum, _dtype)
+        c0 = 1 - decay
+        c1 = -lr
+        c2 = numpy.equal(momentum, 0)
+        c3 = -momentum
+        c0, c1, c3, decay, eps, lr, momentum = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(decay, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(lr, _dtype), numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _nu_all = state['nu'].reshape(-1)
@@ -117,11 +118,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c1, g, out=_buf0)
-            numpy.multiply(g_avg, decay, out=g_avg)
-            numpy.add(_buf0, g_avg, out=g_avg)
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.subtract(g, g_avg, out=_buf0)
+            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.add(g_avg, _buf0, out=g_avg)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(nu, decay, out=nu)
             numpy.add(_buf0, nu, out=nu)
             numpy.add(nu, eps, out=_buf0)
@@ -129,11 +130,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.subtract(_buf0, _buf1, out=_buf1)
             numpy.sqrt(_buf1, out=_buf1)
             numpy.divide(g, _buf1, out=_buf1)
-            numpy.multiply(b, c0, out=_buf0)
-            numpy.multiply(c2, _buf1, out=_buf2)
+            numpy.multiply(c1, _buf1, out=_buf0)
+            numpy.multiply(b, c3, out=_buf2)
+            numpy.copyto(_buf2, 0 if c2 else _buf2)
             numpy.add(theta, _buf0, out=_buf0)
             numpy.add(_buf0, _buf2, out=_theta_out)
-            numpy.multiply(b, momentum, out=b)
             numpy.multiply(lr, _buf1, out=_buf1)
-            numpy.add(b, _buf1, out=b)
+            numpy.multiply(b, momentum, out=b)
+            numpy.copyto(_buf2, 0 if c2 else b)
+            numpy.add(_buf1, _buf2, out=b)
 

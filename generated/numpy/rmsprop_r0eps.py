@@ -96,8 +96,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             r = _r_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(r, beta, out=r)
             numpy.add(_buf0, r, out=r)
             numpy.multiply(c1, g, out=_buf0)

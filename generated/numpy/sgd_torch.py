@@ -83,10 +83,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         momentum = numpy.float64(_hp['momentum'])
         dampening = numpy.float64(_hp['dampening'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
-        c1 = 1 - dampening
-        c2 = -lr
-        c1, c2, momentum, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
+        c2 = 1 - dampening
+        c3 = -lr
+        c2, c3, momentum, weight_decay = numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _b_all = state['b'].reshape(-1)
@@ -103,11 +104,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(b, momentum, out=b)
-            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(c2, _buf0, out=_buf1)
             numpy.add(b, _buf1, out=b)
-            numpy.copyto(b, _buf0 if c0 else b)
-            numpy.multiply(c2, b, out=_buf0)
+            numpy.copyto(b, _buf0 if c1 else b)
+            numpy.multiply(c3, b, out=_buf0)
             numpy.add(theta, _buf0, out=_theta_out)
 

@@ -80,9 +80,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.equal(t, 1)
-        c1 = -lr
-        c1, momentum, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.equal(t, 1)
+        c2 = -lr
+        c2, momentum, weight_decay = numpy.asarray(c2, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _b_all = state['b'].reshape(-1)
@@ -99,12 +100,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(b, momentum, out=b)
             numpy.add(_buf0, b, out=b)
-            numpy.copyto(b, _buf0 if c0 else b)
+            numpy.copyto(b, _buf0 if c1 else b)
             numpy.multiply(momentum, b, out=_buf1)
             numpy.add(_buf0, _buf1, out=_buf1)
-            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.multiply(c2, _buf1, out=_buf1)
             numpy.add(theta, _buf1, out=_theta_out)
 

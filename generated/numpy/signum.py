@@ -74,26 +74,29 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         c0 = 1 - momentum
-        c1 = -lr
-        c0, c1, momentum = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(momentum, _dtype)
+        c1 = numpy.equal(momentum, 0)
+        c2 = -lr
+        c0, c2, momentum = numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
-        # 1 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 3, 0)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[1][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[2][:_n])
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
             m = _m_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
             numpy.multiply(c0, g, out=_buf0)
             numpy.multiply(m, momentum, out=m)
-            numpy.add(_buf0, m, out=m)
-            numpy.sign(m, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
-            numpy.add(theta, _buf0, out=_theta_out)
+            numpy.copyto(_buf1, 0 if c1 else m)
+            numpy.add(_buf0, _buf1, out=m)
+            numpy.sign(m, out=_buf1)
+            numpy.multiply(c2, _buf1, out=_buf1)
+            numpy.add(theta, _buf1, out=_theta_out)
 
