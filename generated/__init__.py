@@ -183,7 +183,7 @@ class Optimizer:
                 with _numpy.errstate(over="ignore", invalid="ignore"):  # float64 → float16 may round to inf
                     for i, g in copies:
                         views[i][...] = g
-            self._flat.step(t, **hyperparameters)
+            self._flat.step_unchecked(t, hyperparameters)
         self.t = t
 
     @property

@@ -104,10 +104,16 @@ class MultiTensor:
 
     @property
     def buffers(self) -> dict:
-        """Every flat buffer by role: ``param``, ``grad`` and ``state['<name>']`` for each array state."""
-        return {"param": self._params.buffer, "grad": self._grads.buffer,
-                **{f"state[{name!r}]": self._state[name] for name in self.module.STATE}}
+        """Every flat buffer, by what error messages call it."""
+        return {"the flat param buffer": self._params.buffer, "the flat grad buffer": self._grads.buffer,
+                **{f"the flat state[{name!r}] buffer": self._state[name] for name in self.module.STATE}}
 
     def step(self, t: int, **hyperparameters) -> None:
         """One update of every parameter (one kernel launch on the CuPy backend)."""
         self.module.step(self._params.buffer, self._grads.buffer, self._state, t, **hyperparameters)
+
+    def step_unchecked(self, t: int, hyperparameters: dict) -> None:
+        """:meth:`step` for a caller that has checked ``t`` and ``hyperparameters`` (as ``Optimizer`` does); the
+        buffers are this object's own."""
+        dtype = _runtime.compute_dtype(self.module.NAME, self._params.buffer.dtype)
+        self.module.step_unchecked(self._params.buffer, self._grads.buffer, self._state, t, hyperparameters, dtype)

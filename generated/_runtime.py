@@ -129,11 +129,12 @@ def resolve_hyperparameters(optimizer: str, defaults: dict, domains: dict, given
 
 def check_integer(optimizer: str, what: str, value, lo: int, hi: int) -> int:
     """``value`` as an ``int`` in [lo, hi]: Python or NumPy integers only (not bool, float or str)."""
+    top = {MAX_STEP: "2**53", MAX_STEP - 1: "2**53 - 1"}.get(hi, str(hi))
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{optimizer}: {what} must be an integer in [{lo}, 2**53], got {_shown(value)} "
+        raise TypeError(f"{optimizer}: {what} must be an integer in [{lo}, {top}], got {_shown(value)} "
                         f"({type(value).__name__})")
     if not lo <= value <= hi:
-        raise ValueError(f"{optimizer}: {what} must be in [{lo}, 2**53]"
+        raise ValueError(f"{optimizer}: {what} must be in [{lo}, {top}]"
                          f"{' (the first step is t = 1)' if lo == 1 else ''}, got {_shown(value)}")
     return int(value)
 
