@@ -1,6 +1,7 @@
 """Per-call overhead of a step on small arrays: µs per call, where the arithmetic is negligible.
 
-What it times (median of ``--repeats`` rounds, each ``--calls`` calls, float32, 16 elements per tensor):
+What it times (the fastest of ``--repeats`` rounds, each ``--calls`` calls, float32, 16 elements per tensor; the
+fastest round is the least disturbed by other processes on a shared machine):
 
 * ``module.step`` — one generated module's ``step(param, grad, state, t)`` (arguments checked every call);
 * ``Optimizer.step`` with ``--tensors`` tensors, ``flat=False`` (µs per call and per tensor) and ``flat=True``
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 
 import numpy as np
@@ -21,14 +21,14 @@ import numpy as np
 from optiforge.generated import Optimizer, kernel_module
 
 
-def _median_us(call, calls: int, repeats: int) -> float:
+def _best_us(call, calls: int, repeats: int) -> float:
     rounds = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(calls):
             call()
         rounds.append((time.perf_counter() - start) / calls * 1e6)
-    return statistics.median(rounds)
+    return min(rounds)
 
 
 def measure(name: str, tensors: int, size: int, calls: int, repeats: int) -> dict:
@@ -38,14 +38,14 @@ def measure(name: str, tensors: int, size: int, calls: int, repeats: int) -> dic
     grad = rng.standard_normal(size).astype(np.float32)
     state = module.init_state(param)
     counter = iter(range(1, 10**9))
-    rows = {"module.step": _median_us(lambda: module.step(param, grad, state, next(counter)), calls, repeats)}
+    rows = {"module.step": _best_us(lambda: module.step(param, grad, state, next(counter)), calls, repeats)}
     params = [rng.standard_normal(size).astype(np.float32) for _ in range(tensors)]
     grads = [rng.standard_normal(size).astype(np.float32) for _ in range(tensors)]
     per_tensor = Optimizer([p.copy() for p in params], name)
-    rows["Optimizer.step, flat=False"] = _median_us(lambda: per_tensor.step(grads), calls // tensors + 1, repeats)
+    rows["Optimizer.step, flat=False"] = _best_us(lambda: per_tensor.step(grads), calls // tensors + 1, repeats)
     flat = Optimizer([p.copy() for p in params], name, flat=True)
-    rows["Optimizer.step(grads), flat=True"] = _median_us(lambda: flat.step(grads), calls // tensors + 1, repeats)
-    rows["Optimizer.step(), flat=True"] = _median_us(flat.step, calls // tensors + 1, repeats)
+    rows["Optimizer.step(grads), flat=True"] = _best_us(lambda: flat.step(grads), calls // tensors + 1, repeats)
+    rows["Optimizer.step(), flat=True"] = _best_us(flat.step, calls // tensors + 1, repeats)
     return rows
 
 

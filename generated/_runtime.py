@@ -20,7 +20,7 @@ import numpy
 
 __all__ = ["Interval", "OneOf", "Integers", "ArrayLibrary", "NUMPY", "MAX_STEP", "STORAGE_DTYPES",
            "resolve_hyperparameters", "check_integer", "check_step", "compute_dtype", "check_param",
-           "check_grad", "check_arrays", "check_state", "check_scalar_state", "check_params", "Extents", "scratch",
+           "check_grad", "check_arrays", "check_state", "check_disjoint", "check_scalar_state", "check_params", "Extents", "scratch",
            "clear_scratch", "load", "BLOCK_BYTES", "block_size"]
 
 #: Bytes per block and array: the block's slices of param, grad and state plus a few scratch buffers of
@@ -113,6 +113,9 @@ def resolve_hyperparameters(optimizer: str, defaults: dict, domains: dict, given
     values = {}
     for name, default in defaults.items():
         value = given.get(name, default)
+        if type(value) is float and value in domains[name]:  # the common case, without the ABC checks
+            values[name] = value
+            continue
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"{optimizer}: hyperparameter {name}{where} must be a real number, got {_shown(value)}")
         try:
@@ -265,11 +268,22 @@ def check_arrays(optimizer: str, param, grad, state: dict, array_state: tuple, s
     check_grad(optimizer, grad, param.shape, library, what=grad_name)
     if library.device is not None:
         _check_device(optimizer, grad_name, grad, library.device(param), library)
-    if library.may_share_memory(param, grad):
-        raise ValueError(f"{optimizer}: {grad_name} shares memory with {param_name}")
     check_state(optimizer, param, dtype, state, array_state, scalar_state, library,
                 [(param_name, param), (grad_name, grad)], state_name)
     return dtype
+
+
+def check_disjoint(optimizer: str, arrays: list, library: ArrayLibrary = NUMPY) -> None:
+    """No two of ``arrays`` (``(what, array)`` pairs) share memory. Arrays whose memory has different known
+    owners cannot overlap: the pairwise ``may_share_memory`` runs only where that does not decide."""
+    if library.owner is not None:
+        owners = [library.owner(a) for _, a in arrays]
+        if all(o is not None for o in owners) and len({id(o) for o in owners}) == len(owners):
+            return
+    for i, (what, array) in enumerate(arrays):
+        for other_name, other in arrays[:i]:
+            if library.may_share_memory(array, other):
+                raise ValueError(f"{optimizer}: {what} shares memory with {other_name}")
 
 
 def check_state(optimizer: str, param, dtype: numpy.dtype, state: dict, array_state: tuple, scalar_state: tuple,
@@ -297,10 +311,8 @@ def check_state(optimizer: str, param, dtype: numpy.dtype, state: dict, array_st
         _check_layout(optimizer, what, array, library, writeable=True)
         if library.device is not None:
             _check_device(optimizer, what, array, library.device(param), library)
-        for other_name, other in arrays:
-            if library.may_share_memory(array, other):
-                raise ValueError(f"{optimizer}: {what} shares memory with {other_name}")
         arrays.append((what, array))
+    check_disjoint(optimizer, arrays, library)
     for key in scalar_state:
         check_scalar_state(optimizer, f"{state_name}[{key!r}]", state[key])
 
