@@ -1,7 +1,7 @@
 """Generated optimizer kernels and a small runtime over them (needs NumPy only; CuPy for ``backend="cupy"``).
 
 >>> import numpy as np
->>> from generated import Optimizer
+>>> from optiforge.generated import Optimizer
 >>> w = np.ones(3, dtype=np.float32)
 >>> opt = Optimizer([w], "adam", lr=0.1)
 >>> opt.step([np.array([1.0, -1.0, 0.5], dtype=np.float32)])
@@ -13,12 +13,14 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import sys
 from types import ModuleType
 
 # Not ``import numpy``: importing the subpackage generated.numpy rebinds that name in this package.
 import numpy as _numpy
 
 from . import _runtime
+from ._flat import MultiTensor, same_memory
 
 __all__ = ["Optimizer", "kernel_module", "available", "UnknownOptimizerError", "STATE_DICT_FORMAT", "STATE_DICT_VERSION"]
 
@@ -59,10 +61,27 @@ _KERNEL_ATTRIBUTES = ("NAME", "HYPERPARAMETERS", "DOMAINS", "STATE", "SCALAR_STA
                       "step", "step_unchecked")
 
 
+def _kernel(name, backend: str) -> ModuleType:
+    """``name``'s kernel: a kernel module as is (checked for what a generated module has); a generated
+    optimizer's name → its module; a spec object, or the name of a spec registered at run time → built in
+    memory and cached (these import SymPy)."""
+    if hasattr(name, "HYPERPARAMETERS"):  # a kernel module (generated, or built by load_module)
+        return _checked_kernel(name)
+    if isinstance(name, str) and "optiforge.specs" not in sys.modules:  # nothing can have been registered
+        return kernel_module(name, backend)
+    from optiforge.codegen.generate import kernel_for
+
+    try:
+        return kernel_for(name, backend)
+    except KeyError as error:  # specs.get: an unknown name
+        raise UnknownOptimizerError(error.args[0] if error.args else f"unknown optimizer {name!r}") from None
+
+
 class Optimizer:
     """Keeps the step counter and per-parameter state for a list of arrays and updates them in place.
 
-    ``Optimizer(params, "adam", backend="numpy", lr=1e-3)``. ``name`` is a generated optimizer's name or a
+    ``Optimizer(params, "adam", backend="numpy", lr=1e-3)``. ``name`` is an optimizer's name (generated, or
+    registered with ``optiforge.register``), an ``OptimizerSpec`` (its kernel is built in memory once) or a
     kernel module. ``flat=True`` keeps all parameters, gradients and state in one buffer each, so one kernel
     call (one launch on CuPy) updates every tensor.
 
@@ -73,8 +92,7 @@ class Optimizer:
     """
 
     def __init__(self, params, name, *, backend: str = "numpy", flat: bool = False, **hyperparameters):
-        # ``name`` may also be a kernel module, e.g. one built in memory by codegen.load_module.
-        self.kernel = kernel_module(name, backend) if isinstance(name, str) else _checked_kernel(name)
+        self.kernel = _kernel(name, backend)
         self.name, self.backend = self.kernel.NAME, getattr(self.kernel, "BACKEND", backend)
         if not isinstance(flat, bool):
             raise TypeError(f"{self.name}: flat must be True or False, got {_runtime._shown(flat)}")
@@ -85,8 +103,6 @@ class Optimizer:
         if flat:
             # One buffer for all parameters (and one per state): one kernel call updates the whole model.
             # The parameters are copied in; use ``self.params`` (views of the buffer) from now on.
-            from ._flat import MultiTensor
-
             self._flat = MultiTensor(self.kernel, params, **self.hyperparameters)
             self.params = self._flat.params
             views = self._flat.state
@@ -158,7 +174,8 @@ class Optimizer:
         its shape; its dtype may differ from the param's).
 
         With ``flat=True``, gradients written into ``self.grads`` (views of the flat gradient buffer) are
-        used when ``grads`` is None; given ``grads`` are copied there first."""
+        used when ``grads`` is None; given ``grads`` are copied there first, except those that are these
+        views (no copy, no extra launch)."""
         hyperparameters, t = self._checked_scalars()
         kernel, library = self.kernel, self._library
         if self._flat is None:
@@ -178,8 +195,13 @@ class Optimizer:
                 views = self._flat.grads
                 for i, (g, view) in enumerate(zip(grads, views)):
                     _runtime.check_grad(self.name, g, view.shape, library, what=f"grads[{i}]")
-                copies = [(i, g) for i, g in enumerate(grads) if g is not views[i]]  # opt.grads itself: no copy
+                # opt.grads[i] itself (or an array of exactly its memory) is used where it is: no copy
+                copies = [(i, g) for i, g in enumerate(grads) if not same_memory(g, views[i])]
                 self._check_own_memory("grads", [g for _, g in copies], [i for i, _ in copies])
+                for i, _ in copies:
+                    if not views[i].flags.writeable:
+                        raise ValueError(f"{self.name}: grads[{i}] must be copied into Optimizer.grads[{i}], which "
+                                         "is read-only")
                 with _numpy.errstate(over="ignore", invalid="ignore"):  # float64 → float16 may round to inf
                     for i, g in copies:
                         views[i][...] = g
@@ -200,12 +222,9 @@ class Optimizer:
         return {key: self.state[i][key] for key in self.kernel.SCALAR_STATE}
 
     def state_dict(self) -> dict:
-        """A copy of everything needed to resume, in the documented format (README, "State dicts")::
-
-            {"format": "optiforge.Optimizer", "version": 1, "name": <optimizer>, "t": <steps taken>,
-             "hyperparameters": {<every hyperparameter>: float},
-             "state": [{<array state>: array copy, <scalar state>: float} for each parameter]}
-        """
+        """A copy of everything needed to resume, in the documented, versioned format (README, "State dicts"):
+        ``format``, ``version``, ``name``, ``t`` (steps taken), ``hyperparameters`` (every one, as floats) and
+        ``state`` (per parameter, a dict of array copies and scalar state)."""
         hyperparameters, t = self._checked_scalars()
         if self._flat is None:
             self._check_layout()

@@ -19,9 +19,9 @@ from typing import Callable, NamedTuple
 import numpy
 
 __all__ = ["Interval", "OneOf", "Integers", "ArrayLibrary", "NUMPY", "MAX_STEP", "STORAGE_DTYPES",
-           "resolve_hyperparameters", "check_integer", "check_step", "compute_dtype", "check_param",
-           "check_grad", "check_arrays", "check_state", "check_disjoint", "check_scalar_state", "check_params", "Extents", "scratch",
-           "clear_scratch", "load", "BLOCK_BYTES", "block_size"]
+           "resolve_hyperparameters", "check_integer", "check_step", "compute_dtype", "check_param", "check_grad",
+           "check_arrays", "check_state", "check_disjoint", "check_scalar_state", "check_params", "type_name",
+           "Extents", "scratch", "clear_scratch", "load", "BLOCK_BYTES", "block_size"]
 
 #: Bytes per block and array: the block's slices of param, grad and state plus a few scratch buffers of
 #: this size stay in the last-level cache. Measured (bench/numpy_step.py --sweep-blocks, Adam on 2^24
@@ -183,6 +183,8 @@ class ArrayLibrary(NamedTuple):
     #: of a torch tensor); None where ownership is not tracked. Arrays with different owners cannot overlap,
     #: which spares the (slow) address lookups in the common case.
     owner: Callable | None = None
+    #: the message for an argument ``what`` that is not an ``ndarray`` (``got``: its type's name)
+    type_message: str = "{what} must be a {name}, got {got}"
 
 
 def _numpy_owner(array):
@@ -215,11 +217,16 @@ def _check_storage_dtype(optimizer: str, what: str, dtype) -> None:
         raise TypeError(f"{optimizer}: {what} dtype must be one of {', '.join(STORAGE_DTYPES)}, got {dtype}")
 
 
+def type_name(value) -> str:
+    """``value``'s type as error messages show it: ``numpy.ndarray``, ``list``."""
+    kind = type(value)
+    return f"{'' if kind.__module__ == 'builtins' else kind.__module__ + '.'}{kind.__qualname__}"
+
+
 def _check_type(optimizer: str, what: str, array, library: ArrayLibrary) -> None:
     if not isinstance(array, library.ndarray) or isinstance(array, library.rejected):
-        kind = type(array)
-        raise TypeError(f"{optimizer}: {what} must be a {library.name}, got "
-                        f"{'' if kind.__module__ == 'builtins' else kind.__module__ + '.'}{kind.__qualname__}")
+        raise TypeError(f"{optimizer}: " + library.type_message.format(what=what, name=library.name,
+                                                                       got=type_name(array)))
 
 
 def _check_layout(optimizer: str, what: str, array, library: ArrayLibrary, *, writeable: bool) -> None:

@@ -179,7 +179,8 @@ def test_cupy_module_checks_scalars_before_importing_cupy_and_rejects_host_array
     assert out == ["ValueError", "ValueError", "TypeError", "TypeError", "TypeError", "ValueError"]
     cupy_adam = generated.kernel_module("adam", "cupy")
     param = np.ones(3, np.float32)
-    with pytest.raises(TypeError, match="param must be a cupy.ndarray, got numpy.ndarray"):
+    wrong = r"adam: the cupy backend takes cupy.ndarray arrays on a CUDA device, got numpy.ndarray .* for param$"
+    with pytest.raises(TypeError, match=wrong):
         cupy_adam.step(param, param.copy(), {}, 1)
-    with pytest.raises(TypeError, match="param must be a cupy.ndarray"):
+    with pytest.raises(TypeError, match=wrong):
         cupy_adam.init_state(param)

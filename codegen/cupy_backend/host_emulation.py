@@ -64,18 +64,26 @@ class HostRuntime:
         self._libraries: dict[tuple[str, str, str], ctypes.CDLL] = {}
         #: every launch: (kernel source, {scalar name: value as passed}, number of elements)
         self.launches: list[tuple[KernelSource, dict, int]] = []
+        #: the ``stream`` argument of every launch
+        self.streams: list = []
 
     @staticmethod
     def cupy_module():
         return numpy
 
     @staticmethod
-    def device_of(array):
+    def device_of(array, optimizer: str = "host emulation"):
+        if not isinstance(array, numpy.ndarray):
+            raise TypeError(f"{optimizer}: host emulation takes numpy.ndarray arrays, got {type(array).__name__}")
         return contextlib.nullcontext()
 
     @staticmethod
     def array_library():
         return _runtime.NUMPY
+
+    @staticmethod
+    def as_stream(stream):
+        return stream  # recorded by launch, never used
 
     def _library(self, precision: str, param: str, grad: str) -> ctypes.CDLL:
         key = (precision, param, grad)
@@ -84,8 +92,9 @@ class HostRuntime:
                                                  Path(self._directory.name))
         return self._libraries[key]
 
-    def launch(self, source: KernelSource, grad, *arguments) -> None:
+    def launch(self, source: KernelSource, grad, *arguments, stream=None) -> None:
         param = arguments[len(source.scalars)]
+        self.streams.append(stream)
         assert param.dtype.name in STORAGE_DTYPES[source.precision], (source.name, param.dtype)
         self.launches.append((source, dict(zip(source.scalars, arguments)), param.size))
         kernel = getattr(self._library(source.precision, param.dtype.name, grad.dtype.name), source.name)
@@ -101,12 +110,14 @@ class HostRuntime:
 
 
 def emulate(module, runtime: HostRuntime) -> types.SimpleNamespace:
-    """The functions and constants of a generated CuPy module, its functions running on the host through
-    ``runtime`` (and calling each other's rebound versions)."""
+    """A generated CuPy module running on the host through ``runtime``: its constants (``NAME``,
+    ``HYPERPARAMETERS``, ``DOMAINS``, ``STATE``, ``SCALAR_STATE``, ``KERNELS``) and its own functions
+    (``init_state``, ``step``, ``step_unchecked``, ``array_library``), calling each other's rebound versions."""
     namespace = dict(vars(module), _cupy_runtime=runtime)
     for name, value in vars(module).items():
         if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
-            namespace[name] = types.FunctionType(value.__code__, namespace, name)
+            function = namespace[name] = types.FunctionType(value.__code__, namespace, name, value.__defaults__)
+            function.__kwdefaults__ = value.__kwdefaults__
     return types.SimpleNamespace(**{name: value for name, value in namespace.items() if not name.startswith("__")})
 
 

@@ -40,7 +40,7 @@ def render_cupy_module(spec: OptimizerSpec, generator_version: str) -> str:
     arguments = [f"bool({n})" if n in booleans else f"_dtype.type({n})" for n in kernels[0].scalars]
     launch = ["_cupy_runtime.launch(",
               "    KERNELS[_dtype.name], grad, " + "".join(f"{a}, " for a in arguments) + "param"
-              + "".join(f", state[{s.name!r}]" for s in spec.array_state) + ")"]
+              + "".join(f", state[{s.name!r}]" for s in spec.array_state) + ", stream=stream)"]
 
     kernel_dict = [line for source in kernels for line in _kernel_literal(source)]
     return f'''{banner(spec, generator_version, "cupy")}
@@ -71,25 +71,26 @@ def init_state(param, **hyperparameters):
 {indent(init_hyperparameter_lines(spec), 4)}
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {{
 {indent(init_state_lines(spec, host_printer, 'cupy'), 12)}
         }}
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
 {indent(host_prologue_lines(ir, host_printer), 8)}

@@ -8,10 +8,10 @@ Source: seed 004 §6; seed 000 §2; seed 003 §3.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    E[g²] ← E[g²]·ρ + g²·(1 - ρ)
-    Δθ ← -g·√(E[Δθ²] + ε)/√(E[g²] + ε)
-    E[Δθ²] ← E[Δθ²]·ρ + Δθ²·(1 - ρ)
-    θ ← Δθ + θ
+    E[g²] ← ρ·E[g²] + (1 − ρ)·g²
+    Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+    E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
+    θ ← θ + Δθ
 
 Hyperparameters (default, allowed range)::
 
@@ -102,31 +102,32 @@ def init_state(param, **hyperparameters):
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'r': cupy.zeros(param.shape, _dtype),
             's': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         rho = numpy.float64(_hp['rho'])
         eps = numpy.float64(_hp['eps'])
         c0 = 1 - rho
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(c0), param, state['r'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(c0), param, state['r'], state['s'], stream=stream)
 

@@ -8,9 +8,9 @@ Source: reference/peer_semantics.md §1.2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
+    g̃ ← g + λ·θ
     s ← s + g̃²
-    θ ← θ - g̃·η/((1 + δ·(-1 + t))·(ε + √(s)))
+    θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
 
 Hyperparameters (default, allowed range)::
 
@@ -103,25 +103,26 @@ def init_state(param, **hyperparameters):
     initial_accumulator_value = _hp['initial_accumulator_value']
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'sum': cupy.full(param.shape, initial_accumulator_value, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -132,5 +133,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = numpy.equal(weight_decay, 0)
         c1 = -lr/(lr_decay*(t - 1) + 1)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(eps), bool(c0), _dtype.type(c1), param, state['sum'])
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(eps), bool(c0), _dtype.type(c1), param, state['sum'], stream=stream)
 

@@ -8,11 +8,11 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b₀ ← g̃ + b₀·β₀
-    b₁ ← g̃ + b₁·β₁
-    b₂ ← g̃ + b₂·β₂
-    θ ← θ - η·(b₀ + b₁ + b₂)/3
+    g̃ ← g + λ·θ
+    b₀ ← β₀·b₀ + g̃
+    b₁ ← β₁·b₁ + g̃
+    b₂ ← β₂·b₂ + g̃
+    θ ← θ − η·(b₀ + b₁ + b₂)/3
 
 Hyperparameters (default, allowed range)::
 
@@ -118,7 +118,7 @@ def init_state(param, **hyperparameters):
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'b0': cupy.zeros(param.shape, _dtype),
             'b1': cupy.zeros(param.shape, _dtype),
@@ -126,19 +126,20 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -150,5 +151,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = 3*weight_decay
         c2 = -0.3333333333333333*lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), param, state['b0'], state['b1'], state['b2'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), param, state['b0'], state['b1'], state['b2'], stream=stream)
 

@@ -8,11 +8,11 @@ Source: peers (torch.optim.ASGD).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    ηₜ ← η/(1 + λη·η·(-1 + t))^α
-    μₜ ← 1/Max(1, -1 + t - t₀)
-    θ ← θ·(1 - ηₜ·λη) - ηₜ·g̃
-    θ̄ ← (θ if Eq(μₜ, 1) else θ̄ + μₜ·(θ - θ̄))
+    g̃ ← g + λ·θ
+    ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
+    μₜ ← 1/max(1, t − 1 − t₀)
+    θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
+    θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
 
 Hyperparameters (default, allowed range)::
 
@@ -103,25 +103,26 @@ def init_state(param, **hyperparameters):
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'ax': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -137,5 +138,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = numpy.equal(h1, 1)
         c4 = h1
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), bool(c3), _dtype.type(c4), param, state['ax'])
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), bool(c3), _dtype.type(c4), param, state['ax'], stream=stream)
 

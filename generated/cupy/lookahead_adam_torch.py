@@ -8,14 +8,14 @@ Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    v ← v·β₂ + g̃²·(1 - β₂)
-    m̂ ← m/(1 - β₁^t)
-    v̂ ← v/(1 - β₂^t)
-    θ ← θ - m̂·η/(ε + √(v̂))
-    θ ← ((θ + (1 - αₘₐₜhᵣₘₗₐ)·(φ - θ) if αₘₐₜhᵣₘₗₐ > 1/2 else φ - αₘₐₜhᵣₘₗₐ·(φ - θ)) if Eq(Mod(t, k), 0) else θ)
-    φ ← (θ if Eq(Mod(t, k), 0) else φ)
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̂/(√v̂ + ε)
+    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+    φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
@@ -132,7 +132,7 @@ def init_state(param, **hyperparameters):
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
@@ -140,19 +140,20 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -175,5 +176,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c11 = h1
         c12 = -h1
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), bool(c7), _dtype.type(c8), bool(c9), _dtype.type(c10), _dtype.type(c11), _dtype.type(c12), param, state['m'], state['v'], state['slow'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), bool(c7), _dtype.type(c8), bool(c9), _dtype.type(c10), _dtype.type(c11), _dtype.type(c12), param, state['m'], state['v'], state['slow'], stream=stream)
 

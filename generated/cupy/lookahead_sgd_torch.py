@@ -8,11 +8,11 @@ Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b ← (g̃ if Eq(μ, 0) | Eq(t, 1) else b·μ + g̃·(1 - τ))
-    θ ← θ - b·η
-    θ ← ((θ + (1 - αₘₐₜhᵣₘₗₐ)·(φ - θ) if αₘₐₜhᵣₘₗₐ > 1/2 else φ - αₘₐₜhᵣₘₗₐ·(φ - θ)) if Eq(Mod(t, k), 0) else θ)
-    φ ← (θ if Eq(Mod(t, k), 0) else φ)
+    g̃ ← g + λ·θ
+    b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+    θ ← θ − η·b
+    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+    φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
@@ -117,26 +117,27 @@ def init_state(param, **hyperparameters):
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'b': cupy.zeros(param.shape, _dtype),
             'slow': param.astype(_dtype, copy=True),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -154,5 +155,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c6 = -alpha
         c7 = numpy.equal(numpy.mod(t, k), 0)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), bool(c5), _dtype.type(c6), bool(c7), param, state['b'], state['slow'])
+        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), bool(c5), _dtype.type(c6), bool(c7), param, state['b'], state['slow'], stream=stream)
 

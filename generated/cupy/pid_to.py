@@ -8,11 +8,11 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    I ← (g̃ if Eq(t, 1) else g̃·(1 - τ) + I·μ)
-    D ← (0 if Eq(t, 1) else D·μ + (1 - μ)·(g̃ - gₜ₋₁))
-    gₜ₋₁ ← (0 if Eq(t, 1) else g̃)
-    θ ← θ - η·(g̃ + D·Kd + I·Kᵢ)
+    g̃ ← g + λ·θ
+    I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
+    D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
+    gₜ₋₁ ← (0 if t = 1 else g̃)
+    θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
 
 Hyperparameters (default, allowed range)::
 
@@ -121,7 +121,7 @@ def init_state(param, **hyperparameters):
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'i_buf': cupy.zeros(param.shape, _dtype),
             'd_buf': cupy.zeros(param.shape, _dtype),
@@ -129,19 +129,20 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -156,5 +157,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = 1 - dampening
         c4 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(integral), _dtype.type(derivative), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), param, state['i_buf'], state['d_buf'], state['g_prev'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(integral), _dtype.type(derivative), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), param, state['i_buf'], state['d_buf'], state['g_prev'], stream=stream)
 

@@ -8,12 +8,12 @@ Source: peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    w₁ ← 1 + w₁·β₁
-    w₂ ← 1 + w₂·β₂
-    m ← g̃/w₁ + m·(1 - 1/w₁)
-    v ← v·(1 - 1/w₂) + g̃²/w₂
-    θ ← θ - η·(g̃·(1 - ν₁) + m·ν₁)/(ε + √(v·ν₂ + g̃²·(1 - ν₂)))
+    g̃ ← g + λ·θ
+    w₁ ← β₁·w₁ + 1
+    w₂ ← β₂·w₂ + 1
+    m ← (1 − 1/w₁)·m + g̃/w₁
+    v ← (1 − 1/w₂)·v + g̃²/w₂
+    θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
 
 Hyperparameters (default, allowed range)::
 
@@ -121,7 +121,7 @@ def init_state(param, **hyperparameters):
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
@@ -130,19 +130,20 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -169,6 +170,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c6 = 1 - nu1
         c7 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], stream=stream)
     state['w1'] = float(w1_new)
     state['w2'] = float(w2_new)

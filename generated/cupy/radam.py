@@ -8,13 +8,13 @@ Source: seed 002 §3.2.3, Algorithm 14.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    m̂ ← m/(1 - β₁^t)
-    ρ∞ ← -1 + 2/(1 - β₂)
-    ρₜ ← ρ∞ - 2·t·β₂^t/(1 - β₂^t)
-    rₜ ← √(Max(0, ρ∞·(-4 + ρₜ)·(-2 + ρₜ)/(ρₜ·(-4 + ρ∞)·(-2 + ρ∞))))
-    θ ← (θ - m̂·rₜ·η/(ε + √(v/(1 - β₂^t))) if ρₜ > 4 else θ - m̂·η)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    m̂ ← m/(1 − β₁ᵗ)
+    ρ∞ ← 2/(1 − β₂) − 1
+    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+    θ ← (θ − η·rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ > 4 else θ − η·m̂)
 
 Hyperparameters (default, allowed range)::
 
@@ -107,26 +107,27 @@ def init_state(param, **hyperparameters):
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -147,5 +148,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c6 = eps*h6
         c7 = -h5*h6*numpy.sqrt(numpy.maximum(0, (-h1 - 1)*(-h4 - 5)*(-h4 - 3)/((-h1 - 5)*(-h1 - 3)*(-h4 - 1))))
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), bool(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), bool(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], stream=stream)
 

@@ -8,10 +8,10 @@ Source: reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, d
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    ν ← ν·ρ + g²·(1 - ρ)
-    ḡ ← g·(1 - ρ) + ḡ·ρ
-    b ← b·μ + g·η/√(ν + ε - ḡ²)
-    θ ← θ - b
+    ν ← ρ·ν + (1 − ρ)·g²
+    ḡ ← ρ·ḡ + (1 − ρ)·g
+    b ← μ·b + η·g/√(ν + ε − ḡ²)
+    θ ← θ − b
 
 Hyperparameters (default, allowed range)::
 
@@ -116,7 +116,7 @@ def init_state(param, **hyperparameters):
     initial_scale = _hp['initial_scale']
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'nu': cupy.full(param.shape, initial_scale, _dtype),
             'b': cupy.zeros(param.shape, _dtype),
@@ -124,19 +124,20 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -149,5 +150,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c2 = numpy.equal(momentum, 0)
         c3 = -momentum
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), bool(c2), _dtype.type(c3), param, state['nu'], state['b'], state['g_avg'])
+        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), bool(c2), _dtype.type(c3), param, state['nu'], state['b'], state['g_avg'], stream=stream)
 

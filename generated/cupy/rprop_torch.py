@@ -9,9 +9,9 @@ Source: peers (torch.optim.Rprop).
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
     p ← g·gₜ₋₁
-    Gamma ← Min(Gammaₘₐₓ, Max(Gammaₘᵢₙ, Gamma·(η₊ if p > 0 else η₋ if p < 0 else 1)))
+    Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
     g̃ ← (0 if p < 0 else g)
-    θ ← θ - Gamma·(0 if p < 0 else 1 if g > 0 else -1 if g < 0 else 0)
+    θ ← θ − Γ·(0 if p < 0 else 1 if g > 0 else -1 if g < 0 else 0)
     gₜ₋₁ ← g̃
 
 Hyperparameters (default, allowed range)::
@@ -113,26 +113,27 @@ def init_state(param, **hyperparameters):
     lr = _hp['lr']
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'g_prev': cupy.zeros(param.shape, _dtype),
             'step_size': cupy.full(param.shape, lr, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch. Every argument is checked first (the
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
     hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
 
 
-def step_unchecked(param, grad, state, t, _hp, _dtype):
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host."""
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -141,5 +142,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         step_size_min = numpy.float64(_hp['step_size_min'])
         step_size_max = numpy.float64(_hp['step_size_max'])
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min), _dtype.type(step_size_max), param, state['g_prev'], state['step_size'])
+        KERNELS[_dtype.name], grad, _dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min), _dtype.type(step_size_max), param, state['g_prev'], state['step_size'], stream=stream)
 
