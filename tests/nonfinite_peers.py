@@ -1,5 +1,6 @@
-"""Where NaN and inf land: every spec that claims to reproduce a torch.optim optimizer (``spec.peers``), driven
-side by side with that optimizer on extreme, infinite and NaN gradients and parameters.
+"""Where NaN and inf land: every spec that claims to reproduce an optimizer of torch.optim, pytorch_optimizer or
+torch_optimizer (``spec.peers``), driven side by side with that optimizer on extreme, infinite and NaN gradients
+and parameters.
 
 A *run* is one (spec, hyperparameter setting, dtype): :data:`STEPS` steps of the generated NumPy kernel (in the
 run's dtype, as the peer computes) and of the peer (``foreach=False``, the for-loop path, with torch's default
@@ -7,7 +8,7 @@ dtype set to the run's dtype), from the same parameters and gradients. After eve
 compared:
 
 * *parameter mismatch*: the run has a step where NaN, +inf or −inf are not in exactly the same elements;
-* *state mismatch*: the same for the state arrays that have a torch counterpart (:attr:`Peer.state`);
+* *state mismatch*: the same for the state arrays that have a counterpart in the peer (:attr:`Peer.state`);
 * *finite differences*: elements finite in both whose values differ by more than a few rounding errors
   (``rtol`` below) — a finite value that overflowed in one of the two shows up as a parameter mismatch.
 
@@ -47,13 +48,31 @@ class Peer:
     spec: str
     make: Callable  # (params, hyperparameters) -> torch optimizer
     settings: tuple  # hyperparameter dicts (spec names)
-    #: our state name -> torch's per-parameter state key
+    #: our state name -> the peer's per-parameter state key
     state: dict = field(default_factory=dict)
+    #: which of ``spec.peers`` this is (default: the torch.optim one)
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        from optiforge import specs
+
+        return self.label or next(p for p in specs.get(self.spec).peers if "torch" in p)
 
 
 ADAM_STATE = {"m": "exp_avg", "v": "exp_avg_sq"}
 ADAM_H = dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-6)
 ADAM_H999 = dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+YOGI_H = dict(lr=0.02, beta1=0.85, beta2=0.99, eps=1e-4, initial_accumulator=1e-5)
+BELIEF_H, BELIEF_STATE = dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-10), {"m": "exp_avg", "s": "exp_avg_var"}
+DIFF_H = dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-6)
+BOUND_H = dict(lr=0.01, beta1=0.8, beta2=0.99, final_lr=0.05, gamma=2e-2, eps=1e-6)
+MOD_H, MOD_STATE = dict(lr=0.01, beta1=0.8, beta2=0.99, beta3=0.95, eps=1e-6), {**ADAM_STATE, "s": "exp_avg_lr"}
+RADAM_H = dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-6)
+LION_H = dict(lr=3e-3, beta1=0.8, beta2=0.95)
+ADAN_H = dict(lr=0.01, beta1=0.9, beta2=0.85, beta3=0.98, eps=1e-6)
+ADAN_STATE = {"m": "exp_avg", "v": "exp_avg_diff", "n_ema": "exp_avg_sq"}  # po keeps −g as previous_grad
+QH_H = dict(lr=0.01, beta1=0.95, beta2=0.998, nu1=0.7, nu2=0.8, eps=1e-6)
 
 
 def _wd(*settings, value=0.01):
@@ -73,6 +92,23 @@ def _adam(p, h, **extra):
 def _sgd(p, h, **extra):
     return torch.optim.SGD(p, lr=h["lr"], momentum=h.get("momentum", 0.0), dampening=h.get("dampening", 0.0),
                            weight_decay=h.get("weight_decay", 0.0), **extra, **TORCH_F)
+
+
+PO = dict(foreach=False)
+B12, B123 = ("beta1", "beta2"), ("beta1", "beta2", "beta3")
+
+
+def _other(cls, betas=(), names=(), **fixed):
+    """A pytorch_optimizer or torch_optimizer optimizer from the spec's hyperparameters: ``lr``, ``eps``,
+    ``weight_decay`` where the spec has them, ``betas`` from the β's named in ``betas``, the hyperparameters in
+    ``names`` under their own names, and ``fixed`` keywords (a callable is applied to the hyperparameters)."""
+    def make(p, h):
+        kwargs = {k: h[k] for k in ("lr", "eps", "weight_decay", *names) if k in h}
+        if betas:
+            kwargs["betas"] = tuple(h[n] for n in betas)
+        kwargs.update({k: v(h) if callable(v) else v for k, v in fixed.items()})
+        return cls(p, **kwargs)
+    return make
 
 
 def _radam(p, h, **extra):
@@ -153,14 +189,76 @@ PEERS = [
     Peer("lookahead_sgd_torch", _lookahead(lambda p, h: _sgd(p, h)),
          _wd(dict(lr=0.02, momentum=0.9, dampening=0.0, k=3, alpha=0.3), dict(lr=0.02, momentum=0.0, dampening=0.0,
                                                                              k=3, alpha=0.3))),
+    # ---- pytorch_optimizer ("po", foreach=False) and torch_optimizer ("to") ----
+    Peer("sgdw_po", _other(po.SGDW, names=("momentum", "dampening"), **PO),
+         _wd(dict(lr=0.05, momentum=0.8, dampening=0.3), dict(lr=0.05, momentum=0.0, dampening=0.0), value=0.1),
+         {"b": "momentum_buffer"}, "pytorch_optimizer.SGDW"),
+    Peer("yogi_po", _other(po.Yogi, B12, ("initial_accumulator",), weight_decouple=False, **PO), _wd(YOGI_H),
+         ADAM_STATE, "pytorch_optimizer.Yogi(weight_decouple=False)"),
+    Peer("yogi_po", _other(to.Yogi, B12, ("initial_accumulator",)), _wd(YOGI_H), ADAM_STATE,
+         "torch_optimizer.Yogi"),
+    Peer("adabelief", _other(po.AdaBelief, B12, **PO), (BELIEF_H,), BELIEF_STATE,
+         "pytorch_optimizer.AdaBelief(weight_decay=0)"),
+    Peer("adabelief", _other(to.AdaBelief, B12), (BELIEF_H,), BELIEF_STATE, "torch_optimizer.AdaBelief(weight_decay=0)"),
+    Peer("adabelief_l2", _other(to.AdaBelief, B12), _wd(BELIEF_H), BELIEF_STATE,
+         "torch_optimizer.AdaBelief (default weight_decouple=False)"),
+    Peer("adabelief_l2", _other(po.AdaBelief, B12, weight_decouple=False, **PO), _wd(BELIEF_H), BELIEF_STATE,
+         "pytorch_optimizer.AdaBelief(weight_decouple=False)"),
+    Peer("adabeliefw", _other(po.AdaBelief, B12, **PO), _wd(BELIEF_H, value=0.1), BELIEF_STATE,
+         "pytorch_optimizer.AdaBelief (default weight_decouple=True)"),
+    Peer("diffgrad_to", _other(to.DiffGrad, B12), _wd(DIFF_H), {**ADAM_STATE, "g_prev": "previous_grad"},
+         "torch_optimizer.DiffGrad"),
+    Peer("diffgrad_po", _other(po.DiffGrad, B12, **PO), _wd(DIFF_H, value=0.1), {**ADAM_STATE, "g_prev": "previous_grad"},
+         "pytorch_optimizer.DiffGrad"),
+    Peer("adabound", _other(to.AdaBound, B12, ("final_lr", "gamma")), _wd(BOUND_H), ADAM_STATE,
+         "torch_optimizer.AdaBound"),
+    Peer("adabound", _other(po.AdaBound, B12, ("final_lr", "gamma"), weight_decouple=False, **PO), _wd(BOUND_H),
+         ADAM_STATE, "pytorch_optimizer.AdaBound(weight_decouple=False) (√(v+1e-15))"),
+    Peer("adaboundw_po", _other(po.AdaBound, B12, ("final_lr", "gamma"), **PO), _wd(BOUND_H, value=0.1), ADAM_STATE,
+         "pytorch_optimizer.AdaBound"),
+    Peer("adamodw", _other(to.AdaMod, B12, ("beta3",)), (dict(MOD_H, weight_decay=0.1),), MOD_STATE,
+         "torch_optimizer.AdaMod(weight_decay>0)"),
+    Peer("adamodw", _other(po.AdaMod, B123, **PO), _wd(MOD_H, value=0.1), MOD_STATE,
+         "pytorch_optimizer.AdaMod(betas=(0.9, 0.999, 0.999))"),
+    Peer("radam_torch", _other(po.RAdam, B12, degenerated_to_sgd=True, **PO), (dict(RADAM_H, weight_decay=0.0),),
+         ADAM_STATE, "pytorch_optimizer.RAdam(degenerated_to_sgd=True, weight_decay=0)"),
+    Peer("radamw_torch", _other(po.RAdam, B12, degenerated_to_sgd=True, **PO), _wd(RADAM_H, value=0.1), ADAM_STATE,
+         "pytorch_optimizer.RAdam(degenerated_to_sgd=True)"),
+    Peer("radam_po", _other(po.RAdam, B12, **PO), _wd(RADAM_H, value=0.1), ADAM_STATE, "pytorch_optimizer.RAdam"),
+    Peer("lion", _other(po.Lion, B12, **PO), (LION_H,), {"m": "exp_avg"}, "pytorch_optimizer.Lion(weight_decay=0)"),
+    Peer("lionw", _other(po.Lion, B12, **PO), _wd(LION_H, value=0.5), {"m": "exp_avg"}, "pytorch_optimizer.Lion"),
+    Peer("adan", _other(po.Adan, B123, **PO), _wd(ADAN_H, value=0.05), ADAN_STATE,
+         "pytorch_optimizer.Adan(weight_decouple=False)"),
+    Peer("adanw", _other(po.Adan, B123, weight_decouple=True, **PO), _wd(ADAN_H, value=0.05), ADAN_STATE,
+         "pytorch_optimizer.Adan(weight_decouple=True)"),
+    Peer("qhadam", _other(to.QHAdam, B12, nus=lambda h: (h["nu1"], h["nu2"])), _wd(QH_H), ADAM_STATE,
+         "torch_optimizer.QHAdam"),
+    Peer("qhadam", _other(po.QHAdam, B12, nus=lambda h: (h["nu1"], h["nu2"]), **PO), _wd(QH_H), ADAM_STATE,
+         "pytorch_optimizer.QHAdam(weight_decouple=False)"),
+    Peer("signsgd", _other(po.SignSGD, momentum=0.0, **PO), (dict(lr=0.01),), {}, "pytorch_optimizer.SignSGD(momentum=0)"),
+    Peer("signum", _other(po.SignSGD, names=("momentum",), **PO), (dict(lr=0.01, momentum=0.8),),
+         {"m": "momentum_buffer"}, "pytorch_optimizer.SignSGD(momentum=β)"),
+    Peer("qhm", _other(to.QHM, names=("momentum", "nu")), _wd(dict(lr=0.05, momentum=0.9, nu=0.6)),
+         {"b": "momentum_buffer"}, "torch_optimizer.QHM"),
+    Peer("aggmo", _other(to.AggMo, ("beta0", "beta1", "beta2")), _wd(dict(lr=0.005, beta0=0.3, beta1=0.8, beta2=0.95)),
+         {}, "torch_optimizer.AggMo"),
+    Peer("accsgd", _other(to.AccSGD, names=("kappa", "xi", "small_const")),
+         _wd(dict(lr=0.01, kappa=500.0, xi=8.0, small_const=0.6)), {"bar_a": "momentum_buffer"},
+         "torch_optimizer.AccSGD"),
+    Peer("pid_to", _other(to.PID, names=("momentum", "dampening", "integral", "derivative")),
+         _wd(dict(lr=0.002, momentum=0.8, dampening=0.2, integral=3.0, derivative=4.0)), {}, "torch_optimizer.PID"),
+    Peer("madgrad", _other(to.MADGRAD, names=("momentum",)), _wd(dict(lr=0.02, momentum=0.8, eps=1e-5)),
+         {"x0": "x0", "nu": "grad_sum_sq", "s": "s"}, "torch_optimizer.MADGRAD"),
 ]
 
 
-def torch_peer_specs() -> list[str]:
-    """Every catalogue spec that names a torch.optim optimizer among its peers."""
+def claimed_peers() -> set[tuple[str, str]]:
+    """(spec, peer) for every peer of a catalogue spec that runs on torch (optax does not install here: its peers
+    are checked by hand-written formulas in test_conformance.py, without NaN/inf cases)."""
     from optiforge import specs
+    from optiforge.codegen.passes.torch_sign import TORCH_LIBRARIES
 
-    return [n for n in specs.names() if any("torch.optim" in p for p in specs.get(n).peers)]
+    return {(n, p) for n in specs.names() for p in specs.get(n).peers if p.startswith(TORCH_LIBRARIES)}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -308,15 +406,13 @@ def main(argv: list[str]) -> None:
     peers = [p for p in PEERS if not names or p.spec in names]
     rows = table(peers, seeds=(0, 1))
     print("| spec | peer | runs | parameter mismatches | state mismatches | finite differences |\n|---|---|---|---|---|---|")
-    from optiforge import specs
-    for spec, runs, param, state, finite, where in rows:
-        peer = next(p for p in specs.get(spec).peers if "torch" in p)
-        print(f"| {spec} | {peer} | {runs} | {param} | {state} | {finite} |")
+    for peer, (spec, runs, param, state, finite, where) in zip(peers, rows):
+        print(f"| {spec} | {peer.name} | {runs} | {param} | {state} | {finite} |")
     totals = [sum(r[i] for r in rows) for i in (1, 2, 3, 4)]
     print(f"| **all** | | {totals[0]} | {totals[1]} | {totals[2]} | {totals[3]} |")
-    for spec, *_, where in rows:
+    for peer, (spec, *_, where) in zip(peers, rows):
         if where:
-            print(f"{spec}: first parameter mismatch {where}")
+            print(f"{spec} ~ {peer.name}: first parameter mismatch {where}")
 
 
 if __name__ == "__main__":

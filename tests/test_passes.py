@@ -35,6 +35,10 @@ def _equal(now, then, positive: dict) -> bool:
     slow)."""
     if now == then or sp.expand(now - then) == 0:
         return True
+    # torch_sign writes sign(x) as its Piecewise, the same for every real x
+    now, then = (e.replace(sp.sign, lambda x: sp.sign(x).rewrite(sp.Piecewise)) for e in (now, then))
+    if now == then or sp.expand(now - then) == 0:
+        return True
     now, then = piecewise_fold(now.xreplace(positive)), piecewise_fold(then.xreplace(positive))
     if isinstance(now, sp.Piecewise) and isinstance(then, sp.Piecewise) and \
             [c for _, c in now.args] == [c for _, c in then.args]:

@@ -8,11 +8,16 @@ from .factor_scalars import factor_scalars
 from .hoist_scalars import hoist_scalars
 from .reduce_powers import reduce_powers
 from .skip_zero_terms import skip_zero_terms
+from .squared_temporaries import squared_temporaries
+from .torch_sign import torch_sign
 
 #: (name, pass) in application order.
 PIPELINE = (
-    # First: it needs the hyperparameters themselves, before hoisting folds them into host constants.
+    # First: it finds the spec's temporaries in the outputs as lowering wrote them.
+    ("squared_temporaries", squared_temporaries),
+    # Then: it needs the hyperparameters themselves, before hoisting folds them into host constants.
     ("skip_zero_terms", skip_zero_terms),
+    ("torch_sign", torch_sign),
     ("hoist_scalars", hoist_scalars),
     # Before CSE: it adds host constants (and leaves some unread), which CSE then shares and drops.
     ("factor_scalars", factor_scalars),
@@ -22,5 +27,5 @@ PIPELINE = (
     ("evaluation_order", evaluation_order),
 )
 
-__all__ = ["PIPELINE", "skip_zero_terms", "hoist_scalars", "factor_scalars", "common_subexpressions",
-           "reduce_powers", "evaluation_order"]
+__all__ = ["PIPELINE", "squared_temporaries", "skip_zero_terms", "torch_sign", "hoist_scalars", "factor_scalars",
+           "common_subexpressions", "reduce_powers", "evaluation_order"]

@@ -33,7 +33,9 @@ gradient) are rewritten, as torch's moment updates are: it accumulates squares w
 other interpolations keep the form their spec gives them (torch_optimizer's Lookahead computes
 :math:`\alpha\theta + (1-\alpha)\phi`). (torch switches to :math:`y - \beta\,(y - x)` for
 :math:`1-\beta \ge 1/2`; the first form is kept for every :math:`\beta`, which differs from torch only for
-:math:`\beta \le 1/2` with a non-finite :math:`x`.)
+:math:`\beta \le 1/2` with a non-finite :math:`x`.) torch_optimizer's own optimizers average with
+``m.mul_(β).add_(g, alpha=1 - β)`` instead (:math:`\infty` stays :math:`\infty`): a spec whose first peer is one of
+them keeps :math:`\beta\,x + (1-\beta)\,y` (:func:`averages_as_lerp`).
 """
 from __future__ import annotations
 
@@ -41,12 +43,23 @@ import sympy as sp
 
 from sympy.codegen.cfunctions import Sqrt
 
-from optiforge.specs.dsl import GRAD
+from optiforge.specs.dsl import GRAD, PARAM
 
 from ..ir import KernelIR
 from .host_bounds import bound, host_bounds
+from .torch_sign import first_peer_on_torch
 
-__all__ = ["evaluation_order"]
+__all__ = ["evaluation_order", "averages_as_lerp"]
+
+
+def averages_as_lerp(spec) -> bool:
+    """Whether ``spec``'s first peer computes moving averages with ``lerp`` (torch.optim, pytorch_optimizer,
+    torch_optimizer's wrappers of torch.optim optimizers, and a spec without peers) rather than with
+    ``mul_``/``add_`` (torch_optimizer's own optimizers)."""
+    if not spec.peers:
+        return True
+    first = spec.peers[0]
+    return not first.startswith("torch_optimizer.") or "torch.optim." in first
 
 
 def _factors(expr: sp.Basic) -> list[sp.Basic]:
@@ -70,6 +83,8 @@ class _Orderer:
             values[symbol] = expr.xreplace(values)
         self.host_values = values
         self.body = dict(ir.body)
+        self.lerp = averages_as_lerp(ir.spec)
+        self.torch_peer = first_peer_on_torch(ir.spec)
 
     def is_scalar(self, expr) -> bool:
         return expr.free_symbols <= self.scalars
@@ -90,7 +105,7 @@ class _Orderer:
             factored = self._difference_of_squares(args[0])
             if factored is not None:
                 return Sqrt(factored)
-        if isinstance(expr, sp.Add):
+        if isinstance(expr, sp.Add) and self.lerp:
             interpolated = self._lerp(args)
             if interpolated is not None:
                 return interpolated
@@ -101,17 +116,29 @@ class _Orderer:
 
     def _lerp(self, terms) -> sp.Basic | None:
         r""":math:`p\,x + q\,y` with a state :math:`x`, a single array :math:`y` and host weights with
-        :math:`p + q = 1` as :math:`x + q\,(y - x)`, or None."""
+        :math:`p + q = 1` as :math:`x + q\,(y - x)`, or None. A term may be a body symbol holding such a product,
+        or skipped when a switch is 0 (:mod:`.skip_zero_terms`): then the average is used only where it is not,
+        and the other term alone where it is."""
         if len(terms) != 2:
             return None
         for first, second in (terms, terms[::-1]):
-            p, x = self._weighted(first)
-            q, y = self._weighted(second)
+            guard, first_term = self._unguarded(first)
+            p, x = self._weighted(first_term)
+            q, y = self._weighted(self.body.get(second, second))
             if p is None or q is None or x not in self.states or not self._gradient(y):
                 continue
             if sp.expand(p.xreplace(self.host_values) + q.xreplace(self.host_values) - 1) == 0:
-                return sp.Add(x, sp.Mul(q, sp.Add(y, -x, evaluate=False), evaluate=False), evaluate=False)
+                lerp = sp.Add(x, sp.Mul(q, sp.Add(y, -x, evaluate=False), evaluate=False), evaluate=False)
+                return lerp if guard is None else sp.Piecewise((second, guard), (lerp, True))
         return None
+
+    def _unguarded(self, term):
+        """(condition, term) for a term skipped under a condition (``Piecewise((0, c), (term, True))``), else
+        (None, term); a body symbol stands for its value."""
+        if isinstance(term, sp.Piecewise) and len(term.args) == 2 and term.args[0][0] == 0 and \
+                term.args[1][1] == sp.true:
+            return term.args[0][1], self.body.get(term.args[1][0], term.args[1][0])
+        return None, self.body.get(term, term)
 
     def _gradient(self, y) -> bool:
         """Whether ``y`` is the gradient, or a body symbol holding the gradient plus other terms (the decayed
@@ -153,7 +180,12 @@ class _Orderer:
         factors = _factors(rest[0])
         multiplicands = [f for f in factors if not (f.is_Pow and f.exp.is_negative)]
         c = sp.Mul(*scalar)
-        if len(multiplicands) < 2 or c in (1, -1) or not self.small(c):  # a sign cannot overflow
+        if len(multiplicands) < 2 or c in (1, -1):  # a sign cannot overflow
+            return None
+        # A scalar that may exceed 1 keeps its place (multiplied first it could overflow instead), except in a
+        # square c·a·a where the first peer runs on torch: addcmul_(a, a, value=c) computes (c·a)·a whatever c.
+        addcmul = self.torch_peer and len(multiplicands) == 2 and multiplicands[0] == multiplicands[1]
+        if not (self.small(c) or addcmul):
             return None
         first = multiplicands[0]
         others = list(factors)
@@ -164,7 +196,40 @@ class _Orderer:
 
 def evaluation_order(ir: KernelIR) -> KernelIR:
     """Group each proved-small host scalar with the first factor of the product it multiplies; factor centred
-    second moments under a square root; write moving averages as torch's lerp."""
+    second moments under a square root; write moving averages as torch's lerp (where the first peer does)."""
     orderer = _Orderer(ir)
-    body = tuple((symbol, orderer.visit(expr)) for symbol, expr in ir.body)
-    return ir.with_(body=body)
+    theta_new = dict(ir.array_outputs)[PARAM.name]
+    body = tuple((symbol, _onto_parameter(orderer.visit(expr)) if symbol == theta_new else orderer.visit(expr))
+                 for symbol, expr in ir.body)
+    return ir.with_(body=_shared(body, {symbol for _, symbol in ir.array_outputs}))
+
+
+def _onto_parameter(expr: sp.Basic) -> sp.Basic:
+    r""":math:`\theta + t_1 + t_2 + \cdots` as :math:`((\theta + t_1) + t_2) + \cdots`, one term at a time onto the
+    parameter as the peers' ``p.add_`` calls do (torch_optimizer's AggMo subtracts each velocity on its own: summed
+    first, huge ones overflow), in one grouping for every backend (a printer may order a flat sum its own way)."""
+    if not isinstance(expr, sp.Add) or PARAM not in expr.args or len(expr.args) < 3:
+        return expr
+    acc = PARAM
+    for term in expr.args:
+        if term != PARAM:
+            acc = sp.Add(sp.UnevaluatedExpr(acc) if isinstance(acc, sp.Add) else acc, term, evaluate=False)
+    return acc
+
+
+def _shared(body, outputs: set) -> tuple:
+    """``body`` with an expression that an earlier symbol already holds read from that symbol (a rewritten
+    average used twice), and without the symbols nothing reads any more (a term a rewrite absorbed)."""
+    defined: dict = {}
+    out = []
+    for symbol, expr in body:
+        expr = expr.xreplace(defined)
+        if not expr.is_Atom:
+            defined.setdefault(expr, symbol)
+        out.append((symbol, expr))
+    while True:
+        read = set().union(*(e.free_symbols for _, e in out))
+        kept = [(s, e) for s, e in out if s in outputs or s in read]
+        if len(kept) == len(out):
+            return tuple(kept)
+        out = kept

@@ -59,13 +59,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_l2_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 weight_decay, float32 c0, bool c1, float32 c2, float32 c3, float32 c5, float32 c7, float32 c8',
+        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, float32 c0, bool c1, float32 c2, float32 c3, float32 c5, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 s',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const float x1 = c5*(-m + x0) + m;
+            const float x1 = beta1*m + c5*x0;
             const float x2 = beta2*s + eps + (c3*(c0*m + c2*x0 + x0))*(c0*m + c2*x0 + x0);
             const float theta_new = c8*x1*1.0F/(c7 + sqrtf(x2)) + theta;
             const float m_new = x1;
@@ -74,18 +74,18 @@ KERNELS = {
             m = m_new;
             s = s_new;
     ''',
-        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c5', 'c7', 'c8'),
+        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c5', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_l2_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 weight_decay, float64 c0, bool c1, float64 c2, float64 c3, float64 c5, float64 c7, float64 c8',
+        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, float64 c0, bool c1, float64 c2, float64 c3, float64 c5, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 s',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const double x1 = c5*(-m + x0) + m;
+            const double x1 = beta1*m + c5*x0;
             const double x2 = beta2*s + eps + (c3*(c0*m + c2*x0 + x0))*(c0*m + c2*x0 + x0);
             const double theta_new = c8*x1*1.0/(c7 + sqrt(x2)) + theta;
             const double m_new = x1;
@@ -94,7 +94,7 @@ KERNELS = {
             m = m_new;
             s = s_new;
     ''',
-        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c5', 'c7', 'c8'),
+        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c5', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -149,5 +149,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c7 = eps*h1
         c8 = -h1*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['s'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['s'], stream=stream)
 

@@ -61,13 +61,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_diffgrad_to_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 v, float32 g_prev',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = c2*(-m + x0) + m;
+            const float x1 = beta1*m + c2*x0;
             const float x2 = beta2*v + (c1*x0)*x0;
             const float theta_new = c3*x1*1.0F/(1 + expf(-fabsf(g_prev - x0)))*1.0F/(eps + sqrtf(x2)) + theta;
             const float m_new = x1;
@@ -78,18 +78,18 @@ KERNELS = {
             v = v_new;
             g_prev = g_prev_new;
     ''',
-        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_diffgrad_to_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 v, float64 g_prev',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = c2*(-m + x0) + m;
+            const double x1 = beta1*m + c2*x0;
             const double x2 = beta2*v + (c1*x0)*x0;
             const double theta_new = c3*x1*1.0/(1 + exp(-fabs(g_prev - x0)))*1.0/(eps + sqrt(x2)) + theta;
             const double m_new = x1;
@@ -100,7 +100,7 @@ KERNELS = {
             v = v_new;
             g_prev = g_prev_new;
     ''',
-        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -151,5 +151,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c2 = 1 - beta1
         c3 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['v'], state['g_prev'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['v'], state['g_prev'], stream=stream)
 

@@ -58,7 +58,7 @@ KERNELS = {
             const float g = (float)(grad);
             const float x0 = ((fabsf(g) > beta2*u || fabsf(g) != fabsf(g)) ? fabsf(g) : beta2*u);
             const float x1 = c0*g;
-            const float x2 = beta1*m + x1;
+            const float x2 = c0*(g - m) + m;
             const float theta_new = c1*(beta1*x2 + x1)*1.0F/x0 + theta;
             const float m_new = x2;
             const float u_new = x0;
@@ -78,7 +78,7 @@ KERNELS = {
             const double g = (double)(grad);
             const double x0 = ((fabs(g) > beta2*u || fabs(g) != fabs(g)) ? fabs(g) : beta2*u);
             const double x1 = c0*g;
-            const double x2 = beta1*m + x1;
+            const double x2 = c0*(g - m) + m;
             const double theta_new = c1*(beta1*x2 + x1)*1.0/x0 + theta;
             const double m_new = x2;
             const double u_new = x0;

@@ -67,13 +67,13 @@ SCALAR_STATE = ('w1', 'w2',)
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_qhadam_float32',
-        in_params='G grad, float32 nu1, float32 nu2, float32 eps, float32 weight_decay, float32 c0, bool c1, float32 c2, float32 c3, float32 c5, float32 c6, float32 c7',
+        in_params='G grad, float32 nu1, float32 nu2, float32 eps, float32 weight_decay, float32 c0, bool c1, float32 c2, float32 c3, float32 c4, float32 c5, float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const float x1 = c5*(-m + x0) + m;
+            const float x1 = c4*m + c5*x0;
             const float x2 = x0*x0;
             const float x3 = c0*v + c2*x2;
             const float theta_new = c7*(c6*x0 + nu1*x1)*1.0F/(eps + sqrtf(c3*x2 + nu2*x3)) + theta;
@@ -83,18 +83,18 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c5', 'c6', 'c7'),
+        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_qhadam_float64',
-        in_params='G grad, float64 nu1, float64 nu2, float64 eps, float64 weight_decay, float64 c0, bool c1, float64 c2, float64 c3, float64 c5, float64 c6, float64 c7',
+        in_params='G grad, float64 nu1, float64 nu2, float64 eps, float64 weight_decay, float64 c0, bool c1, float64 c2, float64 c3, float64 c4, float64 c5, float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const double x1 = c5*(-m + x0) + m;
+            const double x1 = c4*m + c5*x0;
             const double x2 = x0*x0;
             const double x3 = c0*v + c2*x2;
             const double theta_new = c7*(c6*x0 + nu1*x1)*1.0/(eps + sqrt(c3*x2 + nu2*x3)) + theta;
@@ -104,7 +104,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c5', 'c6', 'c7'),
+        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -170,6 +170,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c6 = 1 - nu1
         c7 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], stream=stream)
     state['w1'] = float(w1_new)
     state['w2'] = float(w2_new)

@@ -42,7 +42,7 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float theta_new = c0*(g > 0 ? 1.0F : (g < 0 ? -1.0F : g)) + theta;
+            const float theta_new = c0*((g > 0) ? (1) : (((g < 0) ? (-1) : (0)))) + theta;
             param = (T)(theta_new);
     ''',
         scalars=('c0',),
@@ -55,7 +55,7 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double theta_new = c0*(g > 0 ? 1.0 : (g < 0 ? -1.0 : g)) + theta;
+            const double theta_new = c0*((g > 0) ? (1) : (((g < 0) ? (-1) : (0)))) + theta;
             param = (T)(theta_new);
     ''',
         scalars=('c0',),

@@ -45,34 +45,36 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_signum_float32',
-        in_params='G grad, float32 momentum, float32 c0, bool c1, float32 c2',
+        in_params='G grad, float32 c0, bool c1, float32 c2',
         out_params='T param, float32 m',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = c0*g + ((c1) ? (0) : (m*momentum));
-            const float theta_new = c2*(x0 > 0 ? 1.0F : (x0 < 0 ? -1.0F : x0)) + theta;
-            const float m_new = x0;
+            const float x0 = c0*g;
+            const float x2 = c0*(g - m) + m;
+            const float theta_new = c2*((c1) ? (((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0))))) : (((x2 > 0) ? (1) : (((x2 < 0) ? (-1) : (0)))))) + theta;
+            const float m_new = ((c1) ? (x0) : (x2));
             param = (T)(theta_new);
             m = m_new;
     ''',
-        scalars=('momentum', 'c0', 'c1', 'c2'),
+        scalars=('c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_signum_float64',
-        in_params='G grad, float64 momentum, float64 c0, bool c1, float64 c2',
+        in_params='G grad, float64 c0, bool c1, float64 c2',
         out_params='T param, float64 m',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = c0*g + ((c1) ? (0) : (m*momentum));
-            const double theta_new = c2*(x0 > 0 ? 1.0 : (x0 < 0 ? -1.0 : x0)) + theta;
-            const double m_new = x0;
+            const double x0 = c0*g;
+            const double x2 = c0*(g - m) + m;
+            const double theta_new = c2*((c1) ? (((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0))))) : (((x2 > 0) ? (1) : (((x2 < 0) ? (-1) : (0)))))) + theta;
+            const double m_new = ((c1) ? (x0) : (x2));
             param = (T)(theta_new);
             m = m_new;
     ''',
-        scalars=('momentum', 'c0', 'c1', 'c2'),
+        scalars=('c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
@@ -117,5 +119,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c1 = numpy.equal(momentum, 0)
         c2 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), bool(c1), _dtype.type(c2), param, state['m'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(c0), bool(c1), _dtype.type(c2), param, state['m'], stream=stream)
 

@@ -83,35 +83,32 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         _grad_all = grad.reshape(-1)
         _r_all = state['r'].reshape(-1)
         _s_all = state['s'].reshape(-1)
-        # 5 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 7, 0)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[5][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[6][:_n])
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
             r = _r_all[_lo:_hi]
             s = _s_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            _buf2 = _buffers[2][:_n]
-            _buf3 = _buffers[3][:_n]
-            _buf4 = _buffers[4][:_n]
-            numpy.add(s, eps, out=_buf0)
-            numpy.multiply(c0, g, out=_buf1)
-            numpy.multiply(g, _buf1, out=_buf1)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(r, rho, out=r)
-            numpy.add(_buf1, r, out=r)
-            numpy.add(r, eps, out=_buf2)
-            numpy.sqrt(_buf0, out=_buf3)
-            numpy.multiply(g, _buf3, out=_buf3)
-            numpy.sqrt(_buf2, out=_buf4)
-            numpy.divide(_buf3, _buf4, out=_buf4)
-            numpy.subtract(theta, _buf4, out=_theta_out)
-            numpy.multiply(s, rho, out=s)
+            numpy.add(_buf0, r, out=r)
+            numpy.add(s, eps, out=_buf0)
+            numpy.sqrt(_buf0, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
+            numpy.add(r, eps, out=_buf1)
+            numpy.sqrt(_buf1, out=_buf1)
+            numpy.divide(_buf0, _buf1, out=_buf1)
+            numpy.subtract(theta, _buf1, out=_theta_out)
+            numpy.multiply(c0, _buf1, out=_buf0)
             numpy.multiply(_buf0, _buf1, out=_buf1)
-            numpy.divide(_buf1, _buf2, out=_buf2)
-            numpy.add(s, _buf2, out=s)
+            numpy.multiply(s, rho, out=s)
+            numpy.add(_buf1, s, out=s)
 

@@ -95,39 +95,36 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         _grad_all = grad.reshape(-1)
         _v_all = state['v'].reshape(-1)
         _u_all = state['u'].reshape(-1)
-        # 5 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 7, 0)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[5][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[6][:_n])
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
             v = _v_all[_lo:_hi]
             u = _u_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            _buf2 = _buffers[2][:_n]
-            _buf3 = _buffers[3][:_n]
-            _buf4 = _buffers[4][:_n]
-            numpy.add(u, eps, out=_buf0)
-            numpy.multiply(theta, weight_decay, out=_buf1)
-            numpy.copyto(_buf1, 0 if c0 else _buf1)
-            numpy.add(g, _buf1, out=_buf1)
-            numpy.multiply(c1, _buf1, out=_buf2)
-            numpy.multiply(_buf2, _buf1, out=_buf2)
+            numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            numpy.add(g, _buf0, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf1)
             numpy.multiply(v, rho, out=v)
-            numpy.add(_buf2, v, out=v)
-            numpy.add(v, eps, out=_buf3)
-            numpy.sqrt(_buf0, out=_buf4)
-            numpy.multiply(c2, _buf1, out=_buf1)
-            numpy.multiply(_buf1, _buf4, out=_buf4)
-            numpy.sqrt(_buf3, out=_buf1)
-            numpy.divide(_buf4, _buf1, out=_buf1)
+            numpy.add(_buf1, v, out=v)
+            numpy.add(u, eps, out=_buf1)
+            numpy.sqrt(_buf1, out=_buf1)
+            numpy.multiply(_buf0, _buf1, out=_buf1)
+            numpy.add(v, eps, out=_buf0)
+            numpy.sqrt(_buf0, out=_buf0)
+            numpy.divide(_buf1, _buf0, out=_buf0)
+            numpy.multiply(c2, _buf0, out=_buf1)
             numpy.add(theta, _buf1, out=_theta_out)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf0)
             numpy.multiply(u, rho, out=u)
-            numpy.multiply(_buf0, _buf2, out=_buf2)
-            numpy.divide(_buf2, _buf3, out=_buf3)
-            numpy.add(u, _buf3, out=u)
+            numpy.add(_buf0, u, out=u)
 

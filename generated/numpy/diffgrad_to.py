@@ -98,7 +98,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = 1 - beta2
         c2 = 1 - beta1
         c3 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-        beta2, c1, c2, c3, eps, weight_decay = numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        beta1, beta2, c1, c2, c3, eps, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -122,9 +122,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.subtract(_buf0, m, out=_buf1)
-            numpy.multiply(c2, _buf1, out=_buf1)
-            numpy.add(m, _buf1, out=m)
+            numpy.multiply(c2, _buf0, out=_buf1)
+            numpy.multiply(m, beta1, out=m)
+            numpy.add(_buf1, m, out=m)
             numpy.multiply(c1, _buf0, out=_buf1)
             numpy.multiply(_buf1, _buf0, out=_buf1)
             numpy.multiply(v, beta2, out=v)

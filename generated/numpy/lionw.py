@@ -92,26 +92,32 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
-        # 3 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 5, 0)
+        # 4 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 6, 1)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[3][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[4][:_n])
+            theta = _runtime.load(_theta_out, _buffers[4][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[5][:_n])
             m = _m_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c0, theta, out=_buf0)
-            numpy.subtract(g, m, out=_buf1)
-            numpy.multiply(c1, _buf1, out=_buf2)
-            numpy.add(m, _buf2, out=_buf2)
-            numpy.sign(_buf2, out=_buf2)
-            numpy.multiply(c2, _buf2, out=_buf2)
-            numpy.add(_buf0, _buf2, out=_theta_out)
-            numpy.multiply(c3, _buf1, out=_buf1)
-            numpy.add(m, _buf1, out=m)
+            _buf3 = _buffers[3][:_n]
+            _mask0 = _masks[0][:_n]
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.add(m, _buf1, out=_buf1)
+            numpy.multiply(c0, theta, out=_buf2)
+            numpy.less(_buf1, 0, out=_mask0)
+            numpy.copyto(_buf3, 0)
+            numpy.copyto(_buf3, -1, where=_mask0)
+            numpy.greater(_buf1, 0, out=_mask0)
+            numpy.copyto(_buf3, 1, where=_mask0)
+            numpy.multiply(c2, _buf3, out=_buf3)
+            numpy.add(_buf2, _buf3, out=_theta_out)
+            numpy.multiply(c3, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
 

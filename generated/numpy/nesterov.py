@@ -96,8 +96,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(v, momentum, out=v)
             numpy.copyto(_buf1, 0 if c1 else v)
             numpy.add(_buf0, _buf1, out=v)
+            numpy.add(theta, _buf0, out=_buf0)
             numpy.multiply(momentum, v, out=_buf1)
             numpy.copyto(_buf1, 0 if c1 else _buf1)
-            numpy.add(theta, _buf0, out=_buf0)
             numpy.add(_buf0, _buf1, out=_theta_out)
 

@@ -119,7 +119,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c5 = h3
         c6 = 1 - nu1
         c7 = -lr
-        c0, c2, c3, c5, c6, c7, eps, nu1, nu2, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(nu1, _dtype), numpy.asarray(nu2, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0, c2, c3, c4, c5, c6, c7, eps, nu1, nu2, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(nu1, _dtype), numpy.asarray(nu2, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -141,8 +141,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.copyto(_buf0, 0 if c1 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.subtract(_buf0, m, out=_buf1)
-            numpy.multiply(c5, _buf1, out=_buf1)
+            numpy.multiply(c4, m, out=m)
+            numpy.multiply(c5, _buf0, out=_buf1)
             numpy.add(m, _buf1, out=m)
             numpy.multiply(_buf0, _buf0, out=_buf1)
             numpy.multiply(c0, v, out=v)

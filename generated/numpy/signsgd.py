@@ -69,7 +69,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         # 1 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 3, 0)
+        _buffers, _masks = _runtime.scratch(_dtype, 3, 1)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
@@ -78,7 +78,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             theta = _runtime.load(_theta_out, _buffers[1][:_n])
             g = _runtime.load(_grad_all[_lo:_hi], _buffers[2][:_n])
             _buf0 = _buffers[0][:_n]
-            numpy.sign(g, out=_buf0)
+            _mask0 = _masks[0][:_n]
+            numpy.less(g, 0, out=_mask0)
+            numpy.copyto(_buf0, 0)
+            numpy.copyto(_buf0, -1, where=_mask0)
+            numpy.greater(g, 0, out=_mask0)
+            numpy.copyto(_buf0, 1, where=_mask0)
             numpy.multiply(c0, _buf0, out=_buf0)
             numpy.add(theta, _buf0, out=_theta_out)
 

@@ -106,34 +106,51 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
         _v_all = state['v'].reshape(-1)
-        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        # 4 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 6, 1)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[2][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            theta = _runtime.load(_theta_out, _buffers[4][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[5][:_n])
             m = _m_all[_lo:_hi]
             v = _v_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
+            _buf2 = _buffers[2][:_n]
+            _buf3 = _buffers[3][:_n]
+            _mask0 = _masks[0][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            numpy.copyto(_buf1, 0 if c0 else _buf0)
+            numpy.add(g, _buf1, out=_buf1)
+            numpy.subtract(_buf1, m, out=_buf2)
+            numpy.multiply(c3, _buf2, out=_buf2)
+            numpy.add(m, _buf2, out=m)
+            numpy.multiply(g, g, out=_buf2)
+            numpy.subtract(_buf2, v, out=_buf2)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.subtract(_buf0, m, out=_buf1)
-            numpy.multiply(c3, _buf1, out=_buf1)
-            numpy.add(m, _buf1, out=m)
             numpy.multiply(_buf0, _buf0, out=_buf0)
-            numpy.subtract(v, _buf0, out=_buf1)
-            numpy.sign(_buf1, out=_buf1)
-            numpy.multiply(c1, _buf0, out=_buf0)
-            numpy.multiply(_buf0, _buf1, out=_buf1)
+            numpy.subtract(v, _buf0, out=_buf0)
+            numpy.less(_buf0, 0, out=_mask0)
+            numpy.copyto(_buf3, 0)
+            numpy.copyto(_buf3, -1, where=_mask0)
+            numpy.greater(_buf0, 0, out=_mask0)
+            numpy.copyto(_buf3, 1, where=_mask0)
+            numpy.greater(_buf2, 0, out=_mask0)
+            numpy.copyto(_buf0, 0)
+            numpy.copyto(_buf0, -1, where=_mask0)
+            numpy.less(_buf2, 0, out=_mask0)
+            numpy.copyto(_buf0, 1, where=_mask0)
+            numpy.copyto(_buf3, _buf0 if c0 else _buf3)
+            numpy.multiply(_buf1, _buf1, out=_buf1)
+            numpy.multiply(c1, _buf3, out=_buf3)
+            numpy.multiply(_buf3, _buf1, out=_buf1)
             numpy.add(v, _buf1, out=v)
             numpy.multiply(c6, m, out=_buf1)
-            numpy.sqrt(v, out=_buf0)
-            numpy.add(c5, _buf0, out=_buf0)
-            numpy.divide(_buf1, _buf0, out=_buf0)
-            numpy.add(theta, _buf0, out=_theta_out)
+            numpy.sqrt(v, out=_buf3)
+            numpy.add(c5, _buf3, out=_buf3)
+            numpy.divide(_buf1, _buf3, out=_buf3)
+            numpy.add(theta, _buf3, out=_theta_out)
 

@@ -1,5 +1,5 @@
 """Rprop (torch.optim.Rprop): resilient backpropagation with per-element step sizes (Riedmiller & Braun, 1993)."""
-from sympy import Max, Min, Piecewise
+from sympy import Max, Min, Piecewise, sign
 
 from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, SpecBuilder, interval
 
@@ -8,7 +8,7 @@ spec = SpecBuilder("rprop_torch", "Rprop (torch.optim.Rprop)", reference="Riedmi
                    peers=("torch.optim.Rprop",),
                    notes="Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous "
                          "gradient) or η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient "
-                         "is zeroed for this step and for the next comparison. sign(g) is torch's: 0 for a NaN gradient.")
+                         "is zeroed for this step and for the next comparison. sign(g) is torch's (the torch_sign pass): 0 for a NaN gradient.")
 lr = spec.hyper("lr", 1e-2, r"\eta", POSITIVE)
 eta_minus = spec.hyper("eta_minus", 0.5, r"\eta_-", interval(0, 1, left_open=True, right_open=True))
 eta_plus = spec.hyper("eta_plus", 1.2, r"\eta_+", interval(1, float("inf"), left_open=True))
@@ -20,9 +20,6 @@ product = spec.let("p", g * prev, "p")
 spec.update(step, Min(Max(step * Piecewise((eta_plus, product > 0), (eta_minus, product < 0), (1, True)),
                           step_min), step_max))
 g_used = spec.let("g_used", Piecewise((0, product < 0), (g, True)), r"\tilde{g}")
-# sign(g̃) as torch.sign computes it: 0 for NaN (a NaN gradient leaves the element where it is), where
-# sympy.sign prints as NaN.
-torch_sign = Piecewise((0, product < 0), (1, g > 0), (-1, g < 0), (0, True))
-spec.update(theta, theta - torch_sign * step)
+spec.update(theta, theta - sign(g_used) * step)
 spec.update(prev, g_used)
 SPEC = spec.build()
