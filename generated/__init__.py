@@ -195,9 +195,18 @@ class Optimizer:
                 views = self._flat.grads
                 for i, (g, view) in enumerate(zip(grads, views)):
                     _runtime.check_grad(self.name, g, view.shape, library, what=f"grads[{i}]")
-                # opt.grads[i] itself (or an array of exactly its memory) is used where it is: no copy
-                copies = [(i, g) for i, g in enumerate(grads) if not same_memory(g, views[i])]
-                self._check_own_memory("grads", [g for _, g in copies], [i for i, _ in copies])
+                # opt.grads[i] itself (or an array of exactly its memory) is used where it is: no copy. Any other
+                # array sharing memory with the flat buffers is an error.
+                copies = []
+                for i, g in enumerate(grads):
+                    if g is views[i]:
+                        continue
+                    shared = self._memory.overlap(g)
+                    if shared is None:
+                        copies.append((i, g))
+                    elif not same_memory(g, views[i]):
+                        raise ValueError(f"{self.name}: grads[{i}] shares memory with {shared} (pass an array of "
+                                         "its own, or Optimizer.grads[i])")
                 for i, _ in copies:
                     if not views[i].flags.writeable:
                         raise ValueError(f"{self.name}: grads[{i}] must be copied into Optimizer.grads[{i}], which "

@@ -14,6 +14,7 @@ import bisect
 import math
 import numbers
 import threading
+import weakref
 from typing import Callable, NamedTuple
 
 import numpy
@@ -275,29 +276,75 @@ def check_arrays(optimizer: str, param, grad, state: dict, array_state: tuple, s
     check_grad(optimizer, grad, param.shape, library, what=grad_name)
     if library.device is not None:
         _check_device(optimizer, grad_name, grad, library.device(param), library)
-    check_state(optimizer, param, dtype, state, array_state, scalar_state, library,
-                [(param_name, param), (grad_name, grad)], state_name)
+    # The gradient is often a new array every step (a view of this step's gradient): not part of the set whose
+    # verdict is remembered.
+    check_state(optimizer, param, dtype, state, array_state, scalar_state, library, [(param_name, param)],
+                state_name, transient=[(grad_name, grad)])
     return dtype
 
 
-def check_disjoint(optimizer: str, arrays: list, library: ArrayLibrary = NUMPY) -> None:
-    """No two of ``arrays`` (``(what, array)`` pairs) share memory. Arrays whose memory has different known
-    owners cannot overlap: the pairwise ``may_share_memory`` runs only where that does not decide."""
+#: Sets of arrays found disjoint, by the ids of their arrays; weak references tell the same arrays from new
+#: ones that reuse an id. An array's memory cannot move and, C-contiguous (checked before), keeps its extent, so
+#: the verdict holds while the arrays live: an optimizer stepping the same arrays (views of torch tensors, whose
+#: memory has no owner to compare) checks them pairwise once.
+_DISJOINT: dict[tuple, tuple] = {}
+_DISJOINT_MAX = 1 << 14
+
+
+def check_disjoint(optimizer: str, arrays: list, library: ArrayLibrary = NUMPY, transient: list = ()) -> None:
+    """No two of ``arrays`` and ``transient`` (``(what, array)`` pairs, C-contiguous) share memory. Arrays whose
+    memory has different known owners cannot overlap; otherwise ``may_share_memory`` runs pairwise, for
+    ``arrays`` among themselves once per set of arrays (:data:`_DISJOINT`), for ``transient`` every call."""
     if library.owner is not None:
-        owners = [library.owner(a) for _, a in arrays]
-        if all(o is not None for o in owners) and len({id(o) for o in owners}) == len(owners):
-            return
+        owners = []
+        for _, a in (*arrays, *transient):
+            owner = library.owner(a)
+            if owner is None:
+                break
+            owners.append(id(owner))
+        else:
+            if len(set(owners)) == len(owners):
+                return
+    for i, (what, array) in enumerate(transient):
+        for other_name, other in (*arrays, *transient[:i]):
+            if library.may_share_memory(array, other):
+                raise ValueError(f"{optimizer}: {what} shares memory with {other_name}")
+    key = tuple(id(a) for _, a in arrays)
+    known = _DISJOINT.get(key)
+    if known is not None and all(ref() is a for ref, (_, a) in zip(known, arrays)):
+        return
     for i, (what, array) in enumerate(arrays):
         for other_name, other in arrays[:i]:
             if library.may_share_memory(array, other):
                 raise ValueError(f"{optimizer}: {what} shares memory with {other_name}")
+    try:
+        references = tuple(weakref.ref(a) for _, a in arrays)
+    except TypeError:  # an array type without weak references: checked every time
+        return
+    if len(_DISJOINT) >= _DISJOINT_MAX:
+        _DISJOINT.clear()
+    _DISJOINT[key] = references
+
+
+def _check_state_array(optimizer: str, what: str, array, param, dtype: numpy.dtype, library: ArrayLibrary) -> None:
+    _check_type(optimizer, what, array, library)
+    if array.dtype != dtype:
+        raise TypeError(f"{optimizer}: {what} has dtype {array.dtype}, expected {dtype} (the state dtype "
+                        f"for a {param.dtype} param)")
+    if array.shape != param.shape:
+        raise ValueError(f"{optimizer}: {what} has shape {array.shape}, expected {param.shape} "
+                         "(the param's shape)")
+    _check_layout(optimizer, what, array, library, writeable=True)
+    if library.device is not None:
+        _check_device(optimizer, what, array, library.device(param), library)
 
 
 def check_state(optimizer: str, param, dtype: numpy.dtype, state: dict, array_state: tuple, scalar_state: tuple,
-                library: ArrayLibrary, others: list, state_name: str = "state") -> None:
+                library: ArrayLibrary, others: list, state_name: str = "state", *, transient: list = ()) -> None:
     """The state of ``param`` (compute dtype ``dtype``): every key present, arrays of ``dtype`` and the param's
-    shape, writeable, C-contiguous, on the param's device, sharing memory with none of ``others`` (``(what,
-    array)`` pairs) nor each other; scalar state finite real numbers."""
+    shape, writeable, C-contiguous, on the param's device, sharing memory with none of ``others`` and
+    ``transient`` (``(what, array)`` pairs; see :func:`check_disjoint`) nor each other; scalar state finite real
+    numbers."""
     if not isinstance(state, dict):
         raise TypeError(f"{optimizer}: {state_name} must be the dict returned by init_state, got "
                         f"{type(state).__name__}")
@@ -306,20 +353,16 @@ def check_state(optimizer: str, param, dtype: numpy.dtype, state: dict, array_st
         raise ValueError(f"{optimizer}: {state_name} lacks {', '.join(map(repr, missing))} (create it with "
                          "init_state)")
     arrays = list(others)
+    device = library.device(param) if library.device is not None else None
     for key in array_state:
         array, what = state[key], f"{state_name}[{key!r}]"
-        _check_type(optimizer, what, array, library)
-        if array.dtype != dtype:
-            raise TypeError(f"{optimizer}: {what} has dtype {array.dtype}, expected {dtype} (the state dtype "
-                            f"for a {param.dtype} param)")
-        if array.shape != param.shape:
-            raise ValueError(f"{optimizer}: {what} has shape {array.shape}, expected {param.shape} "
-                             "(the param's shape)")
-        _check_layout(optimizer, what, array, library, writeable=True)
-        if library.device is not None:
-            _check_device(optimizer, what, array, library.device(param), library)
+        # The common case in one test; anything else through the checks that say what is wrong.
+        if not (type(array) is library.ndarray and array.dtype == dtype and array.shape == param.shape
+                and array.flags.c_contiguous and getattr(array.flags, "writeable", True)
+                and (device is None or library.device(array) == device)):
+            _check_state_array(optimizer, what, array, param, dtype, library)
         arrays.append((what, array))
-    check_disjoint(optimizer, arrays, library)
+    check_disjoint(optimizer, arrays, library, transient)
     for key in scalar_state:
         check_scalar_state(optimizer, f"{state_name}[{key!r}]", state[key])
 

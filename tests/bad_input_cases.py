@@ -23,6 +23,7 @@ import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
@@ -266,6 +267,16 @@ def optimizer_cases(name: str, flat: bool, dtype, kernel=None) -> list[Case]:
             return lambda: Optimizer(params, kernel or name, flat="yes"), params, dict
         return build
     cases.append(Case(label, "flat='yes'", flat_flag()))
+
+    def name_case(kind, bad_name):
+        def build():
+            params = [np.ones(s, dtype) for s in SHAPES]
+            return lambda: Optimizer(params, bad_name, flat=flat), params, dict
+        cases.append(Case(label, kind, build))
+
+    name_case("name unknown", name + "_unknown")
+    name_case("name a number", 42)
+    name_case("name a module-like object lacking step", SimpleNamespace(HYPERPARAMETERS=module.HYPERPARAMETERS))
 
     def step_case(kind, corrupt):
         def build():
