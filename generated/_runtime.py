@@ -133,6 +133,8 @@ def resolve_hyperparameters(optimizer: str, defaults: dict, domains: dict, given
 
 def check_integer(optimizer: str, what: str, value, lo: int, hi: int) -> int:
     """``value`` as an ``int`` in [lo, hi]: Python or NumPy integers only (not bool, float or str)."""
+    if type(value) is int and lo <= value <= hi:  # the common case, without the ABC check
+        return value
     top = {MAX_STEP: "2**53", MAX_STEP - 1: "2**53 - 1"}.get(hi, str(hi))
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{optimizer}: {what} must be an integer in [{lo}, {top}], got {_shown(value)} "
