@@ -59,46 +59,52 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_accsgd_float32',
-        in_params='G grad, float32 weight_decay, float32 c0, float32 c1, float32 c2, float32 c3, float32 c4, float32 c5',
+        in_params='G grad, float32 weight_decay, bool c0, float32 c1, float32 c2, float32 c3, float32 c4, float32 c5, float32 c6',
         out_params='T param, float32 bar_a',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + theta*weight_decay;
-            const float x1 = bar_a*c2 + c3*x0 + theta;
-            const float theta_new = c1*(c0*x0 + theta) + c4*x1;
-            const float bar_a_new = c5*x1;
+            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x1 = bar_a*c3 + c4*x0 + theta;
+            const float theta_new = c2*(c1*x0 + theta) + c5*x1;
+            const float bar_a_new = c6*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;
     ''',
-        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
+        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_accsgd_float64',
-        in_params='G grad, float64 weight_decay, float64 c0, float64 c1, float64 c2, float64 c3, float64 c4, float64 c5',
+        in_params='G grad, float64 weight_decay, bool c0, float64 c1, float64 c2, float64 c3, float64 c4, float64 c5, float64 c6',
         out_params='T param, float64 bar_a',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + theta*weight_decay;
-            const double x1 = bar_a*c2 + c3*x0 + theta;
-            const double theta_new = c1*(c0*x0 + theta) + c4*x1;
-            const double bar_a_new = c5*x1;
+            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x1 = bar_a*c3 + c4*x0 + theta;
+            const double theta_new = c2*(c1*x0 + theta) + c5*x1;
+            const double bar_a_new = c6*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;
     ''',
-        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
+        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'bar_a': param.astype(_dtype, copy=True),
@@ -106,11 +112,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -121,12 +135,13 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
         h0 = small_const**2
         h1 = h0*xi/kappa
         h2 = small_const/(h1 + small_const)
-        c0 = -lr
-        c1 = h2
-        c2 = -1 + kappa/(h0*xi)
-        c3 = -kappa*lr/small_const
-        c4 = h1*(1 - h2)
-        c5 = h1
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = -lr
+        c2 = h2
+        c3 = -1 + kappa/(h0*xi)
+        c4 = -kappa*lr/small_const
+        c5 = h1*(1 - h2)
+        c6 = h1
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), param, state['bar_a'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), param, state['bar_a'], stream=stream)
 

@@ -53,13 +53,11 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = eps + s;
-            const float x1 = c0*(g*g);
-            const float x2 = r*rho + x1;
-            const float x3 = eps + x2;
-            const float theta_new = -g*sqrtf(x0)*1.0F/sqrtf(x3) + theta;
-            const float r_new = x2;
-            const float s_new = rho*s + x0*x1*1.0F/x3;
+            const float x0 = (c0*g)*g + r*rho;
+            const float d0 = g*sqrtf(eps + s)*1.0F/sqrtf(eps + x0);
+            const float theta_new = -d0 + theta;
+            const float r_new = x0;
+            const float s_new = (c0*d0)*d0 + rho*s;
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
@@ -74,13 +72,11 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = eps + s;
-            const double x1 = c0*(g*g);
-            const double x2 = r*rho + x1;
-            const double x3 = eps + x2;
-            const double theta_new = -g*sqrt(x0)*1.0/sqrt(x3) + theta;
-            const double r_new = x2;
-            const double s_new = rho*s + x0*x1*1.0/x3;
+            const double x0 = (c0*g)*g + r*rho;
+            const double d0 = g*sqrt(eps + s)*1.0/sqrt(eps + x0);
+            const double theta_new = -d0 + theta;
+            const double r_new = x0;
+            const double s_new = (c0*d0)*d0 + rho*s;
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
@@ -89,13 +85,19 @@ KERNELS = {
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'r': cupy.zeros(param.shape, _dtype),
@@ -104,11 +106,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         rho = numpy.float64(_hp['rho'])

@@ -56,56 +56,58 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adadelta_torch_float32',
-        in_params='G grad, float32 rho, float32 eps, float32 weight_decay, float32 c0, float32 c1',
+        in_params='G grad, float32 rho, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2',
         out_params='T param, float32 v, float32 u',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = eps + u;
-            const float x1 = g + theta*weight_decay;
-            const float x2 = c0*(x1*x1);
-            const float x3 = rho*v + x2;
-            const float x4 = eps + x3;
-            const float theta_new = c1*x1*sqrtf(x0)*1.0F/sqrtf(x4) + theta;
-            const float v_new = x3;
-            const float u_new = rho*u + x0*x2*1.0F/x4;
+            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x1 = rho*v + (c1*x0)*x0;
+            const float d0 = x0*sqrtf(eps + u)*1.0F/sqrtf(eps + x1);
+            const float theta_new = c2*d0 + theta;
+            const float v_new = x1;
+            const float u_new = (c1*d0)*d0 + rho*u;
             param = (T)(theta_new);
             v = v_new;
             u = u_new;
     ''',
-        scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adadelta_torch_float64',
-        in_params='G grad, float64 rho, float64 eps, float64 weight_decay, float64 c0, float64 c1',
+        in_params='G grad, float64 rho, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2',
         out_params='T param, float64 v, float64 u',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = eps + u;
-            const double x1 = g + theta*weight_decay;
-            const double x2 = c0*(x1*x1);
-            const double x3 = rho*v + x2;
-            const double x4 = eps + x3;
-            const double theta_new = c1*x1*sqrt(x0)*1.0/sqrt(x4) + theta;
-            const double v_new = x3;
-            const double u_new = rho*u + x0*x2*1.0/x4;
+            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x1 = rho*v + (c1*x0)*x0;
+            const double d0 = x0*sqrt(eps + u)*1.0/sqrt(eps + x1);
+            const double theta_new = c2*d0 + theta;
+            const double v_new = x1;
+            const double u_new = (c1*d0)*d0 + rho*u;
             param = (T)(theta_new);
             v = v_new;
             u = u_new;
     ''',
-        scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'v': cupy.zeros(param.shape, _dtype),
@@ -114,19 +116,28 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         rho = numpy.float64(_hp['rho'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - rho
-        c1 = -lr
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - rho
+        c2 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['v'], state['u'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), param, state['v'], state['u'], stream=stream)
 

@@ -56,47 +56,53 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adagrad_torch_float32',
-        in_params='G grad, float32 weight_decay, float32 eps, float32 c0',
+        in_params='G grad, float32 weight_decay, float32 eps, bool c0, float32 c1',
         out_params='T param, float32 sum',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + theta*weight_decay;
+            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float x1 = sum + x0*x0;
-            const float theta_new = c0*x0*1.0F/(eps + sqrtf(x1)) + theta;
+            const float theta_new = c1*x0*1.0F/(eps + sqrtf(x1)) + theta;
             const float sum_new = x1;
             param = (T)(theta_new);
             sum = sum_new;
     ''',
-        scalars=('weight_decay', 'eps', 'c0'),
+        scalars=('weight_decay', 'eps', 'c0', 'c1'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adagrad_torch_float64',
-        in_params='G grad, float64 weight_decay, float64 eps, float64 c0',
+        in_params='G grad, float64 weight_decay, float64 eps, bool c0, float64 c1',
         out_params='T param, float64 sum',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + theta*weight_decay;
+            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double x1 = sum + x0*x0;
-            const double theta_new = c0*x0*1.0/(eps + sqrt(x1)) + theta;
+            const double theta_new = c1*x0*1.0/(eps + sqrt(x1)) + theta;
             const double sum_new = x1;
             param = (T)(theta_new);
             sum = sum_new;
     ''',
-        scalars=('weight_decay', 'eps', 'c0'),
+        scalars=('weight_decay', 'eps', 'c0', 'c1'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = _hp['initial_accumulator_value']
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'sum': cupy.full(param.shape, initial_accumulator_value, _dtype),
@@ -104,11 +110,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -117,7 +131,8 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
         weight_decay = numpy.float64(_hp['weight_decay'])
         initial_accumulator_value = numpy.float64(_hp['initial_accumulator_value'])
         eps = numpy.float64(_hp['eps'])
-        c0 = -lr/(lr_decay*(t - 1) + 1)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = -lr/(lr_decay*(t - 1) + 1)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(eps), _dtype.type(c0), param, state['sum'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(eps), bool(c0), _dtype.type(c1), param, state['sum'], stream=stream)
 

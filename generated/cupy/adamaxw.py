@@ -58,12 +58,12 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamaxw_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2',
+        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2',
         out_params='T param, float32 m, float32 u',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c1*g;
+            const float x0 = c1*(g - m) + m;
             const float a0 = beta2*u;
             const float a1 = eps + fabsf(g);
             const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
@@ -75,17 +75,17 @@ KERNELS = {
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'c0', 'c1', 'c2'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamaxw_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2',
+        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2',
         out_params='T param, float64 m, float64 u',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c1*g;
+            const double x0 = c1*(g - m) + m;
             const double a0 = beta2*u;
             const double a1 = eps + fabs(g);
             const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
@@ -97,17 +97,23 @@ KERNELS = {
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta1', 'beta2', 'eps', 'c0', 'c1', 'c2'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
@@ -116,11 +122,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -133,5 +147,5 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
         c1 = 1 - beta1
         c2 = -lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['u'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['u'], stream=stream)
 

@@ -59,13 +59,13 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamw_amsgrad_torch_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1, float32 c3, float32 c5, float32 c6',
+        in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c3, float32 c5, float32 c6',
         out_params='T param, float32 m, float32 v, float32 v_max',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta1*m + c3*g;
-            const float x1 = beta2*v + c1*(g*g);
+            const float x0 = c3*(g - m) + m;
+            const float x1 = beta2*v + (c1*g)*g;
             const float a0 = ((v_max > x1 || v_max != v_max) ? v_max : x1);
             const float x2 = a0;
             const float theta_new = c0*theta + c6*x0*1.0F/(c5 + sqrtf(x2));
@@ -77,18 +77,18 @@ KERNELS = {
             v = v_new;
             v_max = v_max_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c3', 'c5', 'c6'),
+        scalars=('beta2', 'c0', 'c1', 'c3', 'c5', 'c6'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamw_amsgrad_torch_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1, float64 c3, float64 c5, float64 c6',
+        in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c3, float64 c5, float64 c6',
         out_params='T param, float64 m, float64 v, float64 v_max',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta1*m + c3*g;
-            const double x1 = beta2*v + c1*(g*g);
+            const double x0 = c3*(g - m) + m;
+            const double x1 = beta2*v + (c1*g)*g;
             const double a0 = ((v_max > x1 || v_max != v_max) ? v_max : x1);
             const double x2 = a0;
             const double theta_new = c0*theta + c6*x0*1.0/(c5 + sqrt(x2));
@@ -100,17 +100,23 @@ KERNELS = {
             v = v_new;
             v_max = v_max_new;
     ''',
-        scalars=('beta1', 'beta2', 'c0', 'c1', 'c3', 'c5', 'c6'),
+        scalars=('beta2', 'c0', 'c1', 'c3', 'c5', 'c6'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
@@ -120,11 +126,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -142,5 +156,5 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
         c5 = eps*h0
         c6 = c4*h0
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'], state['v_max'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'], state['v_max'], stream=stream)
 

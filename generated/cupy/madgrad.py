@@ -59,15 +59,15 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_madgrad_float32',
-        in_params='G grad, float32 momentum, float32 eps, float32 weight_decay, float32 c0, float32 c1',
+        in_params='G grad, float32 momentum, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2, bool c3',
         out_params='T param, float32 x0, float32 nu, float32 s',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x1 = g + theta*weight_decay;
-            const float x2 = c0*x1 + s;
-            const float x3 = c0*(x1*x1) + nu;
-            const float theta_new = c1*(x0 - x2*1.0F/(eps + powf(x3, 1.0F/3.0F))) + momentum*theta;
+            const float x1 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x2 = c1*x1 + s;
+            const float x3 = nu + (c1*x1)*x1;
+            const float theta_new = c2*(x0 - x2*1.0F/(eps + powf(x3, 1.0F/3.0F))) + ((c3) ? (0) : (momentum*theta));
             const float x0_new = x0;
             const float nu_new = x3;
             const float s_new = x2;
@@ -76,20 +76,20 @@ KERNELS = {
             nu = nu_new;
             s = s_new;
     ''',
-        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_madgrad_float64',
-        in_params='G grad, float64 momentum, float64 eps, float64 weight_decay, float64 c0, float64 c1',
+        in_params='G grad, float64 momentum, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2, bool c3',
         out_params='T param, float64 x0, float64 nu, float64 s',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x1 = g + theta*weight_decay;
-            const double x2 = c0*x1 + s;
-            const double x3 = c0*(x1*x1) + nu;
-            const double theta_new = c1*(x0 - x2*1.0/(eps + pow(x3, 1.0/3.0))) + momentum*theta;
+            const double x1 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x2 = c1*x1 + s;
+            const double x3 = nu + (c1*x1)*x1;
+            const double theta_new = c2*(x0 - x2*1.0/(eps + pow(x3, 1.0/3.0))) + ((c3) ? (0) : (momentum*theta));
             const double x0_new = x0;
             const double nu_new = x3;
             const double s_new = x2;
@@ -98,17 +98,23 @@ KERNELS = {
             nu = nu_new;
             s = s_new;
     ''',
-        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1'),
+        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'x0': param.astype(_dtype, copy=True),
@@ -118,11 +124,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -130,8 +144,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
         momentum = numpy.float64(_hp['momentum'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.sqrt(t)*(eps + lr)
-        c1 = 1 - momentum
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.sqrt(t)*(eps + lr)
+        c2 = 1 - momentum
+        c3 = numpy.equal(momentum, 0)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['x0'], state['nu'], state['s'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), bool(c3), param, state['x0'], state['nu'], state['s'], stream=stream)
 

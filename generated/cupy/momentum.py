@@ -46,44 +46,50 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_momentum_float32',
-        in_params='G grad, float32 momentum, float32 c0',
+        in_params='G grad, float32 momentum, float32 c0, bool c1',
         out_params='T param, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = c0*g + momentum*v;
+            const float x0 = c0*g + ((c1) ? (0) : (momentum*v));
             const float theta_new = theta + x0;
             const float v_new = x0;
             param = (T)(theta_new);
             v = v_new;
     ''',
-        scalars=('momentum', 'c0'),
+        scalars=('momentum', 'c0', 'c1'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_momentum_float64',
-        in_params='G grad, float64 momentum, float64 c0',
+        in_params='G grad, float64 momentum, float64 c0, bool c1',
         out_params='T param, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = c0*g + momentum*v;
+            const double x0 = c0*g + ((c1) ? (0) : (momentum*v));
             const double theta_new = theta + x0;
             const double v_new = x0;
             param = (T)(theta_new);
             v = v_new;
     ''',
-        scalars=('momentum', 'c0'),
+        scalars=('momentum', 'c0', 'c1'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'v': cupy.zeros(param.shape, _dtype),
@@ -91,16 +97,25 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         c0 = -lr
+        c1 = numpy.equal(momentum, 0)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), param, state['v'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), bool(c1), param, state['v'], stream=stream)
 

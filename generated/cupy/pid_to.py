@@ -65,15 +65,15 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_pid_to_float32',
-        in_params='G grad, float32 momentum, float32 integral, float32 derivative, float32 weight_decay, bool c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 momentum, float32 integral, float32 derivative, float32 weight_decay, bool c0, bool c1, float32 c2, float32 c3, float32 c4',
         out_params='T param, float32 i_buf, float32 d_buf, float32 g_prev',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + theta*weight_decay;
-            const float x1 = ((c0) ? (0) : (c1*(-g_prev + x0) + d_buf*momentum));
-            const float x2 = ((c0) ? (x0) : (c2*x0 + i_buf*momentum));
-            const float theta_new = c3*(derivative*x1 + integral*x2 + x0) + theta;
+            const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const float x1 = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
+            const float x2 = ((c0) ? (x0) : (c3*x0 + i_buf*momentum));
+            const float theta_new = c4*(derivative*x1 + integral*x2 + x0) + theta;
             const float i_buf_new = x2;
             const float d_buf_new = x1;
             const float g_prev_new = ((c0) ? (0) : (x0));
@@ -82,20 +82,20 @@ KERNELS = {
             d_buf = d_buf_new;
             g_prev = g_prev_new;
     ''',
-        scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_pid_to_float64',
-        in_params='G grad, float64 momentum, float64 integral, float64 derivative, float64 weight_decay, bool c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 momentum, float64 integral, float64 derivative, float64 weight_decay, bool c0, bool c1, float64 c2, float64 c3, float64 c4',
         out_params='T param, float64 i_buf, float64 d_buf, float64 g_prev',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + theta*weight_decay;
-            const double x1 = ((c0) ? (0) : (c1*(-g_prev + x0) + d_buf*momentum));
-            const double x2 = ((c0) ? (x0) : (c2*x0 + i_buf*momentum));
-            const double theta_new = c3*(derivative*x1 + integral*x2 + x0) + theta;
+            const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const double x1 = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
+            const double x2 = ((c0) ? (x0) : (c3*x0 + i_buf*momentum));
+            const double theta_new = c4*(derivative*x1 + integral*x2 + x0) + theta;
             const double i_buf_new = x2;
             const double d_buf_new = x1;
             const double g_prev_new = ((c0) ? (0) : (x0));
@@ -104,17 +104,23 @@ KERNELS = {
             d_buf = d_buf_new;
             g_prev = g_prev_new;
     ''',
-        scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'i_buf': cupy.zeros(param.shape, _dtype),
@@ -124,11 +130,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -139,9 +153,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
         derivative = numpy.float64(_hp['derivative'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(t, 1)
-        c1 = 1 - momentum
-        c2 = 1 - dampening
-        c3 = -lr
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - momentum
+        c3 = 1 - dampening
+        c4 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(integral), _dtype.type(derivative), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['i_buf'], state['d_buf'], state['g_prev'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(integral), _dtype.type(derivative), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), param, state['i_buf'], state['d_buf'], state['g_prev'], stream=stream)
 

@@ -67,54 +67,60 @@ SCALAR_STATE = ('w1', 'w2',)
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_qhadam_float32',
-        in_params='G grad, float32 nu1, float32 nu2, float32 eps, float32 weight_decay, float32 c0, float32 c1, float32 c2, float32 c3, float32 c4, float32 c5, float32 c6',
+        in_params='G grad, float32 nu1, float32 nu2, float32 eps, float32 weight_decay, float32 c0, bool c1, float32 c2, float32 c3, float32 c4, float32 c5, float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + theta*weight_decay;
-            const float x1 = c3*m + c4*x0;
+            const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const float x1 = c4*m + c5*x0;
             const float x2 = x0*x0;
-            const float x3 = c0*v + c1*x2;
-            const float theta_new = c6*1.0F/(eps + sqrtf(c2*x2 + nu2*x3))*(c5*x0 + nu1*x1) + theta;
+            const float x3 = c0*v + c2*x2;
+            const float theta_new = c7*1.0F/(eps + sqrtf(c3*x2 + nu2*x3))*(c6*x0 + nu1*x1) + theta;
             const float m_new = x1;
             const float v_new = x3;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
+        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_qhadam_float64',
-        in_params='G grad, float64 nu1, float64 nu2, float64 eps, float64 weight_decay, float64 c0, float64 c1, float64 c2, float64 c3, float64 c4, float64 c5, float64 c6',
+        in_params='G grad, float64 nu1, float64 nu2, float64 eps, float64 weight_decay, float64 c0, bool c1, float64 c2, float64 c3, float64 c4, float64 c5, float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + theta*weight_decay;
-            const double x1 = c3*m + c4*x0;
+            const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const double x1 = c4*m + c5*x0;
             const double x2 = x0*x0;
-            const double x3 = c0*v + c1*x2;
-            const double theta_new = c6*1.0/(eps + sqrt(c2*x2 + nu2*x3))*(c5*x0 + nu1*x1) + theta;
+            const double x3 = c0*v + c2*x2;
+            const double theta_new = c7*1.0/(eps + sqrt(c3*x2 + nu2*x3))*(c6*x0 + nu1*x1) + theta;
             const double m_new = x1;
             const double v_new = x3;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
+        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
@@ -125,11 +131,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -148,13 +162,14 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
         w1_new = h0
         w2_new = h1
         c0 = 1 - h2
-        c1 = h2
-        c2 = 1 - nu2
-        c3 = 1 - h3
-        c4 = h3
-        c5 = 1 - nu1
-        c6 = -lr
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = h2
+        c3 = 1 - nu2
+        c4 = 1 - h3
+        c5 = h3
+        c6 = 1 - nu1
+        c7 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], stream=stream)
     state['w1'] = float(w1_new)
     state['w2'] = float(w2_new)

@@ -53,46 +53,52 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_qhm_float32',
-        in_params='G grad, float32 momentum, float32 nu, float32 weight_decay, float32 c0, float32 c1, float32 c2',
+        in_params='G grad, float32 momentum, float32 nu, float32 weight_decay, bool c0, float32 c1, bool c2, float32 c3, float32 c4',
         out_params='T param, float32 b',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + theta*weight_decay;
-            const float x1 = b*momentum + c0*x0;
-            const float theta_new = c2*(c1*x0 + nu*x1) + theta;
+            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x1 = c1*x0 + ((c2) ? (0) : (b*momentum));
+            const float theta_new = c4*(c3*x0 + nu*x1) + theta;
             const float b_new = x1;
             param = (T)(theta_new);
             b = b_new;
     ''',
-        scalars=('momentum', 'nu', 'weight_decay', 'c0', 'c1', 'c2'),
+        scalars=('momentum', 'nu', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_qhm_float64',
-        in_params='G grad, float64 momentum, float64 nu, float64 weight_decay, float64 c0, float64 c1, float64 c2',
+        in_params='G grad, float64 momentum, float64 nu, float64 weight_decay, bool c0, float64 c1, bool c2, float64 c3, float64 c4',
         out_params='T param, float64 b',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + theta*weight_decay;
-            const double x1 = b*momentum + c0*x0;
-            const double theta_new = c2*(c1*x0 + nu*x1) + theta;
+            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x1 = c1*x0 + ((c2) ? (0) : (b*momentum));
+            const double theta_new = c4*(c3*x0 + nu*x1) + theta;
             const double b_new = x1;
             param = (T)(theta_new);
             b = b_new;
     ''',
-        scalars=('momentum', 'nu', 'weight_decay', 'c0', 'c1', 'c2'),
+        scalars=('momentum', 'nu', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'b': cupy.zeros(param.shape, _dtype),
@@ -100,20 +106,30 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         nu = numpy.float64(_hp['nu'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - momentum
-        c1 = 1 - nu
-        c2 = -lr
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - momentum
+        c2 = numpy.equal(momentum, 0)
+        c3 = 1 - nu
+        c4 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(nu), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['b'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(nu), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), bool(c2), _dtype.type(c3), _dtype.type(c4), param, state['b'], stream=stream)
 

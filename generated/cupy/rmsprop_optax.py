@@ -57,51 +57,57 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_rmsprop_optax_float32',
-        in_params='G grad, float32 lr, float32 decay, float32 eps, float32 momentum, float32 c0, float32 c1, float32 c2',
+        in_params='G grad, float32 lr, float32 decay, float32 eps, float32 momentum, float32 c0, float32 c1, bool c2, float32 c3',
         out_params='T param, float32 nu, float32 b',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = c1*(g*g) + decay*nu;
+            const float x0 = decay*nu + (c0*g)*g;
             const float x1 = g*1.0F/sqrtf(eps + x0);
-            const float theta_new = b*c0 + c2*x1 + theta;
+            const float theta_new = ((c2) ? (0) : (b*c3)) + (c1*x1 + theta);
             const float nu_new = x0;
-            const float b_new = b*momentum + lr*x1;
+            const float b_new = lr*x1 + ((c2) ? (0) : (b*momentum));
             param = (T)(theta_new);
             nu = nu_new;
             b = b_new;
     ''',
-        scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2'),
+        scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_rmsprop_optax_float64',
-        in_params='G grad, float64 lr, float64 decay, float64 eps, float64 momentum, float64 c0, float64 c1, float64 c2',
+        in_params='G grad, float64 lr, float64 decay, float64 eps, float64 momentum, float64 c0, float64 c1, bool c2, float64 c3',
         out_params='T param, float64 nu, float64 b',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = c1*(g*g) + decay*nu;
+            const double x0 = decay*nu + (c0*g)*g;
             const double x1 = g*1.0/sqrt(eps + x0);
-            const double theta_new = b*c0 + c2*x1 + theta;
+            const double theta_new = ((c2) ? (0) : (b*c3)) + (c1*x1 + theta);
             const double nu_new = x0;
-            const double b_new = b*momentum + lr*x1;
+            const double b_new = lr*x1 + ((c2) ? (0) : (b*momentum));
             param = (T)(theta_new);
             nu = nu_new;
             b = b_new;
     ''',
-        scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2'),
+        scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_scale = _hp['initial_scale']
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'nu': cupy.full(param.shape, initial_scale, _dtype),
@@ -110,11 +116,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -122,9 +136,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         initial_scale = numpy.float64(_hp['initial_scale'])
         momentum = numpy.float64(_hp['momentum'])
-        c0 = -momentum
-        c1 = 1 - decay
-        c2 = -lr
+        c0 = 1 - decay
+        c1 = -lr
+        c2 = numpy.equal(momentum, 0)
+        c3 = -momentum
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['nu'], state['b'], stream=stream)
+        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), bool(c2), _dtype.type(c3), param, state['nu'], state['b'], stream=stream)
 

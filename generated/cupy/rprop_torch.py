@@ -29,7 +29,7 @@ State (initial value)::
 
 Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous gradient) or
 η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient is zeroed for this step
-and for the next comparison.
+and for the next comparison. sign(g) is torch's (the torch_sign pass): 0 for a NaN gradient.
 """
 import math
 
@@ -67,14 +67,13 @@ KERNELS = {
             const float g = (float)(grad);
             const float x0 = g*g_prev;
             const bool x1 = x0 < 0;
-            const float x2 = ((x1) ? (0) : (g));
             const float a0 = step_size*((x0 > 0) ? (eta_plus) : (((x1) ? (eta_minus) : (1))));
             const float a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
             const float a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
-            const float x3 = a2;
-            const float theta_new = theta - x3*(x2 > 0 ? 1.0F : (x2 < 0 ? -1.0F : x2));
-            const float g_prev_new = x2;
-            const float step_size_new = x3;
+            const float x2 = a2;
+            const float theta_new = theta - x2*((x1) ? (0) : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
+            const float g_prev_new = ((x1) ? (0) : (g));
+            const float step_size_new = x2;
             param = (T)(theta_new);
             g_prev = g_prev_new;
             step_size = step_size_new;
@@ -91,14 +90,13 @@ KERNELS = {
             const double g = (double)(grad);
             const double x0 = g*g_prev;
             const bool x1 = x0 < 0;
-            const double x2 = ((x1) ? (0) : (g));
             const double a0 = step_size*((x0 > 0) ? (eta_plus) : (((x1) ? (eta_minus) : (1))));
             const double a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
             const double a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
-            const double x3 = a2;
-            const double theta_new = theta - x3*(x2 > 0 ? 1.0 : (x2 < 0 ? -1.0 : x2));
-            const double g_prev_new = x2;
-            const double step_size_new = x3;
+            const double x2 = a2;
+            const double theta_new = theta - x2*((x1) ? (0) : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
+            const double g_prev_new = ((x1) ? (0) : (g));
+            const double step_size_new = x2;
             param = (T)(theta_new);
             g_prev = g_prev_new;
             step_size = step_size_new;
@@ -107,14 +105,20 @@ KERNELS = {
         precision='float64',
     ),
 }
+BACKEND = 'cupy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
+    return _cupy_runtime.array_library()
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
-    cupy = _cupy_runtime.cupy_module()
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     lr = _hp['lr']
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param, array_library())
+    cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {
             'g_prev': cupy.zeros(param.shape, _dtype),
@@ -123,11 +127,19 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
-    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
+    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
+    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
-    _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])

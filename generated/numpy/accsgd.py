@@ -53,22 +53,36 @@ DOMAINS = {
 }
 STATE = ('bar_a',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'bar_a': param.astype(_dtype, copy=True),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -79,13 +93,14 @@ def step(param, grad, state, t, **hyperparameters):
         h0 = small_const**2
         h1 = h0*xi/kappa
         h2 = small_const/(h1 + small_const)
-        c0 = -lr
-        c1 = h2
-        c2 = -1 + kappa/(h0*xi)
-        c3 = -kappa*lr/small_const
-        c4 = h1*(1 - h2)
-        c5 = h1
-        c0, c1, c2, c3, c4, c5, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = -lr
+        c2 = h2
+        c3 = -1 + kappa/(h0*xi)
+        c4 = -kappa*lr/small_const
+        c5 = h1*(1 - h2)
+        c6 = h1
+        c1, c2, c3, c4, c5, c6, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _bar_a_all = state['bar_a'].reshape(-1)
@@ -102,15 +117,16 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(bar_a, c2, out=bar_a)
-            numpy.multiply(c3, _buf0, out=_buf1)
+            numpy.multiply(bar_a, c3, out=bar_a)
+            numpy.multiply(c4, _buf0, out=_buf1)
             numpy.add(theta, bar_a, out=bar_a)
             numpy.add(bar_a, _buf1, out=bar_a)
-            numpy.multiply(c0, _buf0, out=_buf0)
-            numpy.add(theta, _buf0, out=_buf0)
             numpy.multiply(c1, _buf0, out=_buf0)
-            numpy.multiply(c4, bar_a, out=_buf1)
+            numpy.add(theta, _buf0, out=_buf0)
+            numpy.multiply(c2, _buf0, out=_buf0)
+            numpy.multiply(c5, bar_a, out=_buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
-            numpy.multiply(c5, bar_a, out=bar_a)
+            numpy.multiply(c6, bar_a, out=bar_a)
 

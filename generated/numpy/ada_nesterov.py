@@ -51,12 +51,18 @@ DOMAINS = {
 }
 STATE = ('delta', 'acc_delta',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'delta': numpy.zeros(param.shape, _dtype),
         'acc_delta': numpy.zeros(param.shape, _dtype),
@@ -64,17 +70,26 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         momentum = numpy.float64(_hp['momentum'])
         decay = numpy.float64(_hp['decay'])
         eps = numpy.float64(_hp['eps'])
-        c0 = 1 - decay
-        c0, decay, eps, momentum = numpy.asarray(c0, _dtype), numpy.asarray(decay, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype)
+        c0 = numpy.equal(momentum, 0)
+        c1 = 1 - decay
+        c1, decay, eps, momentum = numpy.asarray(c1, _dtype), numpy.asarray(decay, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _delta_all = state['delta'].reshape(-1)
@@ -95,14 +110,15 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.add(acc_delta, eps, out=_buf0)
             numpy.sqrt(_buf0, out=_buf0)
             numpy.multiply(g, _buf0, out=_buf0)
-            numpy.negative(_buf0, out=_buf0)
             numpy.multiply(delta, momentum, out=delta)
-            numpy.add(_buf0, delta, out=delta)
+            numpy.copyto(_buf1, 0 if c0 else delta)
+            numpy.subtract(_buf1, _buf0, out=delta)
+            numpy.subtract(theta, _buf0, out=_buf0)
             numpy.multiply(momentum, delta, out=_buf1)
-            numpy.add(theta, _buf0, out=_buf0)
+            numpy.copyto(_buf1, 0 if c0 else _buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
             numpy.multiply(acc_delta, decay, out=acc_delta)
-            numpy.multiply(delta, delta, out=_buf1)
-            numpy.multiply(c0, _buf1, out=_buf1)
+            numpy.multiply(c1, delta, out=_buf1)
+            numpy.multiply(_buf1, delta, out=_buf1)
             numpy.add(acc_delta, _buf1, out=acc_delta)
 

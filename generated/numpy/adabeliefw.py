@@ -53,12 +53,18 @@ DOMAINS = {
 }
 STATE = ('m', 's',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'm': numpy.zeros(param.shape, _dtype),
         's': numpy.zeros(param.shape, _dtype),
@@ -66,10 +72,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -89,7 +103,7 @@ def step(param, grad, state, t, **hyperparameters):
         c6 = -lr/(1 - beta1**t)
         c7 = eps*h1
         c8 = c6*h1
-        beta1, beta2, c0, c1, c2, c3, c5, c7, c8, eps = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(eps, _dtype)
+        beta2, c0, c1, c2, c3, c5, c7, c8, eps = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(eps, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -108,23 +122,23 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c5, g, out=_buf0)
-            numpy.multiply(m, beta1, out=_buf1)
-            numpy.add(_buf0, _buf1, out=_buf1)
-            numpy.multiply(c1, g, out=_buf0)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c5, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=_buf0)
+            numpy.multiply(c1, g, out=_buf1)
             numpy.multiply(c2, m, out=m)
-            numpy.add(g, _buf0, out=_buf0)
-            numpy.add(_buf0, m, out=m)
-            numpy.multiply(m, m, out=m)
-            numpy.multiply(c3, m, out=m)
+            numpy.add(g, _buf1, out=_buf1)
+            numpy.add(_buf1, m, out=m)
+            numpy.multiply(c3, m, out=_buf1)
+            numpy.multiply(_buf1, m, out=m)
             numpy.multiply(s, beta2, out=s)
             numpy.add(eps, m, out=m)
             numpy.add(m, s, out=s)
             numpy.multiply(c0, theta, out=m)
-            numpy.multiply(c8, _buf1, out=_buf0)
+            numpy.multiply(c8, _buf0, out=_buf1)
             numpy.sqrt(s, out=_buf2)
             numpy.add(c7, _buf2, out=_buf2)
-            numpy.divide(_buf0, _buf2, out=_buf2)
+            numpy.divide(_buf1, _buf2, out=_buf2)
             numpy.add(m, _buf2, out=_theta_out)
-            numpy.copyto(m, _buf1)
+            numpy.copyto(m, _buf0)
 

@@ -63,12 +63,18 @@ DOMAINS = {
 }
 STATE = ('m', 'v',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'm': numpy.zeros(param.shape, _dtype),
         'v': numpy.zeros(param.shape, _dtype),
@@ -76,10 +82,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -90,12 +104,13 @@ def step(param, grad, state, t, **hyperparameters):
         gamma = numpy.float64(_hp['gamma'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - beta1
-        c1 = final_lr*(1 + 1/(gamma*t))
-        c2 = final_lr*(1 - 1/(gamma*t + 1))
-        c3 = 1 - beta2
-        c4 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-        beta1, beta2, c0, c1, c2, c3, c4, eps, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - beta1
+        c2 = final_lr*(1 + 1/(gamma*t))
+        c3 = final_lr*(1 - 1/(gamma*t + 1))
+        c4 = 1 - beta2
+        c5 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+        beta1, beta2, c1, c2, c3, c4, c5, eps, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -114,19 +129,20 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf1)
+            numpy.multiply(c1, _buf0, out=_buf1)
             numpy.multiply(m, beta1, out=m)
             numpy.add(_buf1, m, out=m)
-            numpy.multiply(_buf0, _buf0, out=_buf0)
-            numpy.multiply(c3, _buf0, out=_buf0)
+            numpy.multiply(c4, _buf0, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.sqrt(v, out=_buf0)
             numpy.add(eps, _buf0, out=_buf0)
-            numpy.divide(c4, _buf0, out=_buf0)
-            numpy.maximum(c2, _buf0, out=_buf0)
-            numpy.minimum(c1, _buf0, out=_buf0)
+            numpy.divide(c5, _buf0, out=_buf0)
+            numpy.maximum(c3, _buf0, out=_buf0)
+            numpy.minimum(c2, _buf0, out=_buf0)
             numpy.multiply(m, _buf0, out=_buf0)
             numpy.subtract(theta, _buf0, out=_theta_out)
 

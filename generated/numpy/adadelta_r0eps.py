@@ -42,13 +42,19 @@ DOMAINS = {
 }
 STATE = ('r', 's',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     eps = _hp['eps']
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'r': numpy.full(param.shape, eps, _dtype),
         's': numpy.full(param.shape, eps, _dtype),
@@ -56,10 +62,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         beta = numpy.float64(_hp['beta'])
@@ -70,31 +84,30 @@ def step(param, grad, state, t, **hyperparameters):
         _grad_all = grad.reshape(-1)
         _r_all = state['r'].reshape(-1)
         _s_all = state['s'].reshape(-1)
-        # 3 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 5, 0)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[3][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[4][:_n])
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
             r = _r_all[_lo:_hi]
             s = _s_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            _buf2 = _buffers[2][:_n]
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(r, beta, out=r)
             numpy.add(_buf0, r, out=r)
-            numpy.sqrt(s, out=_buf1)
-            numpy.multiply(g, _buf1, out=_buf1)
-            numpy.sqrt(r, out=_buf2)
-            numpy.divide(_buf1, _buf2, out=_buf2)
-            numpy.subtract(theta, _buf2, out=_theta_out)
-            numpy.multiply(s, beta, out=_buf2)
-            numpy.multiply(s, _buf0, out=s)
-            numpy.divide(s, r, out=s)
-            numpy.add(_buf2, s, out=s)
+            numpy.sqrt(s, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
+            numpy.sqrt(r, out=_buf1)
+            numpy.divide(_buf0, _buf1, out=_buf1)
+            numpy.subtract(theta, _buf1, out=_theta_out)
+            numpy.multiply(c0, _buf1, out=_buf0)
+            numpy.multiply(_buf0, _buf1, out=_buf1)
+            numpy.multiply(s, beta, out=s)
+            numpy.add(_buf1, s, out=s)
 

@@ -50,12 +50,18 @@ DOMAINS = {
 }
 STATE = ('v', 'u',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'v': numpy.zeros(param.shape, _dtype),
         'u': numpy.zeros(param.shape, _dtype),
@@ -63,54 +69,62 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         rho = numpy.float64(_hp['rho'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1 - rho
-        c1 = -lr
-        c0, c1, eps, rho, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(rho, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - rho
+        c2 = -lr
+        c1, c2, eps, rho, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(rho, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _v_all = state['v'].reshape(-1)
         _u_all = state['u'].reshape(-1)
-        # 4 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 6, 0)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[4][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[5][:_n])
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
             v = _v_all[_lo:_hi]
             u = _u_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            _buf2 = _buffers[2][:_n]
-            _buf3 = _buffers[3][:_n]
-            numpy.add(u, eps, out=_buf0)
-            numpy.multiply(theta, weight_decay, out=_buf1)
-            numpy.add(g, _buf1, out=_buf1)
-            numpy.multiply(_buf1, _buf1, out=_buf2)
-            numpy.multiply(c0, _buf2, out=_buf2)
+            numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            numpy.add(g, _buf0, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf1)
             numpy.multiply(v, rho, out=v)
-            numpy.add(_buf2, v, out=v)
-            numpy.add(v, eps, out=_buf3)
-            numpy.multiply(u, rho, out=u)
-            numpy.multiply(_buf0, _buf2, out=_buf2)
-            numpy.divide(_buf2, _buf3, out=_buf2)
-            numpy.add(u, _buf2, out=u)
+            numpy.add(_buf1, v, out=v)
+            numpy.add(u, eps, out=_buf1)
+            numpy.sqrt(_buf1, out=_buf1)
+            numpy.multiply(_buf0, _buf1, out=_buf1)
+            numpy.add(v, eps, out=_buf0)
             numpy.sqrt(_buf0, out=_buf0)
-            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.divide(_buf1, _buf0, out=_buf0)
+            numpy.multiply(c2, _buf0, out=_buf1)
+            numpy.add(theta, _buf1, out=_theta_out)
+            numpy.multiply(c1, _buf0, out=_buf1)
             numpy.multiply(_buf1, _buf0, out=_buf0)
-            numpy.sqrt(_buf3, out=_buf3)
-            numpy.divide(_buf0, _buf3, out=_buf3)
-            numpy.add(theta, _buf3, out=_theta_out)
+            numpy.multiply(u, rho, out=u)
+            numpy.add(_buf0, u, out=u)
 

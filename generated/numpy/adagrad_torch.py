@@ -50,23 +50,37 @@ DOMAINS = {
 }
 STATE = ('sum',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = _hp['initial_accumulator_value']
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'sum': numpy.full(param.shape, initial_accumulator_value, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -75,8 +89,9 @@ def step(param, grad, state, t, **hyperparameters):
         weight_decay = numpy.float64(_hp['weight_decay'])
         initial_accumulator_value = numpy.float64(_hp['initial_accumulator_value'])
         eps = numpy.float64(_hp['eps'])
-        c0 = -lr/(lr_decay*(t - 1) + 1)
-        c0, eps, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = -lr/(lr_decay*(t - 1) + 1)
+        c1, eps, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _sum_all = state['sum'].reshape(-1)
@@ -93,10 +108,11 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(_buf0, _buf0, out=_buf1)
             numpy.add(sum, _buf1, out=sum)
-            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf0)
             numpy.sqrt(sum, out=_buf1)
             numpy.add(eps, _buf1, out=_buf1)
             numpy.divide(_buf0, _buf1, out=_buf1)

@@ -63,12 +63,18 @@ DOMAINS = {
 }
 STATE = ('m', 'v', 'n_ema', 'g_prev',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'm': numpy.zeros(param.shape, _dtype),
         'v': numpy.zeros(param.shape, _dtype),
@@ -78,10 +84,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -102,7 +116,7 @@ def step(param, grad, state, t, **hyperparameters):
         c7 = -beta2*lr/(1 - beta2**t)
         c8 = eps*h0
         c9 = h0
-        beta1, beta2, beta3, c1, c3, c4, c5, c6, c7, c8, c9 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(beta3, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(c9, _dtype)
+        beta2, beta3, c1, c3, c4, c5, c6, c7, c8, c9 = numpy.asarray(beta2, _dtype), numpy.asarray(beta3, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(c9, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -129,16 +143,16 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.subtract(g, _buf0, out=g_prev)
             numpy.multiply(beta2, g_prev, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(_buf0, _buf0, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf0)
             numpy.multiply(n_ema, beta3, out=n_ema)
             numpy.add(_buf0, n_ema, out=n_ema)
-            numpy.multiply(c4, g, out=_buf0)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf0, m, out=m)
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c4, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
+            numpy.subtract(g_prev, v, out=g_prev)
             numpy.multiply(c6, g_prev, out=g_prev)
-            numpy.multiply(v, beta2, out=v)
-            numpy.add(g_prev, v, out=v)
+            numpy.add(v, g_prev, out=v)
             numpy.positive(g, out=g_prev)
             numpy.sqrt(n_ema, out=_buf0)
             numpy.add(c8, _buf0, out=_buf0)

@@ -48,22 +48,36 @@ DOMAINS = {
 }
 STATE = ('m',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'm': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -74,12 +88,12 @@ def step(param, grad, state, t, **hyperparameters):
         c1 = 1 - beta1
         c2 = -lr
         c3 = 1 - beta2
-        beta1, beta2, c0, c1, c2, c3 = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype)
+        c0, c1, c2, c3 = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
         # 3 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 5, 0)
+        _buffers, _masks = _runtime.scratch(_dtype, 5, 1)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
@@ -91,14 +105,18 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c1, g, out=_buf0)
-            numpy.multiply(m, beta1, out=_buf1)
-            numpy.multiply(c3, g, out=_buf2)
-            numpy.multiply(m, beta2, out=m)
-            numpy.add(_buf2, m, out=m)
-            numpy.multiply(c0, theta, out=_buf2)
-            numpy.add(_buf0, _buf1, out=_buf1)
-            numpy.sign(_buf1, out=_buf1)
-            numpy.multiply(c2, _buf1, out=_buf1)
-            numpy.add(_buf2, _buf1, out=_theta_out)
+            _mask0 = _masks[0][:_n]
+            numpy.subtract(g, m, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.add(m, _buf1, out=_buf1)
+            numpy.multiply(c3, _buf0, out=_buf0)
+            numpy.add(m, _buf0, out=m)
+            numpy.multiply(c0, theta, out=_buf0)
+            numpy.less(_buf1, 0, out=_mask0)
+            numpy.copyto(_buf2, 0)
+            numpy.copyto(_buf2, -1, where=_mask0)
+            numpy.greater(_buf1, 0, out=_mask0)
+            numpy.copyto(_buf2, 1, where=_mask0)
+            numpy.multiply(c2, _buf2, out=_buf2)
+            numpy.add(_buf0, _buf2, out=_theta_out)
 

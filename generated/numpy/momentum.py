@@ -40,44 +40,61 @@ DOMAINS = {
 }
 STATE = ('v',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'v': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         c0 = -lr
+        c1 = numpy.equal(momentum, 0)
         c0, momentum = numpy.asarray(c0, _dtype), numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _v_all = state['v'].reshape(-1)
-        # 1 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 3, 0)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[1][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[2][:_n])
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
             v = _v_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
             numpy.multiply(c0, g, out=_buf0)
             numpy.multiply(v, momentum, out=v)
-            numpy.add(_buf0, v, out=v)
+            numpy.copyto(_buf1, 0 if c1 else v)
+            numpy.add(_buf0, _buf1, out=v)
             numpy.add(theta, v, out=_theta_out)
 

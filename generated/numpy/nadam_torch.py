@@ -61,12 +61,18 @@ DOMAINS = {
 }
 STATE = ('m', 'v',)
 SCALAR_STATE = ('mu_product',)
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'm': numpy.zeros(param.shape, _dtype),
         'v': numpy.zeros(param.shape, _dtype),
@@ -75,10 +81,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -93,17 +107,18 @@ def step(param, grad, state, t, **hyperparameters):
         h1 = beta1*h0
         h2 = h1*mu_product
         h3 = 1 - 0.5*0.96**(momentum_decay*(t + 1))
-        c1 = (1 - beta2**t)**(-1.0)
-        h4 = 1/numpy.sqrt(c1)
+        c2 = (1 - beta2**t)**(-1.0)
+        h4 = 1/numpy.sqrt(c2)
         mu_product_new = h2
-        c0 = 1 - beta2
-        c2 = -lr*(1 - h1)/(1 - h2)
-        c3 = 1 - beta1
-        c4 = -beta1*h3*lr/(-beta1**2*h0*h3*mu_product + 1)
-        c5 = eps*h4
-        c6 = c2*h4
-        c7 = c4*h4
-        beta1, beta2, c0, c3, c5, c6, c7, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - beta2
+        c3 = -lr*(1 - h1)/(1 - h2)
+        c4 = 1 - beta1
+        c5 = -beta1*h3*lr/(-beta1**2*h0*h3*mu_product + 1)
+        c6 = eps*h4
+        c7 = c3*h4
+        c8 = c5*h4
+        beta2, c1, c4, c6, c7, c8, weight_decay = numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -122,21 +137,22 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(_buf0, _buf0, out=_buf1)
-            numpy.multiply(c0, _buf1, out=_buf1)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf1)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf1, v, out=v)
-            numpy.multiply(c3, _buf0, out=_buf1)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf1, m, out=m)
+            numpy.subtract(_buf0, m, out=_buf1)
+            numpy.multiply(c4, _buf1, out=_buf1)
+            numpy.add(m, _buf1, out=m)
             numpy.sqrt(v, out=_buf1)
-            numpy.add(c5, _buf1, out=_buf1)
+            numpy.add(c6, _buf1, out=_buf1)
             numpy.divide(1, _buf1, out=_buf1)
-            numpy.multiply(c6, _buf0, out=_buf0)
+            numpy.multiply(c7, _buf0, out=_buf0)
             numpy.multiply(_buf0, _buf1, out=_buf0)
-            numpy.multiply(c7, _buf1, out=_buf1)
-            numpy.multiply(_buf1, m, out=_buf1)
             numpy.add(theta, _buf0, out=_buf0)
+            numpy.multiply(c8, _buf1, out=_buf1)
+            numpy.multiply(_buf1, m, out=_buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
         state['mu_product'] = float(mu_product_new)

@@ -40,27 +40,42 @@ DOMAINS = {
 }
 STATE = ('v',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'v': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         c0 = -lr
+        c1 = numpy.equal(momentum, 0)
         c0, momentum = numpy.asarray(c0, _dtype), numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
@@ -79,8 +94,10 @@ def step(param, grad, state, t, **hyperparameters):
             _buf1 = _buffers[1][:_n]
             numpy.multiply(c0, g, out=_buf0)
             numpy.multiply(v, momentum, out=v)
-            numpy.add(_buf0, v, out=v)
-            numpy.multiply(momentum, v, out=_buf1)
+            numpy.copyto(_buf1, 0 if c1 else v)
+            numpy.add(_buf0, _buf1, out=v)
             numpy.add(theta, _buf0, out=_buf0)
+            numpy.multiply(momentum, v, out=_buf1)
+            numpy.copyto(_buf1, 0 if c1 else _buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
 

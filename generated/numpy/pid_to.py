@@ -59,12 +59,18 @@ DOMAINS = {
 }
 STATE = ('i_buf', 'd_buf', 'g_prev',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'i_buf': numpy.zeros(param.shape, _dtype),
         'd_buf': numpy.zeros(param.shape, _dtype),
@@ -73,10 +79,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -87,10 +101,11 @@ def step(param, grad, state, t, **hyperparameters):
         derivative = numpy.float64(_hp['derivative'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(t, 1)
-        c1 = 1 - momentum
-        c2 = 1 - dampening
-        c3 = -lr
-        c1, c2, c3, derivative, integral, momentum, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(derivative, _dtype), numpy.asarray(integral, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - momentum
+        c3 = 1 - dampening
+        c4 = -lr
+        c2, c3, c4, derivative, integral, momentum, weight_decay = numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(derivative, _dtype), numpy.asarray(integral, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _i_buf_all = state['i_buf'].reshape(-1)
@@ -111,13 +126,14 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c1 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.subtract(_buf0, g_prev, out=g_prev)
-            numpy.multiply(c1, g_prev, out=g_prev)
+            numpy.multiply(c2, g_prev, out=g_prev)
             numpy.multiply(d_buf, momentum, out=d_buf)
             numpy.add(g_prev, d_buf, out=d_buf)
             numpy.copyto(d_buf, 0 if c0 else d_buf)
-            numpy.multiply(c2, _buf0, out=g_prev)
+            numpy.multiply(c3, _buf0, out=g_prev)
             numpy.multiply(i_buf, momentum, out=i_buf)
             numpy.add(g_prev, i_buf, out=i_buf)
             numpy.copyto(i_buf, _buf0 if c0 else i_buf)
@@ -125,7 +141,7 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.multiply(integral, i_buf, out=_buf1)
             numpy.add(_buf0, g_prev, out=g_prev)
             numpy.add(g_prev, _buf1, out=g_prev)
-            numpy.multiply(c3, g_prev, out=g_prev)
+            numpy.multiply(c4, g_prev, out=g_prev)
             numpy.add(theta, g_prev, out=_theta_out)
             numpy.copyto(g_prev, 0 if c0 else _buf0)
 

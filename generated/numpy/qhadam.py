@@ -61,12 +61,18 @@ DOMAINS = {
 }
 STATE = ('m', 'v',)
 SCALAR_STATE = ('w1', 'w2',)
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'm': numpy.zeros(param.shape, _dtype),
         'v': numpy.zeros(param.shape, _dtype),
@@ -76,10 +82,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -98,13 +112,14 @@ def step(param, grad, state, t, **hyperparameters):
         w1_new = h0
         w2_new = h1
         c0 = 1 - h2
-        c1 = h2
-        c2 = 1 - nu2
-        c3 = 1 - h3
-        c4 = h3
-        c5 = 1 - nu1
-        c6 = -lr
-        c0, c1, c2, c3, c4, c5, c6, eps, nu1, nu2, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(nu1, _dtype), numpy.asarray(nu2, _dtype), numpy.asarray(weight_decay, _dtype)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = h2
+        c3 = 1 - nu2
+        c4 = 1 - h3
+        c5 = h3
+        c6 = 1 - nu1
+        c7 = -lr
+        c0, c2, c3, c4, c5, c6, c7, eps, nu1, nu2, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(nu1, _dtype), numpy.asarray(nu2, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -124,19 +139,20 @@ def step(param, grad, state, t, **hyperparameters):
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c1 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c3, m, out=m)
-            numpy.multiply(c4, _buf0, out=_buf1)
+            numpy.multiply(c4, m, out=m)
+            numpy.multiply(c5, _buf0, out=_buf1)
             numpy.add(m, _buf1, out=m)
             numpy.multiply(_buf0, _buf0, out=_buf1)
             numpy.multiply(c0, v, out=v)
-            numpy.multiply(c1, _buf1, out=_buf2)
+            numpy.multiply(c2, _buf1, out=_buf2)
             numpy.add(v, _buf2, out=v)
-            numpy.multiply(c5, _buf0, out=_buf0)
+            numpy.multiply(c6, _buf0, out=_buf0)
             numpy.multiply(nu1, m, out=_buf2)
             numpy.add(_buf0, _buf2, out=_buf2)
-            numpy.multiply(c6, _buf2, out=_buf2)
-            numpy.multiply(c2, _buf1, out=_buf1)
+            numpy.multiply(c7, _buf2, out=_buf2)
+            numpy.multiply(c3, _buf1, out=_buf1)
             numpy.multiply(nu2, v, out=_buf0)
             numpy.add(_buf1, _buf0, out=_buf0)
             numpy.sqrt(_buf0, out=_buf0)

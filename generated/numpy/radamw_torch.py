@@ -57,12 +57,18 @@ DOMAINS = {
 }
 STATE = ('m', 'v',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'm': numpy.zeros(param.shape, _dtype),
         'v': numpy.zeros(param.shape, _dtype),
@@ -70,10 +76,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -97,7 +111,7 @@ def step(param, grad, state, t, **hyperparameters):
         c3 = -numpy.sqrt(h2)*h8*numpy.sqrt(numpy.maximum(0, -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
         c4 = numpy.less(h3 + h7, -6)
         c5 = -h8
-        beta1, beta2, c0, c1, c2, c3, c5, eps = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(eps, _dtype)
+        beta2, c0, c1, c2, c3, c5, eps = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(eps, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -118,11 +132,11 @@ def step(param, grad, state, t, **hyperparameters):
             _buf2 = _buffers[2][:_n]
             _buf3 = _buffers[3][:_n]
             numpy.multiply(c0, theta, out=_buf0)
-            numpy.multiply(c2, g, out=_buf1)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf1, m, out=m)
-            numpy.multiply(g, g, out=_buf1)
-            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.subtract(g, m, out=_buf1)
+            numpy.multiply(c2, _buf1, out=_buf1)
+            numpy.add(m, _buf1, out=m)
+            numpy.multiply(c1, g, out=_buf1)
+            numpy.multiply(g, _buf1, out=_buf1)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf1, v, out=v)
             numpy.multiply(c5, m, out=_buf1)

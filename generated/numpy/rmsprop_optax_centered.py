@@ -53,13 +53,19 @@ DOMAINS = {
 }
 STATE = ('nu', 'b', 'g_avg',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_scale = _hp['initial_scale']
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'nu': numpy.full(param.shape, initial_scale, _dtype),
         'b': numpy.zeros(param.shape, _dtype),
@@ -68,10 +74,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -79,10 +93,11 @@ def step(param, grad, state, t, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         initial_scale = numpy.float64(_hp['initial_scale'])
         momentum = numpy.float64(_hp['momentum'])
-        c0 = -momentum
-        c1 = 1 - decay
-        c2 = -lr
-        c0, c1, c2, decay, eps, lr, momentum = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(decay, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(lr, _dtype), numpy.asarray(momentum, _dtype)
+        c0 = 1 - decay
+        c1 = -lr
+        c2 = numpy.equal(momentum, 0)
+        c3 = -momentum
+        c0, c1, c3, decay, eps, lr, momentum = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(decay, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(lr, _dtype), numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _nu_all = state['nu'].reshape(-1)
@@ -103,11 +118,11 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c1, g, out=_buf0)
-            numpy.multiply(g_avg, decay, out=g_avg)
-            numpy.add(_buf0, g_avg, out=g_avg)
-            numpy.multiply(g, g, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.subtract(g, g_avg, out=_buf0)
+            numpy.multiply(c0, _buf0, out=_buf0)
+            numpy.add(g_avg, _buf0, out=g_avg)
+            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(nu, decay, out=nu)
             numpy.add(_buf0, nu, out=nu)
             numpy.add(nu, eps, out=_buf0)
@@ -115,11 +130,13 @@ def step(param, grad, state, t, **hyperparameters):
             numpy.subtract(_buf0, _buf1, out=_buf1)
             numpy.sqrt(_buf1, out=_buf1)
             numpy.divide(g, _buf1, out=_buf1)
-            numpy.multiply(b, c0, out=_buf0)
-            numpy.multiply(c2, _buf1, out=_buf2)
+            numpy.multiply(c1, _buf1, out=_buf0)
             numpy.add(theta, _buf0, out=_buf0)
+            numpy.multiply(b, c3, out=_buf2)
+            numpy.copyto(_buf2, 0 if c2 else _buf2)
             numpy.add(_buf0, _buf2, out=_theta_out)
-            numpy.multiply(b, momentum, out=b)
             numpy.multiply(lr, _buf1, out=_buf1)
-            numpy.add(b, _buf1, out=b)
+            numpy.multiply(b, momentum, out=b)
+            numpy.copyto(_buf2, 0 if c2 else b)
+            numpy.add(_buf1, _buf2, out=b)
 

@@ -51,12 +51,18 @@ DOMAINS = {
 }
 STATE = ('v', 'b',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'v': numpy.zeros(param.shape, _dtype),
         'b': numpy.zeros(param.shape, _dtype),
@@ -64,10 +70,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -75,9 +89,11 @@ def step(param, grad, state, t, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         momentum = numpy.float64(_hp['momentum'])
-        c0 = 1 - alpha
-        c1 = -lr
-        alpha, c0, c1, eps, momentum, weight_decay = numpy.asarray(alpha, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - alpha
+        c2 = numpy.equal(momentum, 0)
+        c3 = -lr
+        alpha, c1, c3, eps, momentum, weight_decay = numpy.asarray(alpha, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _v_all = state['v'].reshape(-1)
@@ -96,16 +112,18 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(_buf0, _buf0, out=_buf1)
-            numpy.multiply(c0, _buf1, out=_buf1)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf1)
             numpy.multiply(v, alpha, out=v)
             numpy.add(_buf1, v, out=v)
-            numpy.multiply(b, momentum, out=b)
             numpy.sqrt(v, out=_buf1)
             numpy.add(eps, _buf1, out=_buf1)
             numpy.divide(_buf0, _buf1, out=_buf1)
-            numpy.add(b, _buf1, out=b)
-            numpy.multiply(c1, b, out=_buf1)
-            numpy.add(theta, _buf1, out=_theta_out)
+            numpy.multiply(b, momentum, out=b)
+            numpy.copyto(_buf0, 0 if c2 else b)
+            numpy.add(_buf1, _buf0, out=b)
+            numpy.multiply(c3, b, out=_buf0)
+            numpy.add(theta, _buf0, out=_theta_out)
 

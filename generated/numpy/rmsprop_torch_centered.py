@@ -53,12 +53,18 @@ DOMAINS = {
 }
 STATE = ('v', 'b', 'g_avg',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'v': numpy.zeros(param.shape, _dtype),
         'b': numpy.zeros(param.shape, _dtype),
@@ -67,10 +73,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -78,44 +92,53 @@ def step(param, grad, state, t, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         momentum = numpy.float64(_hp['momentum'])
-        c0 = 1 - alpha
-        c1 = -lr
-        alpha, c0, c1, eps, momentum, weight_decay = numpy.asarray(alpha, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - alpha
+        c2 = numpy.equal(momentum, 0)
+        c3 = -lr
+        alpha, c1, c3, eps, momentum, weight_decay = numpy.asarray(alpha, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _v_all = state['v'].reshape(-1)
         _b_all = state['b'].reshape(-1)
         _g_avg_all = state['g_avg'].reshape(-1)
-        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        # 4 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 6, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[2][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            theta = _runtime.load(_theta_out, _buffers[4][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[5][:_n])
             v = _v_all[_lo:_hi]
             b = _b_all[_lo:_hi]
             g_avg = _g_avg_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
+            _buf2 = _buffers[2][:_n]
+            _buf3 = _buffers[3][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.subtract(_buf0, g_avg, out=_buf1)
-            numpy.multiply(c0, _buf1, out=_buf1)
+            numpy.multiply(c1, _buf1, out=_buf1)
             numpy.add(g_avg, _buf1, out=g_avg)
-            numpy.multiply(_buf0, _buf0, out=_buf1)
-            numpy.multiply(c0, _buf1, out=_buf1)
+            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(_buf1, _buf0, out=_buf1)
             numpy.multiply(v, alpha, out=v)
             numpy.add(_buf1, v, out=v)
-            numpy.multiply(b, momentum, out=b)
-            numpy.multiply(g_avg, g_avg, out=_buf1)
-            numpy.subtract(v, _buf1, out=_buf1)
+            numpy.sqrt(v, out=_buf1)
+            numpy.absolute(g_avg, out=_buf2)
+            numpy.subtract(_buf1, _buf2, out=_buf3)
+            numpy.add(_buf2, _buf1, out=_buf1)
+            numpy.multiply(_buf3, _buf1, out=_buf1)
             numpy.sqrt(_buf1, out=_buf1)
             numpy.add(eps, _buf1, out=_buf1)
             numpy.divide(_buf0, _buf1, out=_buf1)
-            numpy.add(b, _buf1, out=b)
-            numpy.multiply(c1, b, out=_buf1)
-            numpy.add(theta, _buf1, out=_theta_out)
+            numpy.multiply(b, momentum, out=b)
+            numpy.copyto(_buf0, 0 if c2 else b)
+            numpy.add(_buf1, _buf0, out=b)
+            numpy.multiply(c3, b, out=_buf0)
+            numpy.add(theta, _buf0, out=_theta_out)
 

@@ -29,7 +29,7 @@ State (initial value)::
 
 Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous gradient) or
 η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient is zeroed for this step
-and for the next comparison.
+and for the next comparison. sign(g) is torch's (the torch_sign pass): 0 for a NaN gradient.
 """
 import math
 
@@ -54,13 +54,19 @@ DOMAINS = {
 }
 STATE = ('g_prev', 'step_size',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     lr = _hp['lr']
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'g_prev': numpy.zeros(param.shape, _dtype),
         'step_size': numpy.full(param.shape, lr, _dtype),
@@ -68,10 +74,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -84,32 +98,38 @@ def step(param, grad, state, t, **hyperparameters):
         _grad_all = grad.reshape(-1)
         _g_prev_all = state['g_prev'].reshape(-1)
         _step_size_all = state['step_size'].reshape(-1)
-        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 4, 1)
+        # 1 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 3, 3)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[2][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            theta = _runtime.load(_theta_out, _buffers[1][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[2][:_n])
             g_prev = _g_prev_all[_lo:_hi]
             step_size = _step_size_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
-            _buf1 = _buffers[1][:_n]
             _mask0 = _masks[0][:_n]
-            numpy.multiply(g, g_prev, out=_buf0)
-            numpy.less(_buf0, 0, out=_mask0)
+            _mask1 = _masks[1][:_n]
+            _mask2 = _masks[2][:_n]
+            numpy.multiply(g, g_prev, out=g_prev)
+            numpy.less(g_prev, 0, out=_mask0)
+            numpy.copyto(_buf0, 1)
+            numpy.copyto(_buf0, eta_minus, where=_mask0)
+            numpy.greater(g_prev, 0, out=_mask1)
+            numpy.copyto(_buf0, eta_plus, where=_mask1)
+            numpy.multiply(step_size, _buf0, out=g_prev)
+            numpy.maximum(step_size_min, g_prev, out=g_prev)
+            numpy.minimum(step_size_max, g_prev, out=step_size)
+            numpy.less(g, 0, out=_mask1)
+            numpy.greater(g, 0, out=_mask2)
             numpy.copyto(g_prev, g)
             numpy.copyto(g_prev, 0, where=_mask0)
-            numpy.copyto(_buf1, 1)
-            numpy.copyto(_buf1, eta_minus, where=_mask0)
-            numpy.greater(_buf0, 0, out=_mask0)
-            numpy.copyto(_buf1, eta_plus, where=_mask0)
-            numpy.multiply(step_size, _buf1, out=step_size)
-            numpy.maximum(step_size_min, step_size, out=step_size)
-            numpy.minimum(step_size_max, step_size, out=step_size)
-            numpy.sign(g_prev, out=_buf1)
-            numpy.multiply(step_size, _buf1, out=_buf1)
-            numpy.subtract(theta, _buf1, out=_theta_out)
+            numpy.copyto(_buf0, 0)
+            numpy.copyto(_buf0, -1, where=_mask1)
+            numpy.copyto(_buf0, 1, where=_mask2)
+            numpy.copyto(_buf0, 0, where=_mask0)
+            numpy.multiply(step_size, _buf0, out=_buf0)
+            numpy.subtract(theta, _buf0, out=_theta_out)
 

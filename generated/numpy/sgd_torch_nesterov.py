@@ -45,31 +45,46 @@ DOMAINS = {
 }
 STATE = ('b',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'b': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.equal(t, 1)
-        c1 = -lr
-        c1, momentum, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.equal(t, 1)
+        c2 = -lr
+        c2, momentum, weight_decay = numpy.asarray(c2, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _b_all = state['b'].reshape(-1)
@@ -86,12 +101,13 @@ def step(param, grad, state, t, **hyperparameters):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(b, momentum, out=b)
             numpy.add(_buf0, b, out=b)
-            numpy.copyto(b, _buf0 if c0 else b)
+            numpy.copyto(b, _buf0 if c1 else b)
             numpy.multiply(momentum, b, out=_buf1)
             numpy.add(_buf0, _buf1, out=_buf1)
-            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.multiply(c2, _buf1, out=_buf1)
             numpy.add(theta, _buf1, out=_theta_out)
 

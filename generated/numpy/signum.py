@@ -39,47 +39,77 @@ DOMAINS = {
 }
 STATE = ('m',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'm': numpy.zeros(param.shape, _dtype),
     }
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         c0 = 1 - momentum
-        c1 = -lr
-        c0, c1, momentum = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(momentum, _dtype)
+        c1 = numpy.equal(momentum, 0)
+        c2 = -lr
+        c0, c2 = numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
-        # 1 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 3, 0)
+        # 3 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 5, 1)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[1][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[2][:_n])
+            theta = _runtime.load(_theta_out, _buffers[3][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[4][:_n])
             m = _m_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
+            _buf1 = _buffers[1][:_n]
+            _buf2 = _buffers[2][:_n]
+            _mask0 = _masks[0][:_n]
             numpy.multiply(c0, g, out=_buf0)
-            numpy.multiply(m, momentum, out=m)
-            numpy.add(_buf0, m, out=m)
-            numpy.sign(m, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
-            numpy.add(theta, _buf0, out=_theta_out)
+            numpy.subtract(g, m, out=_buf1)
+            numpy.multiply(c0, _buf1, out=_buf1)
+            numpy.add(m, _buf1, out=m)
+            numpy.less(m, 0, out=_mask0)
+            numpy.copyto(_buf1, 0)
+            numpy.copyto(_buf1, -1, where=_mask0)
+            numpy.greater(m, 0, out=_mask0)
+            numpy.copyto(_buf1, 1, where=_mask0)
+            numpy.less(_buf0, 0, out=_mask0)
+            numpy.copyto(_buf2, 0)
+            numpy.copyto(_buf2, -1, where=_mask0)
+            numpy.greater(_buf0, 0, out=_mask0)
+            numpy.copyto(_buf2, 1, where=_mask0)
+            numpy.copyto(_buf1, _buf2 if c1 else _buf1)
+            numpy.multiply(c2, _buf1, out=_buf1)
+            numpy.add(theta, _buf1, out=_theta_out)
+            numpy.copyto(m, _buf0 if c1 else m)
 

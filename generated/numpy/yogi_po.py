@@ -55,13 +55,19 @@ DOMAINS = {
 }
 STATE = ('m', 'v',)
 SCALAR_STATE = ()
+BACKEND = 'numpy'
+
+
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
 
 
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator = _hp['initial_accumulator']
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {
         'm': numpy.full(param.shape, initial_accumulator, _dtype),
         'v': numpy.full(param.shape, initial_accumulator, _dtype),
@@ -69,10 +75,18 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``; scalars in float64, arrays in blocks."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -82,45 +96,64 @@ def step(param, grad, state, t, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         initial_accumulator = numpy.float64(_hp['initial_accumulator'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c1 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c1)
-        c0 = beta2 - 1
-        c2 = 1 - beta1
-        c3 = -lr/(1 - beta1**t)
-        c4 = eps*h0
-        c5 = c3*h0
-        beta1, c0, c2, c4, c5, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(weight_decay, _dtype)
+        c2 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c2)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = beta2 - 1
+        c3 = 1 - beta1
+        c4 = -lr/(1 - beta1**t)
+        c5 = eps*h0
+        c6 = c4*h0
+        c1, c3, c5, c6, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
         _v_all = state['v'].reshape(-1)
-        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
+        # 4 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 6, 1)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[2][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
+            theta = _runtime.load(_theta_out, _buffers[4][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[5][:_n])
             m = _m_all[_lo:_hi]
             v = _v_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
+            _buf2 = _buffers[2][:_n]
+            _buf3 = _buffers[3][:_n]
+            _mask0 = _masks[0][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
+            numpy.copyto(_buf1, 0 if c0 else _buf0)
+            numpy.add(g, _buf1, out=_buf1)
+            numpy.subtract(_buf1, m, out=_buf2)
+            numpy.multiply(c3, _buf2, out=_buf2)
+            numpy.add(m, _buf2, out=m)
+            numpy.multiply(g, g, out=_buf2)
+            numpy.subtract(_buf2, v, out=_buf2)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c2, _buf0, out=_buf1)
-            numpy.multiply(m, beta1, out=m)
-            numpy.add(_buf1, m, out=m)
             numpy.multiply(_buf0, _buf0, out=_buf0)
-            numpy.subtract(v, _buf0, out=_buf1)
-            numpy.sign(_buf1, out=_buf1)
-            numpy.multiply(c0, _buf0, out=_buf0)
-            numpy.multiply(_buf0, _buf1, out=_buf1)
-            numpy.add(v, _buf1, out=v)
-            numpy.multiply(c5, m, out=_buf1)
-            numpy.sqrt(v, out=_buf0)
-            numpy.add(c4, _buf0, out=_buf0)
-            numpy.divide(_buf1, _buf0, out=_buf0)
-            numpy.add(theta, _buf0, out=_theta_out)
+            numpy.subtract(v, _buf0, out=_buf0)
+            numpy.multiply(_buf1, _buf1, out=_buf1)
+            numpy.less(_buf0, 0, out=_mask0)
+            numpy.copyto(_buf3, 0)
+            numpy.copyto(_buf3, -1, where=_mask0)
+            numpy.greater(_buf0, 0, out=_mask0)
+            numpy.copyto(_buf3, 1, where=_mask0)
+            numpy.greater(_buf2, 0, out=_mask0)
+            numpy.copyto(_buf0, 0)
+            numpy.copyto(_buf0, -1, where=_mask0)
+            numpy.less(_buf2, 0, out=_mask0)
+            numpy.copyto(_buf0, 1, where=_mask0)
+            numpy.copyto(_buf3, _buf0 if c0 else _buf3)
+            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.multiply(_buf1, _buf3, out=_buf3)
+            numpy.add(v, _buf3, out=v)
+            numpy.multiply(c6, m, out=_buf3)
+            numpy.sqrt(v, out=_buf1)
+            numpy.add(c5, _buf1, out=_buf1)
+            numpy.divide(_buf3, _buf1, out=_buf1)
+            numpy.add(theta, _buf1, out=_theta_out)
 
