@@ -228,7 +228,7 @@ def _domain_cases(expr, domains: dict | None) -> list:
         a, b = domain.start, domain.end
         if not a.is_finite or (not b.is_finite and a == 0):
             continue  # (−∞, …) or [0, ∞): the symbol's own assumptions already say all that is known
-        s = sp.Dummy("s", nonnegative=not domain.left_open, positive=domain.left_open)
+        s = sp.Dummy("s", positive=True) if domain.left_open else sp.Dummy("s", nonnegative=True)
         options = [{symbol: a + (b - a) * s / (1 + s)}] if b.is_finite else [{symbol: a + s}]
         if b.is_finite and not domain.right_open:
             options.append({symbol: b})
@@ -563,6 +563,120 @@ def _limit_disagrees(expr, expected, var, point, direction, domains, sample) -> 
     return None
 
 
+#: Parameter values at which a proved limit is recomputed, and the time each recomputation may take.
+SPECIAL_LIMIT_POINTS, SPECIAL_LIMIT_SECONDS = 8, 2.0
+
+
+def _parameter_special_points(expr, var, params, dom) -> list:
+    r"""``(symbol, value)`` pairs where a limit in ``var`` may change form: 0, ±1 and the ends of each
+    parameter's domain, and the roots (in one parameter) of the coefficients of ``var`` in the numerator and
+    denominator of ``expr`` and of its critical subexpressions (:math:`1/(1 + a t)` changes at :math:`a = 0`)."""
+    from .falsify import _real_roots, critical_expressions
+    pairs = []
+    for s in params:
+        pairs += [(s, v) for v in _domains.special_values(dom[s])[:4]]
+    pieces = [sp.numer(sp.together(expr)), sp.denom(sp.together(expr))] + critical_expressions([expr], limit=8)
+    for piece in pieces:
+        try:
+            coefficients = sp.Poly(piece, var).coeffs() if piece.is_polynomial(var) else []
+        except (sp.PolynomialError, sp.GeneratorsNeeded):
+            coefficients = []
+        for c in coefficients:
+            for s in sorted(c.free_symbols & set(params), key=lambda v: v.name):
+                others = {o: _domains.generic_values(dom[o])[0] for o in c.free_symbols - {s}
+                          if _domains.generic_values(dom[o])}
+                pairs += [(s, r) for r in _real_roots(c.xreplace(others), s, dom[s])]
+    unique = []
+    for pair in pairs:
+        if pair not in unique:
+            unique.append(pair)
+    return unique
+
+
+def _concrete_limit_differs(expr, expected, var, point, direction, at: dict):
+    """``(limit, claimed)`` if the limit of ``expr`` with the parameters ``at`` substituted is a number (or ±∞)
+    that provably differs from ``expected`` there; None otherwise (including: not computable in time)."""
+    target = exact(expected).xreplace(at)
+    try:
+        with time_limit(SPECIAL_LIMIT_SECONDS):
+            value = _continuous_limit(expr.xreplace(at), var, point, direction)
+            if value is None or value.free_symbols or not value.is_number:
+                return None
+            if target.free_symbols or not target.is_number:
+                return None
+            if value in (sp.oo, -sp.oo) or target in (sp.oo, -sp.oo):
+                return (value, target) if value != target and defined(target) is not False else None
+            if defined(value) is not True:
+                return None  # SymPy's own placeholder (nan, AccumBounds, exp(oo·sign(…))): no value to compare
+            if defined(target) is False:
+                return value, target  # a finite limit, an undefined claimed value
+            return (value, target) if compare(value, target) == "differ" else None
+    except (CheckTimeout, TypeError, ValueError, NotImplementedError, ZeroDivisionError, AttributeError):
+        return None
+
+
+def _limit_refutation(expr, expected, var, point, direction, dom, sample) -> tuple | None:
+    r"""A refutation of ``lim expr = expected`` for every parameter value: the limit computed at concrete
+    parameters (a generic point, singular and special points of the domain) differs from the claimed value
+    there. A generic limit is never evaluated at a point: :math:`a\,e^{\infty\cdot\operatorname{sign}(\log(1-a))}`
+    says nothing at :math:`a = 0`."""
+    from .falsify import points
+    params = sorted((expr.free_symbols | expected.free_symbols) - {var}, key=lambda s: s.name)
+    where = _resolve([expr, expected], dom)
+    candidates = list(points([expr, expected], where, sample=sample, budget=8)) if params else [{}]
+    for at in candidates:
+        at = {k: v for k, v in at.items() if k != var}
+        found = _concrete_limit_differs(expr, expected, var, point, direction, at)
+        if found:
+            value, target = found
+            place = f" at {code(', '.join(f'{k} = {v}' for k, v in at.items()))}" if at else ""
+            return (REFUTED, f"limit is {code(value)}, not {code(target)}{place}",
+                    {"limit": str(value), "claimed": str(target), **({"point": {str(k): str(v) for k, v in at.items()}}
+                                                                   if at else {})})
+    return None
+
+
+def _limit_at_special_parameters(expr, expected, var, point, direction, dom):
+    """A limit proved for generic parameters is recomputed with one parameter at a time set to a special value
+    of its domain (SymPy's ``limit`` reads parameters generically: it gives 0 for :math:`1/(1 + a t)`, wrong at
+    :math:`a = 0`). A limit that provably differs from the claimed value there refutes; one that cannot be
+    computed there says nothing."""
+    params = sorted((expr.free_symbols | expected.free_symbols) - {var}, key=lambda s: s.name)
+    if not params or ranged(expr):
+        return None
+    for s, v in _parameter_special_points(expr, var, params, dom)[:SPECIAL_LIMIT_POINTS * len(params)]:
+        others = {o: _domains.generic_values(dom[o])[0] for o in params if o != s and _domains.generic_values(dom[o])}
+        for at in ({s: v}, {**others, s: v}):  # the others kept symbolic, then at a generic point
+            found = _concrete_limit_differs(expr, expected, var, point, direction, at) if len(at) == len(params) \
+                else _symbolic_limit_differs(expr, expected, var, point, direction, at, dom)
+            if found:
+                value, target = found
+                where = ", ".join(f"{k} = {w}" for k, w in at.items())
+                return (REFUTED, f"at {code(where)} the limit is {code(value)}, not {code(target)} (SymPy's limit "
+                                 f"for generic parameters does not hold there)",
+                        {"parameter": {str(k): str(w) for k, w in at.items()}, "limit": str(value),
+                         "claimed": str(target)}, True)
+    return None
+
+
+def _symbolic_limit_differs(expr, expected, var, point, direction, at, dom):
+    """As :func:`_concrete_limit_differs`, with other parameters left symbolic: the difference must be a nonzero
+    number (a difference that still depends on them is decided at concrete points only)."""
+    target = exact(expected).xreplace(at)
+    try:
+        with time_limit(SPECIAL_LIMIT_SECONDS):
+            value = _continuous_limit(expr.xreplace(at), var, point, direction)
+            if value is None or value.has(sp.oo, -sp.oo, sp.zoo, sp.nan, sp.AccumBounds, sp.sign) \
+                    or target.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+                return None
+            difference = sp.simplify(value - target)
+            if difference.is_number and defined(difference) and compare(difference, 0) == "differ":
+                return value, target
+    except (CheckTimeout, TypeError, ValueError, NotImplementedError, ZeroDivisionError, AttributeError):
+        return None
+    return None
+
+
 def limit(title: str, expr, var, point, expected, *, direction: str = "+-", sample: dict | None = None,
           domains=None) -> Step:
     r"""Compute :math:`\lim_{var\to point} expr` (by continuity where it applies, else SymPy's ``limit``; for
@@ -580,18 +694,16 @@ def limit(title: str, expr, var, point, expected, *, direction: str = "+-", samp
                 return UNPROVED, f"SymPy could not compute the limit{' for ' + code(description) if description else ''}"
             target = expected.xreplace(case)
             if not prove_zero(value - target, dom):
-                difference = sp.simplify(value - target)
-                if difference.is_zero is False:
-                    return (REFUTED, f"limit is {code(value)}, not {code(target)}"
-                                     f"{' (' + code(description) + ')' if description else ''}",
-                            {"limit": str(value), "claimed": str(target), **({"case": description} if description else {})})
-                finding, _ = falsify("=", value, target, _resolve([value, target], dom), sample=sample,
-                                     budget=REFUTE_POINTS)
-                if finding:
-                    return (REFUTED, f"limit is {code(value)}, not {code(target)}: they differ at {finding.where()}",
-                            {"limit": str(value), "claimed": str(target), **finding.counterexample()})
+                found = _limit_refutation(expr.xreplace(case), target, var, point, direction, dom, sample)
+                if found:
+                    status, detail, cex = found
+                    return status, detail + (f" ({code(description)})" if description else ""), \
+                        {**cex, **({"case": description} if description else {})}
                 return UNPROVED, f"limit {code(value)} not shown equal to {code(target)}"
             values.append((description, value))
+        special = _limit_at_special_parameters(expr, expected, var, point, direction, dom)
+        if special:
+            return special
         disagreement = _limit_disagrees(expr, expected, var, point, direction, dom, sample)
         if disagreement:
             return UNPROVED, f"SymPy's limit {code(values[0][1])} is contradicted by a {disagreement}", None, True
@@ -617,13 +729,17 @@ def approximation(title: str, exact_value, approx, var, point, *, relative: bool
         if value is None:
             return UNPROVED, f"SymPy could not evaluate the limit of the error {code(error)}"
         if prove_zero(value, dom):
+            special = _limit_at_special_parameters(gruntz_form, sp.Integer(0), var, point, "+-", dom)
+            if special:
+                return special
             disagreement = _limit_disagrees(gruntz_form, sp.Integer(0), var, point, "+-", dom, sample)
             if disagreement:
                 return UNPROVED, f"SymPy's limit 0 of the error is contradicted by a {disagreement}", None, True
             return APPROXIMATION, f"error term {code(error)} → 0"
-        finding, _ = falsify("=", value, sp.Integer(0), _resolve([value], dom), sample=sample, budget=REFUTE_POINTS)
-        if sp.simplify(value).is_zero is False or finding:
-            return REFUTED, f"error term {code(error)} tends to {code(value)}, not 0", {"error_limit": str(value)}
+        found = _limit_refutation(gruntz_form, sp.Integer(0), var, point, "+-", dom, sample)
+        if found:
+            status, detail, cex = found
+            return REFUTED, f"error term {code(error)}: {detail}", {"error_limit": cex["limit"], **cex}
         return UNPROVED, f"error limit {code(value)} not shown to be 0"
 
     kind_of_error = "relative error" if relative else "error"
@@ -996,6 +1112,25 @@ def _induction_sweep(closed_form, recurrence, base_value, base_at, n, domains, s
     return None
 
 
+def _step_sweep(closed_form, recurrence, base_at, n, domains, sample):
+    r"""The induction step :math:`c(n) = F(c(n-1), n)` swept as an identity over the integers :math:`n > n_0`
+    (its singular points solved exactly: a recurrence undefined at :math:`n = 40` is found at 40, not only by a
+    replay that stops at :math:`n_0 + 24`). A failure at some :math:`n` refutes the claim: were the closed form
+    right at :math:`n - 1` and at :math:`n`, the step would hold there."""
+    m = sp.Dummy("n", integer=True)
+    lhs = closed_form.xreplace({n: m})
+    rhs = recurrence(closed_form.xreplace({n: m - 1}), m)
+    where = {**{s: d for s, d in domains.items() if s != n},
+             **_resolve([lhs, rhs], {s: d for s, d in domains.items() if s != n})}
+    where[m] = sp.Range(int(base_at) + 1, sp.oo).intersect(_domains.assumption_domain(n)) \
+        if sp.sympify(base_at).is_Integer else sp.Range(1, sp.oo)
+    finding, _ = falsify("=", lhs, rhs, where, sample=sample)
+    if finding:
+        finding.point = {(n if k == m else k): v for k, v in finding.point.items()}
+        finding.reason = f"the induction step fails ({finding.reason})"
+    return finding
+
+
 def induction(title: str, closed_form, recurrence: Callable, base_value, *, base_at=0, n=STEP,
               sample: dict | None = None, domains=None) -> Step:
     r"""Closed form of a recurrence: base case :math:`c(n_0) = x_{n_0}` and step :math:`c(n) = F(c(n-1), n)` for
@@ -1025,7 +1160,8 @@ def induction(title: str, closed_form, recurrence: Callable, base_value, *, base
         if step.has(RangeMax):
             forms.append(normalize(step))
         if any(prove_zero(form, dom) for form in forms):
-            finding = _induction_sweep(closed_form, recurrence, base_value, base_at, n, dom, sample)
+            finding = _induction_sweep(closed_form, recurrence, base_value, base_at, n, dom, sample) \
+                or _step_sweep(closed_form, recurrence, base_at, n, dom, sample)
             if finding:
                 return _downgrade(finding, "base case and induction step simplify to 0")
             return PROVED, "base case and induction step simplify to 0; recurrence replayed exactly against it"
