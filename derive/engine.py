@@ -438,8 +438,33 @@ def definition(title: str, symbol, value) -> Step:
 LIMIT_CALL_TIMEOUT = 8.0
 
 
+class OneSidedLimitsDiffer(ValueError):
+    """A two-sided limit that does not exist: the one-sided limits are parameter-free and differ."""
+
+    def __init__(self, left, right):
+        super().__init__(f"from the left {left}, from the right {right}")
+        self.left, self.right = left, right
+
+
 def _sympy_limit(expr, var, point, direction):
-    kwargs = {} if point in (sp.oo, -sp.oo) or direction == "+-" else {"dir": direction}
+    r"""SymPy's ``limit``; at a finite point, ``"+-"`` is two-sided: both one-sided limits are computed (SymPy's
+    default is the right one: :math:`\lim_{x\to 0} \lfloor x\rfloor` would be 0) and must agree; one-sided
+    limits that are numbers and differ raise :class:`OneSidedLimitsDiffer`, others that are not shown equal give
+    None."""
+    if point not in (sp.oo, -sp.oo) and direction == "+-":
+        right = _sympy_limit(expr, var, point, "+")
+        left = _sympy_limit(expr, var, point, "-") if right is not None else None
+        if right is None or left is None:
+            return None
+        if right == left or (not right.has(sp.oo, -sp.oo, sp.zoo) and not left.has(sp.oo, -sp.oo, sp.zoo)
+                             and sp.simplify(right - left) == 0):
+            return right
+        if left.is_number and right.is_number and not left.free_symbols and not right.free_symbols \
+                and (left.has(sp.oo, -sp.oo, sp.zoo) or right.has(sp.oo, -sp.oo, sp.zoo)
+                     or compare(left, right) == "differ"):
+            raise OneSidedLimitsDiffer(left, right)
+        return None
+    kwargs = {} if point in (sp.oo, -sp.oo) else {"dir": direction}
     with time_limit(LIMIT_CALL_TIMEOUT):
         value = sp.limit(sp.expand(expr), var, point, **kwargs)
     if isinstance(value, sp.Limit) or value.has(sp.AccumBounds, sp.nan) or value.has(sp.Limit):
@@ -458,8 +483,11 @@ def _continuous_limit(expr, var, point, direction):
     if expr == var:
         return sp.sympify(point)
 
-    def sub(e):
-        return _continuous_limit(e, var, point, direction)
+    def sub(e):  # a part without a limit says nothing about the whole (x·⌊x⌋ → 0): SymPy then takes the node
+        try:
+            return _continuous_limit(e, var, point, direction)
+        except OneSidedLimitsDiffer:
+            return None
 
     def finite(l):  # generic parameters: finite unless SymPy knows otherwise
         return l is not None and not l.has(sp.oo, -sp.oo, sp.zoo, sp.nan) and l.is_finite is not False
@@ -523,12 +551,12 @@ def _limit_disagrees(expr, expected, var, point, direction, domains, sample) -> 
         return None
     params = sorted((expr.free_symbols | sp.sympify(expected).free_symbols) - {var}, key=lambda s: s.name)
     if point == sp.oo:
-        approach = [sp.Integer(10)**3, sp.Integer(10)**6, sp.Integer(10)**12]
+        approaches = [[sp.Integer(10)**3, sp.Integer(10)**6, sp.Integer(10)**12]]
     elif point == -sp.oo:
-        approach = [-sp.Integer(10)**3, -sp.Integer(10)**6, -sp.Integer(10)**12]
-    else:
-        side = -1 if direction == "-" else 1
-        approach = [point + side * sp.Rational(1, 10**k) for k in (4, 8, 12)]
+        approaches = [[-sp.Integer(10)**3, -sp.Integer(10)**6, -sp.Integer(10)**12]]
+    else:  # a two-sided limit is screened from both sides
+        sides = {"+": (1,), "-": (-1,)}.get(direction, (1, -1))
+        approaches = [[point + side * sp.Rational(1, 10**k) for k in (4, 8, 12)] for side in sides]
     try:
         f = sp.lambdify([var, *params], expr, modules=["mpmath"])
         c = sp.lambdify(params, expected, modules=["mpmath"])
@@ -548,18 +576,22 @@ def _limit_disagrees(expr, expected, var, point, direction, domains, sample) -> 
                 target = c(*[mpmath.mpf(sp.Rational(v).p) / sp.Rational(v).q if v.is_Rational else mpmath.mpf(float(v))
                              for v in values])
                 args = [mpmath.mpf(v.p) / v.q if v.is_Rational else mpmath.mpf(float(v)) for v in values]
-                distances = [abs(f(mpmath.mpf(x.p) / x.q, *args) - target) for x in approach]
             except (ZeroDivisionError, TypeError, ValueError, OverflowError):
                 continue
-            if any(not mpmath.isfinite(d) or isinstance(d, mpmath.mpc) for d in distances):
-                continue
-            checked += 1
-            scale = 1 + abs(target)
-            if all(d > 1e-6 * scale for d in distances) and distances[-1] > distances[0] / 2:
-                point_text = ", ".join(f"{s} = {v}" for s, v in zip(params, values))
-                return (f"numeric screen disagrees: at {code(point_text) if point_text else 'the claim'}, the distance "
-                        f"to the claimed value is {code(mpmath.nstr(distances[-1], 5))} at "
-                        f"{code(f'{var} = {approach[-1]}')}")
+            for approach in approaches:
+                try:
+                    distances = [abs(f(mpmath.mpf(x.p) / x.q, *args) - target) for x in approach]
+                except (ZeroDivisionError, TypeError, ValueError, OverflowError):
+                    continue
+                if any(not mpmath.isfinite(d) or isinstance(d, mpmath.mpc) for d in distances):
+                    continue
+                checked += 1
+                scale = 1 + abs(target)
+                if all(d > 1e-6 * scale for d in distances) and distances[-1] > distances[0] / 2:
+                    point_text = ", ".join(f"{s} = {v}" for s, v in zip(params, values))
+                    return (f"numeric screen disagrees: at {code(point_text) if point_text else 'the claim'}, the "
+                            f"distance to the claimed value is {code(mpmath.nstr(distances[-1], 5))} at "
+                            f"{code(f'{var} = {approach[-1]}')}")
     return None
 
 
@@ -677,6 +709,19 @@ def _symbolic_limit_differs(expr, expected, var, point, direction, at, dom):
     return None
 
 
+def _approach(var, point, direction: str, domains: dict) -> str:
+    r"""The side from which ``var`` can reach a finite ``point`` inside its domain: a two-sided limit at the left
+    end of the domain (:math:`x \to 0` for :math:`x \in [0, 1]`) is the right one."""
+    domain = domains.get(var, _domains.assumption_domain(var))
+    if direction != "+-" or point in (sp.oo, -sp.oo) or not isinstance(domain, sp.Interval):
+        return direction
+    if (domain.inf - point).is_nonnegative:
+        return "+"
+    if (point - domain.sup).is_nonnegative:
+        return "-"
+    return direction
+
+
 def limit(title: str, expr, var, point, expected, *, direction: str = "+-", sample: dict | None = None,
           domains=None) -> Step:
     r"""Compute :math:`\lim_{var\to point} expr` (by continuity where it applies, else SymPy's ``limit``; for
@@ -687,24 +732,30 @@ def limit(title: str, expr, var, point, expected, *, direction: str = "+-", samp
 
     def check():
         dom = _resolve([expr, expected], domains)
+        direction_ = _approach(var, point, direction, dom)
         values = []
         for description, case in _unit_interval_cases(expr, var, point, dom):
-            value = _continuous_limit(expr.xreplace(case), var, point, direction)
+            try:
+                value = _continuous_limit(expr.xreplace(case), var, point, direction_)
+            except OneSidedLimitsDiffer as exc:
+                return (REFUTED, f"the limit does not exist: {exc}"
+                                 f"{' (' + code(description) + ')' if description else ''}",
+                        {"left": str(exc.left), "right": str(exc.right)})
             if value is None:
                 return UNPROVED, f"SymPy could not compute the limit{' for ' + code(description) if description else ''}"
             target = expected.xreplace(case)
             if not prove_zero(value - target, dom):
-                found = _limit_refutation(expr.xreplace(case), target, var, point, direction, dom, sample)
+                found = _limit_refutation(expr.xreplace(case), target, var, point, direction_, dom, sample)
                 if found:
                     status, detail, cex = found
                     return status, detail + (f" ({code(description)})" if description else ""), \
                         {**cex, **({"case": description} if description else {})}
                 return UNPROVED, f"limit {code(value)} not shown equal to {code(target)}"
             values.append((description, value))
-        special = _limit_at_special_parameters(expr, expected, var, point, direction, dom)
+        special = _limit_at_special_parameters(expr, expected, var, point, direction_, dom)
         if special:
             return special
-        disagreement = _limit_disagrees(expr, expected, var, point, direction, dom, sample)
+        disagreement = _limit_disagrees(expr, expected, var, point, direction_, dom, sample)
         if disagreement:
             return UNPROVED, f"SymPy's limit {code(values[0][1])} is contradicted by a {disagreement}", None, True
         cases_text = "; ".join(f"{code(d)}: {code(v)}" for d, v in values if d) or code(values[0][1])
@@ -725,18 +776,23 @@ def approximation(title: str, exact_value, approx, var, point, *, relative: bool
 
     def check():
         dom = _resolve([gruntz_form], domains)
-        value = _continuous_limit(gruntz_form, var, point, "+-")
+        side = _approach(var, point, "+-", dom)
+        try:
+            value = _continuous_limit(gruntz_form, var, point, side)
+        except OneSidedLimitsDiffer as exc:
+            return (REFUTED, f"the error {code(error)} has no limit: {exc}",
+                    {"left": str(exc.left), "right": str(exc.right)})
         if value is None:
             return UNPROVED, f"SymPy could not evaluate the limit of the error {code(error)}"
         if prove_zero(value, dom):
-            special = _limit_at_special_parameters(gruntz_form, sp.Integer(0), var, point, "+-", dom)
+            special = _limit_at_special_parameters(gruntz_form, sp.Integer(0), var, point, side, dom)
             if special:
                 return special
-            disagreement = _limit_disagrees(gruntz_form, sp.Integer(0), var, point, "+-", dom, sample)
+            disagreement = _limit_disagrees(gruntz_form, sp.Integer(0), var, point, side, dom, sample)
             if disagreement:
                 return UNPROVED, f"SymPy's limit 0 of the error is contradicted by a {disagreement}", None, True
             return APPROXIMATION, f"error term {code(error)} → 0"
-        found = _limit_refutation(gruntz_form, sp.Integer(0), var, point, "+-", dom, sample)
+        found = _limit_refutation(gruntz_form, sp.Integer(0), var, point, side, dom, sample)
         if found:
             status, detail, cex = found
             return REFUTED, f"error term {code(error)}: {detail}", {"error_limit": cex["limit"], **cex}
