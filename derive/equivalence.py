@@ -581,12 +581,13 @@ class Singular:
 
 def singular_values(a: Dynamics, b: Dynamics, phi_theta, hypers, dom) -> Singular:
     r"""Gradients, steps and hyperparameters at which a denominator, a root's or log's argument, an ``Abs``/``sign``
-    argument or a ``Piecewise`` test of A's or B's map vanishes at two generic states (so at every state): an
-    invariant that cancels :math:`(g - 7)/|g - 7|` against :math:`\operatorname{sign}(g - 7)`, or
+    argument or a ``Piecewise`` test of A's or B's map or initial state vanishes at two generic states (so at
+    every state): an invariant that cancels :math:`(g - 7)/|g - 7|` against :math:`\operatorname{sign}(g - 7)`, or
     :math:`(t^2 - 10^4)/((t - 100)(t + 100))` against 1, is only tested where it can fail."""
     from .falsify import _real_roots, critical_expressions
     found = Singular()
-    exprs = [*a.update.values(), *b.update.values(), sp.sympify(phi_theta), a.query, b.query]
+    exprs = [*a.update.values(), *b.update.values(), sp.sympify(phi_theta), a.query, b.query, *a.init.values(),
+             *b.init.values()]
     states = sorted(set(a.state) | set(b.state), key=lambda v: v.name)
     generic = [sp.Rational(3, 7), sp.Rational(5, 3), sp.Rational(-2, 3), sp.Rational(7, 11), sp.Rational(13, 5)]
     envs = []

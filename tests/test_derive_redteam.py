@@ -43,6 +43,21 @@ def _sqrt_real(v: Fr):
     return mpmath.sqrt(v)
 
 
+BETA = sp.Symbol("beta", nonnegative=True)
+M = sp.Symbol("m", real=True)
+
+
+def _ema(name, m0):
+    """m ← βm + g, θ ← θ − ηm for β ∈ [0, 1), from m₀."""
+    return Dynamics.from_assignments(name, [(M, BETA * M + g), (theta, theta - LR * M)], {M: m0},
+                                     domains={BETA: sp.Interval.Ropen(0, 1)})
+
+
+def _removable(symbol, root):
+    """(s² − r²)/((s − r)(s + r)): 1 to SymPy's simplification, undefined at s = ±r."""
+    return (symbol**2 - root**2) / ((symbol - root) * (symbol + root))
+
+
 # (name, build → steps, independent check that the claim is false)
 FALSE = [
     ("θ − η(g − 7)/|g − 7| ≡ θ − η·sign(g − 7) (0/0 at g = 7)",
@@ -51,6 +66,9 @@ FALSE = [
     ("θ − η·g(t² − 10⁴)/((t − 100)(t + 100)) ≡ SGD (undefined at t = 100)",
      lambda: equivalent(_sgd_like("cancelled", g * (t**2 - 10**4) / ((t - 100) * (t + 100))), _sgd_like("sgd", g)),
      lambda: _undefined(lambda: Fr(100**2 - 10**4) / ((100 - 100) * (100 + 100)))),
+    ("EMA from m₀ = (β² − 9/100)/((β − 3/10)(β + 3/10)) − 1 ≡ EMA from 0 (m₀ undefined at β = 3/10)",
+     lambda: equivalent(_ema("a", _removable(BETA, sp.Rational(3, 10)) - 1), _ema("b", 0)),
+     lambda: _undefined(lambda: Fr(9, 100) - Fr(9, 100) / ((Fr(3, 10) - Fr(3, 10)) * Fr(6, 10)))),
     ("lim_{t→∞} 1/(1 + a t) = 0 for a ≥ 0 (it is 1 at a = 0)",
      lambda: [limit("", 1 / (1 + a_nn * t), t, sp.oo, 0)],
      lambda: all(Fr(1) / (1 + 0 * k) == 1 for k in (1, 10**6, 10**12))),
