@@ -875,6 +875,56 @@ def bound(title: str, lhs, rhs, *, assume: dict | None = None, witness=None, sam
     return guarded("bound", title, latex, check, statement=statement)
 
 
+#: Nodes through which a function may jump: a sign of its derivative shows nothing across their switch points.
+_JUMPS = (sp.Piecewise, sp.sign, sp.Heaviside, sp.floor, sp.ceiling, sp.frac, sp.Mod)
+
+
+def _continuity_gap(f, var, start, dom) -> str | None:
+    r"""Why :math:`f` is not shown continuous on :math:`(x_0, \infty)`, or None. Without jump nodes
+    (:data:`_JUMPS`) in ``var`` it is (where finite); otherwise each switch point (a Piecewise test, the argument
+    of sign/Heaviside) must be found exactly, without parameters, and there both one-sided limits must equal the
+    value (:math:`\operatorname{Piecewise}((-x, x < 1), (1 - x, \top))` has :math:`f' = -1` and jumps up at 1)."""
+    nodes = [n for n in sp.preorder_traversal(f) if isinstance(n, _JUMPS) and var in n.free_symbols]
+    if not nodes:
+        return None
+    if any(isinstance(n, (sp.floor, sp.ceiling, sp.frac, sp.Mod)) for n in nodes):
+        return f"f jumps wherever an integer part in it does ({code(f)})"
+    switches = []
+    for n in nodes:
+        if isinstance(n, sp.Piecewise):
+            for _, condition in n.args:
+                switches += [r.lhs - r.rhs for r in sp.sympify(condition).atoms(sp.core.relational.Relational)]
+        else:
+            switches.append(n.args[0])
+    where = sp.Interval.open(start, sp.oo)
+    for e in switches:
+        if var not in e.free_symbols:
+            continue
+        if e.free_symbols != {var} or start.free_symbols:
+            return f"the switch point of {code(e)} depends on parameters: continuity of f not shown"
+        try:
+            with time_limit(2.0):
+                roots = sp.solveset(e, var, where)
+        except (CheckTimeout, NotImplementedError, TypeError, ValueError):
+            return f"the switch points of {code(e)} not found: continuity of f not shown"
+        if not isinstance(roots, sp.FiniteSet):
+            return f"the switch points of {code(e)} not found: continuity of f not shown"
+        for r in roots:
+            value = f.xreplace({var: r})
+            for side in (-1, 1):
+                # x = r ± δ, δ > 0 decides the tests next to r (SymPy's limit of a Piecewise reads its value at r)
+                delta = sp.Dummy("delta", positive=True)
+                near = f.xreplace({var: r + side * delta})
+                try:
+                    one_sided = None if any(n.has(delta) for n in near.atoms(*_JUMPS)) \
+                        else _continuous_limit(near, delta, 0, "+")
+                except ValueError:
+                    one_sided = None
+                if one_sided is None or defined(value) is not True or not prove_zero(one_sided - value, dom):
+                    return f"f is not shown continuous at {code(var)} = {code(r)} (a switch of {code(e)})"
+    return None
+
+
 def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dict | None = None,
              domains=None) -> Step:
     r"""Prove that :math:`x \mapsto f(x)` is nonincreasing (``increasing=True``: nondecreasing) on
@@ -903,18 +953,35 @@ def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dic
         shifted = {**dom, d: sp.Interval.open(0, sp.oo)}
         earlier, later = (at_start, moved) if increasing else (moved, at_start)
 
+        e = sp.Dummy("e", positive=True)  # two points x₀ + d < x₀ + d + e in the wrong order refute as well
+        pair = (f.xreplace({var: start + d}), f.xreplace({var: start + d + e}))
+        pair_earlier, pair_later = pair if increasing else pair[::-1]
+        paired = {**shifted, e: sp.Interval.open(0, sp.oo)}
+
+        def wrong_order(budget=None):
+            finding, count = falsify("<=", earlier, later, shifted, sample=sample,
+                                     **({"budget": budget} if budget else {}))
+            if not finding:
+                finding, more = falsify("<=", pair_earlier, pair_later, paired, sample=sample,
+                                        **({"budget": budget} if budget else {}))
+                count += more
+            return finding, count
+
         def not_shown(why):  # f(x₀ + d) on the wrong side of f(x₀) refutes monotonicity on [x₀, ∞)
-            finding, _ = falsify("<=", earlier, later, shifted, sample=sample, budget=REFUTE_POINTS)
+            finding, _ = wrong_order(REFUTE_POINTS)
             return _refutation(finding) if finding else (UNPROVED, why)
 
         if shown is None:
             return not_shown(f"sign of f' = {code(sp.simplify(derivative))} on ({code(start)}, ∞) not shown")
         if moved.is_finite is not True and abstract_unit_powers(moved, dom).is_finite is not True:
             return not_shown(f"f is not shown finite on ({code(start)}, ∞): {code(moved)}")
+        jump = _continuity_gap(f, var, start, dom)
+        if jump:
+            return not_shown(jump)
         from_right = _continuous_limit(moved, d, 0, "+")
         if at_start.is_finite is not True or from_right is None or not prove_zero(from_right - at_start, dom):
             return not_shown(f"right-continuity of f at {code(start)} not shown")
-        finding, count = falsify("<=", earlier, later, shifted, sample=sample)
+        finding, count = wrong_order()
         if finding:
             return _downgrade(finding, f"f' = {code(sp.simplify(derivative))} has the sign shown")
         return (PROVED, f"f' = {code(sp.simplify(derivative))} ({'≥' if increasing else '≤'} 0 on ({start}, ∞)), "

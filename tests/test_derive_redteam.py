@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from optiforge import specs
 from optiforge.derive import engine
-from optiforge.derive.engine import PROVED, REFUTED, approximation, combine, identity, induction, limit
+from optiforge.derive.engine import PROVED, approximation, combine, identity, induction, limit, monotone
 from optiforge.derive.equivalence import Dynamics, equivalent
 from optiforge.specs import GRAD as g, PARAM as theta, STEP as t
 
@@ -90,6 +90,12 @@ FALSE = [
     ("|x| ≈ x as x → 0, relative (relative error −2 from the left)",
      lambda: [approximation("", sp.Abs(x), x, x, 0)],
      lambda: all(abs(Fr(-1, 10**k)) / Fr(-1, 10**k) - 1 == -2 for k in (3, 9, 30))),
+    ("f = −x (x < 1), 1 − x (x ≥ 1) is nonincreasing on [0, ∞) (f′ = −1, but f jumps up at 1)",
+     lambda: [monotone("", sp.Piecewise((-x, x < 1), (1 - x, True)), x, 0)],
+     lambda: Fr(1) - 1 > -Fr(99, 100)),
+    ("f = −x (x < 1), 10⁻⁶ − x (x ≥ 1) is nonincreasing on [0, ∞) (a jump no sweep straddles)",
+     lambda: [monotone("", sp.Piecewise((-x, x < 1), (sp.Rational(1, 10**6) - x, True)), x, 0)],
+     lambda: Fr(1, 10**6) - 1 > -Fr(9999999, 10**7)),
     ("max(x − 1999/1000, 0) = 0 on [1, 2) (1/2000 at x = 1.9995)",
      lambda: [identity("", sp.Max(x - sp.Rational(1999, 1000), 0), 0, domains={x: sp.Interval.Ropen(1, 2)})],
      lambda: max(Fr(19995, 10000) - Fr(1999, 1000), 0) == Fr(1, 2000)),
@@ -116,6 +122,10 @@ TRUE = [
      lambda: all(Fr(1, 10**k) > 0 for k in (3, 9))),
     ("lim_{x→0} sin(x)/x = 1", lambda: [limit("", sp.sin(x) / x, x, 0, 1)],
      lambda: all(abs(mpmath.sin(mpmath.mpf(s) / 10**6) / (mpmath.mpf(s) / 10**6) - 1) < 1e-11 for s in (1, -1))),
+    ("f = −x² (x < 1), 1 − 2x (x ≥ 1) is nonincreasing on [0, ∞) (continuous at the switch)",
+     lambda: [monotone("", sp.Piecewise((-x**2, x < 1), (1 - 2 * x, True)), x, 0)],
+     lambda: all((-(Fr(k, 10))**2 if k < 10 else 1 - 2 * Fr(k, 10)) >= (-(Fr(k + 1, 10))**2 if k + 1 < 10
+                                                                        else 1 - 2 * Fr(k + 1, 10)) for k in range(40))),
     ("max(x − 2, 0) = 0 on [1, 2)",
      lambda: [identity("", sp.Max(x - 2, 0), 0, domains={x: sp.Interval.Ropen(1, 2)})],
      lambda: all(max(Fr(1) + Fr(k, 100) - 2, 0) == 0 for k in range(100))),
