@@ -958,10 +958,10 @@ def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dic
         pair_earlier, pair_later = pair if increasing else pair[::-1]
         paired = {**shifted, e: sp.Interval.open(0, sp.oo)}
 
-        def wrong_order(budget=None):
+        def wrong_order(budget=None, pairs=True):
             finding, count = falsify("<=", earlier, later, shifted, sample=sample,
                                      **({"budget": budget} if budget else {}))
-            if not finding:
+            if not finding and pairs:
                 finding, more = falsify("<=", pair_earlier, pair_later, paired, sample=sample,
                                         **({"budget": budget} if budget else {}))
                 count += more
@@ -981,7 +981,8 @@ def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dic
         from_right = _continuous_limit(moved, d, 0, "+")
         if at_start.is_finite is not True or from_right is None or not prove_zero(from_right - at_start, dom):
             return not_shown(f"right-continuity of f at {code(start)} not shown")
-        finding, count = wrong_order()
+        # after a proof, pairs are compared only where f can jump (elsewhere the sign of f′ settles them)
+        finding, count = wrong_order(pairs=any(var in n.free_symbols for n in f.atoms(*_JUMPS)))
         if finding:
             return _downgrade(finding, f"f' = {code(sp.simplify(derivative))} has the sign shown")
         return (PROVED, f"f' = {code(sp.simplify(derivative))} ({'≥' if increasing else '≤'} 0 on ({start}, ∞)), "
