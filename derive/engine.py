@@ -228,7 +228,7 @@ def _domain_cases(expr, domains: dict | None) -> list:
         a, b = domain.start, domain.end
         if not a.is_finite or (not b.is_finite and a == 0):
             continue  # (−∞, …) or [0, ∞): the symbol's own assumptions already say all that is known
-        s = sp.Dummy("s", nonnegative=not domain.left_open, positive=domain.left_open)
+        s = sp.Dummy("s", positive=True) if domain.left_open else sp.Dummy("s", nonnegative=True)
         options = [{symbol: a + (b - a) * s / (1 + s)}] if b.is_finite else [{symbol: a + s}]
         if b.is_finite and not domain.right_open:
             options.append({symbol: b})
@@ -438,8 +438,33 @@ def definition(title: str, symbol, value) -> Step:
 LIMIT_CALL_TIMEOUT = 8.0
 
 
+class OneSidedLimitsDiffer(ValueError):
+    """A two-sided limit that does not exist: the one-sided limits are parameter-free and differ."""
+
+    def __init__(self, left, right):
+        super().__init__(f"from the left {left}, from the right {right}")
+        self.left, self.right = left, right
+
+
 def _sympy_limit(expr, var, point, direction):
-    kwargs = {} if point in (sp.oo, -sp.oo) or direction == "+-" else {"dir": direction}
+    r"""SymPy's ``limit``; at a finite point, ``"+-"`` is two-sided: both one-sided limits are computed (SymPy's
+    default is the right one: :math:`\lim_{x\to 0} \lfloor x\rfloor` would be 0) and must agree; one-sided
+    limits that are numbers and differ raise :class:`OneSidedLimitsDiffer`, others that are not shown equal give
+    None."""
+    if point not in (sp.oo, -sp.oo) and direction == "+-":
+        right = _sympy_limit(expr, var, point, "+")
+        left = _sympy_limit(expr, var, point, "-") if right is not None else None
+        if right is None or left is None:
+            return None
+        if right == left or (not right.has(sp.oo, -sp.oo, sp.zoo) and not left.has(sp.oo, -sp.oo, sp.zoo)
+                             and sp.simplify(right - left) == 0):
+            return right
+        if left.is_number and right.is_number and not left.free_symbols and not right.free_symbols \
+                and (left.has(sp.oo, -sp.oo, sp.zoo) or right.has(sp.oo, -sp.oo, sp.zoo)
+                     or compare(left, right) == "differ"):
+            raise OneSidedLimitsDiffer(left, right)
+        return None
+    kwargs = {} if point in (sp.oo, -sp.oo) else {"dir": direction}
     with time_limit(LIMIT_CALL_TIMEOUT):
         value = sp.limit(sp.expand(expr), var, point, **kwargs)
     if isinstance(value, sp.Limit) or value.has(sp.AccumBounds, sp.nan) or value.has(sp.Limit):
@@ -458,8 +483,11 @@ def _continuous_limit(expr, var, point, direction):
     if expr == var:
         return sp.sympify(point)
 
-    def sub(e):
-        return _continuous_limit(e, var, point, direction)
+    def sub(e):  # a part without a limit says nothing about the whole (x·⌊x⌋ → 0): SymPy then takes the node
+        try:
+            return _continuous_limit(e, var, point, direction)
+        except OneSidedLimitsDiffer:
+            return None
 
     def finite(l):  # generic parameters: finite unless SymPy knows otherwise
         return l is not None and not l.has(sp.oo, -sp.oo, sp.zoo, sp.nan) and l.is_finite is not False
@@ -523,12 +551,12 @@ def _limit_disagrees(expr, expected, var, point, direction, domains, sample) -> 
         return None
     params = sorted((expr.free_symbols | sp.sympify(expected).free_symbols) - {var}, key=lambda s: s.name)
     if point == sp.oo:
-        approach = [sp.Integer(10)**3, sp.Integer(10)**6, sp.Integer(10)**12]
+        approaches = [[sp.Integer(10)**3, sp.Integer(10)**6, sp.Integer(10)**12]]
     elif point == -sp.oo:
-        approach = [-sp.Integer(10)**3, -sp.Integer(10)**6, -sp.Integer(10)**12]
-    else:
-        side = -1 if direction == "-" else 1
-        approach = [point + side * sp.Rational(1, 10**k) for k in (4, 8, 12)]
+        approaches = [[-sp.Integer(10)**3, -sp.Integer(10)**6, -sp.Integer(10)**12]]
+    else:  # a two-sided limit is screened from both sides
+        sides = {"+": (1,), "-": (-1,)}.get(direction, (1, -1))
+        approaches = [[point + side * sp.Rational(1, 10**k) for k in (4, 8, 12)] for side in sides]
     try:
         f = sp.lambdify([var, *params], expr, modules=["mpmath"])
         c = sp.lambdify(params, expected, modules=["mpmath"])
@@ -548,19 +576,150 @@ def _limit_disagrees(expr, expected, var, point, direction, domains, sample) -> 
                 target = c(*[mpmath.mpf(sp.Rational(v).p) / sp.Rational(v).q if v.is_Rational else mpmath.mpf(float(v))
                              for v in values])
                 args = [mpmath.mpf(v.p) / v.q if v.is_Rational else mpmath.mpf(float(v)) for v in values]
-                distances = [abs(f(mpmath.mpf(x.p) / x.q, *args) - target) for x in approach]
             except (ZeroDivisionError, TypeError, ValueError, OverflowError):
                 continue
-            if any(not mpmath.isfinite(d) or isinstance(d, mpmath.mpc) for d in distances):
-                continue
-            checked += 1
-            scale = 1 + abs(target)
-            if all(d > 1e-6 * scale for d in distances) and distances[-1] > distances[0] / 2:
-                point_text = ", ".join(f"{s} = {v}" for s, v in zip(params, values))
-                return (f"numeric screen disagrees: at {code(point_text) if point_text else 'the claim'}, the distance "
-                        f"to the claimed value is {code(mpmath.nstr(distances[-1], 5))} at "
-                        f"{code(f'{var} = {approach[-1]}')}")
+            for approach in approaches:
+                try:
+                    distances = [abs(f(mpmath.mpf(x.p) / x.q, *args) - target) for x in approach]
+                except (ZeroDivisionError, TypeError, ValueError, OverflowError):
+                    continue
+                if any(not mpmath.isfinite(d) or isinstance(d, mpmath.mpc) for d in distances):
+                    continue
+                checked += 1
+                scale = 1 + abs(target)
+                if all(d > 1e-6 * scale for d in distances) and distances[-1] > distances[0] / 2:
+                    point_text = ", ".join(f"{s} = {v}" for s, v in zip(params, values))
+                    return (f"numeric screen disagrees: at {code(point_text) if point_text else 'the claim'}, the "
+                            f"distance to the claimed value is {code(mpmath.nstr(distances[-1], 5))} at "
+                            f"{code(f'{var} = {approach[-1]}')}")
     return None
+
+
+#: Parameter values at which a proved limit is recomputed, and the time each recomputation may take.
+SPECIAL_LIMIT_POINTS, SPECIAL_LIMIT_SECONDS = 8, 2.0
+
+
+def _parameter_special_points(expr, var, params, dom) -> list:
+    r"""``(symbol, value)`` pairs where a limit in ``var`` may change form: 0, ±1 and the ends of each
+    parameter's domain, and the roots (in one parameter) of the coefficients of ``var`` in the numerator and
+    denominator of ``expr`` and of its critical subexpressions (:math:`1/(1 + a t)` changes at :math:`a = 0`)."""
+    from .falsify import _real_roots, critical_expressions
+    pairs = []
+    for s in params:
+        pairs += [(s, v) for v in _domains.special_values(dom[s])[:4]]
+    pieces = [sp.numer(sp.together(expr)), sp.denom(sp.together(expr))] + critical_expressions([expr], limit=8)
+    for piece in pieces:
+        try:
+            coefficients = sp.Poly(piece, var).coeffs() if piece.is_polynomial(var) else []
+        except (sp.PolynomialError, sp.GeneratorsNeeded):
+            coefficients = []
+        for c in coefficients:
+            for s in sorted(c.free_symbols & set(params), key=lambda v: v.name):
+                others = {o: _domains.generic_values(dom[o])[0] for o in c.free_symbols - {s}
+                          if _domains.generic_values(dom[o])}
+                pairs += [(s, r) for r in _real_roots(c.xreplace(others), s, dom[s])]
+    unique = []
+    for pair in pairs:
+        if pair not in unique:
+            unique.append(pair)
+    return unique
+
+
+def _concrete_limit_differs(expr, expected, var, point, direction, at: dict):
+    """``(limit, claimed)`` if the limit of ``expr`` with the parameters ``at`` substituted is a number (or ±∞)
+    that provably differs from ``expected`` there; None otherwise (including: not computable in time)."""
+    target = exact(expected).xreplace(at)
+    try:
+        with time_limit(SPECIAL_LIMIT_SECONDS):
+            value = _continuous_limit(expr.xreplace(at), var, point, direction)
+            if value is None or value.free_symbols or not value.is_number:
+                return None
+            if target.free_symbols or not target.is_number:
+                return None
+            if value in (sp.oo, -sp.oo) or target in (sp.oo, -sp.oo):
+                return (value, target) if value != target and defined(target) is not False else None
+            if defined(value) is not True:
+                return None  # SymPy's own placeholder (nan, AccumBounds, exp(oo·sign(…))): no value to compare
+            if defined(target) is False:
+                return value, target  # a finite limit, an undefined claimed value
+            return (value, target) if compare(value, target) == "differ" else None
+    except (CheckTimeout, TypeError, ValueError, NotImplementedError, ZeroDivisionError, AttributeError):
+        return None
+
+
+def _limit_refutation(expr, expected, var, point, direction, dom, sample) -> tuple | None:
+    r"""A refutation of ``lim expr = expected`` for every parameter value: the limit computed at concrete
+    parameters (a generic point, singular and special points of the domain) differs from the claimed value
+    there. A generic limit is never evaluated at a point: :math:`a\,e^{\infty\cdot\operatorname{sign}(\log(1-a))}`
+    says nothing at :math:`a = 0`."""
+    from .falsify import points
+    params = sorted((expr.free_symbols | expected.free_symbols) - {var}, key=lambda s: s.name)
+    where = _resolve([expr, expected], dom)
+    candidates = list(points([expr, expected], where, sample=sample, budget=8)) if params else [{}]
+    for at in candidates:
+        at = {k: v for k, v in at.items() if k != var}
+        found = _concrete_limit_differs(expr, expected, var, point, direction, at)
+        if found:
+            value, target = found
+            place = f" at {code(', '.join(f'{k} = {v}' for k, v in at.items()))}" if at else ""
+            return (REFUTED, f"limit is {code(value)}, not {code(target)}{place}",
+                    {"limit": str(value), "claimed": str(target), **({"point": {str(k): str(v) for k, v in at.items()}}
+                                                                   if at else {})})
+    return None
+
+
+def _limit_at_special_parameters(expr, expected, var, point, direction, dom):
+    """A limit proved for generic parameters is recomputed with one parameter at a time set to a special value
+    of its domain (SymPy's ``limit`` reads parameters generically: it gives 0 for :math:`1/(1 + a t)`, wrong at
+    :math:`a = 0`). A limit that provably differs from the claimed value there refutes; one that cannot be
+    computed there says nothing."""
+    params = sorted((expr.free_symbols | expected.free_symbols) - {var}, key=lambda s: s.name)
+    if not params or ranged(expr):
+        return None
+    for s, v in _parameter_special_points(expr, var, params, dom)[:SPECIAL_LIMIT_POINTS * len(params)]:
+        others = {o: _domains.generic_values(dom[o])[0] for o in params if o != s and _domains.generic_values(dom[o])}
+        for at in ({s: v}, {**others, s: v}):  # the others kept symbolic, then at a generic point
+            found = _concrete_limit_differs(expr, expected, var, point, direction, at) if len(at) == len(params) \
+                else _symbolic_limit_differs(expr, expected, var, point, direction, at, dom)
+            if found:
+                value, target = found
+                where = ", ".join(f"{k} = {w}" for k, w in at.items())
+                return (REFUTED, f"at {code(where)} the limit is {code(value)}, not {code(target)} (SymPy's limit "
+                                 f"for generic parameters does not hold there)",
+                        {"parameter": {str(k): str(w) for k, w in at.items()}, "limit": str(value),
+                         "claimed": str(target)}, True)
+    return None
+
+
+def _symbolic_limit_differs(expr, expected, var, point, direction, at, dom):
+    """As :func:`_concrete_limit_differs`, with other parameters left symbolic: the difference must be a nonzero
+    number (a difference that still depends on them is decided at concrete points only)."""
+    target = exact(expected).xreplace(at)
+    try:
+        with time_limit(SPECIAL_LIMIT_SECONDS):
+            value = _continuous_limit(expr.xreplace(at), var, point, direction)
+            if value is None or value.has(sp.oo, -sp.oo, sp.zoo, sp.nan, sp.AccumBounds, sp.sign) \
+                    or target.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+                return None
+            difference = sp.simplify(value - target)
+            if difference.is_number and defined(difference) and compare(difference, 0) == "differ":
+                return value, target
+    except (CheckTimeout, TypeError, ValueError, NotImplementedError, ZeroDivisionError, AttributeError):
+        return None
+    return None
+
+
+def _approach(var, point, direction: str, domains: dict) -> str:
+    r"""The side from which ``var`` can reach a finite ``point`` inside its domain: a two-sided limit at the left
+    end of the domain (:math:`x \to 0` for :math:`x \in [0, 1]`) is the right one."""
+    domain = domains.get(var, _domains.assumption_domain(var))
+    if direction != "+-" or point in (sp.oo, -sp.oo) or not isinstance(domain, sp.Interval):
+        return direction
+    if (domain.inf - point).is_nonnegative:
+        return "+"
+    if (point - domain.sup).is_nonnegative:
+        return "-"
+    return direction
 
 
 def limit(title: str, expr, var, point, expected, *, direction: str = "+-", sample: dict | None = None,
@@ -573,26 +732,30 @@ def limit(title: str, expr, var, point, expected, *, direction: str = "+-", samp
 
     def check():
         dom = _resolve([expr, expected], domains)
+        direction_ = _approach(var, point, direction, dom)
         values = []
         for description, case in _unit_interval_cases(expr, var, point, dom):
-            value = _continuous_limit(expr.xreplace(case), var, point, direction)
+            try:
+                value = _continuous_limit(expr.xreplace(case), var, point, direction_)
+            except OneSidedLimitsDiffer as exc:
+                return (REFUTED, f"the limit does not exist: {exc}"
+                                 f"{' (' + code(description) + ')' if description else ''}",
+                        {"left": str(exc.left), "right": str(exc.right)})
             if value is None:
                 return UNPROVED, f"SymPy could not compute the limit{' for ' + code(description) if description else ''}"
             target = expected.xreplace(case)
             if not prove_zero(value - target, dom):
-                difference = sp.simplify(value - target)
-                if difference.is_zero is False:
-                    return (REFUTED, f"limit is {code(value)}, not {code(target)}"
-                                     f"{' (' + code(description) + ')' if description else ''}",
-                            {"limit": str(value), "claimed": str(target), **({"case": description} if description else {})})
-                finding, _ = falsify("=", value, target, _resolve([value, target], dom), sample=sample,
-                                     budget=REFUTE_POINTS)
-                if finding:
-                    return (REFUTED, f"limit is {code(value)}, not {code(target)}: they differ at {finding.where()}",
-                            {"limit": str(value), "claimed": str(target), **finding.counterexample()})
+                found = _limit_refutation(expr.xreplace(case), target, var, point, direction_, dom, sample)
+                if found:
+                    status, detail, cex = found
+                    return status, detail + (f" ({code(description)})" if description else ""), \
+                        {**cex, **({"case": description} if description else {})}
                 return UNPROVED, f"limit {code(value)} not shown equal to {code(target)}"
             values.append((description, value))
-        disagreement = _limit_disagrees(expr, expected, var, point, direction, dom, sample)
+        special = _limit_at_special_parameters(expr, expected, var, point, direction_, dom)
+        if special:
+            return special
+        disagreement = _limit_disagrees(expr, expected, var, point, direction_, dom, sample)
         if disagreement:
             return UNPROVED, f"SymPy's limit {code(values[0][1])} is contradicted by a {disagreement}", None, True
         cases_text = "; ".join(f"{code(d)}: {code(v)}" for d, v in values if d) or code(values[0][1])
@@ -613,17 +776,26 @@ def approximation(title: str, exact_value, approx, var, point, *, relative: bool
 
     def check():
         dom = _resolve([gruntz_form], domains)
-        value = _continuous_limit(gruntz_form, var, point, "+-")
+        side = _approach(var, point, "+-", dom)
+        try:
+            value = _continuous_limit(gruntz_form, var, point, side)
+        except OneSidedLimitsDiffer as exc:
+            return (REFUTED, f"the error {code(error)} has no limit: {exc}",
+                    {"left": str(exc.left), "right": str(exc.right)})
         if value is None:
             return UNPROVED, f"SymPy could not evaluate the limit of the error {code(error)}"
         if prove_zero(value, dom):
-            disagreement = _limit_disagrees(gruntz_form, sp.Integer(0), var, point, "+-", dom, sample)
+            special = _limit_at_special_parameters(gruntz_form, sp.Integer(0), var, point, side, dom)
+            if special:
+                return special
+            disagreement = _limit_disagrees(gruntz_form, sp.Integer(0), var, point, side, dom, sample)
             if disagreement:
                 return UNPROVED, f"SymPy's limit 0 of the error is contradicted by a {disagreement}", None, True
             return APPROXIMATION, f"error term {code(error)} → 0"
-        finding, _ = falsify("=", value, sp.Integer(0), _resolve([value], dom), sample=sample, budget=REFUTE_POINTS)
-        if sp.simplify(value).is_zero is False or finding:
-            return REFUTED, f"error term {code(error)} tends to {code(value)}, not 0", {"error_limit": str(value)}
+        found = _limit_refutation(gruntz_form, sp.Integer(0), var, point, side, dom, sample)
+        if found:
+            status, detail, cex = found
+            return REFUTED, f"error term {code(error)}: {detail}", {"error_limit": cex["limit"], **cex}
         return UNPROVED, f"error limit {code(value)} not shown to be 0"
 
     kind_of_error = "relative error" if relative else "error"
@@ -703,6 +875,56 @@ def bound(title: str, lhs, rhs, *, assume: dict | None = None, witness=None, sam
     return guarded("bound", title, latex, check, statement=statement)
 
 
+#: Nodes through which a function may jump: a sign of its derivative shows nothing across their switch points.
+_JUMPS = (sp.Piecewise, sp.sign, sp.Heaviside, sp.floor, sp.ceiling, sp.frac, sp.Mod)
+
+
+def _continuity_gap(f, var, start, dom) -> str | None:
+    r"""Why :math:`f` is not shown continuous on :math:`(x_0, \infty)`, or None. Without jump nodes
+    (:data:`_JUMPS`) in ``var`` it is (where finite); otherwise each switch point (a Piecewise test, the argument
+    of sign/Heaviside) must be found exactly, without parameters, and there both one-sided limits must equal the
+    value (:math:`\operatorname{Piecewise}((-x, x < 1), (1 - x, \top))` has :math:`f' = -1` and jumps up at 1)."""
+    nodes = [n for n in sp.preorder_traversal(f) if isinstance(n, _JUMPS) and var in n.free_symbols]
+    if not nodes:
+        return None
+    if any(isinstance(n, (sp.floor, sp.ceiling, sp.frac, sp.Mod)) for n in nodes):
+        return f"f jumps wherever an integer part in it does ({code(f)})"
+    switches = []
+    for n in nodes:
+        if isinstance(n, sp.Piecewise):
+            for _, condition in n.args:
+                switches += [r.lhs - r.rhs for r in sp.sympify(condition).atoms(sp.core.relational.Relational)]
+        else:
+            switches.append(n.args[0])
+    where = sp.Interval.open(start, sp.oo)
+    for e in switches:
+        if var not in e.free_symbols:
+            continue
+        if e.free_symbols != {var} or start.free_symbols:
+            return f"the switch point of {code(e)} depends on parameters: continuity of f not shown"
+        try:
+            with time_limit(2.0):
+                roots = sp.solveset(e, var, where)
+        except (CheckTimeout, NotImplementedError, TypeError, ValueError):
+            return f"the switch points of {code(e)} not found: continuity of f not shown"
+        if not isinstance(roots, sp.FiniteSet):
+            return f"the switch points of {code(e)} not found: continuity of f not shown"
+        for r in roots:
+            value = f.xreplace({var: r})
+            for side in (-1, 1):
+                # x = r ± δ, δ > 0 decides the tests next to r (SymPy's limit of a Piecewise reads its value at r)
+                delta = sp.Dummy("delta", positive=True)
+                near = f.xreplace({var: r + side * delta})
+                try:
+                    one_sided = None if any(n.has(delta) for n in near.atoms(*_JUMPS)) \
+                        else _continuous_limit(near, delta, 0, "+")
+                except ValueError:
+                    one_sided = None
+                if one_sided is None or defined(value) is not True or not prove_zero(one_sided - value, dom):
+                    return f"f is not shown continuous at {code(var)} = {code(r)} (a switch of {code(e)})"
+    return None
+
+
 def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dict | None = None,
              domains=None) -> Step:
     r"""Prove that :math:`x \mapsto f(x)` is nonincreasing (``increasing=True``: nondecreasing) on
@@ -731,18 +953,36 @@ def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dic
         shifted = {**dom, d: sp.Interval.open(0, sp.oo)}
         earlier, later = (at_start, moved) if increasing else (moved, at_start)
 
+        e = sp.Dummy("e", positive=True)  # two points x₀ + d < x₀ + d + e in the wrong order refute as well
+        pair = (f.xreplace({var: start + d}), f.xreplace({var: start + d + e}))
+        pair_earlier, pair_later = pair if increasing else pair[::-1]
+        paired = {**shifted, e: sp.Interval.open(0, sp.oo)}
+
+        def wrong_order(budget=None, pairs=True):
+            finding, count = falsify("<=", earlier, later, shifted, sample=sample,
+                                     **({"budget": budget} if budget else {}))
+            if not finding and pairs:
+                finding, more = falsify("<=", pair_earlier, pair_later, paired, sample=sample,
+                                        **({"budget": budget} if budget else {}))
+                count += more
+            return finding, count
+
         def not_shown(why):  # f(x₀ + d) on the wrong side of f(x₀) refutes monotonicity on [x₀, ∞)
-            finding, _ = falsify("<=", earlier, later, shifted, sample=sample, budget=REFUTE_POINTS)
+            finding, _ = wrong_order(REFUTE_POINTS)
             return _refutation(finding) if finding else (UNPROVED, why)
 
         if shown is None:
             return not_shown(f"sign of f' = {code(sp.simplify(derivative))} on ({code(start)}, ∞) not shown")
         if moved.is_finite is not True and abstract_unit_powers(moved, dom).is_finite is not True:
             return not_shown(f"f is not shown finite on ({code(start)}, ∞): {code(moved)}")
+        jump = _continuity_gap(f, var, start, dom)
+        if jump:
+            return not_shown(jump)
         from_right = _continuous_limit(moved, d, 0, "+")
         if at_start.is_finite is not True or from_right is None or not prove_zero(from_right - at_start, dom):
             return not_shown(f"right-continuity of f at {code(start)} not shown")
-        finding, count = falsify("<=", earlier, later, shifted, sample=sample)
+        # after a proof, pairs are compared only where f can jump (elsewhere the sign of f′ settles them)
+        finding, count = wrong_order(pairs=any(var in n.free_symbols for n in f.atoms(*_JUMPS)))
         if finding:
             return _downgrade(finding, f"f' = {code(sp.simplify(derivative))} has the sign shown")
         return (PROVED, f"f' = {code(sp.simplify(derivative))} ({'≥' if increasing else '≤'} 0 on ({start}, ∞)), "
@@ -996,6 +1236,25 @@ def _induction_sweep(closed_form, recurrence, base_value, base_at, n, domains, s
     return None
 
 
+def _step_sweep(closed_form, recurrence, base_at, n, domains, sample):
+    r"""The induction step :math:`c(n) = F(c(n-1), n)` swept as an identity over the integers :math:`n > n_0`
+    (its singular points solved exactly: a recurrence undefined at :math:`n = 40` is found at 40, not only by a
+    replay that stops at :math:`n_0 + 24`). A failure at some :math:`n` refutes the claim: were the closed form
+    right at :math:`n - 1` and at :math:`n`, the step would hold there."""
+    m = sp.Dummy("n", integer=True)
+    lhs = closed_form.xreplace({n: m})
+    rhs = recurrence(closed_form.xreplace({n: m - 1}), m)
+    where = {**{s: d for s, d in domains.items() if s != n},
+             **_resolve([lhs, rhs], {s: d for s, d in domains.items() if s != n})}
+    where[m] = sp.Range(int(base_at) + 1, sp.oo).intersect(_domains.assumption_domain(n)) \
+        if sp.sympify(base_at).is_Integer else sp.Range(1, sp.oo)
+    finding, _ = falsify("=", lhs, rhs, where, sample=sample)
+    if finding:
+        finding.point = {(n if k == m else k): v for k, v in finding.point.items()}
+        finding.reason = f"the induction step fails ({finding.reason})"
+    return finding
+
+
 def induction(title: str, closed_form, recurrence: Callable, base_value, *, base_at=0, n=STEP,
               sample: dict | None = None, domains=None) -> Step:
     r"""Closed form of a recurrence: base case :math:`c(n_0) = x_{n_0}` and step :math:`c(n) = F(c(n-1), n)` for
@@ -1025,7 +1284,8 @@ def induction(title: str, closed_form, recurrence: Callable, base_value, *, base
         if step.has(RangeMax):
             forms.append(normalize(step))
         if any(prove_zero(form, dom) for form in forms):
-            finding = _induction_sweep(closed_form, recurrence, base_value, base_at, n, dom, sample)
+            finding = _induction_sweep(closed_form, recurrence, base_value, base_at, n, dom, sample) \
+                or _step_sweep(closed_form, recurrence, base_at, n, dom, sample)
             if finding:
                 return _downgrade(finding, "base case and induction step simplify to 0")
             return PROVED, "base case and induction step simplify to 0; recurrence replayed exactly against it"

@@ -497,9 +497,11 @@ def _enclosed(a, b, phi_theta, values, theta0, grads):
         iv.prec = saved
 
 
-def _hyper_points(a: Dynamics, b: Dynamics, hypers: list, dom: dict, sample: dict | None, budget: int, seed=0):
+def _hyper_points(a: Dynamics, b: Dynamics, hypers: list, dom: dict, sample: dict | None, budget: int, seed=0,
+                  extra=None):
     """Hyperparameter points: the defaults, a generic point, each hyperparameter at its special values, seeded
-    combinations (all inside the domains; ``sample`` lists override)."""
+    combinations (all inside the domains; ``sample`` lists override); ``extra``: partial points tried right after
+    the generic one (a hyperparameter where a map is singular)."""
     from .falsify import points as sweep_points
     sample = {k: [exact(v) for v in vs] for k, vs in (sample or {}).items()}
     seen, out = set(), []
@@ -512,7 +514,7 @@ def _hyper_points(a: Dynamics, b: Dynamics, hypers: list, dom: dict, sample: dic
 
     defaults = {**b.defaults, **a.defaults}
     generated = list(sweep_points([sp.Tuple(*hypers)], {h: dom[h] for h in hypers}, sample=sample, budget=budget,
-                                  seed=seed))
+                                  seed=seed, extra=extra))
     if generated:  # a generic point first: its counterexamples are the easiest to read
         add(generated[0])
     if hypers and all(h in defaults or h in sample for h in hypers):
@@ -522,13 +524,14 @@ def _hyper_points(a: Dynamics, b: Dynamics, hypers: list, dom: dict, sample: dic
     return out[:budget] if hypers else [{}]
 
 
-def _search(a, b, phi_theta, hypers, dom, sample, where, sequences, budget, seconds, theta0=sp.Rational(1, 3)):
+def _search(a, b, phi_theta, hypers, dom, sample, where, sequences, budget, seconds, theta0=sp.Rational(1, 3),
+            extra_points=None):
     """Screen replays numerically, confirm the first divergence: ``(cex, None)`` or ``(None, unconfirmed)``."""
     deadline = time.process_time() + seconds  # CPU time: the same search on a loaded machine
     numeric_a, numeric_b = _Numeric(a, hypers, phi_theta), _Numeric(b, hypers)
     unconfirmed = None
     with mpmath.workdps(SCREEN_DPS):
-        for rank, values in enumerate(_hyper_points(a, b, hypers, dom, sample, budget)):
+        for rank, values in enumerate(_hyper_points(a, b, hypers, dom, sample, budget, extra=extra_points)):
             args = [_mp(values[h]) for h in hypers]
             for grads in sequences():
                 if len(grads) > LONG and rank >= LONG_POINTS:
@@ -551,6 +554,98 @@ def _search(a, b, phi_theta, hypers, dom, sample, where, sequences, budget, seco
     return None, unconfirmed
 
 
+#: Singular steps up to this one are replayed; a map undefined on one side at a later step only is not
+#: trusted (the proof becomes unproved: no replay reaches it).
+SINGULAR_DEPTH = 5000
+#: Critical subexpressions looked at, and the time the whole analysis may take.
+SINGULAR_EXPRESSIONS, SINGULAR_SECONDS = 24, 2.0
+
+
+@dataclass
+class Singular:
+    """Where a subexpression of either map is undefined or changes form, whatever the state (found at two
+    generic states): gradients, steps and hyperparameter values."""
+
+    gradients: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    hypers: list = field(default_factory=list)
+
+    def sequences(self, random_tail):
+        out = []
+        for g in self.gradients[:4]:
+            out += [tuple([g] * 8), (1, g, 2, g, -1, g, 1, g)]
+        for t in sorted(k for k in self.steps if k <= SINGULAR_DEPTH)[:3]:
+            out += [tuple([1] * int(t)), tuple(random_tail[k % len(random_tail)] for k in range(int(t)))]
+        return tuple(out)
+
+
+def singular_values(a: Dynamics, b: Dynamics, phi_theta, hypers, dom) -> Singular:
+    r"""Gradients, steps and hyperparameters at which a denominator, a root's or log's argument, an ``Abs``/``sign``
+    argument or a ``Piecewise`` test of A's or B's map or initial state vanishes at two generic states (so at
+    every state): an invariant that cancels :math:`(g - 7)/|g - 7|` against :math:`\operatorname{sign}(g - 7)`, or
+    :math:`(t^2 - 10^4)/((t - 100)(t + 100))` against 1, is only tested where it can fail."""
+    from .falsify import _real_roots, critical_expressions
+    found = Singular()
+    exprs = [*a.update.values(), *b.update.values(), sp.sympify(phi_theta), a.query, b.query, *a.init.values(),
+             *b.init.values()]
+    states = sorted(set(a.state) | set(b.state), key=lambda v: v.name)
+    generic = [sp.Rational(3, 7), sp.Rational(5, 3), sp.Rational(-2, 3), sp.Rational(7, 11), sp.Rational(13, 5)]
+    envs = []
+    for shift in (0, 2):
+        env = {x: generic[(k + shift) % len(generic)] for k, x in enumerate(states)}
+        env[GRAD] = sp.Rational(2, 9) if shift == 0 else sp.Rational(-7, 5)
+        env[STEP] = sp.Integer(3 if shift == 0 else 7)
+        for k, h in enumerate(hypers):
+            pool = _domains.generic_values(dom[h]) if h in dom else []
+            if pool:
+                env[h] = pool[(k + shift // 2) % len(pool)]
+        envs.append(env)
+    targets = [(GRAD, sp.Reals), (STEP, _domains.assumption_domain(STEP))] + [(h, dom[h]) for h in hypers if h in dom]
+    deadline = time.process_time() + SINGULAR_SECONDS
+    for c in critical_expressions(exprs, limit=SINGULAR_EXPRESSIONS):
+        for symbol, domain in targets:
+            if symbol not in c.free_symbols or time.process_time() > deadline:
+                continue
+            roots = None
+            for env in envs:
+                here = set(_real_roots(c.xreplace({k: v for k, v in env.items() if k != symbol}), symbol, domain,
+                                        transcendental=False))
+                roots = here if roots is None else roots & here
+                if not roots:
+                    break
+            for r in sorted(roots or (), key=sp.default_sort_key):
+                if symbol == GRAD and r not in found.gradients:
+                    found.gradients.append(r)
+                elif symbol == STEP and r not in found.steps:
+                    found.steps.append(r)
+                elif symbol in hypers and {symbol: r} not in found.hypers:
+                    found.hypers.append({symbol: r})
+    return found
+
+
+def _far_singularity(a: Dynamics, b: Dynamics, phi_theta, singular: Singular, dom) -> int | None:
+    """A step beyond :data:`SINGULAR_DEPTH` at which one map is undefined and the other is not (at a generic state):
+    a replay cannot reach it, so a proof cannot be trusted."""
+    from .exact import defined as is_defined
+    far = sorted(k for k in singular.steps if k > SINGULAR_DEPTH)
+    if not far:
+        return None
+    states = sorted(set(a.state) | set(b.state), key=lambda v: v.name)
+    hypers = sorted(a.hyperparameters() | b.hyperparameters(), key=lambda h: h.name)
+    env = {x: sp.Rational(3 + k, 7) for k, x in enumerate(states)}
+    env[GRAD] = sp.Rational(2, 9)
+    for h in hypers:
+        pool = _domains.generic_values(dom[h]) if h in dom else []
+        env[h] = pool[0] if pool else sp.Rational(1, 2)
+    for t in far[:3]:
+        point = {**env, STEP: sp.Integer(t)}
+        side_a = all(is_defined(sp.sympify(e).xreplace(point)) is not False for e in a.update.values())
+        side_b = all(is_defined(sp.sympify(e).xreplace(point)) is not False for e in b.update.values())
+        if side_a != side_b:
+            return int(t)
+    return None
+
+
 def replay_sweep(a: Dynamics, b: Dynamics, phi_theta, dom: dict, sample=None, where=()) -> tuple | None:
     """After a proof: replays at special hyperparameters and gradients (:data:`SWEEP_SEQUENCES`). Returns
     ``(status, detail, counterexample)`` when they differ (refuted if certified, unproved if the difference
@@ -559,8 +654,15 @@ def replay_sweep(a: Dynamics, b: Dynamics, phi_theta, dom: dict, sample=None, wh
                                                                   - set(a.state) - {STEP}), key=lambda s: s.name)
     dom = {**dom, **_domains.resolve([h for h in hypers if h not in dom], [a.domains, b.domains])}
     long_random = tuple(sp.Rational(random.Random(1).randint(-20, 20), 4) for _ in range(48))
+    singular = singular_values(a, b, phi_theta, hypers, dom)
+    far = _far_singularity(a, b, phi_theta, singular, dom)
+    if far is not None:
+        return UNPROVED, (f"one map is undefined at `t = {far}` and the other is not, a step no replay reaches: the "
+                          f"symbolic proof is not trusted"), None
+    steered = singular.sequences(long_random)
     cex, unconfirmed = _search(a, b, sp.sympify(phi_theta), hypers, dom, sample, where,
-                               lambda: iter(SWEEP_SEQUENCES + (long_random,)), budget=10, seconds=SWEEP_SECONDS)
+                               lambda: iter(SWEEP_SEQUENCES + (long_random,) + steered), budget=10,
+                               seconds=SWEEP_SECONDS, extra_points=singular.hypers)
     if cex:
         return REFUTED, (f"at `t = {cex['step']}` {a.name} gives {code(cex[a.name])}, {b.name} gives "
                          f"{code(cex[b.name])} (hyperparameters {code(cex['hyperparameters'])}, gradients "
@@ -584,13 +686,17 @@ def counterexample_step(a: Dynamics, b: Dynamics, phi_theta=PARAM, sample: dict 
                     key=lambda s: s.name)
     where = tuple(exact(w) for w in where)
 
-    def sequences():
-        for s in _sequences():
-            yield s[:steps] if steps else s
-
     def check():
         dom = _domains.resolve(hypers, [a.domains, b.domains, _domains.as_mapping(domains)])
-        cex, unconfirmed = _search(a, b, phi_theta, hypers, dom, sample, where, sequences, combos, seconds)
+        singular = singular_values(a, b, phi_theta, hypers, dom)
+        steered = singular.sequences(GRADIENT_SEQUENCES[0])
+
+        def sequences():
+            for s in (*_sequences(), *steered):
+                yield s[:steps] if steps else s
+
+        cex, unconfirmed = _search(a, b, phi_theta, hypers, dom, sample, where, sequences, combos, seconds,
+                                   extra_points=singular.hypers)
         if cex:
             return (REFUTED, f"first difference at `t = {cex['step']}`: {a.name} gives {code(cex[a.name])} "
                              f"(≈{cex['floats'][0]:.6g}), {b.name} gives {code(cex[b.name])} "

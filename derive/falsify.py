@@ -122,16 +122,44 @@ def critical_expressions(exprs, limit: int = 16) -> list:
     return found
 
 
-def _real_roots(expr, symbol, domain) -> list:
-    """Exact real roots of a univariate expression (polynomial numerator of degree ≤ 3), inside ``domain``."""
+#: Time spent solving one critical expression for one symbol (factoring, ``roots``, ``solve``).
+ROOT_SECONDS = 0.3
+
+
+def _real_roots(expr, symbol, domain, transcendental: bool = True) -> list:
+    """Exact real roots of a univariate expression inside ``domain``: every factor of its numerator is solved on
+    its own, a polynomial factor of any degree SymPy can solve in radicals (x⁴ − 2), another factor by ``solve``
+    (2 sin x − 1 → π/6, 5π/6; skipped unless ``transcendental``: ``solve`` costs a tenth of a second even where
+    it finds nothing); each factor within :data:`ROOT_SECONDS`. For an integer symbol, the integers next to each
+    root."""
     try:
-        numerator = sp.numer(sp.together(expr))
-        poly = sp.Poly(numerator, symbol)
-    except (sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError):
+        with time_limit(ROOT_SECONDS * 2):
+            numerator = sp.numer(sp.together(expr))
+            if symbol not in numerator.free_symbols or numerator.free_symbols != {symbol}:
+                return []
+            factors = [f for f, _ in sp.factor_list(numerator)[1]] if numerator.is_polynomial(symbol) \
+                else [numerator]
+    except (CheckTimeout, sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError, NotImplementedError):
         return []
-    if poly.degree() < 1 or poly.degree() > 3 or not poly.is_univariate:
-        return []
-    roots = [r for r in sp.roots(poly, filter="R") if r.is_real]
+    roots = []
+    for factor in factors:
+        if symbol not in factor.free_symbols:
+            continue
+        try:
+            with time_limit(ROOT_SECONDS):
+                if factor.is_polynomial(symbol):
+                    poly = sp.Poly(factor, symbol)
+                    if poly.degree() < 1:
+                        continue
+                    found = list(sp.roots(poly, filter="R"))
+                elif transcendental:
+                    found = sp.solve(factor, symbol)
+                else:
+                    continue
+        except (CheckTimeout, sp.PolynomialError, sp.GeneratorsNeeded, ValueError, TypeError, NotImplementedError,
+                RecursionError, AttributeError):
+            continue
+        roots += [r for r in found[:8] if isinstance(r, sp.Expr) and r.is_number and r.is_real]
     out = []
     integer = symbol.is_integer
     for r in roots:
@@ -161,7 +189,8 @@ def _sign_regions(gaps, base: dict, domains: dict) -> list:
     for gap in gaps:
         for s in sorted(sp.sympify(gap).free_symbols & set(base), key=lambda s: s.name)[:3]:
             others = {k: v for k, v in base.items() if k != s}
-            roots = sorted(set(_real_roots(sp.sympify(gap).xreplace(others), s, sp.Reals)), key=float)
+            roots = sorted(set(_real_roots(sp.sympify(gap).xreplace(others), s, sp.Reals)), key=sp.default_sort_key)
+            roots = sorted(roots, key=lambda r: float(r))
             if not roots:
                 continue
             inside = [(a + b) / 2 for a, b in zip(roots, roots[1:])] + [roots[0] - 1, roots[-1] + 1]
@@ -278,14 +307,19 @@ def falsify(relation: str, lhs, rhs, domains: dict, *, sample: dict | None = Non
 
 
 def _failure_at(relation, lhs, rhs, point, assignment):
-    """A :class:`Finding` if the statement fails at the point, True if it holds (or both sides are undefined),
-    None if the point says nothing (not every symbol got a value)."""
+    """A :class:`Finding` if the statement fails at the point, True if it holds (for an equation: or both sides
+    are undefined), None if the point says nothing (not every symbol got a value). An inequality fails where a
+    side is undefined: an undefined value is not ≤ anything."""
     a, b = evaluate(lhs, point, assignment), evaluate(rhs, point, assignment)
     da, db = defined(a), defined(b)
     if da is None or db is None:
         return None
+    da = da and not _undefined_inside(lhs, point, assignment)
+    db = db and not _undefined_inside(rhs, point, assignment)
     if not da and not db:
-        return True
+        if relation == "=":
+            return True
+        return Finding(point, assignment, a, b, "both sides are undefined there")
     if da != db:
         side = "the left-hand side" if not da else "the right-hand side"
         return Finding(point, assignment, a, b, f"{side} is undefined ({a if not da else b}) there")
@@ -297,3 +331,40 @@ def _failure_at(relation, lhs, rhs, point, assignment):
     elif relation == "<" and sign_of(sp.sympify(b) - a) in (-1, 0):
         return Finding(point, assignment, a, b, "lhs ≥ rhs")
     return True
+
+
+_OPAQUE_NODES = (sp.Piecewise, sp.Sum, sp.Product, sp.Subs, sp.Derivative, sp.Integral)
+
+
+def _real_branch_points(expr) -> tuple:
+    """The arguments of the real-valued partial operations in ``expr``: bases of even roots (√·, ·^{1/4}, …:
+    must be ≥ 0) and of negative fractional powers (> 0), arguments of logarithms (> 0). Not looked for inside a
+    Piecewise branch (which may not be taken) nor a range (its index has no value)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, _OPAQUE_NODES) or not isinstance(node, sp.Basic):
+            return
+        if isinstance(node, sp.Pow) and node.exp.is_Rational and not node.exp.is_Integer \
+                and node.exp.q % 2 == 0 and node.base.free_symbols:
+            found.append((node.base, node.exp.is_negative))
+        elif isinstance(node, sp.log) and node.args[0].free_symbols:
+            found.append((node.args[0], True))
+        for arg in node.args:
+            walk(arg)
+
+    walk(sp.sympify(expr))
+    return tuple(found)
+
+
+def _undefined_inside(expr, point, assignment) -> bool:
+    """True if an intermediate value is not a real number at the point although the whole evaluates to one
+    (|√x|² at x = −1 is 1, but √−1 is not real): in the reals the expression is undefined there."""
+    for argument, strict in _real_branch_points(expr):
+        value = evaluate(argument, point, assignment)
+        if defined(value) is not True:
+            continue  # undefined already shows in the whole, or not a number
+        sign = sign_of(value)
+        if sign == -1 or (strict and sign == 0):
+            return True
+    return False
