@@ -151,16 +151,14 @@ def check_step(optimizer: str, t) -> int:
 
 
 def check_scalar_state(optimizer: str, what: str, value) -> float:
-    """A scalar state value: a finite real number (not bool)."""
+    """A scalar state value: a real number (not bool) that float64 holds. NaN and ±inf are accepted, as in
+    array state: a step may produce them, and its output is always a valid input of the next."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{optimizer}: {what} must be a real number, got {_shown(value)}")
     try:
-        number = float(value)
+        return float(value)
     except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        raise ValueError(f"{optimizer}: {what} must be finite, got {_shown(value)}")
-    return number
+        raise ValueError(f"{optimizer}: {what} must be a float64 number, got {_shown(value)}") from None
 
 
 # ---------------------------------------------------------------------------------------------------------

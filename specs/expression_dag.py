@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import sympy as sp
 
 __all__ = ["distinct_nodes", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated",
-           "SYMPY_REFUSALS"]
+           "SYMPY_REFUSALS", "forward_substituted"]
 
 #: What SymPy raises when it refuses to build an expression it is asked for (comparisons of non-real values,
 #: a Piecewise it cannot fold, a modulo by zero, arguments of Min/Max it cannot compare, ...).
@@ -90,3 +90,20 @@ def tree_sizes(*exprs: sp.Basic) -> dict[sp.Basic, int]:
     for node in distinct_nodes(*exprs):
         sizes[node] = 1 + sum(sizes[a] for a in node.args)
     return sizes
+
+
+def forward_substituted(statements, limit: int) -> dict:
+    """``{symbol: value}`` for ``(symbol, expr)`` statements in order, each ``expr`` with the earlier values
+    substituted, keeping only values of at most ``limit`` tree nodes (a larger one, or one SymPy refuses to
+    build, stays its symbol in the later values): without the bound, chains of temporaries substitute to
+    trees exponential in their length."""
+    values: dict = {}
+    for symbol, expr in statements:
+        values.pop(symbol, None)
+        try:
+            value = substitute(expr, values)
+        except SYMPY_REFUSALS:
+            continue
+        if tree_sizes(value)[value] <= limit:
+            values[symbol] = value
+    return values

@@ -104,6 +104,19 @@ REGRESSIONS = {
                      "(g**2, True)), u < 1/10), ((lr + u)**2, lr < u), (theta**2, True)) + 1)"),
         ("update", "theta", "-lr*p + theta"), ("update", "u", "theta**2*u/(10*(tanh(g) + 1)) + 9*u/10")],
         [("weight_decay", "coupled")]),
+    # --- the merge of the runtime's passes (issue 11) with SSA lowering --------------------------------------------
+    # CuPy: θ accumulated one term at a time, (θ − g/10) + s printed as "s - (g/10 + theta)" (SymPy's sum
+    # printer read the grouped sum's leading "-" as its sign)
+    "grouped_sum_with_a_leading_minus": _recipe("grouped_sum_with_a_leading_minus", [], [], [
+        ("update", "theta", "theta - g/10 + sign(g)/10 - tanh(g)/10")]),
+    # both: squared_temporaries substituted a Piecewise without a default into a condition SymPy cannot
+    # decide ("conditions must cover all reals")
+    "piecewise_without_a_default": _recipe("piecewise_without_a_default", [LR], [], [
+        ("let", "s", "Piecewise((t, Eq(t, 1)))"), ("let", "d", "g*s"),
+        ("update", "theta", "theta - lr*d**2*Piecewise((1, s > 1/2), (g, True))")]),
+    # both: a scalar state a step made NaN was refused as input to the next step
+    "scalar_state_becomes_nan": _recipe("scalar_state_becomes_nan", [LR], [("q", "lr", True)], [
+        ("update", "q", "Piecewise((lr, Ne(Mod(t, 2), 0)))"), ("update", "theta", "theta - lr*g")]),
 }
 
 

@@ -14,7 +14,10 @@ Differences from :class:`sympy.printing.c.C99CodePrinter`, each for a reason:
   is ``pow`` (NaN for a negative base, as NumPy says), never C's integer ``abs`` or ``cbrt``;
 * names are printed through ``c_names`` (``kernel.py`` maps every symbol to a unique C identifier: ASCII,
   no C/C++ keyword, math function or name the kernel template owns — ``i``, ``n``, the typedefs);
-  a name starting with ``_`` is rejected (CuPy's own).
+  a name starting with ``_`` is rejected (CuPy's own);
+* an ``UnevaluatedExpr`` holding a sum that prints with a leading ``-`` (a grouping fixed by
+  :mod:`codegen.passes.evaluation_order`) prints in parentheses: SymPy's sum printer takes the leading ``-`` of a term's text for the term's sign, so
+  :math:`s + (-g/10 + \theta)` would print as ``s - (g/10 + theta)``.
 
 Operands that a printed form repeats (``Max``, ``Min``, ``sign``, ``Heaviside``) must be atoms, so the
 text stays linear in the expression: ``kernel.py`` names them first.
@@ -91,6 +94,10 @@ class KernelPrinter(C99CodePrinter):
         if expr in self.c_names:
             return self.c_names[expr]
         return super()._print_Symbol(expr)
+
+    def _print_UnevaluatedExpr(self, expr) -> str:
+        inner = self._print(expr.args[0])
+        return f"({inner})" if isinstance(expr.args[0], sp.Add) and inner.startswith("-") else inner
 
     def _print_NumberSymbol(self, expr) -> str:
         return self._print(sp.Float(float(expr), precision=53))

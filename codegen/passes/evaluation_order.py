@@ -44,9 +44,11 @@ import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
 
 from optiforge.specs.dsl import GRAD, PARAM
+from optiforge.specs.expression_dag import forward_substituted
 
 from ..ir import KernelIR
 from .host_bounds import bound, host_bounds
+from .squared_temporaries import VALUE_LIMIT
 from .torch_sign import first_peer_on_torch
 
 __all__ = ["evaluation_order", "averages_as_lerp"]
@@ -78,10 +80,8 @@ class _Orderer:
         self.known = host_bounds(ir)
         self.scalars = set(self.known) | set(ir.host_inputs)
         self.states = {s.symbol for s in ir.spec.array_state}
-        values: dict[sp.Symbol, sp.Basic] = {}
-        for symbol, expr in ir.host:
-            values[symbol] = expr.xreplace(values)
-        self.host_values = values
+        # Values beyond the limit stay symbols: p + q = 1 is then not recognised, and the average is left as is.
+        self.host_values = forward_substituted(ir.host, VALUE_LIMIT)
         self.body = dict(ir.body)
         self.lerp = averages_as_lerp(ir.spec)
         self.torch_peer = first_peer_on_torch(ir.spec)

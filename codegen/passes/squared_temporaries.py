@@ -19,10 +19,17 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..ir import KernelIR
+from optiforge.specs.expression_dag import forward_substituted
+
+from ..ir import INLINE_LIMIT, KernelIR
 from ._naming import fresh_symbols
 
-__all__ = ["squared_temporaries", "squared"]
+__all__ = ["squared_temporaries", "squared", "VALUE_LIMIT"]
+
+#: Nodes of a temporary's forward-substituted value beyond which it is left alone: lowering gives a value
+#: that large, read more than once, a name of its own (:data:`~codegen.ir.INLINE_LIMIT`), so no power is
+#: distributed over it; and substituting chains of temporaries without a bound is exponential in their length.
+VALUE_LIMIT = 4 * INLINE_LIMIT
 
 
 def squared(spec) -> list[sp.Symbol]:
@@ -40,13 +47,14 @@ def squared_temporaries(ir: KernelIR) -> KernelIR:
     """A body symbol for each :func:`squared` temporary whose value reads an array and is a product; the
     outputs read it."""
     spec = ir.spec
-    values: dict[sp.Symbol, sp.Expr] = {}
-    for assignment in spec.assignments:  # forward substitution, as in the spec's step map
-        values[assignment.target] = assignment.value.xreplace(values)
+    # The spec's step map, assignment by assignment (a value beyond VALUE_LIMIT is left out).
+    values = forward_substituted([(a.target, a.value) for a in spec.assignments], VALUE_LIMIT)
     arrays = set(ir.array_inputs)
     names = fresh_symbols("d", ir)
     body, introduced = list(ir.body), []
     for target in squared(spec):
+        if target not in values:
+            continue
         _, value = values[target].as_coeff_Mul()  # a sign or a rational factor stays outside: (−Δ)² = Δ²
         if not isinstance(value, (sp.Mul, sp.Pow)) or not value.free_symbols & arrays:
             continue
