@@ -10,12 +10,14 @@ from optiforge.specs.dsl import OptimizerSpec
 from . import __version__
 from .cupy_backend.module import render_cupy_module
 from .documents import documents
+from .numba_backend.module import render_numba_module
 from .numpy_backend.module import render_numpy_module
 
 __all__ = ["BACKENDS", "GENERATED_ROOT", "render_all", "write", "stale", "load_module"]
 
 #: backend name → renderer(spec, generator_version) -> module text
-BACKENDS: dict[str, Callable[[OptimizerSpec, str], str]] = {"numpy": render_numpy_module, "cupy": render_cupy_module}
+BACKENDS: dict[str, Callable[[OptimizerSpec, str], str]] = {"numpy": render_numpy_module, "cupy": render_cupy_module,
+                                                             "numba": render_numba_module}
 
 GENERATED_ROOT = Path(__file__).resolve().parent.parent / "generated"
 

@@ -1,4 +1,5 @@
-"""Generated optimizer kernels and a small runtime over them (needs NumPy only; CuPy for ``backend="cupy"``).
+"""Generated optimizer kernels and a small runtime over them (needs NumPy only; CuPy for ``backend="cupy"``,
+numba for ``backend="numba"``).
 
 >>> import numpy as np
 >>> from generated import Optimizer
@@ -19,7 +20,7 @@ from . import _runtime
 
 __all__ = ["Optimizer", "kernel_module", "available"]
 
-BACKENDS = ("numpy", "cupy")
+BACKENDS = ("numpy", "cupy", "numba")
 
 
 def available(backend: str = "numpy") -> list[str]:
