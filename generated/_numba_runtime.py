@@ -84,9 +84,12 @@ def _function_cache_class():
     """numba's ``FunctionCache`` with a single locator, :func:`cache_dir`: never the package's ``__pycache__``
     (numba's default falls back to it, or to numba's own user directory, depending on what is writable)."""
     numba_module()
-    from numba.core.caching import CompileResultCacheImpl, FunctionCache, UserProvidedCacheLocator
+    from numba.core import caching
 
-    class UserCacheLocator(UserProvidedCacheLocator):
+    # older numba releases spell it _UserProvidedCacheLocator
+    provided = getattr(caching, "UserProvidedCacheLocator", None) or caching._UserProvidedCacheLocator
+
+    class UserCacheLocator(provided):
         def __init__(self, py_func, py_file):
             super().__init__(py_func, py_file)
             self._cache_path = os.path.join(cache_dir(), self.get_suitable_cache_subpath(py_file))
@@ -94,12 +97,12 @@ def _function_cache_class():
         @classmethod
         def from_function(cls, py_func, py_file):
             # Skip UserProvidedCacheLocator's own test (NUMBA_CACHE_DIR set); keep the source-file checks.
-            return super(UserProvidedCacheLocator, cls).from_function(py_func, py_file)
+            return super(provided, cls).from_function(py_func, py_file)
 
-    class UserCacheImpl(CompileResultCacheImpl):
+    class UserCacheImpl(caching.CompileResultCacheImpl):
         _locator_classes = [UserCacheLocator]
 
-    class UserFunctionCache(FunctionCache):
+    class UserFunctionCache(caching.FunctionCache):
         _impl_class = UserCacheImpl
 
     return UserFunctionCache

@@ -7,10 +7,10 @@ as a lazy conditional expression), with these differences, each for a reason:
 * every literal of a float32 body is ``numpy.float32(…)``: numba types a Python ``2`` or ``0.5`` as int64 or
   float64, and ``float32 * int64`` is float64 there, which would silently run the loop in double precision;
 * literals of a float64 body print as the exact double (``repr``), never SymPy's 15 significant digits;
-* ``Add`` and ``Mul`` evaluate in the order of the NumPy backend's ufunc program
-  (:mod:`~optiforge.codegen.numpy_backend.program`): positive terms left to right, then each negative one
-  subtracted; numbers and inputs first in a product, then the divisors' product divides. Each IEEE operation
-  then rounds, overflows and produces NaN exactly as there;
+* ``Add`` and ``Mul`` evaluate in the order of the NumPy backend's ufunc program (its ``sum_terms`` and
+  ``product_factors``): positive terms left to right, then each negative one subtracted; numbers and inputs
+  first in a product, then the divisors' product divides. Each IEEE operation then rounds, overflows and
+  produces NaN exactly as there;
 * ``Piecewise`` with no branch that applies is NaN, as in the other backends (Python's printer gives None);
 * relations and logic print as Python operators on scalars, ``Heaviside`` as its NaN-propagating branches
   (numba has no ``numpy.heaviside``).
@@ -23,6 +23,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import AbstractPythonCodePrinter
 
 from ..numpy_backend.printer import HostPrinter
+from ..numpy_backend.program import product_factors, sum_terms
 
 __all__ = ["LoopPrinter", "PRECISIONS"]
 
@@ -77,8 +78,7 @@ class LoopPrinter(HostPrinter):
         return self._operand(expr, PRECEDENCE["Mul"])
 
     def _print_Add(self, expr, order=None):
-        positive = [a for a in expr.args if not a.could_extract_minus_sign()]
-        negative = [-a for a in expr.args if a.could_extract_minus_sign()]
+        positive, negative = sum_terms(expr)
         if positive:
             text = " + ".join(self.parenthesize(a, PRECEDENCE["Add"]) for a in positive)
         else:  # unary minus binds tighter than * and looser than **: -a*b is (-a)*b, exactly -(a*b)
@@ -86,17 +86,7 @@ class LoopPrinter(HostPrinter):
         return text + "".join(f" - {self.parenthesize(a, PRECEDENCE['Add'])}" for a in negative)
 
     def _print_Mul(self, expr):
-        coefficient, factors = expr.as_coeff_mul()
-        numerator, denominator = [], []
-        for f in factors:
-            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
-                denominator.append(f.base if f.exp == -1 else sp.Pow(f.base, -f.exp))
-            else:
-                numerator.append(f)
-        negate = coefficient == -1
-        if coefficient not in (1, -1):
-            numerator.insert(0, coefficient)
-        numerator.sort(key=lambda a: not (a.is_Number or a.is_Symbol and a not in self._body_symbols))
+        negate, numerator, denominator = product_factors(expr, self._body_symbols)
         text = "*".join(self._factor(a) for a in numerator) if numerator else self._print(sp.S.One)
         if len(denominator) == 1:
             text += "/" + self._factor(denominator[0])
