@@ -177,6 +177,14 @@ def bench_multi_tensor(repeats: int) -> list[str]:
     return rows
 
 
+def publish(text: str, path: Path | None) -> None:
+    """Print a results table and, with ``--write``, append it to ``path`` (e.g. bench/RESULTS.md)."""
+    print(text)
+    if path:
+        with path.open("a") as results:
+            results.write("\n" + text)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements-log2", type=int, default=28)
@@ -194,11 +202,7 @@ def main(argv=None) -> int:
               f"CuPy {cupy.__version__}, CUDA runtime {cupy.cuda.runtime.runtimeGetVersion()}", "",
               "| case | time per step | bandwidth | note |", "|---|---:|---:|---|"]
     rows = bench_single(args.elements_log2, args.repeats) + bench_multi_tensor(args.repeats)
-    text = "\n".join(header + rows) + "\n"
-    print(text)
-    if args.write:
-        with args.write.open("a") as results:
-            results.write("\n" + text)
+    publish("\n".join(header + rows) + "\n", args.write)
     return 0
 
 

@@ -2,7 +2,7 @@
 numba for ``backend="numba"``).
 
 >>> import numpy as np
->>> from generated import Optimizer
+>>> from optiforge.generated import Optimizer
 >>> w = np.ones(3, dtype=np.float32)
 >>> opt = Optimizer([w], "adam", lr=0.1)
 >>> opt.step([np.array([1.0, -1.0, 0.5], dtype=np.float32)])
@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import sys
 from types import ModuleType
 
 from . import _runtime
@@ -41,17 +42,29 @@ def kernel_module(name: str, backend: str = "numpy") -> ModuleType:
     return importlib.import_module(f"{__name__}.{backend}.{name}")
 
 
+def _kernel(name, backend: str) -> ModuleType:
+    """``name``'s kernel: a kernel module as is; a generated optimizer's name → its module (NumPy only); a spec
+    object, or the name of a spec registered at run time → built in memory and cached (these import SymPy)."""
+    if hasattr(name, "HYPERPARAMETERS"):  # a kernel module (generated, or built by load_module)
+        return name
+    if isinstance(name, str) and "optiforge.specs" not in sys.modules:  # nothing can have been registered
+        return kernel_module(name, backend)
+    from optiforge.codegen.generate import kernel_for
+
+    return kernel_for(name, backend)
+
+
 class Optimizer:
     """Keeps the step counter and per-parameter state for a list of arrays and updates them in place.
 
     ``Optimizer(params, "adam", backend="numpy", lr=1e-3)``; hyperparameters are checked here, once.
-    ``name`` is a generated optimizer's name or a kernel module. ``flat=True`` keeps all parameters, gradients
+    ``name`` is an optimizer's name (generated, or registered with ``optiforge.register``), an ``OptimizerSpec``
+    (its kernel is built in memory once) or a kernel module. ``flat=True`` keeps all parameters, gradients
     and state in one buffer each, so one kernel call (one launch on CuPy) updates every tensor.
     """
 
     def __init__(self, params, name, *, backend: str = "numpy", flat: bool = False, **hyperparameters):
-        # ``name`` may also be a kernel module, e.g. one built in memory by codegen.load_module.
-        self.kernel = kernel_module(name, backend) if isinstance(name, str) else name
+        self.kernel = _kernel(name, backend)
         self.name, self.backend = self.kernel.NAME, backend
         self.hyperparameters = _runtime.resolve_hyperparameters(
             self.name, self.kernel.HYPERPARAMETERS, self.kernel.DOMAINS, hyperparameters)
@@ -74,7 +87,8 @@ class Optimizer:
         """Apply one update with ``grads[i]`` the gradient of ``params[i]``.
 
         With ``flat=True``, gradients written into ``self.grads`` (views of the flat gradient buffer) are
-        used when ``grads`` is None; given ``grads`` are copied there first."""
+        used when ``grads`` is None; given ``grads`` are copied there first, except those that are these
+        views (no copy, no extra launch)."""
         if grads is None and self._flat is None:
             raise ValueError(f"{self.name}: step() needs the gradients (only flat=True keeps a gradient buffer)")
         if grads is not None:
@@ -87,8 +101,11 @@ class Optimizer:
                                      f"expected {p.shape}")
         t = self.t + 1
         if self._flat is not None:
+            from ._flat import same_memory
+
             for view, g in zip(self._flat.grads, grads or ()):
-                view[...] = g
+                if not same_memory(view, g):  # gradients written into self.grads are used where they are
+                    view[...] = g
             self._flat.step(t, **self.hyperparameters)
         else:
             for p, g, s in zip(self.params, grads, self.state):

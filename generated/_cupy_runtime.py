@@ -6,6 +6,7 @@ check runs before the launch, so a rejected call leaves parameters and state unt
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
 from typing import NamedTuple
@@ -14,7 +15,7 @@ import numpy
 
 from optiforge.generated import _runtime
 
-__all__ = ["KernelSource", "cupy_module", "elementwise_kernel", "device_of", "launch", "check_arrays",
+__all__ = ["KernelSource", "cupy_module", "elementwise_kernel", "device_of", "as_stream", "launch", "check_arrays",
            "STORAGE_DTYPES"]
 
 #: arithmetic precision → parameter storage dtypes it serves (see ``_runtime.compute_dtype``)
@@ -54,14 +55,34 @@ def elementwise_kernel(source: KernelSource):
     return cupy.ElementwiseKernel(source.in_params, source.out_params, source.operation, source.name)
 
 
-def device_of(array):
-    """Context manager making ``array``'s device current (allocations and launches go there)."""
+def device_of(array, optimizer: str = "cupy backend"):
+    """Context manager making ``array``'s device current (allocations and launches go there); a TypeError
+    naming ``optimizer`` when ``array`` is not a CuPy array."""
+    cupy = cupy_module()
+    if not isinstance(array, cupy.ndarray):
+        raise TypeError(f"{optimizer}: the cupy backend takes cupy.ndarray arrays on a CUDA device, got "
+                        f"{type(array).__module__}.{type(array).__name__} (NumPy arrays: backend='numpy')")
     return array.device
 
 
-def launch(source: KernelSource, grad, *arguments):
-    """Run the kernel of ``source`` on ``grad``'s device: ``(grad, *scalars, param, *state)``, in place."""
-    with device_of(grad):
+def as_stream(stream):
+    """``stream`` as a CuPy stream: a CuPy stream itself; a foreign stream implementing the CUDA stream
+    protocol (``__cuda_stream__``, e.g. ``torch.cuda.Stream``) wrapped by ``cupy.cuda.Stream.from_external``;
+    None for CuPy's current stream."""
+    cupy = cupy_module()
+    if stream is None or isinstance(stream, (cupy.cuda.Stream, cupy.cuda.ExternalStream)):
+        return stream
+    if not hasattr(stream, "__cuda_stream__"):
+        raise TypeError(f"stream must be a cupy.cuda.Stream or implement the CUDA stream protocol "
+                        f"(__cuda_stream__, e.g. torch.cuda.Stream), got {type(stream).__name__}")
+    return cupy.cuda.Stream.from_external(stream)
+
+
+def launch(source: KernelSource, grad, *arguments, stream=None):
+    """Run the kernel of ``source`` on ``grad``'s device, ``(grad, *scalars, param, *state)`` in place, on
+    ``stream`` (see :func:`as_stream`; default: CuPy's current stream)."""
+    stream = as_stream(stream)
+    with device_of(grad), stream if stream is not None else contextlib.nullcontext():
         elementwise_kernel(source)(grad, *arguments)
 
 

@@ -14,11 +14,12 @@ Works with any generated module (NumPy or CuPy) and either array library::
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy
 
-__all__ = ["FlatBuffer", "MultiTensor"]
+__all__ = ["FlatBuffer", "MultiTensor", "same_memory"]
 
 
 def _array_module(array):
@@ -26,6 +27,24 @@ def _array_module(array):
         return numpy
     from optiforge.generated._cupy_runtime import cupy_module
     return cupy_module()
+
+
+def _on_device_of(array):
+    """Context making ``array``'s device current (CuPy allocates and launches on the current device)."""
+    if isinstance(array, numpy.ndarray):
+        return contextlib.nullcontext()
+    from optiforge.generated._cupy_runtime import device_of
+    return device_of(array)
+
+
+def _address(array) -> int:
+    return array.ctypes.data if isinstance(array, numpy.ndarray) else array.data.ptr
+
+
+def same_memory(a, b) -> bool:
+    """Are ``a`` and ``b`` the same array memory (same address, shape, strides and dtype)?"""
+    return a is b or (type(a) is type(b) and a.shape == b.shape and a.strides == b.strides
+                      and a.dtype == b.dtype and _address(a) == _address(b))
 
 
 class FlatBuffer:
@@ -43,16 +62,19 @@ class FlatBuffer:
 
     @classmethod
     def empty_like(cls, arrays, dtype=None, xp=None) -> "FlatBuffer":
+        """A new buffer on the device of ``arrays[0]`` (not the current device)."""
         xp = xp or _array_module(arrays[0])
         size = sum(a.size for a in arrays)
-        return cls(xp.empty(size, dtype or arrays[0].dtype), [a.shape for a in arrays])
+        with _on_device_of(arrays[0]):
+            return cls(xp.empty(size, dtype or arrays[0].dtype), [a.shape for a in arrays])
 
     @classmethod
     def copy_of(cls, arrays, dtype=None) -> "FlatBuffer":
-        """A new buffer holding the values of ``arrays`` (all from one array library)."""
+        """A new buffer holding the values of ``arrays`` (all from one array library and device)."""
         flat = cls.empty_like(arrays, dtype)
-        for view, array in zip(flat.views, arrays):
-            view[...] = array
+        with _on_device_of(flat.buffer):
+            for view, array in zip(flat.views, arrays):
+                view[...] = array
         return flat
 
     def split(self, buffer) -> list:
@@ -73,10 +95,14 @@ class MultiTensor:
             raise ValueError("MultiTensor needs at least one parameter")
         if len({p.dtype for p in params}) != 1:
             raise TypeError(f"all parameters must share one dtype, got {sorted({str(p.dtype) for p in params})}")
+        devices = {str(getattr(p, "device", "cpu")) for p in params}
+        if len(devices) != 1:
+            raise ValueError(f"all parameters must be on one device, got {sorted(devices)}")
         self.module = module
         self._params = FlatBuffer.copy_of(params)
         self._grads = FlatBuffer.empty_like(params, grad_dtype)
-        self._grads.buffer[...] = 0
+        with _on_device_of(self._grads.buffer):
+            self._grads.buffer[...] = 0
         self._state = module.init_state(self._params.buffer, **hyperparameters)
 
     @property

@@ -20,39 +20,51 @@ import importlib
 
 __version__ = "0.1.0"
 
-#: public name → the module that defines it (imported on first access).
-_EXPORTS = {
-    # running optimizers (NumPy only)
-    "Optimizer": "optiforge.generated",
-    "kernel_module": "optiforge.generated",
-    "available": "optiforge.generated",
-    # declaring optimizers (SymPy)
-    "SpecBuilder": "optiforge.specs",
-    "SpecError": "optiforge.specs",
-    "OptimizerSpec": "optiforge.specs",
-    "get": "optiforge.specs",
-    "names": "optiforge.specs",
-    "all_specs": "optiforge.specs",
-    "register": "optiforge.specs",
-    "PARAM": "optiforge.specs",
-    "GRAD": "optiforge.specs",
-    "STEP": "optiforge.specs",
-    "POSITIVE": "optiforge.specs",
-    "NONNEGATIVE": "optiforge.specs",
-    "UNIT_HALF_OPEN": "optiforge.specs",
-    "UNIT_OPEN": "optiforge.specs",
-    "UNIT_CLOSED": "optiforge.specs",
-    "REAL": "optiforge.specs",
-    "BOOLEAN": "optiforge.specs",
-    "POSITIVE_INTEGER": "optiforge.specs",
-    "interval": "optiforge.specs",
-    # checking derivations
-    "verify": "optiforge.derive",
-    "Claim": "optiforge.derive",
-    # compiling
-    "load_module": "optiforge.codegen.generate",
-    "compare_with_reference": "optiforge.codegen.selfcheck",
+#: the public names by topic (the API reference follows this order): name → the module that defines it,
+#: imported on first access
+_GROUPS: dict[str, dict[str, str]] = {
+    "Running optimizers (NumPy only)": {
+        "Optimizer": "optiforge.generated",
+        "kernel_module": "optiforge.generated",
+        "available": "optiforge.generated",
+    },
+    "Declaring optimizers": {
+        "SpecBuilder": "optiforge.specs",
+        "OptimizerSpec": "optiforge.specs",
+        "SpecError": "optiforge.specs",
+        "get": "optiforge.specs",
+        "names": "optiforge.specs",
+        "all_specs": "optiforge.specs",
+        "register": "optiforge.specs",
+        "interval": "optiforge.specs",
+        "PARAM": "optiforge.specs",
+        "GRAD": "optiforge.specs",
+        "STEP": "optiforge.specs",
+        "POSITIVE": "optiforge.specs",
+        "NONNEGATIVE": "optiforge.specs",
+        "UNIT_HALF_OPEN": "optiforge.specs",
+        "UNIT_OPEN": "optiforge.specs",
+        "UNIT_CLOSED": "optiforge.specs",
+        "REAL": "optiforge.specs",
+        "BOOLEAN": "optiforge.specs",
+        "POSITIVE_INTEGER": "optiforge.specs",
+    },
+    "Your own folders of specs and claims": {
+        "load_specs": "optiforge.folders",
+        "register_specs": "optiforge.folders",
+        "load_claims": "optiforge.folders",
+    },
+    "Checking derivations": {
+        "verify": "optiforge.derive",
+        "Claim": "optiforge.derive",
+    },
+    "Compiling": {
+        "load_module": "optiforge.codegen.generate",
+        "kernel_for": "optiforge.codegen.generate",
+        "compare_with_reference": "optiforge.codegen.selfcheck",
+    },
 }
+_EXPORTS = {name: module for group in _GROUPS.values() for name, module in group.items()}
 
 __all__ = ["__version__", *_EXPORTS]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from optiforge import specs
+from optiforge.codegen.equations import expression_latex
 from optiforge.specs.dsl import GRAD, PARAM, OptimizerSpec
 
 __all__ = ["render_catalog", "render_spec", "claims_for", "OUT_OF_SCOPE"]
@@ -59,8 +60,8 @@ NOT_YET = [
 ]
 
 
-def _latex(spec: OptimizerSpec, expr) -> str:
-    return sp.latex(sp.sympify(expr), symbol_names=spec.latex_names())
+def _latex(spec: OptimizerSpec, expr, target=None) -> str:
+    return expression_latex(spec, expr, target)
 
 
 def _init(spec: OptimizerSpec, state) -> str:
@@ -83,7 +84,7 @@ def render_spec(spec: OptimizerSpec, results=None) -> str:
     lines += [f"**Peers:** {', '.join(f'`{p}`' for p in spec.peers) if spec.peers else '— (see notes)'}", ""]
     lines += ["Per step $t = 1, 2, \\dots$ (assignments in order):", "", "$$", r"\begin{aligned}"]
     for a in spec.assignments:
-        lines.append(f"{_latex(spec, a.target)} &\\leftarrow {_latex(spec, a.value)} \\\\")
+        lines.append(f"{_latex(spec, a.target)} &\\leftarrow {_latex(spec, a.value, a.target)} \\\\")
     lines += [r"\end{aligned}", "$$", ""]
     if spec.state:
         lines += ["| state | kind | initial value |", "|---|---|---|"]

@@ -14,7 +14,7 @@ ELEMENTWISE_FUNCTIONS = (
     sp.floor, sp.ceiling, sp.Mod, sp.Heaviside,
 )
 #: Names the generated modules' API and imports use (their other locals all start with '_').
-KERNEL_API_NAMES = frozenset({"param", "grad", "state", "hyperparameters", "numpy", "math", "cupy"})
+KERNEL_API_NAMES = frozenset({"param", "grad", "state", "hyperparameters", "numpy", "math", "cupy", "stream"})
 _LOGIC = (sp.And, sp.Or, sp.Not, sp.core.relational.Relational, sp.logic.boolalg.BooleanAtom)
 _ATOMS = (sp.Symbol, sp.Number, sp.NumberSymbol, sp.core.numbers.ImaginaryUnit)
 

@@ -68,6 +68,9 @@ def storage_ulp(dtype_name: str, magnitude):
 def run(name: str, dtype: str, cupy_module):
     """Trajectories of ``cupy_module`` (a generated CuPy module run on the host or on a device), the NumPy backend and the reference, with bounds.
 
+    ``cupy_module`` takes the host arrays ``param_host``/``state_host``; one that keeps its own copies on a
+    device has ``sync_to_host()``, called before they are read (each step for float16/bfloat16, else once).
+
     float32/float64: the reference runs its own 50-step trajectory in float64. float16/bfloat16: the
     reference is dtype-faithful and local — each step restarts from the host's stored values and its
     result is rounded to the storage dtypes — so a one-ulp storage rounding difference cannot feed back
@@ -88,6 +91,8 @@ def run(name: str, dtype: str, cupy_module):
     bound = {o: numpy.zeros(SIZE) for o in outputs}
     worst_local = 0.0
     discontinuous = has_elementwise_discontinuity(spec)
+    # a module whose arrays live on a device copies them to param_host/state_host when asked
+    sync_to_host = getattr(cupy_module, "sync_to_host", lambda: None)
     for t in range(1, STEPS + 1):
         grad = host_arrays(dtype, rng.standard_normal(SIZE))
         if local:
@@ -96,6 +101,8 @@ def run(name: str, dtype: str, cupy_module):
         before = {"theta": param_ref.copy()} | {s: numpy.array(state_ref[s], numpy.float64) for s in outputs[1:]}
         state_before = dict(state_ref)
         cupy_module.step(param_host, grad, state_host, t, **hp)
+        if local:
+            sync_to_host()
         numpy_module.step(param_numpy, grad, state_numpy, t, **hp)
         param_ref, state_ref = reference.step(spec, param_ref, grad.astype(numpy.float64), state_ref, t, **hp)
         after = {"theta": param_ref} | {s: numpy.asarray(state_ref[s], numpy.float64) for s in outputs[1:]}
@@ -114,6 +121,7 @@ def run(name: str, dtype: str, cupy_module):
             worst_local = max([worst_local] + [worst(host_now[o], after[o], step_bound[o]) for o in outputs])
         for o in outputs:
             bound[o] += step_bound[o]
+    sync_to_host()
     host = {"theta": param_host} | {s: state_host[s] for s in outputs[1:]}
     numpy_result = {"theta": param_numpy} | {s: state_numpy[s] for s in outputs[1:]}
     ref = {"theta": param_ref} | {s: numpy.asarray(state_ref[s]) for s in outputs[1:]}

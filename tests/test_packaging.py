@@ -2,6 +2,7 @@
 subpackages; nothing is importable (or imported) under a second name."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -62,7 +63,8 @@ def test_no_module_is_imported_under_two_names(tmp_path):
                .replace(".__init__", "") for p in sorted(ROOT.glob("*/**/*.py"))
                if p.parts[len(ROOT.parts)] in ("specs", "derive", "codegen", "generated")
                and not p.name.startswith("__main__")]
-    modules += ["optiforge.cli", "optiforge.catalog_docs"]
+    modules += ["optiforge.cli", "optiforge.catalog_docs", "optiforge.api_docs", "optiforge.folders",
+                "optiforge.gallery"]
     code = _IMPORT_EVERYTHING % repr(modules)
     for cwd in (ROOT, tmp_path):  # the checkout's root puts specs/ etc. on sys.path: still one name each
         assert int(_run(code, cwd)) > 200
@@ -98,3 +100,10 @@ def test_lazy_api_names_resolve():
         assert getattr(optiforge, name) is not None
     assert optiforge.SpecBuilder.__module__ == "optiforge.specs.dsl"
     assert optiforge.Optimizer.__module__ == "optiforge.generated"
+
+
+def test_no_machine_paths_in_the_docs_or_the_generated_files():
+    machine_path = re.compile(r"(?<![\w.~])/(work|home|tmp|Users|root|opt|mnt)/")
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "generated").rglob("*.py"))]
+    leaks = [f"{p.relative_to(ROOT)}: {m.group()}" for p in files for m in [machine_path.search(p.read_text())] if m]
+    assert not leaks, leaks

@@ -64,13 +64,17 @@ class HostRuntime:
         self._libraries: dict[tuple[str, str, str], ctypes.CDLL] = {}
         #: every launch: (kernel source, {scalar name: value as passed}, number of elements)
         self.launches: list[tuple[KernelSource, dict, int]] = []
+        #: the ``stream`` argument of every launch
+        self.streams: list = []
 
     @staticmethod
     def cupy_module():
         return numpy
 
     @staticmethod
-    def device_of(array):
+    def device_of(array, optimizer: str = "host emulation"):
+        if not isinstance(array, numpy.ndarray):
+            raise TypeError(f"{optimizer}: host emulation takes numpy.ndarray arrays, got {type(array).__name__}")
         return contextlib.nullcontext()
 
     check_arrays = staticmethod(_runtime.check_arrays)
@@ -82,8 +86,9 @@ class HostRuntime:
                                                  Path(self._directory.name))
         return self._libraries[key]
 
-    def launch(self, source: KernelSource, grad, *arguments) -> None:
+    def launch(self, source: KernelSource, grad, *arguments, stream=None) -> None:
         param = arguments[len(source.scalars)]
+        self.streams.append(stream)
         assert param.dtype.name in STORAGE_DTYPES[source.precision], (source.name, param.dtype)
         self.launches.append((source, dict(zip(source.scalars, arguments)), param.size))
         kernel = getattr(self._library(source.precision, param.dtype.name, grad.dtype.name), source.name)
@@ -99,11 +104,16 @@ class HostRuntime:
 
 
 def emulate(module, runtime: HostRuntime) -> types.SimpleNamespace:
-    """``init_state`` and ``step`` of a generated CuPy module, running on the host through ``runtime``."""
+    """A generated CuPy module running on the host through ``runtime``: its constants (``NAME``,
+    ``HYPERPARAMETERS``, ``DOMAINS``, ``STATE``, ``SCALAR_STATE``, ``KERNELS``) and its own ``init_state``
+    and ``step`` functions."""
     namespace = dict(vars(module), _cupy_runtime=runtime)
-    rebind = {name: types.FunctionType(getattr(module, name).__code__, namespace, name)
-              for name in ("init_state", "step")}
-    return types.SimpleNamespace(**rebind, NAME=module.NAME, STATE=module.STATE, KERNELS=module.KERNELS)
+    functions = {name: types.FunctionType(getattr(module, name).__code__, namespace, name)
+                 for name in ("init_state", "step")}
+    for name, function in functions.items():
+        function.__kwdefaults__ = getattr(module, name).__kwdefaults__
+    constants = {name: value for name, value in vars(module).items() if name.isupper()}
+    return types.SimpleNamespace(**constants, **functions)
 
 
 def host_arrays(dtype_name: str, values) -> numpy.ndarray:

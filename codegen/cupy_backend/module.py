@@ -40,7 +40,7 @@ def render_cupy_module(spec: OptimizerSpec, generator_version: str) -> str:
     arguments = [f"bool({n})" if n in booleans else f"_dtype.type({n})" for n in kernels[0].scalars]
     launch = ["_cupy_runtime.launch(",
               "    KERNELS[_dtype.name], grad, " + "".join(f"{a}, " for a in arguments) + "param"
-              + "".join(f", state[{s.name!r}]" for s in spec.array_state) + ")"]
+              + "".join(f", state[{s.name!r}]" for s in spec.array_state) + ", stream=stream)"]
 
     kernel_dict = [line for source in kernels for line in _kernel_literal(source)]
     return f'''{banner(spec, generator_version, "cupy")}
@@ -65,14 +65,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
 {indent(init_hyperparameter_lines(spec), 4)}
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {{
 {indent(init_state_lines(spec, host_printer, 'cupy'), 12)}
         }}
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)

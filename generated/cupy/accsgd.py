@@ -8,12 +8,12 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    barη ← η·kappa/c
-    β ← ξ·c²/kappa
+    g̃ ← g + λ·θ
+    η̄ ← η·κ/c
+    β ← ξ·c²/κ
     ζ ← c/(β + c)
-    ā ← β·(θ + ā·(-1 + 1/β) - g̃·barη)
-    θ ← ā·(1 - ζ) + ζ·(θ - g̃·η)
+    ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
+    θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
 
 Hyperparameters (default, allowed range)::
 
@@ -99,14 +99,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'bar_a': param.astype(_dtype, copy=True),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -127,5 +128,5 @@ def step(param, grad, state, t, **hyperparameters):
         c4 = h1*(1 - h2)
         c5 = h1
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), param, state['bar_a'])
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), param, state['bar_a'], stream=stream)
 

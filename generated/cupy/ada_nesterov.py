@@ -8,10 +8,10 @@ Source: seed 000 §3, eqs. (10)-(12).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    mathrmRMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
-    Δθ ← Δθ·ρ - g·mathrmRMS[Δθ]ₜ₋₁
-    E[Δθ²] ← E[Δθ²]·γ + Δθ²·(1 - γ)
-    θ ← θ + Δθ·ρ - g·mathrmRMS[Δθ]ₜ₋₁
+    RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
+    Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁
+    E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ²
+    θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁
 
 Hyperparameters (default, allowed range)::
 
@@ -101,15 +101,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'delta': cupy.zeros(param.shape, _dtype),
             'acc_delta': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -120,5 +121,5 @@ def step(param, grad, state, t, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         c0 = 1 - decay
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(decay), _dtype.type(eps), _dtype.type(c0), param, state['delta'], state['acc_delta'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(decay), _dtype.type(eps), _dtype.type(c0), param, state['delta'], state['acc_delta'], stream=stream)
 

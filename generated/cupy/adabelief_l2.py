@@ -8,10 +8,10 @@ Source: seed 002 §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    s ← ε + s·β₂ + (g̃ - m)²·(1 - β₂)
-    θ ← θ - m·η/((1 - β₁^t)·(ε + √(s/(1 - β₂^t))))
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
@@ -105,15 +105,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             's': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -133,5 +134,5 @@ def step(param, grad, state, t, **hyperparameters):
         c6 = eps*h1
         c7 = -h1*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['s'], stream=stream)
 

@@ -8,13 +8,13 @@ Source: seed 002 §3.2.3, Algorithm 12.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    v ← v·β₂ + g̃²·(1 - β₂)
-    ηₗ ← η··(1 - 1/(1 + γ·t))
-    ηᵤ ← η··(1 + 1/(γ·t))
-    hatη ← η·√(1 - β₂^t)/((1 - β₁^t)·(ε + √(v)))
-    θ ← θ - m·Min(ηᵤ, Max(ηₗ, hatη))
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    ηₗ ← η*·(1 − 1/(1 + γ·t))
+    ηᵤ ← η*·(1 + 1/(γ·t))
+    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+    θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
 
 Hyperparameters (default, allowed range)::
 
@@ -115,15 +115,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -142,5 +143,5 @@ def step(param, grad, state, t, **hyperparameters):
         c3 = 1 - beta2
         c4 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), param, state['m'], state['v'], stream=stream)
 

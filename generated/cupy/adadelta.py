@@ -8,10 +8,10 @@ Source: seed 004 §6; seed 000 §2; seed 003 §3.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    E[g²] ← E[g²]·ρ + g²·(1 - ρ)
-    Δθ ← -g·√(E[Δθ²] + ε)/√(E[g²] + ε)
-    E[Δθ²] ← E[Δθ²]·ρ + Δθ²·(1 - ρ)
-    θ ← Δθ + θ
+    E[g²] ← ρ·E[g²] + (1 − ρ)·g²
+    Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+    E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
+    θ ← θ + Δθ
 
 Hyperparameters (default, allowed range)::
 
@@ -96,15 +96,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'r': cupy.zeros(param.shape, _dtype),
             's': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -114,5 +115,5 @@ def step(param, grad, state, t, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         c0 = 1 - rho
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(c0), param, state['r'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(c0), param, state['r'], state['s'], stream=stream)
 

@@ -8,10 +8,10 @@ Source: seed 004 §6, eq. (3.1) and code.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    r ← r·β + g²·(1 - β)
-    Δθ ← -g·√(s)/√(r)
-    s ← s·β + Δθ²·(1 - β)
-    θ ← Δθ + θ
+    r ← β·r + (1 − β)·g²
+    Δθ ← −g·√s/√r
+    s ← β·s + (1 − β)·Δθ²
+    θ ← θ + Δθ
 
 Hyperparameters (default, allowed range)::
 
@@ -93,15 +93,16 @@ def init_state(param, **hyperparameters):
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     eps = _hp['eps']
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'r': cupy.full(param.shape, eps, _dtype),
             's': cupy.full(param.shape, eps, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -111,5 +112,5 @@ def step(param, grad, state, t, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         c0 = 1 - beta
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta), _dtype.type(c0), param, state['r'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta), _dtype.type(c0), param, state['r'], state['s'], stream=stream)
 

@@ -8,11 +8,11 @@ Source: reference/peer_semantics.md §1.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    v ← v·ρ + g̃²·(1 - ρ)
+    g̃ ← g + λ·θ
+    v ← ρ·v + (1 − ρ)·g̃²
     Δ ← g̃·√(u + ε)/√(v + ε)
-    u ← u·ρ + Δ²·(1 - ρ)
-    θ ← θ - Δ·η
+    u ← ρ·u + (1 − ρ)·Δ²
+    θ ← θ − η·Δ
 
 Hyperparameters (default, allowed range)::
 
@@ -106,15 +106,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'v': cupy.zeros(param.shape, _dtype),
             'u': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -127,5 +128,5 @@ def step(param, grad, state, t, **hyperparameters):
         c0 = 1 - rho
         c1 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['v'], state['u'])
+        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['v'], state['u'], stream=stream)
 

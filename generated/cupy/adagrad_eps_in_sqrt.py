@@ -9,7 +9,7 @@ Source: seed 003 §4.1; seed 004 §4 (r₀ = ε code).
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
     G ← G + g²
-    θ ← θ - g·η/√(G + ε)
+    θ ← θ − η·g/√(G + ε)
 
 Hyperparameters (default, allowed range)::
 
@@ -84,14 +84,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'G': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -101,5 +102,5 @@ def step(param, grad, state, t, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         c0 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(eps), _dtype.type(c0), param, state['G'])
+        KERNELS[_dtype.name], grad, _dtype.type(eps), _dtype.type(c0), param, state['G'], stream=stream)
 

@@ -9,7 +9,7 @@ Source: reference/peer_semantics.md §3.1.
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
     s ← s + g²
-    θ ← θ - η·(g/√(s + ε) if s > 0 else 0)
+    θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
 
 Hyperparameters (default, allowed range)::
 
@@ -87,14 +87,15 @@ def init_state(param, **hyperparameters):
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = _hp['initial_accumulator_value']
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             's': cupy.full(param.shape, initial_accumulator_value, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -105,5 +106,5 @@ def step(param, grad, state, t, **hyperparameters):
         eps = numpy.float64(_hp['eps'])
         c0 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(eps), _dtype.type(c0), param, state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(eps), _dtype.type(c0), param, state['s'], stream=stream)
 

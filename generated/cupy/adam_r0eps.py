@@ -8,9 +8,9 @@ Source: seed 004 §7 (code).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    θ ← θ - m·η·√(1 - β₂^t)/(√(v)·(1 - β₁^t))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    θ ← θ − η·√(1 − β₂ᵗ)·m/((1 − β₁ᵗ)·√v)
 
 Hyperparameters (default, allowed range)::
 
@@ -98,15 +98,16 @@ def init_state(param, **hyperparameters):
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     eps = _hp['eps']
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.full(param.shape, eps, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -120,5 +121,5 @@ def step(param, grad, state, t, **hyperparameters):
         c1 = 1 - beta1
         c2 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['v'], stream=stream)
 

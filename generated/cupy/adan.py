@@ -8,12 +8,12 @@ Source: peers (pytorch_optimizer.Adan).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    d ← g - gₜ₋₁
-    m ← g·(1 - β₁) + m·β₁
-    v ← d·(1 - β₂) + v·β₂
-    n ← n·β₃ + (g + d·β₂)²·(1 - β₃)
-    δ ← ε + √(n)/√(1 - β₃^t)
-    θ ← (θ - m·η/(δ·(1 - β₁^t)) - v·β₂·η/(δ·(1 - β₂^t)))/(1 + η·λ)
+    d ← g − gₜ₋₁
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·d
+    n ← β₃·n + (1 − β₃)·(g + β₂·d)²
+    δ ← √n/√(1 − β₃ᵗ) + ε
+    θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ)
     gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
@@ -125,7 +125,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
@@ -134,8 +134,9 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -158,5 +159,5 @@ def step(param, grad, state, t, **hyperparameters):
         c9 = -h1/(1 - beta1**t)
         c10 = -beta2*h1/(1 - beta2**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(beta3), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), _dtype.type(c9), _dtype.type(c10), param, state['m'], state['v'], state['n_ema'], state['g_prev'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(beta3), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), _dtype.type(c9), _dtype.type(c10), param, state['m'], state['v'], state['n_ema'], state['g_prev'], stream=stream)
 

@@ -8,11 +8,11 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b₀ ← g̃ + b₀·β₀
-    b₁ ← g̃ + b₁·β₁
-    b₂ ← g̃ + b₂·β₂
-    θ ← θ - η·(b₀ + b₁ + b₂)/3
+    g̃ ← g + λ·θ
+    b₀ ← β₀·b₀ + g̃
+    b₁ ← β₁·b₁ + g̃
+    b₂ ← β₂·b₂ + g̃
+    θ ← θ − η·(b₀ + b₁ + b₂)/3
 
 Hyperparameters (default, allowed range)::
 
@@ -112,7 +112,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'b0': cupy.zeros(param.shape, _dtype),
             'b1': cupy.zeros(param.shape, _dtype),
@@ -120,8 +120,9 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -135,5 +136,5 @@ def step(param, grad, state, t, **hyperparameters):
         c0 = 3*weight_decay
         c1 = -0.3333333333333333*lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['b0'], state['b1'], state['b2'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['b0'], state['b1'], state['b2'], stream=stream)
 

@@ -8,11 +8,11 @@ Source: peers (torch.optim.ASGD).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    ηₜ ← η/(1 + λη·η·(-1 + t))^α
-    μₜ ← 1/Max(1, -1 + t - t₀)
-    θ ← θ·(1 - ηₜ·λη) - ηₜ·g̃
-    θ̄ ← θ̄ + μₜ·(θ - θ̄)
+    g̃ ← g + λ·θ
+    ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
+    μₜ ← 1/max(1, t − 1 − t₀)
+    θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
+    θ̄ ← θ̄ + μₜ·(θ − θ̄)
 
 Hyperparameters (default, allowed range)::
 
@@ -97,14 +97,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'ax': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -120,5 +121,5 @@ def step(param, grad, state, t, **hyperparameters):
         c1 = -h0
         c2 = numpy.maximum(1, t - t0 - 1)**(-1.0)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['ax'])
+        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['ax'], stream=stream)
 

@@ -8,11 +8,11 @@ Source: seed 002 §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    ξ ← 1/(1 + exp(-Abs(g - gₜ₋₁)))
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
+    ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
     gₜ₋₁ ← g
-    θ ← θ - m·ξ·η/((1 - β₁^t)·(ε + √(v/(1 - β₂^t))))
+    θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
@@ -104,7 +104,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
@@ -112,8 +112,9 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -129,5 +130,5 @@ def step(param, grad, state, t, **hyperparameters):
         c4 = eps*h0
         c5 = -h0*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'], state['g_prev'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'], state['g_prev'], stream=stream)
 

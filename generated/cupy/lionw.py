@@ -8,10 +8,10 @@ Source: peers (pytorch_optimizer.Lion, optax.lion).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    c ← g·(1 - β₁) + m·β₁
-    θ ← θ - η·sign(c)
-    m ← g·(1 - β₂) + m·β₂
+    θ ← (1 − η·λ)·θ
+    c ← (1 − β₁)·g + β₁·m
+    θ ← θ − η·sign(c)
+    m ← β₂·m + (1 − β₂)·g
 
 Hyperparameters (default, allowed range)::
 
@@ -90,14 +90,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -112,5 +113,5 @@ def step(param, grad, state, t, **hyperparameters):
         c2 = -lr
         c3 = 1 - beta2
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], stream=stream)
 

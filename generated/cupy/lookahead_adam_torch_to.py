@@ -8,14 +8,14 @@ Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    v ← v·β₂ + g̃²·(1 - β₂)
-    m̂ ← m/(1 - β₁^t)
-    v̂ ← v/(1 - β₂^t)
-    θ ← θ - m̂·η/(ε + √(v̂))
-    θ ← (θ if Eq(t, 1) else φ + αₘₐₜhᵣₘₗₐ·(θ - φ) if Eq(Mod(-1 + k + t, k), 0) else θ)
-    φ ← (θ if Eq(Mod(-1 + k + t, k), 0) else φ)
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̂/(√v̂ + ε)
+    θ ← (θ if t = 1 else αₗₐ·(θ − φ) + φ if (t + k − 1) mod k = 0 else θ)
+    φ ← (θ if (t + k − 1) mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
@@ -123,7 +123,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
@@ -131,8 +131,9 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -153,5 +154,5 @@ def step(param, grad, state, t, **hyperparameters):
         c6 = eps*h0
         c7 = -h0*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), _dtype.type(alpha), _dtype.type(c0), _dtype.type(c2), bool(c4), bool(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], state['slow'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), _dtype.type(alpha), _dtype.type(c0), _dtype.type(c2), bool(c4), bool(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], state['slow'], stream=stream)
 

@@ -8,11 +8,11 @@ Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b ← (g̃ if Eq(μ, 0) | Eq(t, 1) else b·μ + g̃·(1 - τ))
-    θ ← θ - b·η
-    θ ← (φ + αₘₐₜhᵣₘₗₐ·(θ - φ) if Eq(Mod(t, k), 0) else θ)
-    φ ← (θ if Eq(Mod(t, k), 0) else φ)
+    g̃ ← g + λ·θ
+    b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+    θ ← θ − η·b
+    θ ← (αₗₐ·(θ − φ) + φ if t mod k = 0 else θ)
+    φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
@@ -109,15 +109,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'b': cupy.zeros(param.shape, _dtype),
             'slow': param.astype(_dtype, copy=True),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -134,5 +135,5 @@ def step(param, grad, state, t, **hyperparameters):
         c2 = -lr
         c3 = numpy.equal(numpy.mod(t, k), 0)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(weight_decay), _dtype.type(alpha), bool(c0), _dtype.type(c1), _dtype.type(c2), bool(c3), param, state['b'], state['slow'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(weight_decay), _dtype.type(alpha), bool(c0), _dtype.type(c1), _dtype.type(c2), bool(c3), param, state['b'], state['slow'], stream=stream)
 

@@ -8,12 +8,12 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    λₜ ← √(t)·(ε + η)
+    g̃ ← g + λ·θ
+    λₜ ← (ε + η)·√t
     ν ← ν + λₜ·g̃²
-    s ← s + g̃·λₜ
-    z ← θ₀ - s/(ε + ν^1/3)
-    θ ← θ·μ + z·(1 - μ)
+    s ← s + λₜ·g̃
+    z ← θ₀ − s/(ν^(1/3) + ε)
+    θ ← μ·θ + (1 − μ)·z
 
 Hyperparameters (default, allowed range)::
 
@@ -109,7 +109,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'x0': param.astype(_dtype, copy=True),
             'nu': cupy.zeros(param.shape, _dtype),
@@ -117,8 +117,9 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -131,5 +132,5 @@ def step(param, grad, state, t, **hyperparameters):
         c0 = numpy.sqrt(t)*(eps + lr)
         c1 = 1 - momentum
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['x0'], state['nu'], state['s'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), param, state['x0'], state['nu'], state['s'], stream=stream)
 

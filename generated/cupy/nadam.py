@@ -8,11 +8,11 @@ Source: seed 004 §9; seed 001; seed 003 §3.7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    m̄ ← g·(1 - β₁)/(1 - β₁^t) + m·β₁/(1 - β₁^(1 + t))
-    v ← v·β₂ + g²·(1 - β₂)
-    v̂ ← v/(1 - β₂^t)
-    θ ← θ - m̄·η/(ε + √(v̂))
+    m ← β₁·m + (1 − β₁)·g
+    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+    v ← β₂·v + (1 − β₂)·g²
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̄/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 
@@ -100,15 +100,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -127,5 +128,5 @@ def step(param, grad, state, t, **hyperparameters):
         c6 = eps*h1
         c7 = -h1*lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], stream=stream)
 

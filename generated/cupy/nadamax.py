@@ -8,10 +8,10 @@ Source: seed 004 §10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    m̄ ← g·(1 - β₁)/(1 - β₁^t) + m·β₁/(1 - β₁^(1 + t))
-    u ← Max(u·β₂, Abs(g))
-    θ ← θ - m̄·η/u
+    m ← β₁·m + (1 − β₁)·g
+    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+    u ← max(β₂·u, |g|)
+    θ ← θ − η·m̄/u
 
 Hyperparameters (default, allowed range)::
 
@@ -95,15 +95,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'u': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -118,5 +119,5 @@ def step(param, grad, state, t, **hyperparameters):
         c2 = beta1/(1 - beta1**(t + 1))
         c3 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['u'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['u'], stream=stream)
 

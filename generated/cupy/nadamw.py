@@ -8,12 +8,12 @@ Source: seed 004 §9; seed 001; seed 003 §3.7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    m ← g·(1 - β₁) + m·β₁
-    m̄ ← g·(1 - β₁)/(1 - β₁^t) + m·β₁/(1 - β₁^(1 + t))
-    v ← v·β₂ + g²·(1 - β₂)
-    v̂ ← v/(1 - β₂^t)
-    θ ← θ - m̄·η/(ε + √(v̂))
+    θ ← (1 − η·λ)·θ
+    m ← β₁·m + (1 − β₁)·g
+    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+    v ← β₂·v + (1 − β₂)·g²
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̄/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 
@@ -104,15 +104,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -133,5 +134,5 @@ def step(param, grad, state, t, **hyperparameters):
         c7 = eps*h1
         c8 = -h1*lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'], stream=stream)
 

@@ -8,14 +8,14 @@ Source: reference/peer_semantics.md §1.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    μₜ ← β₁·(1 - (24/25)^(ψ·t)/2)
-    μₜ₊₁ ← β₁·(1 - (24/25)^(ψ·(1 + t))/2)
+    θ ← (1 − η·λ)·θ
+    μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
+    μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
     Π ← μₜ·Π
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    d ← ε + √(v/(1 - β₂^t))
-    θ ← θ - g·η·(1 - μₜ)/(d·(1 - Π)) - m·μₜ₊₁·η/(d·(1 - μₜ₊₁·Π))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    d ← √(v/(1 − β₂ᵗ)) + ε
+    θ ← θ − η·(1 − μₜ)·g/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
 
 Hyperparameters (default, allowed range)::
 
@@ -113,7 +113,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
@@ -121,8 +121,9 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -150,5 +151,5 @@ def step(param, grad, state, t, **hyperparameters):
         c7 = -h4*(-beta1*(1 - 0.5*0.96**h0) + 1)/(1 - h2)
         c8 = -beta1*h4*h6/(-beta1**2*h1*h6 + 1)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'], stream=stream)
     state['mu_product'] = float(mu_product_new)

@@ -8,8 +8,8 @@ Source: seed 004 §3, eqs. (5.3)-(5.4).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    v ← v·α - g·η
-    θ ← θ + v·α - g·η
+    v ← α·v − η·g
+    θ ← θ + α·v − η·g
 
 Hyperparameters (default, allowed range)::
 
@@ -86,14 +86,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'v': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -103,5 +104,5 @@ def step(param, grad, state, t, **hyperparameters):
         momentum = numpy.float64(_hp['momentum'])
         c0 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), param, state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), param, state['v'], stream=stream)
 

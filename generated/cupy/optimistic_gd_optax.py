@@ -8,14 +8,14 @@ Source: reference/peer_semantics.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ - η·(g·(α + β) - β·gₜ₋₁)
+    θ ← θ − η·((α + β)·g − β·gₜ₋₁)
     gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
 
     lr = 0.001 in [0, ∞)
-    alpha = 1.0 in (-∞, ∞)
-    beta = 1.0 in (-∞, ∞)
+    alpha = 1.0 in (−∞, ∞)
+    beta = 1.0 in (−∞, ∞)
 
 State (initial value)::
 
@@ -84,14 +84,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'g_prev': cupy.zeros(param.shape, _dtype),  # replaced by the first gradient at t = 1
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -105,5 +106,5 @@ def step(param, grad, state, t, **hyperparameters):
         c2 = -beta
         c3 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), param, state['g_prev'])
+        KERNELS[_dtype.name], grad, _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), param, state['g_prev'], stream=stream)
 

@@ -8,11 +8,11 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    I ← (g̃ if Eq(t, 1) else g̃·(1 - τ) + I·μ)
-    D ← (0 if Eq(t, 1) else D·μ + (1 - μ)·(g̃ - gₜ₋₁))
-    gₜ₋₁ ← (0 if Eq(t, 1) else g̃)
-    θ ← θ - η·(g̃ + D·Kd + I·Kᵢ)
+    g̃ ← g + λ·θ
+    I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
+    D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
+    gₜ₋₁ ← (0 if t = 1 else g̃)
+    θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
 
 Hyperparameters (default, allowed range)::
 
@@ -115,7 +115,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'i_buf': cupy.zeros(param.shape, _dtype),
             'd_buf': cupy.zeros(param.shape, _dtype),
@@ -123,8 +123,9 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -141,5 +142,5 @@ def step(param, grad, state, t, **hyperparameters):
         c2 = 1 - dampening
         c3 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(integral), _dtype.type(derivative), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['i_buf'], state['d_buf'], state['g_prev'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(integral), _dtype.type(derivative), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['i_buf'], state['d_buf'], state['g_prev'], stream=stream)
 

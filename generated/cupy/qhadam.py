@@ -8,12 +8,12 @@ Source: peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    w₁ ← 1 + w₁·β₁
-    w₂ ← 1 + w₂·β₂
-    m ← g̃/w₁ + m·(1 - 1/w₁)
-    v ← v·(1 - 1/w₂) + g̃²/w₂
-    θ ← θ - η·(g̃·(1 - ν₁) + m·ν₁)/(ε + √(v·ν₂ + g̃²·(1 - ν₂)))
+    g̃ ← g + λ·θ
+    w₁ ← β₁·w₁ + 1
+    w₂ ← β₂·w₂ + 1
+    m ← (1 − 1/w₁)·m + g̃/w₁
+    v ← (1 − 1/w₂)·v + g̃²/w₂
+    θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
 
 Hyperparameters (default, allowed range)::
 
@@ -115,7 +115,7 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
@@ -124,8 +124,9 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -154,6 +155,6 @@ def step(param, grad, state, t, **hyperparameters):
         c5 = 1 - nu1
         c6 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'], stream=stream)
     state['w1'] = float(w1_new)
     state['w2'] = float(w2_new)

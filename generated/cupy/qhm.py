@@ -8,9 +8,9 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b ← b·β + g̃·(1 - β)
-    θ ← θ - η·(b·ν + g̃·(1 - ν))
+    g̃ ← g + λ·θ
+    b ← β·b + (1 − β)·g̃
+    θ ← θ − η·(ν·b + (1 − ν)·g̃)
 
 Hyperparameters (default, allowed range)::
 
@@ -93,14 +93,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'b': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -114,5 +115,5 @@ def step(param, grad, state, t, **hyperparameters):
         c1 = 1 - nu
         c2 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(nu), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['b'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(nu), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['b'], stream=stream)
 

@@ -8,13 +8,13 @@ Source: reference/peer_semantics.md §1.9, §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    m̂ ← m/(1 - β₁^t)
-    ρ∞ ← -1 + 2/(1 - β₂)
-    ρₜ ← ρ∞ - 2·t·β₂^t/(1 - β₂^t)
-    rₜ ← √(Max(0, ρ∞·(-4 + ρₜ)·(-2 + ρₜ)/(ρₜ·(-4 + ρ∞)·(-2 + ρ∞))))
-    θ ← θ - η·(m̂·rₜ/(ε + √(v/(1 - β₂^t))) if ρₜ >= ρₘᵢₙ else m̂)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    m̂ ← m/(1 − β₁ᵗ)
+    ρ∞ ← 2/(1 − β₂) − 1
+    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+    θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂)
 
 Hyperparameters (default, allowed range)::
 
@@ -104,15 +104,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
             'v': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -142,5 +143,5 @@ def step(param, grad, state, t, **hyperparameters):
         c7 = eps*h8
         c8 = h7*h8*numpy.sqrt(numpy.maximum(0, -h5*(-h10 - h3)*(-h3 - h9)/(h10*h6*h9)))
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), bool(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), bool(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'], stream=stream)
 

@@ -8,10 +8,10 @@ Source: reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, d
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    ν ← ν·ρ + g²·(1 - ρ)
-    ḡ ← g·(1 - ρ) + ḡ·ρ
-    b ← b·μ + g·η/√(ν + ε - ḡ²)
-    θ ← θ - b
+    ν ← ρ·ν + (1 − ρ)·g²
+    ḡ ← ρ·ḡ + (1 − ρ)·g
+    b ← μ·b + η·g/√(ν + ε − ḡ²)
+    θ ← θ − b
 
 Hyperparameters (default, allowed range)::
 
@@ -110,7 +110,7 @@ def init_state(param, **hyperparameters):
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_scale = _hp['initial_scale']
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'nu': cupy.full(param.shape, initial_scale, _dtype),
             'b': cupy.zeros(param.shape, _dtype),
@@ -118,8 +118,9 @@ def init_state(param, **hyperparameters):
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -134,5 +135,5 @@ def step(param, grad, state, t, **hyperparameters):
         c1 = 1 - decay
         c2 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['nu'], state['b'], state['g_avg'])
+        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['nu'], state['b'], state['g_avg'], stream=stream)
 

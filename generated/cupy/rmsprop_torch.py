@@ -8,10 +8,10 @@ Source: reference/peer_semantics.md §1.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    v ← v·α + g̃²·(1 - α)
-    b ← b·μ + g̃/(ε + √(v))
-    θ ← θ - b·η
+    g̃ ← g + λ·θ
+    v ← α·v + (1 − α)·g̃²
+    b ← μ·b + g̃/(√v + ε)
+    θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 
@@ -103,15 +103,16 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'v': cupy.zeros(param.shape, _dtype),
             'b': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -125,5 +126,5 @@ def step(param, grad, state, t, **hyperparameters):
         c0 = 1 - alpha
         c1 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(alpha), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), param, state['v'], state['b'])
+        KERNELS[_dtype.name], grad, _dtype.type(alpha), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), param, state['v'], state['b'], stream=stream)
 

@@ -9,9 +9,9 @@ Source: peers (torch.optim.Rprop).
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
     p ← g·gₜ₋₁
-    Gamma ← Min(Gammaₘₐₓ, Max(Gammaₘᵢₙ, Gamma·(η₊ if p > 0 else η₋ if p < 0 else 1)))
+    Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
     g̃ ← (0 if p < 0 else g)
-    θ ← θ - Gamma·sign(g̃)
+    θ ← θ − Γ·sign(g̃)
     gₜ₋₁ ← g̃
 
 Hyperparameters (default, allowed range)::
@@ -109,15 +109,16 @@ def init_state(param, **hyperparameters):
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     lr = _hp['lr']
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'g_prev': cupy.zeros(param.shape, _dtype),
             'step_size': cupy.full(param.shape, lr, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -129,5 +130,5 @@ def step(param, grad, state, t, **hyperparameters):
         step_size_min = numpy.float64(_hp['step_size_min'])
         step_size_max = numpy.float64(_hp['step_size_max'])
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min), _dtype.type(step_size_max), param, state['g_prev'], state['step_size'])
+        KERNELS[_dtype.name], grad, _dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min), _dtype.type(step_size_max), param, state['g_prev'], state['step_size'], stream=stream)
 

@@ -8,9 +8,9 @@ Source: reference/peer_semantics.md §1.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b ← (g̃ if Eq(t, 1) else g̃ + b·μ)
-    θ ← θ - η·(g̃ + b·μ)
+    g̃ ← g + λ·θ
+    b ← (g̃ if t = 1 else μ·b + g̃)
+    θ ← θ − η·(g̃ + μ·b)
 
 Hyperparameters (default, allowed range)::
 
@@ -91,14 +91,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'b': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -110,5 +111,5 @@ def step(param, grad, state, t, **hyperparameters):
         c0 = numpy.equal(t, 1)
         c1 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), param, state['b'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), param, state['b'], stream=stream)
 

@@ -8,8 +8,8 @@ Source: peers (pytorch_optimizer.SignSGD, optax.signum).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β) + m·β
-    θ ← θ - η·sign(m)
+    m ← β·m + (1 − β)·g
+    θ ← θ − η·sign(m)
 
 Hyperparameters (default, allowed range)::
 
@@ -83,14 +83,15 @@ def init_state(param, **hyperparameters):
     cupy = _cupy_runtime.cupy_module()
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.zeros(param.shape, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -101,5 +102,5 @@ def step(param, grad, state, t, **hyperparameters):
         c0 = 1 - momentum
         c1 = -lr
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), param, state['m'])
+        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), param, state['m'], stream=stream)
 

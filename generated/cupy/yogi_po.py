@@ -8,10 +8,10 @@ Source: reference/peer_semantics.md §2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    v ← v - g̃²·(1 - β₂)·sign(v - g̃²)
-    θ ← θ - m·η/((1 - β₁^t)·(ε + √(v/(1 - β₂^t))))
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
@@ -110,15 +110,16 @@ def init_state(param, **hyperparameters):
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator = _hp['initial_accumulator']
     _dtype = _runtime.compute_dtype(NAME, param.dtype)
-    with _cupy_runtime.device_of(param):
+    with _cupy_runtime.device_of(param, NAME):
         return {
             'm': cupy.full(param.shape, initial_accumulator, _dtype),
             'v': cupy.full(param.shape, initial_accumulator, _dtype),
         }
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch."""
+def step(param, grad, state, t, *, stream=None, **hyperparameters):
+    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one launch on
+    ``stream`` (a CuPy stream or a ``torch.cuda.Stream``; default: CuPy's current stream)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _cupy_runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -136,5 +137,5 @@ def step(param, grad, state, t, **hyperparameters):
         c4 = eps*h0
         c5 = -h0*lr/(1 - beta1**t)
     _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'])
+        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(weight_decay), _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'], stream=stream)
 

@@ -8,12 +8,12 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    barη ← η·kappa/c
-    β ← ξ·c²/kappa
+    g̃ ← g + λ·θ
+    η̄ ← η·κ/c
+    β ← ξ·c²/κ
     ζ ← c/(β + c)
-    ā ← β·(θ + ā·(-1 + 1/β) - g̃·barη)
-    θ ← ā·(1 - ζ) + ζ·(θ - g̃·η)
+    ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
+    θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
 
 Hyperparameters (default, allowed range)::
 

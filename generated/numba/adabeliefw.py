@@ -8,10 +8,10 @@ Source: seed 002 §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    m ← g·(1 - β₁) + m·β₁
-    s ← ε + s·β₂ + (g - m)²·(1 - β₂)
-    θ ← θ - m·η/((1 - β₁^t)·(ε + √(s/(1 - β₂^t))))
+    θ ← (1 − η·λ)·θ
+    m ← β₁·m + (1 − β₁)·g
+    s ← β₂·s + (1 − β₂)·(g − m)² + ε
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 

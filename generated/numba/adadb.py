@@ -8,15 +8,15 @@ Source: seed 002 §3.2.2, Algorithm 11.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    Δ g ← β₃·(gₜ₋₁ - g) + β₃²·(gₜ₋₂ - gₜ₋₁) + β₃³·(gₜ₋₃ - gₜ₋₂)
-    σ|cdₒₜ| ← 1/(1 + exp(-Abs(Δ g)))
-    ξ ← (σ|cdₒₜ| if g·gₜ₋₁ < 0 else 1 + σ|cdₒₜ|·λ)
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
+    Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
+    σ_|·| ← 1/(1 + exp(−|Δg|))
+    ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
     gₜ₋₃ ← gₜ₋₂
     gₜ₋₂ ← gₜ₋₁
     gₜ₋₁ ← g
-    θ ← θ - m·ξ·η/((1 - β₁^t)·(ε + √(v/(1 - β₂^t))))
+    θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 

@@ -8,10 +8,10 @@ Source: seed 004 §6, eq. (3.1) and code.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    r ← r·β + g²·(1 - β)
-    Δθ ← -g·√(s)/√(r)
-    s ← s·β + Δθ²·(1 - β)
-    θ ← Δθ + θ
+    r ← β·r + (1 − β)·g²
+    Δθ ← −g·√s/√r
+    s ← β·s + (1 − β)·Δθ²
+    θ ← θ + Δθ
 
 Hyperparameters (default, allowed range)::
 

@@ -9,7 +9,7 @@ Source: seed 004 §4, eqs. (2.1)-(2.2).
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
     r ← r + g²
-    θ ← θ - g·η/(ε + √(r))
+    θ ← θ − η·g/(√r + ε)
 
 Hyperparameters (default, allowed range)::
 

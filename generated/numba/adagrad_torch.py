@@ -8,9 +8,9 @@ Source: reference/peer_semantics.md §1.2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
+    g̃ ← g + λ·θ
     s ← s + g̃²
-    θ ← θ - g̃·η/((1 + δ·(-1 + t))·(ε + √(s)))
+    θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
 
 Hyperparameters (default, allowed range)::
 

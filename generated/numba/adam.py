@@ -8,11 +8,11 @@ Source: seed 004 §7, eqs. (4.1)-(4.5); seed 002 §2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    m̂ ← m/(1 - β₁^t)
-    v̂ ← v/(1 - β₂^t)
-    θ ← θ - m̂·η/(ε + √(v̂))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̂/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 

@@ -8,9 +8,9 @@ Source: seed 004 §7, eq. (4.5).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    θ ← θ - m·η/((1 - β₁^t)·√(ε + v/(1 - β₂^t)))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε))
 
 Hyperparameters (default, allowed range)::
 

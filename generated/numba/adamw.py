@@ -8,11 +8,11 @@ Source: seed 002 §3.2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    m̂ ← m/(1 - β₁^t)
-    v̂ ← v/(1 - β₂^t)
-    θ ← θ - ηₜ·(θ·λ + m̂·α/(ε + √(v̂)))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − ηₜ·(λ·θ + α·m̂/(√v̂ + ε))
 
 Hyperparameters (default, allowed range)::
 

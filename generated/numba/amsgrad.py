@@ -8,10 +8,10 @@ Source: seed 002 §3.2.2, Algorithm 8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    v̂max ← Max(v̂max, v/(1 - β₂^t))
-    θ ← θ - m·η/((1 - β₁^t)·(ε + √(v̂max)))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
 
 Hyperparameters (default, allowed range)::
 

@@ -8,11 +8,11 @@ Source: seed 002 §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    ξ ← 1/(1 + exp(-Abs(g - gₜ₋₁)))
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
+    ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
     gₜ₋₁ ← g
-    θ ← θ - m·ξ·η/((1 - β₁^t)·(ε + √(v/(1 - β₂^t))))
+    θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 

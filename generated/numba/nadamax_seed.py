@@ -8,9 +8,9 @@ Source: seed 004 §10, eqs. (6.1)-(6.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    u ← Max(u·β₂, Abs(g))
-    θ ← θ - η·(g·(1 - β₁) + m·β₁)/(u·(1 - β₁^t))
+    m ← β₁·m + (1 − β₁)·g
+    u ← max(β₂·u, |g|)
+    θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u)
 
 Hyperparameters (default, allowed range)::
 

@@ -8,8 +8,8 @@ Source: seed 004 §3, eqs. (5.3)-(5.4).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    v ← v·α - g·η
-    θ ← θ + v·α - g·η
+    v ← α·v − η·g
+    θ ← θ + α·v − η·g
 
 Hyperparameters (default, allowed range)::
 

@@ -8,12 +8,12 @@ Source: peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    w₁ ← 1 + w₁·β₁
-    w₂ ← 1 + w₂·β₂
-    m ← g̃/w₁ + m·(1 - 1/w₁)
-    v ← v·(1 - 1/w₂) + g̃²/w₂
-    θ ← θ - η·(g̃·(1 - ν₁) + m·ν₁)/(ε + √(v·ν₂ + g̃²·(1 - ν₂)))
+    g̃ ← g + λ·θ
+    w₁ ← β₁·w₁ + 1
+    w₂ ← β₂·w₂ + 1
+    m ← (1 − 1/w₁)·m + g̃/w₁
+    v ← (1 − 1/w₂)·v + g̃²/w₂
+    θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
 
 Hyperparameters (default, allowed range)::
 

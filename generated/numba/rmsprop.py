@@ -8,8 +8,8 @@ Source: seed 004 §5; seed 003 §3.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    r ← r·β + g²·(1 - β)
-    θ ← θ - g·η/(ε + √(r))
+    r ← β·r + (1 − β)·g²
+    θ ← θ − η·g/(√r + ε)
 
 Hyperparameters (default, allowed range)::
 

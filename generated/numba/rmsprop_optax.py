@@ -8,9 +8,9 @@ Source: reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, d
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    ν ← ν·ρ + g²·(1 - ρ)
-    b ← b·μ + g·η/√(ν + ε)
-    θ ← θ - b
+    ν ← ρ·ν + (1 − ρ)·g²
+    b ← μ·b + η·g/√(ν + ε)
+    θ ← θ − b
 
 Hyperparameters (default, allowed range)::
 

@@ -9,9 +9,9 @@ Source: peers (torch.optim.Rprop).
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
     p ← g·gₜ₋₁
-    Gamma ← Min(Gammaₘₐₓ, Max(Gammaₘᵢₙ, Gamma·(η₊ if p > 0 else η₋ if p < 0 else 1)))
+    Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
     g̃ ← (0 if p < 0 else g)
-    θ ← θ - Gamma·sign(g̃)
+    θ ← θ − Γ·sign(g̃)
     gₜ₋₁ ← g̃
 
 Hyperparameters (default, allowed range)::

@@ -8,7 +8,7 @@ Source: seed 004 §1 (Δw = −η g).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ - g·η
+    θ ← θ − η·g
 
 Hyperparameters (default, allowed range)::
 

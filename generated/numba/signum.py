@@ -8,8 +8,8 @@ Source: peers (pytorch_optimizer.SignSGD, optax.signum).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β) + m·β
-    θ ← θ - η·sign(m)
+    m ← β·m + (1 − β)·g
+    θ ← θ − η·sign(m)
 
 Hyperparameters (default, allowed range)::
 

@@ -8,9 +8,9 @@ Source: seed 002 §3.2.2, Algorithm 7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    v ← v - g²·(1 - β₂)·sign(v - g²)
-    θ ← θ - m·η/((1 - β₁^t)·(ε + √(v/(1 - β₂^t))))
+    m ← β₁·m + (1 − β₁)·g
+    v ← v − (1 − β₂)·g²·sign(v − g²)
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 

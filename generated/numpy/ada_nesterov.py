@@ -8,10 +8,10 @@ Source: seed 000 §3, eqs. (10)-(12).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    mathrmRMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
-    Δθ ← Δθ·ρ - g·mathrmRMS[Δθ]ₜ₋₁
-    E[Δθ²] ← E[Δθ²]·γ + Δθ²·(1 - γ)
-    θ ← θ + Δθ·ρ - g·mathrmRMS[Δθ]ₜ₋₁
+    RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
+    Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁
+    E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ²
+    θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁
 
 Hyperparameters (default, allowed range)::
 

@@ -8,13 +8,13 @@ Source: seed 002 §3.2.3, Algorithm 12.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    v ← v·β₂ + g̃²·(1 - β₂)
-    ηₗ ← η··(1 - 1/(1 + γ·t))
-    ηᵤ ← η··(1 + 1/(γ·t))
-    hatη ← η·√(1 - β₂^t)/((1 - β₁^t)·(ε + √(v)))
-    θ ← θ - m·Min(ηᵤ, Max(ηₗ, hatη))
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    ηₗ ← η*·(1 − 1/(1 + γ·t))
+    ηᵤ ← η*·(1 + 1/(γ·t))
+    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+    θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
 
 Hyperparameters (default, allowed range)::
 

@@ -8,10 +8,10 @@ Source: seed 004 §6; seed 000 §2; seed 003 §3.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    E[g²] ← E[g²]·ρ + g²·(1 - ρ)
-    Δθ ← -g·√(E[Δθ²] + ε)/√(E[g²] + ε)
-    E[Δθ²] ← E[Δθ²]·ρ + Δθ²·(1 - ρ)
-    θ ← Δθ + θ
+    E[g²] ← ρ·E[g²] + (1 − ρ)·g²
+    Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+    E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
+    θ ← θ + Δθ
 
 Hyperparameters (default, allowed range)::
 

@@ -8,11 +8,11 @@ Source: reference/peer_semantics.md §1.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    v ← v·ρ + g̃²·(1 - ρ)
+    g̃ ← g + λ·θ
+    v ← ρ·v + (1 − ρ)·g̃²
     Δ ← g̃·√(u + ε)/√(v + ε)
-    u ← u·ρ + Δ²·(1 - ρ)
-    θ ← θ - Δ·η
+    u ← ρ·u + (1 − ρ)·Δ²
+    θ ← θ − η·Δ
 
 Hyperparameters (default, allowed range)::
 

@@ -9,7 +9,7 @@ Source: seed 003 §4.1; seed 004 §4 (r₀ = ε code).
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
     G ← G + g²
-    θ ← θ - g·η/√(G + ε)
+    θ ← θ − η·g/√(G + ε)
 
 Hyperparameters (default, allowed range)::
 

@@ -9,7 +9,7 @@ Source: reference/peer_semantics.md §3.1.
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
     s ← s + g²
-    θ ← θ - η·(g/√(s + ε) if s > 0 else 0)
+    θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
 
 Hyperparameters (default, allowed range)::
 

@@ -8,10 +8,10 @@ Source: reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    u ← Max(u·β₂, ε + Abs(g̃))
-    θ ← θ - m·η/(u·(1 - β₁^t))
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    u ← max(β₂·u, |g̃| + ε)
+    θ ← θ − η·m/((1 − β₁ᵗ)·u)
 
 Hyperparameters (default, allowed range)::
 

@@ -8,12 +8,12 @@ Source: seed 002 §3.2.3, Algorithm 13.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    hatη ← η·√(1 - β₂^t)/((1 - β₁^t)·(ε + √(v)))
-    s ← hatη·(1 - β₃) + s·β₃
-    θ ← θ - m·Min(hatη, s)
+    θ ← (1 − η·λ)·θ
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+    s ← β₃·s + (1 − β₃)·η̂
+    θ ← θ − m·min(η̂, s)
 
 Hyperparameters (default, allowed range)::
 

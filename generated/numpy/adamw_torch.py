@@ -8,12 +8,12 @@ Source: reference/peer_semantics.md §1.6.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    m̂ ← m/(1 - β₁^t)
-    v̂ ← v/(1 - β₂^t)
-    θ ← θ - m̂·η/(ε + √(v̂))
+    θ ← (1 − η·λ)·θ
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̂/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 

@@ -8,13 +8,13 @@ Source: peers (pytorch_optimizer.Adan).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    d ← g - gₜ₋₁
-    m ← g·(1 - β₁) + m·β₁
-    v ← d·(1 - β₂) + v·β₂
-    n ← n·β₃ + (g + d·β₂)²·(1 - β₃)
-    δ ← ε + √(n)/√(1 - β₃^t)
-    θ ← θ - m·η/(δ·(1 - β₁^t)) - v·β₂·η/(δ·(1 - β₂^t))
+    θ ← (1 − η·λ)·θ
+    d ← g − gₜ₋₁
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·d
+    n ← β₃·n + (1 − β₃)·(g + β₂·d)²
+    δ ← √n/√(1 − β₃ᵗ) + ε
+    θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ)
     gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::

@@ -8,11 +8,11 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b₀ ← g̃ + b₀·β₀
-    b₁ ← g̃ + b₁·β₁
-    b₂ ← g̃ + b₂·β₂
-    θ ← θ - η·(b₀ + b₁ + b₂)/3
+    g̃ ← g + λ·θ
+    b₀ ← β₀·b₀ + g̃
+    b₁ ← β₁·b₁ + g̃
+    b₂ ← β₂·b₂ + g̃
+    θ ← θ − η·(b₀ + b₁ + b₂)/3
 
 Hyperparameters (default, allowed range)::
 

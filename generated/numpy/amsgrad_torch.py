@@ -8,11 +8,11 @@ Source: reference/peer_semantics.md §1.5, §2.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    v ← v·β₂ + g̃²·(1 - β₂)
-    vmax ← Max(v, vmax)
-    θ ← θ - m·η/((1 - β₁^t)·(ε + √(vmax)/√(1 - β₂^t)))
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    vᵐᵃˣ ← max(vᵐᵃˣ, v)
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
 
 Hyperparameters (default, allowed range)::
 

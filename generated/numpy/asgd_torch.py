@@ -8,11 +8,11 @@ Source: peers (torch.optim.ASGD).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    ηₜ ← η/(1 + λη·η·(-1 + t))^α
-    μₜ ← 1/Max(1, -1 + t - t₀)
-    θ ← θ·(1 - ηₜ·λη) - ηₜ·g̃
-    θ̄ ← θ̄ + μₜ·(θ - θ̄)
+    g̃ ← g + λ·θ
+    ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
+    μₜ ← 1/max(1, t − 1 − t₀)
+    θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
+    θ̄ ← θ̄ + μₜ·(θ − θ̄)
 
 Hyperparameters (default, allowed range)::
 

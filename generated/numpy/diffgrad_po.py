@@ -8,12 +8,12 @@ Source: seed 002 §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    ξ ← 1/(1 + exp(-Abs(g - gₜ₋₁)))
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
+    θ ← (1 − η·λ)·θ
+    ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
     gₜ₋₁ ← g
-    θ ← θ - m·ξ·η·√(1 - β₂^t)/((1 - β₁^t)·(ε + √(1.0e-15 + v)))
+    θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
 
 Hyperparameters (default, allowed range)::
 

@@ -8,10 +8,10 @@ Source: peers (pytorch_optimizer.Lion, optax.lion).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    c ← g·(1 - β₁) + m·β₁
-    θ ← θ - η·sign(c)
-    m ← g·(1 - β₂) + m·β₂
+    θ ← (1 − η·λ)·θ
+    c ← (1 − β₁)·g + β₁·m
+    θ ← θ − η·sign(c)
+    m ← β₂·m + (1 − β₂)·g
 
 Hyperparameters (default, allowed range)::
 

@@ -8,14 +8,14 @@ Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    v ← v·β₂ + g̃²·(1 - β₂)
-    m̂ ← m/(1 - β₁^t)
-    v̂ ← v/(1 - β₂^t)
-    θ ← θ - m̂·η/(ε + √(v̂))
-    θ ← (θ if Eq(t, 1) else φ + αₘₐₜhᵣₘₗₐ·(θ - φ) if Eq(Mod(-1 + k + t, k), 0) else θ)
-    φ ← (θ if Eq(Mod(-1 + k + t, k), 0) else φ)
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̂/(√v̂ + ε)
+    θ ← (θ if t = 1 else αₗₐ·(θ − φ) + φ if (t + k − 1) mod k = 0 else θ)
+    φ ← (θ if (t + k − 1) mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 

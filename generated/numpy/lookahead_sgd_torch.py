@@ -8,11 +8,11 @@ Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b ← (g̃ if Eq(μ, 0) | Eq(t, 1) else b·μ + g̃·(1 - τ))
-    θ ← θ - b·η
-    θ ← (φ + αₘₐₜhᵣₘₗₐ·(θ - φ) if Eq(Mod(t, k), 0) else θ)
-    φ ← (θ if Eq(Mod(t, k), 0) else φ)
+    g̃ ← g + λ·θ
+    b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+    θ ← θ − η·b
+    θ ← (αₗₐ·(θ − φ) + φ if t mod k = 0 else θ)
+    φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 

@@ -8,12 +8,12 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    λₜ ← √(t)·(ε + η)
+    g̃ ← g + λ·θ
+    λₜ ← (ε + η)·√t
     ν ← ν + λₜ·g̃²
-    s ← s + g̃·λₜ
-    z ← θ₀ - s/(ε + ν^1/3)
-    θ ← θ·μ + z·(1 - μ)
+    s ← s + λₜ·g̃
+    z ← θ₀ − s/(ν^(1/3) + ε)
+    θ ← μ·θ + (1 − μ)·z
 
 Hyperparameters (default, allowed range)::
 

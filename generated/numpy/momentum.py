@@ -8,7 +8,7 @@ Source: seed 004 §2, eqs. (1.5)-(1.6).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    v ← v·α - g·η
+    v ← α·v − η·g
     θ ← θ + v
 
 Hyperparameters (default, allowed range)::

@@ -8,11 +8,11 @@ Source: seed 004 §9; seed 001; seed 003 §3.7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    m̄ ← g·(1 - β₁)/(1 - β₁^t) + m·β₁/(1 - β₁^(1 + t))
-    v ← v·β₂ + g²·(1 - β₂)
-    v̂ ← v/(1 - β₂^t)
-    θ ← θ - m̄·η/(ε + √(v̂))
+    m ← β₁·m + (1 − β₁)·g
+    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+    v ← β₂·v + (1 − β₂)·g²
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̄/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 

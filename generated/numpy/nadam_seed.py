@@ -8,9 +8,9 @@ Source: seed 003 §4.6; seed 004 §9, eq. (5.8).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    v ← v·β₂ + g²·(1 - β₂)
-    θ ← θ - η·(g·(1 - β₁)/(1 - β₁^t) + m·β₁/(1 - β₁^t))/(ε + √(v/(1 - β₂^t)))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε)
 
 Hyperparameters (default, allowed range)::
 

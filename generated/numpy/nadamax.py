@@ -8,10 +8,10 @@ Source: seed 004 §10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← g·(1 - β₁) + m·β₁
-    m̄ ← g·(1 - β₁)/(1 - β₁^t) + m·β₁/(1 - β₁^(1 + t))
-    u ← Max(u·β₂, Abs(g))
-    θ ← θ - m̄·η/u
+    m ← β₁·m + (1 − β₁)·g
+    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+    u ← max(β₂·u, |g|)
+    θ ← θ − η·m̄/u
 
 Hyperparameters (default, allowed range)::
 

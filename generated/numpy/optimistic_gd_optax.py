@@ -8,14 +8,14 @@ Source: reference/peer_semantics.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ - η·(g·(α + β) - β·gₜ₋₁)
+    θ ← θ − η·((α + β)·g − β·gₜ₋₁)
     gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
 
     lr = 0.001 in [0, ∞)
-    alpha = 1.0 in (-∞, ∞)
-    beta = 1.0 in (-∞, ∞)
+    alpha = 1.0 in (−∞, ∞)
+    beta = 1.0 in (−∞, ∞)
 
 State (initial value)::
 

@@ -8,11 +8,11 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    I ← (g̃ if Eq(t, 1) else g̃·(1 - τ) + I·μ)
-    D ← (0 if Eq(t, 1) else D·μ + (1 - μ)·(g̃ - gₜ₋₁))
-    gₜ₋₁ ← (0 if Eq(t, 1) else g̃)
-    θ ← θ - η·(g̃ + D·Kd + I·Kᵢ)
+    g̃ ← g + λ·θ
+    I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
+    D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
+    gₜ₋₁ ← (0 if t = 1 else g̃)
+    θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
 
 Hyperparameters (default, allowed range)::
 

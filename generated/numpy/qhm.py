@@ -8,9 +8,9 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b ← b·β + g̃·(1 - β)
-    θ ← θ - η·(b·ν + g̃·(1 - ν))
+    g̃ ← g + λ·θ
+    b ← β·b + (1 − β)·g̃
+    θ ← θ − η·(ν·b + (1 − ν)·g̃)
 
 Hyperparameters (default, allowed range)::
 

@@ -8,10 +8,10 @@ Source: reference/peer_semantics.md §1.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    v ← v·α + g̃²·(1 - α)
-    b ← b·μ + g̃/(ε + √(v))
-    θ ← θ - b·η
+    g̃ ← g + λ·θ
+    v ← α·v + (1 − α)·g̃²
+    b ← μ·b + g̃/(√v + ε)
+    θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 

@@ -8,11 +8,11 @@ Source: reference/peer_semantics.md §1.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    v ← v·α + g̃²·(1 - α)
-    ḡ ← ḡ + (1 - α)·(g̃ - ḡ)
-    b ← b·μ + g̃/(ε + √(v - ḡ²))
-    θ ← θ - b·η
+    g̃ ← g + λ·θ
+    v ← α·v + (1 − α)·g̃²
+    ḡ ← ḡ + (1 − α)·(g̃ − ḡ)
+    b ← μ·b + g̃/(√(v − ḡ²) + ε)
+    θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 

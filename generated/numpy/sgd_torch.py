@@ -8,9 +8,9 @@ Source: reference/peer_semantics.md §1.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b ← (g̃ if Eq(μ, 0) | Eq(t, 1) else b·μ + g̃·(1 - τ))
-    θ ← θ - b·η
+    g̃ ← g + λ·θ
+    b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+    θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 

@@ -8,9 +8,9 @@ Source: reference/peer_semantics.md §1.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    b ← (g̃ if Eq(t, 1) else g̃ + b·μ)
-    θ ← θ - η·(g̃ + b·μ)
+    g̃ ← g + λ·θ
+    b ← (g̃ if t = 1 else μ·b + g̃)
+    θ ← θ − η·(g̃ + μ·b)
 
 Hyperparameters (default, allowed range)::
 

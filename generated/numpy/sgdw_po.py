@@ -8,9 +8,9 @@ Source: reference/peer_semantics.md §2.10b.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ·(1 - η·λ)
-    b ← (g if Eq(μ, 0) | Eq(t, 1) else b·μ + g·(1 - τ))
-    θ ← θ - b·η
+    θ ← (1 − η·λ)·θ
+    b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g)
+    θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 

@@ -8,7 +8,7 @@ Source: peers (pytorch_optimizer.SignSGD, optax.sign_sgd).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ - η·sign(g)
+    θ ← θ − η·sign(g)
 
 Hyperparameters (default, allowed range)::
 

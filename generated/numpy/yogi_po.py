@@ -8,10 +8,10 @@ Source: reference/peer_semantics.md §2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + θ·λ
-    m ← g̃·(1 - β₁) + m·β₁
-    v ← v - g̃²·(1 - β₂)·sign(v - g̃²)
-    θ ← θ - m·η/((1 - β₁^t)·(ε + √(v/(1 - β₂^t))))
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 

@@ -1,0 +1,444 @@
+r"""``optiforge.torch.Optimizer``: a :class:`torch.optim.Optimizer` over the generated kernels.
+
+>>> import torch, optiforge.torch
+>>> w = torch.nn.Parameter(torch.ones(3))
+>>> opt = optiforge.torch.Optimizer([w], "adam_torch", lr=0.1)
+>>> (w * torch.tensor([1.0, -1.0, 0.5])).sum().backward()
+>>> opt.step()
+>>> [round(x, 4) for x in w.tolist()]
+[0.9, 1.1, 0.9]
+
+Hyperparameters keep the spec's names (``lr``, ``beta1``, ``weight_decay``, …) in ``defaults`` and in every
+param group, so torch's ``lr_scheduler``\ s work unchanged; ``betas=(β₁, β₂)`` is accepted as torch's
+spelling of ``beta1``/``beta2``. Values are checked against the spec's domains when a group is added and
+before every step. Per-parameter state is a dict of tensors: ``step`` (a float32 CPU tensor, as in
+torch), every array state of the spec (the parameter's shape and layout, float32 for float16/bfloat16
+parameters) and every scalar state (a float64 CPU tensor).
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import difflib
+import math
+import numbers
+from collections import defaultdict
+
+import torch
+
+from optiforge.generated import _runtime
+
+from . import _arrays
+from ._counters import GroupCounters
+from ._flat import FlatPartition
+from ._kernels import KernelSet
+
+__all__ = ["Optimizer"]
+
+#: Keys torch and its schedulers keep in param groups besides the hyperparameters.
+_BOOKKEEPING = frozenset({"params", "param_names", "initial_lr"})
+
+
+class _Bridge:
+    """How tensors of one device type reach a kernel module: the module, its arrays, its launch context."""
+
+    def __init__(self, module, array, launch):
+        self.module, self.array, self.launch = module, array, launch
+
+
+class Optimizer(torch.optim.Optimizer):
+    r"""A torch optimizer running the generated kernels of ``name_or_spec`` (a catalogue name, a name added
+    with ``optiforge.register``, or an :class:`~optiforge.specs.OptimizerSpec`, built in memory once).
+
+    ``Optimizer(params, "adamw_torch", lr=1e-3, weight_decay=0.01)``; ``params`` as for any torch
+    optimizer (tensors, ``named_parameters()`` pairs, or param-group dicts with per-group hyperparameters).
+
+    * CPU tensors are updated in place through zero-copy NumPy views, by the compiled ``numba`` kernels
+      where that backend is generated and importable, else by the NumPy kernels (``backend="auto"``;
+      ``"numpy"``/``"numba"`` insist). CUDA tensors go through DLPack to the CuPy kernels, launched on
+      torch's current stream: no copies, no host synchronisation.
+    * float16/bfloat16 parameters compute in float32 with float32 state; float64 in float64.
+    * DTensor parameters (FSDP2's ``fully_shard``) are updated shard by shard; their state is DTensors of
+      the same placement.
+    * ``flat=True`` moves each group's parameters of one device and dtype into one buffer and their
+      gradients into a second (``p.data`` and ``p.grad`` become views, as DDP's ``gradient_as_bucket_view``),
+      so a step is one kernel call per group and dtype. ``zero_grad`` then zeroes the gradient buffer in
+      place and keeps the views: a parameter that gets no gradient is stepped with a zero gradient, as after
+      ``zero_grad(set_to_none=False)``; parameters with ``requires_grad=False`` keep ``grad=None`` and are
+      skipped. The optimizer owns the buffers: build it after moving or casting the model.
+
+    As in torch, a parameter whose ``grad`` is None is skipped (its step count does not advance), and state
+    is created at a parameter's first step, from that step's hyperparameters.
+    """
+
+    def __init__(self, params, name_or_spec, *, backend: str | None = None, flat: bool = False, **defaults):
+        self._kernels = KernelSet(name_or_spec, backend)
+        self.name = self._kernels.name
+        self.flat = bool(flat)
+        self._partitions: list[list[FlatPartition]] = []  # per param group, in flat mode
+        self._bridges: dict[str, _Bridge] = {}
+        # kernel arrays per parameter, by id (the param groups keep the parameters alive; Tensor.__hash__ is
+        # a Python function, and this lookup is on the per-tensor path)
+        self._views: dict[int, _arrays.ParameterArrays] = {}
+        self._counters: list[GroupCounters] = []  # per param group: step counters and scalar state
+        self._positions: dict[torch.Tensor, tuple[int, int]] = {}  # parameter -> (group, position)
+        reference = self._kernels.reference
+        given = _translate_aliases(reference.HYPERPARAMETERS, defaults, f"{self.name}()")
+        unknown = sorted(set(given) - set(reference.HYPERPARAMETERS))
+        if unknown:
+            raise TypeError(f"{self.name}: unknown hyperparameter(s) {', '.join(unknown)}; "
+                            f"valid: {', '.join(reference.HYPERPARAMETERS)}")
+        super().__init__(params, self._resolve(given, "defaults"))
+
+    def __getstate__(self):
+        raise TypeError(f"{type(self).__name__} cannot be pickled or deep-copied (it holds kernel modules and, "
+                        f"with flat=True, the model's buffers); save and load its state_dict() instead")
+
+    # ------------------------------------------------------------------------------------------------
+    # hyperparameters
+    # ------------------------------------------------------------------------------------------------
+    @property
+    def hyperparameter_names(self) -> tuple[str, ...]:
+        return tuple(self._kernels.reference.HYPERPARAMETERS)
+
+    def _resolve(self, values: dict, where: str) -> dict:
+        """Every hyperparameter (``values`` over the spec's defaults) as a float inside its domain."""
+        reference = self._kernels.reference
+        plain = {k: _as_number(v) for k, v in values.items() if k in reference.HYPERPARAMETERS}
+        try:
+            return _runtime.resolve_hyperparameters(self.name, reference.HYPERPARAMETERS, reference.DOMAINS, plain)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{error} (in {where})") from None
+
+    def _group_hyperparameters(self, group: dict, index: int) -> dict:
+        return self._resolve({k: group[k] for k in self.hyperparameter_names if k in group}, f"param group {index}")
+
+    # ------------------------------------------------------------------------------------------------
+    # param groups
+    # ------------------------------------------------------------------------------------------------
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group (checked first: hyperparameters in their domains, supported tensors)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        index = len(self.param_groups)
+        where = f"param group {index}"
+        group = _translate_aliases(self.hyperparameter_names, param_group, where)
+        for key in group:
+            if key not in self.defaults and key not in _BOOKKEEPING:
+                close = difflib.get_close_matches(key, self.hyperparameter_names, n=1, cutoff=0.8)
+                if close:  # other keys are carried along, as torch does (e.g. for user schedulers)
+                    raise TypeError(f"{self.name}: {where} has {key!r}, not a hyperparameter; did you mean "
+                                    f"{close[0]!r}? (valid: {', '.join(self.hyperparameter_names)})")
+        self._resolve({k: group.get(k, self.defaults[k]) for k in self.hyperparameter_names}, where)
+        super().add_param_group(group)
+        try:
+            for position, p in enumerate(self.param_groups[-1]["params"]):
+                self._check_parameter(p, f"{where}, parameter {position}")
+        except Exception:
+            self.param_groups.pop()
+            raise
+        params = self.param_groups[-1]["params"]
+        self._counters.append(GroupCounters(len(params), self._kernels.reference.SCALAR_STATE))
+        self._positions.update((p, (index, k)) for k, p in enumerate(params))
+        if self.flat:
+            self._partitions.append(self._build_partitions(index, params))
+
+    def _check_parameter(self, p: torch.Tensor, where: str) -> None:
+        if p.dtype not in _arrays.SUPPORTED_DTYPES:
+            raise TypeError(f"{self.name}: {where} has dtype {p.dtype}; the kernels take float16, bfloat16, "
+                            f"float32 and float64")
+        if p.layout != torch.strided:
+            raise TypeError(f"{self.name}: {where} has layout {p.layout}; only dense (strided) tensors")
+        shard = _arrays.local(p)
+        if shard.device.type not in ("cpu", "cuda"):
+            raise TypeError(f"{self.name}: {where} is on {shard.device}; the kernels run on CPU and CUDA")
+        if _arrays.memory_order(shard) is None:
+            raise ValueError(f"{self.name}: {where} does not cover its memory densely (strides {shard.stride()})")
+        if self.flat and _arrays.is_dtensor(p):
+            raise ValueError(f"{self.name}: {where} is a DTensor; flat=True needs plain tensors (a sharded "
+                             f"parameter is stepped shard by shard without it)")
+        self._bridge(shard.device.type, shard.dtype)  # the backend can run it (CuPy, ml_dtypes installed)
+
+    def _build_partitions(self, index: int, params: list) -> list[FlatPartition]:
+        """One flat partition per device and dtype (frozen parameters apart, so that they do not keep the
+        others from one call); every parameter gets its state entry (views) now."""
+        by_kind = defaultdict(list)
+        for k, p in enumerate(params):
+            by_kind[(p.device, p.dtype, p.requires_grad)].append(k)
+        partitions = [FlatPartition([params[k] for k in positions], positions, self._kernels.reference.STATE)
+                      for positions in by_kind.values()]
+        for partition in partitions:
+            for j, (k, p) in enumerate(zip(partition.positions, partition.params)):
+                self.state[p] = {**self._counters[index].entry(k), **partition.state_of(j)}
+        return partitions
+
+    def _bridge(self, device_type: str, dtype: torch.dtype) -> _Bridge:
+        """The kernel module and array views for ``device_type``; raises ImportError when what it needs
+        (CuPy for CUDA, ml_dtypes for bfloat16 on the CPU) is missing."""
+        if device_type not in self._bridges:
+            if device_type == "cuda":
+                from optiforge.generated._cupy_runtime import cupy_module
+
+                cupy_module()
+                self._bridges["cuda"] = _Bridge(self._kernels.cuda, _arrays.cupy_array, _arrays.cuda_launch)
+            else:
+                self._bridges["cpu"] = _Bridge(self._kernels.cpu, _arrays.numpy_array, _no_launch_context)
+        if dtype == torch.bfloat16 and device_type == "cpu":
+            try:
+                import ml_dtypes  # noqa: F401
+            except ImportError as error:
+                raise ImportError(f"{self.name}: bfloat16 CPU parameters need ml_dtypes "
+                                  f"(pip install ml_dtypes)") from error
+        return self._bridges[device_type]
+
+    # ------------------------------------------------------------------------------------------------
+    # stepping
+    # ------------------------------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """As torch's; in flat mode the gradient buffers are zeroed in place and ``.grad`` stays their view."""
+        if not self.flat:
+            return super().zero_grad(set_to_none)
+        for partitions in self._partitions:
+            for partition in partitions:
+                partition.zero_grad()
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss (with grad)."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        with torch.no_grad():
+            # every check before any update: a bad group leaves all parameters and state untouched
+            plans = [self._plan(index, group) for index, group in enumerate(self.param_groups)]
+            for plan in plans:
+                plan()
+        return loss
+
+    def _plan(self, index: int, group: dict):
+        hyperparameters = self._group_hyperparameters(group, index)
+        params = group["params"]
+        for k, p in enumerate(params):
+            if p.grad is not None and p.grad.layout != torch.strided:
+                raise TypeError(f"{self.name}: param group {index}, parameter {k} has a sparse gradient; "
+                                f"the kernels take dense gradients")
+        if self.flat:
+            return lambda: [self._step_partition(index, partition, hyperparameters)
+                            for partition in self._partitions[index]]
+        positions = [k for k, p in enumerate(params) if p.grad is not None]
+        return lambda: self._step_tensors(index, positions, [params[k].grad for k in positions], hyperparameters)
+
+    def _step_tensors(self, index: int, positions: list[int], grads: list, hyperparameters: dict) -> None:
+        """One kernel call per parameter ``positions`` of group ``index``; then count their steps."""
+        params = self.param_groups[index]["params"]
+        scalars = {name: [] for name in self._kernels.reference.SCALAR_STATE}
+        for k, grad in zip(positions, grads):
+            p = params[k]
+            state = self.state[p]
+            if not state:
+                self._create_state(p, state)
+            new = self._step_tensor(p, grad, state, hyperparameters)
+            for name, values in scalars.items():
+                values.append(new[name])
+        if positions:
+            self._counters[index].advance(positions, scalars)
+
+    def _step_partition(self, index: int, partition: FlatPartition, hyperparameters: dict) -> None:
+        present = partition.gather()
+        counters = self._counters[index]
+        if not all(present) or not counters.uniform(partition.positions):
+            # some parameters without a gradient, or state loaded per parameter: one call per tensor
+            chosen = [j for j, there in enumerate(present) if there]
+            self._step_tensors(index, [partition.positions[j] for j in chosen],
+                               [partition.grad_views[j] for j in chosen], hyperparameters)
+            return
+        bridge = self._bridge(partition.device.type, partition.dtype)
+        t = int(counters.steps[partition.positions[0]]) + 1
+        with bridge.launch(partition.device) as stream:
+            if t == 1:
+                for p in partition.params:  # flat parameters are plain tensors: their own shard
+                    entry = self.state[p]
+                    self._initialize(self._arrays_of(p, p, entry, bridge), entry, hyperparameters, bridge)
+            arrays = partition.arrays(bridge.array)
+            state = dict(arrays.state)
+            state.update({name: float(self.state[partition.params[0]][name])
+                          for name in self._kernels.reference.SCALAR_STATE})
+            self._launch(bridge, stream, arrays.param, arrays.grad, state, t, hyperparameters)
+        counters.advance(partition.positions, {name: [state[name]] * len(partition.positions)
+                                               for name in self._kernels.reference.SCALAR_STATE})
+        for p in partition.params:  # a parameter made a view through .data keeps its own version counter
+            torch.autograd.graph.increment_version(p)
+
+    def _step_tensor(self, p: torch.Tensor, grad: torch.Tensor, state: dict, hyperparameters: dict) -> dict:
+        """One kernel call for ``p``; returns the kernel's state dict (with the new scalar state). The caller
+        counts the step."""
+        scalar_names = self._kernels.reference.SCALAR_STATE
+        shard = _arrays.local(p)
+        bridge = self._bridges.get("cuda" if shard.is_cuda else "cpu") or self._bridge(shard.device.type, shard.dtype)
+        with bridge.launch(shard.device) as stream:
+            arrays = self._arrays_of(p, shard, state, bridge)
+            t = int(state["step"]) + 1
+            if t == 1:
+                self._initialize(arrays, state, hyperparameters, bridge)
+            kernel_state = arrays.state
+            if scalar_names:
+                kernel_state = dict(kernel_state)
+                kernel_state.update({name: float(state[name]) for name in scalar_names})
+            self._launch(bridge, stream, arrays.param, arrays.gradient(_arrays.local(grad)), kernel_state, t,
+                         hyperparameters)
+        torch.autograd.graph.increment_version(shard)
+        return kernel_state
+
+    def _arrays_of(self, p: torch.Tensor, shard: torch.Tensor, state: dict, bridge: _Bridge) -> _arrays.ParameterArrays:
+        """The cached kernel arrays of ``p`` (local shard ``shard``) and its state, rebuilt when one of these
+        tensors was replaced."""
+        names = self._kernels.reference.STATE
+        arrays = self._views.get(id(p))
+        if arrays is None or not arrays.current(shard, state, names):
+            arrays = self._views[id(p)] = _arrays.ParameterArrays(shard, state, names, bridge.array)
+        return arrays
+
+    @staticmethod
+    def _launch(bridge: _Bridge, stream, param, grad, state: dict, t: int, hyperparameters: dict) -> None:
+        if stream is None:
+            bridge.module.step(param, grad, state, t, **hyperparameters)
+        else:
+            bridge.module.step(param, grad, state, t, stream=stream, **hyperparameters)
+
+    def _create_state(self, p: torch.Tensor, state: dict) -> None:
+        """Zeroed state for ``p`` (its values are written by :meth:`_initialize` at its first step)."""
+        index, k = self._positions[p]
+        arithmetic = _arrays.state_dtype(p.dtype)
+        state.update(self._counters[index].entry(k))
+        for name in self._kernels.reference.STATE:
+            state[name] = torch.zeros_like(p, dtype=arithmetic, memory_format=torch.preserve_format)
+
+    def _initialize(self, arrays: _arrays.ParameterArrays, state: dict, hyperparameters: dict,
+                    bridge: _Bridge) -> None:
+        """Write the spec's initial state values (from the parameter's current value and this step's
+        hyperparameters) into ``arrays``' state and ``state``'s scalars."""
+        initial = bridge.module.init_state(arrays.param, **hyperparameters)
+        for name, array in arrays.state.items():
+            array[...] = initial[name]
+        for name in self._kernels.reference.SCALAR_STATE:
+            state[name].fill_(float(initial[name]))
+
+    # ------------------------------------------------------------------------------------------------
+    # state dict
+    # ------------------------------------------------------------------------------------------------
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a :meth:`state_dict` (torch's layout: ``state`` per parameter index, ``param_groups``).
+
+        Everything is checked before anything changes; values are copied into this optimizer's state
+        tensors (flat buffers stay in place), cast to their dtype and device."""
+        state_dict = state_dict.copy()
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{self.name}: the state dict has {len(saved_groups)} param groups, this optimizer "
+                             f"{len(self.param_groups)}")
+        params, new_groups = {}, []
+        for index, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{self.name}: param group {index} of the state dict has {len(saved['params'])} "
+                                 f"parameters, this optimizer's {len(group['params'])}")
+            new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            for name in self.hyperparameter_names:
+                new_group.setdefault(name, group[name])
+            self._group_hyperparameters(new_group, index)
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                new_group["param_names"] = group["param_names"]
+            new_groups.append(new_group)
+            params.update(zip(saved["params"], group["params"]))
+        updates = []
+        for key, saved_state in state_dict["state"].items():
+            if key not in params:
+                raise ValueError(f"{self.name}: the state dict has state for parameter {key!r}, which no param "
+                                 f"group lists")
+            updates.append((params[key], self._checked_state(params[key], saved_state, key)))
+        loaded = {id(p) for p, _ in updates}
+        for group in self.param_groups:  # parameters without saved state start afresh
+            for p in group["params"]:
+                if id(p) not in loaded and self.state.get(p):
+                    self._reset_state(p)
+        for p, values in updates:
+            state = self.state[p]
+            if not state:
+                self._create_state(p, state)
+            for name, value in values.items():
+                target = state[name]
+                if _arrays.is_dtensor(target) and _arrays.is_dtensor(value):
+                    _arrays.local(target).copy_(_arrays.local(value))
+                else:
+                    target.copy_(value)
+        self.param_groups[:] = new_groups
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
+
+    def _reset_state(self, p: torch.Tensor) -> None:
+        if self.flat:
+            self.state[p]["step"].zero_()
+        else:
+            del self.state[p]
+
+    def _checked_state(self, p: torch.Tensor, saved: dict, key) -> dict:
+        """``saved`` (one parameter's state) as tensors, checked against this optimizer's spec and ``p``."""
+        reference = self._kernels.reference
+        expected = {"step", *reference.STATE, *reference.SCALAR_STATE}
+        if set(saved) != expected:
+            raise ValueError(f"{self.name}: state of parameter {key!r} has keys {sorted(saved)}, expected "
+                             f"{sorted(expected)}")
+        values = {}
+        for name, value in saved.items():
+            if name in reference.STATE:
+                if not isinstance(value, torch.Tensor) or tuple(value.shape) != tuple(p.shape):
+                    raise ValueError(f"{self.name}: state[{key!r}][{name!r}] has shape "
+                                     f"{tuple(getattr(value, 'shape', ()))}, expected {tuple(p.shape)}")
+                if _arrays.is_dtensor(p) != _arrays.is_dtensor(value) or (
+                        _arrays.is_dtensor(p) and _arrays.local(value).shape != _arrays.local(p).shape):
+                    raise ValueError(f"{self.name}: state[{key!r}][{name!r}] is sharded unlike its parameter "
+                                     f"(DTensor state for DTensor parameters, with the same local shape)")
+                values[name] = value.detach()
+            else:
+                number = _as_number(value)
+                if not isinstance(number, numbers.Real) or isinstance(number, bool) or math.isnan(number):
+                    raise TypeError(f"{self.name}: state[{key!r}][{name!r}] must be a real number, got {value!r}")
+                if name == "step" and (number < 0 or not float(number).is_integer()):
+                    raise ValueError(f"{self.name}: state[{key!r}]['step'] must be an integer >= 0, got {number!r}")
+                values[name] = torch.tensor(float(number), dtype=torch.float64)
+        return values
+
+
+_NO_CONTEXT = contextlib.nullcontext()
+
+
+def _no_launch_context(device):
+    return _NO_CONTEXT
+
+
+def _as_number(value):
+    """A one-element tensor as a Python number (schedulers may store tensors); anything else unchanged."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.item()
+    return value
+
+
+def _translate_aliases(names, given: dict, where: str) -> dict:
+    """torch's ``betas=(β₁, β₂[, β₃])`` as the spec's ``beta1``, ``beta2`` (``beta3``)."""
+    if "betas" not in given:
+        return dict(given)
+    betas = given["betas"]
+    targets = [f"beta{k}" for k in range(1, len(betas) + 1)] if isinstance(betas, (tuple, list)) else []
+    if not targets or not all(name in names for name in targets):
+        raise TypeError(f"{where}: betas={betas!r} needs a tuple matching the spec's "
+                        f"{', '.join(n for n in names if n.startswith('beta')) or 'beta hyperparameters (it has none)'}")
+    clash = [name for name in targets if name in given]
+    if clash:
+        raise TypeError(f"{where}: both betas and {', '.join(clash)} given")
+    result = {k: v for k, v in given.items() if k != "betas"}
+    result.update(zip(targets, betas))
+    return result
