@@ -456,6 +456,128 @@ def test_default_cache_is_per_user_and_an_unwritable_one_is_skipped(tmp_path):
     assert _package_cache_files() == []
 
 
+# --------------------------------------------------------------------------- a user's kernel package
+
+_USER_SPEC = """\
+import sympy as sp
+from optiforge.specs import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+
+spec = SpecBuilder("my_adam", "Adam with a clipped step", reference="tests/test_numba_backend.py")
+lr = spec.hyper("lr", 1e-3, r"\\eta", NONNEGATIVE)
+beta1 = spec.hyper("beta1", 0.9, r"\\beta_1", UNIT_HALF_OPEN)
+beta2 = spec.hyper("beta2", 0.999, r"\\beta_2", UNIT_HALF_OPEN)
+eps = spec.hyper("eps", 1e-8, r"\\epsilon", NONNEGATIVE)
+m, v = spec.state("m", 0), spec.state("v", 0)
+spec.update(m, beta1 * m + (1 - beta1) * g)
+spec.update(v, beta2 * v + (1 - beta2) * g**2)
+spec.update(theta, theta - lr * sp.Max(-1, sp.Min(1, (m / (1 - beta1**t)) / sp.sqrt(v / (1 - beta2**t) + eps))))
+SPEC = spec.build()
+"""
+
+_USE_USER_PACKAGE = textwrap.dedent("""
+    import sys; sys.modules["sympy"] = None  # the user's package runs with NumPy and numba alone
+    import json, numpy as np, optiforge
+    from optiforge.generated import _numba_runtime
+    from mykernels.numba import my_adam as compiled
+    from mykernels.numpy import my_adam as blocked
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        w = rng.standard_normal(301).astype(dtype)
+        ours, theirs = optiforge.Optimizer([w.copy()], compiled, lr=0.1), optiforge.Optimizer([w], blocked, lr=0.1)
+        for _ in range(4):
+            g = rng.standard_normal(301).astype(dtype)
+            ours.step([g]); theirs.step([g.copy()])
+        assert np.array_equal(ours.params[0], theirs.params[0]), dtype
+    print(json.dumps([r._asdict() for r in _numba_runtime.compile_log()]))
+""")
+
+
+def test_a_users_kernel_package_runs_on_numba_and_is_never_written_to(tmp_path, monkeypatch):
+    """``generate --specs --out`` writes numba modules that run from the user's folder, step as its NumPy
+    modules do, and cache their loops in NUMBA_CACHE_DIR: a second process loads them; the package is
+    left exactly as generated."""
+    from optiforge.cli import main
+
+    (tmp_path / "myspecs").mkdir()
+    (tmp_path / "myspecs" / "my_adam.py").write_text(_USER_SPEC)
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--specs", "myspecs", "--out", "mykernels"]) == 0
+    package = tmp_path / "mykernels"
+    files = sorted(p.relative_to(package) for p in package.rglob("*"))
+    assert Path("numba/my_adam.py") in files
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "PYTHON"))}
+    environment |= {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "PYTHONDONTWRITEBYTECODE": "1"}
+    logs = []
+    for _ in range(2):
+        ran = subprocess.run([sys.executable, "-c", _USE_USER_PACKAGE], cwd=tmp_path, capture_output=True,
+                             text=True, env=environment, timeout=300)
+        assert ran.returncode == 0, ran.stderr
+        logs.append(json.loads(ran.stdout))
+    cold, warm = logs
+    assert [r["precision"] for r in cold] == [r["precision"] for r in warm] == ["float32", "float64"]
+    assert not any(r["cached"] for r in cold) and all(r["cached"] for r in warm)
+    assert all(r["cache_path"].startswith(str(tmp_path / "cache")) for r in cold + warm)
+    assert sorted(p.relative_to(package) for p in package.rglob("*")) == files
+
+
+# --------------------------------------------------------------------------- the torch adapter
+
+def _torch_parameters(torch, seed: int):
+    """Parameters of every supported dtype and of several layouts (channels-last among them)."""
+    generator = torch.Generator().manual_seed(seed)
+    shapes = {torch.float32: [(4, 3, 3, 3), (7,)], torch.float64: [(5, 2)], torch.bfloat16: [(6, 4)],
+              torch.float16: [(3, 5), (2,)]}
+    params = []
+    for dtype, dtype_shapes in shapes.items():
+        for shape in dtype_shapes:
+            tensor = torch.randn(shape, generator=generator, dtype=torch.float64).to(dtype)
+            if tensor.ndim == 4:
+                tensor = tensor.to(memory_format=torch.channels_last)
+            params.append(torch.nn.Parameter(tensor))
+    return params
+
+
+def _adapter_user_spec():
+    builder = SpecBuilder("numba_torch_user", "test", reference="test")
+    lr = builder.hyper("lr", 0.01, r"\eta", NONNEGATIVE)
+    s = builder.state("s", 0)
+    builder.update(s, s / 2 + sp.Abs(g))
+    builder.update(theta, theta - lr * sp.Piecewise((g / (s + 1), g > 0), (sp.tanh(g), True)))
+    return builder.build()
+
+
+@pytest.mark.parametrize("flat", [False, True])
+@pytest.mark.parametrize("optimizer", ["adamw_torch", "rmsprop_torch_centered", "user spec"])
+def test_torch_adapter_steps_cpu_tensors_through_the_numba_modules(optimizer, flat):
+    """optiforge.torch picks the numba modules for CPU tensors (backend 'auto'), catalogue and user spec alike,
+    and they step every dtype and layout as its NumPy path does."""
+    import torch
+
+    import optiforge.torch as optiforge_torch
+
+    name = _adapter_user_spec() if optimizer == "user spec" else optimizer
+    runs = {}
+    for backend in ("auto", "numpy"):
+        params = _torch_parameters(torch, seed=1)
+        opt = optiforge_torch.Optimizer(params, name, backend=backend, flat=flat, lr=0.05)
+        generator = torch.Generator().manual_seed(2)
+        for _ in range(3):
+            for p in params:
+                p.grad = torch.randn(p.shape, generator=generator, dtype=torch.float64).to(p.dtype)
+            opt.step()
+        runs[backend] = opt, params
+    (compiled, ours), (blocked, theirs) = runs["auto"], runs["numpy"]
+    assert compiled._kernels.cpu_backend == "numba" and compiled._kernels.cpu.__name__.startswith(
+        "optiforge.generated.numba.")
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype and a.stride() == b.stride()
+        _assert_same_values(a.detach().double().numpy(), b.detach().double().numpy(),
+                            np.float64 if a.dtype == torch.float64 else np.float32, f"{optimizer} θ")
+        for key, value in compiled.state[a].items():
+            _assert_same_values(value.double().numpy(), blocked.state[b][key].double().numpy(),
+                                np.float64 if a.dtype == torch.float64 else np.float32, f"{optimizer} {key}")
+
+
 # --------------------------------------------------------------------------- random specs
 
 def _random_arithmetic(rng, leaves, depth):
