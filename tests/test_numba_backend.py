@@ -292,6 +292,28 @@ def test_step_calls_the_shared_runtime_checks(monkeypatch, rng):
     assert {"resolve_hyperparameters", "check_step", "check_arrays"} <= set(called)
 
 
+def _checks(module, function: str) -> list[str]:
+    """The statements of ``function`` in ``module``'s source before its arithmetic (the ``with`` block or the
+    state it returns), with the numba module's import probe left out."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    (definition,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function]
+    statements = []
+    for statement in definition.body[1:]:  # the docstring aside
+        if isinstance(statement, (ast.With, ast.Return)):
+            break
+        statements.append(ast.unparse(statement))
+    return [s for s in statements if s != "_numba_runtime.numba_module()"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_argument_checks_are_the_numpy_modules_statement_for_statement(name):
+    """Whatever the NumPy modules check before they compute (hyperparameters, t, arrays), the numba modules
+    check the same way: the same calls, in the same order, on the same arguments."""
+    for function in ("init_state", "step"):
+        assert _checks(numba_module(name), function) == _checks(numpy_module(name), function), function
+    assert _checks(numba_module(name), "step")  # not vacuous
+
+
 # --------------------------------------------------------------------------- without numba
 
 def test_modules_import_without_numba_and_fail_clearly_on_use():
