@@ -14,9 +14,14 @@ no contraction into FMA, NaN and inf kept). Compiled code is cached on disk acro
 float16 and bfloat16 parameters, and gradients of another dtype than the arithmetic one, are converted in
 cache-sized blocks before the loop and the parameter stored back after it: one rounding per step, as in the
 NumPy backend.
+
+Threads: ``numba.set_num_threads`` sets them; arrays shorter than :data:`PARALLEL_MIN_ELEMENTS` run on the
+calling thread. Starting numba's thread pool (:func:`start_threads`) keeps the process's OpenMP thread
+count, which numba's OpenMP layer would otherwise reset, and with it torch's.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -28,7 +33,7 @@ import numpy
 
 from optiforge.generated import _runtime
 
-__all__ = ["Loop", "CompileRecord", "numba_module", "cache_dir", "compiled", "compile_log", "run",
+__all__ = ["Loop", "CompileRecord", "numba_module", "cache_dir", "start_threads", "compiled", "compile_log", "run",
            "COMPILE_OPTIONS"]
 
 #: Options of ``numba.njit`` for every loop (see the module docstring for why).
@@ -135,10 +140,47 @@ def _attach_cache(dispatcher, function) -> str | None:
 _COMPILE_LOG: list[CompileRecord] = []
 
 
+def _openmp_runtime():
+    """The OpenMP runtime whose ``omp_set_num_threads`` numba's OpenMP layer calls, through ctypes (None if
+    none): as the dynamic linker resolves it, a runtime in the global scope first (torch loads its own
+    libgomp there), else the one the layer's extension is linked to."""
+    import ctypes
+    import importlib.util
+
+    spec = importlib.util.find_spec("numba.np.ufunc.omppool")
+    for name in (None, spec.origin if spec is not None else None):
+        try:
+            runtime = ctypes.CDLL(name)
+            runtime.omp_get_max_threads, runtime.omp_set_num_threads  # noqa: B018 (present?)
+        except (AttributeError, OSError, TypeError):
+            continue
+        return runtime
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def start_threads() -> None:
+    """Start numba's thread pool, keeping the process's OpenMP thread count.
+
+    numba's OpenMP layer sets the OpenMP thread count of the process to ``NUMBA_NUM_THREADS`` when it
+    starts, so the first parallel loop would silently undo ``torch.set_num_threads`` (torch's CPU kernels use
+    the same OpenMP runtime) and change torch's results and speed. The count is put back; numba's own thread
+    count (``numba.set_num_threads``) is unaffected."""
+    numba = numba_module()
+    from numba.np.ufunc import parallel
+
+    runtime = _openmp_runtime()
+    before = runtime.omp_get_max_threads() if runtime is not None else None
+    parallel._launch_threads()
+    if before is not None and numba.threading_layer() == "omp" and runtime.omp_get_max_threads() != before:
+        runtime.omp_set_num_threads(before)
+
+
 @functools.lru_cache(maxsize=None)
 def compiled(loop: Loop):
     """The numba dispatcher of ``loop``, compiled (or loaded from the disk cache) for its signature only."""
     numba = numba_module()
+    start_threads()
     dispatcher = numba.njit(**COMPILE_OPTIONS)(loop.function)
     cache_path = _attach_cache(dispatcher, loop.function)
     start = time.perf_counter()
@@ -156,6 +198,26 @@ def compile_log() -> list[CompileRecord]:
     return list(_COMPILE_LOG)
 
 
+#: Arrays shorter than this run on the calling thread alone: waking numba's other threads costs more than they
+#: save (about 10 µs on an idle core, far more on a busy one; see bench/cpu_step.py ``--small``).
+PARALLEL_MIN_ELEMENTS = 1 << 15
+
+
+@contextlib.contextmanager
+def _threads_for(size: int):
+    """numba's thread count for a loop over ``size`` elements: the user's, or one for a short array."""
+    numba = numba_module()
+    threads = numba.get_num_threads()
+    if size >= PARALLEL_MIN_ELEMENTS or threads == 1:
+        yield
+        return
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
+
+
 def run(loop: Loop, param, grad, state: tuple, scalars: tuple) -> None:
     """``loop`` over every element of the (checked, C-contiguous) arrays, in place.
 
@@ -164,14 +226,16 @@ def run(loop: Loop, param, grad, state: tuple, scalars: tuple) -> None:
     dtype = numpy.dtype(loop.precision)
     theta, g = param.reshape(-1), grad.reshape(-1)
     arrays = [array.reshape(-1) for array in state]
-    if theta.dtype == dtype and g.dtype == dtype:
-        kernel(theta, g, *arrays, *scalars)
-        return
-    buffers, _ = _runtime.scratch(dtype, 2)
-    block = _runtime.block_size(dtype)
-    for lo in range(0, theta.size, block):
-        hi = min(lo + block, theta.size)
-        theta_block = _runtime.load(theta[lo:hi], buffers[0][:hi - lo])
-        kernel(theta_block, _runtime.load(g[lo:hi], buffers[1][:hi - lo]), *(a[lo:hi] for a in arrays), *scalars)
-        if theta.dtype != dtype:
-            numpy.copyto(theta[lo:hi], theta_block, casting="unsafe")
+    with _threads_for(theta.size):
+        if theta.dtype == dtype and g.dtype == dtype:
+            kernel(theta, g, *arrays, *scalars)
+            return
+        buffers, _ = _runtime.scratch(dtype, 2)
+        block = _runtime.block_size(dtype)
+        for lo in range(0, theta.size, block):
+            hi = min(lo + block, theta.size)
+            theta_block = _runtime.load(theta[lo:hi], buffers[0][:hi - lo])
+            kernel(theta_block, _runtime.load(g[lo:hi], buffers[1][:hi - lo]), *(a[lo:hi] for a in arrays),
+                   *scalars)
+            if theta.dtype != dtype:
+                numpy.copyto(theta[lo:hi], theta_block, casting="unsafe")

@@ -203,6 +203,51 @@ def test_thread_count_does_not_change_the_result(rng):
         np.testing.assert_array_equal(results[0][1][key], results[1][1][key])
 
 
+def test_short_arrays_run_on_the_calling_thread_and_the_thread_count_is_restored(monkeypatch):
+    """Below PARALLEL_MIN_ELEMENTS the loop runs on one thread (waking others costs more than they save);
+    the user's numba thread count is back afterwards, also when the loop is not reached."""
+    kernel = numba_module("adam")
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    user_threads = numba.get_num_threads()
+    calls = []
+    original = numba.set_num_threads
+    monkeypatch.setattr(numba, "set_num_threads", lambda n: calls.append(n) or original(n))
+    limit = _numba_runtime.PARALLEL_MIN_ELEMENTS
+    for size in (1, limit - 1, limit, 3 * limit + 5):
+        calls.clear()
+        param = np.linspace(-1, 1, size, dtype=np.float32)
+        expected = param.copy()
+        numpy_module("adam").step(expected, 2 * param, numpy_module("adam").init_state(param), 1)
+        kernel.step(param, 2 * param.copy(), kernel.init_state(param), 1)
+        np.testing.assert_array_equal(param, expected)
+        assert calls == ([1, user_threads] if size < limit and user_threads > 1 else []), size
+        assert numba.get_num_threads() == user_threads
+    original(1)
+
+
+_THREADS_AFTER_FIRST_LOOP = textwrap.dedent("""
+    import json, numba, numpy, torch
+    torch.get_num_threads()  # torch reads the OpenMP count from now on (its first call initialises it)
+    torch.set_num_threads(1)
+    from optiforge.generated.numba import adam
+    w = numpy.ones(1 << 16, numpy.float32)
+    adam.step(w, w.copy(), adam.init_state(w), 1)
+    print(json.dumps({"torch": torch.get_num_threads(), "numba": numba.get_num_threads(),
+                      "layer": numba.threading_layer()}))
+""")
+
+
+def test_the_first_parallel_loop_leaves_torchs_thread_count_alone():
+    """numba's OpenMP layer sets the process's OpenMP thread count when it starts (torch's CPU kernels read
+    it): the runtime puts it back, so torch.set_num_threads(1) still holds after an optimizer step."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    ran = subprocess.run([sys.executable, "-c", _THREADS_AFTER_FIRST_LOOP], capture_output=True, text=True,
+                         env=environment | {"NUMBA_NUM_THREADS": "2"}, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    threads = json.loads(ran.stdout)
+    assert threads["torch"] == 1 and threads["numba"] == 2, threads
+
+
 # --------------------------------------------------------------------------- Optimizer, flat mode
 
 SHAPES = [(3, 4), (5,), (2, 3, 2), (1,)]
