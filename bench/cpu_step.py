@@ -28,13 +28,15 @@ step <= 1.0 x torch fused. This is a benchmark, not a test: targets print PASS/M
 
 Run from the repository root::
 
-    python bench/cpu_step.py                   # both problems, 3 warm-up + 20 timed rounds (~1-2 min)
+    python bench/cpu_step.py                   # both problems and short arrays, 3 warm-up + 20 rounds (~2 min)
     python bench/cpu_step.py --steps 40 --only adam
+    python bench/cpu_step.py --only small      # the loop on short arrays, 1 vs 2 threads (~10 s)
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import platform
 import statistics
@@ -198,6 +200,30 @@ def check_correctness(n: int = 1 << 20, steps: int = 3) -> None:
           f"max |diff| / max |ref| = {np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)):.2e}")
 
 
+def small_arrays(rounds: int = 7) -> None:
+    """Per-call time of the generated Adam loop itself on short arrays, on one thread and on two: where a
+    second thread starts to pay (``_numba_runtime.PARALLEL_MIN_ELEMENTS``, below which ``run`` uses one)."""
+    kernel = _numba_runtime.compiled(numba_adam.LOOPS["float32"])
+    scalars = tuple(np.float32(x) for x in (0.9, 0.999, 1e-3, 0.1, 1e-8, -1e-3))
+    print(f"\nshort arrays: the float32 loop called directly, µs per call (min of {rounds} repeats); "
+          f"PARALLEL_MIN_ELEMENTS = {_numba_runtime.PARALLEL_MIN_ELEMENTS}")
+    print(f"{'elements':>9s} {'1 thread':>9s} {'2 threads':>10s} {'2 / 1':>6s}")
+    for log2 in range(4, 21, 2):
+        arrays = [np.ones(1 << log2, np.float32) for _ in range(4)]
+        calls = max(10, (1 << 22) >> log2)
+        row = []
+        for threads in THREADS:
+            numba.set_num_threads(threads)
+            best = math.inf
+            for _ in range(rounds):
+                start = time.perf_counter()
+                for _ in range(calls):
+                    kernel(*arrays, *scalars)
+                best = min(best, (time.perf_counter() - start) / calls)
+            row.append(1e6 * best)
+        print(f"{1 << log2:9d} {row[0]:9.2f} {row[1]:10.2f} {row[1] / row[0]:6.2f}")
+
+
 def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else \
@@ -211,7 +237,8 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=20, help="timed rounds (median reported)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed rounds first")
     parser.add_argument("--size-log2", type=int, default=24, help="elements of the one-tensor problem")
-    parser.add_argument("--only", choices=["adam", "resnet50"], help="run one problem")
+    parser.add_argument("--only", choices=["adam", "resnet50", "small"],
+                        help="run one problem (small: the loop on short arrays at 1 and 2 threads)")
     args = parser.parse_args(argv)
     if numba.config.NUMBA_NUM_THREADS < max(THREADS):
         raise SystemExit(f"numba allows {numba.config.NUMBA_NUM_THREADS} thread(s); the rows need {max(THREADS)}")
@@ -238,7 +265,10 @@ def main(argv=None) -> None:
         total = sum(p.size for p in params)
         resnet = run_problem(f"ResNet-50 shapes, {len(shapes)} tensors, {total / 1e6:.2f}M float32", params, grads,
                              args)
-    report_targets(adam, resnet, args.size_log2)
+    if args.only in (None, "small"):
+        small_arrays()
+    if adam or resnet:
+        report_targets(adam, resnet, args.size_log2)
     print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 

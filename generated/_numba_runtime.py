@@ -199,7 +199,7 @@ def compile_log() -> list[CompileRecord]:
 
 
 #: Arrays shorter than this run on the calling thread alone: waking numba's other threads costs more than they
-#: save (about 10 µs on an idle core, far more on a busy one; see bench/cpu_step.py ``--small``).
+#: save (measured by ``bench/cpu_step.py --only small``).
 PARALLEL_MIN_ELEMENTS = 1 << 15
 
 
