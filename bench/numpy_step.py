@@ -55,7 +55,7 @@ DEFAULT_THREADS = torch.get_num_threads() if torch is not None else None
 def set_block(block: int) -> None:
     """Override the generated modules' block size, in float32 elements (and free the old scratch buffers)."""
     _runtime.BLOCK_BYTES = int(block) * 4
-    _runtime._SCRATCH.clear()
+    _runtime.clear_scratch()
 
 
 def float32_block() -> int:

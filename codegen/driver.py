@@ -1,6 +1,7 @@
 """Lower a spec and run the pass pipeline, keeping every stage for inspection."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from optiforge.specs.dsl import OptimizerSpec
@@ -20,6 +21,17 @@ class Lowered:
 
 
 def lower_and_optimize(spec: OptimizerSpec, passes=PIPELINE) -> Lowered:
+    """``spec`` lowered and run through ``passes`` (the standard pipeline's result is cached per spec: every
+    backend renders from the same IR)."""
+    return _pipeline(spec) if passes is PIPELINE else _run(spec, passes)
+
+
+@functools.lru_cache(maxsize=64)
+def _pipeline(spec: OptimizerSpec) -> Lowered:
+    return _run(spec, PIPELINE)
+
+
+def _run(spec: OptimizerSpec, passes) -> Lowered:
     ir = lower(spec)
     stages = [("lower", ir)]
     for name, apply in passes:

@@ -21,6 +21,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from optiforge.specs.dsl import STEP, OptimizerSpec
+from optiforge.specs.expression_dag import distinct_nodes, tree_sizes
 
 __all__ = ["unicode_name", "equations_unicode", "equations_latex", "expression_unicode", "expression_latex",
            "domain_text"]
@@ -299,14 +300,27 @@ def _names(spec: OptimizerSpec) -> dict[sp.Symbol, str]:
     return {s: unicode_name(latex) for s, latex in spec.latex_names().items()}
 
 
+#: An expression whose tree has more nodes than this (it shares subexpressions, which text repeats: the
+#: text of a DAG can be exponential in its size) is shown as its size instead.
+MAX_PRINTED_NODES = 5000
+
+
+def _text(expr, printer) -> str:
+    expr = sp.sympify(expr)
+    size = tree_sizes(expr)[expr]
+    if size > MAX_PRINTED_NODES:
+        return f"<expression of {size} nodes written out, {sum(1 for _ in distinct_nodes(expr))} distinct>"
+    return printer.doprint(expr)
+
+
 def expression_unicode(spec: OptimizerSpec, expr, target: sp.Symbol | None = None) -> str:
     """``expr`` in the Unicode of :func:`equations_unicode` (``target``: the symbol it is assigned to)."""
-    return _ordered_printer(_UnicodePrinter(_names(spec)), spec, target).doprint(sp.sympify(expr))
+    return _text(expr, _ordered_printer(_UnicodePrinter(_names(spec)), spec, target))
 
 
 def expression_latex(spec: OptimizerSpec, expr, target: sp.Symbol | None = None) -> str:
     """``expr`` in LaTeX with the spec's symbol names and the paper order."""
-    return _ordered_printer(_LatexPrinter(spec.latex_names()), spec, target).doprint(sp.sympify(expr))
+    return _text(expr, _ordered_printer(_LatexPrinter(spec.latex_names()), spec, target))
 
 
 def equations_unicode(spec: OptimizerSpec) -> list[str]:

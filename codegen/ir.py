@@ -1,19 +1,42 @@
 r"""The kernel IR: a spec lowered to a host prologue and an elementwise body, both in SSA form.
 
-``lower(spec)`` forward-substitutes the spec's sequential assignments into one expression per output
-(:math:`\theta_t` and every state variable) and applies the initial-value rules. Passes in
-:mod:`codegen.passes` then move work between the two parts and share subexpressions; every pass keeps
-:meth:`KernelIR.meaning` unchanged.
+``lower(spec)`` turns the spec's sequential assignments into SSA statements, forward-substituting a value
+into the places that read it (so the passes see :math:`\theta - \eta\,\hat m` as one expression) unless
+that would copy it: a value read more than once and larger than :data:`INLINE_LIMIT` nodes keeps a name
+of its own, as does a subexpression the spec shares (``d = g + 1; e = d*d + d`` written in Python). So the
+IR grows linearly with the spec, however the spec nests or chains its temporaries. Statements that read
+only hyperparameters, ``t`` and scalar state go to the host prologue; the others to the body.
+
+Substitution is exact algebra (SymPy evaluates every rebuilt expression): a kernel equals the step
+evaluated assignment by assignment, up to rounding, wherever that evaluation's values are finite real
+numbers away from the ends of the float64 range. (Where one is not — a square root of a negative number,
+a division by zero — the simplified kernel may differ, as :math:`\sqrt{x}^2 = x` differs from NaN; near
+the ends, a reassociated product may overflow or underflow where the assignments' order does not, and
+:math:`\operatorname{sign}(e^{-x^2}) = 1` though :math:`e^{-x^2}` rounds to 0.) A substitution whose result
+leaves that fragment (a complex or infinite constant or a function the kernels lack appears, or SymPy
+refuses a comparison) is not made: the statement reads named values.
+
+Passes in :mod:`codegen.passes` then move work between the two parts and share subexpressions; every pass
+keeps :meth:`KernelIR.meaning` unchanged.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import sympy as sp
+from sympy.functions.elementary.piecewise import ExprCondPair
 
-from optiforge.specs.dsl import GRAD, PARAM, STEP, OptimizerSpec
+from optiforge.specs.dsl import GRAD, PARAM, STEP, OptimizerSpec, deferred_init
+from optiforge.specs.validate import BOOLEAN_FUNCTIONS, ELEMENTWISE_FUNCTIONS
+from optiforge.specs.expression_dag import (SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild, rebuild_unevaluated,
+                                            tree_sizes)
 
-__all__ = ["KernelIR", "lower", "output_symbol", "plain_sympy"]
+__all__ = ["KernelIR", "lower", "plain_sympy", "INLINE_LIMIT", "fresh_names"]
+
+#: A value read more than once is substituted into its readers only while its tree has at most this many
+#: nodes; a larger one is computed once under a name.
+INLINE_LIMIT = 40
 
 
 def plain_sympy(expr: sp.Basic) -> sp.Basic:
@@ -24,11 +47,6 @@ def plain_sympy(expr: sp.Basic) -> sp.Basic:
     return expr.replace(Sqrt, sp.sqrt).doit() if expr.has(Sqrt, sp.UnevaluatedExpr) else expr
 
 
-def output_symbol(name: str) -> sp.Symbol:
-    """The SSA name of the new value of ``name`` (``m`` → ``m_new``)."""
-    return sp.Symbol(f"{name}_new", real=True)
-
-
 @dataclass(frozen=True)
 class KernelIR:
     r"""One optimizer step.
@@ -36,9 +54,12 @@ class KernelIR:
     * ``host``: ``(symbol, expr)`` pairs computed once per step in float64, in order; expressions read
       hyperparameters, ``t``, scalar state and earlier host symbols.
     * ``body``: ``(symbol, expr)`` pairs evaluated per element, in order; expressions read the arrays
-      (``theta``, ``g``, old array state), host symbols and earlier body symbols.
+      (``theta``, ``g``, old array state), host inputs and symbols and earlier body symbols.
     * ``array_outputs``: state name (``"theta"`` for the parameter) → body symbol holding its new value.
     * ``scalar_outputs``: scalar-state name → host symbol holding its new value.
+
+    Output symbols are written once and read by nothing else (the NumPy backend stores scalar state after
+    its body has cast the host scalars it reads to the array dtype).
     """
 
     spec: OptimizerSpec
@@ -70,36 +91,224 @@ class KernelIR:
     def host_booleans(self) -> set[sp.Symbol]:
         """Host symbols holding a truth value. A bare Symbol is a SymPy ``Boolean`` too, so an alias
         ``c3 = h0`` is a truth value only when what it names is one."""
-        booleans: set[sp.Symbol] = set()
-        for symbol, expr in self.host:
-            if expr in booleans or (isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)):
-                booleans.add(symbol)
-        return booleans
+        return _truth_valued(self.host)
+
+    def body_booleans(self) -> set[sp.Symbol]:
+        """Body symbols holding a truth value (a condition shared by several selections)."""
+        return _truth_valued(self.body, self.host_booleans())
+
+
+def _truth_valued(statements, known=frozenset()) -> set[sp.Symbol]:
+    booleans = set(known)
+    for symbol, expr in statements:
+        if expr in booleans or (isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)):
+            booleans.add(symbol)
+    return booleans - set(known)
+
+
+def fresh_names(taken: set[str]):
+    """``f(stem)`` → a Symbol named ``stem``, else ``stem1``, ``stem2``, …, never a name in ``taken``
+    (which it extends)."""
+    def fresh(stem: str, **assumptions) -> sp.Symbol:
+        name, k = stem, 0
+        while name in taken:
+            k += 1
+            name = f"{stem}{k}"
+        taken.add(name)
+        return sp.Symbol(name, **assumptions)
+    return fresh
+
+
+def _logic_and_constants(node, args):
+    """Rewrite rules applied while substituting: number symbols (π, e) become float64 literals; the
+    logic functions without a backend form become ``And``/``Or``/``Not`` (unevaluated ``Not``: SymPy
+    would turn ``¬(x > 0)`` into ``x ≤ 0``, which differs at NaN)."""
+    if isinstance(node, sp.NumberSymbol):
+        return sp.Float(float(node), precision=53)
+    def negate(x):
+        return sp.Not(x, evaluate=False)
+    if isinstance(node, sp.Implies):
+        return sp.Or(negate(args[0]), args[1])
+    if isinstance(node, sp.Nand):
+        return negate(sp.And(*args))
+    if isinstance(node, sp.Nor):
+        return negate(sp.Or(*args))
+    if isinstance(node, sp.Equivalent):
+        return sp.And(*[negate(sp.Xor(args[0], a)) for a in args[1:]])
+    return None
 
 
 
-def _first_step_rules(spec: OptimizerSpec) -> dict[sp.Symbol, sp.Expr]:
-    """Reads of state whose initial value is data-dependent, as a selection on ``t = 1``."""
-    rules = {}
-    for s in spec.array_state:
-        if s.init == GRAD:
-            rules[s.symbol] = sp.Piecewise((GRAD, sp.Eq(STEP, 1)), (s.symbol, True))
-    return rules
+
+#: The nodes the backends compute: what validation allows, and the ITE SymPy makes of nested conditions.
+_KERNEL_NODES = (sp.Symbol, sp.Number, sp.NumberSymbol, sp.logic.boolalg.BooleanAtom, ExprCondPair, sp.ITE,
+                 sp.core.relational.Relational) + ELEMENTWISE_FUNCTIONS + BOOLEAN_FUNCTIONS
+
+
+def _in_real_fragment(expr: sp.Basic) -> bool:
+    """No complex, infinite or NaN constant and no function the kernels lack (SymPy may rewrite
+    ``|exp(z)|`` as ``exp(re(z))``, with ``atan2`` inside): what a float64 kernel can compute."""
+    for node in distinct_nodes(expr):
+        if node in (sp.nan, sp.zoo, sp.oo, -sp.oo) or not isinstance(node, _KERNEL_NODES):
+            return False
+        if node.is_Number and not (node.is_extended_real and node.is_finite):
+            return False
+    return True
+
+
+class _Lowering:
+    def __init__(self, spec: OptimizerSpec):
+        self.spec = spec
+        self.fresh = fresh_names({s.name for s in spec.symbols()})
+        #: symbols holding one value per step: host inputs and the host statements named so far
+        self.scalars = set(KernelIR(spec, (), (), (), ()).host_inputs)
+        #: SSA statements in program order (split into host and body at the end)
+        self.statements: list[tuple[sp.Symbol, sp.Expr]] = []
+
+    def emit(self, symbol: sp.Symbol, value: sp.Expr) -> sp.Symbol:
+        self.statements.append((symbol, value))
+        if free_symbols(value) <= self.scalars:
+            self.scalars.add(symbol)
+        return symbol
+
+    def value(self, expr: sp.Expr, env: dict) -> sp.Expr:
+        """``expr`` with the current values substituted; outside the real fragment, with named values."""
+        try:
+            result = rebuild(expr, lambda node, args: env[node] if node in env else _logic_and_constants(node, args))
+            if _in_real_fragment(result):
+                return result
+        except SYMPY_REFUSALS:
+            pass  # e.g. "Invalid comparison of non-real", or a Piecewise SymPy cannot fold, after substitution
+        names = {}
+        for symbol in free_symbols(expr):
+            current = env.get(symbol, symbol)
+            if current != symbol:
+                # (a number too gets a name: a literal in the unevaluated form could make a host statement
+                # of Python numbers only, which raises on 0**-1 where float64 gives inf)
+                names[symbol] = current if isinstance(current, sp.Symbol) else self.emit(
+                    self.fresh(f"{symbol.name}_v", real=True), current)
+        # The spec's own expression with named values: rebuilt as it is, nothing for SymPy to evaluate.
+        return rebuild_unevaluated(expr, lambda node, args: names[node] if node in names else
+                                   _logic_and_constants(node, args))
+
+    def named_if_shared(self, value: sp.Expr, reads: int, stem: str, symbol: sp.Symbol | None = None) -> sp.Expr:
+        """``value`` itself, or a name for it when it is read more than once and is large. A product keeps
+        its per-step scalar factors outside the name (``c·x``): hoisting then merges them with the
+        readers' own scalar factors."""
+        if value.is_Atom or reads <= 1 or tree_sizes(value)[value] <= INLINE_LIMIT:
+            return value
+        scalar, array = [], []
+        for factor in sp.Mul.make_args(value):
+            (scalar if free_symbols(factor) <= self.scalars else array).append(factor)
+        if scalar and array:
+            return sp.Mul(*scalar) * self.emit(symbol or self.fresh(stem, real=True), sp.Mul(*array))
+        return self.emit(symbol or self.fresh(stem, real=True), value)
+
+    def lower(self) -> KernelIR:
+        spec = self.spec
+        reads = self._read_counts()
+        env: dict[sp.Symbol, sp.Expr] = {}
+        version: Counter = Counter()
+        for s in spec.array_state:
+            if deferred_init(s):  # the initial value, read at t = 1 before any assignment
+                first = sp.Piecewise((self.value(s.init, {}), sp.Eq(STEP, 1)), (s.symbol, True))
+                env[s.symbol] = self.named_if_shared(first, reads[(s.symbol, 0)], f"{s.name}_0")
+        for a in spec.assignments:
+            value = self.value(a.value, env)
+            version[a.target] += 1
+            temporary = a.target in spec.temporaries
+            env[a.target] = self.named_if_shared(value, reads[(a.target, version[a.target])],
+                                                 f"{a.target.name}_{version[a.target]}",
+                                                 a.target if temporary else None)
+        array_targets = (PARAM,) + tuple(s.symbol for s in spec.array_state)
+        outputs = [(symbol, env.get(symbol, symbol)) for symbol in array_targets]
+        outputs += [(s.symbol, env.get(s.symbol, s.symbol)) for s in spec.scalar_state]
+        values = self._share_subexpressions([value for _, value in outputs])
+        named_outputs = []
+        for (symbol, _), value in zip(outputs, values):
+            named_outputs.append((symbol.name, self.emit(self.fresh(f"{symbol.name}_new", real=True), value)))
+        host, body = self._split({output for _, output in named_outputs[:len(array_targets)]})
+        scalar_names = {s.name for s in spec.scalar_state}
+        return KernelIR(spec, host, body, tuple((n, o) for n, o in named_outputs if n not in scalar_names),
+                        tuple((n, o) for n, o in named_outputs if n in scalar_names))
+
+    def _split(self, array_outputs: set):
+        """Host statements (reading only hyperparameters, ``t``, scalar state and host symbols) and body
+        statements, each block in program order; a new array value is a body statement even when it is
+        the same for every element."""
+        scalars = set(KernelIR(self.spec, (), (), (), ()).host_inputs)
+        host, body = [], []
+        for symbol, value in self.statements:
+            if free_symbols(value) <= scalars and symbol not in array_outputs:
+                host.append((symbol, value))
+                scalars.add(symbol)
+            else:
+                body.append((symbol, value))
+        return tuple(host), tuple(body)
+
+    def _read_counts(self) -> Counter:
+        """(target, version) → how many nodes read that value (an output read counts once); version 0 is
+        the value before the step."""
+        reads: Counter = Counter()
+        version: Counter = Counter()
+        for a in self.spec.assignments:
+            for node in distinct_nodes(a.value):
+                for arg in node.args:
+                    if isinstance(arg, sp.Symbol):
+                        reads[(arg, version[arg])] += 1
+            if isinstance(a.value, sp.Symbol):
+                reads[(a.value, version[a.value])] += 1
+            version[a.target] += 1
+        for symbol in (PARAM,) + tuple(s.symbol for s in self.spec.state):
+            reads[(symbol, version[symbol])] += 1
+        return reads
+
+    def _share_subexpressions(self, outputs: list) -> list:
+        """Name every subexpression that several expressions of the step share and that is larger than
+        :data:`INLINE_LIMIT` nodes (counting a named one as one node), so that no statement repeats it.
+        Returns ``outputs`` rewritten; the statements are rewritten in place."""
+        roots = [value for _, value in self.statements] + outputs
+        parents: Counter = Counter()
+        for node in distinct_nodes(*roots):
+            for arg in set(node.args):
+                parents[arg] += 1
+        shared: set = set()
+        size: dict = {}
+        for node in distinct_nodes(*roots):
+            size[node] = 1 + sum(1 if a in shared else size[a] for a in node.args)
+            if parents[node] > 1 and size[node] > INLINE_LIMIT and not node.is_Atom \
+                    and not isinstance(node, ExprCondPair):
+                shared.add(node)
+        if not shared:
+            return outputs
+        names: dict = {}
+        memo: dict = {}
+        pending: list = []
+
+        def name_shared(node, args):
+            if node not in shared:
+                return None
+            if node not in names:
+                value = node.func(*args) if args != node.args else node
+                boolean = isinstance(value, sp.logic.boolalg.Boolean)
+                names[node] = self.fresh("s", **({} if boolean else {"real": True}))
+                pending.append((names[node], value))
+            return names[node]
+
+        statements, self.statements = self.statements, []
+        for symbol, value in statements:
+            value = rebuild(value, name_shared, memo)
+            self.statements += pending + [(symbol, value)]
+            pending.clear()
+        rewritten = []
+        for value in outputs:
+            rewritten.append(rebuild(value, name_shared, memo))
+            self.statements += pending
+            pending.clear()
+        return rewritten
 
 
 def lower(spec: OptimizerSpec) -> KernelIR:
-    """The unoptimised IR: one body assignment per array output, one host assignment per scalar output."""
-    first_step = _first_step_rules(spec)
-    step_map = {k: v.xreplace(first_step) for k, v in spec.step_map().items()}
-    host, scalar_outputs = [], []
-    for s in spec.scalar_state:
-        host.append((output_symbol(s.name), step_map[s.symbol]))
-        scalar_outputs.append((s.name, output_symbol(s.name)))
-    # Array outputs may read the *new* scalar state: substitute the host symbol so it is computed once.
-    new_scalars = {step_map[s.symbol]: output_symbol(s.name) for s in spec.scalar_state
-                   if step_map[s.symbol] != s.symbol}
-    body, array_outputs = [], []
-    for symbol in (PARAM,) + tuple(s.symbol for s in spec.array_state):
-        body.append((output_symbol(symbol.name), step_map[symbol].subs(new_scalars)))
-        array_outputs.append((symbol.name, output_symbol(symbol.name)))
-    return KernelIR(spec, tuple(host), tuple(body), tuple(array_outputs), tuple(scalar_outputs))
+    """The unoptimised IR: SSA statements, then one body statement per array output and one host statement
+    per scalar output."""
+    return _Lowering(spec).lower()

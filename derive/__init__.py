@@ -11,9 +11,9 @@ import pkgutil
 import sys
 import time
 
-from .engine import FAILS, HOLDS, Claim, ClaimResult
+from .engine import ARGUES, FAILS, HOLDS, Claim, ClaimResult
 
-__all__ = ["claims", "verify", "run", "result_of", "results", "Claim", "HOLDS", "FAILS"]
+__all__ = ["claims", "verify", "run", "result_of", "results", "Claim", "HOLDS", "FAILS", "ARGUES"]
 
 
 @functools.cache

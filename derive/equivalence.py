@@ -1,42 +1,69 @@
 r"""Equivalence of two optimizers: same parameter trajectory for every gradient sequence.
 
 An optimizer is reduced to :class:`Dynamics`: a state vector (``theta`` first), its one-step map, its
-initial values and the point where the gradient is queried (``theta`` for a spec; e.g.
-:math:`\theta + \mu v` for a look-ahead form).
+initial values, the point where the gradient is queried (``theta`` for a spec; e.g. :math:`\theta + \mu v` for a
+look-ahead form), the domains of its hyperparameters and their defaults.
 
 * **Proof** (:func:`equivalent`): a change of variables :math:`\Phi` from A's state to B's state such that
   the gradients are queried at the same point, :math:`\Phi` maps A's initial state to B's, and
   :math:`\Phi(F_A(s, g)) = F_B(\Phi(s), g)` for symbolic state and gradient: the induction step, valid for all
-  :math:`t`. Bounded unrolling of k steps with symbolic :math:`g_1..g_k` is run as supporting evidence.
-* **Refutation**: exact replay (SymPy rationals / algebraic numbers) on gradient sequences from per-step
-  linear losses (the gradient does not depend on where it is queried), reporting the first step where
-  B's parameter differs from :math:`\Phi_\theta` of A's state, with both values.
+  :math:`t`. ``Piecewise`` branches are compared branch by branch after their conditions are matched
+  (:func:`align_conditions`; ``where=[Ne(rho, 5)]`` states that a test never sits exactly on its threshold).
+  A proof is followed by a falsification sweep: exact replays at special hyperparameters (0, the domain's ends,
+  the defaults) and gradients (zeros first, sign changes, 1000, 1/1000, long random runs). Bounded unrolling of k
+  steps with symbolic :math:`g_1..g_k` is run as supporting evidence.
+* **Refutation** (:func:`counterexample_step`): replays on rational hyperparameters (including the specs'
+  defaults) and gradients, screened in 40-digit arithmetic for adaptive depth (8, 64 and 1024 steps), the first
+  divergence then confirmed exactly (rationals and algebraic numbers) or by disjoint interval enclosures
+  (``mpmath.iv``), reporting both values.
 """
 from __future__ import annotations
 
-import itertools
+import random
+import time
 from dataclasses import dataclass, field
 
+import mpmath
 import sympy as sp
 
 from optiforge.specs import GRAD, PARAM, STEP, OptimizerSpec
 
-from .engine import CHECKED, INCONCLUSIVE, PROVED, REFUTED, UNPROVED, Step, guarded, prove_zero, sample_values, tex
+from . import domains as _domains
+from .engine import (CHECKED, INCONCLUSIVE, PROVED, REFUTED, UNPROVED, CheckTimeout, Step, code, guarded,
+                     prove_zero, sample_values, tex, time_limit)
+from .exact import Undecided, Undefined, compare, decimal_rational, defined, enclose, exact, iv
+from .inference import Statement
 
-#: Gradient sequences tried (exactly) when the invariant proof fails; short, with sign changes and zeros.
+#: Short gradient sequences (sign changes, zeros); the screen also runs the long ones of :func:`_sequences`.
 GRADIENT_SEQUENCES = (
-    (1, 2, -1, 3), (2, -1, 1, 1), (1, 1, 1, 1), (-3, 1, 2, -1), (1, 0, 0, 2), (5, -2, 4, 1),
+    (1, 2, -1, 3, 1, -2, 2, 1), (2, -1, 1, 1, -1, 3, 1, 2), (1, 1, 1, 1, 1, 1, 1, 1), (-3, 1, 2, -1, 1, 1, -2, 1),
+    (1, 0, 0, 2, 0, 1, -1, 0), (5, -2, 4, 1, -3, 2, 1, 1),
 )
-
-
+#: Sequences for the sweep after a proof: a zero first gradient, tiny and huge values.
+SWEEP_SEQUENCES = (
+    (0, 1, -1, 2, 0, 0, 3, -1), (1, 0, 0, 0, 2, -1, 0, 1), (2, -1, sp.Rational(1, 2), 1000, sp.Rational(-1, 1000), 1, 0, 3),
+    (1, 1, 1, 1, 1, 1, 1, 1),
+)
 #: Symbolic unrolling is supporting evidence only; it must not dominate the run time.
 UNROLL_TIMEOUT = 1.5
+#: Digits of the numeric screen; relative gap that marks a candidate divergence.
+SCREEN_DPS, SCREEN_GAP = 40, mpmath.mpf(10)**-25
+#: Sequences longer than LONG steps are replayed at the first LONG_POINTS hyperparameter points only.
+LONG, LONG_POINTS = 8, 3
+#: Exact replay is tried up to this many steps; beyond, the divergence is confirmed by enclosures.
+EXACT_DEPTH = 16
+#: Time for the search (within the step's limit) and for the sweep after a proof.
+SEARCH_SECONDS, SWEEP_SECONDS = 12.0, 3.0
+#: CPU seconds and hyperparameter points of the cheap screen run before the invariant: a false equivalence is
+#: refuted without first waiting for SymPy to time out on its invariant.
+PRESCREEN_SECONDS, PRESCREEN_POINTS = 0.5, 3
 
 
 @dataclass
 class Dynamics:
     """A one-step state map: ``update[x]`` is the new value of state ``x`` in terms of the old state,
-    ``GRAD`` (taken at ``query``), ``STEP`` and hyperparameters."""
+    ``GRAD`` (taken at ``query``), ``STEP`` and hyperparameters. ``domains`` and ``defaults`` of the
+    hyperparameters come from the spec (or are given); decimal literals are exact (:func:`derive.exact.exact`)."""
 
     name: str
     state: tuple
@@ -44,15 +71,21 @@ class Dynamics:
     init: dict
     query: sp.Expr = PARAM
     first_gradient: frozenset = field(default_factory=frozenset)  # states that start as g_1
+    domains: dict = field(default_factory=dict)
+    defaults: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.init = {x: sp.sympify(v) for x, v in self.init.items()}
+        self.init = {x: exact(v) for x, v in self.init.items()}
+        self.update = {x: exact(v) for x, v in self.update.items()}
+        self.query = exact(self.query)
+        self.domains = _domains.as_mapping(self.domains)
+        self.defaults = {k: exact(v) for k, v in self.defaults.items()}
 
     @classmethod
     def from_spec(cls, spec: OptimizerSpec, fix: dict | None = None, name: str | None = None) -> "Dynamics":
         """The spec's step map, with hyperparameters fixed by ``fix`` (e.g. ``{eps: 0}``)."""
-        fix = {spec.symbol(k) if isinstance(k, str) else k: sp.sympify(v) for k, v in (fix or {}).items()}
-        update = {k: v.subs(fix) for k, v in spec.step_map().items()}
+        fix = {spec.symbol(k) if isinstance(k, str) else k: exact(v) for k, v in (fix or {}).items()}
+        update = {k: exact(v).subs(fix) for k, v in spec.step_map().items()}
         state = tuple(update)
         init = {PARAM: PARAM}
         first = set()
@@ -61,24 +94,28 @@ class Dynamics:
                 first.add(s.symbol)
                 init[s.symbol] = sp.Integer(0)
             else:
-                init[s.symbol] = s.init.subs(fix)
+                init[s.symbol] = exact(s.init).subs(fix)
         suffix = "(" + ", ".join(f"{k}={v}" for k, v in fix.items()) + ")" if fix else ""
-        return cls(name or spec.name + suffix, state, update, init, PARAM, frozenset(first))
+        free = {h.symbol: h for h in spec.hyperparameters if h.symbol not in fix}
+        return cls(name or spec.name + suffix, state, update, init, PARAM, frozenset(first),
+                   {s: h.domain for s, h in free.items()}, {s: decimal_rational(h.default) for s, h in free.items()})
 
     @classmethod
-    def from_assignments(cls, name: str, assignments, init: dict, query=PARAM) -> "Dynamics":
+    def from_assignments(cls, name: str, assignments, init: dict, query=PARAM, *, domains=None,
+                         defaults=None) -> "Dynamics":
         """Pseudo-code order, as in a spec: each assignment reads the values current at that point."""
         current: dict = {}
         for target, value in assignments:
-            current[target] = sp.sympify(value).xreplace(current)
+            current[target] = exact(value).xreplace(current)
         state = (PARAM,) + tuple(x for x in init if x != PARAM)
-        return cls(name, state, {x: current.get(x, x) for x in state}, {PARAM: PARAM, **init}, query)
+        return cls(name, state, {x: current.get(x, x) for x in state}, {PARAM: PARAM, **init}, query,
+                   domains=domains or {}, defaults=defaults or {})
 
     def with_gradient(self, expression) -> "Dynamics":
         """The same optimizer fed ``expression`` (in ``GRAD``) instead of the gradient, e.g. ``c·g``."""
-        update = {k: v.xreplace({GRAD: expression}) for k, v in self.update.items()}
+        update = {k: v.xreplace({GRAD: exact(expression)}) for k, v in self.update.items()}
         return Dynamics(f"{self.name}[g ↦ {expression}]", self.state, update, self.init, self.query,
-                        self.first_gradient)
+                        self.first_gradient, self.domains, self.defaults)
 
     def hyperparameters(self) -> set:
         symbols = set().union(*(v.free_symbols for v in self.update.values()),
@@ -91,7 +128,7 @@ class Dynamics:
         env[PARAM] = theta0
         states = []
         for t, g in enumerate(gradients, start=1):
-            g = sp.nsimplify(g)
+            g = exact(g)
             if t == 1:
                 env.update({x: g for x in self.first_gradient})
             point = {**env, GRAD: g, STEP: sp.Integer(t), **values}
@@ -104,7 +141,8 @@ def unify_hyperparameters(a: Dynamics, b: Dynamics, phi: dict | None = None):
     """A hyperparameter name means one value in a comparison: where A and B use different SymPy symbols for the
     same name (e.g. ``eps`` declared positive in one spec, nonnegative in another), both get one symbol, the more
     restrictive one (positive over nonnegative over real), so a proof can match them and a counterexample search
-    cannot assign them different values (which would be a spurious refutation). Returns ``(a, b, phi)``."""
+    cannot assign them different values (which would be a spurious refutation). Their domains meet in their
+    intersection. Returns ``(a, b, phi)``."""
     by_name: dict = {}
     for h in sorted(a.hyperparameters() | b.hyperparameters(), key=lambda h: (h.name, str(h.assumptions0))):
         by_name.setdefault(h.name, set()).add(h)
@@ -114,13 +152,13 @@ def unify_hyperparameters(a: Dynamics, b: Dynamics, phi: dict | None = None):
         if len(group) > 1:
             keep = max(sorted(group, key=lambda h: str(h.assumptions0)), key=rank)
             renaming.update({h: keep for h in group if h != keep})
-    if not renaming:
-        return a, b, phi
+    merged = _domains.as_mapping([{renaming.get(k, k): v for k, v in d.domains.items()} for d in (a, b)])
+    defaults = {renaming.get(k, k): v for d in (b, a) for k, v in d.defaults.items()}
 
     def rename(d: Dynamics) -> Dynamics:
         return Dynamics(d.name, d.state, {k: sp.sympify(v).xreplace(renaming) for k, v in d.update.items()},
                         {k: sp.sympify(v).xreplace(renaming) for k, v in d.init.items()},
-                        sp.sympify(d.query).xreplace(renaming), d.first_gradient)
+                        sp.sympify(d.query).xreplace(renaming), d.first_gradient, merged, defaults)
 
     phi = {k: sp.sympify(v).xreplace(renaming) for k, v in phi.items()} if phi is not None else None
     return rename(a), rename(b), phi
@@ -136,33 +174,101 @@ def _depends_on_first_step(d: Dynamics) -> bool:
     return bool(d.first_gradient) or any(e.has(sp.Eq(STEP, 1)) for e in d.update.values())
 
 
-def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = None) -> Step:
+# --- matching Piecewise conditions -------------------------------------------------------------------------
+_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
+_REL = {">": sp.Gt, ">=": sp.Ge, "<": sp.Lt, "<=": sp.Le, "==": sp.Eq, "!=": sp.Ne}
+
+
+def align_conditions(expr, where=(), domains: dict | None = None):
+    r"""Rewrite every relational in ``expr`` as :math:`D_k \mathrel{op} 0` with one real Dummy :math:`D_k` per
+    quantity (:math:`\rho_t - 5` written two ways is one quantity: the difference of the two forms simplifies to
+    0, or to 0 up to a sign). Hypotheses ``where`` (``Ne(q, c)``, ``Gt``, …) then decide or sharpen the tests:
+    with :math:`D \ne 0`, :math:`D \ge 0` is :math:`D > 0`. Sound for proofs: an identity shown for every value
+    of :math:`D_k` (consistent with the hypotheses) holds for the actual one."""
+    expr = sp.sympify(expr)
+    relationals = [r for r in expr.atoms(sp.core.relational.Relational)
+                   if not isinstance(r, sp.logic.boolalg.BooleanAtom)]
+    if not relationals and not where:
+        return expr
+    classes: list = []  # (representative difference, Dummy)
+
+    def classify(difference):
+        for representative, dummy in classes:
+            for sign in (1, -1):
+                if sp.cancel(sp.together(difference - sign * representative)) == 0 or \
+                        prove_zero(difference - sign * representative, domains):
+                    return dummy, sign
+        dummy = sp.Dummy(f"D{len(classes)}", real=True)
+        classes.append((difference, dummy))
+        return dummy, 1
+
+    knowledge: dict = {}
+    for hypothesis in where:
+        dummy, sign = classify(hypothesis.lhs - hypothesis.rhs)
+        knowledge.setdefault(dummy, set()).add(hypothesis.rel_op if sign > 0 else _FLIP[hypothesis.rel_op])
+    members: dict = {}
+    for r in relationals:
+        dummy, sign = classify(r.lhs - r.rhs)
+        members.setdefault(dummy, []).append((r, sign))
+    replacement = {}
+    for dummy, group in members.items():
+        if len(group) == 1 and dummy not in knowledge:
+            continue  # nothing to match: SymPy keeps the test with its meaning (Eq(beta, 0) fixes beta)
+        for r, sign in group:
+            replacement[r] = _aligned(r, dummy, sign, knowledge.get(dummy, set()))
+    return expr.xreplace(replacement)
+
+
+def _aligned(r, dummy, sign, known):
+    op = r.rel_op if sign > 0 else _FLIP[r.rel_op]
+    if "!=" in known or ">" in known or "<" in known:
+        op = {">=": ">", "<=": "<"}.get(op, op)
+        if op == "==":
+            return sp.false
+        if op == "!=":
+            return sp.true
+    return _REL[op](dummy, 0)
+
+
+def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = None, *, where=(), sample=None,
+                   domains=None, sweep: bool = True) -> Step:
     r"""Induction on :math:`t` with invariant :math:`s_B = \Phi(s_A)`: initial states, query points and the
-    one-step maps must agree exactly (``assume`` substitutes side conditions, e.g. positive Dummies).
+    one-step maps must agree exactly (``assume`` substitutes side conditions, e.g. positive Dummies; ``where``
+    states hypotheses on the Piecewise tests, see :func:`align_conditions`). A proof is then swept by exact
+    replays (:func:`replay_sweep`) and overturned if they differ.
 
     Maps that special-case the first step (torch's momentum buffer starts as g₁) are checked in two phases:
     step 1 from the initial states, then the generic step for t ≥ 2 (t ↦ t + 1 with t ≥ 1, so ``Eq(t, 1)``
     evaluates to false)."""
-    phi = {x: sp.sympify(phi.get(x, x)) for x in b.state}
-    zero = lambda expr: prove_zero(sp.sympify(expr).subs(assume or {}))
+    phi = {x: exact(phi.get(x, x)) for x in b.state}
+    assume = {exact(k): exact(v) for k, v in (assume or {}).items()}
+    where = tuple(exact(w) for w in where)
+    hypers = a.hyperparameters() | b.hyperparameters()
+    statement = Statement("equivalence", a.name, b.name)
 
     def check():
+        dom = _domains.resolve(hypers | {STEP}, [a.domains, b.domains, _domains.as_mapping(domains)])
+
+        def zero(expr):
+            expr = align_conditions(sp.sympify(expr).subs(assume), where, dom)
+            return prove_zero(expr, dom)
+
         old = _phi_old(phi)
         overwritten = set(b.first_gradient)  # their initial value is never read
         init = {x: v.subs(STEP, 0).xreplace(a.init) - b.init[x] for x, v in phi.items() if x not in overwritten}
         bad = [x for x, d in init.items() if not zero(d)]
         if bad:  # Φ may simply be the wrong map: not a refutation of the equivalence itself
-            return UNPROVED, f"Φ does not map the initial state: {bad}"
+            return UNPROVED, f"Φ does not map the initial state: {code(bad)}"
         query = a.query - b.query.xreplace(old)
         if not zero(query):
-            return UNPROVED, f"gradients are queried at different points: {sp.sstr(query)}"
+            return UNPROVED, f"gradients are queried at different points: {code(query)}"
         if _depends_on_first_step(a) or _depends_on_first_step(b):
             first_a = {**a.init, **{x: GRAD for x in a.first_gradient}, STEP: sp.Integer(1)}
             first_b = {**b.init, **{x: GRAD for x in b.first_gradient}, STEP: sp.Integer(1)}
             for x in b.state:
                 lhs = phi[x].subs(STEP, 1).xreplace({y: a.update[y].xreplace(first_a) for y in a.state})
                 if not zero(lhs - b.update[x].xreplace(first_b)):
-                    return UNPROVED, f"first step: invariant not established for {x}"
+                    return UNPROVED, f"first step: invariant not established for `{x}`"
             later = {STEP: STEP + 1}  # t ≥ 2 written as t + 1 with t ≥ 1
             updates_a = {y: e.xreplace(later) for y, e in a.update.items()}
             updates_b = {y: e.xreplace(later) for y, e in b.update.items()}
@@ -174,16 +280,20 @@ def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = No
             lhs = phi_new[x].xreplace(updates_a)  # Φ(F_A(s, g))
             rhs = updates_b[x].xreplace(phi_prev)  # F_B(Φ(s), g)
             if not zero(lhs - rhs):
-                return UNPROVED, f"invariant not preserved for {x}: residue {sp.sstr(lhs - rhs)[:160]}"
-        return PROVED, "Φ maps initial states, query points agree, Φ∘F_A = F_B∘Φ (induction step, all t)"
+                return UNPROVED, f"invariant not preserved for `{x}`: residue {code(lhs - rhs, 160)}"
+        how = "Φ maps initial states, query points agree, Φ∘F_A = F_B∘Φ (induction step, all t)"
+        if not sweep:
+            return PROVED, how
+        found = replay_sweep(a, b, phi.get(PARAM, PARAM), dom, sample, where)
+        if found is None:
+            return PROVED, how + "; exact replays at special points agree"
+        status, detail, cex = found
+        return status, f"falsification sweep overturned SymPy's proof ({how}): {detail}", cex, True
 
     latex = ", ".join(f"{tex(x)}_B = {tex(v)}" for x, v in phi.items())
-    return guarded("equivalence", f"invariant {a.name} → {b.name}", latex, check)
-
-
-def _nonzero(expr) -> bool:
-    from .engine import exact_nonzero_point
-    return exact_nonzero_point(sp.sympify(expr)) is not None
+    if where:
+        latex += "\\quad(" + ",\\ ".join(tex(w) for w in where) + ")"
+    return guarded("equivalence", f"invariant {a.name} → {b.name}", latex, check, statement=statement)
 
 
 def unrolling_step(a: Dynamics, b: Dynamics, phi: dict, k: int = 3, fix: dict | None = None) -> Step:
@@ -201,8 +311,7 @@ def unrolling_step(a: Dynamics, b: Dynamics, phi: dict, k: int = 3, fix: dict | 
             sa = {x: a.update[x].subs(fix or {}).xreplace({**sa, GRAD: g, STEP: t}) for x in a.state}
             sb = {x: b.update[x].subs(fix or {}).xreplace({**sb, GRAD: g, STEP: t}) for x in b.state}
             if not prove_zero(phi_theta.subs(STEP, t).xreplace(sa) - sb[PARAM]):
-                return REFUTED if _nonzero(phi_theta.subs(STEP, t).xreplace(sa) - sb[PARAM]) else UNPROVED, \
-                    f"parameters differ symbolically at step {t}"
+                return UNPROVED, f"parameters not shown equal symbolically at step {t}"
         return CHECKED, f"θ agrees for {k} symbolic steps (evidence only)"
 
     step = guarded("unrolling", f"{k}-step symbolic unrolling", f"\\theta_B = \\Phi_\\theta(s_A),\\ t \\le {k}",
@@ -210,7 +319,8 @@ def unrolling_step(a: Dynamics, b: Dynamics, phi: dict, k: int = 3, fix: dict | 
     if step.status == UNPROVED and fix is None:
         # Sign conditions at concrete t (1 − β² > 0, …) block SymPy; retry at rational hyperparameters.
         hypers = sorted(a.hyperparameters() | b.hyperparameters(), key=lambda h: h.name)
-        point = {h: sample_values(h)[0] for h in hypers}
+        merged = [a.domains, b.domains]
+        point = {h: sample_values(h, None, merged)[0] for h in hypers}
         retry = unrolling_step(a, b, phi, k, point)
         retry.title = f"{k}-step unrolling, symbolic gradients, hyperparameters {point}"
         retry.seconds += step.seconds
@@ -220,66 +330,314 @@ def unrolling_step(a: Dynamics, b: Dynamics, phi: dict, k: int = 3, fix: dict | 
     return step
 
 
+# --- replays ----------------------------------------------------------------------------------------------
+_NUMERIC = {"Max": max, "Min": min}
+
+
+class _Numeric:
+    """A Dynamics' one-step map and Φ_θ, lambdified for mpmath (the screen)."""
+
+    def __init__(self, d: Dynamics, hypers: list, phi_theta=None):
+        self.d, self.hypers = d, hypers
+        args = list(d.state) + [GRAD, STEP] + hypers
+        modules = [_NUMERIC, "mpmath"]
+        self.update = [sp.lambdify(args, d.update[x], modules=modules) for x in d.state]
+        self.init = [sp.lambdify([PARAM] + hypers, d.init.get(x, x), modules=modules) for x in d.state]
+        self.phi = sp.lambdify(list(d.state) + [STEP] + hypers, phi_theta, modules=modules) \
+            if phi_theta is not None else None
+
+    def run(self, theta0, grads, values):
+        """θ (or Φ_θ) after each step; None from the first undefined value on."""
+        try:
+            env = [f(theta0, *values) for f in self.init]
+        except (ZeroDivisionError, ValueError, TypeError):
+            return [None] * len(grads)
+        out = []
+        alive = True
+        for t, g in enumerate(grads, start=1):
+            if alive:
+                if t == 1:
+                    env = [g if x in self.d.first_gradient else v for x, v in zip(self.d.state, env)]
+                try:
+                    env = [f(*env, g, t, *values) for f in self.update]
+                    result = self.phi(*env, t, *values) if self.phi else env[0]
+                    if isinstance(result, mpmath.mpc) or not mpmath.isfinite(result):
+                        alive = False
+                except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+                    alive = False
+            out.append(result if alive else None)
+        return out
+
+
+def _mp(value):
+    value = sp.sympify(value)
+    return mpmath.mpf(value.p) / value.q if value.is_Rational else mpmath.mpf(str(sp.N(value, SCREEN_DPS + 10)))
+
+
+def _sequences(seed: int = 0):
+    """Gradient sequences for the search: short ones, then 64 and 1024 steps (constant, alternating, random)."""
+    rng = random.Random(seed)
+    randoms = [sp.Rational(rng.randint(-30, 30), rng.choice((1, 2, 3, 5, 10))) for _ in range(1024)]
+    yield from GRADIENT_SEQUENCES
+    yield tuple([1] * 64)
+    yield tuple((-1)**k for k in range(64))
+    yield tuple(randoms[:64])
+    yield tuple([1] * 1024)
+    yield tuple(randoms)
+
+
+def _hypotheses_hold(where, values, steps: int) -> bool:
+    for t in range(1, steps + 1):
+        for w in where:
+            truth = sp.sympify(w).xreplace({**values, STEP: sp.Integer(t)})
+            if truth is not sp.true:
+                return False
+    return True
+
+
+def _confirm(a: Dynamics, b: Dynamics, phi_theta, values, theta0, grads, step: int, where) -> tuple | None:
+    """Certify that θ_B ≠ Φ_θ(s_A) at ``step`` (exactly, else by disjoint enclosures): the counterexample dict."""
+    if where and not _hypotheses_hold(where, values, step):
+        return None
+    grads = list(grads[:step])
+    expected = got = None
+    how = "exact arithmetic"
+    if step <= EXACT_DEPTH:
+        try:
+            with time_limit(4.0):
+                xa, xb = a.simulate(theta0, grads, values)[-1], b.simulate(theta0, grads, values)[-1]
+                expected = phi_theta.subs(STEP, step).xreplace({**xa, **values})
+                got = xb[PARAM]
+                de, dg = defined(expected), defined(got)
+                if de is None or dg is None:
+                    return None
+                if de and dg:
+                    if compare(expected, got) != "differ":
+                        return None
+                elif not de and not dg:
+                    return None
+        except CheckTimeout:
+            expected = got = None
+    if expected is None:
+        how = "interval arithmetic (disjoint enclosures)"
+        interval = _enclosed(a, b, phi_theta, values, theta0, grads)
+        if interval is None:
+            return None
+        expected, got = interval
+    floats = [_float(expected), _float(got)]
+    return {"hyperparameters": {str(k): str(v) for k, v in values.items()}, "theta0": str(theta0),
+            "gradients": [str(g) for g in grads], "step": step, a.name: _text(expected), b.name: _text(got),
+            "floats": floats, "certified by": how}
+
+
+class _Enclosure:
+    """An interval result (or 'undefined') with a short text and its midpoint."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self):
+        if isinstance(self.value, str):
+            return self.value
+        low, high = (mpmath.mpf(e) for e in self.value._mpi_)
+        return f"[{mpmath.nstr(low, 20)}, {mpmath.nstr(high, 20)}]"
+
+    def __float__(self):
+        if isinstance(self.value, str):
+            return float("nan")
+        low, high = (mpmath.mpf(e) for e in self.value._mpi_)
+        return float((low + high) / 2)
+
+
+def _float(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def _enclosed(a, b, phi_theta, values, theta0, grads):
+    """Enclosures of Φ_θ(s_A) and θ_B after the last gradient (200 bits): disjoint, or one certainly undefined."""
+    saved = iv.prec
+    iv.prec = 200
+    try:
+        def run(d, want_phi):
+            env = {x: enclose(sp.sympify(v).xreplace({PARAM: theta0, **values}), {}) for x, v in d.init.items()}
+            env[PARAM] = enclose(theta0, {})
+            hyper_env = {k: enclose(v, {}) for k, v in values.items()}
+            for t, g in enumerate(grads, start=1):
+                g_iv = enclose(exact(g), {})
+                if t == 1:
+                    env.update({x: g_iv for x in d.first_gradient})
+                point = {**env, GRAD: g_iv, STEP: iv.mpf(t), **hyper_env}
+                env = {x: enclose(d.update[x], point) for x in d.state}
+            if want_phi:
+                return enclose(phi_theta.subs(STEP, len(grads)), {**env, **hyper_env})
+            return env[PARAM]
+
+        results = []
+        for d, want in ((a, True), (b, False)):
+            try:
+                results.append(run(d, want))
+            except Undefined:
+                results.append("undefined")
+        first, second = results
+        if isinstance(first, str) and isinstance(second, str):
+            return None
+        if isinstance(first, str) or isinstance(second, str) or first.b < second.a or second.b < first.a:
+            return _Enclosure(first), _Enclosure(second)
+        return None
+    except Undecided:
+        return None
+    finally:
+        iv.prec = saved
+
+
+def _hyper_points(a: Dynamics, b: Dynamics, hypers: list, dom: dict, sample: dict | None, budget: int, seed=0):
+    """Hyperparameter points: the defaults, a generic point, each hyperparameter at its special values, seeded
+    combinations (all inside the domains; ``sample`` lists override)."""
+    from .falsify import points as sweep_points
+    sample = {k: [exact(v) for v in vs] for k, vs in (sample or {}).items()}
+    seen, out = set(), []
+
+    def add(point):
+        key = tuple(str(point[h]) for h in hypers)
+        if key not in seen and all(_domains.contains(dom[h], point[h]) or h in sample for h in hypers):
+            seen.add(key)
+            out.append(point)
+
+    defaults = {**b.defaults, **a.defaults}
+    generated = list(sweep_points([sp.Tuple(*hypers)], {h: dom[h] for h in hypers}, sample=sample, budget=budget,
+                                  seed=seed))
+    if generated:  # a generic point first: its counterexamples are the easiest to read
+        add(generated[0])
+    if hypers and all(h in defaults or h in sample for h in hypers):
+        add({h: sample[h][0] if h in sample and defaults.get(h) not in sample[h] else defaults[h] for h in hypers})
+    for p in generated[1:]:
+        add(p)
+    return out[:budget] if hypers else [{}]
+
+
+def _search(a, b, phi_theta, hypers, dom, sample, where, sequences, budget, seconds, theta0=sp.Rational(1, 3)):
+    """Screen replays numerically, confirm the first divergence: ``(cex, None)`` or ``(None, unconfirmed)``."""
+    deadline = time.process_time() + seconds  # CPU time: the same search on a loaded machine
+    numeric_a, numeric_b = _Numeric(a, hypers, phi_theta), _Numeric(b, hypers)
+    unconfirmed = None
+    with mpmath.workdps(SCREEN_DPS):
+        for rank, values in enumerate(_hyper_points(a, b, hypers, dom, sample, budget)):
+            args = [_mp(values[h]) for h in hypers]
+            for grads in sequences():
+                if len(grads) > LONG and rank >= LONG_POINTS:
+                    continue  # long replays at the first points only (generic, defaults)
+                if time.process_time() > deadline:
+                    return None, unconfirmed
+                mp_grads = [_mp(exact(g)) for g in grads]
+                ra = numeric_a.run(_mp(theta0), mp_grads, args)
+                rb = numeric_b.run(_mp(theta0), mp_grads, args)
+                for t, (xa, xb) in enumerate(zip(ra, rb), start=1):
+                    if xa is None and xb is None:
+                        break
+                    if xa is not None and xb is not None and abs(xa - xb) <= SCREEN_GAP * (1 + abs(xa)):
+                        continue
+                    cex = _confirm(a, b, phi_theta, values, theta0, grads, t, where)
+                    if cex:
+                        return cex, None
+                    unconfirmed = unconfirmed or (values, grads[:t], t)
+                    break
+    return None, unconfirmed
+
+
+def replay_sweep(a: Dynamics, b: Dynamics, phi_theta, dom: dict, sample=None, where=()) -> tuple | None:
+    """After a proof: replays at special hyperparameters and gradients (:data:`SWEEP_SEQUENCES`). Returns
+    ``(status, detail, counterexample)`` when they differ (refuted if certified, unproved if the difference
+    could not be certified), else None."""
+    hypers = sorted(a.hyperparameters() | b.hyperparameters() | (sp.sympify(phi_theta).free_symbols
+                                                                  - set(a.state) - {STEP}), key=lambda s: s.name)
+    dom = {**dom, **_domains.resolve([h for h in hypers if h not in dom], [a.domains, b.domains])}
+    long_random = tuple(sp.Rational(random.Random(1).randint(-20, 20), 4) for _ in range(48))
+    cex, unconfirmed = _search(a, b, sp.sympify(phi_theta), hypers, dom, sample, where,
+                               lambda: iter(SWEEP_SEQUENCES + (long_random,)), budget=10, seconds=SWEEP_SECONDS)
+    if cex:
+        return REFUTED, (f"at `t = {cex['step']}` {a.name} gives {code(cex[a.name])}, {b.name} gives "
+                         f"{code(cex[b.name])} (hyperparameters {code(cex['hyperparameters'])}, gradients "
+                         f"{code(cex['gradients'])}; {cex['certified by']})"), cex
+    if unconfirmed:
+        values, grads, t = unconfirmed
+        return UNPROVED, (f"a 40-digit replay differs at `t = {t}` (hyperparameters {code(values)}, gradients "
+                          f"{code(list(map(str, grads)))}) and the difference could not be certified"), None
+    return None
+
+
 def counterexample_step(a: Dynamics, b: Dynamics, phi_theta=PARAM, sample: dict | None = None,
-                        steps: int = 4, combos: int = 12) -> Step:
-    r"""Search rational hyperparameters and gradients for the first step where :math:`\theta_B \ne
-    \Phi_\theta(s_A)` (exact arithmetic); found → ``REFUTED`` with both values, else ``UNPROVED``."""
+                        steps: int | None = None, combos: int = 16, *, where=(), domains=None,
+                        seconds: float = SEARCH_SECONDS) -> Step:
+    r"""Search rational hyperparameters (the defaults first) and gradients for the first step where
+    :math:`\theta_B \ne \Phi_\theta(s_A)`: screened at adaptive depth (``steps`` caps it), confirmed exactly or by
+    enclosures; found → ``REFUTED`` with both values, else ``UNPROVED``. ``seconds``: CPU time of the search."""
     a, b, unified = unify_hyperparameters(a, b, {PARAM: phi_theta})
-    phi_theta = sp.sympify(unified[PARAM])
+    phi_theta = exact(unified[PARAM])
     hypers = sorted(a.hyperparameters() | b.hyperparameters() | (phi_theta.free_symbols - set(a.state) - {STEP}),
                     key=lambda s: s.name)
+    where = tuple(exact(w) for w in where)
+
+    def sequences():
+        for s in _sequences():
+            yield s[:steps] if steps else s
 
     def check():
-        pools = [sample_values(h, sample) for h in hypers]
-        theta0 = sp.Rational(1, 3)
-        for values in itertools.islice(itertools.product(*pools), combos):
-            values = dict(zip(hypers, values))
-            for grads in GRADIENT_SEQUENCES:
-                try:
-                    ra = a.simulate(theta0, grads[:steps], values)
-                    rb = b.simulate(theta0, grads[:steps], values)
-                except (ZeroDivisionError, TypeError, ValueError):
-                    continue
-                for t, (xa, xb) in enumerate(zip(ra, rb), start=1):
-                    expected = phi_theta.subs(STEP, t).xreplace({**xa, **values})
-                    got = xb[PARAM]
-                    difference = sp.nsimplify(expected - got) if (expected - got).is_Float else expected - got
-                    if difference.has(sp.nan, sp.zoo, sp.oo) or not (expected.is_finite and got.is_finite):
-                        break
-                    if difference.is_zero is False:
-                        cex = {"hyperparameters": {str(k): str(v) for k, v in values.items()},
-                               "theta0": str(theta0), "gradients": [str(g) for g in grads[:t]], "step": t,
-                               a.name: str(sp.nsimplify(expected)), b.name: str(got),
-                               "floats": [float(expected), float(got)]}
-                        return (REFUTED, f"first difference at t = {t}: {a.name} gives {expected} "
-                                         f"(≈{float(expected):.6g}), {b.name} gives {got} (≈{float(got):.6g})", cex)
-        return UNPROVED, "no counterexample found in the searched grid"
+        dom = _domains.resolve(hypers, [a.domains, b.domains, _domains.as_mapping(domains)])
+        cex, unconfirmed = _search(a, b, phi_theta, hypers, dom, sample, where, sequences, combos, seconds)
+        if cex:
+            return (REFUTED, f"first difference at `t = {cex['step']}`: {a.name} gives {code(cex[a.name])} "
+                             f"(≈{cex['floats'][0]:.6g}), {b.name} gives {code(cex[b.name])} "
+                             f"(≈{cex['floats'][1]:.6g}); {cex['certified by']}", cex)
+        if unconfirmed:
+            values, grads, t = unconfirmed
+            return UNPROVED, (f"a 40-digit replay differs at `t = {t}` (hyperparameters {code(values)}), but the "
+                              f"difference could not be certified")
+        return UNPROVED, "no counterexample found in the searched replays"
 
     return guarded("counterexample", f"exact replay {a.name} vs {b.name}",
-                   f"\\exists g_{{1..{steps}}}:\\ \\theta_B \\ne {tex(phi_theta)}", check)
+                   f"\\exists g_{{1..T}}:\\ \\theta_B \\ne {tex(phi_theta)}", check)
 
 
 def equivalent(a: Dynamics, b: Dynamics, phi: dict | None = None, *, assume: dict | None = None,
-               unroll: int = 3, unroll_fix: dict | None = None, sample: dict | None = None) -> list[Step]:
+               unroll: int = 0, unroll_fix: dict | None = None, sample: dict | None = None, where=(),
+               domains=None) -> list[Step]:
     r"""Steps proving (or refuting) that A and B have the same trajectory under :math:`\Phi` (default:
-    identity on B's state names). If the invariant is not proved, an exact counterexample is searched."""
+    identity on B's state names), for every gradient sequence and every hyperparameter value in the domains
+    (``where``: hypotheses on the Piecewise tests, e.g. ``[Ne(rho_t, 5)]``). If the invariant is not proved, an
+    exact counterexample is searched. A short screen (:data:`PRESCREEN_SECONDS`, the first
+    :data:`PRESCREEN_POINTS` hyperparameter points, 8 steps) runs first: a certified divergence there refutes the
+    claim without the invariant's (then useless) attempt."""
     a, b, phi = unify_hyperparameters(a, b, dict(phi or {}))
-    proof = invariant_step(a, b, phi, assume)
+    screen = counterexample_step(a, b, phi.get(PARAM, PARAM), sample, steps=LONG, combos=PRESCREEN_POINTS,
+                                 where=where, domains=domains, seconds=PRESCREEN_SECONDS)
+    if screen.status == REFUTED:
+        return [screen]
+    proof = invariant_step(a, b, phi, assume, where=where, sample=sample, domains=domains)
     if proof.status == PROVED:
         steps = [proof]
         if unroll:
             steps.append(unrolling_step(a, b, phi, unroll, unroll_fix))
         return steps
-    refutation = counterexample_step(a, b, phi.get(PARAM, PARAM), sample)
+    if proof.status == REFUTED:  # the sweep overturned the symbolic proof: its replay is the counterexample
+        return [proof]
+    refutation = counterexample_step(a, b, phi.get(PARAM, PARAM), sample, where=where, domains=domains)
     if refutation.status == REFUTED:
         proof.status, proof.detail = CHECKED, "invariant not provable (expected: the forms differ): " + proof.detail
-        return [proof, refutation]
     return [proof, refutation]
 
 
 def necessary_hyper_conditions(a: Dynamics, b: Dynamics, unknown: sp.Symbol, expected, k: int = 2) -> Step:
     r"""'Only if': unroll k steps with symbolic gradients and require :math:`\theta_A = \theta_B` coefficient by
-    coefficient in :math:`g_1..g_k`; the solution for ``unknown`` must be exactly ``expected``."""
+    coefficient in :math:`g_1..g_k`; the solution for ``unknown`` must be exactly ``expected`` (and ``expected``
+    must satisfy every coefficient equation)."""
+    expected = exact(expected)
 
     def check():
         gs = sp.symbols(f"g1:{k + 1}", real=True)
@@ -288,10 +646,14 @@ def necessary_hyper_conditions(a: Dynamics, b: Dynamics, unknown: sp.Symbol, exp
         for xa, xb in zip(ta, tb):
             poly = sp.Poly(sp.expand(xa[PARAM] - xb[PARAM]), *gs, PARAM)
             equations += [c for c in poly.coeffs() if c != 0]
+        if not equations:
+            return UNPROVED, "the trajectories agree for every value: no condition to derive"
         solutions = sp.solve(equations, unknown, dict=True)
+        if not all(prove_zero(e.xreplace({unknown: expected})) for e in equations):
+            return UNPROVED, f"{code(sp.Eq(unknown, expected))} does not satisfy the coefficient equations"
         if len(solutions) == 1 and prove_zero(solutions[0][unknown] - expected):
-            return PROVED, f"the only solution is {unknown} = {solutions[0][unknown]}"
-        return UNPROVED, f"solutions {solutions}"
+            return PROVED, f"the only solution is {code(sp.Eq(unknown, solutions[0][unknown]))}"
+        return UNPROVED, f"solutions {code(solutions)}"
 
     return guarded("equivalence", f"necessity of {unknown} = {expected}",
                    f"\\theta_A \\equiv \\theta_B\\ \\forall g \\Rightarrow {tex(unknown)} = {tex(expected)}", check)

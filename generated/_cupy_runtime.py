@@ -1,4 +1,5 @@
-"""Support for the generated CuPy modules: kernel sources, lazy kernel construction, argument checks.
+"""Support for the generated CuPy modules: kernel sources, lazy kernel construction, CuPy arrays as the
+argument checks of ``_runtime`` see them.
 
 Importing this module (and any ``optiforge.generated.cupy.<name>``) never imports CuPy; CuPy is imported the
 first time a kernel or an array check is needed, with a clear error when it is not installed. Every
@@ -8,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import numbers
 from typing import NamedTuple
 
 import numpy
 
 from optiforge.generated import _runtime
 
-__all__ = ["KernelSource", "cupy_module", "elementwise_kernel", "device_of", "as_stream", "launch", "check_arrays",
+__all__ = ["KernelSource", "cupy_module", "elementwise_kernel", "device_of", "as_stream", "launch", "array_library",
            "STORAGE_DTYPES"]
 
 #: arithmetic precision → parameter storage dtypes it serves (see ``_runtime.compute_dtype``)
@@ -55,13 +55,16 @@ def elementwise_kernel(source: KernelSource):
     return cupy.ElementwiseKernel(source.in_params, source.out_params, source.operation, source.name)
 
 
+#: What a non-CuPy array is told (here and in ``_runtime``'s checks, which add the argument's name).
+WRONG_TYPE = "the cupy backend takes cupy.ndarray arrays on a CUDA device, got {got} (NumPy arrays: backend='numpy')"
+
+
 def device_of(array, optimizer: str = "cupy backend"):
     """Context manager making ``array``'s device current (allocations and launches go there); a TypeError
     naming ``optimizer`` when ``array`` is not a CuPy array."""
     cupy = cupy_module()
     if not isinstance(array, cupy.ndarray):
-        raise TypeError(f"{optimizer}: the cupy backend takes cupy.ndarray arrays on a CUDA device, got "
-                        f"{type(array).__module__}.{type(array).__name__} (NumPy arrays: backend='numpy')")
+        raise TypeError(f"{optimizer}: " + WRONG_TYPE.format(got=_runtime.type_name(array)))
     return array.device
 
 
@@ -86,43 +89,10 @@ def launch(source: KernelSource, grad, *arguments, stream=None):
         elementwise_kernel(source)(grad, *arguments)
 
 
-def _check_array(cupy, optimizer: str, what: str, array, *, device, shape=None, dtype=None) -> None:
-    if not isinstance(array, cupy.ndarray):
-        raise TypeError(f"{optimizer}: {what} must be a cupy.ndarray, got {type(array).__name__}")
-    if array.dtype.kind != "f" and array.dtype.name != "bfloat16":
-        raise TypeError(f"{optimizer}: {what} must have a floating dtype, got {array.dtype}")
-    if device is not None and array.device.id != device:
-        raise ValueError(f"{optimizer}: {what} is on device {array.device.id}, expected {device} (the param's)")
-    if shape is not None and array.shape != shape:
-        raise ValueError(f"{optimizer}: {what} has shape {array.shape}, expected {shape} (the param's shape)")
-    if dtype is not None and array.dtype != dtype:
-        raise TypeError(f"{optimizer}: {what} has dtype {array.dtype}, expected {dtype}")
-    if not array.flags.c_contiguous:
-        raise ValueError(f"{optimizer}: {what} must be C-contiguous (use cupy.ascontiguousarray)")
-
-
-def check_arrays(optimizer: str, param, grad, state: dict, array_state: tuple, scalar_state: tuple) -> numpy.dtype:
-    """Validate param, grad and state (type, device, dtype, shape, contiguity, aliasing); return the
-    arithmetic dtype, which is also the state dtype (float32 for float16/bfloat16 parameters)."""
+@functools.lru_cache(maxsize=None)
+def array_library() -> _runtime.ArrayLibrary:
+    """How ``_runtime``'s argument checks (shared by every backend) see CuPy arrays: type, memory, device."""
     cupy = cupy_module()
-    _check_array(cupy, optimizer, "param", param, device=None)
-    dtype = _runtime.compute_dtype(optimizer, param.dtype)
-    device = param.device.id
-    _check_array(cupy, optimizer, "grad", grad, device=device, shape=param.shape)
-    if not isinstance(state, dict):
-        raise TypeError(f"{optimizer}: state must be the dict returned by init_state, got {type(state).__name__}")
-    missing = sorted(set(array_state + scalar_state) - set(state))
-    if missing:
-        raise KeyError(f"{optimizer}: state is missing {', '.join(missing)} (create it with init_state)")
-    arrays = [param, grad]
-    for name in array_state:
-        _check_array(cupy, optimizer, f"state[{name!r}]", state[name], device=device, shape=param.shape, dtype=dtype)
-        if any(cupy.may_share_memory(state[name], other) for other in arrays):
-            raise ValueError(f"{optimizer}: state[{name!r}] shares memory with param, grad or other state")
-        arrays.append(state[name])
-    if cupy.may_share_memory(param, grad):
-        raise ValueError(f"{optimizer}: param and grad share memory")
-    for name in scalar_state:
-        if not isinstance(state[name], numbers.Real):
-            raise TypeError(f"{optimizer}: state[{name!r}] must be a real number, got {state[name]!r}")
-    return dtype
+    return _runtime.ArrayLibrary("cupy.ndarray", cupy.ndarray, (), cupy.may_share_memory,
+                                 lambda array: array.data.ptr, lambda array: array.device.id,
+                                 "cupy.ascontiguousarray", type_message=WRONG_TYPE + " for {what}")

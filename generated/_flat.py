@@ -19,6 +19,8 @@ import math
 
 import numpy
 
+from optiforge.generated import _runtime
+
 __all__ = ["FlatBuffer", "MultiTensor", "same_memory"]
 
 
@@ -87,22 +89,28 @@ class MultiTensor:
 
     ``params``/``grads``: per-tensor views (grads start at zero, dtype ``grad_dtype`` or the param dtype);
     ``state[name]``: per-tensor views of each array state; ``scalar_state``: the shared scalar state
-    (the same for every tensor, as it depends only on the step). All parameters share one dtype.
+    (the same for every tensor, as it depends only on the step). All parameters share one dtype; they are
+    checked like ``Optimizer``'s (writeable, C-contiguous, no two sharing memory) before anything is copied.
     """
 
     def __init__(self, module, params, *, grad_dtype=None, **hyperparameters):
-        if not params:
-            raise ValueError("MultiTensor needs at least one parameter")
+        library = module.array_library()
+        params = _runtime.check_params(module.NAME, params, library)
         if len({p.dtype for p in params}) != 1:
-            raise TypeError(f"all parameters must share one dtype, got {sorted({str(p.dtype) for p in params})}")
+            raise TypeError(f"{module.NAME}: all parameters must share one dtype with flat=True, got "
+                            f"{', '.join(sorted({str(p.dtype) for p in params}))}")
         devices = {str(getattr(p, "device", "cpu")) for p in params}
         if len(devices) != 1:
-            raise ValueError(f"all parameters must be on one device, got {sorted(devices)}")
+            raise ValueError(f"{module.NAME}: all parameters must be on one device with flat=True, got "
+                             f"{', '.join(sorted(devices))}")
+        if grad_dtype is not None:
+            _runtime.compute_dtype(module.NAME, grad_dtype, "grad_dtype")
         self.module = module
         self._params = FlatBuffer.copy_of(params)
         self._grads = FlatBuffer.empty_like(params, grad_dtype)
         with _on_device_of(self._grads.buffer):
             self._grads.buffer[...] = 0
+        # New buffers only: a rejected hyperparameter leaves nothing behind.
         self._state = module.init_state(self._params.buffer, **hyperparameters)
 
     @property
@@ -121,6 +129,18 @@ class MultiTensor:
     def scalar_state(self) -> dict:
         return {name: self._state[name] for name in self.module.SCALAR_STATE}
 
+    @property
+    def buffers(self) -> dict:
+        """Every flat buffer, by what error messages call it."""
+        return {"the flat param buffer": self._params.buffer, "the flat grad buffer": self._grads.buffer,
+                **{f"the flat state[{name!r}] buffer": self._state[name] for name in self.module.STATE}}
+
     def step(self, t: int, **hyperparameters) -> None:
         """One update of every parameter (one kernel launch on the CuPy backend)."""
         self.module.step(self._params.buffer, self._grads.buffer, self._state, t, **hyperparameters)
+
+    def step_unchecked(self, t: int, hyperparameters: dict) -> None:
+        """:meth:`step` for a caller that has checked ``t`` and ``hyperparameters`` (as ``Optimizer`` does); the
+        buffers are this object's own."""
+        dtype = _runtime.compute_dtype(self.module.NAME, self._params.buffer.dtype)
+        self.module.step_unchecked(self._params.buffer, self._grads.buffer, self._state, t, hyperparameters, dtype)

@@ -25,6 +25,7 @@ import contextlib
 import functools
 import inspect
 import os
+import threading
 import time
 import warnings
 from typing import Callable, NamedTuple
@@ -176,9 +177,18 @@ def start_threads() -> None:
         runtime.omp_set_num_threads(before)
 
 
-@functools.lru_cache(maxsize=None)
+_COMPILING = threading.Lock()
+
+
 def compiled(loop: Loop):
-    """The numba dispatcher of ``loop``, compiled (or loaded from the disk cache) for its signature only."""
+    """The numba dispatcher of ``loop``, compiled (or loaded from the disk cache) for its signature only, once
+    per process even when several threads take their first step at once."""
+    with _COMPILING:
+        return _compiled(loop)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(loop: Loop):
     numba = numba_module()
     start_threads()
     dispatcher = numba.njit(**COMPILE_OPTIONS)(loop.function)

@@ -104,6 +104,17 @@ def render_spec(spec: OptimizerSpec, results=None) -> str:
     return "\n".join(lines)
 
 
+def _verdicts_note(results) -> str:
+    """What the verdicts after each claim mean, and which claims are argued rather than proved."""
+    from optiforge.derive.engine import ARGUED
+
+    argued = [f"`{r.claim.name}`" for r in results if r.status == ARGUED]
+    return ("Each optimizer lists the derive/ claims about its spec with their verdict: *proved* means every step "
+            "was checked mechanically (the soundness policy is in docs/derivations.md); *argued* means an "
+            "inference was stated but not checked, and is never counted as proved. Argued claims: "
+            + (", ".join(argued) if argued else "none") + ".")
+
+
 def render_catalog(results=None) -> str:
     """The whole page; ``results`` are derive/ claim results (default: run every claim once)."""
     if results is None:
@@ -116,6 +127,7 @@ def render_catalog(results=None) -> str:
              f"{len(all_specs)} optimizers, each declared as SymPy update equations in `specs/catalog/`. "
              "θ is the parameter, g the gradient at the stored parameters, t the step (from 1). "
              "Compositions (`with_weight_decay`, `lookahead` in `specs/combinators.py`) are listed like any spec.", "",
+             _verdicts_note(results), "",
              "| name | title | peers |", "|---|---|---|"]
     lines += [f"| [`{s.name}`](#{s.name.replace('_', '_')}) | {s.title} | {len(s.peers)} |" for s in all_specs]
     lines.append("")

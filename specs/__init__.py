@@ -49,7 +49,7 @@ def _load_catalog() -> None:
 def register(spec: OptimizerSpec, *, replace: bool = False) -> OptimizerSpec:
     """Add a (validated) user spec to the registry."""
     _load_catalog()
-    validate(spec)
+    spec = validate(spec)
     if spec.name in _REGISTRY and not replace:
         raise SpecError(f"spec {spec.name!r} already exists (pass replace=True to override it)")
     _REGISTRY[spec.name] = spec

@@ -53,8 +53,8 @@ def with_weight_decay(spec: OptimizerSpec, mode: str = "decoupled", *, name: str
     assignments = list(spec.assignments)
     temporaries = dict(spec.temporaries)
     if mode == "coupled":
-        if any(s.init == GRAD for s in spec.state):
-            raise SpecError(f"with_weight_decay({spec.name!r}, 'coupled'): state initialised with the first "
+        if any(isinstance(s.init, sp.Basic) and GRAD in s.init.free_symbols for s in spec.state):
+            raise SpecError(f"with_weight_decay({spec.name!r}, 'coupled'): state initialised from the first "
                             "gradient would see the raw gradient; write the first step as a Piecewise on t instead")
         gd = sp.Symbol(_fresh(spec, "g_decayed", "wd_"), real=True)
         temporaries[gd] = r"\tilde{g}"
@@ -108,7 +108,13 @@ def lookahead(spec: OptimizerSpec, k: int = 5, alpha: float = 0.5, schedule: str
     slow = State(sp.Symbol(_fresh(spec, "slow", "lookahead_"), real=True), PARAM, r"\phi", False, "slow weights")
     sync = SCHEDULES[schedule](STEP, kk.symbol)
     phi, th = slow.symbol, PARAM
-    interpolate = phi + aa.symbol * (th - phi)
+    # Each peer's own arithmetic, so that NaN and inf land alike: pytorch_optimizer's torch.lerp(θ, φ, 1 − α)
+    # (θ + (1 − α)(φ − θ) for 1 − α < 1/2, else φ − α(φ − θ)); torch_optimizer's θα + φ(1 − α).
+    a = aa.symbol
+    if schedule == "paper":
+        interpolate = sp.Piecewise((th + (1 - a) * (phi - th), a > sp.Rational(1, 2)), (phi - a * (phi - th), True))
+    else:
+        interpolate = th * a + phi * (1 - a)
     if schedule == "to":
         new_theta = sp.Piecewise((th, sp.Eq(STEP, 1)), (interpolate, sync), (th, True))
     else:

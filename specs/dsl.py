@@ -17,15 +17,22 @@ point (so ``m`` after ``update(m, ...)`` is :math:`m_t`, before it :math:`m_{t-1
 """
 from __future__ import annotations
 
+import decimal
 import hashlib
+import math
+import numbers
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy as sp
+
+from .expression_dag import distinct_nodes, substitute
 
 __all__ = [
     "SpecError", "Hyperparameter", "State", "Assignment", "OptimizerSpec", "SpecBuilder",
     "PARAM", "GRAD", "STEP", "POSITIVE", "NONNEGATIVE", "UNIT_HALF_OPEN", "UNIT_OPEN", "UNIT_CLOSED",
-    "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval",
+    "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval", "normal_domain", "normal_default", "domain_contains",
+    "deferred_init",
 ]
 
 
@@ -57,8 +64,92 @@ def interval(lo, hi, *, left_open=False, right_open=False) -> sp.Set:
     return sp.Interval(lo, hi, left_open, right_open)
 
 
+#: Largest finite domain written out as a set of values (a ``Range`` with a step other than 1).
+MAX_FINITE_DOMAIN = 10_000
+
+
+def _real_number(x) -> bool:
+    """A real SymPy number, finite or ±oo (not NaN, not complex, no symbols)."""
+    return isinstance(x, sp.Expr) and x.is_number and x.is_extended_real is True and x is not sp.nan
+
+
+def normal_domain(domain) -> sp.Set:
+    """The normal form of a hyperparameter domain, or ``ValueError`` saying why there is none.
+
+    Normal forms are the sets the generated runtime checks exactly: an ``Interval`` with real-number ends,
+    a ``FiniteSet`` of finite real numbers, or a ``Range`` of step 1 (integers between two ends, either
+    possibly infinite). ``Integers``/``Naturals``/``Naturals0``/``Reals`` become a ``Range`` or an
+    ``Interval``; a finite ``Range`` with another step becomes the ``FiniteSet`` of its values. Unions of
+    disjoint pieces and other sets are refused.
+    """
+    fancy = {sp.S.Naturals: sp.Range(1, sp.oo), sp.S.Naturals0: sp.Range(0, sp.oo),
+             sp.S.Integers: sp.Range(-sp.oo, sp.oo), sp.S.Reals: sp.Interval(-sp.oo, sp.oo)}
+    if not isinstance(domain, sp.Set):
+        raise ValueError(f"is not a SymPy set (got {type(domain).__name__} {domain!r})")
+    domain = fancy.get(domain, domain)
+    if domain.is_empty:
+        return sp.S.EmptySet
+    if isinstance(domain, sp.Interval):
+        if not (_real_number(domain.start) and _real_number(domain.end)):
+            raise ValueError(f"{domain} has an end that is not a real number")
+        return domain
+    if isinstance(domain, sp.FiniteSet):
+        for x in domain.args:
+            if not _real_number(x) or not x.is_finite:
+                raise ValueError(f"{domain} has an element that is not a finite real number: {x}")
+        return domain
+    if isinstance(domain, sp.Range):
+        if domain.size.is_finite:
+            if domain.size > MAX_FINITE_DOMAIN:
+                raise ValueError(f"{domain} has more than {MAX_FINITE_DOMAIN} values with a step other than 1")
+            return sp.FiniteSet(*domain) if abs(domain.step) != 1 else sp.Range(domain.inf, domain.sup + 1)
+        if abs(domain.step) != 1:
+            raise ValueError(f"{domain} is infinite with step {abs(domain.step)} (only step 1 is checked)")
+        return sp.Range(domain.inf, domain.sup + 1 if domain.sup.is_finite else sp.oo)
+    raise ValueError(f"{domain} is not an interval, a finite set of numbers or a range of integers "
+                     "(a union of disjoint pieces cannot be checked)")
+
+
+def normal_default(value) -> int | float:
+    """A default as a Python ``int`` (integers) or ``float`` (any other real number type: NumPy scalars,
+    ``Fraction``, ``Decimal``, SymPy numbers such as ``pi/10``), or ``ValueError``."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_, sp.logic.boolalg.BooleanAtom)):
+        raise ValueError(f"{value!r} is a boolean (use 0 or 1)")
+    try:
+        if isinstance(value, numbers.Integral):
+            normal = int(value)
+        elif isinstance(value, (numbers.Real, decimal.Decimal)):
+            normal = float(value)
+        elif isinstance(value, sp.Expr) and _real_number(value):
+            normal = int(value) if value.is_Integer else float(value)
+        else:
+            raise ValueError(f"{value!r} is not a real number ({type(value).__name__})")
+        finite = math.isfinite(float(normal))
+    except (OverflowError, TypeError, decimal.InvalidOperation):
+        finite = False
+    if not finite:
+        raise ValueError(f"{value!r} is not a finite float64 number")
+    return normal
+
+
+def domain_contains(domain: sp.Set, value: float) -> bool:
+    """Membership of ``value`` in a normal-form domain, decided as the generated runtime decides it (in
+    float64, against ends rounded to float64)."""
+    value = float(value)
+    if isinstance(domain, sp.Interval):
+        lo, hi = float(domain.start), float(domain.end)
+        return (value > lo if domain.left_open else value >= lo) and (value < hi if domain.right_open else value <= hi)
+    if isinstance(domain, sp.FiniteSet):
+        return value in {float(x) for x in domain.args}
+    if isinstance(domain, sp.Range):
+        return value.is_integer() and float(domain.inf) <= value <= float(domain.sup)
+    return False
+
+
 def _assumptions(domain: sp.Set) -> dict:
-    """SymPy assumptions implied by a domain (used in proofs and simplification)."""
+    """SymPy assumptions implied by a (normal-form) domain (used in proofs and simplification)."""
     assumptions = {"real": True}
     if domain.is_empty:  # reported by validation, with the spec's name
         return assumptions
@@ -70,6 +161,15 @@ def _assumptions(domain: sp.Set) -> dict:
         if infimum > 0 or not domain.contains(infimum) == sp.true:
             assumptions["positive"] = True
     return assumptions
+
+
+def domain_assumptions(domain) -> dict:
+    """:func:`_assumptions` of the normal form of ``domain``; only ``real`` when it has none (validation
+    then reports the domain)."""
+    try:
+        return _assumptions(normal_domain(domain))
+    except (ValueError, TypeError, AttributeError):
+        return {"real": True}
 
 
 @dataclass(frozen=True)
@@ -95,11 +195,14 @@ INITIAL_PARAM = PARAM
 
 @dataclass(frozen=True)
 class State:
-    """A state variable: per element (``scalar=False``) or one value per step (``scalar=True``).
+    r"""A state variable: per element (``scalar=False``) or one value per step (``scalar=True``).
 
-    ``init`` is an expression in hyperparameters and constants, ``GRAD`` (the first gradient, taken at
-    step 1 before the updates run), ``PARAM`` (the initial parameter), or ``None`` (no initial value:
-    the state must be written before it is read).
+    ``init`` is the value before step 1: an expression in hyperparameters and constants, or ``None`` (no
+    initial value: the state must be written before it is read). Array state may also start from the data:
+    ``PARAM`` (the initial parameter, copied by ``init_state``) or any expression reading ``GRAD`` and/or
+    ``PARAM`` (e.g. ``GRAD`` for torch's momentum buffer, ``2*GRAD``, ``PARAM + 1``): it is evaluated at
+    step 1 from that step's gradient and parameter, before the step's assignments run (``init_state``
+    returns 0 for it; see :func:`deferred_init`).
     """
 
     symbol: sp.Symbol
@@ -111,6 +214,13 @@ class State:
     @property
     def name(self) -> str:
         return self.symbol.name
+
+
+def deferred_init(state: State) -> bool:
+    """Whether ``state``'s initial value is computed at step 1 (it reads the gradient, or the parameter
+    in any form other than ``PARAM`` itself, which ``init_state`` copies)."""
+    return (not state.scalar and isinstance(state.init, sp.Basic) and state.init != PARAM
+            and bool(state.init.free_symbols & {GRAD, PARAM}))
 
 
 @dataclass(frozen=True)
@@ -181,26 +291,60 @@ class OptimizerSpec:
         """
         current: dict[sp.Symbol, sp.Expr] = {}
         for a in self.assignments:
-            current[a.target] = a.value.xreplace(current)
+            current[a.target] = substitute(a.value, current)
         outputs = [PARAM] + [s.symbol for s in self.state]
         return {o: current.get(o, o) for o in outputs}
 
     def fingerprint(self) -> str:
-        """SHA-256 of everything that determines generated code (stable across runs)."""
+        """SHA-256 of everything that determines generated code (stable across runs; each expression is
+        serialised as its DAG of distinct subexpressions, so shared subexpressions are written once)."""
         parts = [self.name, self.title]
-        parts += [f"H {h.name} {h.default!r} {sp.srepr(h.domain)}" for h in self.hyperparameters]
-        parts += [f"S {s.name} {s.scalar} {sp.srepr(s.init)}" for s in self.state]
-        parts += [f"A {a.target.name} {sp.srepr(a.value)}" for a in self.assignments]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        parts += [f"H {h.name} {h.default!r} {_serialise(h.domain)}" for h in self.hyperparameters]
+        parts += [f"S {s.name} {s.scalar} {_serialise(s.init)}" for s in self.state]
+        parts += [f"A {a.target.name} {_serialise(a.value)}" for a in self.assignments]
+        # surrogatepass: a text field may hold a lone surrogate (the generated file escapes it)
+        return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _serialise(expr) -> str:
+    """``expr`` as numbered distinct nodes: atoms by ``srepr``, other nodes by class and argument numbers."""
+    if not isinstance(expr, sp.Basic):
+        return repr(expr)
+    index: dict[sp.Basic, int] = {}
+    lines = []
+    for node in distinct_nodes(expr):
+        index[node] = len(index)
+        lines.append(sp.srepr(node) if not node.args else
+                     f"{type(node).__name__}({','.join(str(index[a]) for a in node.args)})")
+    return ";".join(lines)
+
+
+def _declared_symbol(name, assumptions: dict) -> sp.Symbol:
+    """The symbol for a declared name; a name that is not a string still gets one (validation reports it)."""
+    if isinstance(name, str):
+        try:
+            return sp.Symbol(name, **assumptions)
+        except (TypeError, ValueError):
+            pass
+    return sp.Symbol(f"<invalid name {name!r}>")
+
+
+def _display(latex, name):
+    """The LaTeX name, defaulting to the name itself."""
+    return name if latex is None or (isinstance(latex, str) and not latex) else latex
 
 
 class SpecBuilder:
-    """Collects declarations and assignments in paper order; :meth:`build` validates them."""
+    """Collects declarations and assignments in paper order; :meth:`build` validates them.
+
+    The declaring methods never raise: whatever they are given is kept as given, and :meth:`build` raises
+    the :class:`SpecError` naming the spec and the offending element (a name, a default, a domain, a value).
+    """
 
     def __init__(self, name: str, title: str, *, reference: str, source: str = "", notes: str = "",
                  peers: tuple[str, ...] = ()):
         self.name, self.title, self.reference, self.source, self.notes = name, title, reference, source, notes
-        self.peers = tuple(peers)
+        self.peers = peers
         self._hyper: list[Hyperparameter] = []
         self._state: list[State] = []
         self._temporaries: dict[sp.Symbol, str] = {}
@@ -208,38 +352,39 @@ class SpecBuilder:
 
     def hyper(self, name: str, default: float, latex: str, domain: sp.Set, doc: str = "") -> sp.Symbol:
         """Declare a hyperparameter; its domain becomes SymPy assumptions and the runtime check."""
-        symbol = sp.Symbol(name, **_assumptions(domain))
+        symbol = _declared_symbol(name, domain_assumptions(domain))
         self._hyper.append(Hyperparameter(symbol, default, latex, domain, doc))
         return symbol
 
     def state(self, name: str, init=0, latex: str | None = None, doc: str = "") -> sp.Symbol:
         """Declare per-element state with its initial value (see :class:`State`)."""
-        symbol = sp.Symbol(name, real=True)
-        self._state.append(State(symbol, None if init is None else sp.sympify(init), latex or name, False, doc))
+        symbol = _declared_symbol(name, {"real": True})
+        self._state.append(State(symbol, init, _display(latex, name), False, doc))
         return symbol
 
     def scalar_state(self, name: str, init, latex: str | None = None, doc: str = "") -> sp.Symbol:
         """Declare per-step scalar state (e.g. a running product of a momentum schedule)."""
-        symbol = sp.Symbol(name, real=True)
-        self._state.append(State(symbol, sp.sympify(init), latex or name, True, doc))
+        symbol = _declared_symbol(name, {"real": True})
+        self._state.append(State(symbol, init, _display(latex, name), True, doc))
         return symbol
 
     def let(self, name: str, value, latex: str | None = None) -> sp.Symbol:
         """Define a named temporary (single assignment) and return its symbol."""
-        symbol = sp.Symbol(name, real=True)
-        self._temporaries[symbol] = latex or name
-        self._assignments.append(Assignment(symbol, sp.sympify(value)))
+        symbol = _declared_symbol(name, {"real": True})
+        self._temporaries[symbol] = _display(latex, name)
+        self._assignments.append(Assignment(symbol, value))
         return symbol
 
     def update(self, target: sp.Symbol, value) -> None:
         """``target ← value`` for the parameter or a state variable."""
-        self._assignments.append(Assignment(target, sp.sympify(value)))
+        self._assignments.append(Assignment(target, value))
 
     def build(self) -> OptimizerSpec:
+        """The validated spec in normal form (see :func:`~specs.validate.validate`)."""
         from .validate import validate  # late import: validate depends on this module
 
+        peers = tuple(self.peers) if isinstance(self.peers, (tuple, list)) else self.peers
         spec = OptimizerSpec(self.name, self.title, self.reference, self.source, tuple(self._hyper),
                              tuple(self._state), dict(self._temporaries), tuple(self._assignments),
-                             self.notes, self.peers)
-        validate(spec)
-        return spec
+                             self.notes, peers)
+        return validate(spec)

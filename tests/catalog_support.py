@@ -81,3 +81,22 @@ def one_step_errors(name: str, param, gradient, steps: int, engine: str, **hyper
             worst = max(worst, float(np.max(np.abs(q - new_p)) / scale))
         p, state = new_p, new_state
     return worst
+
+
+def check_grad_may_be_param(module, spec, dtype: str, arrays=None, steps: int = 6) -> None:
+    """``module.step(w, w, …)`` (the gradient is the parameter array itself) gives exactly what
+    ``step(w, w.copy(), …)`` gives, step after step: every kernel reads θ and g before it writes θ.
+    ``arrays(dtype, values)`` makes the arrays (default: NumPy arrays of ``dtype``)."""
+    arrays = arrays or (lambda name, values: np.asarray(values, dtype=name))
+    chosen = {"weight_decay": 0.01, "momentum": 0.9}  # switch the optional terms on
+    hp = {h.name: chosen[h.name] for h in spec.hyperparameters if h.name in chosen}
+    rng = np.random.default_rng(11)
+    aliased = arrays(dtype, rng.standard_normal(257) * 2)
+    separate = aliased.copy()
+    aliased_state, separate_state = module.init_state(aliased, **hp), module.init_state(separate, **hp)
+    for t in range(1, steps + 1):
+        module.step(aliased, aliased, aliased_state, t, **hp)
+        module.step(separate, separate.copy(), separate_state, t, **hp)
+        np.testing.assert_array_equal(aliased, separate, err_msg=f"{spec.name} t={t}")
+        for key, value in separate_state.items():
+            np.testing.assert_array_equal(aliased_state[key], value, err_msg=f"{spec.name} t={t} {key}")

@@ -102,7 +102,7 @@ def test_every_kernel_compiles_through_the_fallback_wrapper():
 def test_a_broken_body_fails_the_check(prefer_cupy):
     """The check can fail: an undefined name in the operation is an nvcc error naming it."""
     source = MODULES["adam"].KERNELS["float32"]
-    broken = source._replace(operation=source.operation.replace("beta1*m", "lr*m"))
+    broken = source._replace(operation=source.operation.replace("(float)(grad)", "(float)(lr)"))
     unit = kernel_translation_unit(broken, StorageTypes("float32", "float32"), prefer_cupy=prefer_cupy)
     process = compile_translation_unit(unit.text, unit.options)
     assert process.returncode != 0

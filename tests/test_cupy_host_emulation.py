@@ -11,6 +11,7 @@ import pytest
 
 from optiforge.codegen.cupy_backend.host_emulation import HostRuntime, emulate, gxx, host_arrays
 from optiforge import specs
+from catalog_support import check_grad_may_be_param
 from cupy_trajectories import DTYPES, NAMES, check, hyperparameters
 
 pytestmark = pytest.mark.skipif(gxx() is None, reason="g++ not on PATH: cannot host-emulate the kernels")
@@ -26,6 +27,14 @@ def runtime():
 @pytest.mark.parametrize("name", NAMES)
 def test_host_emulation_matches_numpy_and_reference(name, dtype, runtime):
     check(name, dtype, emulate(importlib.import_module(f"optiforge.generated.cupy.{name}"), runtime), "host")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", NAMES)
+def test_grad_may_be_the_param_array(name, dtype, runtime):
+    """``step(w, w, …)`` equals ``step(w, w.copy(), …)`` on the kernels a GPU runs (they read both first)."""
+    module = emulate(importlib.import_module(f"optiforge.generated.cupy.{name}"), runtime)
+    check_grad_may_be_param(module, specs.get(name), dtype, host_arrays)
 
 
 def test_half_scalars_travel_in_float32(runtime):

@@ -7,6 +7,7 @@ from optiforge import specs
 from optiforge.codegen.selfcheck import compare_with_reference, random_gradients, sample_hyperparameters
 from optiforge.generated import _runtime
 from optiforge.specs import reference
+from catalog_support import check_grad_may_be_param
 
 STEPS = 50
 
@@ -23,6 +24,13 @@ def test_float32_matches_float64_reference(name):
     # few ulp on a step much smaller than |θ|; errors add at most linearly: ≤ 1 ulp per step in all.
     error = compare_with_reference(specs.get(name), generated.kernel_module(name), steps=STEPS, dtype=np.float32)
     assert error <= STEPS * np.finfo(np.float32).eps
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+@pytest.mark.parametrize("name", specs.names())
+def test_grad_may_be_the_param_array(name, dtype):
+    """Decision: ``step(w, w, …)`` is allowed and means ``step(w, w.copy(), …)`` (issue 10)."""
+    check_grad_may_be_param(generated.kernel_module(name), specs.get(name), dtype)
 
 
 @pytest.mark.parametrize("name", ["adam", "sgd_torch", "nadam_torch", "rmsprop_torch_centered", "adadelta"])
@@ -131,14 +139,15 @@ def test_scratch_buffers_follow_the_block_size_of_their_dtype(monkeypatch):
 
 
 def test_state_arrays_double_as_scratch_between_old_read_and_new_write():
-    """Adam's ``m = β₁m + (1-β₁)g`` is computed in m itself; the parameter is never scratch (its storage
-    dtype may be float16), and Adam needs two scratch buffers in all."""
+    """Adam's ``v = β₂v + ((1-β₂)g)g`` is computed in v itself and ``m = m + (1-β₁)(g - m)`` (torch's lerp) ends in
+    m; the parameter is never scratch (its storage dtype may be float16), and Adam needs two scratch buffers in
+    all."""
     from optiforge.codegen.driver import lower_and_optimize
     from optiforge.codegen.numpy_backend.program import build_program
 
     program = build_program(lower_and_optimize(specs.get("adam")).ir)
     writes = [(call.ufunc, [str(a) for a in call.args], str(call.out)) for call in program.calls]
-    assert ("multiply", ["m", "beta1"], "m") in writes and ("multiply", ["v", "beta2"], "v") in writes
+    assert ("add", ["m", "_buf0"], "m") in writes and ("multiply", ["v", "beta2"], "v") in writes
     assert [out for _, _, out in writes].count("_theta_out") == 1 and writes[-1][2] == "_theta_out"
     assert program.float_buffers == 2 and not program.copies
 

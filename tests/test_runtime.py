@@ -104,3 +104,54 @@ def test_flat_buffer_option_matches_per_tensor_steps(name, rng):
         opt.step(grads[0])
     for a, b in zip(resumed.params, reference_opt.params):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+def test_a_disjointness_verdict_holds_only_for_the_same_live_arrays():
+    """Arrays over foreign memory (no NumPy owner to compare: views of torch tensors, of a bytearray) are checked
+    pairwise once per set; the verdict is kept with weak references, so a new array that reuses a dead one's
+    id is checked again, and a transient array (the step's gradient) every call."""
+    import weakref
+
+    from optiforge.generated import _runtime
+    from optiforge.generated.numpy import adam
+
+    memory = bytearray(4 * 64)
+    param, m, v, grad = (np.frombuffer(memory, np.float32, 16, 64 * k) for k in range(4))
+    state = {"m": m, "v": v}
+    adam.step(param, grad, state, 1)  # checked pairwise, then remembered
+    key = (id(param), id(m), id(v))
+    assert key in _runtime._DISJOINT
+    overlapping = np.frombuffer(memory, np.float32, 16, 32)  # half of param, half of m
+    with pytest.raises(ValueError, match=r"grad shares memory with param"):
+        adam.step(param, overlapping, state, 2)
+    dead = np.frombuffer(memory, np.float32, 16, 64)
+    stale = weakref.ref(dead)
+    del dead
+    _runtime._DISJOINT[(id(param), id(overlapping), id(v))] = (weakref.ref(param), stale, weakref.ref(v))
+    with pytest.raises(ValueError, match=r"state\['m'\] shares memory with param"):
+        _runtime.check_disjoint("adam", [("param", param), ("state['m']", overlapping), ("state['v']", v)])
+    assert param.tolist() == [0.0] * 16
+
+
+def test_grad_may_be_the_param_itself_but_overlap_nothing_else(rng):
+    """``step(w, w, …)`` is ``step(w, w.copy(), …)``; a grad overlapping the param in part, or a state array,
+    is an error that writes nothing."""
+    from optiforge.generated.numpy import adam
+
+    buffer = rng.standard_normal(33)
+    for alias in (lambda w: w, lambda w: w[...]):
+        w, copy = buffer[:32].copy(), buffer[:32].copy()
+        state, copy_state = adam.init_state(w), adam.init_state(copy)
+        adam.step(w, alias(w), state, 1)
+        adam.step(copy, copy.copy(), copy_state, 1)
+        np.testing.assert_array_equal(w, copy)
+        np.testing.assert_array_equal(state["v"], copy_state["v"])
+    w = buffer.copy()
+    param, shifted = w[:32], w[1:]
+    state = adam.init_state(param)
+    before = w.copy()
+    with pytest.raises(ValueError, match=r"grad shares memory with param"):
+        adam.step(param, shifted, state, 1)
+    with pytest.raises(ValueError, match=r"grad shares memory with state\['m'\]"):
+        adam.step(param, state["m"], state, 1)
+    np.testing.assert_array_equal(w, before)

@@ -77,7 +77,18 @@ class HostRuntime:
             raise TypeError(f"{optimizer}: host emulation takes numpy.ndarray arrays, got {type(array).__name__}")
         return contextlib.nullcontext()
 
-    check_arrays = staticmethod(_runtime.check_arrays)
+    @staticmethod
+    def array_library():
+        return _runtime.NUMPY
+
+    @staticmethod
+    def as_stream(stream):
+        return stream  # recorded by launch, never used
+
+    def attach(self, precision: str, storage: StorageTypes, library: ctypes.CDLL) -> None:
+        """Use ``library`` (from :func:`build_library`, e.g. built in another thread) for ``precision``
+        with these storage dtypes instead of compiling on first launch."""
+        self._libraries[(precision, storage.param, storage.grad)] = library
 
     def _library(self, precision: str, param: str, grad: str) -> ctypes.CDLL:
         key = (precision, param, grad)
@@ -105,15 +116,14 @@ class HostRuntime:
 
 def emulate(module, runtime: HostRuntime) -> types.SimpleNamespace:
     """A generated CuPy module running on the host through ``runtime``: its constants (``NAME``,
-    ``HYPERPARAMETERS``, ``DOMAINS``, ``STATE``, ``SCALAR_STATE``, ``KERNELS``) and its own ``init_state``
-    and ``step`` functions."""
+    ``HYPERPARAMETERS``, ``DOMAINS``, ``STATE``, ``SCALAR_STATE``, ``KERNELS``) and its own functions
+    (``init_state``, ``step``, ``step_unchecked``, ``array_library``), calling each other's rebound versions."""
     namespace = dict(vars(module), _cupy_runtime=runtime)
-    functions = {name: types.FunctionType(getattr(module, name).__code__, namespace, name)
-                 for name in ("init_state", "step")}
-    for name, function in functions.items():
-        function.__kwdefaults__ = getattr(module, name).__kwdefaults__
-    constants = {name: value for name, value in vars(module).items() if name.isupper()}
-    return types.SimpleNamespace(**constants, **functions)
+    for name, value in vars(module).items():
+        if isinstance(value, types.FunctionType) and value.__module__ == module.__name__:
+            function = namespace[name] = types.FunctionType(value.__code__, namespace, name, value.__defaults__)
+            function.__kwdefaults__ = value.__kwdefaults__
+    return types.SimpleNamespace(**{name: value for name, value in namespace.items() if not name.startswith("__")})
 
 
 def host_arrays(dtype_name: str, values) -> numpy.ndarray:

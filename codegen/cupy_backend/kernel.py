@@ -9,32 +9,94 @@ For precision A (float32 or float64) the operation reads, per element::
     param = (T)(theta_new);              // stores after every read: in place is safe
     m = m_new;
 
-State arrays already have the arithmetic type, so they are read and written directly. Scalars (hyper-
-parameters and host symbols the body reads) are kernel arguments of type A, computed once per step on
-the host in float64; host-side conditions are ``bool`` arguments.
+State arrays already have the arithmetic type, so they are read and written directly. Scalars (the step,
+hyperparameters, scalar state and host symbols the body reads) are kernel arguments of type A, computed
+once per step on the host in float64; host-side conditions are ``bool`` arguments, and so are body
+statements holding a condition several selections share.
 """
 from __future__ import annotations
 
 import sympy as sp
-from sympy.codegen.ast import Assignment, CodeBlock, Variable, value_const
+from sympy.codegen.ast import Assignment, CodeBlock, Variable, bool_, value_const
 
 from optiforge.generated._cupy_runtime import KernelSource
 from optiforge.specs.dsl import GRAD, PARAM
+from optiforge.specs.expression_dag import free_symbols, rebuild_unevaluated
 
-from ..ir import KernelIR
-from .printer import ARITHMETIC_TYPES, Cast, KernelPrinter
+from ..ir import KernelIR, _truth_valued
+from ..passes._naming import fresh_symbols
+from .printer import ARITHMETIC_TYPES, C_RESERVED, Cast, KernelPrinter, Remainder
 
-__all__ = ["build_kernel", "PARAM_ARG", "GRAD_ARG"]
+__all__ = ["build_kernel", "c_identifiers", "PARAM_ARG", "GRAD_ARG"]
 
 #: Kernel argument names of the parameter and gradient storage (their dtypes are placeholders T and G).
 PARAM_ARG, GRAD_ARG = sp.Symbol("param"), sp.Symbol("grad")
 
 
-def _kernel_scalars(ir: KernelIR) -> list[sp.Symbol]:
-    """Hyperparameters and host symbols the body reads, in declaration order."""
-    read = set().union(*(expr.free_symbols for _, expr in ir.body))
-    candidates = [h.symbol for h in ir.spec.hyperparameters] + [symbol for symbol, _ in ir.host]
+def _kernel_scalars(ir: KernelIR, body) -> list[sp.Symbol]:
+    """Host inputs (``t``, hyperparameters, scalar state) and host symbols the body reads, in declaration
+    order."""
+    read = free_symbols(*(expr for _, expr in body)) if body else set()
+    candidates = list(ir.host_inputs) + [symbol for symbol, _ in ir.host]
     return [s for s in candidates if s in read]
+
+
+class _OperandNamer:
+    """Body statements rewritten so that every operand a printed form repeats is an atom: n-ary ``Max``
+    and ``Min`` become chains of binary ones, the operands of ``Max``, ``Min``, ``sign``, ``Heaviside``
+    are named, and ``Mod(a, b)`` (NumPy's, the sign of ``b``) becomes C's remainder ``r = fmod(a, b)``
+    corrected by ``b`` where the signs of ``r`` and ``b`` differ, as ``numpy.mod`` computes it."""
+
+    def __init__(self, ir: KernelIR):
+        self.names = fresh_symbols("a", ir)
+        self.statements: list[tuple[sp.Symbol, sp.Expr]] = []
+        self.memo: dict = {}
+
+    def atom(self, expr: sp.Expr) -> sp.Expr:
+        if expr.is_Atom:
+            return expr
+        symbol = next(self.names)
+        self.statements.append((symbol, expr))
+        return symbol
+
+    def visit(self, node, args):
+        if isinstance(node, (sp.Max, sp.Min)):
+            operands = [self.atom(a) for a in args]
+            acc = operands[0]
+            for operand in operands[1:]:
+                acc = self.atom(node.func(acc, operand, evaluate=False))
+            return acc
+        if isinstance(node, (sp.sign, sp.Heaviside)):
+            return node.func(*[self.atom(a) for a in args], evaluate=False)
+        if isinstance(node, sp.Mod):
+            dividend, divisor = (self.atom(a) for a in args)
+            r = self.atom(Remainder(dividend, divisor))
+            wrong_sign = sp.And(sp.Ne(r, 0), sp.Xor(r < 0, divisor < 0), evaluate=False)
+            return sp.Piecewise((r + divisor, wrong_sign), (r, True), evaluate=False)
+        return None
+
+    def rewrite(self, body):
+        for symbol, expr in body:
+            value = rebuild_unevaluated(expr, self.visit) if expr.has(sp.Max, sp.Min, sp.sign, sp.Heaviside, sp.Mod) \
+                else expr
+            self.statements.append((symbol, value))
+        return self.statements
+
+
+def c_identifiers(symbols) -> dict[sp.Symbol, str]:
+    """A unique C identifier for each symbol: its name when that is ASCII and not reserved
+    (:data:`~.printer.C_RESERVED`), else the name with non-ASCII characters spelled ``Uxxxx`` and ``_``
+    appended until it is free."""
+    names: dict[sp.Symbol, str] = {}
+    taken = set()
+    ordered = sorted(set(symbols), key=lambda s: (not (s.name.isascii() and s.name not in C_RESERVED), s.name))
+    for symbol in ordered:
+        name = "".join(ch if ch.isascii() else f"U{ord(ch):04x}" for ch in symbol.name)
+        while name in C_RESERVED or name in taken:
+            name += "_"
+        taken.add(name)
+        names[symbol] = name
+    return names
 
 
 def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
@@ -42,12 +104,15 @@ def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
     names = {s.name for s in ir.spec.symbols()} | {s.name for s, _ in ir.host + ir.body}
     if names & {PARAM_ARG.name, GRAD_ARG.name}:
         raise ValueError(f"{ir.spec.name}: symbols named 'param' or 'grad' clash with the kernel arguments")
-    printer = KernelPrinter(precision)
+    body = _OperandNamer(ir).rewrite(ir.body)
+    symbols = free_symbols(*(e for _, e in body)) | {s for s, _ in body} | set(ir.array_inputs)
+    printer = KernelPrinter(precision, c_identifiers(symbols | set(ir.host_inputs)))
     arithmetic = ARITHMETIC_TYPES[precision]
     ctype = printer.doprint(arithmetic)
     booleans = ir.host_booleans()
-    scalars = _kernel_scalars(ir)
-    read = set().union(*(expr.free_symbols for _, expr in ir.body))
+    body_booleans = _truth_valued(body, booleans)
+    scalars = _kernel_scalars(ir, body)
+    read = free_symbols(*(expr for _, expr in body)) if body else set()
     state = [s.symbol for s in ir.spec.array_state]
 
     statements = []
@@ -55,8 +120,9 @@ def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
         if symbol in read:
             statements.append(Variable(symbol, type=arithmetic, attrs={value_const}).as_Declaration(
                 value=Cast(storage, ctype)))
-    for symbol, expr in ir.body:
-        statements.append(Variable(symbol, type=arithmetic, attrs={value_const}).as_Declaration(value=expr))
+    for symbol, expr in body:
+        kind = bool_ if symbol in body_booleans else arithmetic
+        statements.append(Variable(symbol, type=kind, attrs={value_const}).as_Declaration(value=expr))
     outputs = dict(ir.array_outputs)
     statements.append(Assignment(PARAM_ARG, Cast(outputs[PARAM.name], "T")))
     statements += [Assignment(s, outputs[s.name]) for s in state]

@@ -6,8 +6,18 @@ Differences from :class:`sympy.printing.c.C99CodePrinter`, each for a reason:
 * :math:`\max(a, b)` and :math:`\min(a, b)` propagate NaN like ``numpy.maximum``/``torch.maximum``
   (C's ``fmaxf`` returns the non-NaN operand, which would hide a NaN gradient);
 * :math:`\operatorname{sign}(x)` is NaN for NaN (C99's ``(x > 0) - (x < 0)`` gives 0) and typed;
-* ``Piecewise`` prints as one nested ternary expression;
-* names CuPy or the kernel template own (``i``, ``n``, ``_*``, the typedefs) are renamed or rejected.
+* ``Piecewise`` prints as one nested ternary expression; ``Heaviside`` is NaN for NaN, like NumPy's;
+  ``Xor`` is ``!=`` of truth values (SymPy's C printer expands it, with flipped comparisons);
+* :class:`Remainder` is C's ``fmod`` (the sign of the dividend); ``kernel.py`` builds NumPy's ``mod``
+  (the sign of the divisor) from it;
+* number symbols (π, e) are literals of the arithmetic type; ``Abs`` is always ``fabs`` and a cube root
+  is ``pow`` (NaN for a negative base, as NumPy says), never C's integer ``abs`` or ``cbrt``;
+* names are printed through ``c_names`` (``kernel.py`` maps every symbol to a unique C identifier: ASCII,
+  no C/C++ keyword, math function or name the kernel template owns — ``i``, ``n``, the typedefs);
+  a name starting with ``_`` is rejected (CuPy's own).
+
+Operands that a printed form repeats (``Max``, ``Min``, ``sign``, ``Heaviside``) must be atoms, so the
+text stays linear in the expression: ``kernel.py`` names them first.
 """
 from __future__ import annotations
 
@@ -16,7 +26,7 @@ from sympy.codegen.ast import String, float32, float64, real
 from sympy.printing.c import C99CodePrinter
 from sympy.printing.precedence import PRECEDENCE
 
-__all__ = ["Cast", "KernelPrinter", "ARITHMETIC_TYPES", "TEMPLATE_NAMES"]
+__all__ = ["Cast", "KernelPrinter", "Remainder", "ARITHMETIC_TYPES", "TEMPLATE_NAMES", "C_RESERVED"]
 
 #: arithmetic precision → SymPy type used for literals, math functions and declarations
 ARITHMETIC_TYPES = {"float32": float32, "float64": float64}
@@ -25,6 +35,30 @@ ARITHMETIC_TYPES = {"float32": float32, "float64": float64}
 #: parameter (``T``) and gradient (``G``) storage types, CuPy's half types. A spec symbol with one of
 #: these names gets a ``_`` suffix. (The argument names ``param``/``grad`` are checked in ``kernel.py``.)
 TEMPLATE_NAMES = frozenset({"i", "n", "T", "G", "float16", "bfloat16"})
+
+#: Identifiers a kernel variable must not take: C++ keywords and alternative tokens, CUDA built-in
+#: variables, the math functions and macros the printed code or CUDA headers define, CuPy's types.
+C_RESERVED = TEMPLATE_NAMES | frozenset("""
+    alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t char32_t
+    class co_await co_return co_yield compl concept const const_cast consteval constexpr constinit continue
+    decltype default delete do double dynamic_cast else enum explicit export extern false float for friend
+    goto if inline int long mutable namespace new noexcept not not_eq nullptr operator or or_eq private
+    protected public register reinterpret_cast requires restrict return short signed sizeof static
+    static_assert static_cast struct switch template this thread_local throw true try typedef typeid
+    typename union unsigned using virtual void volatile wchar_t while xor xor_eq entry
+    threadIdx blockIdx blockDim gridDim warpSize std
+    sqrt sqrtf fabs fabsf exp expf log logf tanh tanhf pow powf floor floorf ceil ceilf fmod fmodf nan nanf
+    isnan isinf isfinite signbit copysign fmax fmin abs min max NAN INFINITY HUGE_VAL HUGE_VALF M_PI M_E
+    half float32 float64 float16 int8 int16 int32 int64 uint8 uint16 uint32 uint64 complex64 complex128
+    CArray CIndexer CUPY_FOR size_t ptrdiff_t
+""".split())
+
+
+class Remainder(sp.Function):
+    r"""C's ``fmod(a, b)``: :math:`a - b\,\mathrm{trunc}(a/b)`, exact, with the sign of ``a``."""
+
+    nargs = 2
+    is_real = True
 
 
 class Cast(sp.Expr):
@@ -45,15 +79,54 @@ class Cast(sp.Expr):
 class KernelPrinter(C99CodePrinter):
     """Statements and expressions of an elementwise body in ``precision`` ("float32" or "float64")."""
 
-    def __init__(self, precision: str):
+    def __init__(self, precision: str, c_names: dict | None = None):
         self.arithmetic_type = ARITHMETIC_TYPES[precision]
         super().__init__({"type_aliases": {real: self.arithmetic_type}, "math_macros": {}})
-        self.reserved_words = set(self.reserved_words) | TEMPLATE_NAMES
+        self.reserved_words = set(self.reserved_words) | C_RESERVED
+        self.c_names = c_names or {}
 
     def _print_Symbol(self, expr):
         if expr.name.startswith("_"):
             raise ValueError(f"symbol {expr.name!r}: names starting with '_' are reserved by CuPy kernels")
+        if expr in self.c_names:
+            return self.c_names[expr]
         return super()._print_Symbol(expr)
+
+    def _print_NumberSymbol(self, expr) -> str:
+        return self._print(sp.Float(float(expr), precision=53))
+
+    _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
+
+    def _print_Abs(self, expr) -> str:
+        # SymPy prints abs() for an integer-valued argument (floor(x), an integer hyperparameter): that is
+        # C's int abs, which would truncate the double holding it.
+        return self._print_math_func(expr, known="fabs")
+
+    def _print_Pow(self, expr) -> str:
+        if expr.exp == sp.Rational(1, 3):  # not cbrt: NumPy's power gives NaN for a negative base
+            return self._print_math_func(sp.Function("pow")(expr.base, expr.exp), known="pow")
+        return super()._print_Pow(expr)
+
+    def _print_Remainder(self, expr) -> str:
+        return self._print_math_func(expr, known="fmod")
+
+    def _print_Xor(self, expr) -> str:
+        printed = [f"(bool)({self._print(a)})" for a in expr.args]
+        text = printed[0]
+        for operand in printed[1:]:
+            text = f"({text} != {operand})"
+        return text
+
+    def _print_ITE(self, expr) -> str:
+        # SymPy's printer rewrites ITE as a Piecewise of truth values, which SymPy's logic refuses to build
+        condition, then, otherwise = (self._print(a) for a in expr.args)
+        return f"(({condition}) ? ({then}) : ({otherwise}))"
+
+    def _print_Heaviside(self, expr) -> str:
+        x = self.parenthesize(expr.args[0], PRECEDENCE["Relational"])
+        half = self._print(expr.args[1]) if len(expr.args) > 1 else self._print(sp.Rational(1, 2))
+        # NaN fails every comparison and falls through to x itself, as numpy.heaviside gives NaN.
+        return (f"({x} < 0 ? {self._literal(0)} : ({x} == 0 ? ({half}) : ({x} > 0 ? {self._literal(1)} : {x})))")
 
     def _literal(self, value: int) -> str:
         return self._print(sp.Float(value))

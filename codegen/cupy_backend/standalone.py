@@ -2,7 +2,9 @@
 the compile check's fallback) or for the host (a C++ function called through ctypes, host emulation).
 
 Both bind each argument name to element ``i`` exactly as CuPy's template does (``const G &grad``,
-``T &param``, state references), so the operation text is the generated one, unchanged.
+``T &param``, state references), so the operation text is the generated one, unchanged. Like CuPy's
+``CArray`` arguments, the pointers are not ``__restrict__``: the gradient may be the parameter array
+itself, and the operation reads both before it writes either.
 """
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ def _signature(source: KernelSource) -> tuple[list[str], list[str]]:
             continue
         c_type = type_name if type_name in ("T", "G") else _SCALAR_C[type_name]
         const = "const " if kind == "in" else ""
-        arguments.append(f"{const}{c_type} *__restrict__ _raw_{name}")
+        arguments.append(f"{const}{c_type} *_raw_{name}")
         bindings.append(f"{const}{c_type} &{name} = _raw_{name}[i];")
     return arguments, bindings
 
@@ -79,7 +81,7 @@ def standalone_source(sources, types: StorageTypes, target: str) -> str:
     headers = sorted({C_STORAGE[d][2] for d in (types.param, types.grad) if C_STORAGE[d][2]})
     lines = [f"#include <{h}>" for h in headers] if target == "cuda" else \
         ["#include <cmath>", "using std::sqrt; using std::fabs; using std::exp; using std::log; using std::pow;",
-         "#define __restrict__ __restrict", _HOST_BFLOAT16]
+         _HOST_BFLOAT16]
     lines += [f"typedef {C_STORAGE[types.param][column]} T;", f"typedef {C_STORAGE[types.grad][column]} G;"]
     for source in sources:
         arguments, bindings = _signature(source)

@@ -44,6 +44,7 @@ import numpy
 from optiforge.generated import _numba_runtime, _runtime
 
 {module_constants(spec)}
+BACKEND = 'numba'
 
 
 {definitions}
@@ -57,21 +58,35 @@ LOOPS = {{
 }}
 
 
+def array_library():
+    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
+    return _runtime.NUMPY
+
+
 def init_state(param, **hyperparameters):
     """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
 {indent(init_hyperparameter_lines(spec), 4)}
-    _dtype = _runtime.compute_dtype(NAME, param.dtype)
+    _dtype = _runtime.check_param(NAME, param)
     return {{
 {indent(init_state_lines(spec, host_printer, 'numpy'), 8)}
     }}
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: per-step scalars in float64 on the host, one loop."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)
+
+
+def step_unchecked(param, grad, state, t, _hp, _dtype):
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
+    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
+    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
+    ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
 {indent(host_prologue_lines(ir, host_printer), 8)}

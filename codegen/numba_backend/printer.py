@@ -11,7 +11,6 @@ as a lazy conditional expression), with these differences, each for a reason:
   ``product_factors``): positive terms left to right, then each negative one subtracted; numbers and inputs
   first in a product, then the divisors' product divides. Each IEEE operation then rounds, overflows and
   produces NaN exactly as there;
-* ``Piecewise`` with no branch that applies is NaN, as in the other backends (Python's printer gives None);
 * relations and logic print as Python operators on scalars, ``Heaviside`` as its NaN-propagating branches
   (numba has no ``numpy.heaviside``).
 """
@@ -65,6 +64,11 @@ class LoopPrinter(HostPrinter):
     def _print_NegativeInfinity(self, expr):
         return self._literal("-numpy.inf")
 
+    def _print_NumberSymbol(self, expr):  # π, e, …
+        return self._literal(repr(float(expr)))
+
+    _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
+
     # -- arithmetic in the NumPy backend's order
 
     def _operand(self, expr, level: int, strict: bool = False) -> str:
@@ -105,11 +109,6 @@ class LoopPrinter(HostPrinter):
         return f"{self._operand(base, PRECEDENCE['Pow'], strict=True)}**{power}"
 
     # -- branches and logic on scalars
-
-    def _print_Piecewise(self, expr):
-        if expr.args[-1].cond != sp.true:  # no branch applies: NaN
-            expr = sp.Piecewise(*expr.args, (sp.nan, True))
-        return super()._print_Piecewise(expr)
 
     def _print_Heaviside(self, expr):
         x = expr.args[0]

@@ -20,6 +20,11 @@ class _FloatNumPyPrinter(NumPyPrinter):
         # 1/2 would already be a float in Python 3; spell it as one so the float intent is visible.
         return repr(float(expr)) if expr.q != 1 else str(expr.p)
 
+    def _print_NumberSymbol(self, expr):  # π, e, the golden ratio …: float64 literals
+        return repr(float(expr))
+
+    _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
+
 
 class HostPrinter(_FloatNumPyPrinter):
     """Per-step scalars in float64 with NumPy's scalar functions, so a hoisted subexpression of a branch
@@ -32,7 +37,18 @@ class HostPrinter(_FloatNumPyPrinter):
         return super()._print_Pow(expr, rational)
 
     def _print_Piecewise(self, expr):
+        if expr.args[-1].cond != sp.true:  # no branch applies: NaN (Python's printer would say None)
+            expr = sp.Piecewise(*expr.args, (sp.nan, True))
         return PythonCodePrinter._print_Piecewise(self, expr)
+
+    def _print_Heaviside(self, expr):
+        # NumPy's scalar function, not SymPy's rewrite as a Piecewise (which gives 1 at NaN)
+        return f"numpy.heaviside({self._print(expr.args[0])}, {self._print(expr.args[1]) if len(expr.args) > 1 else 0.5})"
+
+    def _print_ITE(self, expr):
+        # SymPy's printer rewrites ITE as a Piecewise of truth values, which SymPy's logic refuses to build
+        condition, then, otherwise = (self._print(a) for a in expr.args)
+        return f"(({then}) if ({condition}) else ({otherwise}))"
 
     def _nested(self, function: str, args) -> str:
         text = self._print(args[0])

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
 
+from optiforge.specs.dsl import GRAD, PARAM
+
 from ..ir import KernelIR
 
 __all__ = ["Call", "UfuncProgram", "linearize", "allocate_buffers", "build_program", "sum_terms",
@@ -22,7 +24,8 @@ __all__ = ["Call", "UfuncProgram", "linearize", "allocate_buffers", "build_progr
 
 _UNARY = {sp.Abs: "absolute", sp.sign: "sign", sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
           sp.floor: "floor", sp.ceiling: "ceil", Sqrt: "sqrt"}
-_BINARY_FOLD = {sp.Max: "maximum", sp.Min: "minimum", sp.And: "logical_and", sp.Or: "logical_or"}
+_BINARY_FOLD = {sp.Max: "maximum", sp.Min: "minimum", sp.And: "logical_and", sp.Or: "logical_or",
+                sp.Xor: "logical_xor"}
 _COMPARISONS = {sp.StrictGreaterThan: "greater", sp.GreaterThan: "greater_equal", sp.StrictLessThan: "less",
                 sp.LessThan: "less_equal", sp.Equality: "equal", sp.Unequality: "not_equal"}
 
@@ -119,6 +122,8 @@ class _Linearizer:
             return self.emit(_COMPARISONS[type(expr)], *(self.value(a) for a in expr.args), boolean=True)
         if isinstance(expr, sp.Not):
             return self.emit("logical_not", self.value(expr.args[0]), boolean=True)
+        if isinstance(expr, sp.ITE):  # a selection between truth values
+            return self.emit("select", *(self.value(a) for a in expr.args), boolean=True)
         if isinstance(expr, sp.Mod):
             return self.emit("mod", *(self.value(a) for a in expr.args))
         if isinstance(expr, sp.Heaviside):
@@ -201,6 +206,9 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
     (``m = beta1*m + c*g`` becomes ``multiply(m, beta1, out=m); add(_buf0, m, out=m)``): an operation
     writing over one of its own inputs was measured cheaper than one writing a third buffer, and fewer
     distinct buffers stay in cache. Not the parameter: its storage dtype may be narrower.
+
+    The gradient may be the parameter array itself (``step(w, w, …)``): the parameter is written only
+    after the last read of the gradient, so the step reads the gradient the caller passed.
     """
     calls = program.calls
     end = len(calls)
@@ -217,7 +225,13 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
         # The parameter's storage may be narrower than the arithmetic dtype (float16): a new θ that later
         # calls read stays in a compute-dtype buffer and is stored at the end, as the CUDA kernel does.
         reread = name == "theta" and any(operand in call.args for call in calls)
-        if _register(operand) and operand not in placed and not reread and producer[operand] >= last_read.get(old, -1):
+        after = max(last_read.get(old, -1), last_read.get(GRAD, -1) if name == "theta" else -1)
+        # A select copies its "then" operand second: written into θ, it would read a gradient that is the
+        # parameter array after the first pass has overwritten it.
+        reads_grad_late = name == "theta" and _register(operand) and operand in producer and \
+            calls[producer[operand]].ufunc == "select" and calls[producer[operand]].args[1] == GRAD
+        if _register(operand) and operand not in placed and not reread and producer[operand] >= after \
+                and not reads_grad_late:
             placed[operand] = sp.Symbol(program.targets[name])
         elif old is None or operand != old:
             program.copies.append((name, operand))
@@ -229,17 +243,26 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
             write = producer[operand] if operand in placed else end - 1
             windows[sp.Symbol(program.targets[name])] = (last_read.get(old, -1), write)
     occupied_until = {array: -1 for array in windows}
+    old_of = {sp.Symbol(program.targets[name]): symbol for symbol, name in program.storage.items()
+              if name in program.targets}
     free: dict[bool, list[sp.Symbol]] = {False: [], True: []}
     counts = {False: 0, True: 0}
     assigned: dict[sp.Symbol, sp.Symbol] = {}
     for index, call in enumerate(calls):
         dying = [a for a in dict.fromkeys(call.args) if _register(a) and last_read[a] == index
                  and assigned[a].name.startswith(("_buf", "_mask"))]
-        # select() writes its destination in two passes, so it must not alias the branch it copies second.
-        reusable = [a for a in dying if not (call.ufunc == "select" and a == call.args[1])]
+        # select() writes its destination in two passes, so it must not alias the condition or the branch
+        # it copies second.
+        reusable = [a for a in dying if not (call.ufunc == "select" and a in call.args[:2])]
         for a in reusable:
             free[assigned[a].name.startswith("_mask")].append(assigned[a])
         args = tuple(assigned.get(a, a) for a in call.args)
+        if call.ufunc == "select" and call.out in placed:
+            # The destination is the storage the old value lives in (``theta`` is a view of it when the
+            # dtypes agree): name it as the destination, so the two-pass selection never overwrites it
+            # before reading it.
+            old = old_of.get(placed[call.out])
+            args = tuple(placed[call.out] if a == old else a for a in args)
         # select() writes in two passes and masks are booleans: neither goes into state storage.
         in_window = [array for array, (opens, write) in windows.items() if not call.boolean and call.ufunc != "select"
                      and opens <= index and occupied_until[array] <= index and last_read[call.out] <= write]
@@ -264,5 +287,46 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
     return program
 
 
+def _sink_parameter_update(program: UfuncProgram) -> UfuncProgram | None:
+    """The same program with the calls only the new parameter needs, and that read no array input, moved
+    to the end; ``None`` when nothing moves. (Computing θ after the last read of the gradient lets its
+    final call write in place even when the gradient is the parameter array.)"""
+    calls = program.calls
+    producer = {call.out: index for index, call in enumerate(calls)}
+
+    def ancestors(roots):
+        seen, stack = set(), [producer[r] for r in roots if r in producer]
+        while stack:
+            index = stack.pop()
+            if index not in seen:
+                seen.add(index)
+                stack += [producer[a] for a in calls[index].args if a in producer]
+        return seen
+
+    theta = program.outputs.get("theta")
+    needed = ancestors([theta]) - ancestors([v for k, v in program.outputs.items() if k != "theta"])
+    inputs = set(program.storage) | {GRAD}
+    stay = {i for i in needed if any(a in inputs and a != PARAM for a in calls[i].args)}
+    stay |= ancestors([calls[i].out for i in stay])
+    sink = sorted(needed - stay)
+    if not sink or sink == list(range(len(calls) - len(sink), len(calls))):
+        return None
+    order = [i for i in range(len(calls)) if i not in set(sink)] + sink
+    return UfuncProgram([calls[i] for i in order], dict(program.outputs), dict(program.storage),
+                        program.host_booleans, dict(program.targets))
+
+
 def build_program(ir: KernelIR) -> UfuncProgram:
-    return allocate_buffers(linearize(ir))
+    """The ufunc program of ``ir``; of the body order and the order that updates θ last, the one with
+    fewer calls and copies, then fewer buffers (the body order on a tie)."""
+    def cost(program):
+        return len(program.calls) + len(program.copies), program.float_buffers + program.mask_buffers
+
+    linear = linearize(ir)
+    sunk = _sink_parameter_update(linear)
+    program = allocate_buffers(linear)
+    if sunk is not None:
+        alternative = allocate_buffers(sunk)
+        if cost(alternative) < cost(program):
+            return alternative
+    return program

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import sympy as sp
 
+from optiforge.specs.expression_dag import free_symbols
+
 from ..ir import KernelIR
 
 
 def used_names(ir: KernelIR) -> set[str]:
     names = {s.name for s in ir.spec.symbols()}
-    for symbol, expr in ir.host + ir.body:
+    for symbol, _ in ir.host + ir.body:
         names.add(symbol.name)
-        names.update(s.name for s in expr.free_symbols)
+    names.update(s.name for s in free_symbols(*(expr for _, expr in ir.host + ir.body)))
     return names
 
 

@@ -1,11 +1,16 @@
 r"""Share common subexpressions with ``sympy.cse``, separately in the host prologue and in the body.
 
-After forward substitution :math:`m_t` appears both as the new state and inside the parameter update;
-CSE computes it once (``x0 = …; m_new = x0; theta_new = … x0 …``).
+CSE runs over a block's statements as they are (each statement's symbol is an atom to the others), so its
+cost stays linear in the block however long the chains of statements are; lowering already named the
+values several statements read. A repeated subexpression becomes a statement ``x0 = …`` placed before its
+first reader; statements nothing reads any more are dropped, and so are aliases ``x = y`` that are not
+outputs.
 """
 from __future__ import annotations
 
 import sympy as sp
+
+from optiforge.specs.expression_dag import free_symbols, substitute
 
 from ..ir import KernelIR
 from ._naming import fresh_symbols
@@ -13,25 +18,58 @@ from ._naming import fresh_symbols
 __all__ = ["common_subexpressions"]
 
 
-def _cse_block(assignments, names, keep: set[sp.Symbol]):
-    """CSE over an SSA block; symbols in ``keep`` (read by the other block or outputs) stay defined."""
+def _in_dependency_order(statements) -> list:
+    """``statements`` reordered (stably) so that each comes after the statements it reads."""
+    defined_by = {symbol: index for index, (symbol, _) in enumerate(statements)}
+    reads = [sorted(defined_by[s] for s in free_symbols(expr) if s in defined_by) for _, expr in statements]
+    placed, order = set(), []
+
+    def place(index):
+        stack = [index]
+        while stack:
+            top = stack[-1]
+            waiting = [d for d in reads[top] if d not in placed and d != top]
+            if waiting:
+                stack.append(waiting[0])
+                continue
+            stack.pop()
+            if top not in placed:
+                placed.add(top)
+                order.append(statements[top])
+
+    for index in range(len(statements)):
+        place(index)
+    return order
+
+
+def _cse_block(assignments, names, keep: set[sp.Symbol], readers_outside: set[sp.Symbol]):
+    """CSE over an SSA block; symbols in ``keep`` (read by the other block, or outputs) stay defined."""
     if not assignments:
         return ()
     targets = [s for s, _ in assignments]
-    values = {}
-    for symbol, expr in assignments:  # forward-substitute the block so CSE sees every repetition
-        values[symbol] = expr.xreplace(values)
-    exprs = [values[s] for s in targets if s in keep]
-    replacements, reduced = sp.cse(exprs, symbols=names, order="canonical")
-    kept = [s for s in targets if s in keep]
-    return tuple(replacements) + tuple(zip(kept, reduced))
+    replacements, reduced = sp.cse([e for _, e in assignments], symbols=names, order="canonical")
+    statements = _in_dependency_order(list(replacements) + list(zip(targets, reduced)))
+    # Aliases x = y that nothing outside needs by name: read y instead.
+    alias = {}
+    for symbol, expr in statements:
+        expr = substitute(expr, alias) if alias else expr
+        if isinstance(expr, sp.Symbol) and symbol not in keep and symbol not in readers_outside:
+            alias[symbol] = expr
+    statements = [(s, substitute(e, alias)) for s, e in statements if s not in alias]
+    live = set(keep)
+    kept = []
+    for symbol, expr in reversed(statements):
+        if symbol in live:
+            kept.append((symbol, expr))
+            live |= free_symbols(expr)
+    return tuple(reversed(kept))
 
 
 def common_subexpressions(ir: KernelIR) -> KernelIR:
     """Apply ``sympy.cse`` to the host block and to the body block."""
-    body_reads = set().union(*(e.free_symbols for _, e in ir.body)) if ir.body else set()
+    body_reads = free_symbols(*(e for _, e in ir.body)) if ir.body else set()
     host_keep = {s for s, _ in ir.host if s in body_reads} | {s for _, s in ir.scalar_outputs}
     body_keep = {s for _, s in ir.array_outputs}
-    host = _cse_block(ir.host, fresh_symbols("h", ir), host_keep)
-    body = _cse_block(ir.body, fresh_symbols("x", ir), body_keep)
+    host = _cse_block(ir.host, fresh_symbols("h", ir), host_keep, body_reads)
+    body = _cse_block(ir.body, fresh_symbols("x", ir), body_keep, set())
     return ir.with_(host=host, body=body)

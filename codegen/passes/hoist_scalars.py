@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from optiforge.specs.expression_dag import distinct_nodes
+
 from ..ir import KernelIR
 from ._naming import fresh_symbols
 
@@ -25,9 +27,17 @@ class _Hoister:
         self.names = fresh_symbols("c", ir)
         self.hoisted: dict[sp.Basic, sp.Symbol] = {}
         self.host: list[tuple[sp.Symbol, sp.Basic]] = []
+        self.visited: dict[sp.Basic, sp.Basic] = {}
+        self._scalar: dict[sp.Basic, bool] = {}
 
     def is_scalar(self, expr: sp.Basic) -> bool:
-        return expr.free_symbols <= self.scalars
+        """Reads only hyperparameters, ``t``, scalar state and host symbols (memoised bottom up)."""
+        if expr not in self._scalar:
+            for node in distinct_nodes(expr):
+                if node not in self._scalar:
+                    self._scalar[node] = node in self.scalars if isinstance(node, sp.Symbol) else \
+                        all(self._scalar[a] for a in node.args)
+        return self._scalar[expr]
 
     def name(self, expr: sp.Basic) -> sp.Basic:
         if expr.is_Atom:
@@ -41,6 +51,11 @@ class _Hoister:
         return self.hoisted[expr]
 
     def visit(self, expr: sp.Basic) -> sp.Basic:
+        if expr not in self.visited:
+            self.visited[expr] = self._visit(expr)
+        return self.visited[expr]
+
+    def _visit(self, expr: sp.Basic) -> sp.Basic:
         if expr.is_Atom:
             return expr
         if self.is_scalar(expr):

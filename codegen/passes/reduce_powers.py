@@ -3,13 +3,18 @@ r"""Reduce powers in the body to cheap operations: :math:`x^2 \to x\cdot x`, :ma
 
 Uses ``sympy.codegen.rewriting``: ``create_expand_pow_optimization`` for small integer exponents (kept as
 unevaluated products so SymPy cannot fold them back) and a rule mapping half-integer exponents onto the
-unevaluated ``sympy.codegen.cfunctions.Sqrt``. Host scalars are left alone: they cost nothing per element.
+unevaluated ``sympy.codegen.cfunctions.Sqrt``. The rules are applied bottom up and the expression is rebuilt
+without evaluation: SymPy knows nothing about ``Sqrt`` (not even that it is real), so re-evaluating a
+``Min``, ``Max`` or a comparison around it would fail. Host scalars are left alone: they cost nothing per
+element.
 """
 from __future__ import annotations
 
 import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
-from sympy.codegen.rewriting import ReplaceOptim, create_expand_pow_optimization, optimize
+from sympy.codegen.rewriting import ReplaceOptim, create_expand_pow_optimization
+
+from optiforge.specs.expression_dag import SYMPY_REFUSALS, rebuild_unevaluated
 
 from ..ir import KernelIR, plain_sympy
 
@@ -29,7 +34,26 @@ POWER_RULES = (_half_integer_power, create_expand_pow_optimization(4, base_req=l
 undo_power_reduction = plain_sympy
 
 
+def _reduce(node, args):
+    if not node.is_Pow:
+        return None
+    power = sp.Pow(*args, evaluate=False) if args != node.args else node
+    for rule in POWER_RULES:
+        if rule.query(power):
+            power = rule.value(power)
+    return power
+
+
+def _reduced(expr: sp.Expr) -> sp.Expr:
+    try:
+        return rebuild_unevaluated(expr, _reduce)
+    except SYMPY_REFUSALS:
+        # Building even an unevaluated product asks SymPy whether its factors commute, which for tanh(…)
+        # can re-evaluate a Max around a Sqrt that SymPy cannot compare: keep this statement's powers.
+        return expr
+
+
 def reduce_powers(ir: KernelIR) -> KernelIR:
-    """Rewrite the body's powers with :data:`POWER_RULES`."""
-    body = tuple((symbol, optimize(expr, POWER_RULES)) for symbol, expr in ir.body)
-    return ir.with_(body=body)
+    """Rewrite the body's powers with :data:`POWER_RULES` (a statement SymPy refuses to rebuild keeps its
+    powers, which the printers print as they are)."""
+    return ir.with_(body=tuple((symbol, _reduced(expr)) for symbol, expr in ir.body))

@@ -6,7 +6,7 @@ import sympy as sp
 from optiforge import specs
 from optiforge.specs import PARAM as theta, STEP as t
 
-from ..engine import FAILS, REFUTED, UNPROVED, ClaimList, bound, conclude, guarded, identity, induction
+from ..engine import FAILS, ClaimList, bound, identity, induction, roots_in
 from ..equivalence import Dynamics, equivalent
 from . import ada_nesterov as _ada_nesterov
 from .accumulators import ADADELTA_TRICK, ADAGRAD_TRICK, RMSPROP_TRICK, rho as _rho
@@ -22,152 +22,110 @@ def spec(name, **fix):
     return Dynamics.from_spec(specs.get(name), fix=fix)
 
 
-def _values(a: Dynamics, b: Dynamics, by_name: dict) -> dict:
-    """Hyperparameter values by name for both dynamics (the specs' symbols may differ in assumptions)."""
-    hypers = a.hyperparameters() | b.hyperparameters()
-    missing = {h.name for h in hypers} - set(by_name)
-    if missing:
-        raise KeyError(f"no value for {sorted(missing)}")
-    return {h: sp.nsimplify(by_name[h.name]) for h in hypers}
-
-
-def replay(a: Dynamics, b: Dynamics, by_name: dict, gradients, theta0=Q(1, 3)):
-    r"""Exact replay (rationals / algebraic numbers) of A and B on one gradient sequence at the given
-    hyperparameters: the first step where the parameters differ refutes :math:`\theta_A \equiv \theta_B`.
-    For differences that appear only after the 4 steps of :func:`counterexample_step` (RAdam's t = 5, 6)."""
-    def check():
-        values = _values(a, b, by_name)
-        ra, rb = a.simulate(theta0, gradients, values), b.simulate(theta0, gradients, values)
-        for step, (xa, xb) in enumerate(zip(ra, rb), start=1):
-            difference = sp.radsimp(xa[theta] - xb[theta])  # exact (rationals, radicals): no numeric guessing
-            decided = difference.is_zero
-            if decided is None:
-                decided = sp.simplify(difference).is_zero
-            if decided is False:
-                cex = {"hyperparameters": {k: str(v) for k, v in by_name.items()}, "theta0": str(theta0),
-                       "gradients": [str(x) for x in gradients[:step]], "step": step,
-                       a.name: str(xa[theta]), b.name: str(xb[theta]),
-                       "floats": [float(xa[theta]), float(xb[theta])]}
-                return (REFUTED, f"equal for t < {step}; at t = {step}: {a.name} gives ≈{float(xa[theta]):.10g}, "
-                                 f"{b.name} gives ≈{float(xb[theta]):.10g}", cex)
-            if decided is not True:
-                return UNPROVED, f"could not decide the difference at t = {step}"
-        return UNPROVED, f"no difference in {len(gradients)} steps"
-
-    point = ", ".join(f"{k} = {v}" for k, v in by_name.items())
-    return guarded("counterexample", f"exact replay {a.name} vs {b.name} at {point}",
-                   f"\\exists g_{{1..{len(gradients)}}}:\\ \\theta_A \\ne \\theta_B", check)
-
-
 # --- RAdam ------------------------------------------------------------------------------------------------
 RADAM_SRC = "Liu et al. (2020) Alg. 2 (ρ_t > 4); seed 002 §3.2.3 Alg. 14; peer_semantics.md §1.9, §2.10, §3.1"
-RADAM_POINT = {"lr": Q(1, 10), "beta1": Q(9, 10), "beta2": Q(999, 1000), "eps": Q(1, 10), "weight_decay": 0}
 
 
 @CLAIMS.claim("variants.radam_paper_vs_torch", "RAdam paper (ρ_t > 4, ε on √v̂) ≡ torch RAdam (ρ_t > 5, ε on √v)?",
               "equivalence", RADAM_SRC, expected=FAILS, specs=("radam", "radam_torch"),
-              note="With β₂ = 0.999, ρ₅ = 4.996: the paper rectifies at t = 5, torch still takes the SGD step "
-                   "(t ≤ 4 both take the SGD step and agree).")
+              note="The thresholds differ (e.g. with β₂ = 0.999, ρ₅ = 4.996: the paper rectifies at t = 5, torch "
+                   "still takes the SGD step), and so does the ε placement once both rectify. Refuted by the "
+                   "certified counterexample search of `equivalent` (first divergence after several agreeing steps).")
 def radam_paper_vs_torch():
-    return [replay(spec("radam"), spec("radam_torch", weight_decay=0), RADAM_POINT, (1, 2, -1, 3, 1))]
+    return equivalent(spec("radam"), spec("radam_torch", weight_decay=0))
 
 
-RADAM_RHO = specs.get("radam_optax")
-_b1, _b2, _eps = (RADAM_RHO.symbol(n) for n in ("beta1", "beta2", "eps"))
+OPTAX_RADAM = specs.get("radam_optax")
 
 
-def _branches(expr):
-    """(rectified, fallback, condition) of a RAdam θ update written as θ + Piecewise or Piecewise of θ's."""
+def temporary(spec, name):
+    """A spec's temporary ``name`` in terms of hyperparameters, state and t (earlier temporaries substituted),
+    and its own right-hand side as written (in terms of the earlier temporaries)."""
+    current: dict = {}
+    for assignment in spec.assignments:
+        current[assignment.target] = assignment.value.xreplace(current)
+        if assignment.target.name == name:
+            return current[assignment.target], assignment.value
+    raise KeyError(f"{spec.name}: no temporary {name!r}")
+
+
+RHO_T = temporary(OPTAX_RADAM, "rho")[0]  # ρ_t = ρ_∞ − 2tβ₂^t/(1 − β₂^t), read from spec `radam_optax`
+
+
+def _tests(expr):
+    """The threshold tests (relationals) of the Piecewise in a spec's θ update."""
     pieces = [p for p in sp.preorder_traversal(expr) if isinstance(p, sp.Piecewise)]
-    piece = pieces[0]
-    (rectified, condition), (fallback, _) = piece.args
-    outside = expr.xreplace({piece: sp.Symbol("P")})
-    P = sp.Symbol("P")
-    return outside.subs(P, rectified), outside.subs(P, fallback), condition
+    return [c for _, c in pieces[0].args if c is not sp.true]
+
+
+def _oriented(test):
+    """A test ``a op b`` as (quantity, op) with op ∈ {>, ≥}: ``a − b > 0`` or ``b − a > 0``."""
+    if test.rel_op in (">", ">="):
+        return test.lhs - test.rhs, {">": ">", ">=": "≥"}[test.rel_op]
+    return test.rhs - test.lhs, {"<": ">", "<=": "≥"}[test.rel_op]
 
 
 @CLAIMS.claim("variants.radam_torch_vs_optax_eps0",
-              "ε = 0: torch RAdam (ρ_t > 5, ε on √v) ≡ optax radam (ρ_t ≥ 5, ε on √v̂) wherever ρ_t ≠ 5 "
-              "(branch by branch)",
+              "ε = 0: torch RAdam (ρ_t > 5, ε on √v) ≡ optax radam (ρ_t ≥ 5, ε on √v̂) wherever ρ_t ≠ 5",
               "equivalence", RADAM_SRC, specs=("radam_torch", "radam_optax"),
-              note="Proved for each branch (rectified: the same step once ε = 0, by 1 − β^t > 0; fallback: the "
-                   "same SGD step; the threshold tests are the same quantity ρ_t − 5). The tests differ in "
-                   "strictness, so the trajectories can differ only at a step with ρ_t = 5 exactly (torch: SGD "
-                   "step, optax: rectified step with r_t < 1), which needs a β₂ solving ρ_t(β₂) = 5 exactly "
-                   "— not a default or a typical value. The moments m, v have identical updates.")
+              note="Proved by the invariant of derive/equivalence.py on the specs' own maps, branch by branch: the "
+                   "two threshold tests are matched as one quantity ρ_t − 5 (torch: > 0, optax: ≥ 0), equal "
+                   "tests under the hypothesis ρ_t ≠ 5; the rectified steps agree once ε = 0 because 1 − β₂^t > 0 "
+                   "for β₂ ∈ [0, 1). Where ρ_t = 5 exactly (an irrational β₂, see variants.radam_rho_equals_5) "
+                   "torch takes the SGD step and optax a rectified one.")
 def radam_torch_vs_optax():
-    torch = spec("radam_torch", weight_decay=0, eps=0)
-    optax = spec("radam_optax", eps=0, threshold=5)
-    t_rect, t_fall, t_cond = _branches(torch.update[theta])
-    o_rect, o_fall, o_cond = _branches(optax.update[theta])
-    # torch: X < −6 with X = 2tβ₂^t/(1−β₂^t) − 2/(1−β₂) (i.e. ρ_t > 5); optax: 5 ≤ ρ_t
-    rho_minus_5_torch = -(t_cond.lhs - t_cond.rhs)  # −6 − X = ρ_t − 5 > 0
-    rho_minus_5_optax = o_cond.rhs - o_cond.lhs  # ρ_t − 5 ≥ 0
-    steps = [positivity_of_bias_corrections(),
-             identity("threshold tests compare the same ρ_t − 5 (torch: > 0, optax: ≥ 0)",
-                      rho_minus_5_torch, rho_minus_5_optax),
-             identity("rectified branch, ε = 0: η r_t m̂ √(1−β₂^t)/√v = η r_t m̂/√v̂",
-                      t_rect.subs(BIAS), o_rect.subs(BIAS)),
-             identity("fallback branch: θ − η m̂ in both", t_fall, o_fall),
-             *[identity(f"update of {x}", torch.update[x], optax.update[x]) for x in (sp.Symbol("m", real=True),
-                                                                                    sp.Symbol("v", real=True))
-               if x in torch.update]]
-    return steps + [conclude("same trajectory wherever ρ_t ≠ 5", "\\theta_{torch} = \\theta_{optax}\\ "
-                             "(\\epsilon = 0,\\ \\rho_t \\ne 5)", steps, kind="equivalence")]
+    return equivalent(spec("radam_torch", weight_decay=0, eps=0), spec("radam_optax", eps=0, threshold=5),
+                      where=[sp.Ne(RHO_T, 5)])
 
 
 @CLAIMS.claim("variants.radam_paper_vs_optax_threshold4",
               "RAdam paper (ρ_t > 4) ≡ optax radam(threshold = 4) (ρ_t ≥ 4, ε on √v̂ in both) wherever ρ_t ≠ 4",
               "equivalence", RADAM_SRC + "; spec `radam` peers (optax.radam(threshold=4.0))",
               specs=("radam", "radam_optax"),
-              note="Branch by branch, for every ε: the same rectified step, the same SGD fallback, the same test "
-                   "quantity ρ_t − 4. As with torch vs optax at 5, the strict and non-strict tests differ where "
-                   "ρ_t = 4 exactly (some irrational β₂ for t = 5), so the peer listed for `radam` agrees except there.")
+              note="Proved by the invariant on the specs' maps for every ε: the same rectified step, the same SGD "
+                   "fallback, the tests matched as ρ_t − 4 (> 0 vs ≥ 0), equal under ρ_t ≠ 4. They differ where "
+                   "ρ_t = 4 exactly (some irrational β₂ for t = 5), so the peer listed for `radam` agrees except "
+                   "there.")
 def radam_paper_vs_optax4():
-    paper = spec("radam")
-    optax = spec("radam_optax", threshold=4)
-    p_rect, p_fall, p_cond = _branches(paper.update[theta])
-    o_rect, o_fall, o_cond = _branches(optax.update[theta])
-    steps = [identity("threshold tests compare the same ρ_t − 4 (paper: > 0, optax: ≥ 0)",
-                      -(p_cond.lhs - p_cond.rhs), o_cond.rhs - o_cond.lhs),
-             identity("rectified branch: θ − η r_t m̂/(√v̂ + ε) in both", p_rect, o_rect),
-             identity("fallback branch: θ − η m̂ in both", p_fall, o_fall),
-             *[identity(f"update of {x}", paper.update[x], optax.update[x]) for x in paper.state if x != theta]]
-    return steps + [conclude("same trajectory wherever ρ_t ≠ 4", "\\theta_{paper} = \\theta_{optax(4)}\\ "
-                             "(\\rho_t \\ne 4)", steps, kind="equivalence")]
+    return equivalent(spec("radam"), spec("radam_optax", threshold=4), where=[sp.Ne(RHO_T, 4)])
 
 
 @CLAIMS.claim("variants.radam_rho_equals_5", "…but ε = 0 is not quite enough: ρ₆ = 5 exactly for a β₂ ∈ (0, 1) "
               "(≈ 0.839769), where torch (ρ > 5) takes the SGD step and optax (ρ ≥ 5) a rectified step with r₆ < 1",
               "identity", RADAM_SRC, specs=("radam_torch", "radam_optax"),
-              note="So torch RAdam ≡ optax radam iff ε = 0, except at the (irrational, isolated) β₂ where some ρ_t = 5 "
-                   "exactly. An exact replay at that algebraic β₂ (a CRootOf) is beyond SymPy within the step limit, "
-                   "so this is shown by its parts: ρ₆ − 5 = P(β₂)/D(β₂) with P(0) < 0 < P(1), D ≠ 0 on (0, 1) "
-                   "(a root by the intermediate value theorem), and 1 − r_t² > 0 at ρ_t = 5 when ρ_∞ > 5.")
+              note="Every quantity is read from the specs: ρ_t and r_t (the temporaries of spec `radam_optax`), the "
+                   "two tests (the Piecewise conditions of both θ updates). ρ₆ − 5 = P(β₂)/D(β₂) with P having "
+                   "exactly one root in (2/3, 1) and D none (Sturm's theorem, exact), so ρ₆ = 5 there; on (2/3, 1) "
+                   "ρ_∞ > 5, and r_t² < 1 at ρ_t = 5 whenever ρ_∞ > 5. So torch RAdam ≡ optax radam iff ε = 0, "
+                   "except at such isolated β₂.")
 def radam_rho_equals_5():
-    optax = specs.get("radam_optax")
-    b2 = optax.symbol("beta2")
-    _, _, condition = _branches(spec("radam_optax").update[theta])
-    rho_t = condition.rhs  # threshold <= ρ_t
-    rho6 = rho_t.subs(t, 6)
+    b2 = OPTAX_RADAM.symbol("beta2")
+    rho6 = RHO_T.subs(t, 6)
     numerator, denominator = sp.fraction(sp.factor(sp.together(rho6 - 5)))
-    rho_inf, R = sp.symbols("rho_inf R", positive=True)
-    r_squared = (R - 4) * (R - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * R)  # the spec's r_t², ρ_t = R
-    return [identity("ρ₆ − 5 = P(β₂)/D(β₂)", rho6 - 5, numerator / denominator),
-            bound("P(0) < 0", numerator.subs(b2, 0), -1),
-            bound("P(1) > 0", 1, numerator.subs(b2, 1)),
-            bound("D(β₂) ≥ 1 > 0 for β₂ ≥ 0, so ρ₆ = 5 at the root of P in (0, 1)", 1, sp.expand(denominator)),
-            identity("1 − r_t² at ρ_t = 5 is (ρ_∞ − 5)(5ρ_∞ − 8)/(5(ρ_∞ − 4)(ρ_∞ − 2)) (> 0 for ρ_∞ > 5)",
-                     1 - r_squared.subs(R, 5), (rho_inf - 5) * (5 * rho_inf - 8) / (5 * (rho_inf - 4) * (rho_inf - 2)))]
+    torch_test = _oriented(_tests(spec("radam_torch", weight_decay=0, eps=0).update[theta])[0])
+    optax_test = _oriented(_tests(spec("radam_optax", eps=0, threshold=5).update[theta])[0])
+    rho, rho_inf = OPTAX_RADAM.symbol("rho"), OPTAX_RADAM.symbol("rho_inf")
+    r_written = temporary(OPTAX_RADAM, "r")[1]  # r_t in terms of ρ_t and ρ_∞, as the spec writes it
+    q, s_ = sp.symbols("q s", positive=True)
+    inside = {b2: sp.Rational(2, 3) + s_ / (3 * (1 + s_))}  # β₂ ∈ (2/3, 1), s > 0
+    return [identity("ρ₆ − 5 = P(β₂)/D(β₂) (ρ_t of spec `radam_optax`)", rho6 - 5, numerator / denominator),
+            roots_in("P has exactly one root β₂* in (2/3, 1)", numerator, b2, sp.Rational(2, 3), 1, 1),
+            roots_in("D has no root in (2/3, 1): ρ₆(β₂*) = 5", denominator, b2, sp.Rational(2, 3), 1, 0),
+            identity(f"torch's test is ρ_t − 5 {torch_test[1]} 0 (false at β₂*)", torch_test[0], RHO_T - 5),
+            identity(f"optax's test is ρ_t − 5 {optax_test[1]} 0 (true at β₂*)", optax_test[0], RHO_T - 5),
+            bound("ρ_∞ > 5 for β₂ ∈ (2/3, 1)", 5, temporary(OPTAX_RADAM, "rho_inf")[0], assume=inside, strict=True),
+            bound("r_t² < 1 at ρ_t = 5 when ρ_∞ = 5 + q > 5 (r_t of spec `radam_optax`)",
+                  (r_written**2).subs(rho, 5).subs(rho_inf, 5 + q), 1, strict=True)]
 
 
 @CLAIMS.claim("variants.radam_torch_vs_optax_eps", "ε > 0: torch RAdam ≡ optax radam?", "equivalence", RADAM_SRC,
               expected=FAILS, specs=("radam_torch", "radam_optax"),
               note="Once rectified (t = 6 at β₂ = 9/10), ε is added to √v in torch and to √v̂ = √v/√(1−β₂^t) "
-                   "in optax: ε√(1−β₂^t) ≠ ε.")
+                   "in optax: ε√(1−β₂^t) ≠ ε. Refuted by the certified counterexample search of `equivalent` "
+                   "(the steps before rectification agree).")
 def radam_torch_vs_optax_eps():
-    point = {**RADAM_POINT, "beta2": Q(9, 10), "threshold": 5}
-    return [replay(spec("radam_torch", weight_decay=0), spec("radam_optax"), point, (1, 2, -1, 3, 1, 2))]
+    eps = specs.get("radam_torch").symbol("eps")  # ε = 1/10: a difference far above float64 rounding
+    return equivalent(spec("radam_torch", weight_decay=0), spec("radam_optax", threshold=5), sample={eps: [Q(1, 10)]})
 
 
 @CLAIMS.claim("variants.radam_po_vs_torch", "pytorch_optimizer RAdam (default) ≡ torch RAdam?", "equivalence",

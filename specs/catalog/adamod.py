@@ -28,6 +28,6 @@ paper = spec.build()
 SPECS = (
     paper,
     with_weight_decay(paper, "decoupled", name="adamodw", title="AdaMod with decoupled weight decay",
-                      peers=("torch_optimizer.AdaMod(weight_decay>0)",
-                             "pytorch_optimizer.AdaMod(betas=(0.9, 0.999, 0.999))")),
+                      peers=("pytorch_optimizer.AdaMod(betas=(0.9, 0.999, 0.999))",
+                             "torch_optimizer.AdaMod(weight_decay>0)")),
 )

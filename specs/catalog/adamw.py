@@ -9,14 +9,17 @@ paper = SpecBuilder("adamw", "AdamW (decoupled weight decay)",
                     reference="Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization, Algorithm 2",
                     source="seed 002 §3.2.1", peers=("torch.optim.AdamW (λ_paper = lr·λ_torch)", "optax.adamw"),
                     notes="The paper decays by the schedule multiplier η_t·λ, not by lr·λ; the default λ = 1e-5 "
-                          "equals torch's AdamW default lr·λ = 1e-3·1e-2.")
+                          "equals torch's AdamW default lr·λ = 1e-3·1e-2. The step θ − η_t(αm̂/(√v̂ + ε) + λθ) is "
+                          "computed as θ(1 − η_tλ) − η_tαm̂/(√v̂ + ε), as torch does (an infinite θ stays infinite; "
+                          "optax's θ − η(u + λθ) gives NaN there).")
 lr, beta1, beta2, eps = adam_hyperparameters(paper, lr_latex=r"\alpha")
 m, v = adam_moments(paper, beta1, beta2)
 wd = paper.hyper("weight_decay", 1e-5, r"\lambda", NONNEGATIVE)
 eta_t = paper.hyper("schedule_multiplier", 1.0, r"\eta_t", NONNEGATIVE)
 m_hat = paper.let("m_hat", m / (1 - beta1**t), r"\hat{m}")
 v_hat = paper.let("v_hat", v / (1 - beta2**t), r"\hat{v}")
-paper.update(theta, theta - eta_t * (lr * m_hat / (sqrt(v_hat) + eps) + wd * theta))
+# θ − η_t(α m̂/(√v̂ + ε) + λθ), written in torch's order: θ(1 − η_tλ) first, so an infinite θ stays infinite.
+paper.update(theta, theta * (1 - eta_t * wd) - eta_t * lr * m_hat / (sqrt(v_hat) + eps))
 
 from optiforge.specs.catalog.adam import SPEC as _adam  # noqa: E402
 from optiforge.specs.combinators import with_weight_decay  # noqa: E402

@@ -1,5 +1,5 @@
 """ASGD (torch.optim.ASGD): averaged SGD with the Polyak–Juditsky average and a decaying step (Bottou 2012)."""
-from sympy import Max
+from sympy import Eq, Max, Piecewise
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
@@ -17,6 +17,7 @@ ax = spec.state("ax", 0, r"\bar{\theta}")
 eta = spec.let("eta", lr / (1 + lambd * lr * (t - 1))**alpha, r"\eta_t")
 mu = spec.let("mu", 1 / Max(1, t - 1 - t0), r"\mu_t")
 spec.update(theta, theta * (1 - lambd * eta) - eta * g)
-spec.update(ax, ax + mu * (theta - ax))
+# torch copies θ into ā while μ_t = 1 (so an infinite θ gives ā = ∞, not ∞ − ∞ = NaN).
+spec.update(ax, Piecewise((theta, Eq(mu, 1)), (ax + mu * (theta - ax), True)))
 SPEC = with_weight_decay(spec.build(), "coupled", name="asgd_torch", title="ASGD (torch.optim.ASGD)",
                          peers=("torch.optim.ASGD",))

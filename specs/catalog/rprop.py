@@ -8,7 +8,7 @@ spec = SpecBuilder("rprop_torch", "Rprop (torch.optim.Rprop)", reference="Riedmi
                    peers=("torch.optim.Rprop",),
                    notes="Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous "
                          "gradient) or η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient "
-                         "is zeroed for this step and for the next comparison.")
+                         "is zeroed for this step and for the next comparison. sign(g) is torch's (the torch_sign pass): 0 for a NaN gradient.")
 lr = spec.hyper("lr", 1e-2, r"\eta", POSITIVE)
 eta_minus = spec.hyper("eta_minus", 0.5, r"\eta_-", interval(0, 1, left_open=True, right_open=True))
 eta_plus = spec.hyper("eta_plus", 1.2, r"\eta_+", interval(1, float("inf"), left_open=True))

@@ -27,7 +27,9 @@ betas = [aggmo.hyper(f"beta{i}", d, rf"\beta_{i}", UNIT_HALF_OPEN) for i, d in e
 bufs = [aggmo.state(f"b{i}", 0, f"b_{i}") for i in range(3)]
 for beta_i, buf in zip(betas, bufs):
     aggmo.update(buf, beta_i * buf + g)
-aggmo.update(theta, theta - lr_a / 3 * (bufs[0] + bufs[1] + bufs[2]))
+# θ − η/3·Σb_i one velocity at a time, as torch_optimizer subtracts them: summed first, three huge velocities
+# overflow where each step alone does not.
+aggmo.update(theta, theta - lr_a / 3 * bufs[0] - lr_a / 3 * bufs[1] - lr_a / 3 * bufs[2])
 
 accsgd = SpecBuilder("accsgd", "AccSGD", reference="Kidambi, Netrapalli, Jain & Kakade (2018), On the insufficiency "
                      "of existing momentum schemes for Stochastic Optimization, Algorithm 1 (Jain et al. 2018)",

@@ -1,0 +1,62 @@
+r"""Compute a temporary that the spec squares once, and square it, as the peers do; SymPy would distribute the
+square over its factors, whose own squares may overflow.
+
+AdaDelta (torch, optax) computes :math:`\Delta = \sqrt{u+\epsilon}\,/\sqrt{v+\epsilon}\cdot\tilde g`, then
+``u.mul_(ρ).addcmul_(Δ, Δ, value=1 - ρ)``. Forward substitution writes :math:`\Delta^2` as
+:math:`(u+\epsilon)\,\tilde g^2/(v+\epsilon)`: with :math:`v = \infty` (the square of a huge gradient overflowed,
+in torch too) that is :math:`\infty/\infty = \mathrm{NaN}`, where torch's :math:`\Delta = 0` and :math:`u` stays
+finite. This pass gives every temporary ``T`` (a ``let`` of the spec) that an assignment raises to an integer
+power, and whose value is a product (the only values SymPy distributes a power over), a body symbol of its
+own, and substitutes it (``subs`` also finds :math:`T^2` among the distributed factors):
+
+.. math:: u_{\text{new}} = \rho u + (1-\rho)\,\frac{(u+\epsilon)\,\tilde g^2}{v+\epsilon}
+    \;\to\; d_0 = \frac{\sqrt{u+\epsilon}\,\tilde g}{\sqrt{v+\epsilon}},\quad u_{\text{new}} = \rho u + (1-\rho)\,d_0^2.
+
+The body symbol holds exactly the temporary's value, so :meth:`~codegen.ir.KernelIR.meaning` is unchanged;
+:func:`~.evaluation_order.evaluation_order` then multiplies :math:`((1-\rho)\,d_0)\,d_0` as ``addcmul`` does.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..ir import KernelIR
+from ._naming import fresh_symbols
+
+__all__ = ["squared_temporaries", "squared"]
+
+
+def squared(spec) -> list[sp.Symbol]:
+    """The temporaries of ``spec`` that an assignment raises to an integer power, in assignment order."""
+    powered = set()
+    for assignment in spec.assignments:
+        for node in sp.preorder_traversal(assignment.value):
+            if isinstance(node, sp.Pow) and node.base in spec.temporaries and node.exp.is_Integer \
+                    and abs(node.exp) >= 2:
+                powered.add(node.base)
+    return [a.target for a in spec.assignments if a.target in powered]
+
+
+def squared_temporaries(ir: KernelIR) -> KernelIR:
+    """A body symbol for each :func:`squared` temporary whose value reads an array and is a product; the
+    outputs read it."""
+    spec = ir.spec
+    values: dict[sp.Symbol, sp.Expr] = {}
+    for assignment in spec.assignments:  # forward substitution, as in the spec's step map
+        values[assignment.target] = assignment.value.xreplace(values)
+    arrays = set(ir.array_inputs)
+    names = fresh_symbols("d", ir)
+    body, introduced = list(ir.body), []
+    for target in squared(spec):
+        _, value = values[target].as_coeff_Mul()  # a sign or a rational factor stays outside: (−Δ)² = Δ²
+        if not isinstance(value, (sp.Mul, sp.Pow)) or not value.free_symbols & arrays:
+            continue
+        # Exact wherever subs finds the value: the body symbol is the same expression of the same inputs (an
+        # output whose lowering rewrote an input of it, e.g. a state read at its initial-value rule, holds
+        # another expression, and is left alone).
+        symbol = next(names)
+        replaced = [(s, e.subs(value, symbol)) for s, e in body]
+        if all(new == old for (_, new), (_, old) in zip(replaced, body)):
+            continue  # no output reads it in this form
+        body = replaced
+        introduced.append((symbol, value))
+    return ir.with_(body=tuple(introduced) + tuple(body)) if introduced else ir
