@@ -72,7 +72,8 @@ def build_loop(ir: KernelIR, precision: str) -> LoopSource:
               for name, symbol in ir.array_outputs}
     stored = {name: value for name, value in values.items() if value != ir.spec.symbol(name)}
     assignments = _live_body(ir, stored)
-    read = set().union(*(expr.free_symbols for _, expr in assignments))
+    # What the kept assignments read, and inputs stored as they are (m_new = g: no assignment reads g).
+    read = set().union(*(expr.free_symbols for _, expr in assignments), stored.values())
 
     lines = [f"{printer.doprint(symbol)} = {array}[{index}]" for symbol, array in arrays.items() if symbol in read]
     lines += [f"{printer.doprint(symbol)} = {printer.doprint(expr)}" for symbol, expr in assignments]

@@ -11,8 +11,8 @@ as a lazy conditional expression), with these differences, each for a reason:
   ``product_factors``): positive terms left to right, then each negative one subtracted; numbers and inputs
   first in a product, then the divisors' product divides. Each IEEE operation then rounds, overflows and
   produces NaN exactly as there;
-* relations and logic print as Python operators on scalars, ``Heaviside`` as its NaN-propagating branches
-  (numba has no ``numpy.heaviside``).
+* relations and logic print as Python operators on scalars (exclusive or as ``!=`` of truth values),
+  ``Heaviside`` as its NaN-propagating branches (numba has no ``numpy.heaviside``).
 """
 from __future__ import annotations
 
@@ -117,7 +117,17 @@ class LoopPrinter(HostPrinter):
         return self._print(sp.Piecewise((sp.S.Zero, x < 0), (at_zero, sp.Eq(x, 0)), (sp.S.One, x > 0),
                                         evaluate=False))
 
+    def _print_Not(self, expr):
+        return f"(not ({self._print(expr.args[0])}))"
+
+    def _print_Xor(self, expr):
+        # As numpy.logical_xor of the comparisons: SymPy's rewrite into and/or gives False where one side
+        # compares a NaN (false) and the other is true.
+        text = f"({self._print(expr.args[0])})"
+        for operand in expr.args[1:]:  # nested: Python reads a != b != c as a != b and b != c
+            text = f"({text} != ({self._print(operand)}))"
+        return text
+
     _print_Relational = AbstractPythonCodePrinter._print_Relational
     _print_And = CodePrinter._print_And
     _print_Or = CodePrinter._print_Or
-    _print_Not = CodePrinter._print_Not
