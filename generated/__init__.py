@@ -1,4 +1,5 @@
-"""Generated optimizer kernels and a small runtime over them (needs NumPy only; CuPy for ``backend="cupy"``).
+"""Generated optimizer kernels and a small runtime over them (needs NumPy only; CuPy for ``backend="cupy"``,
+numba for ``backend="numba"``).
 
 >>> import numpy as np
 >>> from optiforge.generated import Optimizer
@@ -24,7 +25,7 @@ from ._flat import MultiTensor, same_memory
 
 __all__ = ["Optimizer", "kernel_module", "available", "UnknownOptimizerError", "STATE_DICT_FORMAT", "STATE_DICT_VERSION"]
 
-BACKENDS = ("numpy", "cupy")
+BACKENDS = ("numpy", "cupy", "numba")
 
 
 def available(backend: str = "numpy") -> list[str]:

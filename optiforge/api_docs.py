@@ -172,8 +172,8 @@ def _kernel_interface() -> list[str]:
     module = importlib.import_module(KERNEL_EXAMPLE)
     lines = ["## Generated kernel modules", "",
              "Each spec becomes `optiforge.generated.<backend>.<name>` (or `<package>.<backend>.<name>` for your "
-             "own specs, see `optiforge generate --specs`), importable with NumPy (or CuPy) alone. Every module "
-             "has:", ""]
+             "own specs, see `optiforge generate --specs`), importable with NumPy alone (CuPy or numba at first "
+             "use). Every module has:", ""]
     lines += [f"- `{name}`: {what}" for name, what in KERNEL_CONSTANTS]
     lines.append("")
     for name in ("init_state", "step"):

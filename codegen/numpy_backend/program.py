@@ -19,7 +19,8 @@ from optiforge.specs.dsl import GRAD, PARAM
 
 from ..ir import KernelIR
 
-__all__ = ["Call", "UfuncProgram", "linearize", "allocate_buffers", "build_program"]
+__all__ = ["Call", "UfuncProgram", "linearize", "allocate_buffers", "build_program", "sum_terms",
+           "product_factors"]
 
 _UNARY = {sp.Abs: "absolute", sp.sign: "sign", sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
           sp.floor: "floor", sp.ceiling: "ceil", Sqrt: "sqrt"}
@@ -92,8 +93,7 @@ class _Linearizer:
         if isinstance(expr, sp.UnevaluatedExpr):
             return self.value(expr.args[0])
         if isinstance(expr, sp.Add):
-            positive = [a for a in expr.args if not a.could_extract_minus_sign()]
-            negative = [-a for a in expr.args if a.could_extract_minus_sign()]
+            positive, negative = sum_terms(expr)
             acc = self.fold("add", [self.value(a) for a in positive]) if positive else \
                 self.emit("negative", self.value(negative.pop(0)))
             for term in negative:
@@ -132,21 +132,7 @@ class _Linearizer:
         raise NotImplementedError(f"NumPy backend: no ufunc for {type(expr).__name__} in {expr}")
 
     def _product(self, expr: sp.Mul):
-        coefficient, factors = expr.as_coeff_mul()
-        numerator, denominator = [], []
-        for f in factors:
-            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
-                denominator.append(f.base if f.exp == -1 else sp.Pow(f.base, -f.exp))
-            else:
-                numerator.append(f)
-        if coefficient == -1:
-            negate = True
-        else:
-            negate = False
-            if coefficient != 1:
-                numerator.insert(0, coefficient)
-        # Host scalars first so each multiply by a constant is one call on a fresh operand.
-        numerator.sort(key=lambda a: not (a.is_Number or a.is_Symbol and a not in self.env))
+        negate, numerator, denominator = product_factors(expr, self.env)
         acc = self.fold("multiply", [self.value(a) for a in numerator]) if numerator else None
         if denominator:
             divisor = self.fold("multiply", [self.value(d) for d in denominator])
@@ -159,6 +145,32 @@ class _Linearizer:
             return self.value(expr)
         otherwise = self._piecewise(rest) if rest else sp.nan
         return self.emit("select", self.value(condition), self.value(expr), otherwise)
+
+
+def sum_terms(expr: sp.Add) -> tuple[list, list]:
+    """The evaluation order of a sum: ``positive`` terms added left to right, then each of ``negative``
+    (negated back) subtracted: ``a - b + c`` is ``(a + c) - b``."""
+    positive = [a for a in expr.args if not a.could_extract_minus_sign()]
+    negative = [-a for a in expr.args if a.could_extract_minus_sign()]
+    return positive, negative
+
+
+def product_factors(expr: sp.Mul, computed) -> tuple[bool, list, list]:
+    """The evaluation order of a product: ``numerator`` multiplied left to right, divided by the product of
+    ``denominator``, then negated if ``negate``. Numbers and symbols not in ``computed`` (inputs, host
+    scalars) come first, so each multiply by a constant is one call on a fresh operand."""
+    coefficient, factors = expr.as_coeff_mul()
+    numerator, denominator = [], []
+    for f in factors:
+        if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
+            denominator.append(f.base if f.exp == -1 else sp.Pow(f.base, -f.exp))
+        else:
+            numerator.append(f)
+    negate = coefficient == -1
+    if coefficient not in (1, -1):
+        numerator.insert(0, coefficient)
+    numerator.sort(key=lambda a: not (a.is_Number or a.is_Symbol and a not in computed))
+    return negate, numerator, denominator
 
 
 def _register(operand) -> bool:

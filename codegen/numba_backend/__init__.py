@@ -1,0 +1,1 @@
+"""numba backend: one compiled loop over flat arrays per optimizer and arithmetic precision."""

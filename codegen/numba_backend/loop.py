@@ -1,0 +1,91 @@
+r"""The elementwise body of one optimizer step as a numba loop over flat arrays.
+
+For precision A (float32 or float64) the loop reads, per element ``_i``::
+
+    theta = _param[_i]                 # loads (arrays already hold A: see _numba_runtime.run)
+    g = _grad[_i]
+    m = _m[_i]
+    x0 = c2*g + m*beta1                # the IR body, SSA, printed by LoopPrinter
+    ...
+    _param[_i] = theta_new             # stores after every read: in place is safe
+    _m[_i] = x0
+
+Scalars (hyperparameters and host symbols the body reads) are arguments of type A, computed once per step
+on the host in float64; host-side conditions are booleans. Names starting with ``_`` are the loop's own
+(specs cannot use them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from optiforge.specs.dsl import GRAD, PARAM
+
+from ..ir import KernelIR
+from .printer import LoopPrinter
+
+__all__ = ["LoopSource", "build_loop", "loop_scalars"]
+
+
+@dataclass(frozen=True)
+class LoopSource:
+    """One loop's function definition (``text``), its numba signature and the scalars it takes, in order."""
+
+    name: str
+    precision: str
+    text: str
+    signature: str
+    scalars: tuple[sp.Symbol, ...]
+
+
+def loop_scalars(ir: KernelIR) -> list[sp.Symbol]:
+    """Step inputs (``t``, hyperparameters, scalar state) and host symbols the body reads, in that order."""
+    read = set().union(*(expr.free_symbols for _, expr in ir.body))
+    read -= {symbol for symbol, _ in ir.body} | set(ir.array_inputs)
+    return [s for s in (*ir.host_inputs, *(symbol for symbol, _ in ir.host)) if s in read]
+
+
+def _live_body(ir: KernelIR, stored: dict[str, sp.Symbol]) -> list[tuple[sp.Symbol, sp.Expr]]:
+    """The body assignments the stores need (an unchanged state's ``m_new = m`` is not one)."""
+    live = set(stored.values())
+    kept = []
+    for symbol, expr in reversed(ir.body):
+        if symbol in live:
+            kept.append((symbol, expr))
+            live |= expr.free_symbols
+    return kept[::-1]
+
+
+def build_loop(ir: KernelIR, precision: str) -> LoopSource:
+    """The loop computing ``ir.body`` in ``precision`` ("float32" or "float64")."""
+    printer = LoopPrinter(precision, [symbol for symbol, _ in ir.body])
+    booleans = ir.host_booleans()
+    scalars = loop_scalars(ir)
+    body = dict(ir.body)
+    arrays = {PARAM: "_param", GRAD: "_grad"} | {s.symbol: f"_{s.name}" for s in ir.spec.array_state}
+    index = "_i"
+    while index in arrays.values():
+        index += "_"
+    # Outputs store the value an alias (m_new = x0) names; a state whose new value is its old one needs no store.
+    values = {name: body[symbol] if isinstance(body.get(symbol), sp.Symbol) else symbol
+              for name, symbol in ir.array_outputs}
+    stored = {name: value for name, value in values.items() if value != ir.spec.symbol(name)}
+    assignments = _live_body(ir, stored)
+    # What the kept assignments read, and inputs stored as they are (m_new = g: no assignment reads g).
+    read = set().union(*(expr.free_symbols for _, expr in assignments), stored.values())
+
+    lines = [f"{printer.doprint(symbol)} = {array}[{index}]" for symbol, array in arrays.items() if symbol in read]
+    lines += [f"{printer.doprint(symbol)} = {printer.doprint(expr)}" for symbol, expr in assignments]
+    lines += [f"{arrays[ir.spec.symbol(name)]}[{index}] = {printer.doprint(symbol)}" for name, symbol in stored.items()]
+
+    name = f"_loop_{precision}"
+    parameters = [*arrays.values(), *(printer.doprint(s) for s in scalars)]
+    types = [f"{precision}[::1]"] * len(arrays) + ["boolean" if s in booleans else precision for s in scalars]
+    text = "\n".join([
+        f"def {name}({', '.join(parameters)}):",
+        f'    """One step of every element, in place: {precision} arithmetic on contiguous {precision} arrays."""',
+        f"    for {index} in _numba_runtime.prange(_param.size):",
+        *(" " * 8 + line for line in lines),
+    ])
+    return LoopSource(name, precision, text, f"void({', '.join(types)})", tuple(scalars))
