@@ -11,7 +11,7 @@ from optiforge.specs.expression_dag import free_symbols, tree_sizes
 from .equations import MAX_PRINTED_NODES, domain_text, equations_unicode
 
 __all__ = ["banner", "module_docstring", "docstring_literal", "module_constants", "init_hyperparameter_lines", "init_state_lines",
-           "host_prologue_lines", "scalar_state_store_lines", "domain_constructor", "indent"]
+           "host_prologue_lines", "host_block_lines", "scalar_state_store_lines", "domain_constructor", "indent"]
 
 
 def banner(spec: OptimizerSpec, generator_version: str, backend: str) -> str:
@@ -132,6 +132,17 @@ def host_prologue_lines(ir, printer) -> list[str]:
     return unpack + [f"{printer.doprint(sym)} = " + (printer.doprint(sp.powsimp(expr, combine='base'))
                                                      if free_symbols(expr) else f"numpy.float64({printer.doprint(expr)})")
                      for sym, expr in ir.host]
+
+
+def host_block_lines(ir, printer) -> list[str]:
+    """:func:`host_prologue_lines` under ``numpy.errstate(all="ignore")``, for a backend whose body runs
+    elsewhere (a kernel launch, a compiled loop); none for a spec without hyperparameters, step or scalar
+    state."""
+    prologue = host_prologue_lines(ir, printer)
+    if not prologue:
+        return []
+    return ["# Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.",
+            'with numpy.errstate(all="ignore"):', *("    " + line for line in prologue)]
 
 
 def scalar_state_store_lines(ir, printer) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from optiforge.specs.dsl import OptimizerSpec
 
 from ..driver import lower_and_optimize
-from ..emit_common import (banner, host_prologue_lines, indent, init_hyperparameter_lines, init_state_lines,
+from ..emit_common import (banner, host_block_lines, indent, init_hyperparameter_lines, init_state_lines,
                            module_constants, module_docstring, scalar_state_store_lines)
 from ..numpy_backend.printer import HostPrinter
 from .kernel import build_kernel
@@ -43,10 +43,6 @@ def render_cupy_module(spec: OptimizerSpec, generator_version: str) -> str:
               + "".join(f", state[{s.name!r}]" for s in spec.array_state) + ", stream=stream)"]
 
     kernel_dict = [line for source in kernels for line in _kernel_literal(source)]
-    prologue = host_prologue_lines(ir, host_printer)
-    # A spec without hyperparameters, step or scalar state has no host prologue (and no block to open).
-    host_block = ["# Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.",
-                  'with numpy.errstate(all="ignore"):', *("    " + line for line in prologue)] if prologue else []
     return f'''{banner(spec, generator_version, "cupy")}
 {module_docstring(spec, "CuPy")}
 import math
@@ -95,7 +91,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
     """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
     updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
     ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
-{indent(host_block, 4)}
+{indent(host_block_lines(ir, host_printer), 4)}
 {indent(launch, 4)}
 {indent(scalar_state_store_lines(ir, host_printer), 4)}
 '''

@@ -4,7 +4,7 @@ from __future__ import annotations
 from optiforge.specs.dsl import OptimizerSpec
 
 from ..driver import lower_and_optimize
-from ..emit_common import (banner, host_prologue_lines, indent, init_hyperparameter_lines, init_state_lines,
+from ..emit_common import (banner, host_block_lines, indent, init_hyperparameter_lines, init_state_lines,
                            module_constants, module_docstring, scalar_state_store_lines)
 from ..numpy_backend.printer import HostPrinter
 from .loop import build_loop
@@ -87,9 +87,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
     ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
     ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-{indent(host_prologue_lines(ir, host_printer), 8)}
+{indent(host_block_lines(ir, host_printer), 4)}
 {indent(run, 4)}
 {indent(scalar_state_store_lines(ir, host_printer), 4)}
 '''
