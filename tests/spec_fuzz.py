@@ -341,9 +341,10 @@ class _OddExpression:
 
 
 # --- running cases ---------------------------------------------------------------------------------------
-def run_cases(cases, *, check_accepted: int | None = None, on_result=None) -> dict:
+def run_cases(cases, *, check_accepted: int | None = None, on_result=None, every: dict | None = None) -> dict:
     """Build every case; accepted ones are generated and stepped (all, or at most ``check_accepted`` with
-    distinct signatures). Returns ``{"counts": Counter, "failures": [(case, outcome, detail)], ...}``."""
+    distinct signatures; ``every`` as in :func:`tests.differential.check_specs`). Returns
+    ``{"counts": Counter, "failures": [(case, outcome, detail)], ...}``."""
     from tests.differential import check_specs
 
     counts, failures, accepted, seen = Counter(), [], [], set()
@@ -367,7 +368,7 @@ def run_cases(cases, *, check_accepted: int | None = None, on_result=None) -> di
         if check_accepted is None or (signature not in seen and len(accepted) < check_accepted):
             seen.add(signature)
             accepted.append(case)
-    checked = check_specs(accepted, steps=3, size=12) if accepted else []
+    checked = check_specs(accepted, steps=3, size=12, every=every) if accepted else []
     for result in checked:
         bad = {b: o for b, o in result.outcomes.items() if o != "correct"}
         if bad:
@@ -380,10 +381,12 @@ def run_cases(cases, *, check_accepted: int | None = None, on_result=None) -> di
     return {"counts": counts, "failures": failures, "errors": errors, "checked": len(checked)}
 
 
-def fuzz(count: int, seed: int, *, start: int = 0, check_accepted: int | None = None) -> dict:
+def fuzz(count: int, seed: int, *, start: int = 0, check_accepted: int | None = None,
+         every: dict | None = None) -> dict:
     generator = FuzzGenerator(seed)
     began = time.time()
-    report = run_cases([generator.case(i) for i in range(start, start + count)], check_accepted=check_accepted)
+    report = run_cases([generator.case(i) for i in range(start, start + count)], check_accepted=check_accepted,
+                       every=every)
     report["seconds"] = time.time() - began
     return report
 
