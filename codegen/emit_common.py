@@ -10,8 +10,18 @@ from optiforge.specs.expression_dag import free_symbols, tree_sizes
 
 from .equations import MAX_PRINTED_NODES, domain_text, equations_unicode
 
-__all__ = ["banner", "module_docstring", "docstring_literal", "module_constants", "init_hyperparameter_lines", "init_state_lines",
+__all__ = ["CHECKED_STEP", "banner", "module_docstring", "docstring_literal", "module_constants", "init_hyperparameter_lines", "init_state_lines",
            "host_prologue_lines", "host_block_lines", "scalar_state_store_lines", "domain_constructor", "indent"]
+
+
+#: ``step`` of a backend on host arrays (NumPy, numba): the shared checks, then the module's ``step_unchecked``.
+CHECKED_STEP = '''def step(param, grad, state, t, **hyperparameters):
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
+    (ValueError/TypeError) writes nothing."""
+    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
+    t = _runtime.check_step(NAME, t)
+    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
+    step_unchecked(param, grad, state, t, _hp, _dtype)'''
 
 
 def banner(spec: OptimizerSpec, generator_version: str, backend: str) -> str:

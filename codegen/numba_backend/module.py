@@ -4,8 +4,8 @@ from __future__ import annotations
 from optiforge.specs.dsl import OptimizerSpec
 
 from ..driver import lower_and_optimize
-from ..emit_common import (banner, host_block_lines, indent, init_hyperparameter_lines, init_state_lines,
-                           module_constants, module_docstring, scalar_state_store_lines)
+from ..emit_common import (CHECKED_STEP, banner, host_block_lines, indent, init_hyperparameter_lines,
+                           init_state_lines, module_constants, module_docstring, scalar_state_store_lines)
 from ..numpy_backend.printer import HostPrinter
 from .loop import build_loop
 from .printer import PRECISIONS
@@ -73,13 +73,7 @@ def init_state(param, **hyperparameters):
     }}
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
-    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    t = _runtime.check_step(NAME, t)
-    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+{CHECKED_STEP}
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):

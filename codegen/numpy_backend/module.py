@@ -6,8 +6,8 @@ import sympy as sp
 from optiforge.specs.dsl import GRAD, PARAM, OptimizerSpec
 
 from ..driver import lower_and_optimize
-from ..emit_common import (banner, host_prologue_lines, indent, init_hyperparameter_lines, init_state_lines,
-                           module_constants, module_docstring, scalar_state_store_lines)
+from ..emit_common import (CHECKED_STEP, banner, host_prologue_lines, indent, init_hyperparameter_lines,
+                           init_state_lines, module_constants, module_docstring, scalar_state_store_lines)
 from .printer import HostPrinter, UfuncPrinter
 from .program import build_program
 
@@ -75,13 +75,7 @@ def init_state(param, **hyperparameters):
     }}
 
 
-def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
-    _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
-    t = _runtime.check_step(NAME, t)
-    _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
-    step_unchecked(param, grad, state, t, _hp, _dtype)
+{CHECKED_STEP}
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
