@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optiforge.specs.expression_dag import forward_substituted
+from optiforge.specs.expression_dag import forward_substituted, free_symbols
 
 from ..ir import INLINE_LIMIT, KernelIR
 from ._naming import fresh_symbols
@@ -47,12 +47,23 @@ def squared_temporaries(ir: KernelIR) -> KernelIR:
     """A body symbol for each :func:`squared` temporary whose value reads an array and is a product; the
     outputs read it."""
     spec = ir.spec
-    # The spec's step map, assignment by assignment (a value beyond VALUE_LIMIT is left out).
-    values = forward_substituted([(a.target, a.value) for a in spec.assignments], VALUE_LIMIT)
+    value_of = {a.target: a.value for a in spec.assignments}
+    # Substitution keeps a sum a sum (but for a cancellation, which this pass may miss: it changes rounding only).
+    targets = [s for s in squared(spec) if isinstance(value_of[s].as_coeff_Mul()[1], (sp.Mul, sp.Pow, sp.Symbol))]
+    if not targets:
+        return ir
+    # The spec's step map, assignment by assignment, for the assignments the squared temporaries read (a value
+    # beyond VALUE_LIMIT is left out).
+    needed, statements = set(targets), []
+    for assignment in reversed(spec.assignments):
+        if assignment.target in needed:
+            statements.append((assignment.target, assignment.value))
+            needed |= free_symbols(assignment.value)
+    values = forward_substituted(statements[::-1], VALUE_LIMIT)
     arrays = set(ir.array_inputs)
     names = fresh_symbols("d", ir)
     body, introduced = list(ir.body), []
-    for target in squared(spec):
+    for target in targets:
         if target not in values:
             continue
         _, value = values[target].as_coeff_Mul()  # a sign or a rational factor stays outside: (−Δ)² = Δ²
