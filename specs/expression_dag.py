@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 import sympy as sp
 
-__all__ = ["distinct_nodes", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated",
+__all__ = ["distinct_nodes", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated", "with_args_unevaluated",
            "SYMPY_REFUSALS", "forward_substituted"]
 
 #: What SymPy raises when it refuses to build an expression it is asked for (comparisons of non-real values,
@@ -67,20 +67,26 @@ def substitute(expr: sp.Basic, mapping: dict, memo: dict | None = None) -> sp.Ba
     return rebuild(expr, lambda node, args: mapping.get(node), memo)
 
 
+def with_args_unevaluated(node: sp.Basic, args) -> sp.Basic:
+    """``node`` with ``args``, built *without* evaluation where its class allows it, so no SymPy rule
+    (comparisons of ``Min``/``Max``, reality checks of relations, Piecewise folding) runs on codegen-only
+    nodes."""
+    if isinstance(node, (sp.Add, sp.Mul, sp.Pow, sp.Min, sp.Max, sp.core.relational.Relational,
+                         sp.Piecewise, sp.Function, sp.logic.boolalg.BooleanFunction)):
+        try:
+            return node.func(*args, evaluate=False)
+        except TypeError:  # a class without the keyword: its constructor does not evaluate
+            pass
+    return node.func(*args)
+
+
 def rebuild_unevaluated(expr: sp.Basic, visit: Callable[[sp.Basic, tuple], sp.Basic | None]) -> sp.Basic:
-    """Like :func:`rebuild`, but a node whose arguments changed is rebuilt *without* evaluation, so no
-    SymPy rule (comparisons of ``Min``/``Max``, reality checks of relations) runs on codegen-only nodes."""
+    """Like :func:`rebuild`, but a node whose arguments changed is rebuilt by :func:`with_args_unevaluated`."""
     def unevaluated(node, args):
         replaced = visit(node, args)
         if replaced is not None or args == node.args:
             return replaced
-        if isinstance(node, (sp.Add, sp.Mul, sp.Pow, sp.Min, sp.Max, sp.core.relational.Relational,
-                             sp.Piecewise, sp.Function, sp.logic.boolalg.BooleanFunction)):
-            try:
-                return node.func(*args, evaluate=False)
-            except TypeError:  # a class without the keyword: its constructor does not evaluate
-                pass
-        return node.func(*args)
+        return with_args_unevaluated(node, args)
     return rebuild(expr, unevaluated)
 
 

@@ -117,6 +117,16 @@ REGRESSIONS = {
     # both: a scalar state a step made NaN was refused as input to the next step
     "scalar_state_becomes_nan": _recipe("scalar_state_becomes_nan", [LR], [("q", "lr", True)], [
         ("update", "q", "Piecewise((lr, Ne(Mod(t, 2), 0)))"), ("update", "theta", "theta - lr*g")]),
+    # --- the campaign after the merge of numba (seed 7) ----------------------------------------------------------
+    # numba: Heaviside's branches built as relations of its operand, which SymPy folded with the Piecewise inside
+    # ("Invalid comparison of non-real")
+    "heaviside_of_a_piecewise_sum": _recipe("heaviside_of_a_piecewise_sum", [LR], [("w", "g", False)], [
+        ("let", "r", "log(1 + Piecewise((w**2, t >= w), (81/100, True))/(Abs(Min(theta, g*theta)) + 1/2)**2)"),
+        ("update", "theta", "theta - lr*Heaviside(r + w, 1)"), ("update", "w", "w/2 + g")]),
+    # evaluation_order rebuilt a Min of CSE symbols with evaluation ("not comparable")
+    "min_of_shared_subexpressions": _recipe("min_of_shared_subexpressions", [LR], [("m", "g", False)], [
+        ("update", "theta", "theta - lr*Heaviside(Min(m - 1, log((m + theta)**2 + 1)), 1) - lr*(m + theta)**2/100"),
+        ("update", "m", "m/2 + g")]),
 }
 
 

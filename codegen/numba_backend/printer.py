@@ -40,6 +40,8 @@ class LoopPrinter(HostPrinter):
         super().__init__()
         self.precision = precision
         self._body_symbols = frozenset(body_symbols)
+        #: placeholder → printed operand, while a branch built on the placeholder prints
+        self._operands: dict[sp.Dummy, str] = {}
 
     # -- literals of the arithmetic type
 
@@ -113,9 +115,18 @@ class LoopPrinter(HostPrinter):
     def _print_Heaviside(self, expr):
         x = expr.args[0]
         at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
-        # No branch for NaN: it falls through to NaN, like numpy.heaviside.
-        return self._print(sp.Piecewise((sp.S.Zero, x < 0), (at_zero, sp.Eq(x, 0)), (sp.S.One, x > 0),
-                                        evaluate=False))
+        # No branch for NaN: it falls through to NaN, like numpy.heaviside. The branches compare a placeholder:
+        # SymPy would fold relations of the operand itself (and refuse one whose reality it cannot decide).
+        operand = sp.Dummy("operand", real=True)
+        self._operands[operand] = self._operand(x, PRECEDENCE["Relational"], strict=True)
+        try:
+            return self._print(sp.Piecewise((sp.S.Zero, operand < 0), (at_zero, sp.Eq(operand, 0)),
+                                            (sp.S.One, operand > 0), evaluate=False))
+        finally:
+            del self._operands[operand]
+
+    def _print_Dummy(self, expr):
+        return self._operands[expr] if expr in self._operands else super()._print_Dummy(expr)
 
     def _print_Not(self, expr):
         return f"(not ({self._print(expr.args[0])}))"

@@ -44,7 +44,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
 
 from optiforge.specs.dsl import GRAD, PARAM
-from optiforge.specs.expression_dag import forward_substituted
+from optiforge.specs.expression_dag import forward_substituted, with_args_unevaluated
 
 from ..ir import KernelIR
 from .host_bounds import bound, host_bounds
@@ -111,8 +111,9 @@ class _Orderer:
                 return interpolated
         if args == list(expr.args):
             return expr
-        # reduce_powers' unevaluated products: rebuilt as written, or SymPy would fold a·a back into a²
-        return expr.func(*args, evaluate=False) if isinstance(expr, (sp.Add, sp.Mul)) else expr.func(*args)
+        # reduce_powers' unevaluated products: rebuilt as written, or SymPy would fold a·a back into a² (and
+        # compare the CSE symbols, of unknown sign, in a Min or a condition)
+        return with_args_unevaluated(expr, args)
 
     def _lerp(self, terms) -> sp.Basic | None:
         r""":math:`p\,x + q\,y` with a state :math:`x`, a single array :math:`y` and host weights with
