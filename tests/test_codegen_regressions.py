@@ -127,6 +127,12 @@ REGRESSIONS = {
     "min_of_shared_subexpressions": _recipe("min_of_shared_subexpressions", [LR], [("m", "g", False)], [
         ("update", "theta", "theta - lr*Heaviside(Min(m - 1, log((m + theta)**2 + 1)), 1) - lr*(m + theta)**2/100"),
         ("update", "m", "m/2 + g")]),
+    # numba, grad is param: the compiled loop read the gradient after it stored the parameter
+    "numba_loop_with_grad_the_param": _recipe("numba_loop_with_grad_the_param", [
+        ("beta", 3, REAL), ("delta", 0.33583699040254844, REAL)], [("w", "theta", False), ("m", "theta", False)], [
+        ("update", "theta", "w"), ("update", "w", "delta*w + (1 - delta)*Min(beta, w)"),
+        ("update", "theta", "-delta*m + theta"), ("update", "m", "delta*m + g*(1 - delta)"),
+        ("update", "m", "g - theta*sqrt(w) + w")]),
 }
 
 
