@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 import sympy as sp
+from sympy.functions.elementary.piecewise import ExprCondPair
 
 __all__ = ["distinct_nodes", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated", "with_args_unevaluated",
            "SYMPY_REFUSALS", "forward_substituted"]
@@ -71,6 +72,9 @@ def with_args_unevaluated(node: sp.Basic, args) -> sp.Basic:
     """``node`` with ``args``, built *without* evaluation where its class allows it, so no SymPy rule
     (comparisons of ``Min``/``Max``, reality checks of relations, Piecewise folding) runs on codegen-only
     nodes."""
+    if isinstance(node, (ExprCondPair, sp.Piecewise)):
+        # Their constructors fold and rewrite each condition (an ITE into comparisons), evaluate=False or not.
+        return sp.Basic.__new__(node.func, *args)
     if isinstance(node, (sp.Add, sp.Mul, sp.Pow, sp.Min, sp.Max, sp.core.relational.Relational,
                          sp.Piecewise, sp.Function, sp.logic.boolalg.BooleanFunction)):
         try:

@@ -133,6 +133,25 @@ REGRESSIONS = {
         ("update", "theta", "w"), ("update", "w", "delta*w + (1 - delta)*Min(beta, w)"),
         ("update", "theta", "-delta*m + theta"), ("update", "m", "delta*m + g*(1 - delta)"),
         ("update", "m", "g - theta*sqrt(w) + w")]),
+    # evaluation_order shared a repeated expression with an evaluated xreplace (a Max of a sign: "not comparable")
+    "shared_expression_under_a_max": _recipe("shared_expression_under_a_max", [
+        ("lam", 0.4571821568668606, UNIT_HALF_OPEN), ("gamma", 0.28644499647058425, POSITIVE)],
+        [("z", "g**2", False), ("u", "lam + Abs(g)", False), ("q", "0", True)], [
+        ("let", "e", "q + t/10 + Max(3/4, lam**t)"),
+        ("update", "q", "9*q/10 + Max(e - sqrt(t), Piecewise((3, gamma > 1/2), (-1, Eq(Mod(t, 3), 1)), (e, True)))/10"),
+        ("let", "c", "log(g**2*(-g + u)**2 + 1)"), ("update", "u", "lam*u + (1 - lam)*(-c + theta)"),
+        ("update", "theta", "g/(c**2 + 1) + t + tanh(sign(theta))")]),
+    # CuPy operand naming rebuilt a Piecewise whose condition SymPy rewrote from an ITE into comparisons
+    "piecewise_rebuilt_with_a_rewritten_condition": _recipe("piecewise_rebuilt_with_a_rewritten_condition", [
+        ("delta", 0, NONNEGATIVE), ("lr", 1.0344235950079845, interval(-0.46557640499201547, 2.5344235950079845,
+                                                                          right_open=True))],
+        [("z", "0", False), ("u", "g*theta", False), ("w", "g", False)], [
+        ("update", "w", "9*w/10 + Piecewise((Piecewise((g*t, Ne(t, 1)), (delta + theta, True)), sign(w) > t**(1/3)), "
+                        "(Max(t, theta)/tanh(3), Mod(u, 2) <= log(w**2 + 1)), (log(u**2/(lr**2 + 1)**2 + 1), True))/10"),
+        ("update", "z", "9*z/10 + Piecewise((Mod(-Max(g, t, theta), 3/2), (t > 2) & Ne(g, 1)), "
+                        "(Max(delta**(t/2), log(w**2 + 1), tanh(z)), t < g*t))/10"),
+        ("update", "w", "9*w/10 + Abs(log(theta**2 + 1) + Min(g, t, w))**(3/2)/10"),
+        ("update", "theta", "w + floor(2*theta) + 1 - 1/sqrt(Abs(u) + 1)")]),
 }
 
 

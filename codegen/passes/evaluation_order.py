@@ -44,7 +44,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
 
 from optiforge.specs.dsl import GRAD, PARAM
-from optiforge.specs.expression_dag import forward_substituted, with_args_unevaluated
+from optiforge.specs.expression_dag import forward_substituted, rebuild_unevaluated, with_args_unevaluated
 
 from ..ir import KernelIR
 from .host_bounds import bound, host_bounds
@@ -224,7 +224,7 @@ def _shared(body, outputs: set) -> tuple:
     defined: dict = {}
     out = []
     for symbol, expr in body:
-        expr = expr.xreplace(defined)
+        expr = rebuild_unevaluated(expr, lambda node, args: defined.get(node)) if defined else expr
         if not expr.is_Atom:
             defined.setdefault(expr, symbol)
         out.append((symbol, expr))
