@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import inspect
 import math
 import os
 import platform
@@ -203,8 +204,12 @@ def check_correctness(n: int = 1 << 20, steps: int = 3) -> None:
 def small_arrays(rounds: int = 7) -> None:
     """Per-call time of the generated Adam loop itself on short arrays, on one thread and on two: where a
     second thread starts to pay (``_numba_runtime.PARALLEL_MIN_ELEMENTS``, below which ``run`` uses one)."""
-    kernel = _numba_runtime.compiled(numba_adam.LOOPS["float32"])
-    scalars = tuple(np.float32(x) for x in (0.9, 0.999, 1e-3, 0.1, 1e-8, -1e-3))
+    loop = numba_adam.LOOPS["float32"]
+    kernel = _numba_runtime.compiled(loop)
+    # param, grad, m, v, then the host scalars (their number follows the generated loop); small values, the
+    # timing does not depend on them
+    count = len(inspect.signature(loop.function).parameters) - 4
+    scalars = tuple(np.float32(x) for x in (0.9, 0.999, 1e-3, 0.1, 1e-8, -1e-3, 0.5, 0.25)[:count])
     print(f"\nshort arrays: the float32 loop called directly, µs per call (min of {rounds} repeats); "
           f"PARALLEL_MIN_ELEMENTS = {_numba_runtime.PARALLEL_MIN_ELEMENTS}")
     print(f"{'elements':>9s} {'1 thread':>9s} {'2 threads':>10s} {'2 / 1':>6s}")
