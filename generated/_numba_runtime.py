@@ -238,10 +238,10 @@ def run(loop: Loop, param, grad, state: tuple, scalars: tuple) -> None:
     arrays = [array.reshape(-1) for array in state]
     with _threads_for(theta.size):
         if theta.dtype == dtype and g.dtype == dtype:
-            # A grad that is the param itself (the checks allow exactly that overlap) is read from a copy: the
+            # A grad that is the param itself (the only overlap the checks allow) is read from a copy: the
             # compiled loop may move an element's gradient load past its parameter store (found by
             # tests/differential.py: grad-is-param runs differed from the reference).
-            kernel(theta, g.copy() if g.ctypes.data == theta.ctypes.data else g, *arrays, *scalars)
+            kernel(theta, g.copy() if numpy.may_share_memory(theta, g) else g, *arrays, *scalars)
             return
         buffers, _ = _runtime.scratch(dtype, 2)
         block = _runtime.block_size(dtype)

@@ -281,7 +281,9 @@ def check_arrays(optimizer: str, param, grad, state: dict, array_state: tuple, s
         _check_device(optimizer, grad_name, grad, library.device(param), library)
     # The gradient is often a new array every step (a view of this step's gradient): not part of the set whose
     # verdict is remembered.
-    grad_is_param = grad.dtype == param.dtype and library.address(grad) == library.address(param)
+    # may_share_memory first: a bounds test, where the two address lookups cost about 3 µs per call
+    grad_is_param = grad is param or (grad.dtype == param.dtype and library.may_share_memory(grad, param)
+                                      and library.address(grad) == library.address(param))
     check_state(optimizer, param, dtype, state, array_state, scalar_state, library, [(param_name, param)],
                 state_name, transient=[] if grad_is_param else [(grad_name, grad)])
     return dtype
