@@ -53,7 +53,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from cupy_step import ADAM_BYTES_PER_ELEMENT, resnet50_shapes  # noqa: E402
-from optiforge.generated import Optimizer, _numba_runtime  # noqa: E402
+from optiforge.runtime import Optimizer, numba_support as _numba_runtime  # noqa: E402
 from optiforge.generated.numba import adam as numba_adam  # noqa: E402
 from optiforge.generated.numpy import adam as numpy_adam  # noqa: E402
 

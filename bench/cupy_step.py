@@ -5,7 +5,7 @@ CUDA for the comparisons (reported as unavailable otherwise).
    param, grad, m, v; write param, m, v) against a measured device-to-device copy (target >= 90 %),
    and against ``torch.optim.Adam(fused=True)`` and a ``torch.compile``d ``Adam.step`` (target: not slower).
 2. Multi-tensor: ResNet-50's 161 parameter tensors (25.6M parameters): one launch over the flat buffer
-   (``optiforge.generated._flat.MultiTensor``) vs one launch per tensor vs torch fused Adam over the tensor list
+   (``optiforge.runtime.flat.MultiTensor``) vs one launch per tensor vs torch fused Adam over the tensor list
    (target: flat not slower than torch fused).
 
 Usage: ``python bench/cupy_step.py [--elements-log2 28] [--repeats 50] [--write bench/RESULTS.md]``
@@ -131,7 +131,7 @@ def bench_single(log2: int, repeats: int) -> list[str]:
 def bench_multi_tensor(repeats: int) -> list[str]:
     import cupy
 
-    from optiforge.generated._flat import MultiTensor
+    from optiforge.runtime.flat import MultiTensor
     from optiforge.generated.cupy import adam
     shapes = resnet50_shapes()
     total = sum(int(numpy.prod(s)) for s in shapes)

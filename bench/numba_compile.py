@@ -27,7 +27,7 @@ _CHILD = """
 import importlib, json, sys, time
 sys.path.insert(0, {root!r})
 start = time.perf_counter()
-from optiforge.generated import _numba_runtime
+from optiforge.runtime import numba_support as _numba_runtime
 _numba_runtime.COMPILE_OPTIONS["parallel"] = {parallel}
 _numba_runtime.numba_module()
 imported = time.perf_counter() - start

@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from optiforge.generated import _runtime  # noqa: E402
+from optiforge.runtime import kernel_support as _runtime  # noqa: E402
 from optiforge.generated.numpy import adam as gen_adam  # noqa: E402
 
 LR, BETA1, BETA2, EPS = 1e-3, 0.9, 0.999, 1e-8
@@ -266,7 +266,7 @@ def run_all(args) -> dict:
 
 def sweep_blocks(args) -> None:
     """Generated kernel at BLOCK = 4096 ... 262144 float32 elements, interleaved round-robin like the main
-    table (``optiforge.generated._runtime.scratch`` keys its buffers by block size, so each size keeps its own)."""
+    table (``optiforge.runtime.kernel_support.scratch`` keys its buffers by block size, so each size keeps its own)."""
     n = 1 << args.size_log2
     param0, grad = data(n)
     original = _runtime.BLOCK_BYTES

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from optiforge.generated import Optimizer, kernel_module
+from optiforge.runtime import kernel_module, Optimizer
 
 
 def _best_us(call, calls: int, repeats: int) -> float:

@@ -72,7 +72,7 @@ def module_docstring(spec: OptimizerSpec, backend: str) -> str:
 
 
 def domain_constructor(domain: sp.Set) -> str:
-    """Python source building the runtime check for ``domain`` (see ``generated/_runtime.py``)."""
+    """Python source building the runtime check for ``domain`` (see ``optiforge/runtime/kernel_support.py``)."""
     def number(x):
         return "math.inf" if x == sp.oo else "-math.inf" if x == -sp.oo else repr(float(x))
     if isinstance(domain, sp.Interval):

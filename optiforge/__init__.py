@@ -11,22 +11,29 @@ generated kernel module) costs NumPy only; SymPy is imported when a spec, a clai
 [0.9, 1.1, 0.9]
 
 Subpackages: :mod:`optiforge.specs` (the DSL, validation, reference interpreter, catalogue),
-:mod:`optiforge.derive` (the derivation checker), :mod:`optiforge.codegen` (lowering, passes, backends) and
-:mod:`optiforge.generated` (the emitted kernels and their runtime).
+:mod:`optiforge.derive` (the derivation checker), :mod:`optiforge.codegen` (lowering, passes, backends),
+:mod:`optiforge.generated` (the emitted kernels) and :mod:`optiforge.runtime` (what the emitted kernels import,
+and the NumPy :class:`Optimizer`).
 """
 from __future__ import annotations
 
 import importlib
 
+from optiforge.runtime import legacy as _legacy
+
 __version__ = "0.1.0"
+
+# Packages emitted by optiforge 0.1.0 import ``optiforge.generated._runtime`` and its siblings: aliases of the
+# runtime modules now (optiforge/runtime/legacy.py). Installing the finder imports nothing else.
+_legacy.install()
 
 #: the public names by topic (the API reference follows this order): name → the module that defines it,
 #: imported on first access
 _GROUPS: dict[str, dict[str, str]] = {
     "Running optimizers (NumPy only)": {
-        "Optimizer": "optiforge.generated",
-        "kernel_module": "optiforge.generated",
-        "available": "optiforge.generated",
+        "Optimizer": "optiforge.runtime.optimizer",
+        "kernel_module": "optiforge.runtime.optimizer",
+        "available": "optiforge.runtime.optimizer",
     },
     "Declaring optimizers": {
         "SpecBuilder": "optiforge.specs",

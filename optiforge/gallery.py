@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from optiforge.generated import Optimizer, kernel_module
+from optiforge.runtime import kernel_module, Optimizer
 
 __all__ = ["FAMILIES", "PROBLEMS", "LEARNING_RATES", "render"]
 

@@ -28,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from optiforge.generated import Optimizer
+from optiforge.runtime import Optimizer
 
 SHAPES = [(3, 5), (3, 5), (4,)]  # params[0] and params[1] share a shape, so one can stand in for the other
 HUGE = 10 ** 400
@@ -399,7 +399,7 @@ def optimizer_cases(name: str, flat: bool, dtype, kernel=None) -> list[Case]:
 
 def _other(name: str) -> str:
     """Another optimizer whose state dict differs in structure (hyperparameter or state names) from ``name``'s."""
-    from optiforge.generated import kernel_module
+    from optiforge.runtime import kernel_module
 
     def structure(n):
         m = kernel_module(n)
@@ -433,7 +433,7 @@ def outcome(case: Case) -> tuple[str, str]:
 def cases_for(name: str, dtypes=(np.float32,), emulation=None) -> list[Case]:
     """Every case for optimizer ``name``: its NumPy module, its CuPy module under host emulation when
     ``emulation`` (a HostRuntime) is given, and Optimizer in both flat modes, for each dtype."""
-    from optiforge.generated import kernel_module
+    from optiforge.runtime import kernel_module
 
     cases = []
     for dtype in dtypes:
@@ -461,7 +461,7 @@ def campaign(names, dtypes=(np.float32,), emulation=None) -> tuple[Counter, list
 
 def main(argv: list[str]) -> None:
     from optiforge.codegen.cupy_backend.host_emulation import HostRuntime
-    from optiforge.generated import available
+    from optiforge.runtime import available
 
     emulation = None if "--numpy-only" in argv else HostRuntime({})
     names = [a for a in argv if not a.startswith("--")] or available()

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from optiforge import generated
+from optiforge import runtime
 
-kernel = generated.kernel_module("adam")
+kernel = runtime.kernel_module("adam")
 
 
 @pytest.fixture
@@ -105,10 +105,10 @@ def test_bad_input_campaign_rejects_every_case_before_writing():
 
 
 @settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.sampled_from(generated.available()), flat=st.booleans(),
+@given(name=st.sampled_from(runtime.available()), flat=st.booleans(),
        dtype=st.sampled_from([np.float16, np.float32, np.float64]), pick=st.integers(0, 10 ** 6))
 def test_any_bad_case_on_any_optimizer_is_rejected_before_writing(name, flat, dtype, pick):
-    cases = bad_input_cases.module_cases(generated.kernel_module(name), dtype, name) + \
+    cases = bad_input_cases.module_cases(runtime.kernel_module(name), dtype, name) + \
         bad_input_cases.optimizer_cases(name, flat, dtype)
     case = cases[pick % len(cases)]
     result, detail = bad_input_cases.outcome(case)
@@ -139,11 +139,11 @@ def _valid_number(value, domain) -> bool:
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(name=st.sampled_from(generated.available()), t=_STEPS, value=_NUMBERS, which=st.integers(0, 10),
+@given(name=st.sampled_from(runtime.available()), t=_STEPS, value=_NUMBERS, which=st.integers(0, 10),
        grad_dtype=_GRAD_DTYPES, shape_delta=st.sampled_from([0, 0, 0, 1, -1]))
 def test_random_arguments_succeed_exactly_when_valid_and_fail_cleanly_otherwise(name, t, value, which, grad_dtype,
                                                                                 shape_delta):
-    module = generated.kernel_module(name)
+    module = runtime.kernel_module(name)
     hyper = list(module.HYPERPARAMETERS)[which % len(module.HYPERPARAMETERS)]
     param, grad, state = bad_input_cases._module_world(module, np.float32)
     grad = grad.reshape(-1)[: grad.size + shape_delta] if shape_delta < 0 else np.resize(grad, (3, 5 + shape_delta))
@@ -177,7 +177,7 @@ def test_cupy_module_checks_scalars_before_importing_cupy_and_rejects_host_array
         "    except ImportError:\n        print('ImportError')\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["ValueError", "ValueError", "TypeError", "TypeError", "TypeError", "ValueError"]
-    cupy_adam = generated.kernel_module("adam", "cupy")
+    cupy_adam = runtime.kernel_module("adam", "cupy")
     param = np.ones(3, np.float32)
     wrong = r"adam: the cupy backend takes cupy.ndarray arrays on a CUDA device, got numpy.ndarray .* for param$"
     with pytest.raises(TypeError, match=wrong):

@@ -13,7 +13,7 @@ import numpy
 import pytest
 
 from cupy_trajectories import DTYPES, NAMES, check
-from optiforge.generated._flat import MultiTensor
+from optiforge.runtime.flat import MultiTensor
 
 
 def _device_count() -> int:
@@ -114,7 +114,7 @@ def test_half_parameters_keep_float32_state():
 
 def test_numpy_arrays_are_refused_clearly():
     import numpy as np
-    from optiforge.generated import Optimizer
+    from optiforge.runtime import Optimizer
     with pytest.raises(TypeError, match="cupy backend takes cupy.ndarray"):
         Optimizer([np.ones(3, np.float32)], "adam", backend="cupy")
 

@@ -51,7 +51,7 @@ def test_half_scalars_travel_in_float32(runtime):
 
 def test_multi_tensor_step_on_the_cupy_module(runtime):
     """The flat-buffer path through the CuPy module (host-emulated): one launch equals per-tensor launches."""
-    from optiforge.generated._flat import MultiTensor
+    from optiforge.runtime.flat import MultiTensor
 
     adam = emulate(importlib.import_module("optiforge.generated.cupy.adam"), runtime)
     rng = numpy.random.default_rng(0)

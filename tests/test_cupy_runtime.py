@@ -10,8 +10,8 @@ import numpy
 import pytest
 
 from optiforge.codegen.cupy_backend.host_emulation import HostRuntime, emulate, gxx
-from optiforge.generated import Optimizer, _cupy_runtime
-from optiforge.generated._flat import MultiTensor, same_memory
+from optiforge.runtime import cupy_support as _cupy_runtime, Optimizer
+from optiforge.runtime.flat import MultiTensor, same_memory
 
 
 def test_numpy_arrays_on_the_cupy_backend_are_a_clear_type_error():

@@ -7,7 +7,7 @@ import numpy
 import pytest
 
 from optiforge import specs
-from optiforge.generated._flat import FlatBuffer, MultiTensor
+from optiforge.runtime.flat import FlatBuffer, MultiTensor
 
 SHAPES = [(3, 4), (5,), (2, 3, 2), (1,)]
 

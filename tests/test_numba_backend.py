@@ -23,11 +23,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from optiforge import generated, specs
+from optiforge import generated, runtime, specs
 from optiforge.codegen.generate import load_module
 from optiforge.codegen.numba_backend.printer import LoopPrinter
 from optiforge.codegen.selfcheck import compare_with_reference, random_gradients, sample_hyperparameters
-from optiforge.generated import Optimizer, _numba_runtime, _runtime
+from optiforge.runtime import kernel_support as _runtime, numba_support as _numba_runtime, Optimizer
 from optiforge.specs import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder, reference
 
 NAMES = specs.names()
@@ -36,11 +36,11 @@ GENERATED = Path(generated.__file__).parent
 
 
 def numba_module(name):
-    return generated.kernel_module(name, "numba")
+    return runtime.kernel_module(name, "numba")
 
 
 def numpy_module(name):
-    return generated.kernel_module(name, "numpy")
+    return runtime.kernel_module(name, "numpy")
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -366,7 +366,7 @@ def test_modules_import_without_numba_and_fail_clearly_on_use():
         import sys; sys.modules['numba'] = sys.modules['sympy'] = None
         import importlib, numpy
         import optiforge
-        from optiforge.generated import Optimizer
+        from optiforge.runtime import Optimizer
         names = optiforge.available('numba')
         for name in names:
             importlib.import_module(f'optiforge.generated.numba.{name}')
@@ -474,7 +474,7 @@ def test_user_spec_in_memory_with_every_construct():
 
 _COMPILE = textwrap.dedent("""
     import json, warnings, numpy
-    from optiforge.generated import _numba_runtime
+    from optiforge.runtime import numba_support as _numba_runtime
     from optiforge.generated.numba import adam
     w = numpy.ones(5, numpy.float32)
     with warnings.catch_warnings(record=True) as caught:
@@ -544,7 +544,7 @@ SPEC = spec.build()
 _USE_USER_PACKAGE = textwrap.dedent("""
     import sys; sys.modules["sympy"] = None  # the user's package runs with NumPy and numba alone
     import json, numpy as np, optiforge
-    from optiforge.generated import _numba_runtime
+    from optiforge.runtime import numba_support as _numba_runtime
     from mykernels.numba import my_adam as compiled
     from mykernels.numpy import my_adam as blocked
     rng = np.random.default_rng(0)

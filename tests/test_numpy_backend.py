@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from optiforge import generated
+from optiforge import runtime
 from optiforge import specs
 from optiforge.codegen.selfcheck import compare_with_reference, random_gradients, sample_hyperparameters
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support as _runtime
 from optiforge.specs import reference
 from catalog_support import check_grad_may_be_param
 
@@ -14,7 +14,7 @@ STEPS = 50
 
 @pytest.mark.parametrize("name", specs.names())
 def test_float64_matches_reference(name):
-    error = compare_with_reference(specs.get(name), generated.kernel_module(name), steps=STEPS, dtype=np.float64)
+    error = compare_with_reference(specs.get(name), runtime.kernel_module(name), steps=STEPS, dtype=np.float64)
     assert error <= 1e-12
 
 
@@ -22,7 +22,7 @@ def test_float64_matches_reference(name):
 def test_float32_matches_float64_reference(name):
     # Each float32 step rounds θ once (≤ ½ ulp of max|θ|) and computes the update with a relative error of a
     # few ulp on a step much smaller than |θ|; errors add at most linearly: ≤ 1 ulp per step in all.
-    error = compare_with_reference(specs.get(name), generated.kernel_module(name), steps=STEPS, dtype=np.float32)
+    error = compare_with_reference(specs.get(name), runtime.kernel_module(name), steps=STEPS, dtype=np.float32)
     assert error <= STEPS * np.finfo(np.float32).eps
 
 
@@ -30,13 +30,13 @@ def test_float32_matches_float64_reference(name):
 @pytest.mark.parametrize("name", specs.names())
 def test_grad_may_be_the_param_array(name, dtype):
     """Decision: ``step(w, w, …)`` is allowed and means ``step(w, w.copy(), …)`` (issue 10)."""
-    check_grad_may_be_param(generated.kernel_module(name), specs.get(name), dtype)
+    check_grad_may_be_param(runtime.kernel_module(name), specs.get(name), dtype)
 
 
 @pytest.mark.parametrize("name", ["adam", "sgd_torch", "nadam_torch", "rmsprop_torch_centered", "adadelta"])
 def test_float16_param_steps_like_a_dtype_faithful_emulation(name, rng):
     """float16 params: float32 arithmetic and state, one rounding to float16 per step."""
-    spec, kernel = specs.get(name), generated.kernel_module(name)
+    spec, kernel = specs.get(name), runtime.kernel_module(name)
     hp = sample_hyperparameters(spec, rng)
     param = rng.standard_normal(999).astype(np.float16)
     state = kernel.init_state(param, **hp)
@@ -59,7 +59,7 @@ def test_float16_param_steps_like_a_dtype_faithful_emulation(name, rng):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_is_preserved_and_state_matches(dtype, rng):
-    kernel = generated.kernel_module("adam")
+    kernel = runtime.kernel_module("adam")
     param = rng.standard_normal((7, 5)).astype(dtype)
     state = kernel.init_state(param)
     kernel.step(param, rng.standard_normal((7, 5)).astype(dtype), state, 1)
@@ -68,7 +68,7 @@ def test_dtype_is_preserved_and_state_matches(dtype, rng):
 
 
 def test_gradient_may_have_its_own_dtype(rng):
-    kernel = generated.kernel_module("adam")
+    kernel = runtime.kernel_module("adam")
     param = rng.standard_normal(100).astype(np.float32)
     expected = param.astype(np.float64)
     grad = rng.standard_normal(100)
@@ -79,7 +79,7 @@ def test_gradient_may_have_its_own_dtype(rng):
 
 
 def test_blocks_cover_sizes_around_the_block_boundary(rng):
-    kernel, spec = generated.kernel_module("nadam_torch"), specs.get("nadam_torch")
+    kernel, spec = runtime.kernel_module("nadam_torch"), specs.get("nadam_torch")
     block = _runtime.block_size(np.float64)
     for size in (1, block - 1, block, block + 1, 2 * block + 3):
         param = rng.standard_normal(size)
@@ -93,7 +93,7 @@ def test_blocks_cover_sizes_around_the_block_boundary(rng):
 
 
 def test_first_gradient_initialisation_of_the_torch_sgd_buffer(rng):
-    kernel = generated.kernel_module("sgd_torch")
+    kernel = runtime.kernel_module("sgd_torch")
     param = rng.standard_normal(10)
     state = kernel.init_state(param)
     g1 = rng.standard_normal(10)
@@ -102,7 +102,7 @@ def test_first_gradient_initialisation_of_the_torch_sgd_buffer(rng):
 
 
 def test_scalar_state_is_updated_on_the_host(rng):
-    kernel = generated.kernel_module("nadam_torch")
+    kernel = runtime.kernel_module("nadam_torch")
     param = rng.standard_normal(4)
     state = kernel.init_state(param)
     assert state["mu_product"] == 1.0
@@ -115,7 +115,7 @@ def test_no_allocation_proportional_to_size():
     """Only the fixed, block-sized scratch set is used: peak traced memory is independent of the size."""
     import tracemalloc
 
-    kernel = generated.kernel_module("adam")
+    kernel = runtime.kernel_module("adam")
     peaks = []
     for size in (4 * _runtime.block_size(np.float32), 64 * _runtime.block_size(np.float32)):
         param, grad = np.ones(size, np.float32), np.full(size, 0.5, np.float32)
@@ -170,7 +170,7 @@ def test_select_writing_over_its_own_then_branch(rng):
 
 def test_host_scalars_stay_finite_late_in_training(rng):
     """NAdam's schedule (24/25)^{ψ(t+1)} must not be computed as 24^x·25^{-x} (inf·0 = NaN by t ≈ 56 000)."""
-    spec, kernel = specs.get("nadam_torch"), generated.kernel_module("nadam_torch")
+    spec, kernel = specs.get("nadam_torch"), runtime.kernel_module("nadam_torch")
     param = rng.standard_normal(16)
     state = kernel.init_state(param)
     state["mu_product"] = 1e-300

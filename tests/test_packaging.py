@@ -1,5 +1,5 @@
 """One import name: ``optiforge``. The checkout's specs/, derive/, codegen/ and generated/ install as its
-subpackages; nothing is importable (or imported) under a second name."""
+subpackages (optiforge/runtime/ and optiforge/torch/ are subpackages of optiforge/ itself); nothing is importable (or imported) under a second name."""
 from __future__ import annotations
 
 import re
@@ -65,6 +65,7 @@ def test_no_module_is_imported_under_two_names(tmp_path):
                and not p.name.startswith("__main__")]
     modules += ["optiforge.cli", "optiforge.catalog_docs", "optiforge.api_docs", "optiforge.folders",
                 "optiforge.gallery"]
+    modules += [f"optiforge.runtime.{p.stem}".replace(".__init__", "") for p in sorted((ROOT / "optiforge" / "runtime").glob("*.py"))]
     code = _IMPORT_EVERYTHING % repr(modules)
     for cwd in (ROOT, tmp_path):  # the checkout's root puts specs/ etc. on sys.path: still one name each
         assert int(_run(code, cwd)) > 200
@@ -75,7 +76,7 @@ def test_user_folders_named_like_the_subpackages_do_not_interfere(tmp_path):
         (tmp_path / name).mkdir()
         (tmp_path / name / "__init__.py").write_text("raise ImportError('user package imported')\n")
     code = ("import numpy as np, optiforge, optiforge.cli\n"
-            "from optiforge.generated import Optimizer\n"
+            "from optiforge.runtime import Optimizer\n"
             "w = np.ones(2); Optimizer([w], 'sgd', lr=0.5).step([np.ones(2)]); print(w[0])\n"
             "print(len(optiforge.names()))")
     assert _run(code, tmp_path).split() == ["0.5", str(len(list((ROOT / "generated" / "numpy").glob("[!_]*.py"))))]
@@ -99,7 +100,7 @@ def test_lazy_api_names_resolve():
     for name in optiforge.__all__:
         assert getattr(optiforge, name) is not None
     assert optiforge.SpecBuilder.__module__ == "optiforge.specs.dsl"
-    assert optiforge.Optimizer.__module__ == "optiforge.generated"
+    assert optiforge.Optimizer.__module__ == "optiforge.runtime.optimizer"
 
 
 def test_no_machine_paths_in_the_docs_or_the_generated_files():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from optiforge import specs
-from optiforge.generated import Optimizer
+from optiforge.runtime import Optimizer
 from optiforge.specs import reference
 
 
@@ -68,9 +68,9 @@ def test_generated_modules_import_without_sympy():
 
     code = ("import sys; sys.modules['sympy'] = None\n"
             "import numpy as np\n"
-            "from optiforge import generated\n"
-            "from optiforge.generated import Optimizer\n"
-            "for name in generated.available():\n"
+            "from optiforge import runtime\n"
+            "from optiforge.runtime import Optimizer\n"
+            "for name in runtime.available():\n"
             "    Optimizer([np.ones(3)], name).step([np.ones(3)])\n"
             "print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -112,7 +112,7 @@ def test_a_disjointness_verdict_holds_only_for_the_same_live_arrays():
     id is checked again, and a transient array (the step's gradient) every call."""
     import weakref
 
-    from optiforge.generated import _runtime
+    from optiforge.runtime import kernel_support as _runtime
     from optiforge.generated.numpy import adam
 
     memory = bytearray(4 * 64)

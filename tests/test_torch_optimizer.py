@@ -21,8 +21,8 @@ import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import optiforge.torch as ot
-from optiforge import generated, specs
-from optiforge.generated import _runtime
+from optiforge import specs
+from optiforge.runtime import kernel_support as _runtime, optimizer as runtime_optimizer
 
 NAMES = specs.names()
 
@@ -575,8 +575,8 @@ def test_cpu_backend_numba_when_available_else_numpy(monkeypatch):
     fake = CountingModule(numpy_adam)
     package = types.ModuleType("optiforge.generated.numba")
     package.__path__ = []
-    monkeypatch.setattr(generated, "BACKENDS", generated.BACKENDS + ("numba",))
-    monkeypatch.setattr(generated, "available", lambda backend="numpy": ["adam_torch", "sgd_torch"])
+    monkeypatch.setattr(runtime_optimizer, "BACKENDS", runtime_optimizer.BACKENDS + ("numba",))
+    monkeypatch.setattr(runtime_optimizer, "available", lambda backend="numpy": ["adam_torch", "sgd_torch"])
     monkeypatch.setitem(sys.modules, "optiforge.generated.numba", package)
     monkeypatch.setitem(sys.modules, "optiforge.generated.numba.adam_torch", fake)
     real_find_spec = importlib.util.find_spec

@@ -18,7 +18,7 @@ from optiforge import specs
 from optiforge.cli import main
 from optiforge.codegen.generate import BACKENDS
 from optiforge.folders import FolderError, load_specs
-from optiforge.generated import Optimizer
+from optiforge.runtime import Optimizer
 from optiforge.specs import reference
 
 _FEATURES = ["g", "g**2", "sp.Abs(g)", "g * sp.Abs(g)", "sp.sign(g) * g**2", "g**3 / (1 + g**2)"]
@@ -233,7 +233,7 @@ def test_optimizer_takes_a_spec_object_or_a_registered_name(tmp_path, monkeypatc
 def test_only_a_spec_or_an_unknown_name_imports_sympy(tmp_path):
     code = ("import sys; sys.modules['sympy'] = None\n"
             "import numpy as np\n"
-            "from optiforge.generated import Optimizer\n"
+            "from optiforge.runtime import Optimizer\n"
             "Optimizer([np.ones(3)], 'adam').step([np.ones(3)])\n"
             "try:\n    Optimizer([np.ones(3)], 'adamm')\nexcept KeyError as e:\n    print(e)\n")
     assert "did you mean 'adam'" in _run(code, tmp_path)

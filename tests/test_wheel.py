@@ -169,7 +169,7 @@ def test_numba_kernels_of_the_installed_wheel_cache_outside_it(wheel, tmp_path):
     before, user_files = _everything(site / "optiforge"), _everything(user / "mykernels")
     use = textwrap.dedent("""
         import json, sys, numpy as np
-        from optiforge.generated import _numba_runtime
+        from optiforge.runtime import numba_support as _numba_runtime
         from optiforge.generated.numba import adam
         from mykernels.numba import my_adam
         assert adam.__file__.startswith(sys.argv[1]), adam.__file__

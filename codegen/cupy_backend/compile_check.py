@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy
 
-from optiforge.generated._cupy_runtime import KernelSource
+from optiforge.runtime.cupy_support import KernelSource
 
 from .standalone import StorageTypes, parse_params, standalone_source
 

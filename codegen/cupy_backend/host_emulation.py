@@ -1,7 +1,7 @@
 r"""Run a generated CuPy module on the CPU: its kernels compiled as C++ by g++, called through ctypes.
 
 :func:`emulate` returns the module's own ``init_state``/``step`` functions (the generated Python code,
-unchanged) bound to a stand-in for ``optiforge.generated._cupy_runtime`` that takes NumPy arrays and launches
+unchanged) bound to a stand-in for ``optiforge.runtime.cupy_support`` that takes NumPy arrays and launches
 the operation text compiled for the host by :func:`.standalone.standalone_source`. So the per-step
 host scalars, the argument order, the scalar types and every kernel statement are the ones a GPU runs.
 
@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy
 
-from optiforge.generated import _runtime
-from optiforge.generated._cupy_runtime import STORAGE_DTYPES, KernelSource
+from optiforge.runtime import kernel_support
+from optiforge.runtime.backends import PRECISIONS
+from optiforge.runtime.cupy_support import KernelSource
 
 from .compile_check import storage_dtype
 from .standalone import StorageTypes, parse_params, standalone_source
@@ -55,7 +56,7 @@ def build_library(sources: list[KernelSource], storage: StorageTypes, directory:
 
 
 class HostRuntime:
-    """Stand-in for ``optiforge.generated._cupy_runtime`` on NumPy arrays (one per test session; compiled libraries
+    """Stand-in for ``optiforge.runtime.cupy_support`` on NumPy arrays (one per test session; compiled libraries
     live in a temporary directory and are reused only within the process)."""
 
     def __init__(self, sources_by_precision: dict[str, list[KernelSource]]):
@@ -79,7 +80,7 @@ class HostRuntime:
 
     @staticmethod
     def array_library():
-        return _runtime.NUMPY
+        return kernel_support.NUMPY
 
     @staticmethod
     def as_stream(stream):
@@ -100,7 +101,7 @@ class HostRuntime:
     def launch(self, source: KernelSource, grad, *arguments, stream=None) -> None:
         param = arguments[len(source.scalars)]
         self.streams.append(stream)
-        assert param.dtype.name in STORAGE_DTYPES[source.precision], (source.name, param.dtype)
+        assert param.dtype.name in PRECISIONS[source.precision], (source.name, param.dtype)
         self.launches.append((source, dict(zip(source.scalars, arguments)), param.size))
         kernel = getattr(self._library(source.precision, param.dtype.name, grad.dtype.name), source.name)
         params = parse_params(source.in_params) + parse_params(source.out_params)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.ast import Assignment, CodeBlock, Variable, bool_, value_const
 
-from optiforge.generated._cupy_runtime import KernelSource
+from optiforge.runtime.cupy_support import KernelSource
 from optiforge.specs.dsl import GRAD, PARAM
 from optiforge.specs.expression_dag import free_symbols, rebuild_unevaluated
 

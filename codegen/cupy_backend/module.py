@@ -1,6 +1,7 @@
 """Emit ``generated/cupy/<name>.py``: one fused ``cupy.ElementwiseKernel`` per optimizer and precision."""
 from __future__ import annotations
 
+from optiforge.runtime.backends import PRECISIONS
 from optiforge.specs.dsl import OptimizerSpec
 
 from ..driver import lower_and_optimize
@@ -9,10 +10,8 @@ from ..emit_common import (banner, host_block_lines, indent, init_hyperparameter
 from ..numpy_backend.printer import HostPrinter
 from .kernel import build_kernel
 
-__all__ = ["render_cupy_module", "PRECISIONS"]
+__all__ = ["render_cupy_module"]
 
-#: Arithmetic precisions a module carries a kernel for (see ``optiforge.generated._cupy_runtime.STORAGE_DTYPES``).
-PRECISIONS = ("float32", "float64")
 
 
 def _kernel_literal(source) -> list[str]:
@@ -49,7 +48,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _cupy_runtime, _runtime
+from optiforge.runtime import cupy_support as _cupy_runtime, kernel_support as _runtime
 
 {module_constants(spec)}
 

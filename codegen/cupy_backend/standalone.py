@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
-from optiforge.generated._cupy_runtime import KernelSource
+from optiforge.runtime.cupy_support import KernelSource
 
 __all__ = ["StorageTypes", "standalone_source", "parse_params", "C_STORAGE"]
 

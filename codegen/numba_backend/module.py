@@ -1,6 +1,7 @@
 """Emit ``generated/numba/<name>.py``: one parallel numba loop per optimizer and arithmetic precision."""
 from __future__ import annotations
 
+from optiforge.runtime.backends import PRECISIONS
 from optiforge.specs.dsl import OptimizerSpec
 
 from ..driver import lower_and_optimize
@@ -8,7 +9,6 @@ from ..emit_common import (CHECKED_STEP, banner, host_block_lines, indent, init_
                            init_state_lines, module_constants, module_docstring, scalar_state_store_lines)
 from ..numpy_backend.printer import HostPrinter
 from .loop import build_loop
-from .printer import PRECISIONS
 
 __all__ = ["render_numba_module"]
 
@@ -41,7 +41,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _numba_runtime, _runtime
+from optiforge.runtime import kernel_support as _runtime, numba_support as _numba_runtime
 
 {module_constants(spec)}
 BACKEND = 'numba'

@@ -21,13 +21,13 @@ from sympy.printing.codeprinter import CodePrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import AbstractPythonCodePrinter
 
+from optiforge.runtime.backends import PRECISIONS
+
 from ..numpy_backend.printer import HostPrinter
 from ..numpy_backend.program import product_factors, sum_terms
 
-__all__ = ["LoopPrinter", "PRECISIONS"]
+__all__ = ["LoopPrinter"]
 
-#: Arithmetic precisions a loop is printed for.
-PRECISIONS = ("float32", "float64")
 
 
 class LoopPrinter(HostPrinter):

@@ -55,7 +55,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support as _runtime
 
 {module_constants(spec)}
 BACKEND = 'numpy'

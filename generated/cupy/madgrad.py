@@ -36,7 +36,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _cupy_runtime, _runtime
+from optiforge.runtime import cupy_support as _cupy_runtime, kernel_support as _runtime
 
 NAME = 'madgrad'
 HYPERPARAMETERS = {

@@ -36,7 +36,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _numba_runtime, _runtime
+from optiforge.runtime import kernel_support as _runtime, numba_support as _numba_runtime
 
 NAME = 'diffgrad_to'
 HYPERPARAMETERS = {

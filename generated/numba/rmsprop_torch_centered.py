@@ -34,7 +34,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _numba_runtime, _runtime
+from optiforge.runtime import kernel_support as _runtime, numba_support as _numba_runtime
 
 NAME = 'rmsprop_torch_centered'
 HYPERPARAMETERS = {

@@ -35,7 +35,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support as _runtime
 
 NAME = 'adamw_torch'
 HYPERPARAMETERS = {

@@ -40,7 +40,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support as _runtime
 
 NAME = 'lookahead_adam_torch_to'
 HYPERPARAMETERS = {

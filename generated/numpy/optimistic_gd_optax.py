@@ -27,7 +27,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support as _runtime
 
 NAME = 'optimistic_gd_optax'
 HYPERPARAMETERS = {

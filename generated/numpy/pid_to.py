@@ -38,7 +38,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support as _runtime
 
 NAME = 'pid_to'
 HYPERPARAMETERS = {

@@ -37,7 +37,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support as _runtime
 
 NAME = 'radam_po'
 HYPERPARAMETERS = {

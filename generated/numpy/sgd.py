@@ -18,7 +18,7 @@ import math
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support as _runtime
 
 NAME = 'sgd'
 HYPERPARAMETERS = {

@@ -22,7 +22,7 @@ SUPPORTED_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 def state_dtype(dtype: torch.dtype) -> torch.dtype:
-    """Arithmetic and state dtype for a parameter dtype (as ``optiforge.generated._runtime.compute_dtype``)."""
+    """Arithmetic and state dtype for a parameter dtype (as ``optiforge.runtime.kernel_support.compute_dtype``)."""
     return torch.float64 if dtype == torch.float64 else torch.float32
 
 
@@ -58,7 +58,7 @@ def numpy_array(tensor: torch.Tensor) -> numpy.ndarray:
 def cupy_array(tensor: torch.Tensor):
     """A CuPy view of a CUDA tensor through DLPack. No stream synchronisation: every kernel runs on torch's
     current stream (see :func:`cuda_launch`)."""
-    from optiforge.generated._cupy_runtime import cupy_module
+    from optiforge.runtime.cupy_support import cupy_module
 
     cupy = cupy_module()
     try:
@@ -74,7 +74,7 @@ def cupy_array(tensor: torch.Tensor):
 def _torch_allocation(size: int):
     """CuPy memory from torch's caching allocator, so that state created by a kernel module's ``init_state``
     is ordinary torch memory on torch's stream."""
-    from optiforge.generated._cupy_runtime import cupy_module
+    from optiforge.runtime.cupy_support import cupy_module
 
     cupy = cupy_module()
     device = cupy.cuda.Device().id
@@ -89,7 +89,7 @@ _STREAMS: dict[tuple[int, int], object] = {}
 def cuda_launch(device: torch.device):
     """Make ``device`` current for torch and CuPy, CuPy's current stream torch's current stream on it, and
     CuPy allocate from torch; yields that (CuPy) stream."""
-    from optiforge.generated._cupy_runtime import cupy_module
+    from optiforge.runtime.cupy_support import cupy_module
 
     cupy = cupy_module()
     index = device.index if device.index is not None else torch.cuda.current_device()

@@ -12,6 +12,8 @@ from types import SimpleNamespace
 
 import torch
 
+from optiforge.runtime.flat import FlatLayout
+
 from ._arrays import state_dtype
 
 __all__ = ["FlatPartition"]
@@ -24,10 +26,8 @@ class FlatPartition:
         first = params[0]
         self.params, self.positions = params, positions
         self.device, self.dtype = first.device, first.dtype
-        self.offsets = [0]
-        for p in params:
-            self.offsets.append(self.offsets[-1] + p.numel())
-        total = self.offsets[-1]
+        self.layout = FlatLayout(p.shape for p in params)
+        self.offsets, total = self.layout.offsets, self.layout.size
         self.param_buffer = torch.empty(total, dtype=self.dtype, device=self.device)
         self.grad_buffer = torch.zeros(total, dtype=self.dtype, device=self.device)
         self.param_views = self._split(self.param_buffer)
@@ -53,7 +53,7 @@ class FlatPartition:
         return self._arrays
 
     def _split(self, buffer: torch.Tensor) -> list[torch.Tensor]:
-        return [buffer[lo:hi].view(p.shape) for lo, hi, p in zip(self.offsets, self.offsets[1:], self.params)]
+        return self.layout.split(buffer)
 
     def state_of(self, j: int) -> dict:
         """The array state of the partition's ``j``-th parameter: views of the state buffers."""

@@ -10,7 +10,7 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-from optiforge import generated
+from optiforge.runtime import optimizer as runtime_optimizer
 
 __all__ = ["CPU_BACKENDS", "KernelSet"]
 
@@ -46,7 +46,7 @@ class KernelSet:
 
     def __init__(self, name_or_spec, backend: str | None = None):
         if isinstance(name_or_spec, str):
-            self._spec = None if name_or_spec in generated.available() else self._registered(name_or_spec)
+            self._spec = None if name_or_spec in runtime_optimizer.available() else self._registered(name_or_spec)
             self._name = name_or_spec
         elif _is_spec(name_or_spec):
             self._spec, self._name = name_or_spec, name_or_spec.name
@@ -68,14 +68,14 @@ class KernelSet:
 
         if name in specs.names():
             return specs.get(name)
-        generated.kernel_module(name)  # raises KeyError with the closest catalogue names
+        runtime_optimizer.kernel_module(name)  # raises KeyError with the closest catalogue names
         raise AssertionError("unreachable")
 
     def module(self, backend: str) -> ModuleType:
         """The generated module for ``backend``; ImportError/ValueError when that backend is unavailable."""
         if self._spec is not None:
             return _spec_module(self._spec, backend)
-        return generated.kernel_module(self._name, backend)
+        return runtime_optimizer.kernel_module(self._name, backend)
 
     def _choose_cpu(self, backend: str | None) -> tuple[str, ModuleType]:
         if backend not in (None, "auto"):

@@ -26,7 +26,7 @@ from collections import defaultdict
 
 import torch
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support as _runtime
 
 from . import _arrays
 from ._counters import GroupCounters
@@ -177,7 +177,7 @@ class Optimizer(torch.optim.Optimizer):
         (CuPy for CUDA, ml_dtypes for bfloat16 on the CPU) is missing."""
         if device_type not in self._bridges:
             if device_type == "cuda":
-                from optiforge.generated._cupy_runtime import cupy_module
+                from optiforge.runtime.cupy_support import cupy_module
 
                 cupy_module()
                 self._bridges["cuda"] = _Bridge(self._kernels.cuda, _arrays.cupy_array, _arrays.cuda_launch)

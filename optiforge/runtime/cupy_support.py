@@ -1,5 +1,6 @@
 """Support for the generated CuPy modules: kernel sources, lazy kernel construction, CuPy arrays as the
-argument checks of ``_runtime`` see them.
+argument checks of :mod:`optiforge.runtime.kernel_support` see them. A stable module: every emitted CuPy
+module imports it as ``_cupy_runtime``.
 
 Importing this module (and any ``optiforge.generated.cupy.<name>``) never imports CuPy; CuPy is imported the
 first time a kernel or an array check is needed, with a clear error when it is not installed. Every
@@ -13,13 +14,9 @@ from typing import NamedTuple
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support
 
-__all__ = ["KernelSource", "cupy_module", "elementwise_kernel", "device_of", "as_stream", "launch", "array_library",
-           "STORAGE_DTYPES"]
-
-#: arithmetic precision → parameter storage dtypes it serves (see ``_runtime.compute_dtype``)
-STORAGE_DTYPES = {"float32": ("float16", "bfloat16", "float32"), "float64": ("float64",)}
+__all__ = ["KernelSource", "cupy_module", "elementwise_kernel", "device_of", "as_stream", "launch", "array_library"]
 
 
 class KernelSource(NamedTuple):
@@ -55,7 +52,7 @@ def elementwise_kernel(source: KernelSource):
     return cupy.ElementwiseKernel(source.in_params, source.out_params, source.operation, source.name)
 
 
-#: What a non-CuPy array is told (here and in ``_runtime``'s checks, which add the argument's name).
+#: What a non-CuPy array is told (here and in ``kernel_support``'s checks, which add the argument's name).
 WRONG_TYPE = "the cupy backend takes cupy.ndarray arrays on a CUDA device, got {got} (NumPy arrays: backend='numpy')"
 
 
@@ -64,7 +61,7 @@ def device_of(array, optimizer: str = "cupy backend"):
     naming ``optimizer`` when ``array`` is not a CuPy array."""
     cupy = cupy_module()
     if not isinstance(array, cupy.ndarray):
-        raise TypeError(f"{optimizer}: " + WRONG_TYPE.format(got=_runtime.type_name(array)))
+        raise TypeError(f"{optimizer}: " + WRONG_TYPE.format(got=kernel_support.type_name(array)))
     return array.device
 
 
@@ -90,9 +87,9 @@ def launch(source: KernelSource, grad, *arguments, stream=None):
 
 
 @functools.lru_cache(maxsize=None)
-def array_library() -> _runtime.ArrayLibrary:
-    """How ``_runtime``'s argument checks (shared by every backend) see CuPy arrays: type, memory, device."""
+def array_library() -> kernel_support.ArrayLibrary:
+    """How ``kernel_support``'s argument checks (shared by every backend) see CuPy arrays: type, memory, device."""
     cupy = cupy_module()
-    return _runtime.ArrayLibrary("cupy.ndarray", cupy.ndarray, (), cupy.may_share_memory,
+    return kernel_support.ArrayLibrary("cupy.ndarray", cupy.ndarray, (), cupy.may_share_memory,
                                  lambda array: array.data.ptr, lambda array: array.device.id,
                                  "cupy.ascontiguousarray", type_message=WRONG_TYPE + " for {what}")

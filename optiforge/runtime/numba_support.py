@@ -1,4 +1,5 @@
-"""Support for the generated numba modules: compiling their loops, caching them on disk, running them.
+"""Support for the generated numba modules: compiling their loops, caching them on disk, running them. A
+stable module: every emitted numba module imports it as ``_numba_runtime``.
 
 Importing this module (and any ``optiforge.generated.numba.<name>``) never imports numba: numba is imported
 the first time a module is used (``init_state`` or ``step``), with an error naming the extra to install
@@ -32,7 +33,7 @@ from typing import Callable, NamedTuple
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support
 
 __all__ = ["Loop", "CompileRecord", "numba_module", "cache_dir", "start_threads", "compiled", "compile_log", "run",
            "COMPILE_OPTIONS"]
@@ -243,12 +244,12 @@ def run(loop: Loop, param, grad, state: tuple, scalars: tuple) -> None:
             # tests/differential.py: grad-is-param runs differed from the reference).
             kernel(theta, g.copy() if numpy.may_share_memory(theta, g) else g, *arrays, *scalars)
             return
-        buffers, _ = _runtime.scratch(dtype, 2)
-        block = _runtime.block_size(dtype)
+        buffers, _ = kernel_support.scratch(dtype, 2)
+        block = kernel_support.block_size(dtype)
         for lo in range(0, theta.size, block):
             hi = min(lo + block, theta.size)
-            theta_block = _runtime.load(theta[lo:hi], buffers[0][:hi - lo])
-            kernel(theta_block, _runtime.load(g[lo:hi], buffers[1][:hi - lo]), *(a[lo:hi] for a in arrays),
+            theta_block = kernel_support.load(theta[lo:hi], buffers[0][:hi - lo])
+            kernel(theta_block, kernel_support.load(g[lo:hi], buffers[1][:hi - lo]), *(a[lo:hi] for a in arrays),
                    *scalars)
             if theta.dtype != dtype:
                 numpy.copyto(theta[lo:hi], theta_block, casting="unsafe")

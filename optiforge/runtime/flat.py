@@ -11,6 +11,9 @@ Works with any generated module (NumPy or CuPy) and either array library::
     w1, b1, w2 = flat.params          # views: the model now reads its weights from the buffer
     ...  # backward pass writes into flat.grads[0], flat.grads[1], flat.grads[2]
     flat.step(t, lr=1e-3)             # one launch for the whole model
+
+:class:`FlatLayout` (offsets and views) is the one flat-buffer layout: the torch adapter's flat mode
+(``optiforge.torch``) lays its tensors out with it too.
 """
 from __future__ import annotations
 
@@ -19,15 +22,15 @@ import math
 
 import numpy
 
-from optiforge.generated import _runtime
+from optiforge.runtime import kernel_support
 
-__all__ = ["FlatBuffer", "MultiTensor", "same_memory"]
+__all__ = ["FlatLayout", "FlatBuffer", "MultiTensor", "same_memory"]
 
 
 def _array_module(array):
     if isinstance(array, numpy.ndarray):
         return numpy
-    from optiforge.generated._cupy_runtime import cupy_module
+    from optiforge.runtime.cupy_support import cupy_module
     return cupy_module()
 
 
@@ -35,7 +38,7 @@ def _on_device_of(array):
     """Context making ``array``'s device current (CuPy allocates and launches on the current device)."""
     if isinstance(array, numpy.ndarray):
         return contextlib.nullcontext()
-    from optiforge.generated._cupy_runtime import device_of
+    from optiforge.runtime.cupy_support import device_of
     return device_of(array)
 
 
@@ -49,18 +52,39 @@ def same_memory(a, b) -> bool:
                       and a.dtype == b.dtype and _address(a) == _address(b))
 
 
-class FlatBuffer:
-    """One contiguous 1-D ``buffer`` with a C-contiguous view of each shape (``views[k]``), in order."""
+class FlatLayout:
+    """Where each of a list of shapes lies in one flat buffer: shape ``k`` holds elements
+    ``offsets[k]:offsets[k + 1]``, in order, C-contiguous. :meth:`split` works on any array library whose 1-D
+    slices and ``reshape`` are views (NumPy, CuPy, torch): the NumPy :class:`MultiTensor` and the torch adapter's
+    flat mode share it."""
 
-    def __init__(self, buffer, shapes):
-        self.buffer = buffer
+    def __init__(self, shapes):
         self.shapes = [tuple(s) for s in shapes]
         self.offsets = [0]
         for shape in self.shapes:
             self.offsets.append(self.offsets[-1] + math.prod(shape))
-        if self.offsets[-1] != buffer.size or buffer.ndim != 1 or not buffer.flags.c_contiguous:
-            raise ValueError(f"buffer must be 1-D, contiguous, with {self.offsets[-1]} elements; got {buffer.shape}")
-        self.views = [buffer[lo:hi].reshape(shape) for lo, hi, shape in zip(self.offsets, self.offsets[1:], self.shapes)]
+
+    @property
+    def size(self) -> int:
+        """Elements of the whole buffer."""
+        return self.offsets[-1]
+
+    def split(self, buffer) -> list:
+        """Views of the 1-D contiguous ``buffer`` (``size`` elements), one per shape."""
+        return [buffer[lo:hi].reshape(shape) for lo, hi, shape in zip(self.offsets, self.offsets[1:], self.shapes)]
+
+
+class FlatBuffer:
+    """One contiguous 1-D ``buffer`` (NumPy or CuPy) with a C-contiguous view of each shape (``views[k]``), in
+    order."""
+
+    def __init__(self, buffer, shapes):
+        self.buffer = buffer
+        self.layout = FlatLayout(shapes)
+        self.shapes, self.offsets = self.layout.shapes, self.layout.offsets
+        if self.layout.size != buffer.size or buffer.ndim != 1 or not buffer.flags.c_contiguous:
+            raise ValueError(f"buffer must be 1-D, contiguous, with {self.layout.size} elements; got {buffer.shape}")
+        self.views = self.layout.split(buffer)
 
     @classmethod
     def empty_like(cls, arrays, dtype=None, xp=None) -> "FlatBuffer":
@@ -95,7 +119,7 @@ class MultiTensor:
 
     def __init__(self, module, params, *, grad_dtype=None, **hyperparameters):
         library = module.array_library()
-        params = _runtime.check_params(module.NAME, params, library)
+        params = kernel_support.check_params(module.NAME, params, library)
         if len({p.dtype for p in params}) != 1:
             raise TypeError(f"{module.NAME}: all parameters must share one dtype with flat=True, got "
                             f"{', '.join(sorted({str(p.dtype) for p in params}))}")
@@ -104,7 +128,7 @@ class MultiTensor:
             raise ValueError(f"{module.NAME}: all parameters must be on one device with flat=True, got "
                              f"{', '.join(sorted(devices))}")
         if grad_dtype is not None:
-            _runtime.compute_dtype(module.NAME, grad_dtype, "grad_dtype")
+            kernel_support.compute_dtype(module.NAME, grad_dtype, "grad_dtype")
         self.module = module
         self._params = FlatBuffer.copy_of(params)
         self._grads = FlatBuffer.empty_like(params, grad_dtype)
@@ -129,6 +153,10 @@ class MultiTensor:
     def scalar_state(self) -> dict:
         return {name: self._state[name] for name in self.module.SCALAR_STATE}
 
+    def load_scalar_state(self, values: dict) -> None:
+        """Replace the shared scalar state by ``values`` (checked by the caller: ``Optimizer.load_state_dict``)."""
+        self._state.update(values)
+
     @property
     def buffers(self) -> dict:
         """Every flat buffer, by what error messages call it."""
@@ -142,5 +170,5 @@ class MultiTensor:
     def step_unchecked(self, t: int, hyperparameters: dict) -> None:
         """:meth:`step` for a caller that has checked ``t`` and ``hyperparameters`` (as ``Optimizer`` does); the
         buffers are this object's own."""
-        dtype = _runtime.compute_dtype(self.module.NAME, self._params.buffer.dtype)
+        dtype = kernel_support.compute_dtype(self.module.NAME, self._params.buffer.dtype)
         self.module.step_unchecked(self._params.buffer, self._grads.buffer, self._state, t, hyperparameters, dtype)

@@ -1,7 +1,9 @@
 """Support shared by every generated module: argument checks, domains, scratch buffers, blocking.
 
-Hand-written and imported by generated code; needs NumPy only. The checks are the one place every backend
-(NumPy, CuPy, the host emulation of CuPy) and :class:`optiforge.generated.Optimizer` validate arguments: they
+A stable module (the ABI of every emitted kernel module, users' ``--out`` packages included, which import it
+as ``from optiforge.runtime import kernel_support as _runtime``); needs NumPy only. The checks are the one
+place every backend (NumPy, CuPy, the host emulation of CuPy) and :class:`optiforge.runtime.Optimizer` validate
+arguments: they
 raise ``TypeError`` (wrong type or dtype) or ``ValueError`` (wrong value, shape, layout, range, aliasing),
 naming the argument and what is allowed, and they all run before any array is written, so a rejected call
 leaves parameters, state and the step counter untouched.
@@ -19,9 +21,11 @@ from typing import Callable, NamedTuple
 
 import numpy
 
+from optiforge.runtime.backends import STORAGE_DTYPES
+
 __all__ = ["Interval", "OneOf", "Integers", "ArrayLibrary", "NUMPY", "MAX_STEP", "STORAGE_DTYPES",
            "resolve_hyperparameters", "check_integer", "check_step", "compute_dtype", "check_param", "check_grad",
-           "check_arrays", "check_state", "check_disjoint", "check_scalar_state", "check_params", "type_name",
+           "check_arrays", "check_state", "check_disjoint", "check_scalar_state", "check_params", "type_name", "shown",
            "Extents", "scratch", "clear_scratch", "load", "BLOCK_BYTES", "block_size"]
 
 #: Bytes per block and array: the block's slices of param, grad and state plus a few scratch buffers of
@@ -34,8 +38,6 @@ BLOCK_BYTES = 1 << 19
 #: integer up to :math:`2^{53}` exactly.
 MAX_STEP = 2 ** 53
 
-#: Parameter and gradient storage dtypes (native byte order).
-STORAGE_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
 
 def block_size(dtype: numpy.dtype) -> int:
@@ -86,7 +88,7 @@ class Integers:
         return f"integers in [{self.lo:g}, {'∞' if self.hi == math.inf else f'{self.hi:g}'}]"
 
 
-def _shown(value) -> str:
+def shown(value) -> str:
     """``repr(value)``, shortened for huge integers (10**400 would print 401 digits)."""
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)"
@@ -118,11 +120,11 @@ def resolve_hyperparameters(optimizer: str, defaults: dict, domains: dict, given
             values[name] = value
             continue
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{optimizer}: hyperparameter {name}{where} must be a real number, got {_shown(value)}")
+            raise TypeError(f"{optimizer}: hyperparameter {name}{where} must be a real number, got {shown(value)}")
         try:
             number = float(value)
         except OverflowError:
-            raise ValueError(f"{optimizer}: hyperparameter {name}={_shown(value)}{where} is outside its allowed "
+            raise ValueError(f"{optimizer}: hyperparameter {name}={shown(value)}{where} is outside its allowed "
                              f"range {domains[name]}") from None
         if math.isnan(number) or number not in domains[name]:
             raise ValueError(f"{optimizer}: hyperparameter {name}={number!r}{where} is outside its allowed range "
@@ -137,11 +139,11 @@ def check_integer(optimizer: str, what: str, value, lo: int, hi: int) -> int:
         return value
     top = {MAX_STEP: "2**53", MAX_STEP - 1: "2**53 - 1"}.get(hi, str(hi))
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{optimizer}: {what} must be an integer in [{lo}, {top}], got {_shown(value)} "
+        raise TypeError(f"{optimizer}: {what} must be an integer in [{lo}, {top}], got {shown(value)} "
                         f"({type(value).__name__})")
     if not lo <= value <= hi:
         raise ValueError(f"{optimizer}: {what} must be in [{lo}, {top}]"
-                         f"{' (the first step is t = 1)' if lo == 1 else ''}, got {_shown(value)}")
+                         f"{' (the first step is t = 1)' if lo == 1 else ''}, got {shown(value)}")
     return int(value)
 
 
@@ -154,11 +156,11 @@ def check_scalar_state(optimizer: str, what: str, value) -> float:
     """A scalar state value: a real number (not bool) that float64 holds. NaN and ±inf are accepted, as in
     array state: a step may produce them, and its output is always a valid input of the next."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{optimizer}: {what} must be a real number, got {_shown(value)}")
+        raise TypeError(f"{optimizer}: {what} must be a real number, got {shown(value)}")
     try:
         return float(value)
     except OverflowError:
-        raise ValueError(f"{optimizer}: {what} must be a float64 number, got {_shown(value)}") from None
+        raise ValueError(f"{optimizer}: {what} must be a float64 number, got {shown(value)}") from None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ def check_scalar_state(optimizer: str, what: str, value) -> float:
 # ---------------------------------------------------------------------------------------------------------
 class ArrayLibrary(NamedTuple):
     """How the checks see one array library's arrays (:data:`NUMPY`; CuPy's comes from
-    ``_cupy_runtime.array_library()``)."""
+    ``cupy_support.array_library()``)."""
 
     #: what error messages call the array type, e.g. ``numpy.ndarray``
     name: str
