@@ -1,12 +1,11 @@
-"""Documents generated from the specs: the optimizer table in README.md (between markers)."""
+"""Where the source checkout is: the generator writes ``generated/`` (and the front door the documents, see
+:mod:`optiforge.documents`) only in a source checkout."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from optiforge import specs
-
-__all__ = ["REPOSITORY_ROOT", "source_checkout", "render_optimizer_table", "documents"]
+__all__ = ["REPOSITORY_ROOT", "source_checkout"]
 
 #: the checkout's root in a source checkout (editable install); the installed ``optiforge/`` folder otherwise
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -21,23 +20,3 @@ def source_checkout() -> Path | None:
             and _PROJECT_NAME.search(pyproject.read_text(encoding="utf-8")):
         return REPOSITORY_ROOT
     return None
-
-
-_TABLE = re.compile(r"(<!-- optimizers:begin -->\n).*?(<!-- optimizers:end -->)", re.S)
-
-
-def render_optimizer_table() -> str:
-    rows = [f"| `{s.name}` | {s.title} | {s.reference} | {', '.join(s.peers) or '—'} |".replace("\n", " ")
-            for s in specs.all_specs()]
-    return "\n".join(["| name | optimizer | reference | matches |", "|---|---|---|---|", *rows]) + "\n"
-
-
-def documents(root: Path | None = None) -> dict[Path, str]:
-    """Path → the text it should have: the README's optimizer table (in a source checkout only)."""
-    root = root or source_checkout()
-    out = {}
-    readme = root / "README.md" if root else None
-    if readme and readme.is_file():
-        text = readme.read_text(encoding="utf-8")
-        out[readme] = _TABLE.sub(lambda m: m.group(1) + render_optimizer_table() + m.group(2), text)
-    return out

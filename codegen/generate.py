@@ -23,7 +23,7 @@ from optiforge.specs.dsl import OptimizerSpec, SpecError
 
 from . import __version__
 from .cupy_backend.module import render_cupy_module
-from .documents import REPOSITORY_ROOT, documents, source_checkout
+from .documents import REPOSITORY_ROOT, source_checkout
 from .numba_backend.module import render_numba_module
 from .numpy_backend.module import render_numpy_module
 
@@ -174,18 +174,14 @@ def _generated_by_us(path: Path) -> bool:
     return "DO NOT EDIT" in head and "optiforge" in head
 
 
-def _default_documents(root: Path) -> dict[Path, str]:
-    return documents() if root == GENERATED_ROOT and source_checkout() is not None else {}
-
-
 def stale(root: Path = GENERATED_ROOT, backends=None, *, files: dict[Path, str] | None = None,
           extra: dict[Path, str] | None = None) -> list[str]:
     """What differs under ``root`` from what the generator would write (``files``, default the catalogue's
     modules), what it would delete (``… (no spec)``), foreign files in its folders (``… (not generated: remove
-    it)``), and ``extra`` documents (default: the README table, for the checkout's ``generated/``) that differ."""
+    it)``), and ``extra`` documents (path → text; the front door's :mod:`optiforge.documents`) that differ."""
     backends = list(backends or BACKENDS)
     expected = render_all(backends) if files is None else files
-    extra = _default_documents(root) if extra is None else extra
+    extra = {} if extra is None else extra
     out = [str(p) for p, text in expected.items()
            if not (root / p).is_file() or (root / p).read_text(encoding="utf-8") != text]
     out += [_display(p) for p, text in extra.items()
@@ -206,12 +202,12 @@ def _display(path: Path) -> str:
 
 def write(root: Path = GENERATED_ROOT, backends=None, *, files: dict[Path, str] | None = None,
           extra: dict[Path, str] | None = None) -> list[Path]:
-    """Write ``files`` (default: the catalogue's modules) under ``root`` and the ``extra`` documents; delete
-    generated modules whose spec is gone. Raises :class:`OutputError`, before writing anything, if a file to be
+    """Write ``files`` (default: the catalogue's modules) under ``root`` and the ``extra`` documents (path →
+    text); delete generated modules whose spec is gone. Raises :class:`OutputError`, before writing anything, if a file to be
     replaced was not written by the generator. Returns the paths written."""
     backends = list(backends or BACKENDS)
     expected = render_all(backends) if files is None else files
-    extra = _default_documents(root) if extra is None else extra
+    extra = {} if extra is None else extra
     targets = {root / relative: text for relative, text in expected.items()}
     foreign = [p for p, text in targets.items()
                if p.is_file() and not _generated_by_us(p) and p.read_text(encoding="utf-8") != text]

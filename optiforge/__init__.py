@@ -27,9 +27,9 @@ __version__ = "0.1.0"
 # runtime modules now (optiforge/runtime/legacy.py). Installing the finder imports nothing else.
 _legacy.install()
 
-#: the public names by topic (the API reference follows this order): name → the module that defines it,
-#: imported on first access
-_GROUPS: dict[str, dict[str, str]] = {
+#: the public names by topic (the API reference, docs/api.md, follows this order): name → the module that
+#: defines it, imported on first access
+PUBLIC_NAMES: dict[str, dict[str, str]] = {
     "Running optimizers (NumPy only)": {
         "Optimizer": "optiforge.runtime.optimizer",
         "kernel_module": "optiforge.runtime.optimizer",
@@ -71,7 +71,7 @@ _GROUPS: dict[str, dict[str, str]] = {
         "compare_with_reference": "optiforge.codegen.selfcheck",
     },
 }
-_EXPORTS = {name: module for group in _GROUPS.values() for name, module in group.items()}
+_EXPORTS = {name: module for group in PUBLIC_NAMES.values() for name, module in group.items()}
 
 __all__ = ["__version__", *_EXPORTS]
 

@@ -2,8 +2,9 @@
 
 The page follows ``optiforge``'s public names by topic, then the interface of a generated kernel module, the
 spec helpers, the code generator, the derivation checker and the command line (from its argument parser).
-``render_api()`` is deterministic (no addresses, no terminal widths); ``optiforge generate`` rewrites the page
-and ``optiforge generate --check`` fails when it is stale.
+``render_api(command_parser)`` is deterministic (no addresses, no terminal widths); ``optiforge generate`` rewrites
+the page (through :mod:`optiforge.documents`) and ``optiforge generate --check`` fails when it is stale. The command
+line is documented from the parser it is given: this module does not import the CLI, which imports it.
 """
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ __all__ = ["render_api"]
 
 #: sections after the top-level names: title, module, the names documented (all of ``__all__`` when None)
 MODULES = [
+    ("The runtime every generated module imports", "optiforge.runtime.kernel_support",
+     ["Interval", "OneOf", "Integers", "ArrayLibrary", "MAX_STEP", "STORAGE_DTYPES", "resolve_hyperparameters",
+      "check_integer", "check_step", "compute_dtype", "check_param", "check_grad", "check_arrays", "check_state",
+      "check_disjoint", "check_scalar_state", "check_params", "type_name", "shown", "Extents", "scratch",
+      "clear_scratch", "load", "BLOCK_BYTES", "block_size"]),  # not NUMPY: its repr holds addresses
     ("Combinators", "optiforge.specs.combinators", None),
     ("The float64 reference", "optiforge.specs.reference", None),
     ("Code generation", "optiforge.codegen.generate",
@@ -156,7 +162,7 @@ def _top_level() -> list[str]:
     import optiforge
 
     lines = ["## `import optiforge`", "", _markdown(inspect.getdoc(optiforge)), ""]
-    for title, group in optiforge._GROUPS.items():
+    for title, group in optiforge.PUBLIC_NAMES.items():
         lines += [f"### {title}", ""]
         constants = []
         for name in group:
@@ -194,11 +200,9 @@ def _modules() -> list[str]:
     return lines
 
 
-def _command_line() -> list[str]:
-    """Each subcommand's usage and arguments, laid out here (argparse's own layout depends on the terminal)."""
-    from optiforge.cli import parser
-
-    root = parser()
+def _command_line(root: argparse.ArgumentParser) -> list[str]:
+    """Each subcommand of ``root`` with its usage and arguments, laid out here (argparse's own layout depends on
+    the terminal)."""
     lines = ["## Command line", "", root.description or "", ""]
     commands = next(a for a in root._actions if isinstance(a, argparse._SubParsersAction))
     for name, command in commands.choices.items():
@@ -221,15 +225,11 @@ def _command_line() -> list[str]:
     return lines
 
 
-def render_api() -> str:
-    """The whole page (Markdown)."""
+def render_api(command_parser: argparse.ArgumentParser) -> str:
+    """The whole page (Markdown); the command line section from ``command_parser`` (``optiforge.cli.parser()``)."""
     lines = ["# API reference", "",
              "<!-- Generated from the docstrings by optiforge/api_docs.py (`optiforge generate`); do not edit. -->",
              ""]
-    lines += _top_level() + _kernel_interface() + _modules() + _command_line()
+    lines += _top_level() + _kernel_interface() + _modules() + _command_line(command_parser)
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n"
-
-
-if __name__ == "__main__":  # python -m optiforge.api_docs > docs/api.md (optiforge generate does this)
-    print(render_api(), end="")

@@ -11,7 +11,6 @@ source checkout, run from inside it; anywhere else they write nothing unless giv
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import sys
@@ -19,10 +18,6 @@ import time
 from pathlib import Path
 
 from optiforge import __version__
-
-#: Max relative error of a generated float64 kernel against the reference after 20 steps.
-SELF_CHECK_TOLERANCE = 1e-10
-
 
 def _note(message: str) -> None:
     """Progress and diagnostics: stderr, so that stdout holds only results."""
@@ -102,32 +97,19 @@ def _show(args) -> int:
 
 
 # --- generate ------------------------------------------------------------------------------------------------------
-def _documents() -> dict[Path, str]:
-    """The checkout's generated documents: the README's optimizer table and docs/api.md (none when installed)."""
-    from optiforge.codegen.documents import documents, source_checkout
+def _package(args, root: Path | None):
+    """The kernel package ``generate``/``build`` write for ``args`` at ``root`` (None: nothing is written)."""
+    from optiforge.build import KernelPackage
+    from optiforge.codegen.generate import GENERATED_ROOT
 
-    checkout = source_checkout()
-    if checkout is None:
-        return {}
-    from optiforge.api_docs import render_api
-
-    return {**documents(checkout), checkout / "docs" / "api.md": render_api()}
-
-
-def _kernel_files(args, root: Path | None, backends: list[str], spec_list=None) -> tuple[dict, dict]:
-    """(kernel files relative to ``root``, documents) that ``generate``/``build`` write for ``args`` (the specs:
-    ``spec_list``, default those of ``args``); with ``root=None`` the modules alone (what ``build`` checks when
-    it writes nothing)."""
-    from optiforge.codegen.generate import GENERATED_ROOT, render_package
-
-    spec_list = _spec_list(args, register=False) if spec_list is None else spec_list
     if root is None or root == GENERATED_ROOT:
-        return render_package(spec_list, backends), (_documents() if root is not None else {})
-    options = "" if len(backends) > 1 else f" --backend {backends[0]}"
+        return KernelPackage(root)
+    backends = _backends(args) if hasattr(args, "backend") else []
+    options = "" if len(backends) != 1 else f" --backend {backends[0]}"
     source = f"the spec folder '{Path(args.specs).name}'" if args.specs else "the optiforge catalogue"
     command = (f"optiforge generate{f' --specs {Path(args.specs).name}' if args.specs else ''} --out {root.name}"
                f"{options}")
-    return render_package(spec_list, backends, package=root.name, source=source, command=command), {}
+    return KernelPackage(root, source, command)
 
 
 def _backends(args) -> list[str]:
@@ -137,6 +119,7 @@ def _backends(args) -> list[str]:
 
 
 def _generate(args) -> int:
+    from optiforge.build import render, shown_path, written_summary
     from optiforge.codegen.generate import GENERATED_ROOT, OutputError, output_root, stale, write
 
     backends = _backends(args)
@@ -144,8 +127,8 @@ def _generate(args) -> int:
         if args.specs and not args.out:
             raise OutputError("--check --specs needs --out DIR: the kernel package to compare")
         root = Path(args.out).resolve() if args.out else GENERATED_ROOT
-        files, extra = _kernel_files(args, root, backends)
-        out_of_date = stale(root, backends, files=files, extra=extra)
+        files, documents = render(_spec_list(args, register=False), backends, _package(args, root), parser())
+        out_of_date = stale(root, backends, files=files, extra=documents)
         for path in out_of_date:
             print(f"stale: {path}")
         _note(f"{root.name}/ is up to date" if not out_of_date else
@@ -156,15 +139,10 @@ def _generate(args) -> int:
         raise OutputError("--specs needs --out DIR: the folder to write the kernel package to" if args.specs else
                           "outside a source checkout there is no default output: pass --out DIR "
                           "(the installed package is never written)")
-    files, extra = _kernel_files(args, root, backends)
-    written = write(root, backends, files=files, extra=extra)
-    _note(f"wrote {_written(written)}" if written else f"{_shown(root)}/ is up to date")
+    files, documents = render(_spec_list(args, register=False), backends, _package(args, root), parser())
+    written = write(root, backends, files=files, extra=documents)
+    _note(f"wrote {written_summary(written)}" if written else f"{shown_path(root)}/ is up to date")
     return 0
-
-
-def _written(paths: list[Path]) -> str:
-    shown = [_shown(p) for p in paths]
-    return f"{len(shown)} file(s): {', '.join(shown[:4])}{', …' if len(shown) > 4 else ''}"
 
 
 # --- verify --------------------------------------------------------------------------------------------------------
@@ -177,43 +155,6 @@ def _claim_list(args) -> list:
     return load_claims(args.claims) if args.claims else derive.claims()
 
 
-def _select(claims: list, names: list[str]) -> tuple[list, set[str], set[str]]:
-    """(claims to run, claim names chosen directly, optimizer names): a name is a claim's name, its topic
-    (``adam`` for ``adam.*``), a tag, or an optimizer's name (the claims that read or declare that spec, known
-    once they ran). An unknown name raises ``KeyError`` with the closest names."""
-    from optiforge import specs
-
-    def matches(name, claim):
-        return name == claim.name or name in claim.tags or claim.name.startswith(name + ".")
-
-    direct = {c.name for c in claims for n in names if matches(n, c)}
-    optimizers = {n for n in names if n in specs.names()}
-    unknown = [n for n in names if n not in optimizers and not any(matches(n, c) for c in claims)]
-    if unknown:
-        candidates = sorted({c.name for c in claims} | {c.name.split(".")[0] for c in claims}
-                            | {t for c in claims for t in c.tags} | set(specs.names()))
-        hints = []
-        for n in unknown:
-            close = difflib.get_close_matches(n, candidates, n=3, cutoff=0.6)
-            hints.append(f"{n!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
-        raise KeyError(f"no claim, topic, tag or optimizer matches {', '.join(hints)} (see `optiforge list`)")
-    run = claims if optimizers or not names else [c for c in claims if c.name in direct]
-    return run, direct, optimizers
-
-
-def _run_claims(claims: list) -> list:
-    """Run each claim (cached per process), reporting ``[k/N]`` on stderr as each one finishes."""
-    from optiforge import derive
-
-    results, width = [], len(str(len(claims)))
-    for k, claim in enumerate(claims, start=1):
-        result = derive.result_of(claim)
-        results.append(result)
-        _note(f"[{k:>{width}}/{len(claims)}] {claim.name}: {result.verdict}"
-              f"{'' if result.as_expected else '  <-- FAIL'} ({result.seconds:.2f} s)")
-    return results
-
-
 def _result_json(result) -> dict:
     claim = result.claim
     return {"name": claim.name, "title": claim.title, "kind": claim.kind, "expected": claim.expected,
@@ -224,13 +165,16 @@ def _result_json(result) -> dict:
 
 
 def _verify(args) -> int:
+    from optiforge import specs
+    from optiforge.build import run_claims
+    from optiforge.claim_selection import select_claims
     from optiforge.derive.report import markdown, table
 
     start = time.perf_counter()
-    run, direct, optimizers = _select(_claim_list(args), args.names)
-    if optimizers:
-        _note(f"checking {len(run)} claims for those about {', '.join(sorted(optimizers))}")
-    results = [r for r in _run_claims(run) if not args.names or r.claim.name in direct or optimizers & set(r.specs)]
+    selection = select_claims(_claim_list(args), args.names, specs.names())
+    if selection.optimizers:
+        _note(f"checking {len(selection.run)} claims that may be about {', '.join(sorted(selection.optimizers))}")
+    results = [r for r in run_claims(selection.run, _note) if selection.keeps(r)]
     if args.report:
         Path(args.report).write_text(markdown(results), encoding="utf-8")
         _note(f"wrote {args.report}")
@@ -244,78 +188,25 @@ def _verify(args) -> int:
 
 # --- build ---------------------------------------------------------------------------------------------------------
 def _build(args) -> int:
-    from optiforge.codegen.generate import BACKENDS, GENERATED_ROOT, load_module, output_root, stale, write
-    from optiforge.codegen.selfcheck import compare_with_reference
-    from optiforge.derive.report import markdown, table
+    """The staged build of :mod:`optiforge.build`, its summary on stdout and its progress on stderr."""
+    from optiforge.build import build
+    from optiforge.codegen.generate import output_root
 
-    start = time.perf_counter()
     spec_list = _spec_list(args, register=bool(args.claims))
-    print(f"optiforge {__version__}: {len(spec_list)} specs validated")
-
+    root = output_root(args.out, catalogue=not args.specs)  # a folder it may not write: refused before any work
     claims = _claim_list(args) if args.claims or not args.specs else []
-    results = _run_claims(claims)
-    failed = [r for r in results if not r.as_expected]
-    if args.report:
-        Path(args.report).write_text(markdown(results), encoding="utf-8")
-        _note(f"wrote {args.report}")
-    if failed:
-        print(table(failed))
-        print(f"derivation checks failed: {len(failed)} of {len(results)} claims not as asserted")
-        return 1
-    print(f"derivations: {len(results)} claims as asserted" if claims else
-          "derivations: none given (--claims DIR)")
-
-    backends, failures = list(BACKENDS), 0
-    root = output_root(args.out, catalogue=not args.specs)
-    _note(f"rendering {len(spec_list)} specs for the {', '.join(backends)} backends …")
-    files, extra = _kernel_files(args, root, backends, spec_list)
-    if root is not None:
-        written = write(root, backends, files=files, extra=extra)
-        print(f"generated ({', '.join(backends)} backends): " + (f"wrote {_written(written)}" if written else
-                                                                 f"{_shown(root)}/ is up to date"))
-        if root == GENERATED_ROOT:  # the checkout: the catalogue page lists the claims just run
-            from optiforge.catalog_docs import render_catalog
-            from optiforge.codegen.documents import source_checkout
-
-            page = source_checkout() / "docs" / "optimizers.md"
-            text = render_catalog(results)
-            if page.parent.is_dir() and (not page.is_file() or page.read_text(encoding="utf-8") != text):
-                page.write_text(text, encoding="utf-8")
-                print(f"wrote {_shown(page)}")
-    else:
-        print(f"generated: nothing written ({'no --out DIR' if args.specs else 'outside a source checkout'}; "
-              "--out DIR writes the kernels there)")
-        if not args.specs:  # the installed kernels must be what this generator writes
-            differ = stale(GENERATED_ROOT, backends, files=files, extra={})
-            failures += bool(differ)
-            print("installed kernels: " + ("up to date" if not differ else
-                                           f"{len(differ)} file(s) differ: {', '.join(differ[:5])}"))
-
-    _note(f"self-checking {len(spec_list)} NumPy kernels against the reference …")
-    off = 0
-    for spec in spec_list:
-        kernel = load_module(spec, text=files[Path("numpy") / f"{spec.name}.py"])
-        error = compare_with_reference(spec, kernel, steps=20, size=257, seed=1)
-        ok = error <= SELF_CHECK_TOLERANCE
-        off += not ok
-        if not ok or args.verbose:
-            print(f"  {'ok  ' if ok else 'FAIL'} {spec.name:28s} max relative error {error:.1e}")
-    print(f"self-check: {len(spec_list) - off}/{len(spec_list)} NumPy kernels match the reference (float64, "
-          f"20 steps, tolerance {SELF_CHECK_TOLERANCE:g})")
-    print(f"build finished in {time.perf_counter() - start:.1f} s")
-    return 1 if failures or off else 0
-
-
-def _shown(path: Path) -> str:
-    """``path`` relative to the working directory when inside it (no machine paths in logs), else as is."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
-    except ValueError:
-        return str(path)
+    report = build(spec_list, claims, _package(args, root), claims_run=bool(claims),
+                   nothing_written="no --out DIR" if args.specs else "outside a source checkout",
+                   compare_installed=not args.specs, report_path=args.report, command_parser=parser(),
+                   progress=_note)
+    for line in report.summary(verbose=args.verbose):
+        print(line)
+    return 0 if report.ok else 1
 
 
 # --- gallery -------------------------------------------------------------------------------------------------------
 def _gallery(args) -> int:
+    from optiforge.build import shown_path
     from optiforge.codegen.documents import source_checkout
     from optiforge.codegen.generate import OutputError, writable_folder
 
@@ -333,7 +224,7 @@ def _gallery(args) -> int:
             raise OutputError("outside a source checkout there is no default output: pass --out DIR")
         root = checkout / "docs" / "gallery"
     for path in gallery.render(root, steps=args.steps, progress=_note):
-        print(_shown(path))
+        print(shown_path(path))
     return 0
 
 

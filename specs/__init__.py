@@ -10,8 +10,9 @@ import difflib
 import importlib
 import pkgutil
 
+from .builder import SpecBuilder
 from .dsl import (BOOLEAN, GRAD, NONNEGATIVE, PARAM, POSITIVE, POSITIVE_INTEGER, REAL, STEP, UNIT_CLOSED,
-                  UNIT_HALF_OPEN, UNIT_OPEN, Assignment, Hyperparameter, OptimizerSpec, SpecBuilder, SpecError,
+                  UNIT_HALF_OPEN, UNIT_OPEN, Assignment, Hyperparameter, OptimizerSpec, SpecError,
                   State, interval)
 from .validate import validate
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .dsl import (GRAD, NONNEGATIVE, PARAM, POSITIVE_INTEGER, STEP, UNIT_CLOSED, Assignment, Hyperparameter,
-                  OptimizerSpec, SpecError, State, _assumptions)
+                  OptimizerSpec, SpecError, State, normal_domain_assumptions)
 from .validate import validate
 
 __all__ = ["with_weight_decay", "lookahead"]
@@ -26,7 +26,7 @@ def _fresh(spec: OptimizerSpec, name: str, prefix: str) -> str:
 
 
 def _hyper(name: str, default, latex: str, domain: sp.Set, doc: str = "") -> Hyperparameter:
-    return Hyperparameter(sp.Symbol(name, **_assumptions(domain)), default, latex, domain, doc)
+    return Hyperparameter(sp.Symbol(name, **normal_domain_assumptions(domain)), default, latex, domain, doc)
 
 
 def _rebuild(spec: OptimizerSpec, *, name, title, reference, source, notes, peers, hyperparameters, state,

@@ -1,12 +1,13 @@
 """Declarations shared by the Adam family of specs (boilerplate only).
 
-Each helper appends to a :class:`~specs.dsl.SpecBuilder` exactly the declarations or assignments a spec would
+Each helper appends to a :class:`~specs.builder.SpecBuilder` exactly the declarations or assignments a spec would
 otherwise write out, in the same order, so a spec built with them is identical to the written-out one. The lines
 that distinguish an optimizer (its step, its own moments) stay in its catalogue file.
 """
 from __future__ import annotations
 
-from .dsl import GRAD, NONNEGATIVE, UNIT_HALF_OPEN, SpecBuilder
+from .builder import SpecBuilder
+from .dsl import GRAD, NONNEGATIVE, UNIT_HALF_OPEN
 
 __all__ = ["learning_rate", "betas", "epsilon", "adam_hyperparameters", "ema_update", "adam_moments"]
 

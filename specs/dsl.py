@@ -14,6 +14,9 @@ paper's pseudo-code and executed once per step :math:`t = 1, 2, \\dots`::
 
 Semantics: assignments run in order, each reading the values current at that
 point (so ``m`` after ``update(m, ...)`` is :math:`m_t`, before it :math:`m_{t-1}`).
+
+This module holds the spec's types and domains; :class:`~specs.builder.SpecBuilder` (``specs/builder.py``)
+declares and validates a spec (above :mod:`specs.validate`, which reads these types).
 """
 from __future__ import annotations
 
@@ -29,10 +32,10 @@ import sympy as sp
 from .expression_dag import distinct_nodes, substitute
 
 __all__ = [
-    "SpecError", "Hyperparameter", "State", "Assignment", "OptimizerSpec", "SpecBuilder",
+    "SpecError", "Hyperparameter", "State", "Assignment", "OptimizerSpec",
     "PARAM", "GRAD", "STEP", "POSITIVE", "NONNEGATIVE", "UNIT_HALF_OPEN", "UNIT_OPEN", "UNIT_CLOSED",
     "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval", "normal_domain", "normal_default", "domain_contains",
-    "deferred_init",
+    "deferred_init", "normal_domain_assumptions",
 ]
 
 
@@ -148,7 +151,7 @@ def domain_contains(domain: sp.Set, value: float) -> bool:
     return False
 
 
-def _assumptions(domain: sp.Set) -> dict:
+def normal_domain_assumptions(domain: sp.Set) -> dict:
     """SymPy assumptions implied by a (normal-form) domain (used in proofs and simplification)."""
     assumptions = {"real": True}
     if domain.is_empty:  # reported by validation, with the spec's name
@@ -164,10 +167,10 @@ def _assumptions(domain: sp.Set) -> dict:
 
 
 def domain_assumptions(domain) -> dict:
-    """:func:`_assumptions` of the normal form of ``domain``; only ``real`` when it has none (validation
-    then reports the domain)."""
+    """:func:`normal_domain_assumptions` of the normal form of ``domain``; only ``real`` when it has none
+    (validation then reports the domain)."""
     try:
-        return _assumptions(normal_domain(domain))
+        return normal_domain_assumptions(normal_domain(domain))
     except (ValueError, TypeError, AttributeError):
         return {"real": True}
 
@@ -233,7 +236,7 @@ class Assignment:
 
 @dataclass(frozen=True)
 class OptimizerSpec:
-    """An optimizer as ordered SymPy assignments; construct with :class:`SpecBuilder`."""
+    """An optimizer as ordered SymPy assignments; construct with ``SpecBuilder``."""
 
     name: str
     title: str
@@ -317,74 +320,3 @@ def _serialise(expr) -> str:
         lines.append(sp.srepr(node) if not node.args else
                      f"{type(node).__name__}({','.join(str(index[a]) for a in node.args)})")
     return ";".join(lines)
-
-
-def _declared_symbol(name, assumptions: dict) -> sp.Symbol:
-    """The symbol for a declared name; a name that is not a string still gets one (validation reports it)."""
-    if isinstance(name, str):
-        try:
-            return sp.Symbol(name, **assumptions)
-        except (TypeError, ValueError):
-            pass
-    return sp.Symbol(f"<invalid name {name!r}>")
-
-
-def _display(latex, name):
-    """The LaTeX name, defaulting to the name itself."""
-    return name if latex is None or (isinstance(latex, str) and not latex) else latex
-
-
-class SpecBuilder:
-    """Collects declarations and assignments in paper order; :meth:`build` validates them.
-
-    The declaring methods never raise: whatever they are given is kept as given, and :meth:`build` raises
-    the :class:`SpecError` naming the spec and the offending element (a name, a default, a domain, a value).
-    """
-
-    def __init__(self, name: str, title: str, *, reference: str, source: str = "", notes: str = "",
-                 peers: tuple[str, ...] = ()):
-        self.name, self.title, self.reference, self.source, self.notes = name, title, reference, source, notes
-        self.peers = peers
-        self._hyper: list[Hyperparameter] = []
-        self._state: list[State] = []
-        self._temporaries: dict[sp.Symbol, str] = {}
-        self._assignments: list[Assignment] = []
-
-    def hyper(self, name: str, default: float, latex: str, domain: sp.Set, doc: str = "") -> sp.Symbol:
-        """Declare a hyperparameter; its domain becomes SymPy assumptions and the runtime check."""
-        symbol = _declared_symbol(name, domain_assumptions(domain))
-        self._hyper.append(Hyperparameter(symbol, default, latex, domain, doc))
-        return symbol
-
-    def state(self, name: str, init=0, latex: str | None = None, doc: str = "") -> sp.Symbol:
-        """Declare per-element state with its initial value (see :class:`State`)."""
-        symbol = _declared_symbol(name, {"real": True})
-        self._state.append(State(symbol, init, _display(latex, name), False, doc))
-        return symbol
-
-    def scalar_state(self, name: str, init, latex: str | None = None, doc: str = "") -> sp.Symbol:
-        """Declare per-step scalar state (e.g. a running product of a momentum schedule)."""
-        symbol = _declared_symbol(name, {"real": True})
-        self._state.append(State(symbol, init, _display(latex, name), True, doc))
-        return symbol
-
-    def let(self, name: str, value, latex: str | None = None) -> sp.Symbol:
-        """Define a named temporary (single assignment) and return its symbol."""
-        symbol = _declared_symbol(name, {"real": True})
-        self._temporaries[symbol] = _display(latex, name)
-        self._assignments.append(Assignment(symbol, value))
-        return symbol
-
-    def update(self, target: sp.Symbol, value) -> None:
-        """``target ← value`` for the parameter or a state variable."""
-        self._assignments.append(Assignment(target, value))
-
-    def build(self) -> OptimizerSpec:
-        """The validated spec in normal form (see :func:`~specs.validate.validate`)."""
-        from .validate import validate  # late import: validate depends on this module
-
-        peers = tuple(self.peers) if isinstance(self.peers, (tuple, list)) else self.peers
-        spec = OptimizerSpec(self.name, self.title, self.reference, self.source, tuple(self._hyper),
-                             tuple(self._state), dict(self._temporaries), tuple(self._assignments),
-                             self.notes, peers)
-        return validate(spec)

@@ -23,7 +23,7 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from .dsl import (GRAD, PARAM, RESERVED, STEP, Assignment, Hyperparameter, OptimizerSpec, SpecError, State,
-                  _assumptions, domain_contains, normal_default, normal_domain)
+                  domain_contains, normal_default, normal_domain, normal_domain_assumptions)
 from .expression_dag import SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild
 
 __all__ = ["validate", "ELEMENTWISE_FUNCTIONS", "BOOLEAN_FUNCTIONS", "RESERVED_NAMES", "EMITTED_BUILTINS"]
@@ -199,7 +199,8 @@ class _Checker:
             self.fail(f"default of hyperparameter {name!r}: {error}")
         if not domain_contains(domain, default):
             self.fail(f"default {name}={default!r} is outside its domain {domain}")
-        self.assumptions(h.symbol, _assumptions(domain), f"hyperparameter {name!r} (domain {domain})")
+        self.assumptions(h.symbol, normal_domain_assumptions(domain),
+                         f"hyperparameter {name!r} (domain {domain})")
         return Hyperparameter(h.symbol, default, self.text(h.latex, f"LaTeX name of {name!r}"), domain,
                               self.text(h.doc, f"doc of {name!r}"))
 

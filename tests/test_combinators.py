@@ -8,7 +8,8 @@ import sympy as sp
 from optiforge import specs
 from optiforge.specs import reference
 from optiforge.specs.combinators import lookahead, with_weight_decay
-from optiforge.specs.dsl import GRAD, NONNEGATIVE, PARAM, SpecBuilder, SpecError
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD, NONNEGATIVE, PARAM, SpecError
 
 from catalog_support import relative_error
 

@@ -11,7 +11,8 @@ from sympy.parsing.sympy_parser import parse_expr
 
 from optiforge import specs
 from optiforge.codegen.equations import equations_latex, equations_unicode, expression_unicode, unicode_name
-from optiforge.specs.dsl import GRAD, NONNEGATIVE, PARAM, STEP, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD, NONNEGATIVE, PARAM, STEP, UNIT_HALF_OPEN
 
 #: SymPy spellings that must never reach a reader
 _SYMPY_NAMES = re.compile(r"\b(Abs|Max|Min|Piecewise|Eq|Ne|Mod|And|Or|Not|sqrt|Symbol|Float|Rational|Integer|"

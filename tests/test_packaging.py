@@ -99,7 +99,7 @@ def test_lazy_api_names_resolve():
 
     for name in optiforge.__all__:
         assert getattr(optiforge, name) is not None
-    assert optiforge.SpecBuilder.__module__ == "optiforge.specs.dsl"
+    assert optiforge.SpecBuilder.__module__ == "optiforge.specs.builder"
     assert optiforge.Optimizer.__module__ == "optiforge.runtime.optimizer"
 
 

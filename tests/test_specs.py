@@ -4,7 +4,8 @@ import sympy as sp
 
 from optiforge import specs
 from optiforge.specs import GRAD as g, PARAM as theta, STEP as t
-from optiforge.specs.dsl import Assignment, OptimizerSpec, SpecBuilder, SpecError
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import Assignment, OptimizerSpec, SpecError
 
 CORE = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamax", "nadam", "nadamax",
         "adamw"]

@@ -2,7 +2,8 @@
 reparametrised so the gradient is an ordinary gradient at the stored parameters."""
 from sympy import sqrt
 
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, POSITIVE, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, POSITIVE, UNIT_HALF_OPEN
 
 spec = SpecBuilder(
     "ada_nesterov", "Ada_Nesterov", reference="Ada_Nesterov momentum algorithm (seed 000), eq. (12) and Algorithm 1",

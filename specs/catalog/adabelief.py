@@ -4,7 +4,8 @@ from sympy import sqrt
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t
 
 
 def _adabelief(name, title, eps_in_state, notes):

@@ -4,7 +4,8 @@ from sympy import Max, Min, sqrt
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_moments, betas, epsilon, learning_rate
-from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t
 
 
 def _adabound(name, root_shift):

@@ -3,7 +3,8 @@ and a sign-dependent form, as given in seed 002 Algorithm 11 (the adaptive batch
 from sympy import Abs, Piecewise, exp, sqrt
 
 from optiforge.specs.common import betas, ema_update, epsilon, learning_rate
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN
 
 spec = SpecBuilder(
     "adadb", "AdaDB", reference="Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for "

@@ -1,7 +1,8 @@
 """AdaDelta: Zeiler (2012), Algorithm 1, and torch.optim.Adadelta."""
 from sympy import sqrt
 
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN
 
 paper = SpecBuilder("adadelta", "AdaDelta", reference="Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method, "
                     "Algorithm 1", source="seed 004 §6; seed 000 §2; seed 003 §3.4",

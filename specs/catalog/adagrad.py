@@ -1,7 +1,8 @@
 """AdaGrad: Duchi, Hazan & Singer (2011), diagonal form, and torch.optim.Adagrad."""
 from sympy import sqrt
 
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t
 
 paper = SpecBuilder("adagrad", "AdaGrad", reference="Duchi, Hazan & Singer (2011), diagonal AdaGrad",
                     source="seed 004 §4, eqs. (2.1)-(2.2)", peers=("torch.optim.Adagrad (defaults)",),

@@ -2,7 +2,8 @@
 from sympy import sqrt
 
 from optiforge.specs.common import adam_hyperparameters
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t
 
 spec = SpecBuilder("adam", "Adam", reference="Kingma & Ba (2015), Adam: A Method for Stochastic Optimization, Algorithm 1",
                    source="seed 004 §7, eqs. (4.1)-(4.5); seed 002 §2", peers=("torch.optim.Adam", "optax.adam"),

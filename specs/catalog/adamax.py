@@ -3,7 +3,8 @@ from sympy import Abs, Max
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters, betas, learning_rate
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t
 
 paper = SpecBuilder("adamax", "AdaMax", reference="Kingma & Ba (2015), Algorithm 2 (§7.1)",
                     source="seed 004 §8, eqs. (6.2)-(6.3); seed 003 §3.6",

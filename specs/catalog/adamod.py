@@ -4,7 +4,8 @@ from sympy import Min, sqrt
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import betas, ema_update, epsilon, learning_rate
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, UNIT_HALF_OPEN
 
 spec = SpecBuilder("adamod", "AdaMod", reference="Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method "
                    "for Stochastic Learning, Algorithm 1; official code", source="seed 002 §3.2.3, Algorithm 13",

@@ -2,7 +2,8 @@
 from sympy import sqrt
 
 from optiforge.specs.common import adam_hyperparameters, adam_moments
-from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t
 
 
 paper = SpecBuilder("adamw", "AdamW (decoupled weight decay)",

@@ -3,7 +3,8 @@ from sympy import sqrt
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import betas, epsilon, learning_rate
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN
 
 
 def _adan(name, proximal):

@@ -2,7 +2,8 @@
 from sympy import Eq, Max, Piecewise
 
 from optiforge.specs.combinators import with_weight_decay
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t
 
 spec = SpecBuilder("asgd_torch", "ASGD (torch.optim.ASGD)", reference="Polyak & Juditsky (1992); Bottou (2012), "
                    "Stochastic Gradient Descent Tricks; torch.optim.ASGD, torch 2.13", source="peers (torch.optim.ASGD)",

@@ -3,7 +3,8 @@ from sympy import Abs, exp, sqrt
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters, ema_update
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t
 
 
 def _diffgrad(name, title, form, notes, peers=()):

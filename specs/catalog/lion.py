@@ -3,7 +3,8 @@ from sympy import sign
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import betas, learning_rate
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, PARAM as theta
 
 spec = SpecBuilder("lion", "Lion", reference="Chen et al. (2023), Symbolic Discovery of Optimization Algorithms, "
                    "Algorithm 2", source="peers (pytorch_optimizer.Lion, optax.lion)",

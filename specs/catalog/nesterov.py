@@ -1,5 +1,6 @@
 """Nesterov momentum, reparametrised so the gradient is taken at the stored parameters."""
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN
 
 spec = SpecBuilder("nesterov", "Nesterov momentum", reference="Nesterov (1983); Sutskever et al. (2013); "
                    "Bengio et al. (2013) §3.5", source="seed 004 §3, eqs. (5.3)-(5.4)",

@@ -6,7 +6,8 @@ from sympy import Max, Piecewise, sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters, adam_moments
 from optiforge.specs.catalog.nadam import SPECS as _nadam
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, REAL, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, REAL, STEP as t, UNIT_HALF_OPEN
 
 adagrad = SpecBuilder("adagrad_optax", "AdaGrad (optax.adagrad)", reference="optax.adagrad (optax 0.2.8)",
                       source="reference/peer_semantics.md §3.1", peers=("optax.adagrad",),

@@ -3,7 +3,8 @@ from sympy import sqrt
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import betas, epsilon, learning_rate
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, UNIT_CLOSED, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, UNIT_CLOSED
 
 spec = SpecBuilder("qhadam", "QHAdam", reference="Ma & Yarats (2019), Quasi-hyperbolic momentum and Adam for deep "
                    "learning, Algorithm 2", source="peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam)",

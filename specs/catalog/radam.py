@@ -4,7 +4,8 @@ from sympy import Max, Piecewise, sqrt
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters, adam_moments
-from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t
 
 
 def _radam(name, title, form, notes, peers=()):

@@ -1,7 +1,8 @@
 """RMSProp: Tieleman & Hinton (2012), lecture 6e, and torch.optim.RMSprop (plain and centered)."""
 from sympy import sqrt
 
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN
 
 paper = SpecBuilder("rmsprop", "RMSProp", reference="Tieleman & Hinton (2012), COURSERA lecture 6.5",
                     source="seed 004 §5; seed 003 §3.3", peers=("torch.optim.RMSprop(alpha=beta)",),

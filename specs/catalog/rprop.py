@@ -1,7 +1,8 @@
 """Rprop (torch.optim.Rprop): resilient backpropagation with per-element step sizes (Riedmiller & Braun, 1993)."""
 from sympy import Max, Min, Piecewise, sign
 
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, SpecBuilder, interval
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, interval
 
 spec = SpecBuilder("rprop_torch", "Rprop (torch.optim.Rprop)", reference="Riedmiller & Braun (1993), RPROP; "
                    "torch.optim.Rprop, torch 2.13 (the iRprop− variant)", source="peers (torch.optim.Rprop)",

@@ -8,7 +8,8 @@ step is 0); the specs follow the seed's equations, not that line.
 from sympy import Abs, Max, sqrt
 
 from optiforge.specs.common import adam_hyperparameters, adam_moments, betas, learning_rate
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_HALF_OPEN
 
 
 def _b(name, title, source, notes):

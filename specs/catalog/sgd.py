@@ -1,5 +1,6 @@
 """Plain stochastic gradient descent (seed 004 §1)."""
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta
 
 spec = SpecBuilder("sgd", "SGD", reference="Robbins & Monro (1951)", source="seed 004 §1 (Δw = −η g)",
                    peers=("torch.optim.SGD (momentum=0)", "optax.sgd"))

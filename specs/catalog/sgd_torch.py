@@ -3,7 +3,8 @@ compositions of one core; pytorch_optimizer's SGDW is the same core with decoupl
 from sympy import Eq, Or, Piecewise
 
 from optiforge.specs.combinators import with_weight_decay
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_CLOSED, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_CLOSED
 
 
 def _core(nesterov: bool):

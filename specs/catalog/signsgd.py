@@ -1,7 +1,8 @@
 """signSGD and Signum: Bernstein, Wang, Azizzadenesheli & Anandkumar (2018)."""
 from sympy import sign
 
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN
 
 signsgd = SpecBuilder("signsgd", "signSGD", reference="Bernstein et al. (2018), signSGD: Compressed Optimisation for "
                       "Non-Convex Problems, Algorithm 1", source="peers (pytorch_optimizer.SignSGD, optax.sign_sgd)",

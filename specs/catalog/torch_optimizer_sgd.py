@@ -2,9 +2,10 @@
 weight decay, as in that library, through with_weight_decay)."""
 from sympy import Eq, Piecewise, Rational, sqrt
 
+from optiforge.specs.builder import SpecBuilder
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.dsl import (GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_CLOSED, UNIT_HALF_OPEN,
-                       UNIT_OPEN, SpecBuilder)
+                       UNIT_OPEN)
 
 SOURCE = "peers (torch_optimizer 0.3)"
 

@@ -3,7 +3,8 @@ from sympy import sign, sqrt
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder
+from optiforge.specs.builder import SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t
 
 
 def _yogi(spec, init):
