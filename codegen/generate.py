@@ -2,8 +2,8 @@
 
 The catalogue's kernels are ``generated/<backend>/<spec>.py`` of the checkout (the package
 ``optiforge.generated``: emitted files only, its ``__init__.py`` a banner; the hand-written runtime they import
-is :mod:`optiforge.runtime`). Any other output root is a package of the user's own: ``<out>/__init__.py`` and ``<out>/<backend>/<spec>.py``, importable as ``<out>.<backend>.<spec>``
-with NumPy alone (CuPy or numba only when a CuPy or numba kernel first runs).
+is :mod:`optiforge.runtime`). Any other output root is a package of the user's own: ``<out>/__init__.py`` and
+``<out>/<backend>/<spec>.py``, importable as ``<out>.<backend>.<spec>`` with NumPy alone (CuPy or numba only when a CuPy or numba kernel first runs).
 
 Nothing is ever written into the installed package: :func:`output_root` decides where a command may write.
 The generator only ever replaces or deletes files that carry its do-not-edit banner.
@@ -203,8 +203,8 @@ def _display(path: Path) -> str:
 def write(root: Path = GENERATED_ROOT, backends=None, *, files: dict[Path, str] | None = None,
           extra: dict[Path, str] | None = None) -> list[Path]:
     """Write ``files`` (default: the catalogue's modules) under ``root`` and the ``extra`` documents (path →
-    text); delete generated modules whose spec is gone. Raises :class:`OutputError`, before writing anything, if a file to be
-    replaced was not written by the generator. Returns the paths written."""
+    text); delete generated modules whose spec is gone. Raises :class:`OutputError`, before writing anything,
+    if a file to be replaced was not written by the generator. Returns the paths written."""
     backends = list(backends or BACKENDS)
     expected = render_all(backends) if files is None else files
     extra = {} if extra is None else extra

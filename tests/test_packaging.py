@@ -1,5 +1,6 @@
 """One import name: ``optiforge``. The checkout's specs/, derive/, codegen/ and generated/ install as its
-subpackages (optiforge/runtime/ and optiforge/torch/ are subpackages of optiforge/ itself); nothing is importable (or imported) under a second name."""
+subpackages (optiforge/runtime/ and optiforge/torch/ are subpackages of optiforge/ itself); nothing is importable
+(or imported) under a second name."""
 from __future__ import annotations
 
 import re
@@ -64,8 +65,9 @@ def test_no_module_is_imported_under_two_names(tmp_path):
                if p.parts[len(ROOT.parts)] in ("specs", "derive", "codegen", "generated")
                and not p.name.startswith("__main__")]
     modules += ["optiforge.cli", "optiforge.catalog_docs", "optiforge.api_docs", "optiforge.folders",
-                "optiforge.gallery"]
-    modules += [f"optiforge.runtime.{p.stem}".replace(".__init__", "") for p in sorted((ROOT / "optiforge" / "runtime").glob("*.py"))]
+                "optiforge.gallery", "optiforge.build", "optiforge.documents", "optiforge.claim_selection"]
+    modules += [f"optiforge.runtime.{p.stem}".replace(".__init__", "")
+                for p in sorted((ROOT / "optiforge" / "runtime").glob("*.py"))]
     code = _IMPORT_EVERYTHING % repr(modules)
     for cwd in (ROOT, tmp_path):  # the checkout's root puts specs/ etc. on sys.path: still one name each
         assert int(_run(code, cwd)) > 200

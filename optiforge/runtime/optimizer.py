@@ -292,7 +292,8 @@ class Optimizer:
         writes, scalars = [], []
         for i, theirs in enumerate(states):
             writes += self._checked_tensor_state(i, theirs)
-            scalars.append({key: kernel_support.check_scalar_state(name, f"state_dict['state'][{i}][{key!r}]", theirs[key])
+            scalars.append({key: kernel_support.check_scalar_state(name, f"state_dict['state'][{i}][{key!r}]",
+                                                                   theirs[key])
                             for key in kernel.SCALAR_STATE})
         if self._flat is not None and any(s != scalars[0] for s in scalars):
             raise ValueError(f"{name}: state_dict['state'] holds different scalar state "
