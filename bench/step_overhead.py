@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from optiforge.runtime import kernel_module, Optimizer
+from optiforge.runtime import Optimizer, kernel_module
 
 
 def _best_us(call, calls: int, repeats: int) -> float:

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from optiforge.runtime import kernel_module, Optimizer
+from optiforge.runtime import Optimizer, kernel_module
 
 __all__ = ["FAMILIES", "PROBLEMS", "LEARNING_RATES", "render"]
 

@@ -10,7 +10,7 @@ import numpy
 import pytest
 
 from optiforge.codegen.cupy_backend.host_emulation import HostRuntime, emulate, gxx
-from optiforge.runtime import cupy_support as _cupy_runtime, Optimizer
+from optiforge.runtime import Optimizer, cupy_support as _cupy_runtime
 from optiforge.runtime.flat import MultiTensor, same_memory
 
 

@@ -27,7 +27,7 @@ from optiforge import generated, runtime, specs
 from optiforge.codegen.generate import load_module
 from optiforge.codegen.numba_backend.printer import LoopPrinter
 from optiforge.codegen.selfcheck import compare_with_reference, random_gradients, sample_hyperparameters
-from optiforge.runtime import kernel_support as _runtime, numba_support as _numba_runtime, Optimizer
+from optiforge.runtime import Optimizer, kernel_support as _runtime, numba_support as _numba_runtime
 from optiforge.specs import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder, reference
 
 NAMES = specs.names()

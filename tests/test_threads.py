@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 
-from optiforge.runtime import kernel_module, kernel_support as _runtime, Optimizer
+from optiforge.runtime import Optimizer, kernel_module, kernel_support as _runtime
 
 PAIRS = [("adam", "adam"), ("adam", "sgd_torch"), ("rmsprop_torch_centered", "nadam_torch")]
 STEPS = 12
