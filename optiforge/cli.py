@@ -236,7 +236,7 @@ def _add_specs(p, what: str) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="optiforge", description="Optimizers as verified SymPy specs, compiled to "
-                                "NumPy and CuPy kernels. Results go to stdout, progress and messages to stderr.")
+                                "NumPy, CuPy and numba kernels. Results go to stdout, progress and messages to stderr.")
     p.add_argument("--version", action="version", version=f"optiforge {__version__}",
                    help="print the version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
