@@ -20,15 +20,17 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import logging
 import math
 import numbers
+import time
 from collections import defaultdict
 
 import torch
 
 from optiforge.generated import _runtime
 
-from . import _arrays
+from . import _arrays, interop
 from ._counters import GroupCounters
 from ._flat import FlatPartition
 from ._kernels import KernelSet
@@ -36,7 +38,13 @@ from ._kernels import KernelSet
 __all__ = ["Optimizer"]
 
 #: Keys torch and its schedulers keep in param groups besides the hyperparameters.
-_BOOKKEEPING = frozenset({"params", "param_names", "initial_lr"})
+_BOOKKEEPING = frozenset({"params", "param_names", "initial_lr", "betas"})
+
+_LOG = logging.getLogger(__name__)
+
+#: A first kernel call slower than this is reported once (it compiled the kernel: numba's JIT).
+SLOW_FIRST_CALL_S = 1.0
+_FIRST_CALLS: set = set()  # (module, dtype) pairs whose first call was timed, in this process
 
 
 class _Bridge:
@@ -71,7 +79,9 @@ class Optimizer(torch.optim.Optimizer):
     is created at a parameter's first step, from that step's hyperparameters.
     """
 
-    def __init__(self, params, name_or_spec, *, backend: str | None = None, flat: bool = False, **defaults):
+    def __init__(self, params, name_or_spec, *, backend: str | None = None, flat: bool = False, **arguments):
+        # torch's flags: amsgrad/nesterov/centered/decoupled_weight_decay pick the spec, the options are checked
+        name_or_spec, self._flags, options, given = interop.select(name_or_spec, arguments)
         self._kernels = KernelSet(name_or_spec, backend)
         self.name = self._kernels.name
         self.flat = bool(flat)
@@ -83,12 +93,18 @@ class Optimizer(torch.optim.Optimizer):
         self._counters: list[GroupCounters] = []  # per param group: step counters and scalar state
         self._positions: dict[torch.Tensor, tuple[int, int]] = {}  # parameter -> (group, position)
         reference = self._kernels.reference
-        given = _translate_aliases(reference.HYPERPARAMETERS, defaults, f"{self.name}()")
+        self._betas = _beta_names(reference.HYPERPARAMETERS)
+        given = _translate_aliases(reference.HYPERPARAMETERS, given, f"{self.name}()")
         unknown = sorted(set(given) - set(reference.HYPERPARAMETERS))
         if unknown:
             raise TypeError(f"{self.name}: unknown hyperparameter(s) {', '.join(unknown)}; "
                             f"valid: {', '.join(reference.HYPERPARAMETERS)}")
-        super().__init__(params, self._resolve(given, "defaults"))
+        defaults = self._resolve(given, "defaults")
+        if self._betas:
+            defaults["betas"] = tuple(defaults[name] for name in self._betas)
+        super().__init__(params, {**defaults, **self._flags, **options})
+        if not _OPAQUE:
+            _OPAQUE["update"] = torch.compiler.disable(Optimizer._update, recursive=True)
 
     def __getstate__(self):
         raise TypeError(f"{type(self).__name__} cannot be pickled or deep-copied (it holds kernel modules and, "
@@ -117,7 +133,7 @@ class Optimizer(torch.optim.Optimizer):
     # param groups
     # ------------------------------------------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
-        """Add a group (checked first: hyperparameters in their domains, supported tensors)."""
+        """Add a group (checked first: hyperparameters in their domains, torch's flags, supported tensors)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
         index = len(self.param_groups)
@@ -129,7 +145,15 @@ class Optimizer(torch.optim.Optimizer):
                 if close:  # other keys are carried along, as torch does (e.g. for user schedulers)
                     raise TypeError(f"{self.name}: {where} has {key!r}, not a hyperparameter; did you mean "
                                     f"{close[0]!r}? (valid: {', '.join(self.hyperparameter_names)})")
-        self._resolve({k: group.get(k, self.defaults[k]) for k in self.hyperparameter_names}, where)
+        hyperparameters = self._resolve({k: group.get(k, self.defaults[k]) for k in self.hyperparameter_names}, where)
+        interop.check_options(group, f"{self.name}: {where}")
+        for flag, value in self._flags.items():
+            if flag in group and group[flag] != value:
+                raise ValueError(f"{self.name}: {where} has {flag}={group[flag]!r}; {flag} selects the spec "
+                                 f"({self.name} is {flag}={value}), so every group must share it")
+        group = _ParamGroup({**{k: v for k, v in self.defaults.items() if k not in self.hyperparameter_names},
+                             **group, **{k: group.get(k, hyperparameters[k]) for k in self.hyperparameter_names}},
+                            self._betas)
         super().add_param_group(group)
         try:
             for position, p in enumerate(self.param_groups[-1]["params"]):
@@ -203,33 +227,93 @@ class Optimizer(torch.optim.Optimizer):
                 partition.zero_grad()
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss (with grad)."""
+        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss (with grad).
+
+        Every group's hyperparameters and flags, every gradient (shape, dtype, device, layout) and every
+        state tensor are checked before anything is written: a refused step (ValueError/TypeError naming the
+        group and parameter) leaves parameters, gradients, state and step counts as they were."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        _OPAQUE["update"](self)
+        return loss
+
+    def _update(self) -> None:
+        """Check every group, then step them (see :func:`_opaque_update`)."""
         with torch.no_grad():
-            # every check before any update: a bad group leaves all parameters and state untouched
             plans = [self._plan(index, group) for index, group in enumerate(self.param_groups)]
             for plan in plans:
                 plan()
-        return loss
 
     def _plan(self, index: int, group: dict):
+        """Check group ``index`` (nothing is written) and return the call that steps it."""
+        where = f"{self.name}: param group {index}"
         hyperparameters = self._group_hyperparameters(group, index)
+        options = interop.check_options(group, where)
+        maximize = bool(options.get("maximize", False))
+        for flag, value in self._flags.items():
+            if group.get(flag, value) != value:
+                raise ValueError(f"{where} has {flag}={group[flag]!r}; {flag} selects the spec ({self.name} is "
+                                 f"{flag}={value}): build a new optimizer for the other variant")
         params = group["params"]
-        for k, p in enumerate(params):
-            if p.grad is not None and p.grad.layout != torch.strided:
-                raise TypeError(f"{self.name}: param group {index}, parameter {k} has a sparse gradient; "
-                                f"the kernels take dense gradients")
         if self.flat:
-            return lambda: [self._step_partition(index, partition, hyperparameters)
+            for partition in self._partitions[index]:
+                partition.check()
+        for k, p in enumerate(params):
+            self._check_step_inputs(p, f"{where}, parameter {k}")
+        if self.flat:
+            return lambda: [self._step_partition(index, partition, hyperparameters, maximize)
                             for partition in self._partitions[index]]
         positions = [k for k, p in enumerate(params) if p.grad is not None]
-        return lambda: self._step_tensors(index, positions, [params[k].grad for k in positions], hyperparameters)
+        return lambda: self._step_tensors(index, positions, [params[k].grad for k in positions], hyperparameters,
+                                          maximize)
 
-    def _step_tensors(self, index: int, positions: list[int], grads: list, hyperparameters: dict) -> None:
-        """One kernel call per parameter ``positions`` of group ``index``; then count their steps."""
+    def _check_step_inputs(self, p: torch.Tensor, where: str) -> None:
+        """``p``'s gradient and state as a step needs them (what the kernels would refuse half-way)."""
+        grad = p.grad
+        if grad is not None:
+            if grad.layout != torch.strided:
+                raise TypeError(f"{where} has a sparse gradient ({grad.layout}); the kernels take dense gradients")
+            if grad.shape != p.shape:
+                raise ValueError(f"{where} has a gradient of shape {tuple(grad.shape)}, expected "
+                                 f"{tuple(p.shape)} (the parameter's)")
+            if grad.dtype not in _arrays.SUPPORTED_DTYPES:
+                raise TypeError(f"{where} has a gradient of dtype {grad.dtype}; the kernels take float16, "
+                                f"bfloat16, float32 and float64")
+            if grad.device != p.device:
+                raise ValueError(f"{where} has its gradient on {grad.device}, the parameter on {p.device}")
+            if _arrays.is_dtensor(grad) != _arrays.is_dtensor(p):
+                raise TypeError(f"{where}: the gradient and the parameter must both be DTensors or neither")
+        state = self.state.get(p)
+        if not state:
+            return
+        reference = self._kernels.reference
+        arithmetic = _arrays.state_dtype(p.dtype)
+        for name in ("step", *reference.SCALAR_STATE):
+            value = state.get(name)
+            if not isinstance(value, torch.Tensor) or value.numel() != 1:
+                raise TypeError(f"{where}: state[{name!r}] must be a one-element tensor, got "
+                                f"{type(value).__name__}")
+        step = float(state["step"])
+        if not (step >= 0 and step.is_integer()):
+            raise ValueError(f"{where}: state['step'] must be an integer >= 0, got {step!r}")
+        order = _arrays.memory_order(_arrays.local(p))
+        for name in reference.STATE:
+            value = state.get(name)
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(f"{where}: state[{name!r}] must be a tensor, got {type(value).__name__}")
+            if value.shape != p.shape or value.dtype != arithmetic or value.device != p.device:
+                raise ValueError(f"{where}: state[{name!r}] is {tuple(value.shape)} {value.dtype} on {value.device}, "
+                                 f"expected {tuple(p.shape)} {arithmetic} on {p.device}")
+            if not _arrays.local(value).permute(order).is_contiguous():
+                raise ValueError(f"{where}: state[{name!r}] is laid out unlike its parameter (strides "
+                                 f"{value.stride()}, the parameter's {p.stride()})")
+
+    def _step_tensors(self, index: int, positions: list[int], grads: list, hyperparameters: dict,
+                      maximize: bool = False) -> None:
+        """One kernel call per parameter ``positions`` of group ``index`` (along −g with ``maximize``); then
+        count their steps."""
         params = self.param_groups[index]["params"]
         scalars = {name: [] for name in self._kernels.reference.SCALAR_STATE}
         for k, grad in zip(positions, grads):
@@ -237,20 +321,21 @@ class Optimizer(torch.optim.Optimizer):
             state = self.state[p]
             if not state:
                 self._create_state(p, state)
-            new = self._step_tensor(p, grad, state, hyperparameters)
+            new = self._step_tensor(p, torch.neg(grad) if maximize else grad, state, hyperparameters)
             for name, values in scalars.items():
                 values.append(new[name])
         if positions:
             self._counters[index].advance(positions, scalars)
 
-    def _step_partition(self, index: int, partition: FlatPartition, hyperparameters: dict) -> None:
+    def _step_partition(self, index: int, partition: FlatPartition, hyperparameters: dict,
+                        maximize: bool = False) -> None:
         present = partition.gather()
         counters = self._counters[index]
         if not all(present) or not counters.uniform(partition.positions):
             # some parameters without a gradient, or state loaded per parameter: one call per tensor
             chosen = [j for j, there in enumerate(present) if there]
             self._step_tensors(index, [partition.positions[j] for j in chosen],
-                               [partition.grad_views[j] for j in chosen], hyperparameters)
+                               [partition.grad_views[j] for j in chosen], hyperparameters, maximize)
             return
         bridge = self._bridge(partition.device.type, partition.dtype)
         t = int(counters.steps[partition.positions[0]]) + 1
@@ -263,7 +348,8 @@ class Optimizer(torch.optim.Optimizer):
             state = dict(arrays.state)
             state.update({name: float(self.state[partition.params[0]][name])
                           for name in self._kernels.reference.SCALAR_STATE})
-            self._launch(bridge, stream, arrays.param, arrays.grad, state, t, hyperparameters)
+            grad = bridge.array(torch.neg(partition.grad_buffer)) if maximize else arrays.grad
+            self._launch(bridge, stream, arrays.param, grad, state, t, hyperparameters)
         counters.advance(partition.positions, {name: [state[name]] * len(partition.positions)
                                                for name in self._kernels.reference.SCALAR_STATE})
         for p in partition.params:  # a parameter made a view through .data keeps its own version counter
@@ -298,12 +384,19 @@ class Optimizer(torch.optim.Optimizer):
             arrays = self._views[id(p)] = _arrays.ParameterArrays(shard, state, names, bridge.array)
         return arrays
 
-    @staticmethod
-    def _launch(bridge: _Bridge, stream, param, grad, state: dict, t: int, hyperparameters: dict) -> None:
-        if stream is None:
-            bridge.module.step(param, grad, state, t, **hyperparameters)
-        else:
-            bridge.module.step(param, grad, state, t, stream=stream, **hyperparameters)
+    def _launch(self, bridge: _Bridge, stream, param, grad, state: dict, t: int, hyperparameters: dict) -> None:
+        module = bridge.module
+        key = (id(module), str(param.dtype))  # kernel modules live as long as the process
+        if key in _FIRST_CALLS:
+            _call(module, stream, param, grad, state, t, hyperparameters)
+            return
+        start = time.perf_counter()
+        _call(module, stream, param, grad, state, t, hyperparameters)
+        seconds = time.perf_counter() - start
+        _FIRST_CALLS.add(key)
+        if seconds > SLOW_FIRST_CALL_S:
+            _LOG.warning("optiforge.torch: the first %s step on the %s backend (%s) took %.1f s, compiling its "
+                         "kernel; later steps reuse it", self.name, getattr(module, "BACKEND", "?"), key[1], seconds)
 
     def _create_state(self, p: torch.Tensor, state: dict) -> None:
         """Zeroed state for ``p`` (its values are written by :meth:`_initialize` at its first step)."""
@@ -416,6 +509,19 @@ class Optimizer(torch.optim.Optimizer):
 _NO_CONTEXT = contextlib.nullcontext()
 
 
+#: ``update``: :meth:`Optimizer._update` as one opaque call for ``torch.compile(opt.step)``: dynamo runs it
+#: eagerly instead of tracing the kernels (NumPy, numba and CuPy code updating memory in place). Made by the
+#: first constructor (the decorator imports torch._dynamo, and so SymPy, as torch's Optimizer base does).
+_OPAQUE: dict = {}
+
+
+def _call(module, stream, param, grad, state: dict, t: int, hyperparameters: dict) -> None:
+    if stream is None:
+        module.step(param, grad, state, t, **hyperparameters)
+    else:
+        module.step(param, grad, state, t, stream=stream, **hyperparameters)
+
+
 def _no_launch_context(device):
     return _NO_CONTEXT
 
@@ -427,18 +533,64 @@ def _as_number(value):
     return value
 
 
+def _beta_names(names) -> tuple[str, ...]:
+    """The spec's ``beta1``, ``beta2``, … (consecutive from 1): what torch's ``betas`` tuple holds."""
+    betas = []
+    while f"beta{len(betas) + 1}" in names:
+        betas.append(f"beta{len(betas) + 1}")
+    return tuple(betas)
+
+
 def _translate_aliases(names, given: dict, where: str) -> dict:
-    """torch's ``betas=(β₁, β₂[, β₃])`` as the spec's ``beta1``, ``beta2`` (``beta3``)."""
+    """torch's ``betas=(β₁, β₂[, β₃])`` as the spec's ``beta1``, ``beta2`` (``beta3``): one value per beta
+    hyperparameter of the spec, as torch, which refuses ``betas=(0.9,)``."""
     if "betas" not in given:
         return dict(given)
-    betas = given["betas"]
-    targets = [f"beta{k}" for k in range(1, len(betas) + 1)] if isinstance(betas, (tuple, list)) else []
-    if not targets or not all(name in names for name in targets):
-        raise TypeError(f"{where}: betas={betas!r} needs a tuple matching the spec's "
-                        f"{', '.join(n for n in names if n.startswith('beta')) or 'beta hyperparameters (it has none)'}")
-    clash = [name for name in targets if name in given]
+    betas, targets = given["betas"], _beta_names(names)
+    if not targets:
+        raise TypeError(f"{where}: betas={betas!r} given, but the spec has no beta hyperparameters")
+    if not isinstance(betas, (tuple, list)) or len(betas) != len(targets):
+        raise ValueError(f"{where}: betas must be a tuple of {len(targets)} numbers "
+                         f"({', '.join(targets)}), got {betas!r}")
+    clash = [name for name in targets if name in given and given[name] != betas[targets.index(name)]]
     if clash:
         raise TypeError(f"{where}: both betas and {', '.join(clash)} given")
     result = {k: v for k, v in given.items() if k != "betas"}
     result.update(zip(targets, betas))
     return result
+
+
+class _ParamGroup(dict):
+    """A param group whose ``betas`` (torch's key, which ``OneCycleLR`` and ``CyclicLR`` write) and ``beta1``,
+    ``beta2``, … (the spec's, which the step reads) stay equal: writing either writes the other."""
+
+    def __init__(self, values: dict, betas: tuple[str, ...]):
+        super().__init__(values)
+        self._betas = betas
+        if betas:
+            dict.__setitem__(self, "betas", tuple(self[name] for name in betas))
+
+    def __setitem__(self, key, value):
+        betas = self._betas
+        if key == "betas" and betas:
+            if not isinstance(value, (tuple, list)) or len(value) != len(betas):
+                raise ValueError(f"betas must be a tuple of {len(betas)} numbers ({', '.join(betas)}), "
+                                 f"got {value!r}")
+            for name, beta in zip(betas, value):
+                dict.__setitem__(self, name, beta)
+            value = tuple(value)
+        elif key in betas:
+            dict.__setitem__(self, "betas", tuple(value if name == key else self[name] for name in betas))
+        dict.__setitem__(self, key, value)
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __reduce__(self):  # copies and pickles are plain dicts (as torch's own groups)
+        return dict, (dict(self),)

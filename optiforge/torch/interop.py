@@ -1,0 +1,223 @@
+"""torch.optim interop: which spec reproduces which ``torch.optim`` class, torch's constructor arguments, and
+state dicts in torch's layout.
+
+* :data:`PEERS`: for every ``*_torch`` spec, its torch class, the constructor flags that select it among its
+  siblings (``Adam(amsgrad=True)`` is ``amsgrad_torch``) and the names of its state in torch
+  (``exp_avg`` ↔ ``m``, …); see ``docs/torch.md``.
+* :func:`select`: the spec that ``name`` with torch's flags (``amsgrad``, ``nesterov``, ``centered``,
+  ``decoupled_weight_decay``) means, and the options every spec takes (``maximize``, ``foreach``, ``fused``,
+  ``capturable``, ``differentiable``), checked.
+* :func:`spec_state` / :func:`torch_state_dict`: one parameter's torch state in the spec's names, and an
+  optimizer's state dict in torch's layout (loadable by ``torch.optim.<Class>.load_state_dict``).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+__all__ = ["TorchPeer", "PEERS", "OPTIONS", "select", "check_options", "spec_state", "torch_state_dict"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TorchPeer:
+    """The ``torch.optim`` class a spec reproduces.
+
+    ``flags``: the constructor flags that select this spec among the specs of the same torch class;
+    ``state``: torch's state key → the spec's state name (array or scalar state); ``optional``: torch keys
+    present only while a hyperparameter is nonzero (RMSprop's ``momentum_buffer`` while ``momentum`` > 0),
+    zeros in the spec otherwise; ``counts_steps``: whether torch keeps ``step`` (SGD does not);
+    ``eager``: whether torch creates the state of every parameter in its constructor (Adagrad)."""
+
+    torch_class: str
+    flags: dict
+    state: dict
+    optional: dict = dataclasses.field(default_factory=dict)
+    counts_steps: bool = True
+    eager: bool = False
+
+
+_ADAM_STATE = {"exp_avg": "m", "exp_avg_sq": "v"}
+_AMSGRAD_STATE = {**_ADAM_STATE, "max_exp_avg_sq": "v_max"}
+_NADAM_STATE = {**_ADAM_STATE, "mu_product": "mu_product"}
+
+#: Every spec that reproduces a torch.optim class (docs/sources/peers.md §1).
+PEERS: dict[str, TorchPeer] = {
+    "adam_torch": TorchPeer("Adam", {"amsgrad": False, "decoupled_weight_decay": False}, _ADAM_STATE),
+    "amsgrad_torch": TorchPeer("Adam", {"amsgrad": True, "decoupled_weight_decay": False}, _AMSGRAD_STATE),
+    "adamw_torch": TorchPeer("AdamW", {"amsgrad": False}, _ADAM_STATE),
+    "adamw_amsgrad_torch": TorchPeer("AdamW", {"amsgrad": True}, _AMSGRAD_STATE),
+    "sgd_torch": TorchPeer("SGD", {"nesterov": False}, {"momentum_buffer": "b"}, counts_steps=False),
+    "sgd_torch_nesterov": TorchPeer("SGD", {"nesterov": True}, {"momentum_buffer": "b"}, counts_steps=False),
+    "rmsprop_torch": TorchPeer("RMSprop", {"centered": False}, {"square_avg": "v", "momentum_buffer": "b"},
+                               optional={"momentum_buffer": "momentum"}),
+    "rmsprop_torch_centered": TorchPeer("RMSprop", {"centered": True},
+                                        {"square_avg": "v", "momentum_buffer": "b", "grad_avg": "g_avg"},
+                                        optional={"momentum_buffer": "momentum"}),
+    "adagrad_torch": TorchPeer("Adagrad", {}, {"sum": "sum"}, eager=True),
+    "nadam_torch": TorchPeer("NAdam", {"decoupled_weight_decay": False}, _NADAM_STATE),
+    "nadamw_torch": TorchPeer("NAdam", {"decoupled_weight_decay": True}, _NADAM_STATE),
+    "radam_torch": TorchPeer("RAdam", {"decoupled_weight_decay": False}, _ADAM_STATE),
+    "radamw_torch": TorchPeer("RAdam", {"decoupled_weight_decay": True}, _ADAM_STATE),
+    "adamax_torch": TorchPeer("Adamax", {}, {"exp_avg": "m", "exp_inf": "u"}),
+    "adadelta_torch": TorchPeer("Adadelta", {}, {"square_avg": "v", "acc_delta": "u"}),
+}
+
+#: torch.optim's options every spec takes, with torch's defaults. ``maximize`` is honoured (the kernel steps
+#: along −g); ``foreach`` and ``fused`` choose among torch's implementations and here always mean optiforge's
+#: kernel; ``capturable`` and ``differentiable`` only as False (see :func:`check_options`).
+OPTIONS = {"maximize": False, "foreach": None, "fused": None, "capturable": False, "differentiable": False}
+
+_REFUSED = {
+    "capturable": "the kernels read the step count and hyperparameters on the host, so a step cannot be "
+                  "captured in a CUDA graph",
+    "differentiable": "the kernels update parameters in place outside autograd; use torch.optim for "
+                      "gradients through the optimizer step",
+}
+
+
+def _flag(where: str, name: str, value, allow_none: bool = False):
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, bool):
+        allowed = "True, False or None" if allow_none else "True or False"
+        raise TypeError(f"{where}: {name} must be {allowed}, got {value!r}")
+    return value
+
+
+def select(name, given: dict) -> tuple:
+    """``(name, flags, options, rest)``: the spec that ``name`` with the torch flags in ``given`` means (a
+    sibling of ``name`` when a flag differs: ``("adam_torch", {amsgrad: True})`` → ``amsgrad_torch``), the
+    flags of that spec, the checked :data:`OPTIONS` (torch's defaults filled in), and the other arguments."""
+    where = f"{name if isinstance(name, str) else getattr(name, 'name', name)}()"
+    rest = dict(given)
+    options = check_options({key: rest.pop(key) for key in OPTIONS if key in rest}, where, fill=True)
+    peer = PEERS.get(name) if isinstance(name, str) else None
+    flags = {} if peer is None else dict(peer.flags)
+    other_flags = {flag for p in PEERS.values() for flag in p.flags} - set(flags)
+    stray = sorted(other_flags & set(rest))
+    if stray:
+        raise TypeError(f"{where}: {', '.join(stray)} selects a variant of a torch.optim optimizer; "
+                        f"{name if isinstance(name, str) else 'this spec'} has "
+                        f"{'no such variant' if peer is None else 'variants by ' + (', '.join(flags) or 'none')}")
+    wanted = {key: _flag(where, key, rest.pop(key)) for key in list(flags) if key in rest}
+    if wanted and any(flags[key] != value for key, value in wanted.items()):
+        target = {**flags, **wanted}
+        matches = [other for other, p in PEERS.items() if p.torch_class == peer.torch_class and p.flags == target]
+        if not matches:
+            raise ValueError(f"{where}: torch.optim.{peer.torch_class} with "
+                             f"{', '.join(f'{k}={v}' for k, v in wanted.items())} has no spec here")
+        name, flags = matches[0], target
+    return name, flags, options, rest
+
+
+def check_options(given: dict, where: str, fill: bool = False) -> dict:
+    """``given``'s :data:`OPTIONS` checked (booleans; ``foreach``/``fused`` may be None; ``capturable`` and
+    ``differentiable`` refused when True, with the reason); ``fill``: torch's defaults for the others."""
+    options = dict(OPTIONS) if fill else {}
+    for key, value in given.items():
+        if key not in OPTIONS:
+            continue
+        value = _flag(where, key, value, allow_none=key in ("foreach", "fused"))
+        if key in _REFUSED and value:
+            raise ValueError(f"{where}: {key}=True is not supported: {_REFUSED[key]}")
+        options[key] = value
+    return options
+
+
+def spec_state(peer: TorchPeer, saved: dict, group: dict, where: str) -> dict:
+    """One parameter's saved state in the spec's names: torch's keys renamed (``exp_avg`` → ``m``), the
+    spec's own keys kept; an ``optional`` key missing (or None) while its hyperparameter is 0 becomes None
+    (zeros), SGD's missing ``step`` becomes 1 when it has a momentum buffer (torch's second step onwards)."""
+    state = {}
+    for key, value in saved.items():
+        state[peer.state.get(key, key)] = value
+    for key, hyper in peer.optional.items():
+        name = peer.state[key]
+        if state.get(name) is None and not float(group.get(hyper, 0.0)):
+            state[name] = None
+    if not peer.counts_steps and "step" not in state:
+        buffer = state.get("b")
+        if buffer is None:
+            state["b"] = None
+        state["step"] = 0.0 if buffer is None else 1.0
+    unknown = sorted(key for key in saved if key not in peer.state and key not in (*peer.state.values(), "step"))
+    if unknown:
+        raise ValueError(f"{where} has {', '.join(map(repr, unknown))}, which torch.optim.{peer.torch_class}'s "
+                         f"state in this spec has no counterpart for (its keys: "
+                         f"{', '.join(['step'] * peer.counts_steps + list(peer.state))})")
+    return state
+
+
+def torch_defaults(peer: TorchPeer, flags: dict, options: dict) -> dict:
+    """torch's own param-group defaults of ``peer``'s class with ``flags`` and ``options`` (from a throwaway
+    instance, so that every key this torch version keeps is there)."""
+    cls = getattr(torch.optim, peer.torch_class)
+    probe = torch.zeros(1, requires_grad=True)
+    kept = {k: v for k, v in {**flags, **options}.items() if k in _constructor_arguments(cls)}
+    return dict(cls([probe], **kept).defaults)
+
+
+def _constructor_arguments(cls) -> set:
+    import inspect
+
+    return set(inspect.signature(cls.__init__).parameters)
+
+
+def torch_state_dict(optimizer) -> dict:
+    """``optimizer``'s state dict in the layout of its torch.optim peer (keys and group entries named as torch
+    names them, ``betas`` tuples, torch's flags), for ``torch.optim.<Class>.load_state_dict``."""
+    peer = PEERS.get(optimizer.name)
+    if peer is None:
+        raise ValueError(f"{optimizer.name} reproduces no torch.optim optimizer (those that do: "
+                         f"{', '.join(PEERS)})")
+    ours = optimizer.state_dict()
+    names = {spec: key for key, spec in peer.state.items()}
+    state = {}
+    groups = []
+    for group, saved_group in zip(optimizer.param_groups, ours["param_groups"]):
+        defaults = torch_defaults(peer, {k: group[k] for k in peer.flags},
+                                  {k: group[k] for k in OPTIONS})
+        packed = {k: v for k, v in saved_group.items()
+                  if k not in optimizer.hyperparameter_names or k in defaults}
+        packed.update({k: v for k, v in defaults.items() if k not in packed})
+        if "betas" in defaults:
+            packed["betas"] = tuple(saved_group[f"beta{k}"] for k in range(1, len(defaults["betas"]) + 1))
+        if "dampening" in defaults and "dampening" not in optimizer.hyperparameter_names:
+            packed["dampening"] = 0
+        groups.append(packed)
+        for index in saved_group["params"]:
+            if index not in ours["state"]:
+                if peer.eager:
+                    state[index] = _fresh_torch_state(optimizer, peer, group, saved_group, index)
+                continue
+            state[index] = _torch_entry(peer, names, ours["state"][index], group)
+    return {"state": state, "param_groups": groups}
+
+
+def _torch_entry(peer: TorchPeer, names: dict, saved: dict, group: dict) -> dict:
+    entry = {}
+    for name, value in saved.items():
+        if name == "step":
+            if peer.counts_steps:
+                entry["step"] = torch.tensor(float(value), dtype=torch.float32)
+            continue
+        key = names[name]
+        if key in peer.optional and not float(group[peer.optional[key]]):
+            continue
+        if value.ndim == 0 and name not in ("step",) and key in ("mu_product",):
+            value = value.to(torch.float32)
+        entry[key] = value
+    if not peer.counts_steps and not float(group.get("momentum", 0.0)):
+        entry["momentum_buffer"] = None
+    return entry
+
+
+def _fresh_torch_state(optimizer, peer: TorchPeer, group: dict, saved_group: dict, index) -> dict:
+    """torch's state of a parameter it creates eagerly (Adagrad) for one that has not stepped here."""
+    p = group["params"][saved_group["params"].index(index)]
+    initial = float(group["initial_accumulator_value"])
+    return {"step": torch.tensor(0.0, dtype=torch.float32),
+            "sum": torch.full_like(p, initial, memory_format=torch.preserve_format)}
