@@ -127,48 +127,50 @@ def check_options(given: dict, where: str, fill: bool = False) -> dict:
     return options
 
 
-def spec_state(peer: TorchPeer, saved: dict, group: dict, where: str) -> dict:
+def spec_state(peer: TorchPeer, saved: dict, group: dict, param: torch.Tensor, where: str) -> dict:
     """One parameter's saved state in the spec's names: torch's keys renamed (``exp_avg`` → ``m``), the
-    spec's own keys kept; an ``optional`` key missing (or None) while its hyperparameter is 0 becomes None
-    (zeros), SGD's missing ``step`` becomes 1 when it has a momentum buffer (torch's second step onwards)."""
-    state = {}
-    for key, value in saved.items():
-        state[peer.state.get(key, key)] = value
-    for key, hyper in peer.optional.items():
-        name = peer.state[key]
-        if state.get(name) is None and not float(group.get(hyper, 0.0)):
-            state[name] = None
+    spec's own keys kept. A state torch leaves out while the spec reads it as zeros is zeros: an ``optional``
+    key while its hyperparameter is 0 (RMSprop's ``momentum_buffer``), SGD's ``momentum_buffer=None`` (no
+    momentum); SGD keeps no ``step``: 1 with a momentum buffer (any later step updates it alike), else 0."""
+    state = {peer.state.get(key, key): value for key, value in saved.items()}
+    absent = [peer.state[key] for key, hyper in peer.optional.items() if not float(group.get(hyper, 0.0))]
     if not peer.counts_steps and "step" not in state:
-        buffer = state.get("b")
-        if buffer is None:
-            state["b"] = None
-        state["step"] = 0.0 if buffer is None else 1.0
+        state["step"] = 0.0 if state.get("b") is None else 1.0
+        absent.append("b")
+    for name in absent:
+        if state.get(name) is None:
+            state[name] = torch.zeros_like(param, memory_format=torch.preserve_format)
     unknown = sorted(key for key in saved if key not in peer.state and key not in (*peer.state.values(), "step"))
     if unknown:
-        raise ValueError(f"{where} has {', '.join(map(repr, unknown))}, which torch.optim.{peer.torch_class}'s "
-                         f"state in this spec has no counterpart for (its keys: "
+        raise ValueError(f"{where} has {', '.join(map(repr, unknown))}, which has no counterpart in this spec "
+                         f"(the torch.optim.{peer.torch_class} state it maps: "
                          f"{', '.join(['step'] * peer.counts_steps + list(peer.state))})")
     return state
 
 
-def torch_defaults(peer: TorchPeer, flags: dict, options: dict) -> dict:
-    """torch's own param-group defaults of ``peer``'s class with ``flags`` and ``options`` (from a throwaway
-    instance, so that every key this torch version keeps is there)."""
+def torch_group(peer: TorchPeer, group: dict) -> dict:
+    """``group`` as ``peer``'s torch class keeps it: every key that class's constructor sets (from a throwaway
+    instance built with ``group``'s values, so that this torch version's keys are all there, ``betas`` a
+    tuple, SGD's ``dampening`` 0 under Nesterov), then ``group``'s other keys (``initial_lr``, user keys)."""
     cls = getattr(torch.optim, peer.torch_class)
+    arguments = _constructor_arguments(cls)
     probe = torch.zeros(1, requires_grad=True)
-    kept = {k: v for k, v in {**flags, **options}.items() if k in _constructor_arguments(cls)}
-    return dict(cls([probe], **kept).defaults)
+    defaults = cls([probe], **{k: v for k, v in group.items() if k in arguments}).defaults
+    spec_only = {name for name in group if name.startswith("beta") and name[4:].isdigit()}
+    return {**{k: v for k, v in group.items() if k not in spec_only}, **defaults,
+            **{k: group[k] for k in defaults if k in group}}
 
 
 def _constructor_arguments(cls) -> set:
     import inspect
 
-    return set(inspect.signature(cls.__init__).parameters)
+    return set(inspect.signature(cls.__init__).parameters) - {"self", "params"}
 
 
 def torch_state_dict(optimizer) -> dict:
     """``optimizer``'s state dict in the layout of its torch.optim peer (keys and group entries named as torch
-    names them, ``betas`` tuples, torch's flags), for ``torch.optim.<Class>.load_state_dict``."""
+    names them, ``betas`` tuples, torch's flags), for ``torch.optim.<Class>.load_state_dict``. As torch's own
+    ``state_dict()``, it holds references to the state tensors: save it, or deep-copy it, before stepping on."""
     peer = PEERS.get(optimizer.name)
     if peer is None:
         raise ValueError(f"{optimizer.name} reproduces no torch.optim optimizer (those that do: "
@@ -178,22 +180,12 @@ def torch_state_dict(optimizer) -> dict:
     state = {}
     groups = []
     for group, saved_group in zip(optimizer.param_groups, ours["param_groups"]):
-        defaults = torch_defaults(peer, {k: group[k] for k in peer.flags},
-                                  {k: group[k] for k in OPTIONS})
-        packed = {k: v for k, v in saved_group.items()
-                  if k not in optimizer.hyperparameter_names or k in defaults}
-        packed.update({k: v for k, v in defaults.items() if k not in packed})
-        if "betas" in defaults:
-            packed["betas"] = tuple(saved_group[f"beta{k}"] for k in range(1, len(defaults["betas"]) + 1))
-        if "dampening" in defaults and "dampening" not in optimizer.hyperparameter_names:
-            packed["dampening"] = 0
-        groups.append(packed)
+        groups.append(torch_group(peer, saved_group))
         for index in saved_group["params"]:
-            if index not in ours["state"]:
-                if peer.eager:
-                    state[index] = _fresh_torch_state(optimizer, peer, group, saved_group, index)
-                continue
-            state[index] = _torch_entry(peer, names, ours["state"][index], group)
+            if index in ours["state"]:
+                state[index] = _torch_entry(peer, names, ours["state"][index], group)
+            elif peer.eager:
+                state[index] = _fresh_torch_state(group, saved_group, index)
     return {"state": state, "param_groups": groups}
 
 
@@ -207,15 +199,13 @@ def _torch_entry(peer: TorchPeer, names: dict, saved: dict, group: dict) -> dict
         key = names[name]
         if key in peer.optional and not float(group[peer.optional[key]]):
             continue
-        if value.ndim == 0 and name not in ("step",) and key in ("mu_product",):
-            value = value.to(torch.float32)
-        entry[key] = value
+        entry[key] = value.to(torch.float32) if value.ndim == 0 else value  # scalar state: as torch's step
     if not peer.counts_steps and not float(group.get("momentum", 0.0)):
         entry["momentum_buffer"] = None
     return entry
 
 
-def _fresh_torch_state(optimizer, peer: TorchPeer, group: dict, saved_group: dict, index) -> dict:
+def _fresh_torch_state(group: dict, saved_group: dict, index) -> dict:
     """torch's state of a parameter it creates eagerly (Adagrad) for one that has not stepped here."""
     p = group["params"][saved_group["params"].index(index)]
     initial = float(group["initial_accumulator_value"])

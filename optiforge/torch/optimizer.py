@@ -420,7 +420,9 @@ class Optimizer(torch.optim.Optimizer):
     # state dict
     # ------------------------------------------------------------------------------------------------
     def load_state_dict(self, state_dict: dict) -> None:
-        """Load a :meth:`state_dict` (torch's layout: ``state`` per parameter index, ``param_groups``).
+        """Load a :meth:`state_dict` (torch's layout: ``state`` per parameter index, ``param_groups``), this
+        optimizer's or one saved by the matching ``torch.optim`` class (``torch.optim.AdamW(...).state_dict()``
+        into ``"adamw_torch"``: state renamed as :data:`interop.PEERS` says, ``exp_avg`` → ``m``, …).
 
         Everything is checked before anything changes; values are copied into this optimizer's state
         tensors (flat buffers stay in place), cast to their dtype and device."""
@@ -438,21 +440,36 @@ class Optimizer(torch.optim.Optimizer):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"{self.name}: param group {index} of the state dict has {len(saved['params'])} "
                                  f"parameters, this optimizer's {len(group['params'])}")
+            where = f"{self.name}: param group {index} of the state dict"
             new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            if "betas" in new_group and self._betas and all(name in new_group for name in self._betas):
+                del new_group["betas"]  # ours: both spellings (equal); a stale betas must not win
+            new_group = _translate_aliases(self.hyperparameter_names, new_group, where)
             for name in self.hyperparameter_names:
                 new_group.setdefault(name, group[name])
             self._group_hyperparameters(new_group, index)
+            interop.check_options(new_group, where)
+            for flag, value in self._flags.items():
+                if new_group.setdefault(flag, value) != value:
+                    raise ValueError(f"{where} has {flag}={new_group[flag]!r}, this optimizer ({self.name}) "
+                                     f"{flag}={value}")
+            for key, value in self.defaults.items():
+                new_group.setdefault(key, value)
             new_group["params"] = group["params"]
             if "param_names" in group and "param_names" not in saved:
                 new_group["param_names"] = group["param_names"]
-            new_groups.append(new_group)
-            params.update(zip(saved["params"], group["params"]))
+            new_groups.append(_ParamGroup(new_group, self._betas))
+            params.update((key, (p, new_groups[-1])) for key, p in zip(saved["params"], group["params"]))
         updates = []
+        peer = interop.PEERS.get(self.name)
         for key, saved_state in state_dict["state"].items():
             if key not in params:
                 raise ValueError(f"{self.name}: the state dict has state for parameter {key!r}, which no param "
                                  f"group lists")
-            updates.append((params[key], self._checked_state(params[key], saved_state, key)))
+            p, new_group = params[key]
+            if peer is not None:
+                saved_state = interop.spec_state(peer, saved_state, new_group, p, f"{self.name}: state[{key!r}]")
+            updates.append((p, self._checked_state(p, saved_state, key)))
         loaded = {id(p) for p, _ in updates}
         for group in self.param_groups:  # parameters without saved state start afresh
             for p in group["params"]:
@@ -471,6 +488,12 @@ class Optimizer(torch.optim.Optimizer):
         self.param_groups[:] = new_groups
         for hook in self._optimizer_load_state_dict_post_hooks.values():
             hook(self)
+
+    def torch_state_dict(self) -> dict:
+        """The state dict in the layout of this spec's ``torch.optim`` class (:data:`interop.PEERS`: state
+        named as torch names it, ``betas`` tuples, torch's flags), for ``torch.optim.<Class>.load_state_dict``;
+        ValueError for a spec that reproduces no torch.optim class."""
+        return interop.torch_state_dict(self)
 
     def _reset_state(self, p: torch.Tensor) -> None:
         if self.flat:
