@@ -132,6 +132,10 @@ def spec_state(peer: TorchPeer, saved: dict, group: dict, param: torch.Tensor, w
     spec's own keys kept. A state torch leaves out while the spec reads it as zeros is zeros: an ``optional``
     key while its hyperparameter is 0 (RMSprop's ``momentum_buffer``), SGD's ``momentum_buffer=None`` (no
     momentum); SGD keeps no ``step``: 1 with a momentum buffer (any later step updates it alike), else 0."""
+    both = sorted(key for key, name in peer.state.items() if key != name and key in saved and name in saved)
+    if both:
+        raise ValueError(f"{where} has both torch's and the spec's name for "
+                         f"{', '.join(f'{key!r}/{peer.state[key]!r}' for key in both)}")
     state = {peer.state.get(key, key): value for key, value in saved.items()}
     absent = [peer.state[key] for key, hyper in peer.optional.items() if not float(group.get(hyper, 0.0))]
     if not peer.counts_steps and "step" not in state:
