@@ -129,7 +129,7 @@ class ParameterArrays:
         if shard.data_ptr() != self.pointer or shard.stride() != self.stride or shard.shape != self.shape:
             return False
         for name, tensor in zip(names, self.tensors):
-            if state[name] is not tensor:
+            if state.get(name) is not tensor:
                 return False
         return True
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import functools
 import logging
 import math
 import numbers
@@ -90,6 +91,8 @@ class Optimizer(torch.optim.Optimizer):
         # kernel arrays per parameter, by id (the param groups keep the parameters alive; Tensor.__hash__ is
         # a Python function, and this lookup is on the per-tensor path)
         self._views: dict[int, _arrays.ParameterArrays] = {}
+        # flat mode, by parameter id: its gradient view and array state views (what a step checks by identity)
+        self._known: dict[int, tuple] = {}
         self._counters: list[GroupCounters] = []  # per param group: step counters and scalar state
         self._positions: dict[torch.Tensor, tuple[int, int]] = {}  # parameter -> (group, position)
         reference = self._kernels.reference
@@ -193,7 +196,10 @@ class Optimizer(torch.optim.Optimizer):
                       for positions in by_kind.values()]
         for partition in partitions:
             for j, (k, p) in enumerate(zip(partition.positions, partition.params)):
-                self.state[p] = {**self._counters[index].entry(k), **partition.state_of(j)}
+                views = partition.state_of(j)
+                self.state[p] = {**self._counters[index].entry(k), **views}
+                self._known[id(p)] = (partition.grad_views[j], tuple(views[name] for name in
+                                                                      self._kernels.reference.STATE))
         return partitions
 
     def _bridge(self, device_type: str, dtype: torch.dtype) -> _Bridge:
@@ -261,7 +267,7 @@ class Optimizer(torch.optim.Optimizer):
             for partition in self._partitions[index]:
                 partition.check()
         for k, p in enumerate(params):
-            self._check_step_inputs(p, f"{where}, parameter {k}")
+            self._check_step_inputs(p, functools.partial(_parameter_where, where, k))
         if self.flat:
             return lambda: [self._step_partition(index, partition, hyperparameters, maximize)
                             for partition in self._partitions[index]]
@@ -270,45 +276,57 @@ class Optimizer(torch.optim.Optimizer):
                                           maximize)
 
     def _check_step_inputs(self, p: torch.Tensor, where: str) -> None:
-        """``p``'s gradient and state as a step needs them (what the kernels would refuse half-way)."""
+        """``p``'s gradient and state as a step needs them (what the kernels would refuse half-way). A
+        gradient that is its flat view, and array state that is what the last step used (the flat views, or
+        the tensors behind ``p``'s cached kernel arrays), were checked then: identity suffices."""
+        known = self._known.get(id(p))
         grad = p.grad
-        if grad is not None:
-            if grad.layout != torch.strided:
-                raise TypeError(f"{where} has a sparse gradient ({grad.layout}); the kernels take dense gradients")
-            if grad.shape != p.shape:
-                raise ValueError(f"{where} has a gradient of shape {tuple(grad.shape)}, expected "
-                                 f"{tuple(p.shape)} (the parameter's)")
-            if grad.dtype not in _arrays.SUPPORTED_DTYPES:
-                raise TypeError(f"{where} has a gradient of dtype {grad.dtype}; the kernels take float16, "
-                                f"bfloat16, float32 and float64")
-            if grad.device != p.device:
-                raise ValueError(f"{where} has its gradient on {grad.device}, the parameter on {p.device}")
-            if _arrays.is_dtensor(grad) != _arrays.is_dtensor(p):
-                raise TypeError(f"{where}: the gradient and the parameter must both be DTensors or neither")
+        if grad is not None and (known is None or grad is not known[0]):
+            self._check_gradient(p, grad, where)
         state = self.state.get(p)
         if not state:
             return
         reference = self._kernels.reference
-        arithmetic = _arrays.state_dtype(p.dtype)
         for name in ("step", *reference.SCALAR_STATE):
             value = state.get(name)
             if not isinstance(value, torch.Tensor) or value.numel() != 1:
-                raise TypeError(f"{where}: state[{name!r}] must be a one-element tensor, got "
+                raise TypeError(f"{where()}: state[{name!r}] must be a one-element tensor, got "
                                 f"{type(value).__name__}")
         step = float(state["step"])
         if not (step >= 0 and step.is_integer()):
-            raise ValueError(f"{where}: state['step'] must be an integer >= 0, got {step!r}")
+            raise ValueError(f"{where()}: state['step'] must be an integer >= 0, got {step!r}")
+        if known is not None and all(state.get(name) is tensor for name, tensor in zip(reference.STATE, known[1])):
+            return
+        arrays = self._views.get(id(p))
+        if arrays is not None and arrays.current(_arrays.local(p), state, reference.STATE):
+            return
+        arithmetic = _arrays.state_dtype(p.dtype)
         order = _arrays.memory_order(_arrays.local(p))
         for name in reference.STATE:
             value = state.get(name)
             if not isinstance(value, torch.Tensor):
-                raise TypeError(f"{where}: state[{name!r}] must be a tensor, got {type(value).__name__}")
+                raise TypeError(f"{where()}: state[{name!r}] must be a tensor, got {type(value).__name__}")
             if value.shape != p.shape or value.dtype != arithmetic or value.device != p.device:
-                raise ValueError(f"{where}: state[{name!r}] is {tuple(value.shape)} {value.dtype} on {value.device}, "
-                                 f"expected {tuple(p.shape)} {arithmetic} on {p.device}")
+                raise ValueError(f"{where()}: state[{name!r}] is {tuple(value.shape)} {value.dtype} on "
+                                 f"{value.device}, expected {tuple(p.shape)} {arithmetic} on {p.device}")
             if not _arrays.local(value).permute(order).is_contiguous():
-                raise ValueError(f"{where}: state[{name!r}] is laid out unlike its parameter (strides "
+                raise ValueError(f"{where()}: state[{name!r}] is laid out unlike its parameter (strides "
                                  f"{value.stride()}, the parameter's {p.stride()})")
+
+    @staticmethod
+    def _check_gradient(p: torch.Tensor, grad: torch.Tensor, where) -> None:
+        if grad.layout != torch.strided:
+            raise TypeError(f"{where()} has a sparse gradient ({grad.layout}); the kernels take dense gradients")
+        if grad.shape != p.shape:
+            raise ValueError(f"{where()} has a gradient of shape {tuple(grad.shape)}, expected "
+                             f"{tuple(p.shape)} (the parameter's)")
+        if grad.dtype not in _arrays.SUPPORTED_DTYPES:
+            raise TypeError(f"{where()} has a gradient of dtype {grad.dtype}; the kernels take float16, "
+                            f"bfloat16, float32 and float64")
+        if grad.device != p.device:
+            raise ValueError(f"{where()} has its gradient on {grad.device}, the parameter on {p.device}")
+        if _arrays.is_dtensor(grad) != _arrays.is_dtensor(p):
+            raise TypeError(f"{where()}: the gradient and the parameter must both be DTensors or neither")
 
     def _step_tensors(self, index: int, positions: list[int], grads: list, hyperparameters: dict,
                       maximize: bool = False) -> None:
@@ -536,6 +554,10 @@ _NO_CONTEXT = contextlib.nullcontext()
 #: eagerly instead of tracing the kernels (NumPy, numba and CuPy code updating memory in place). Made by the
 #: first constructor (the decorator imports torch._dynamo, and so SymPy, as torch's Optimizer base does).
 _OPAQUE: dict = {}
+
+
+def _parameter_where(group_where: str, k: int) -> str:
+    return f"{group_where}, parameter {k}"
 
 
 def _call(module, stream, param, grad, state: dict, t: int, hyperparameters: dict) -> None:
