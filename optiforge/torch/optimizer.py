@@ -9,9 +9,10 @@ r"""``optiforge.torch.Optimizer``: a :class:`torch.optim.Optimizer` over the gen
 [0.9, 1.1, 0.9]
 
 Hyperparameters keep the spec's names (``lr``, ``beta1``, ``weight_decay``, …) in ``defaults`` and in every
-param group, so torch's ``lr_scheduler``\ s work unchanged; ``betas=(β₁, β₂)`` is accepted as torch's
-spelling of ``beta1``/``beta2``. Values are checked against the spec's domains when a group is added and
-before every step. Per-parameter state is a dict of tensors: ``step`` (a float32 CPU tensor, as in
+param group, so torch's ``lr_scheduler``\ s work unchanged; ``betas=(β₁, β₂)`` is torch's spelling of
+``beta1``/``beta2``, and groups keep both in sync (``OneCycleLR`` writes ``betas``). torch.optim's flags are
+taken (:mod:`optiforge.torch.interop`). Values are checked against the spec's domains when a group is added
+and before every step. Per-parameter state is a dict of tensors: ``step`` (a float32 CPU tensor, as in
 torch), every array state of the spec (the parameter's shape and layout, float32 for float16/bfloat16
 parameters) and every scalar state (a float64 CPU tensor).
 """
@@ -61,6 +62,10 @@ class Optimizer(torch.optim.Optimizer):
 
     ``Optimizer(params, "adamw_torch", lr=1e-3, weight_decay=0.01)``; ``params`` as for any torch
     optimizer (tensors, ``named_parameters()`` pairs, or param-group dicts with per-group hyperparameters).
+    ``name_or_spec`` may also be a generated kernel module. ``arguments``: the spec's hyperparameters,
+    ``betas``, and torch.optim's flags: ``amsgrad``/``nesterov``/``centered``/``decoupled_weight_decay``
+    select the spec (``opt.name``), ``maximize`` steps along −g, ``foreach``/``fused`` mean this kernel,
+    ``capturable``/``differentiable`` only False (:func:`interop.select`).
 
     * CPU tensors are updated in place through zero-copy NumPy views, by the compiled ``numba`` kernels
       where that backend is generated and importable, else by the NumPy kernels (``backend="auto"``;
