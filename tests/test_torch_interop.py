@@ -119,6 +119,9 @@ def test_state_without_a_counterpart_is_refused_before_anything_changes():
     with pytest.raises(ValueError, match=r"'max_exp_avg_sq', which has no counterpart in this spec"):
         ours.load_state_dict(saved)
     assert not ours.state and ours.param_groups[0]["amsgrad"] is False
+    adam = torch.optim.Adam(model.parameters(), weight_decay=0.1)  # coupled decay: not AdamW's update
+    with pytest.raises(ValueError, match=r"decoupled_weight_decay=False, this optimizer \(adamw_torch\)"):
+        ot.Optimizer(model.parameters(), "adamw_torch").load_state_dict(adam.state_dict())
     with pytest.raises(ValueError, match="reproduces no torch.optim optimizer"):
         ot.Optimizer(model.parameters(), "adam").torch_state_dict()
 
@@ -131,6 +134,11 @@ def test_torch_flags_select_the_spec_or_are_refused_with_the_reason():
     assert ot.Optimizer(params, "sgd_torch", momentum=0.9, nesterov=True).name == "sgd_torch_nesterov"
     assert ot.Optimizer(params, "rmsprop_torch", centered=True).name == "rmsprop_torch_centered"
     assert ot.Optimizer(params, "radam_torch", decoupled_weight_decay=True).name == "radamw_torch"
+    assert ot.Optimizer(params, "adam_torch", decoupled_weight_decay=True, amsgrad=True).name == "adamw_amsgrad_torch"
+    from optiforge.generated.numpy import adam_torch as module
+
+    assert ot.Optimizer(params, module, amsgrad=False)._kernels.cpu is module  # a module keeps its flags
+    assert ot.Optimizer(params, module, amsgrad=True).name == "amsgrad_torch"
     opt = ot.Optimizer(params, "adamw_torch", foreach=True, fused=False, capturable=False, differentiable=False)
     assert opt.param_groups[0]["fused"] is False and opt.param_groups[0]["foreach"] is True
     with pytest.raises(ValueError, match="capturable=True is not supported: .*CUDA graph"):

@@ -45,8 +45,9 @@ _NADAM_STATE = {**_ADAM_STATE, "mu_product": "mu_product"}
 PEERS: dict[str, TorchPeer] = {
     "adam_torch": TorchPeer("Adam", {"amsgrad": False, "decoupled_weight_decay": False}, _ADAM_STATE),
     "amsgrad_torch": TorchPeer("Adam", {"amsgrad": True, "decoupled_weight_decay": False}, _AMSGRAD_STATE),
-    "adamw_torch": TorchPeer("AdamW", {"amsgrad": False}, _ADAM_STATE),
-    "adamw_amsgrad_torch": TorchPeer("AdamW", {"amsgrad": True}, _AMSGRAD_STATE),
+    # torch's AdamW is Adam(decoupled_weight_decay=True): the flag tells a saved Adam dict from an AdamW one
+    "adamw_torch": TorchPeer("AdamW", {"amsgrad": False, "decoupled_weight_decay": True}, _ADAM_STATE),
+    "adamw_amsgrad_torch": TorchPeer("AdamW", {"amsgrad": True, "decoupled_weight_decay": True}, _AMSGRAD_STATE),
     "sgd_torch": TorchPeer("SGD", {"nesterov": False}, {"momentum_buffer": "b"}, counts_steps=False),
     "sgd_torch_nesterov": TorchPeer("SGD", {"nesterov": True}, {"momentum_buffer": "b"}, counts_steps=False),
     "rmsprop_torch": TorchPeer("RMSprop", {"centered": False}, {"square_avg": "v", "momentum_buffer": "b"},
@@ -62,6 +63,9 @@ PEERS: dict[str, TorchPeer] = {
     "adamax_torch": TorchPeer("Adamax", {}, {"exp_avg": "m", "exp_inf": "u"}),
     "adadelta_torch": TorchPeer("Adadelta", {}, {"square_avg": "v", "acc_delta": "u"}),
 }
+
+#: torch classes that are one class with a flag (``AdamW`` is ``Adam(decoupled_weight_decay=True)``)
+_FAMILIES = {"AdamW": "Adam"}
 
 #: torch.optim's options every spec takes, with torch's defaults. ``maximize`` is honoured (the kernel steps
 #: along −g); ``foreach`` and ``fused`` choose among torch's implementations and here always mean optiforge's
@@ -87,30 +91,33 @@ def _flag(where: str, name: str, value, allow_none: bool = False):
     return value
 
 
-def select(name, given: dict) -> tuple:
-    """``(name, flags, options, rest)``: the spec that ``name`` with the torch flags in ``given`` means (a
-    sibling of ``name`` when a flag differs: ``("adam_torch", {amsgrad: True})`` → ``amsgrad_torch``), the
-    flags of that spec, the checked :data:`OPTIONS` (torch's defaults filled in), and the other arguments."""
-    where = f"{name if isinstance(name, str) else getattr(name, 'name', name)}()"
+def select(name_or_spec, given: dict) -> tuple:
+    """``(name_or_spec, flags, options, rest)``: the spec that ``name_or_spec`` with the torch flags in
+    ``given`` means (the catalogue name of a sibling when a flag differs: ``("adam_torch", {amsgrad: True})``
+    → ``"amsgrad_torch"``; else ``name_or_spec`` as given), the flags of that spec, the checked
+    :data:`OPTIONS` (torch's defaults filled in), and the other arguments."""
+    name = name_or_spec if isinstance(name_or_spec, str) else getattr(name_or_spec, "NAME", None)  # a module
+    shown = name or getattr(name_or_spec, "name", "this spec")
+    where = f"{shown}()"
     rest = dict(given)
     options = check_options({key: rest.pop(key) for key in OPTIONS if key in rest}, where, fill=True)
-    peer = PEERS.get(name) if isinstance(name, str) else None
+    peer = PEERS.get(name)
     flags = {} if peer is None else dict(peer.flags)
-    other_flags = {flag for p in PEERS.values() for flag in p.flags} - set(flags)
-    stray = sorted(other_flags & set(rest))
+    stray = sorted({flag for p in PEERS.values() for flag in p.flags} - set(flags) & set(rest))
     if stray:
-        raise TypeError(f"{where}: {', '.join(stray)} selects a variant of a torch.optim optimizer; "
-                        f"{name if isinstance(name, str) else 'this spec'} has "
+        raise TypeError(f"{where}: {', '.join(stray)} selects a variant of a torch.optim optimizer; {shown} has "
                         f"{'no such variant' if peer is None else 'variants by ' + (', '.join(flags) or 'none')}")
     wanted = {key: _flag(where, key, rest.pop(key)) for key in list(flags) if key in rest}
-    if wanted and any(flags[key] != value for key, value in wanted.items()):
+    if any(flags[key] != value for key, value in wanted.items()):
         target = {**flags, **wanted}
-        matches = [other for other, p in PEERS.items() if p.torch_class == peer.torch_class and p.flags == target]
+        family = _FAMILIES.get(peer.torch_class, peer.torch_class)
+        matches = [other for other, p in PEERS.items()
+                   if _FAMILIES.get(p.torch_class, p.torch_class) == family and p.flags == target]
         if not matches:
             raise ValueError(f"{where}: torch.optim.{peer.torch_class} with "
                              f"{', '.join(f'{k}={v}' for k, v in wanted.items())} has no spec here")
-        name, flags = matches[0], target
-    return name, flags, options, rest
+        name_or_spec, flags = matches[0], target
+    return name_or_spec, flags, options, rest
 
 
 def check_options(given: dict, where: str, fill: bool = False) -> dict:
