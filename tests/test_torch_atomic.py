@@ -37,12 +37,22 @@ def set_state(opt, p, name, value=None) -> bool:
     return True
 
 
+def overlapping_grad(p) -> bool:
+    """``p`` and its gradient as views of one buffer, one element apart."""
+    buffer = torch.cat([p.detach().reshape(-1), torch.zeros(1)])
+    p.data = buffer[:-1].view(p.shape)
+    return replace_grad_data(p, buffer[1:].view(p.shape))
+
+
 #: bad input → how to apply it to parameter ``p`` of group ``group`` of ``opt``; False: not applicable here.
 #: (A gradient on another device needs a second device: the check is there, untested on the CPU.)
 CORRUPTIONS = {
     "grad of another shape": lambda opt, group, p: replace_grad_data(p, torch.ones(p.numel() + 1)),
     "integer grad": lambda opt, group, p: replace_grad_data(p, torch.ones(p.shape, dtype=torch.int64)),
     "sparse grad": lambda opt, group, p: setattr(p, "grad", torch.ones(p.shape).to_sparse()) is None,
+    "grad is the state": lambda opt, group, p: not opt.flat and bool(opt.state.get(p)) and setattr(
+        p, "grad", opt.state[p]["m"]) is None,
+    "grad overlaps the parameter": lambda opt, group, p: not opt.flat and overlapping_grad(p),
     "lr nan": lambda opt, group, p: set_item(group, "lr", float("nan")),
     "lr negative": lambda opt, group, p: set_item(group, "lr", -1.0),
     "beta1 one": lambda opt, group, p: set_item(group, "beta1", 1.0),

@@ -289,6 +289,8 @@ class Optimizer(torch.optim.Optimizer):
         if grad is not None and (known is None or grad is not known[0]):
             self._check_gradient(p, grad, where)
         state = self.state.get(p)
+        if grad is not None and known is None:
+            self._check_apart(p, grad, state, where)
         if not state:
             return
         reference = self._kernels.reference
@@ -317,6 +319,23 @@ class Optimizer(torch.optim.Optimizer):
             if not _arrays.local(value).permute(order).is_contiguous():
                 raise ValueError(f"{where()}: state[{name!r}] is laid out unlike its parameter (strides "
                                  f"{value.stride()}, the parameter's {p.stride()})")
+
+    def _check_apart(self, p: torch.Tensor, grad: torch.Tensor, state: dict | None, where) -> None:
+        """A gradient shares memory with neither its parameter (unless it is exactly the parameter's memory,
+        which the kernels allow) nor its state, as the kernels' aliasing checks require (they run later)."""
+        grad, shard = _arrays.local(grad), _arrays.local(p)
+        storage = grad.untyped_storage().data_ptr()
+        arrays = self._views.get(id(p))
+        if arrays is not None and state and arrays.current(shard, state, self._kernels.reference.STATE):
+            storages = arrays.storages
+        else:
+            storages = {shard.untyped_storage().data_ptr()}
+            storages.update(_arrays.local(t).untyped_storage().data_ptr() for name, t in (state or {}).items()
+                            if name in self._kernels.reference.STATE and isinstance(t, torch.Tensor))
+        if storage in storages and not (grad.data_ptr() == shard.data_ptr() and grad.dtype == shard.dtype
+                                        and grad.stride() == shard.stride()
+                                        and storage == shard.untyped_storage().data_ptr()):
+            raise ValueError(f"{where()}: its gradient shares memory with the parameter or its state")
 
     @staticmethod
     def _check_gradient(p: torch.Tensor, grad: torch.Tensor, where) -> None:
@@ -380,7 +399,11 @@ class Optimizer(torch.optim.Optimizer):
 
     def _step_tensor(self, p: torch.Tensor, grad: torch.Tensor, state: dict, hyperparameters: dict) -> dict:
         """One kernel call for ``p``; returns the kernel's state dict (with the new scalar state). The caller
-        counts the step."""
+        counts the step.
+
+        The first call on a set of kernel arrays is the kernel's checked ``step``; later calls on the same
+        arrays (:meth:`_arrays.ParameterArrays.current`), whose gradient :meth:`_check_step_inputs` checked and
+        that shares memory with none of them, skip the kernel's checks (``step_unchecked``)."""
         scalar_names = self._kernels.reference.SCALAR_STATE
         shard = _arrays.local(p)
         bridge = self._bridges.get("cuda" if shard.is_cuda else "cpu") or self._bridge(shard.device.type, shard.dtype)
@@ -393,8 +416,18 @@ class Optimizer(torch.optim.Optimizer):
             if scalar_names:
                 kernel_state = dict(kernel_state)
                 kernel_state.update({name: float(state[name]) for name in scalar_names})
-            self._launch(bridge, stream, arrays.param, arrays.gradient(_arrays.local(grad)), kernel_state, t,
-                         hyperparameters)
+            local_grad = _arrays.local(grad)
+            grad_array = arrays.gradient(local_grad)
+            if arrays.checked is not None and arrays.apart_from(local_grad):
+                if stream is None:
+                    bridge.module.step_unchecked(arrays.param, grad_array, kernel_state, t, hyperparameters,
+                                                 arrays.checked)
+                else:
+                    bridge.module.step_unchecked(arrays.param, grad_array, kernel_state, t, hyperparameters,
+                                                 arrays.checked, stream=stream)
+            else:
+                self._launch(bridge, stream, arrays.param, grad_array, kernel_state, t, hyperparameters)
+                arrays.checked = _runtime.compute_dtype(self.name, arrays.param.dtype)
         torch.autograd.graph.increment_version(shard)
         return kernel_state
 
