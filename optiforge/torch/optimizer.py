@@ -251,7 +251,7 @@ class Optimizer(torch.optim.Optimizer):
         return loss
 
     def _update(self) -> None:
-        """Check every group, then step them (see :func:`_opaque_update`)."""
+        """Check every group, then step them (``step`` calls it as ``_OPAQUE["update"]``, opaque to dynamo)."""
         with torch.no_grad():
             plans = [self._plan(index, group) for index, group in enumerate(self.param_groups)]
             for plan in plans:
@@ -280,8 +280,9 @@ class Optimizer(torch.optim.Optimizer):
         return lambda: self._step_tensors(index, positions, [params[k].grad for k in positions], hyperparameters,
                                           maximize)
 
-    def _check_step_inputs(self, p: torch.Tensor, where: str) -> None:
-        """``p``'s gradient and state as a step needs them (what the kernels would refuse half-way). A
+    def _check_step_inputs(self, p: torch.Tensor, where) -> None:
+        """``p``'s gradient and state as a step needs them (what the kernels would refuse half-way); ``where()``
+        names ``p`` in a message (formatted only then). A
         gradient that is its flat view, and array state that is what the last step used (the flat views, or
         the tensors behind ``p``'s cached kernel arrays), were checked then: identity suffices."""
         known = self._known.get(id(p))
