@@ -23,7 +23,7 @@ CASES = [
     ("AdamW", "adamw_torch", {"amsgrad": True, "betas": (0.8, 0.99)}),
     ("SGD", "sgd_torch", {"lr": 0.1}),
     ("SGD", "sgd_torch", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
-    ("SGD", "sgd_torch", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("SGD", "sgd_torch", {"lr": 0.1, "momentum": 0.9, "dampening": 0, "nesterov": True}),
     ("RMSprop", "rmsprop_torch", {}),
     ("RMSprop", "rmsprop_torch", {"momentum": 0.5, "centered": True}),
     ("Adagrad", "adagrad_torch", {"initial_accumulator_value": 0.1, "lr_decay": 0.01}),
@@ -132,6 +132,9 @@ def test_torch_flags_select_the_spec_or_are_refused_with_the_reason():
     assert ot.Optimizer(params, "amsgrad_torch", amsgrad=False).name == "adam_torch"
     assert ot.Optimizer(params, "adamw_torch", amsgrad=True).name == "adamw_amsgrad_torch"
     assert ot.Optimizer(params, "sgd_torch", momentum=0.9, nesterov=True).name == "sgd_torch_nesterov"
+    assert ot.Optimizer(params, "sgd_torch", momentum=0.9, dampening=0, nesterov=True).name == "sgd_torch_nesterov"
+    with pytest.raises(ValueError, match="needs dampening=0"):
+        ot.Optimizer(params, "sgd_torch", momentum=0.9, dampening=0.1, nesterov=True)
     assert ot.Optimizer(params, "rmsprop_torch", centered=True).name == "rmsprop_torch_centered"
     assert ot.Optimizer(params, "radam_torch", decoupled_weight_decay=True).name == "radamw_torch"
     assert ot.Optimizer(params, "adam_torch", decoupled_weight_decay=True, amsgrad=True).name == "adamw_amsgrad_torch"

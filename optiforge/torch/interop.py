@@ -27,7 +27,9 @@ class TorchPeer:
     ``state``: torch's state key → the spec's state name (array or scalar state); ``optional``: torch keys
     present only while a hyperparameter is nonzero (RMSprop's ``momentum_buffer`` while ``momentum`` > 0),
     zeros in the spec otherwise; ``counts_steps``: whether torch keeps ``step`` (SGD does not);
-    ``eager``: whether torch creates the state of every parameter in its constructor (Adagrad)."""
+    ``eager``: whether torch creates the state of every parameter in its constructor (Adagrad); ``fixed``:
+    torch arguments this spec has no hyperparameter for, taken only at the one value it implies (Nesterov
+    SGD's ``dampening=0``, which torch requires too)."""
 
     torch_class: str
     flags: dict
@@ -35,6 +37,7 @@ class TorchPeer:
     optional: dict = dataclasses.field(default_factory=dict)
     counts_steps: bool = True
     eager: bool = False
+    fixed: dict = dataclasses.field(default_factory=dict)
 
 
 _ADAM_STATE = {"exp_avg": "m", "exp_avg_sq": "v"}
@@ -49,7 +52,8 @@ PEERS: dict[str, TorchPeer] = {
     "adamw_torch": TorchPeer("AdamW", {"amsgrad": False, "decoupled_weight_decay": True}, _ADAM_STATE),
     "adamw_amsgrad_torch": TorchPeer("AdamW", {"amsgrad": True, "decoupled_weight_decay": True}, _AMSGRAD_STATE),
     "sgd_torch": TorchPeer("SGD", {"nesterov": False}, {"momentum_buffer": "b"}, counts_steps=False),
-    "sgd_torch_nesterov": TorchPeer("SGD", {"nesterov": True}, {"momentum_buffer": "b"}, counts_steps=False),
+    "sgd_torch_nesterov": TorchPeer("SGD", {"nesterov": True}, {"momentum_buffer": "b"}, counts_steps=False,
+                                    fixed={"dampening": 0}),
     "rmsprop_torch": TorchPeer("RMSprop", {"centered": False}, {"square_avg": "v", "momentum_buffer": "b"},
                                optional={"momentum_buffer": "momentum"}),
     "rmsprop_torch_centered": TorchPeer("RMSprop", {"centered": True},
@@ -116,7 +120,11 @@ def select(name_or_spec, given: dict) -> tuple:
         if not matches:
             raise ValueError(f"{where}: torch.optim.{peer.torch_class} with "
                              f"{', '.join(f'{k}={v}' for k, v in wanted.items())} has no spec here")
-        name_or_spec, flags = matches[0], target
+        name_or_spec, flags, peer = matches[0], target, PEERS[matches[0]]
+    for key, value in ({} if peer is None else peer.fixed).items():
+        if key in rest and rest.pop(key) != value:
+            raise ValueError(f"{where}: torch.optim.{peer.torch_class} with "
+                             f"{', '.join(f'{k}={v}' for k, v in flags.items())} needs {key}={value} (as torch)")
     return name_or_spec, flags, options, rest
 
 
