@@ -16,7 +16,7 @@ import dataclasses
 
 import torch
 
-__all__ = ["TorchPeer", "PEERS", "OPTIONS", "select", "check_options", "spec_state", "torch_state_dict"]
+__all__ = ["TorchPeer", "PEERS", "OPTIONS", "select", "check_options", "spec_state", "torch_group", "torch_state_dict"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +107,7 @@ def select(name_or_spec, given: dict) -> tuple:
     options = check_options({key: rest.pop(key) for key in OPTIONS if key in rest}, where, fill=True)
     peer = PEERS.get(name)
     flags = {} if peer is None else dict(peer.flags)
-    stray = sorted({flag for p in PEERS.values() for flag in p.flags} - set(flags) & set(rest))
+    stray = sorted(({flag for p in PEERS.values() for flag in p.flags} - set(flags)) & set(rest))
     if stray:
         raise TypeError(f"{where}: {', '.join(stray)} selects a variant of a torch.optim optimizer; {shown} has "
                         f"{'no such variant' if peer is None else 'variants by ' + (', '.join(flags) or 'none')}")
