@@ -169,7 +169,10 @@ def test_groups_carry_the_specs_hyperparameters_and_torch_spellings():
     weight, bias = two_groups()
     opt = ot.Optimizer([{"params": [weight], "weight_decay": 0.1}, {"params": [bias], "lr": 0.05}],
                        "adam_torch", lr=0.01, betas=(0.8, 0.95))
-    assert opt.defaults == {"lr": 0.01, "beta1": 0.8, "beta2": 0.95, "eps": 1e-8, "weight_decay": 0.0}
+    assert opt.defaults == {"lr": 0.01, "beta1": 0.8, "beta2": 0.95, "eps": 1e-8, "weight_decay": 0.0,
+                            "betas": (0.8, 0.95), "amsgrad": False, "decoupled_weight_decay": False,
+                            "maximize": False, "foreach": None, "fused": None, "capturable": False,
+                            "differentiable": False}
     assert opt.param_groups[0]["weight_decay"] == 0.1 and opt.param_groups[0]["lr"] == 0.01
     assert opt.param_groups[1]["lr"] == 0.05 and opt.param_groups[1]["beta1"] == 0.8
     assert isinstance(opt, torch.optim.Optimizer) and opt.name == "adam_torch"
@@ -179,6 +182,8 @@ def test_groups_carry_the_specs_hyperparameters_and_torch_spellings():
         ot.Optimizer([weight], "adam_torch", betas=(0.8, 0.9), beta1=0.7)
     with pytest.raises(TypeError, match="betas"):
         ot.Optimizer([weight], "sgd_torch", betas=(0.8, 0.9))
+    with pytest.raises(ValueError, match=r"betas must be a tuple of 2 numbers"):
+        ot.Optimizer([weight], "adam_torch", betas=(0.9,))  # torch refuses it too
     with pytest.raises(ValueError, match=r"beta2=1.0 is outside its allowed range \[0, 1\)"):
         ot.Optimizer([weight], "adam_torch", beta2=1.0)
     with pytest.raises(TypeError, match="did you mean 'weight_decay'"):
@@ -355,7 +360,8 @@ def test_load_state_dict_rejects_mismatches_and_changes_nothing():
         (lambda sd: sd["param_groups"][0]["params"].append(7), ValueError, "has 2 parameters"),
         (lambda sd: sd["param_groups"][1].update(beta1=1.5), ValueError, r"beta1=1.5 .*\(in param group 1\)"),
         (lambda sd: sd["state"][1].pop("v"), ValueError, "keys"),
-        (lambda sd: sd["state"][1].update(exp_avg=sd["state"][1].pop("m")), ValueError, "keys"),
+        (lambda sd: sd["state"][1].update(max_exp_avg_sq=sd["state"][1]["m"]), ValueError, "no counterpart"),
+        (lambda sd: sd["state"][1].update(exp_avg=sd["state"][1].pop("v")), ValueError, "both torch's and the spec's"),
         (lambda sd: sd["state"][1].update(m=torch.zeros(5)), ValueError, r"shape \(5,\)"),
         (lambda sd: sd["state"][1].update(step=torch.tensor(-1.0)), ValueError, "integer >= 0"),
         (lambda sd: sd["state"][1].update(step=torch.tensor(1.5)), ValueError, "integer >= 0"),

@@ -28,7 +28,7 @@ from optiforge.runtime.backends import BACKENDS
 from optiforge.runtime.flat import MultiTensor, same_memory
 
 __all__ = ["Optimizer", "kernel_module", "available", "UnknownOptimizerError", "STATE_DICT_FORMAT",
-           "STATE_DICT_VERSION", "GENERATED_PACKAGE"]
+           "STATE_DICT_VERSION", "GENERATED_PACKAGE", "checked_kernel"]
 
 #: The package of the catalogue's generated kernels: ``optiforge.generated.<backend>.<name>``.
 GENERATED_PACKAGE = "optiforge.generated"
@@ -73,7 +73,7 @@ def _kernel(name, backend: str) -> ModuleType:
     optimizer's name → its module; a spec object, or the name of a spec registered at run time → built in
     memory and cached (these import SymPy)."""
     if hasattr(name, "HYPERPARAMETERS"):  # a kernel module (generated, or built by load_module)
-        return _checked_kernel(name)
+        return checked_kernel(name)
     if isinstance(name, str) and "optiforge.specs" not in sys.modules:  # nothing can have been registered
         return kernel_module(name, backend)
     from optiforge import kernel_for  # the code generator, through the front door (imports SymPy)
@@ -340,7 +340,7 @@ class Optimizer:
         return not value.flags.c_contiguous or self._memory.overlap(value) is not None
 
 
-def _checked_kernel(module):
+def checked_kernel(module):
     """A kernel module given instead of a name: it must have what a generated module has."""
     missing = [a for a in _KERNEL_ATTRIBUTES if not hasattr(module, a)]
     if missing:

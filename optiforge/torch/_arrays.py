@@ -107,7 +107,8 @@ class ParameterArrays:
     stay the same tensors: ``param`` and ``state[name]``, permuted by ``order`` to memory order (None:
     already contiguous)."""
 
-    __slots__ = ("pointer", "shape", "stride", "tensors", "order", "param", "state", "convert")
+    __slots__ = ("pointer", "shape", "stride", "tensors", "order", "param", "state", "convert", "checked",
+                 "storages")
 
     def __init__(self, shard: torch.Tensor, state: dict, names: tuple, convert):
         self.pointer, self.shape, self.stride = shard.data_ptr(), shard.shape, shard.stride()
@@ -119,6 +120,10 @@ class ParameterArrays:
         self.convert = convert
         self.param = convert(self._in_order(shard))
         self.state = {name: convert(self._in_order(local(tensor))) for name, tensor in zip(names, self.tensors)}
+        #: the compute dtype once a checked kernel call passed on these arrays (then a call may skip the
+        #: kernel's own checks of them: see :meth:`apart_from`)
+        self.checked = None
+        self.storages = frozenset(local(t).untyped_storage().data_ptr() for t in (shard, *self.tensors))
 
     def _in_order(self, tensor: torch.Tensor) -> torch.Tensor:
         tensor = tensor.detach()
@@ -129,9 +134,14 @@ class ParameterArrays:
         if shard.data_ptr() != self.pointer or shard.stride() != self.stride or shard.shape != self.shape:
             return False
         for name, tensor in zip(names, self.tensors):
-            if state[name] is not tensor:
+            if state.get(name) is not tensor:
                 return False
         return True
+
+    def apart_from(self, grad: torch.Tensor) -> bool:
+        """Does ``grad`` (a local tensor) use memory of none of these arrays? (What the kernel's aliasing check
+        would find of a gradient; one that shares a storage goes through that check.)"""
+        return grad.untyped_storage().data_ptr() not in self.storages
 
     def gradient(self, grad: torch.Tensor):
         """The kernel array of a gradient (its local shard), in the parameter's memory order; a gradient

@@ -59,8 +59,18 @@ class FlatPartition:
         """The array state of the partition's ``j``-th parameter: views of the state buffers."""
         return {name: views[j] for name, views in self.state_views.items()}
 
+    def check(self) -> None:
+        """Raise (writing nothing) when a parameter's ``.data`` was replaced by one of another shape, dtype or
+        device: :meth:`gather` could not bring it back."""
+        for p, view in zip(self.params, self.param_views):
+            if (p.shape, p.dtype, p.device) != (view.shape, view.dtype, view.device):
+                raise RuntimeError(f"a parameter of a flat group changed to shape {tuple(p.shape)}, {p.dtype} "
+                                   f"on {p.device} (was {tuple(view.shape)}, {view.dtype} on {view.device}); "
+                                   f"build a new optimizer after moving or casting the model")
+
     def gather(self) -> list[bool]:
-        """Bring every parameter and gradient back into the buffers; return which parameters have a gradient.
+        """Bring every parameter and gradient back into the buffers (after :meth:`check`, and with gradients
+        checked to have their parameter's shape); return which parameters have a gradient.
 
         A parameter whose ``.data`` was replaced (same shape, dtype and device) is copied back in and made
         a view again; a ``.grad`` that is not the view (e.g. after ``model.zero_grad()`` and ``backward``)
@@ -68,10 +78,6 @@ class FlatPartition:
         present = []
         for p, view, grad_view in zip(self.params, self.param_views, self.grad_views):
             if p.data_ptr() != view.data_ptr() or p.shape != view.shape:
-                if (p.shape, p.dtype, p.device) != (view.shape, view.dtype, view.device):
-                    raise RuntimeError(f"a parameter of a flat group changed to shape {tuple(p.shape)}, {p.dtype} "
-                                       f"on {p.device} (was {tuple(view.shape)}, {view.dtype} on {view.device}); "
-                                       f"build a new optimizer after moving or casting the model")
                 view.copy_(p)
                 p.data = view
             grad = p.grad

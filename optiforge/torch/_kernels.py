@@ -1,5 +1,6 @@
-"""Which generated module steps a tensor: a catalogue optimizer's modules from ``optiforge.generated``, or a
-user spec's modules built in memory (``optiforge.codegen.generate.load_module``, once per spec and backend).
+"""Which generated module steps a tensor: a catalogue optimizer's modules from ``optiforge.generated``, a
+user spec's modules built in memory (``optiforge.codegen.generate.load_module``, once per spec and backend),
+or a kernel module given as is (its backend's tensors; other backends from the catalogue for a catalogue one).
 
 CPU tensors run on the compiled CPU backend ``numba`` when it is generated and importable, else on ``numpy``
 (``backend="auto"``, the default); CUDA tensors run on ``cupy``.
@@ -45,20 +46,31 @@ class KernelSet:
     the metadata: ``NAME``, ``HYPERPARAMETERS``, ``DOMAINS``, ``STATE``, ``SCALAR_STATE``."""
 
     def __init__(self, name_or_spec, backend: str | None = None):
-        if isinstance(name_or_spec, str):
+        self._given: ModuleType | None = None
+        if isinstance(name_or_spec, ModuleType) and hasattr(name_or_spec, "HYPERPARAMETERS"):
+            # a kernel module (generated, or built by load_module): it runs its backend's tensors; the other
+            # backends come from the catalogue when it is a catalogue optimizer's own module
+            self._given = runtime_optimizer.checked_kernel(name_or_spec)
+            self._name = self._given.NAME
+            self._spec = None
+        elif isinstance(name_or_spec, str):
             self._spec = None if name_or_spec in runtime_optimizer.available() else self._registered(name_or_spec)
             self._name = name_or_spec
         elif _is_spec(name_or_spec):
             self._spec, self._name = name_or_spec, name_or_spec.name
         else:
-            raise TypeError(f"name_or_spec must be an optimizer name (str) or an OptimizerSpec, "
-                            f"got {type(name_or_spec).__name__}")
+            raise TypeError(f"name_or_spec must be an optimizer name (str), an OptimizerSpec or a generated "
+                            f"kernel module, got {type(name_or_spec).__name__}")
         if backend not in (None, "auto", *CPU_BACKENDS):
             raise ValueError(f"backend must be 'auto' (default), 'numba' or 'numpy' (the CPU backend; CUDA "
                              f"tensors always run on cupy), got {backend!r}")
-        self.reference = self.module("numpy")
+        self.reference = self._given or self.module("numpy")
         self.name = self.reference.NAME
-        self.cpu_backend, self.cpu = self._choose_cpu(backend)
+        given_backend = getattr(self._given, "BACKEND", None)
+        if given_backend in CPU_BACKENDS and backend in (None, "auto", given_backend):
+            self.cpu_backend, self.cpu = given_backend, self._given
+        else:
+            self.cpu_backend, self.cpu = self._choose_cpu(backend)
         self._cuda: ModuleType | None = None
 
     @staticmethod
@@ -75,6 +87,12 @@ class KernelSet:
         """The generated module for ``backend``; ImportError/ValueError when that backend is unavailable."""
         if self._spec is not None:
             return _spec_module(self._spec, backend)
+        if self._given is not None:
+            if getattr(self._given, "BACKEND", None) == backend:
+                return self._given
+            if self._given.__name__ != f"{runtime_optimizer.GENERATED_PACKAGE}.{self._given.BACKEND}.{self._name}":
+                raise ImportError(f"a {self._given.BACKEND!r} kernel module of {self._name} was given; "
+                                  f"{backend!r} tensors need its {backend!r} module (pass the spec instead)")
         return runtime_optimizer.kernel_module(self._name, backend)
 
     def _choose_cpu(self, backend: str | None) -> tuple[str, ModuleType]:

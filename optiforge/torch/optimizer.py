@@ -9,9 +9,10 @@ r"""``optiforge.torch.Optimizer``: a :class:`torch.optim.Optimizer` over the gen
 [0.9, 1.1, 0.9]
 
 Hyperparameters keep the spec's names (``lr``, ``beta1``, ``weight_decay``, …) in ``defaults`` and in every
-param group, so torch's ``lr_scheduler``\ s work unchanged; ``betas=(β₁, β₂)`` is accepted as torch's
-spelling of ``beta1``/``beta2``. Values are checked against the spec's domains when a group is added and
-before every step. Per-parameter state is a dict of tensors: ``step`` (a float32 CPU tensor, as in
+param group, so torch's ``lr_scheduler``\ s work unchanged; ``betas=(β₁, β₂)`` is torch's spelling of
+``beta1``/``beta2``, and groups keep both in sync (``OneCycleLR`` writes ``betas``). torch.optim's flags are
+taken (:mod:`optiforge.torch.interop`). Values are checked against the spec's domains when a group is added
+and before every step. Per-parameter state is a dict of tensors: ``step`` (a float32 CPU tensor, as in
 torch), every array state of the spec (the parameter's shape and layout, float32 for float16/bfloat16
 parameters) and every scalar state (a float64 CPU tensor).
 """
@@ -20,15 +21,19 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import functools
+import logging
 import math
 import numbers
+import sys
+import time
 from collections import defaultdict
 
 import torch
 
 from optiforge.runtime import kernel_support as _runtime
 
-from . import _arrays
+from . import _arrays, interop
 from ._counters import GroupCounters
 from ._flat import FlatPartition
 from ._kernels import KernelSet
@@ -36,7 +41,14 @@ from ._kernels import KernelSet
 __all__ = ["Optimizer"]
 
 #: Keys torch and its schedulers keep in param groups besides the hyperparameters.
-_BOOKKEEPING = frozenset({"params", "param_names", "initial_lr"})
+_BOOKKEEPING = frozenset({"params", "param_names", "initial_lr", "betas"})
+
+_LOG = logging.getLogger(__name__)
+
+#: A first kernel call (per module and dtype) that compiles for longer than this is reported, once: numba's
+#: JIT (its compile log), or a CuPy module's first launch (wall time).
+SLOW_FIRST_CALL_S = 1.0
+_FIRST_CALLS: set = set()  # (module, dtype) pairs whose first call was timed, in this process
 
 
 class _Bridge:
@@ -52,6 +64,10 @@ class Optimizer(torch.optim.Optimizer):
 
     ``Optimizer(params, "adamw_torch", lr=1e-3, weight_decay=0.01)``; ``params`` as for any torch
     optimizer (tensors, ``named_parameters()`` pairs, or param-group dicts with per-group hyperparameters).
+    ``name_or_spec`` may also be a generated kernel module. ``arguments``: the spec's hyperparameters,
+    ``betas``, and torch.optim's flags: ``amsgrad``/``nesterov``/``centered``/``decoupled_weight_decay``
+    select the spec (``opt.name``), ``maximize`` steps along −g, ``foreach``/``fused`` mean this kernel,
+    ``capturable``/``differentiable`` only False (:func:`interop.select`).
 
     * CPU tensors are updated in place through zero-copy NumPy views, by the compiled ``numba`` kernels
       where that backend is generated and importable, else by the NumPy kernels (``backend="auto"``;
@@ -71,7 +87,9 @@ class Optimizer(torch.optim.Optimizer):
     is created at a parameter's first step, from that step's hyperparameters.
     """
 
-    def __init__(self, params, name_or_spec, *, backend: str | None = None, flat: bool = False, **defaults):
+    def __init__(self, params, name_or_spec, *, backend: str | None = None, flat: bool = False, **arguments):
+        # torch's flags: amsgrad/nesterov/centered/decoupled_weight_decay pick the spec, the options are checked
+        name_or_spec, self._flags, options, given = interop.select(name_or_spec, arguments)
         self._kernels = KernelSet(name_or_spec, backend)
         self.name = self._kernels.name
         self.flat = bool(flat)
@@ -80,15 +98,23 @@ class Optimizer(torch.optim.Optimizer):
         # kernel arrays per parameter, by id (the param groups keep the parameters alive; Tensor.__hash__ is
         # a Python function, and this lookup is on the per-tensor path)
         self._views: dict[int, _arrays.ParameterArrays] = {}
+        # flat mode, by parameter id: its gradient view and array state views (what a step checks by identity)
+        self._known: dict[int, tuple] = {}
         self._counters: list[GroupCounters] = []  # per param group: step counters and scalar state
         self._positions: dict[torch.Tensor, tuple[int, int]] = {}  # parameter -> (group, position)
         reference = self._kernels.reference
-        given = _translate_aliases(reference.HYPERPARAMETERS, defaults, f"{self.name}()")
+        self._betas = _beta_names(reference.HYPERPARAMETERS)
+        given = _translate_aliases(reference.HYPERPARAMETERS, given, f"{self.name}()")
         unknown = sorted(set(given) - set(reference.HYPERPARAMETERS))
         if unknown:
             raise TypeError(f"{self.name}: unknown hyperparameter(s) {', '.join(unknown)}; "
                             f"valid: {', '.join(reference.HYPERPARAMETERS)}")
-        super().__init__(params, self._resolve(given, "defaults"))
+        defaults = self._resolve(given, "defaults")
+        if self._betas:
+            defaults["betas"] = tuple(defaults[name] for name in self._betas)
+        super().__init__(params, {**defaults, **self._flags, **options})
+        if not _OPAQUE:
+            _OPAQUE["update"] = torch.compiler.disable(Optimizer._update, recursive=True)
 
     def __getstate__(self):
         raise TypeError(f"{type(self).__name__} cannot be pickled or deep-copied (it holds kernel modules and, "
@@ -117,7 +143,7 @@ class Optimizer(torch.optim.Optimizer):
     # param groups
     # ------------------------------------------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
-        """Add a group (checked first: hyperparameters in their domains, supported tensors)."""
+        """Add a group (checked first: hyperparameters in their domains, torch's flags, supported tensors)."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
         index = len(self.param_groups)
@@ -129,7 +155,15 @@ class Optimizer(torch.optim.Optimizer):
                 if close:  # other keys are carried along, as torch does (e.g. for user schedulers)
                     raise TypeError(f"{self.name}: {where} has {key!r}, not a hyperparameter; did you mean "
                                     f"{close[0]!r}? (valid: {', '.join(self.hyperparameter_names)})")
-        self._resolve({k: group.get(k, self.defaults[k]) for k in self.hyperparameter_names}, where)
+        hyperparameters = self._resolve({k: group.get(k, self.defaults[k]) for k in self.hyperparameter_names}, where)
+        interop.check_options(group, f"{self.name}: {where}")
+        for flag, value in self._flags.items():
+            if flag in group and group[flag] != value:
+                raise ValueError(f"{self.name}: {where} has {flag}={group[flag]!r}; {flag} selects the spec "
+                                 f"({self.name} is {flag}={value}), so every group must share it")
+        group = _ParamGroup({**{k: v for k, v in self.defaults.items() if k not in self.hyperparameter_names},
+                             **group, **{k: group.get(k, hyperparameters[k]) for k in self.hyperparameter_names}},
+                            self._betas)
         super().add_param_group(group)
         try:
             for position, p in enumerate(self.param_groups[-1]["params"]):
@@ -169,7 +203,10 @@ class Optimizer(torch.optim.Optimizer):
                       for positions in by_kind.values()]
         for partition in partitions:
             for j, (k, p) in enumerate(zip(partition.positions, partition.params)):
-                self.state[p] = {**self._counters[index].entry(k), **partition.state_of(j)}
+                views = partition.state_of(j)
+                self.state[p] = {**self._counters[index].entry(k), **views}
+                self._known[id(p)] = (partition.grad_views[j], tuple(views[name] for name in
+                                                                      self._kernels.reference.STATE))
         return partitions
 
     def _bridge(self, device_type: str, dtype: torch.dtype) -> _Bridge:
@@ -203,33 +240,125 @@ class Optimizer(torch.optim.Optimizer):
                 partition.zero_grad()
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss (with grad)."""
+        """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss (with grad).
+
+        Every group's hyperparameters and flags, every gradient (shape, dtype, device, layout) and every
+        state tensor are checked before anything is written: a refused step (ValueError/TypeError naming the
+        group and parameter) leaves parameters, gradients, state and step counts as they were."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        _OPAQUE["update"](self)
+        return loss
+
+    def _update(self) -> None:
+        """Check every group, then step them (``step`` calls it as ``_OPAQUE["update"]``, opaque to dynamo)."""
         with torch.no_grad():
-            # every check before any update: a bad group leaves all parameters and state untouched
             plans = [self._plan(index, group) for index, group in enumerate(self.param_groups)]
             for plan in plans:
                 plan()
-        return loss
 
     def _plan(self, index: int, group: dict):
+        """Check group ``index`` (nothing is written) and return the call that steps it."""
+        where = f"{self.name}: param group {index}"
         hyperparameters = self._group_hyperparameters(group, index)
+        options = interop.check_options(group, where)
+        maximize = bool(options.get("maximize", False))
+        for flag, value in self._flags.items():
+            if group.get(flag, value) != value:
+                raise ValueError(f"{where} has {flag}={group[flag]!r}; {flag} selects the spec ({self.name} is "
+                                 f"{flag}={value}): build a new optimizer for the other variant")
         params = group["params"]
-        for k, p in enumerate(params):
-            if p.grad is not None and p.grad.layout != torch.strided:
-                raise TypeError(f"{self.name}: param group {index}, parameter {k} has a sparse gradient; "
-                                f"the kernels take dense gradients")
         if self.flat:
-            return lambda: [self._step_partition(index, partition, hyperparameters)
+            for partition in self._partitions[index]:
+                partition.check()
+        for k, p in enumerate(params):
+            self._check_step_inputs(p, functools.partial(_parameter_where, where, k))
+        if self.flat:
+            return lambda: [self._step_partition(index, partition, hyperparameters, maximize)
                             for partition in self._partitions[index]]
         positions = [k for k, p in enumerate(params) if p.grad is not None]
-        return lambda: self._step_tensors(index, positions, [params[k].grad for k in positions], hyperparameters)
+        return lambda: self._step_tensors(index, positions, [params[k].grad for k in positions], hyperparameters,
+                                          maximize)
 
-    def _step_tensors(self, index: int, positions: list[int], grads: list, hyperparameters: dict) -> None:
-        """One kernel call per parameter ``positions`` of group ``index``; then count their steps."""
+    def _check_step_inputs(self, p: torch.Tensor, where) -> None:
+        """``p``'s gradient and state as a step needs them (what the kernels would refuse half-way); ``where()``
+        names ``p`` in a message (formatted only then). A
+        gradient that is its flat view, and array state that is what the last step used (the flat views, or
+        the tensors behind ``p``'s cached kernel arrays), were checked then: identity suffices."""
+        known = self._known.get(id(p))
+        grad = p.grad
+        if grad is not None and (known is None or grad is not known[0]):
+            self._check_gradient(p, grad, where)
+        state = self.state.get(p)
+        if grad is not None and known is None:
+            self._check_apart(p, grad, state, where)
+        if not state:
+            return
+        reference = self._kernels.reference
+        for name in ("step", *reference.SCALAR_STATE):
+            value = state.get(name)
+            if not isinstance(value, torch.Tensor) or value.numel() != 1:
+                raise TypeError(f"{where()}: state[{name!r}] must be a one-element tensor, got "
+                                f"{type(value).__name__}")
+        step = float(state["step"])
+        if not (step >= 0 and step.is_integer()):
+            raise ValueError(f"{where()}: state['step'] must be an integer >= 0, got {step!r}")
+        if known is not None and all(state.get(name) is tensor for name, tensor in zip(reference.STATE, known[1])):
+            return
+        arrays = self._views.get(id(p))
+        if arrays is not None and arrays.current(_arrays.local(p), state, reference.STATE):
+            return
+        arithmetic = _arrays.state_dtype(p.dtype)
+        order = _arrays.memory_order(_arrays.local(p))
+        for name in reference.STATE:
+            value = state.get(name)
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(f"{where()}: state[{name!r}] must be a tensor, got {type(value).__name__}")
+            if value.shape != p.shape or value.dtype != arithmetic or value.device != p.device:
+                raise ValueError(f"{where()}: state[{name!r}] is {tuple(value.shape)} {value.dtype} on "
+                                 f"{value.device}, expected {tuple(p.shape)} {arithmetic} on {p.device}")
+            if not _arrays.local(value).permute(order).is_contiguous():
+                raise ValueError(f"{where()}: state[{name!r}] is laid out unlike its parameter (strides "
+                                 f"{value.stride()}, the parameter's {p.stride()})")
+
+    def _check_apart(self, p: torch.Tensor, grad: torch.Tensor, state: dict | None, where) -> None:
+        """A gradient shares memory with neither its parameter (unless it is exactly the parameter's memory,
+        which the kernels allow) nor its state, as the kernels' aliasing checks require (they run later)."""
+        grad, shard = _arrays.local(grad), _arrays.local(p)
+        storage = grad.untyped_storage().data_ptr()
+        arrays = self._views.get(id(p))
+        if arrays is not None and state and arrays.current(shard, state, self._kernels.reference.STATE):
+            storages = arrays.storages
+        else:
+            storages = {shard.untyped_storage().data_ptr()}
+            storages.update(_arrays.local(t).untyped_storage().data_ptr() for name, t in (state or {}).items()
+                            if name in self._kernels.reference.STATE and isinstance(t, torch.Tensor))
+        if storage in storages and not (grad.data_ptr() == shard.data_ptr() and grad.dtype == shard.dtype
+                                        and grad.stride() == shard.stride()
+                                        and storage == shard.untyped_storage().data_ptr()):
+            raise ValueError(f"{where()}: its gradient shares memory with the parameter or its state")
+
+    @staticmethod
+    def _check_gradient(p: torch.Tensor, grad: torch.Tensor, where) -> None:
+        if grad.layout != torch.strided:
+            raise TypeError(f"{where()} has a sparse gradient ({grad.layout}); the kernels take dense gradients")
+        if grad.shape != p.shape:
+            raise ValueError(f"{where()} has a gradient of shape {tuple(grad.shape)}, expected "
+                             f"{tuple(p.shape)} (the parameter's)")
+        if grad.dtype not in _arrays.SUPPORTED_DTYPES:
+            raise TypeError(f"{where()} has a gradient of dtype {grad.dtype}; the kernels take float16, "
+                            f"bfloat16, float32 and float64")
+        if grad.device != p.device:
+            raise ValueError(f"{where()} has its gradient on {grad.device}, the parameter on {p.device}")
+        if _arrays.is_dtensor(grad) != _arrays.is_dtensor(p):
+            raise TypeError(f"{where()}: the gradient and the parameter must both be DTensors or neither")
+
+    def _step_tensors(self, index: int, positions: list[int], grads: list, hyperparameters: dict,
+                      maximize: bool = False) -> None:
+        """One kernel call per parameter ``positions`` of group ``index`` (along −g with ``maximize``); then
+        count their steps."""
         params = self.param_groups[index]["params"]
         scalars = {name: [] for name in self._kernels.reference.SCALAR_STATE}
         for k, grad in zip(positions, grads):
@@ -237,20 +366,21 @@ class Optimizer(torch.optim.Optimizer):
             state = self.state[p]
             if not state:
                 self._create_state(p, state)
-            new = self._step_tensor(p, grad, state, hyperparameters)
+            new = self._step_tensor(p, torch.neg(grad) if maximize else grad, state, hyperparameters)
             for name, values in scalars.items():
                 values.append(new[name])
         if positions:
             self._counters[index].advance(positions, scalars)
 
-    def _step_partition(self, index: int, partition: FlatPartition, hyperparameters: dict) -> None:
+    def _step_partition(self, index: int, partition: FlatPartition, hyperparameters: dict,
+                        maximize: bool = False) -> None:
         present = partition.gather()
         counters = self._counters[index]
         if not all(present) or not counters.uniform(partition.positions):
             # some parameters without a gradient, or state loaded per parameter: one call per tensor
             chosen = [j for j, there in enumerate(present) if there]
             self._step_tensors(index, [partition.positions[j] for j in chosen],
-                               [partition.grad_views[j] for j in chosen], hyperparameters)
+                               [partition.grad_views[j] for j in chosen], hyperparameters, maximize)
             return
         bridge = self._bridge(partition.device.type, partition.dtype)
         t = int(counters.steps[partition.positions[0]]) + 1
@@ -263,7 +393,8 @@ class Optimizer(torch.optim.Optimizer):
             state = dict(arrays.state)
             state.update({name: float(self.state[partition.params[0]][name])
                           for name in self._kernels.reference.SCALAR_STATE})
-            self._launch(bridge, stream, arrays.param, arrays.grad, state, t, hyperparameters)
+            grad = bridge.array(torch.neg(partition.grad_buffer)) if maximize else arrays.grad
+            self._launch(bridge, stream, arrays.param, grad, state, t, hyperparameters)
         counters.advance(partition.positions, {name: [state[name]] * len(partition.positions)
                                                for name in self._kernels.reference.SCALAR_STATE})
         for p in partition.params:  # a parameter made a view through .data keeps its own version counter
@@ -271,7 +402,11 @@ class Optimizer(torch.optim.Optimizer):
 
     def _step_tensor(self, p: torch.Tensor, grad: torch.Tensor, state: dict, hyperparameters: dict) -> dict:
         """One kernel call for ``p``; returns the kernel's state dict (with the new scalar state). The caller
-        counts the step."""
+        counts the step.
+
+        The first call on a set of kernel arrays is the kernel's checked ``step``; later calls on the same
+        arrays (:meth:`_arrays.ParameterArrays.current`), whose gradient :meth:`_check_step_inputs` checked and
+        that shares memory with none of them, skip the kernel's checks (``step_unchecked``)."""
         scalar_names = self._kernels.reference.SCALAR_STATE
         shard = _arrays.local(p)
         bridge = self._bridges.get("cuda" if shard.is_cuda else "cpu") or self._bridge(shard.device.type, shard.dtype)
@@ -284,8 +419,18 @@ class Optimizer(torch.optim.Optimizer):
             if scalar_names:
                 kernel_state = dict(kernel_state)
                 kernel_state.update({name: float(state[name]) for name in scalar_names})
-            self._launch(bridge, stream, arrays.param, arrays.gradient(_arrays.local(grad)), kernel_state, t,
-                         hyperparameters)
+            local_grad = _arrays.local(grad)
+            grad_array = arrays.gradient(local_grad)
+            if arrays.checked is not None and arrays.apart_from(local_grad):
+                if stream is None:
+                    bridge.module.step_unchecked(arrays.param, grad_array, kernel_state, t, hyperparameters,
+                                                 arrays.checked)
+                else:
+                    bridge.module.step_unchecked(arrays.param, grad_array, kernel_state, t, hyperparameters,
+                                                 arrays.checked, stream=stream)
+            else:
+                self._launch(bridge, stream, arrays.param, grad_array, kernel_state, t, hyperparameters)
+                arrays.checked = _runtime.compute_dtype(self.name, arrays.param.dtype)
         torch.autograd.graph.increment_version(shard)
         return kernel_state
 
@@ -298,12 +443,22 @@ class Optimizer(torch.optim.Optimizer):
             arrays = self._views[id(p)] = _arrays.ParameterArrays(shard, state, names, bridge.array)
         return arrays
 
-    @staticmethod
-    def _launch(bridge: _Bridge, stream, param, grad, state: dict, t: int, hyperparameters: dict) -> None:
-        if stream is None:
-            bridge.module.step(param, grad, state, t, **hyperparameters)
-        else:
-            bridge.module.step(param, grad, state, t, stream=stream, **hyperparameters)
+    def _launch(self, bridge: _Bridge, stream, param, grad, state: dict, t: int, hyperparameters: dict) -> None:
+        module = bridge.module
+        key = (id(module), str(param.dtype))  # kernel modules live as long as the process
+        if key in _FIRST_CALLS:
+            _call(module, stream, param, grad, state, t, hyperparameters)
+            return
+        compiled = _compile_seconds()
+        start = time.perf_counter()
+        _call(module, stream, param, grad, state, t, hyperparameters)
+        seconds = time.perf_counter() - start
+        _FIRST_CALLS.add(key)
+        if getattr(module, "BACKEND", None) == "numba":  # numba's log says what was compiling, not computing
+            seconds = _compile_seconds() - compiled
+        if seconds > SLOW_FIRST_CALL_S:
+            _LOG.warning("optiforge.torch: compiling the %s kernel of %s for %s took %.1f s (once per process; "
+                         "later steps reuse it)", getattr(module, "BACKEND", "?"), self.name, key[1], seconds)
 
     def _create_state(self, p: torch.Tensor, state: dict) -> None:
         """Zeroed state for ``p`` (its values are written by :meth:`_initialize` at its first step)."""
@@ -327,7 +482,9 @@ class Optimizer(torch.optim.Optimizer):
     # state dict
     # ------------------------------------------------------------------------------------------------
     def load_state_dict(self, state_dict: dict) -> None:
-        """Load a :meth:`state_dict` (torch's layout: ``state`` per parameter index, ``param_groups``).
+        """Load a :meth:`state_dict` (torch's layout: ``state`` per parameter index, ``param_groups``), this
+        optimizer's or one saved by the matching ``torch.optim`` class (``torch.optim.AdamW(...).state_dict()``
+        into ``"adamw_torch"``: state renamed as :data:`interop.PEERS` says, ``exp_avg`` → ``m``, …).
 
         Everything is checked before anything changes; values are copied into this optimizer's state
         tensors (flat buffers stay in place), cast to their dtype and device."""
@@ -345,21 +502,36 @@ class Optimizer(torch.optim.Optimizer):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"{self.name}: param group {index} of the state dict has {len(saved['params'])} "
                                  f"parameters, this optimizer's {len(group['params'])}")
+            where = f"{self.name}: param group {index} of the state dict"
             new_group = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+            if "betas" in new_group and self._betas and all(name in new_group for name in self._betas):
+                del new_group["betas"]  # ours: both spellings (equal); a stale betas must not win
+            new_group = _translate_aliases(self.hyperparameter_names, new_group, where)
             for name in self.hyperparameter_names:
                 new_group.setdefault(name, group[name])
             self._group_hyperparameters(new_group, index)
+            interop.check_options(new_group, where)
+            for flag, value in self._flags.items():
+                if new_group.setdefault(flag, value) != value:
+                    raise ValueError(f"{where} has {flag}={new_group[flag]!r}, this optimizer ({self.name}) "
+                                     f"{flag}={value}")
+            for key, value in self.defaults.items():
+                new_group.setdefault(key, value)
             new_group["params"] = group["params"]
             if "param_names" in group and "param_names" not in saved:
                 new_group["param_names"] = group["param_names"]
-            new_groups.append(new_group)
-            params.update(zip(saved["params"], group["params"]))
+            new_groups.append(_ParamGroup(new_group, self._betas))
+            params.update((key, (p, new_groups[-1])) for key, p in zip(saved["params"], group["params"]))
         updates = []
+        peer = interop.PEERS.get(self.name)
         for key, saved_state in state_dict["state"].items():
             if key not in params:
                 raise ValueError(f"{self.name}: the state dict has state for parameter {key!r}, which no param "
                                  f"group lists")
-            updates.append((params[key], self._checked_state(params[key], saved_state, key)))
+            p, new_group = params[key]
+            if peer is not None:
+                saved_state = interop.spec_state(peer, saved_state, new_group, p, f"{self.name}: state[{key!r}]")
+            updates.append((p, self._checked_state(p, saved_state, key)))
         loaded = {id(p) for p, _ in updates}
         for group in self.param_groups:  # parameters without saved state start afresh
             for p in group["params"]:
@@ -378,6 +550,12 @@ class Optimizer(torch.optim.Optimizer):
         self.param_groups[:] = new_groups
         for hook in self._optimizer_load_state_dict_post_hooks.values():
             hook(self)
+
+    def torch_state_dict(self) -> dict:
+        """The state dict in the layout of this spec's ``torch.optim`` class (:data:`interop.PEERS`: state
+        named as torch names it, ``betas`` tuples, torch's flags), for ``torch.optim.<Class>.load_state_dict``;
+        ValueError for a spec that reproduces no torch.optim class."""
+        return interop.torch_state_dict(self)
 
     def _reset_state(self, p: torch.Tensor) -> None:
         if self.flat:
@@ -416,6 +594,29 @@ class Optimizer(torch.optim.Optimizer):
 _NO_CONTEXT = contextlib.nullcontext()
 
 
+#: ``update``: :meth:`Optimizer._update` as one opaque call for ``torch.compile(opt.step)``: dynamo runs it
+#: eagerly instead of tracing the kernels (NumPy, numba and CuPy code updating memory in place). Made by the
+#: first constructor (the decorator imports torch._dynamo, and so SymPy, as torch's Optimizer base does).
+_OPAQUE: dict = {}
+
+
+def _compile_seconds() -> float:
+    """Seconds this process spent compiling (or loading) numba loops so far (0 without numba imported)."""
+    runtime = sys.modules.get("optiforge.runtime.numba_support")
+    return sum(record.seconds for record in runtime.compile_log()) if runtime is not None else 0.0
+
+
+def _parameter_where(group_where: str, k: int) -> str:
+    return f"{group_where}, parameter {k}"
+
+
+def _call(module, stream, param, grad, state: dict, t: int, hyperparameters: dict) -> None:
+    if stream is None:
+        module.step(param, grad, state, t, **hyperparameters)
+    else:
+        module.step(param, grad, state, t, stream=stream, **hyperparameters)
+
+
 def _no_launch_context(device):
     return _NO_CONTEXT
 
@@ -427,18 +628,64 @@ def _as_number(value):
     return value
 
 
+def _beta_names(names) -> tuple[str, ...]:
+    """The spec's ``beta1``, ``beta2``, … (consecutive from 1): what torch's ``betas`` tuple holds."""
+    betas = []
+    while f"beta{len(betas) + 1}" in names:
+        betas.append(f"beta{len(betas) + 1}")
+    return tuple(betas)
+
+
 def _translate_aliases(names, given: dict, where: str) -> dict:
-    """torch's ``betas=(β₁, β₂[, β₃])`` as the spec's ``beta1``, ``beta2`` (``beta3``)."""
+    """torch's ``betas=(β₁, β₂[, β₃])`` as the spec's ``beta1``, ``beta2`` (``beta3``): one value per beta
+    hyperparameter of the spec, as torch, which refuses ``betas=(0.9,)``."""
     if "betas" not in given:
         return dict(given)
-    betas = given["betas"]
-    targets = [f"beta{k}" for k in range(1, len(betas) + 1)] if isinstance(betas, (tuple, list)) else []
-    if not targets or not all(name in names for name in targets):
-        raise TypeError(f"{where}: betas={betas!r} needs a tuple matching the spec's "
-                        f"{', '.join(n for n in names if n.startswith('beta')) or 'beta hyperparameters (it has none)'}")
-    clash = [name for name in targets if name in given]
+    betas, targets = given["betas"], _beta_names(names)
+    if not targets:
+        raise TypeError(f"{where}: betas={betas!r} given, but the spec has no beta hyperparameters")
+    if not isinstance(betas, (tuple, list)) or len(betas) != len(targets):
+        raise ValueError(f"{where}: betas must be a tuple of {len(targets)} numbers "
+                         f"({', '.join(targets)}), got {betas!r}")
+    clash = [name for name in targets if name in given and given[name] != betas[targets.index(name)]]
     if clash:
         raise TypeError(f"{where}: both betas and {', '.join(clash)} given")
     result = {k: v for k, v in given.items() if k != "betas"}
     result.update(zip(targets, betas))
     return result
+
+
+class _ParamGroup(dict):
+    """A param group whose ``betas`` (torch's key, which ``OneCycleLR`` and ``CyclicLR`` write) and ``beta1``,
+    ``beta2``, … (the spec's, which the step reads) stay equal: writing either writes the other."""
+
+    def __init__(self, values: dict, betas: tuple[str, ...]):
+        super().__init__(values)
+        self._betas = betas
+        if betas:
+            dict.__setitem__(self, "betas", tuple(self[name] for name in betas))
+
+    def __setitem__(self, key, value):
+        betas = self._betas
+        if key == "betas" and betas:
+            if not isinstance(value, (tuple, list)) or len(value) != len(betas):
+                raise ValueError(f"betas must be a tuple of {len(betas)} numbers ({', '.join(betas)}), "
+                                 f"got {value!r}")
+            for name, beta in zip(betas, value):
+                dict.__setitem__(self, name, beta)
+            value = tuple(value)
+        elif key in betas:
+            dict.__setitem__(self, "betas", tuple(value if name == key else self[name] for name in betas))
+        dict.__setitem__(self, key, value)
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __reduce__(self):  # copies and pickles are plain dicts (as torch's own groups)
+        return dict, (dict(self),)
