@@ -380,7 +380,7 @@ def log(x: Bounds, target: Target) -> Bounds:
     lo = -INF if x.lo <= 0 else _library(mp.log, x.lo, False)
     hi = -INF if x.hi == 0 else _library(mp.log, x.hi, True)
     if x.point and x.lo == 1:
-        return point(ZERO)
+        return Bounds(ZERO, ZERO, x.nan)
     return rounded(Bounds(lo, hi, nan), 1, target)
 
 
@@ -595,15 +595,32 @@ def value_of(x) -> Bounds:
     return point(mpf(x))
 
 
-def evaluate(expr: sp.Basic, env: dict, target: Target, memo: dict | None = None):
-    """Bounds of ``expr`` (a frozenset of truth values for a condition) with symbols from ``env``."""
-    memo = {} if memo is None else memo
+@functools.lru_cache(maxsize=4096)
+def _program(expr: sp.Basic, arrays: frozenset) -> tuple:
+    """(node, reads no array symbol) for the distinct nodes of ``expr``, children first."""
+    reads_array: dict = {}
+    program = []
     for node in distinct_nodes(expr):
+        reads_array[node] = node in arrays or any(reads_array[a] for a in node.args)
+        if not isinstance(node, ExprCondPair):
+            program.append((node, not reads_array[node]))
+    return tuple(program)
+
+
+def evaluate(expr: sp.Basic, env: dict, target: Target, memo: dict | None = None, *, shared: dict | None = None,
+             arrays: frozenset = frozenset()):
+    """Bounds of ``expr`` (a frozenset of truth values for a condition) with symbols from ``env``. Nodes that
+    read none of ``arrays`` are taken from and stored in ``shared`` when given (the same for every element)."""
+    memo = {} if memo is None else memo
+    for node, scalar in _program(expr, arrays):
         if node in memo:
             continue
-        if isinstance(node, ExprCondPair):
-            continue
-        memo[node] = _node(node, memo, env, target)
+        if shared is not None and scalar:
+            if node not in shared:
+                shared[node] = _node(node, memo, env, target)
+            memo[node] = shared[node]
+        else:
+            memo[node] = _node(node, memo, env, target)
     return memo[expr]
 
 
@@ -680,8 +697,24 @@ def init_bounds(spec, param_value, hyperparameters: dict, target: Target) -> dic
     return out
 
 
-def step_bounds(spec, param_value, grad_value, state_values: dict, t: int, hyperparameters: dict, target: Target) -> dict:
-    """Bounds of θ and every state after one step of one element, from the kernel's own values."""
+@functools.lru_cache(maxsize=256)
+def array_symbols(spec) -> frozenset:
+    """The symbols that hold one value per element: θ, g, array state and the temporaries that read them."""
+    arrays = {PARAM, GRAD} | {s.symbol for s in spec.array_state}
+    for a in spec.assignments:
+        if a.value.free_symbols & arrays:
+            arrays.add(a.target)
+    return frozenset(arrays)
+
+
+def step_bounds(spec, param_value, grad_value, state_values: dict, t: int, hyperparameters: dict, target: Target,
+                shared: list | None = None) -> dict:
+    """Bounds of θ and every state after one step of one element, from the kernel's own values. ``shared``
+    (an empty list at the first element of a step, then the same list for the others) keeps the values that
+    read no array across elements."""
+    arrays = array_symbols(spec)
+    if shared is not None and not shared:
+        shared.extend({} for _ in range(len(spec.assignments) + 1))
     env = _hyper_env(spec, hyperparameters, target)
     env[STEP] = point(mpf(int(t)))
     env[PARAM], env[GRAD] = value_of(param_value), value_of(grad_value)
@@ -692,9 +725,9 @@ def step_bounds(spec, param_value, grad_value, state_values: dict, t: int, hyper
         for s in spec.state:
             if deferred_init(s):
                 env[s.symbol] = evaluate(s.init, env, target, memo)
-    for a in spec.assignments:
+    for i, a in enumerate(spec.assignments):
         # a fresh memo per assignment: the same node reads a different value once its symbol is reassigned
-        env[a.target] = evaluate(a.value, env, target, {})
+        env[a.target] = evaluate(a.value, env, target, {}, shared=shared[i] if shared else None, arrays=arrays)
     return {"theta": env[PARAM], **{s.name: env[s.symbol] for s in spec.state}}
 
 

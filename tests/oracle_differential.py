@@ -142,7 +142,7 @@ class _WideBuilder(_RecipeBuilder):
         if depth > 0 and "raw" in self.features and rng.random() < 0.04:
             a, b = self.expr(depth - 1, scalar), self.expr(depth - 1, scalar)
             return self.pick([sp.sqrt(sp.Abs(a) * b), a ** -5, a ** sp.Rational(3, 2), 1 / a, sp.log(a) * b,
-                              (b / 10) ** 1000 if b.free_symbols else b ** 3])
+                              (b / 10) ** 30])
         return super().expr(depth, scalar)
 
     def _step_value(self, kind, target, scalar_state):
@@ -315,10 +315,12 @@ class _Checker:
         if not outputs:
             return outputs
         names = ["theta"] + [s.name for s in self.spec.state]
+        shared: list = []
         for i in range(self.size):
             inputs_g = param[i] if alias else grad[i]
             values = {s.name: (state[s.name] if s.scalar else state[s.name].reshape(-1)[i]) for s in self.spec.state}
-            bounds = exact_oracle.step_bounds(self.spec, param[i], inputs_g, values, t, self.hp, self.target)
+            bounds = exact_oracle.step_bounds(self.spec, param[i], inputs_g, values, t, self.hp, self.target,
+                                              shared)
             classes = {}
             for backend, (p, s) in outputs.items():
                 for name in names:
