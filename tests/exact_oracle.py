@@ -248,11 +248,11 @@ def multiply(factors: list[Bounds], target: Target) -> Bounds:
     result = Bounds(result.lo, result.hi, nan)
     if len(factors) == 1:
         return result
-    exact = all(f.point and mp.isfinite(f.lo) and mp.isint(f.lo) for f in factors) and \
-        abs(result.lo) < 2 ** target.digits
-    if exact:
-        return result
     magnitudes = [max(abs(f.lo), abs(f.hi)) for f in factors]
+    exact = all(f.point and mp.isfinite(f.lo) and mp.isint(f.lo) for f in factors) and \
+        math.prod([max(m, ONE) for m in magnitudes], start=ONE) < 2 ** target.digits
+    if exact:  # small integers: every partial product is exact
+        return result
     smallest = [ZERO if f.may_be_zero() else min(abs(f.lo), abs(f.hi)) for f in factors]
     big = math.prod([max(m, ONE) for m in magnitudes], start=ONE)
     small = math.prod([min(m, ONE) for m in smallest], start=ONE)

@@ -30,6 +30,7 @@ Campaign: ``python -m tests.oracle_differential --count 300 --seed 11`` (or ``py
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import tempfile
@@ -455,6 +456,8 @@ def main(argv=None) -> int:
     parser.add_argument("--every", nargs=2, action="append", metavar=("BACKEND[:PRECISION]", "N"), default=[])
     parser.add_argument("--show", type=int, default=20)
     parser.add_argument("--only", type=int, nargs="*")
+    parser.add_argument("--jsonl", help="append one JSON line per failure (spec, backend, precision, outcome, "
+                                        "detail, source) to this file")
     args = parser.parse_args(argv)
     features = CI_FEATURES if args.features == "ci" else tuple(f for f in args.features.split(",") if f)
     options = dict(backends=tuple(args.backends.split(",")), precisions=tuple(args.precisions.split(",")),
@@ -464,6 +467,12 @@ def main(argv=None) -> int:
     def report(result):
         nonlocal shown
         failures = {k: o for k, o in result.outcomes.items() if o != "correct"}
+        if failures and args.jsonl:
+            with open(args.jsonl, "a") as out:
+                for (backend, precision), outcome in failures.items():
+                    out.write(json.dumps({"spec": result.recipe.name, "backend": backend, "precision": precision,
+                                          "outcome": outcome, "detail": result.details.get((backend, precision), ""),
+                                          "source": result.recipe.source()}) + "\n")
         if failures and shown < args.show:
             shown += 1
             key = next(iter(failures))
