@@ -20,7 +20,9 @@ undefined there (a pole, a negative radicand or logarithm argument, :math:`\inft
 ``Piecewise`` takes the union (hull) of the arms it may select; ``floor``, ``ceiling``, ``Mod``, ``sign``
 and ``Heaviside`` of an interval across a jump take the hull of both sides.
 
-**Verdict** (:func:`verdict`): a finite kernel value must lie in ``[lo, hi]``; ``±inf`` needs ``hi = +inf``
+**Verdict** (:func:`verdict`): where the spec defines no value (the bounds are NaN alone: a Piecewise without
+an applicable branch, then multiplied by a zero that a pass folded), anything goes (NaN positions are compared
+across backends instead); elsewhere a finite kernel value must lie in ``[lo, hi]``; ``±inf`` needs ``hi = +inf``
 (``lo = -inf``), which happens only where the exact value may exceed the target's range or be a pole; NaN
 needs ``nan``. So NaN or inf where the exact value is finite and bounded is a failure
 (``nan_where_finite``), as is any finite value outside the interval (``wrong``).
@@ -736,6 +738,8 @@ def verdict(bounds: Bounds, value) -> str:
     bounds allow infinities) or ``nan_where_finite`` (NaN or ±inf where the exact value is finite and
     bounded, or NaN where it is defined)."""
     value = float(value)
+    if bounds.empty and bounds.nan:  # the spec defines no value here (0·NaN, no Piecewise branch applies)
+        return "correct"
     if math.isnan(value):
         return "correct" if bounds.nan else "nan_where_finite"
     if math.isinf(value):

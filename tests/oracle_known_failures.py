@@ -1,0 +1,179 @@
+"""Failure classes the exact-oracle campaign (``tests/oracle_differential.py``) finds in today's code generator,
+one minimal repro each: data, not tests. No test asserts on their outcome yet; when the codegen fix for a class
+is merged, its entry moves to ``tests/test_codegen_oracle_regressions.py`` as a test that it passes.
+
+Each :class:`KnownFailure` holds SpecBuilder source (run with :data:`NAMESPACE`; it binds ``spec`` to a
+``SpecBuilder``), the hyperparameters of the failing call, the outcome the campaign gave per backend on the
+branch that recorded it, and the file believed responsible. ``python -m tests.oracle_known_failures`` checks every
+repro again (NumPy, numba, host-emulated CuPy; float64 and float32) and prints what each gives now.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from optiforge.specs import (BOOLEAN, GRAD, NONNEGATIVE, PARAM, POSITIVE, REAL, STEP, UNIT_CLOSED,  # noqa: E402
+                             UNIT_HALF_OPEN, SpecBuilder, interval)
+
+__all__ = ["KnownFailure", "KNOWN_FAILURES", "NAMESPACE", "build", "check", "main"]
+
+NAMESPACE = {"sp": sp, "SpecBuilder": SpecBuilder, "g": GRAD, "theta": PARAM, "t": STEP, "POSITIVE": POSITIVE,
+             "NONNEGATIVE": NONNEGATIVE, "REAL": REAL, "UNIT_CLOSED": UNIT_CLOSED, "UNIT_HALF_OPEN": UNIT_HALF_OPEN,
+             "BOOLEAN": BOOLEAN, "interval": interval}
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    name: str
+    failure_class: str
+    responsible: str            # the file believed responsible
+    source: str                 # SpecBuilder code binding ``spec``
+    hyperparameters: dict = field(default_factory=dict)
+    seen: str = ""              # outcome per backend/precision when recorded
+
+
+def _source(name: str, body: str) -> str:
+    return f"spec = SpecBuilder({name!r}, {name!r}, reference='tests/oracle_known_failures.py')\n" + body.strip()
+
+
+KNOWN_FAILURES = [
+    # --- a rewrite that cancels -------------------------------------------------------------------------------
+    KnownFailure(
+        "lerp_cancels", "rewrite that cancels: β·m + (1 − β)·g printed as m + (1 − β)(g − m)",
+        "codegen/passes/evaluation_order.py",
+        _source("lerp_cancels", """
+beta = spec.hyper('beta', 0.0, 'beta', UNIT_CLOSED)
+m = spec.state('m', sp.Float(1e20))
+spec.update(m, beta*m + (1 - beta)*g)
+spec.update(theta, theta - m/10)"""),
+        {"beta": 0.0}, "numpy/numba/cupy float64 and float32: wrong (m = 0 or 1e20 rounding, exact g)"),
+    KnownFailure(
+        "lerp_of_an_infinite_state", "rewrite that cancels: the lerp form gives ∞ − ∞ = NaN where βm + (1 − β)g is ∞",
+        "codegen/passes/evaluation_order.py",
+        _source("lerp_of_an_infinite_state", """
+beta = spec.hyper('beta', 0.5, 'beta', UNIT_CLOSED)
+m = spec.state('m', 0)
+spec.update(m, beta*m + (1 - beta)*g)
+spec.update(theta, theta - m/10)"""),
+        {"beta": 0.5}, "all backends, both precisions: nan_where_finite at t = 3 (m = NaN, exact +inf; g = inf at t = 2)"),
+    # --- constants --------------------------------------------------------------------------------------------
+    KnownFailure(
+        "constant_printed_with_15_digits", "constants printed with 15 significant digits (1/3 → 0.333333333333333)",
+        "codegen/numpy_backend/printer.py, codegen/numba_backend/printer.py, codegen/cupy_backend/printer.py",
+        _source("constant_printed_with_15_digits", """
+lr = spec.hyper('lr', 0.1, 'lr', POSITIVE)
+spec.update(theta, theta + sp.Float(1/3) - lr*g)"""),
+        {"lr": 1e-30}, "numpy float64: wrong (θ = 0.333333333333333 at θ = 0, exact 0.33333333333333331)"),
+    KnownFailure(
+        "logarithm_constant_on_the_host", "constants printed with 15 digits in the host prologue (log(0.1))",
+        "codegen/emit_common.py (host_prologue_lines)",
+        _source("logarithm_constant_on_the_host", """
+lr = spec.hyper('lr', 0.1, 'lr', POSITIVE)
+q = spec.scalar_state('q', 0)
+spec.update(q, sp.log(sp.Float(0.1)) + lr*0)
+spec.update(theta, theta - lr*g)"""),
+        {"lr": 0.1}, "numpy/numba/cupy float64: wrong (q = -2.30258509299405)"),
+    KnownFailure(
+        "integer_beyond_int64", "integers beyond int64: numba TypingError, CuPy truncates to int64, NumPy sqrt(int) TypeError",
+        "codegen/numba_backend/printer.py, codegen/cupy_backend/printer.py, codegen/numpy_backend/printer.py",
+        _source("integer_beyond_int64", """
+m = spec.state('m', 0)
+spec.update(m, 10**20 + g)
+spec.update(theta, theta - m/10**21)"""),
+        {}, "numba both precisions: kernel_crash (TypingError: Int value is too large); cupy both: wrong (m = 7.77e18)"),
+    KnownFailure(
+        "square_root_of_a_huge_integer", "integers beyond int64: numpy.sqrt(1180591620717411303425) on a Python int",
+        "codegen/numpy_backend/printer.py (and the host prologue of every backend)",
+        _source("square_root_of_a_huge_integer", """
+spec.update(theta, theta - sp.sqrt(2**70 + 1)*g/10**12)"""),
+        {}, "all backends: kernel_crash (TypeError: loop of ufunc does not support argument 0 of type int)"),
+    # --- backend-specific -------------------------------------------------------------------------------------
+    KnownFailure(
+        "sign_of_a_zero_remainder", "backend-specific: Mod(g, −3)**−3 is +inf in NumPy, −inf in numba and CuPy",
+        "codegen/numba_backend/printer.py, codegen/cupy_backend/printer.py (Mod)",
+        _source("sign_of_a_zero_remainder", """
+spec.update(theta, theta - sp.Mod(g, -3)**-3)"""),
+        {}, "numba/cupy both precisions: nonfinite_mismatch at g = 0 (−inf where NumPy has +inf)"),
+    KnownFailure(
+        "euler_number", "constants printed with 15 digits: NumPy's e (the issue: no ufunc for Exp1)",
+        "codegen/numpy_backend/printer.py",
+        _source("euler_number", """
+spec.update(theta, theta - sp.exp(1)*g/10)"""),
+        {}, "numpy float64: wrong (e printed with 15 digits)"),
+    # --- domains ---------------------------------------------------------------------------------------------
+    KnownFailure(
+        "domain_end_below_float64", "domains: Interval(1e-400, 1) is positive to SymPy, 0.0 to the run-time check",
+        "specs/dsl.py (_assumptions) against generated/_runtime.py (domain check)",
+        _source("domain_end_below_float64", """
+k = spec.hyper('k', 0.5, 'k', sp.Interval(sp.Float('1e-400'), 1))
+spec.update(theta, sp.Heaviside(k))"""),
+        {"k": 0.0}, "all backends: wrong (k = 0.0 accepted; θ = 1 where Heaviside(0) = 1/2)"),
+    # --- init_state ------------------------------------------------------------------------------------------
+    KnownFailure(
+        "init_state_in_python_floats", "init_state in Python floats: 1/h at h = 0 raises ZeroDivisionError",
+        "codegen/emit_common.py (init_state_lines)",
+        _source("init_state_in_python_floats", """
+h = spec.hyper('h', 1.0, 'h', NONNEGATIVE)
+q = spec.scalar_state('q', 1/h)
+spec.update(q, q/2)
+spec.update(theta, theta - g/10**6)"""),
+        {"h": 0.0}, "all backends: kernel_crash (ZeroDivisionError in init_state)"),
+    KnownFailure(
+        "init_state_overflow", "init_state in Python floats: h**2 at h = 1e200 raises OverflowError",
+        "codegen/emit_common.py (init_state_lines)",
+        _source("init_state_overflow", """
+h = spec.hyper('h', 1.0, 'h', POSITIVE)
+q = spec.scalar_state('q', h**2)
+spec.update(q, q/2)
+spec.update(theta, theta - g/10**6)"""),
+        {"h": 1e200}, "all backends: kernel_crash (OverflowError in init_state)"),
+]
+
+
+def build(failure: KnownFailure):
+    namespace = dict(NAMESPACE)
+    exec(compile(failure.source, f"<{failure.name}>", "exec"), namespace)
+    return namespace["spec"].build()
+
+
+def check(failure: KnownFailure, *, backends=("numpy", "numba", "cupy"), precisions=("float64", "float32"),
+          steps: int = 3, size: int = 12) -> dict:
+    """(backend, precision) → outcome of the repro now (the campaign's checker, ``failure``'s hyperparameters)."""
+    import oracle_differential as od
+    from differential import SpecCase
+
+    case = SpecCase(failure.name, lambda: build(failure), failure.source)
+    original = od.sample_hyperparameters
+    od.sample_hyperparameters = lambda spec, rng, features: {**spec.defaults, **failure.hyperparameters}
+    try:
+        result, = od.check_recipes([case], backends=backends, precisions=precisions, steps=steps, size=size)
+    finally:
+        od.sample_hyperparameters = original
+    return {key: (outcome, result.details.get(key, "")) for key, outcome in result.outcomes.items()}
+
+
+def main(argv=None) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m tests.oracle_known_failures", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default="numpy,numba,cupy")
+    parser.add_argument("--precisions", default="float64,float32")
+    parser.add_argument("names", nargs="*")
+    args = parser.parse_args(argv)
+    for failure in KNOWN_FAILURES:
+        if args.names and failure.name not in args.names:
+            continue
+        outcomes = check(failure, backends=tuple(args.backends.split(",")), precisions=tuple(args.precisions.split(",")))
+        print(f"{failure.name} [{failure.failure_class}] ({failure.responsible})")
+        for (backend, precision), (outcome, detail) in sorted(outcomes.items()):
+            print(f"    {backend:6s} {precision}: {outcome:18s} {detail.strip().splitlines()[-1][:160] if detail.strip() else ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
