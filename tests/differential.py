@@ -804,6 +804,15 @@ def minimise(recipe: Recipe, backend: str, outcome: str, *, steps: int = 10, siz
 
 # --- command line ------------------------------------------------------------------------------------------
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--oracle" in argv:  # --oracle exact: the exact-oracle campaign (tests/oracle_differential.py) takes the rest
+        where = argv.index("--oracle")
+        if argv[where + 1:where + 2] != ["exact"]:
+            parser_error = f"--oracle takes 'exact' (the float64 reference is the default), got {argv[where + 1:where + 2]}"
+            raise SystemExit(parser_error)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import oracle_differential
+        return oracle_differential.main(argv[:where] + argv[where + 2:])
     parser = argparse.ArgumentParser(prog="python -m tests.differential", description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)

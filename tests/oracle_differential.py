@@ -14,7 +14,8 @@ float32, one step at a time.
 * ``read_write_orders`` — each state read by a temporary before its update and by θ after it;
 * ``moving_averages`` — ``β·m + (1 − β)·f`` (the base grammar's form), also at β's endpoints;
 * ``combinators`` — weight decay and Lookahead over the random spec (the base grammar's share);
-* ``raw`` — unguarded divisions, roots, logarithms and powers (poles and negative radicands).
+* ``raw`` — unguarded divisions, roots, logarithms and powers (poles and negative radicands);
+* ``negative_powers`` — ``a**-5`` of anything (a pole at 0).
 
 Every spec also takes one step with the gradient the parameter array itself (``step(w, w, …)``).
 
@@ -60,10 +61,11 @@ from optiforge.specs.dsl import domain_contains, normal_domain  # noqa: E402
 __all__ = ["FEATURES", "CI_FEATURES", "WideGenerator", "check_recipes", "campaign", "OUTCOMES", "main"]
 
 FEATURES = ("endpoints", "extreme_constants", "float_constants", "rounding_functions", "read_write_orders",
-            "moving_averages", "combinators", "raw")
+            "moving_averages", "combinators", "raw", "negative_powers")
 #: The features CI checks: those that pass on today's code generator. The others fail in classes that need codegen
 #: fixes (tests/oracle_known_failures.py): ``moving_averages`` (the lerp rewrite cancels), ``extreme_constants``
-#: and ``float_constants`` (constants printed with 15 digits; integers beyond int64).
+#: and ``float_constants`` (constants printed with 15 digits; integers beyond int64), ``negative_powers`` (numba
+#: raises ZeroDivisionError at 0**-5 in a Piecewise branch).
 CI_FEATURES = ("endpoints", "rounding_functions", "read_write_orders", "combinators", "raw")
 OUTCOMES = ("correct", "wrong", "nan_where_finite", "kernel_crash", "generator_crash", "nonfinite_mismatch",
             "rejected", "over_time")
@@ -148,8 +150,9 @@ class _WideBuilder(_RecipeBuilder):
                               sp.Heaviside(a), sp.Heaviside(a, 0), sp.floor(a) * a])
         if depth > 0 and "raw" in self.features and rng.random() < 0.04:
             a, b = self.expr(depth - 1, scalar), self.expr(depth - 1, scalar)
-            return self.pick([sp.sqrt(sp.Abs(a) * b), a ** -5, a ** sp.Rational(3, 2), 1 / a, sp.log(a) * b,
-                              (b / 10) ** 30])
+            return self.pick([sp.sqrt(sp.Abs(a) * b), a ** sp.Rational(3, 2), 1 / a, sp.log(a) * b, (b / 10) ** 30])
+        if depth > 0 and "negative_powers" in self.features and rng.random() < 0.02:
+            return self.expr(depth - 1, scalar) ** -5
         return super().expr(depth, scalar)
 
     def _step_value(self, kind, target, scalar_state):

@@ -95,6 +95,12 @@ spec.update(theta, theta - sp.sqrt(2**70 + 1)*g/10**12)"""),
         {}, "all backends: kernel_crash (TypeError: loop of ufunc does not support argument 0 of type int)"),
     # --- backend-specific -------------------------------------------------------------------------------------
     KnownFailure(
+        "numba_negative_power_of_zero", "backend-specific: numba raises at g**-5 with g = 0 (NumPy: inf)",
+        "codegen/numba_backend/printer.py",
+        _source("numba_negative_power_of_zero", """
+spec.update(theta, theta - sp.Piecewise((g**-5, sp.Eq(t, 1)), (theta**-5, True))/10**30)"""),
+        {}, "numba: kernel_crash (ZeroDivisionError inside the loop: g**-5 in a branch)"),
+    KnownFailure(
         "sign_of_a_zero_remainder", "backend-specific: Mod(g, −3)**−3 is +inf in NumPy, −inf in numba and CuPy",
         "codegen/numba_backend/printer.py, codegen/cupy_backend/printer.py (Mod)",
         _source("sign_of_a_zero_remainder", """
