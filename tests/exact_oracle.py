@@ -324,9 +324,7 @@ def _power_end(x: mpf, y: mpf, up: bool) -> mpf:
 def reciprocal(x: Bounds, target: Target, roundings: int = 1) -> Bounds:
     if x.empty:
         return x
-    if x.may_be_zero():  # a pole: ±∞ and undefined
-        if x.lo == 0 and x.hi == 0:
-            return Bounds(-INF, INF, True)
+    if x.may_be_zero():  # a pole: ±∞ (the sign of a zero decides) and undefined
         return Bounds(-INF, INF, True)
     lo = ZERO if x.hi == INF or x.hi == -INF else _down(fdiv, ONE, x.hi)
     hi = ZERO if x.lo == INF or x.lo == -INF else _up(fdiv, ONE, x.lo)

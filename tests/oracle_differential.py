@@ -56,8 +56,7 @@ import exact_oracle  # noqa: E402
 from differential import Recipe, _RecipeBuilder  # noqa: E402
 from optiforge.codegen.generate import BACKENDS, __version__  # noqa: E402
 from optiforge.derive.timing import CheckTimeout, time_limit  # noqa: E402
-from optiforge.specs import (BOOLEAN, GRAD, NONNEGATIVE, PARAM, POSITIVE, POSITIVE_INTEGER, REAL,  # noqa: E402
-                             UNIT_CLOSED, UNIT_HALF_OPEN, UNIT_OPEN, SpecError, interval)
+from optiforge.specs import GRAD, SpecError  # noqa: E402
 from optiforge.specs.dsl import domain_contains, normal_domain  # noqa: E402
 
 __all__ = ["FEATURES", "CI_FEATURES", "WideGenerator", "check_recipes", "campaign", "OUTCOMES", "main"]
