@@ -141,6 +141,23 @@ q = spec.scalar_state('q', h**2)
 spec.update(q, q/2)
 spec.update(theta, theta - g/10**6)"""),
         {"h": 1e200}, "all backends: kernel_crash (OverflowError in init_state)"),
+    KnownFailure(
+        "init_state_complex_power", "init_state in Python floats: r**1.5 at r < 0 is complex (TypeError), not NaN",
+        "codegen/emit_common.py (init_state_lines)",
+        _source("init_state_complex_power", """
+r = spec.hyper('r', 1.0, 'r', REAL)
+q = spec.scalar_state('q', r**sp.Rational(3, 2))
+spec.update(q, q/2)
+spec.update(theta, theta - g/10**6)"""),
+        {"r": -1.0}, "numpy/numba float64: kernel_crash (TypeError: float() argument … not 'complex')"),
+    KnownFailure(
+        "numba_empty_loop", "backend-specific: a numba loop with an empty body does not compile",
+        "codegen/numba_backend/loop.py",
+        _source("numba_empty_loop", """
+q = spec.scalar_state('q', 1)
+spec.update(q, q/2)
+spec.update(theta, theta)"""),
+        {}, "numba: generator_crash (IndentationError: expected an indented block after 'for')"),
     # --- found by the CI grammar with huge gradients and large powers; not minimised (recipe text) -------------
     KnownFailure(
         "o61207_450", "a rewrite that overflows: NaN where g**31·gamma·log(g)/(…) is finite or −∞ as written (g = 1e20)",
