@@ -5,7 +5,8 @@ float32, one step at a time.
 *feature* that can be switched off (:data:`FEATURES`):
 
 * ``endpoints`` — hyperparameters at the ends of their domains, every domain kind (open ends: the nearest
-  value the run-time check admits; ``Interval(1e-400, 1)``, whose end float64 rounds to 0);
+  value the run-time check admits), and the domains ``(-∞, 0]`` and ``(-1, 1)``;
+* ``sub_float64_domain_ends`` — the domain ``Interval(1e-400, 1)``, whose end float64 rounds to 0;
 * ``extreme_constants`` — constants from 1e-300 to 1e300, integers beyond int64 (``10**20``, ``2**70``),
   ``log(1/10)``, ``E``, ``pi``, ``sqrt(2)``;
 * ``float_constants`` — constants as SymPy ``Float`` (the base grammar's 2.5 and 0.9: SymPy folds products of
@@ -62,12 +63,13 @@ from optiforge.specs.dsl import domain_contains, normal_domain  # noqa: E402
 __all__ = ["FEATURES", "CI_FEATURES", "WideGenerator", "check_recipes", "campaign", "OUTCOMES", "main"]
 
 FEATURES = ("endpoints", "extreme_constants", "float_constants", "rounding_functions", "read_write_orders",
-            "moving_averages", "combinators", "raw", "large_powers", "huge_inputs")
+            "moving_averages", "combinators", "raw", "large_powers", "huge_inputs", "sub_float64_domain_ends")
 #: The features CI checks: those that pass on today's code generator. The others fail in classes that need codegen
 #: fixes (tests/oracle_known_failures.py): ``moving_averages`` (the lerp rewrite cancels), ``extreme_constants``
 #: and ``float_constants`` (constants printed with 15 digits; integers beyond int64), ``large_powers`` (numba
 #: raises ZeroDivisionError at 0**-5 in a Piecewise branch; lowering (a/10)**30 can take over 30 s),
-#: ``huge_inputs`` (rewrites such as (a/b)² → a²/b² overflow where the written form does not: ∞/∞ = NaN).
+#: ``huge_inputs`` (rewrites such as (a/b)² → a²/b² overflow where the written form does not: ∞/∞ = NaN),
+#: ``sub_float64_domain_ends`` (the run-time check admits 0.0 in Interval(1e-400, 1)).
 CI_FEATURES = ("endpoints", "rounding_functions", "read_write_orders", "combinators", "raw")
 OUTCOMES = ("correct", "wrong", "nan_where_finite", "kernel_crash", "generator_crash", "nonfinite_mismatch",
             "rejected", "over_time")
@@ -81,8 +83,9 @@ _EXTREME_CONSTANTS = [sp.Float(1e-300), sp.Float(1e300), sp.Float(1e-30), sp.Flo
                       sp.Integer(2 ** 70), sp.Rational(1, 10 ** 20), sp.log(sp.Rational(1, 10)), sp.E, sp.pi,
                       sp.sqrt(2), sp.Float(0.1), sp.Float(-3.5e-8)]
 #: Domain kinds beyond the base grammar's: an end below the float64 range, a negative half-line.
-_EXTRA_DOMAINS = [(sp.Interval(sp.Float("1e-400"), 1), 0.5), (sp.Interval(-sp.oo, 0), -1.0),
-                  (sp.Interval.open(-1, 1), 0.0)]
+_EXTRA_DOMAINS = [(sp.Interval(-sp.oo, 0), -1.0), (sp.Interval.open(-1, 1), 0.0)]
+#: A domain whose end float64 rounds to 0: the run-time check admits 0.0, which build-time simplification excludes.
+_SUB_FLOAT64_DOMAIN = (sp.Interval(sp.Float("1e-400"), 1), 0.5)
 
 
 def endpoint_values(domain) -> list:
@@ -141,7 +144,9 @@ class _WideBuilder(_RecipeBuilder):
     def domain_choices(self):
         domains, weights = super().domain_choices()
         if "endpoints" in self.features:
-            return domains + _EXTRA_DOMAINS, weights + [1] * len(_EXTRA_DOMAINS)
+            domains, weights = domains + _EXTRA_DOMAINS, weights + [1] * len(_EXTRA_DOMAINS)
+        if "sub_float64_domain_ends" in self.features:
+            domains, weights = domains + [_SUB_FLOAT64_DOMAIN], weights + [1]
         return domains, weights
 
     def expr(self, depth: int, scalar: bool = False):
