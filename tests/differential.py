@@ -33,6 +33,8 @@ valid failed validation).
 
 Campaign: ``python -m tests.differential --count 10000 --seed 1`` (prints the figures; ``--minimise``
 shrinks each failure to a small recipe).
+``--oracle exact`` runs the exact-oracle campaign instead (``tests/oracle_differential.py``: a wider grammar,
+every backend in float64 and float32 against interval arithmetic; its own options follow).
 """
 from __future__ import annotations
 
