@@ -16,9 +16,11 @@ Normal form (what every later stage may rely on):
 from __future__ import annotations
 
 import keyword
+import math
 import unicodedata
 import weakref
 
+import mpmath
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
@@ -173,14 +175,14 @@ class _Checker:
 
     def _constant(self, node, where: str):
         if node.is_extended_real is not True or node.is_finite is not True:
-            self.fail(f"{where} has the constant {node}, which is not a finite real number")
+            self.fail(f"{where} has the constant {_constant_text(node)}, which is not a finite real number")
         parts = (node.p, node.q) if node.is_Rational else (node,)
         try:
             finite = all(abs(float(part)) <= _FLOAT64_MAX for part in parts)
-        except (OverflowError, TypeError, ValueError):
+        except (OverflowError, TypeError, ValueError, ArithmeticError):
             finite = False
         if not finite:
-            self.fail(f"{where} has the constant {node}, which is outside the float64 range")
+            self.fail(f"{where} has the constant {_constant_text(node)}, which is outside the float64 range")
 
     # --- the spec ----------------------------------------------------------------------------------
     def hyperparameter(self, h) -> Hyperparameter:
@@ -401,6 +403,29 @@ def _short(expr, limit: int = 200) -> str:
 
 #: The specs :func:`validate` returned (by id, while they live): validating one again returns it as it is.
 _NORMAL_FORMS: "weakref.WeakValueDictionary[int, OptimizerSpec]" = weakref.WeakValueDictionary()
+
+
+def _constant_text(node) -> str:
+    """A constant as a message shows it: its text, shortened to its ends and digit count when long, or its
+    magnitude when even the text cannot be made (a Float beyond the decimal module's exponents, an integer
+    beyond Python's digit limit for string conversion)."""
+    if node.is_Rational:
+        parts = [abs(int(node.p)), int(node.q)]
+        if max(parts).bit_length() > 200:  # print neither: ~60 digits or more
+            digits = [int(part.bit_length() * math.log10(2)) + 1 for part in parts]
+            sign = "-" if node.p < 0 else ""
+            return sign + ("/".join(f"(an integer of about {d} digits)" if d > 60 else str(part)
+                                    for d, part in zip(digits, parts)) if node.q != 1 else
+                           f"(an integer of about {digits[0]} digits)")
+    try:
+        text = sp.sstr(node)
+    except (ValueError, ArithmeticError, OverflowError):
+        text = None
+    if node.is_Float and (text is None or len(text) > 60):
+        return mpmath.nstr(mpmath.mpf(node._mpf_), 6)
+    if text is None:
+        return f"<a {type(node).__name__} that cannot be printed>"
+    return text if len(text) <= 60 else f"{text[:25]}…{text[-25:]} ({len(text)} characters)"
 
 
 def validate(spec: OptimizerSpec) -> OptimizerSpec:

@@ -33,6 +33,8 @@ valid failed validation).
 
 Campaign: ``python -m tests.differential --count 10000 --seed 1`` (prints the figures; ``--minimise``
 shrinks each failure to a small recipe).
+``--oracle exact`` runs the exact-oracle campaign instead (``tests/oracle_differential.py``: a wider grammar,
+every backend in float64 and float32 against interval arithmetic; its own options follow).
 """
 from __future__ import annotations
 
@@ -203,6 +205,9 @@ class SpecGenerator:
 
 
 class _RecipeBuilder:
+    #: the constants leaves and initial values draw from
+    constants = _CONSTANTS
+
     def __init__(self, rng, name):
         self.rng, self.name = rng, name
 
@@ -213,9 +218,9 @@ class _RecipeBuilder:
     def recipe(self) -> Recipe:
         rng = self.rng
         recipe = Recipe(self.name)
-        domains = _domains(rng)
+        domains, weights = self.domain_choices()
         for name in rng.choice(_HYPER_NAMES, size=int(rng.integers(2, 5)), replace=False):
-            domain, default = self.pick(domains, [3, 2, 3, 1, 1, 2, 1, 1, 1, 1])
+            domain, default = self.pick(domains, weights)
             recipe.hypers.append((str(name), default, domain))
         self.hypers = {n: sp.Symbol(n, **domain_assumptions(d)) for n, _, d in recipe.hypers}
         self.unit = [s for (n, _, d), s in zip(recipe.hypers, self.hypers.values())
@@ -259,12 +264,16 @@ class _RecipeBuilder:
                                        self.pick(["paper", "to"])))
         return recipe
 
+    def domain_choices(self):
+        """(the (domain, default) pairs of :func:`_domains`, their weights)."""
+        return _domains(self.rng), [3, 2, 3, 1, 1, 2, 1, 1, 1, 1]
+
     def initial_value(self):
         kind = self.pick(["zero", "constant", "hyper", "g", "theta", "data", "none"], [5, 1, 1, 1, 1, 2, 0.5])
         if kind == "zero":
             return sp.Integer(0)
         if kind == "constant":
-            return self.pick(_CONSTANTS)
+            return self.pick(self.constants)
         if kind == "hyper":
             return self.pick(list(self.hypers.values())) * self.pick([sp.Integer(1), sp.Integer(2)])
         if kind == "g":
@@ -332,7 +341,7 @@ class _RecipeBuilder:
             return self.pick(self.readable_arrays)
         roll = rng.random()
         if roll < 0.25:
-            return self.pick(_CONSTANTS)
+            return self.pick(self.constants)
         if roll < 0.35:
             h = self.pick(self.unit or list(self.hypers.values()))
             return self.pick([1 / STEP, h ** STEP, sp.sqrt(STEP), STEP])
@@ -630,11 +639,11 @@ def check_specs(recipes, *, steps: int = 10, size: int = 48, seed: int = 0, work
     return results
 
 
-def _compile(sources: dict, directory: Path):
-    """``({key: library}, {key: g++ error})`` for ``sources`` (key → kernel source): one g++ call per group
-    of distinct kernel names (specs may share a name), or one per kernel when that fails (to find the
-    kernels g++ rejects)."""
-    storage = StorageTypes("float64", "float64")
+def _compile(sources: dict, directory: Path, storage: StorageTypes | None = None):
+    """``({key: library}, {key: g++ error})`` for ``sources`` (key → kernel source) with ``storage`` dtypes
+    (float64 by default): one g++ call per group of distinct kernel names (specs may share a name), or one per
+    kernel when that fails (to find the kernels g++ rejects)."""
+    storage = storage or StorageTypes("float64", "float64")
     groups: list[dict] = []
     for key, source in sources.items():
         group = next((g for g in groups if source.name not in {s.name for s in g.values()}), None)
@@ -797,6 +806,15 @@ def minimise(recipe: Recipe, backend: str, outcome: str, *, steps: int = 10, siz
 
 # --- command line ------------------------------------------------------------------------------------------
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--oracle" in argv:  # --oracle exact: the exact-oracle campaign (tests/oracle_differential.py) takes the rest
+        where = argv.index("--oracle")
+        if argv[where + 1:where + 2] != ["exact"]:
+            parser_error = f"--oracle takes 'exact' (the float64 reference is the default), got {argv[where + 1:where + 2]}"
+            raise SystemExit(parser_error)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import oracle_differential
+        return oracle_differential.main(argv[:where] + argv[where + 2:])
     parser = argparse.ArgumentParser(prog="python -m tests.differential", description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
