@@ -18,6 +18,7 @@ domains come from :mod:`derive.domains` (per step, per claim, per spec; never pe
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -34,8 +35,8 @@ from .falsify import falsify
 from .inference import InferenceError, Statement
 from .inference import derive as _derive_by_rule
 from .timing import CheckTimeout, time_limit
-from .sums import (RangeMax, _range_forms, expand_sums, fresh_indices, is_nonnegative, nonnegative_on,
-                   normalize, ranged)
+from . import kernel
+from .sums import RangeMax, expand_sums, is_nonnegative, normalize, ranged
 
 # --- statuses -----------------------------------------------------------------------------------------
 PROVED = "proved"
@@ -74,13 +75,23 @@ class Step:
     seconds: float = 0.0
     statement: Statement | None = None
     downgraded: bool = False
+    #: the domains the statement was checked on ({symbol: Set}); ``conclude`` requires them to cover its own
+    domain: dict | None = None
 
 
-def guarded(kind: str, title: str, latex: str, check: Callable[[], tuple], timeout: float = STEP_TIMEOUT,
-            statement: Statement | None = None) -> Step:
-    """Run ``check() -> (status, detail[, counterexample[, downgraded]])`` under the timeout; errors become
-    ``unproved``. (Infrastructure for the step kinds: a check passed here is trusted as written.)"""
+def guarded(kind: str, title: str, latex, check: Callable[[], tuple], timeout: float = STEP_TIMEOUT,
+            statement=None) -> Step:
+    """Run ``check() -> (status, detail[, counterexample[, downgraded]])`` under the timeout; any error becomes
+    ``unproved`` with its reason (no exception leaves a step). ``latex`` and ``statement`` may be callables,
+    evaluated under the same guard (reading the inputs can fail too)."""
     start = time.perf_counter()
+    try:
+        if callable(statement):
+            statement = statement()
+        if callable(latex):
+            latex = latex()
+    except Exception as exc:  # noqa: BLE001 - bad input: the step says so
+        return Step(kind, title, "", UNPROVED, f"{type(exc).__name__}: {code(exc)}", seconds=time.perf_counter() - start)
     try:
         with time_limit(timeout):
             status, detail, *rest = check()
@@ -90,6 +101,32 @@ def guarded(kind: str, title: str, latex: str, check: Callable[[], tuple], timeo
         status, detail, rest = UNPROVED, f"{type(exc).__name__}: {code(exc)}", []
     return Step(kind, title, latex, status, detail, rest[0] if rest else None, time.perf_counter() - start,
                 statement, bool(rest[1]) if len(rest) > 1 else False)
+
+
+def never_raises(kind: str):
+    """Decorator for the public step kinds: an exception (bad input, a SymPy failure outside the guarded check)
+    becomes an ``unproved`` step with the reason; the step's checked domain is recorded (:attr:`Step.domain`)."""
+    def wrap(function):
+        @functools.wraps(function)
+        def step(title, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(title, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001
+                return Step(kind, str(title), "", UNPROVED, f"{type(exc).__name__}: {code(exc)}",
+                            seconds=time.perf_counter() - start)
+        return step
+    return wrap
+
+
+def _record_domain(step: Step, exprs, domains, exclude=()) -> Step:
+    """Set ``step.domain`` to the domains of the statement's symbols (those in ``exclude`` are bound)."""
+    try:
+        step.domain = {k: v for k, v in _resolve([e for e in exprs if isinstance(e, sp.Basic)], domains).items()
+                       if k not in exclude}
+    except Exception:  # noqa: BLE001 - unknown domain: conclude then trusts the scope
+        step.domain = None
+    return step
 
 
 def code(expr, limit: int = 200) -> str:
@@ -103,212 +140,18 @@ def _where(point: dict) -> str:
     return ", ".join(f"{k} = {v}" for k, v in point.items())
 
 
-# --- exact zero tests -----------------------------------------------------------------------------------
-def _cheap_forms(expr: sp.Expr):
-    yield expr
-    yield sp.cancel(sp.together(expr))
-    yield sp.factor(sp.together(sp.radsimp(expr)))
-    yield sp.expand(sp.expand_power_base(sp.powdenest(expr), deep=True))
-    if expr.has(sp.Sum):  # SymPy's closed forms (Karr's convention for b < a − 1: the sweep checks small t)
-        yield sp.cancel(sp.together(expr.doit()))
-
-
-def _expensive_forms(expr: sp.Expr):
-    yield sp.simplify(expr)
-    yield sp.simplify(sp.expand(sp.powsimp(expr)))
-    if expr.has(sp.Sum):
-        yield sp.simplify(expand_sums(expr))
-    if expr.has(RangeMax):
-        yield sp.simplify(normalize(expr))
-    if expr.has(sp.Abs):  # eta*Abs(g/Abs(g)) only simplifies through sign (the sweep checks g = 0)
-        yield sp.simplify(expr.rewrite(sp.sign))
-
-
-def _candidate_forms(expr: sp.Expr):
-    yield from _cheap_forms(expr)
-    yield from _expensive_forms(expr)
-
-
-_UNIT_DUMMIES: dict = {}
-#: Beyond this size a Piecewise whose branches did not all vanish is not handed to ``simplify`` whole.
-PIECEWISE_SIMPLIFY_OPS = 150
-
-
-def abstract_unit_powers(expr, domains: dict | None):
-    r"""Replace each power :math:`\beta^e` with :math:`\beta \in [0, 1)` (by its domain) and :math:`e > 0` by
-    :math:`1 - C`, :math:`C > 0` a Dummy. Sound for proofs: the statement is proved for every :math:`C > 0`, in
-    particular for :math:`C = 1 - \beta^e \in (0, 1]` (e.g. :math:`\sqrt{v}/\sqrt{1-\beta^t} = \sqrt{v/(1-\beta^t)}`)."""
-    if not domains:
-        return expr
+# --- the kernel's zero test -----------------------------------------------------------------------------
+def prove_zero(expr: sp.Expr, domains: dict | None = None, **_) -> bool:
+    """True iff the kernel (:mod:`derive.kernel`) proves ``expr`` defined and equal to 0 on the domain (the
+    declared ``domains`` met with the scope's and the symbols' assumptions)."""
     expr = sp.sympify(expr)
-    bases = _domains.unit_interval_bases({s: d for s, d in domains.items() if s in expr.free_symbols})
-    if not bases:
-        return expr
-    atoms = {p for p in expr.atoms(sp.Pow) if p.base in bases and p.exp.is_positive}
-    if not atoms:
-        return expr
-    replacement = {}
-    for atom in sorted(atoms, key=sp.default_sort_key):
-        dummy = _UNIT_DUMMIES.setdefault(atom, sp.Dummy(f"C_{atom.base}", positive=True))
-        replacement[atom] = 1 - dummy
-    return expr.xreplace(replacement)
+    return kernel.prove_zero(expr, _resolve([expr], domains))
 
 
-def prove_zero(expr: sp.Expr, domains: dict | None = None, *, splits: int = 2) -> bool:
-    """True iff a simplification chain reduces ``expr`` to exactly 0 (a proof); False means 'not shown'.
-
-    Also tried: each branch of a folded ``Piecewise``, (with ``domains``) :func:`abstract_unit_powers` and the
-    cases of a bounded domain (:func:`_domain_cases`), and up to ``splits`` sign splits (:func:`_sign_cases`). A
-    float evaluation at a generic point of the domain that is clearly non-zero skips the (slow, hopeless)
-    simplification: it only ever makes the answer 'not shown', never 'proved'."""
-    expr = sp.sympify(expr)
-    if expr == 0:
-        return True
-    if ranged(expr):
-        expr = fresh_indices(expr)
-    if looks_nonzero(expr, domains):
-        return False
-    if expr.has(sp.Piecewise):  # branch by branch first: each branch is far smaller than the whole
-        folded = sp.piecewise_fold(expr)
-        if folded == 0:
-            return True
-        if isinstance(folded, sp.Piecewise):
-            if all(prove_zero(_on_branch(e, c), domains) for e, c in folded.args):
-                return True
-            if sp.count_ops(expr) > PIECEWISE_SIMPLIFY_OPS:
-                return False
-    abstracted = abstract_unit_powers(expr, domains)
-    variants = list(dict.fromkeys([_opaque(abstracted), abstracted, _opaque(expr), expr]))
-    if any(_vanishes(_cheap_forms(v)) for v in variants) or any(_vanishes(_expensive_forms(v)) for v in variants):
-        return True
-    cases_ = _domain_cases(expr, domains)
-    if cases_ and all(prove_zero(expr.xreplace(case), splits=splits) for case in cases_):
-        return True
-    if splits <= 0:
-        return False
-    cases_ = _sign_cases(expr)
-    return bool(cases_) and all(prove_zero(expr.xreplace(case), domains, splits=splits - 1) for case in cases_)
-
-
-def _sign_cases(expr) -> list:
-    r"""Two substitutions that together cover every real value of a symbol on which a sign decision in ``expr``
-    depends: for ``Abs(D)``, ``sign(D)``, ``Max(a, b)``, ``Min(a, b)`` with :math:`D` (or :math:`a - b`) of the form
-    :math:`c\,s + r` (c a nonzero number, s real), :math:`s = (\pm d - r)/c` with :math:`d \ge 0`. Every point of
-    the domain is an instance of one of them (:math:`d = |D|`), so a zero shown in both cases is a zero everywhere."""
-    nodes = [n for n in sp.preorder_traversal(expr)
-             if isinstance(n, (sp.Abs, sp.sign)) or (isinstance(n, (sp.Max, sp.Min)) and len(n.args) == 2)]
-    for node in sorted(nodes, key=sp.default_sort_key):
-        decided = node.args[0] if isinstance(node, (sp.Abs, sp.sign)) else node.args[0] - node.args[1]
-        for symbol in sorted(decided.free_symbols, key=lambda v: v.name):
-            if not (isinstance(symbol, sp.Symbol) and symbol.is_real):
-                continue
-            coefficient = sp.diff(decided, symbol)
-            if not coefficient.is_number or coefficient == 0:
-                continue
-            rest = sp.expand(decided - coefficient * symbol)
-            if rest.has(symbol):
-                continue
-            d = sp.Dummy("d", nonnegative=True)
-            return [{symbol: (d - rest) / coefficient}, {symbol: (-d - rest) / coefficient}]
-    return []
-
-
-def _domain_cases(expr, domains: dict | None) -> list:
-    r"""Substitutions that together cover the bounded domains of the symbols whose sign matters in ``expr``
-    (inside Abs, sign, Max, Min, Piecewise or a root): :math:`x = a + (b-a)rac{s}{1+s}` with :math:`s \ge 0`
-    covers :math:`[a, b)` (:math:`s > 0`: the open end too), :math:`x = a + s` covers :math:`[a, \infty)`, and a
-    closed right end is its own case. A bijection onto the domain: sound for a zero test."""
-    if not domains or not expr.has(sp.Abs, sp.sign, sp.Max, sp.Min, sp.Piecewise, sp.Pow):
-        return []
-    chosen = []
-    for symbol in sorted(expr.free_symbols, key=lambda s: s.name):
-        domain = domains.get(symbol)
-        if not isinstance(domain, sp.Interval) or symbol.is_integer:
-            continue
-        a, b = domain.start, domain.end
-        if not a.is_finite or (not b.is_finite and a == 0):
-            continue  # (−∞, …) or [0, ∞): the symbol's own assumptions already say all that is known
-        s = sp.Dummy("s", positive=True) if domain.left_open else sp.Dummy("s", nonnegative=True)
-        options = [{symbol: a + (b - a) * s / (1 + s)}] if b.is_finite else [{symbol: a + s}]
-        if b.is_finite and not domain.right_open:
-            options.append({symbol: b})
-        chosen.append(options)
-        if len(chosen) == 2:
-            break
-    if not chosen:
-        return []
-    return [dict(kv for option in combo for kv in option.items()) for combo in itertools.product(*chosen)]
-
-
-#: Time one simplification may take inside a zero test before the next one is tried.
-FORM_TIMEOUT = 6.0
-
-
-def _vanishes(forms) -> bool:
-    """Whether one of the (lazily computed) forms is 0; a form that takes too long is skipped (if the step's own
-    deadline passed meanwhile, its timer fires again right after)."""
-    iterator = iter(forms)
-    while True:
-        try:
-            with time_limit(FORM_TIMEOUT):
-                form = next(iterator)
-        except StopIteration:
-            return False
-        except CheckTimeout:
-            continue
-        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError, RecursionError):
-            continue
-        if form == 0:
-            return True
-
-
-def _opaque(expr):
-    r"""Each outermost ``Max``/``Min``, finite sum and range maximum replaced by a Dummy carrying its known sign
-    (the same node, the same Dummy; a sum's sign read on its range). Sound for a zero test (a generalisation:
-    shown for every value, it holds for the actual one), and fast: ``simplify`` spends its time re-deciding Max
-    arguments, and cannot split :math:`(c\sum_i f_i)^{1/p}` without knowing the sum is ≥ 0."""
-    kinds = (sp.Max, sp.Min, sp.Sum, RangeMax)
-    nodes = [n for n in sp.preorder_traversal(expr) if isinstance(n, kinds)]
-    outer = [n for n in nodes if not any(n is not m and m.has(n) for m in nodes)]
-    if not outer:
-        return expr
-    replacement = {}
-    for n in outer:
-        assumptions = {"real": True} if n.is_real or isinstance(n, (sp.Sum, RangeMax)) else {}
-        if n.is_positive:
-            assumptions["positive"] = True
-        elif n.is_nonnegative or is_nonnegative(n):
-            assumptions["nonnegative"] = True
-        replacement[n] = sp.Dummy("X", **assumptions)
-    return expr.xreplace(replacement)
-
-
-def _on_branch(value, condition):
-    """A Piecewise branch's value where its condition fixes symbols (``Eq(x, 0)``: x = 0 in the branch)."""
-    fixed = {}
-    for c in (condition.args if isinstance(condition, sp.And) else (condition,)):
-        if isinstance(c, sp.Eq) and isinstance(c.lhs, sp.Symbol) and not c.rhs.has(c.lhs):
-            fixed[c.lhs] = c.rhs
-        elif isinstance(c, sp.Eq) and isinstance(c.rhs, sp.Symbol) and not c.lhs.has(c.rhs):
-            fixed[c.rhs] = c.lhs
-    return value.subs(fixed) if fixed else value
-
-
-def looks_nonzero(expr: sp.Expr, domains: dict | None = None) -> bool:
-    """Heuristic screen (never a proof of anything): |expr| > 1e-9 at a generic point of the domain."""
-    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
-    resolved = _domains.resolve(symbols, domains)
-    point = {}
-    for k, s in enumerate(symbols):
-        pool = _domains.generic_values(resolved[s])
-        if not pool:
-            return False
-        point[s] = pool[k % len(pool)]
-    try:
-        value = complex(conventional_value(expr.xreplace(point)).evalf(30))
-    except (TypeError, ValueError, ZeroDivisionError):
-        return False
-    return abs(value) > 1e-9 and value == value
+def prove_equal(lhs, rhs, domains: dict | None = None, **kw) -> bool:
+    """True iff the kernel proves ``lhs`` and ``rhs`` defined at the same points of the domain and equal there."""
+    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    return kernel.prove_equal(lhs, rhs, _resolve([lhs, rhs], domains), **kw)
 
 
 def conventional_value(expr):
@@ -368,54 +211,86 @@ def _refutation(finding) -> tuple:
             finding.counterexample())
 
 
-def settle(relation: str, lhs, rhs, proved: Callable[[], str | None], domains: dict, *, sample=None, within=None,
+def _confirmed(verdict, relation, lhs, rhs, domains, hypotheses=()):
+    """The kernel's model of the negation as a :class:`~derive.falsify.Finding`, if it lies in every declared
+    domain, satisfies the hypotheses and fails the statement in exact arithmetic; else None."""
+    from .falsify import Finding, failure_at
+    point = verdict.model
+    symbols = set().union(*(sp.sympify(e).free_symbols for e in (lhs, rhs)))
+    if verdict.status != "counterexample" or not symbols <= set(point):
+        return None
+    point = {s: point[s] for s in sorted(symbols, key=lambda v: v.name)}
+    if not all(_domains.contains(domains.get(s, _domains.assumption_domain(s)), v) for s, v in point.items()):
+        return None
+    if any(sp.sympify(h).xreplace(point) is not sp.true for h in hypotheses):
+        return None
+    try:
+        with time_limit(2.0):
+            finding = failure_at(relation, lhs, rhs, point, {})
+    except (CheckTimeout, ZeroDivisionError, TypeError, ValueError, RecursionError):
+        return None
+    return finding if isinstance(finding, Finding) else None
+
+
+def settle(relation: str, lhs, rhs, domains: dict, *, sample=None, within=None, hypotheses=(),
            refute: bool = True) -> tuple:
-    """The common tail of every equation / inequality step: ``proved()`` returns the proof's description or
-    None; a proof is swept (and may be overturned), a failure is searched for a counterexample."""
-    how = proved()
-    if how:
-        finding, count = falsify(relation, lhs, rhs, domains, sample=sample, within=within)
-        if finding:
-            return _downgrade(finding, how)
-        return PROVED, f"{how}; falsification sweep: no counterexample at {count} exact points"
+    """The common tail of every equation / inequality step: the kernel decides the statement (a proof is its
+    certificate); otherwise the kernel's model of the negation, then a sweep of exact points, are re-checked
+    exactly for a counterexample inside the domains; otherwise ``unproved``."""
+    hypotheses = tuple(hypotheses) + tuple(c for j, (a, b) in (within or {}).items() for c in (sp.Ge(j, a), sp.Le(j, b)))
+    verdict = kernel.decide(relation, lhs, rhs, domains, hypotheses=hypotheses)
+    if verdict.proved:
+        return PROVED, f"{kernel.CERTIFICATE_DECISION}: {verdict.reason}"
     if not refute:
-        return UNPROVED, "not shown"
-    finding, count = falsify(relation, lhs, rhs, domains, sample=sample, within=within, budget=REFUTE_POINTS)
+        return UNPROVED, f"not shown: {verdict.reason}"
+    finding = _confirmed(verdict, relation, lhs, rhs, domains, hypotheses)
+    count = 1 if finding else 0
+    if not finding:
+        finding, count = falsify(relation, lhs, rhs, domains, sample=sample, within=within, budget=REFUTE_POINTS)
     if finding:
         return _refutation(finding)
-    gap = sp.sympify(rhs) - sp.sympify(lhs)
-    what = "difference did not simplify to 0" if relation == "=" else "nonnegativity of rhs − lhs not shown"
-    return UNPROVED, f"{what} ({code(gap)}); no counterexample at {count} exact points"
+    return UNPROVED, f"the kernel did not decide it ({verdict.reason}); no counterexample at {count} exact points"
+
+
+def _checked_sample(sample: dict | None, domains: dict) -> dict | None:
+    """``sample`` values, exact, each inside its symbol's domain (ValueError naming the first that is not)."""
+    sample = _exact_sample(sample)
+    for symbol, values in (sample or {}).items():
+        domain = domains.get(symbol, _domains.assumption_domain(symbol)) if isinstance(symbol, sp.Symbol) else None
+        for v in values:
+            if domain is not None and not _domains.contains(domain, v):
+                raise ValueError(f"sample value {symbol} = {v} lies outside the domain {domain} of {symbol}")
+    return sample
+
+
+def _checked_within(ranges: tuple) -> tuple:
+    for j, a, b in ranges:
+        if not (isinstance(j, sp.Symbol) and j.is_integer):
+            raise ValueError(f"within= index {j} must be an integer symbol (declare it with integer=True)")
+    return ranges
 
 
 # --- step kinds -----------------------------------------------------------------------------------------
+@never_raises("identity")
 def identity(title: str, lhs, rhs, *, sample: dict | None = None, domains=None, kind: str = "identity",
              within: dict | None = None) -> Step:
-    r"""Prove :math:`\mathrm{lhs} = \mathrm{rhs}` by simplifying the difference to 0 (then swept), or refute it at
-    an exact point of the domain; otherwise ``unproved``. ``within={j: (a, b)}`` states :math:`a \le j \le b` for
-    an index (the zero test then also reads :math:`j = a + k` and :math:`j = b - k`, :math:`k \ge 0`)."""
-    lhs, rhs, sample, ranges = exact(lhs), exact(rhs), _exact_sample(sample), _within(within)
-    statement = Statement("=", lhs, rhs, within=ranges)
-
-    def proof(dom):
-        difference = lhs - rhs
-        if prove_zero(difference, dom):
-            return "difference simplifies to 0"
-        for j, a, b in ranges:
-            for form in _range_forms(difference, j, a, b):
-                if prove_zero(form, dom):
-                    return f"difference simplifies to 0 for every {code(j)} in {code([a, b])}"
-        return None
-
+    r"""Prove :math:`\mathrm{lhs} = \mathrm{rhs}` with the kernel (both sides defined at the same points of the
+    domain and equal there), or refute it at an exact point of the domain; otherwise ``unproved``.
+    ``within={j: (a, b)}`` states :math:`a \le j \le b` for an integer index."""
     def check():
-        dom = _resolve([lhs, rhs] + [sp.Tuple(a, b) for _, a, b in ranges], domains)
+        lhs_, rhs_ = exact(lhs), exact(rhs)
+        ranges = _checked_within(_within(within))
+        dom = _resolve([lhs_, rhs_] + [sp.Tuple(a, b) for _, a, b in ranges], domains)
         dom.update({j: _domains.assumption_domain(j) for j, _, _ in ranges})
-        return settle("=", lhs, rhs, lambda: proof(dom), dom, sample=sample,
-                      within={j: (a, b) for j, a, b in ranges} or None)
+        sample_ = _checked_sample(sample, dom)
+        return settle("=", lhs_, rhs_, dom, sample=sample_, within={j: (a, b) for j, a, b in ranges} or None)
 
-    return guarded(kind, title, statement.latex(tex), check, statement=statement)
+    step = guarded(kind, title, lambda: Statement("=", exact(lhs), exact(rhs), within=_within(within)).latex(tex),
+                   check, statement=lambda: Statement("=", exact(lhs), exact(rhs), within=_within(within)))
+    return _record_domain(step, [exact(lhs), exact(rhs)], domains)
 
 
+@never_raises("substitution")
 def substitution(title: str, expr, replacements: dict, result, *, sample: dict | None = None, domains=None) -> Step:
     r"""Replace symbols by their definitions in ``expr``; the result must equal ``result`` exactly."""
     expr = exact(expr)
@@ -426,6 +301,7 @@ def substitution(title: str, expr, replacements: dict, result, *, sample: dict |
     return step
 
 
+@never_raises("definition")
 def definition(title: str, symbol, value) -> Step:
     """A definition: introduces notation, proves nothing (status ``defined``; a claim of definitions and
     evidence alone is ``unproved``)."""
@@ -603,7 +479,7 @@ def _parameter_special_points(expr, var, params, dom) -> list:
     r"""``(symbol, value)`` pairs where a limit in ``var`` may change form: 0, ±1 and the ends of each
     parameter's domain, and the roots (in one parameter) of the coefficients of ``var`` in the numerator and
     denominator of ``expr`` and of its critical subexpressions (:math:`1/(1 + a t)` changes at :math:`a = 0`)."""
-    from .falsify import _real_roots, critical_expressions
+    from .falsify import real_roots, critical_expressions
     pairs = []
     for s in params:
         pairs += [(s, v) for v in _domains.special_values(dom[s])[:4]]
@@ -617,7 +493,7 @@ def _parameter_special_points(expr, var, params, dom) -> list:
             for s in sorted(c.free_symbols & set(params), key=lambda v: v.name):
                 others = {o: _domains.generic_values(dom[o])[0] for o in c.free_symbols - {s}
                           if _domains.generic_values(dom[o])}
-                pairs += [(s, r) for r in _real_roots(c.xreplace(others), s, dom[s])]
+                pairs += [(s, r) for r in real_roots(c.xreplace(others), s, dom[s])]
     unique = []
     for pair in pairs:
         if pair not in unique:
@@ -722,6 +598,7 @@ def _approach(var, point, direction: str, domains: dict) -> str:
     return direction
 
 
+@never_raises("limit")
 def limit(title: str, expr, var, point, expected, *, direction: str = "+-", sample: dict | None = None,
           domains=None) -> Step:
     r"""Compute :math:`\lim_{var\to point} expr` (by continuity where it applies, else SymPy's ``limit``; for
@@ -761,9 +638,11 @@ def limit(title: str, expr, var, point, expected, *, direction: str = "+-", samp
         cases_text = "; ".join(f"{code(d)}: {code(v)}" for d, v in values if d) or code(values[0][1])
         return PROVED, f"limit = {cases_text}"
 
-    return guarded("limit", title, statement.latex(tex), check, statement=statement)
+    step = guarded("limit", title, statement.latex(tex), check, statement=statement)
+    return _record_domain(step, [expr, expected], domains, exclude=(var,))
 
 
+@never_raises("approximation")
 def approximation(title: str, exact_value, approx, var, point, *, relative: bool = True, rewrite: dict | None = None,
                   sample: dict | None = None, domains=None) -> Step:
     r"""``exact ≈ approx``: states the error term (relative by default) and proves it → 0 as ``var → point``.
@@ -819,60 +698,70 @@ def _term_of_range(lhs, rhs, within: tuple, domains: dict) -> str | None:
             continue
         if isinstance(rhs, RangeMax):
             return "a term of its range is ≤ the range maximum"
-        if is_nonnegative(sp.Sum(rhs.function, (index, low, high))):
+        i = sp.Dummy("i", integer=True)
+        if kernel.prove_relation("<=", sp.Integer(0), rhs.function.xreplace({index: i}), domains,
+                                 hypotheses=(sp.Ge(i, low), sp.Le(i, high))):
             return "a term of a sum of terms ≥ 0 (on its range) is ≤ the sum"
     return None
 
 
 def _same_expr(a, b) -> bool:
-    return sp.sympify(a) == sp.sympify(b) or sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+    return sp.sympify(a) == sp.sympify(b) or prove_equal(a, b)
 
 
+def _checked_assume(assume: dict, domains: dict) -> None:
+    r"""Each ``assume`` substitution :math:`v \mapsto e` must reach every point of :math:`v`'s domain: ``e`` is
+    :math:`e_0 + c\,d` with one fresh parameter :math:`d` of known sign (the case it covers must contain the
+    domain, shown by the kernel), or a symbol whose domain contains :math:`v`'s. ValueError naming it otherwise."""
+    for v, e in assume.items():
+        if not isinstance(v, sp.Symbol):
+            raise ValueError(f"assume= key {v} is not a symbol")
+        domain = domains.get(v, _domains.assumption_domain(v))
+        if isinstance(e, sp.Symbol):
+            target = domains.get(e, _domains.assumption_domain(e))
+            if domain.is_subset(target) is True:
+                continue
+        covered = _relation_of_substitution({v: e}, {v})
+        if covered is None or covered is sp.true and not isinstance(e, sp.Symbol):
+            covered = None if covered is None else covered
+        if covered is sp.true:
+            continue
+        if covered is None or not kernel.satisfiable_region(covered, {v: domain}).proved:
+            raise ValueError(f"assume= {v} -> {e} does not cover the domain {domain} of {v}")
+
+
+@never_raises("bound")
 def bound(title: str, lhs, rhs, *, assume: dict | None = None, witness=None, sample: dict | None = None,
           domains=None, within: dict | None = None, strict: bool = False) -> Step:
-    r"""Prove :math:`\mathrm{lhs} \le \mathrm{rhs}`: ``rhs − lhs`` (after ``assume`` substitutions that encode the
-    hypotheses, e.g. a positive Dummy) must be nonnegative by SymPy (sums read on their ranges), or equal a given
-    nonnegative ``witness``; ``within={j: (a, b)}`` states :math:`a \le j \le b` for an index. Swept after a proof;
-    an exact point with lhs > rhs refutes."""
-    assume = {exact(k): exact(v) for k, v in (assume or {}).items()}
-    lhs, rhs = exact(lhs).subs(assume), exact(rhs).subs(assume)
-    sample, ranges = _exact_sample(sample), _within(within)
-    statement = Statement("<=", lhs, rhs, within=ranges)
+    r"""Prove :math:`\mathrm{lhs} \le \mathrm{rhs}` (``strict``: :math:`<`) with the kernel: both sides defined on
+    the domain and the inequality holds there (``within={j: (a, b)}`` states :math:`a \le j \le b` for an
+    integer index; a term of a range is ≤ its range maximum by definition). ``assume`` substitutions must cover
+    their symbol's domain; ``witness`` is a hint only. An exact point of the domain with lhs > rhs refutes."""
+    relation = "<" if strict else "<="
 
-    def proof(dom):
-        if strict:
-            gap = rhs - lhs
-            for form in (gap, sp.factor(gap), sp.simplify(gap), abstract_unit_powers(sp.factor(gap), dom)):
-                if form.is_positive:
-                    return f"rhs − lhs = {code(form)} > 0"
-            return None
-        structural = _term_of_range(lhs, rhs, ranges, dom)
-        if structural:
-            return structural
-        gap = rhs - lhs
-        if witness is not None:
-            w = exact(witness)
-            if is_nonnegative(w) and prove_zero(gap - w, dom):
-                return f"rhs − lhs = {code(w)} ≥ 0"
-        for form in _candidate_forms(gap):
-            if nonnegative_on(form, ranges):
-                return f"rhs − lhs = {code(form)} ≥ 0"
-        abstracted = abstract_unit_powers(gap, dom)
-        for form in ((sp.factor(gap), abstracted, sp.factor(abstracted)) if abstracted != gap else (sp.factor(gap),)):
-            if is_nonnegative(form) or (not ranged(form) and form.is_negative is False and form.is_real):
-                return f"rhs − lhs = {code(form)} ≥ 0"
-        return None
+    def statement():
+        assume_ = {exact(k): exact(v) for k, v in (assume or {}).items()}
+        return Statement(relation, exact(lhs).subs(assume_), exact(rhs).subs(assume_), within=_within(within))
 
     def check():
-        dom = _resolve([lhs, rhs] + [sp.Tuple(a, b) for _, a, b in ranges], domains)
+        assume_ = {exact(k): exact(v) for k, v in (assume or {}).items()}
+        lhs_, rhs_ = exact(lhs), exact(rhs)
+        ranges = _checked_within(_within(within))
+        before = _resolve([lhs_, rhs_], domains)
+        _checked_assume(assume_, before)
+        lhs_, rhs_ = lhs_.subs(assume_), rhs_.subs(assume_)
+        dom = _resolve([lhs_, rhs_] + [sp.Tuple(a, b) for _, a, b in ranges], domains)
         dom.update({j: _domains.assumption_domain(j) for j, _, _ in ranges})
-        return settle("<" if strict else "<=", lhs, rhs, lambda: proof(dom), dom, sample=sample,
-                      within={j: (a, b) for j, a, b in ranges} or None)
+        sample_ = _checked_sample(sample, dom)
+        if not strict:
+            structural = _term_of_range(lhs_, rhs_, ranges, dom)
+            if structural and kernel.prove_defined(lhs_, dom).proved:
+                return PROVED, structural
+        return settle(relation, lhs_, rhs_, dom, sample=sample_, within={j: (a, b) for j, a, b in ranges} or None)
 
-    if strict:
-        statement = Statement("<", lhs, rhs, within=ranges)
-    latex = statement.latex(tex) if not strict else f"{tex(lhs)} < {tex(rhs)}"
-    return guarded("bound", title, latex, check, statement=statement)
+    step = guarded("bound", title, lambda: statement().latex(tex) if not strict else
+                   f"{tex(statement().lhs)} < {tex(statement().rhs)}", check, statement=statement)
+    return _record_domain(step, [step.statement.lhs, step.statement.rhs] if step.statement else [], domains)
 
 
 #: Nodes through which a function may jump: a sign of its derivative shows nothing across their switch points.
@@ -925,6 +814,7 @@ def _continuity_gap(f, var, start, dom) -> str | None:
     return None
 
 
+@never_raises("monotonicity")
 def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dict | None = None,
              domains=None) -> Step:
     r"""Prove that :math:`x \mapsto f(x)` is nonincreasing (``increasing=True``: nondecreasing) on
@@ -940,15 +830,9 @@ def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dic
         d = sp.Dummy("d", positive=True)
         moved = f.xreplace({var: start + d})
         derivative = sp.diff(f, var).xreplace({var: start + d})
-        oriented = derivative if increasing else -derivative
-        shown = None
-        for form in (oriented, sp.simplify(oriented), sp.factor(oriented)):
-            for candidate in (form, abstract_unit_powers(form, dom)):
-                if is_nonnegative(candidate):
-                    shown = candidate
-                    break
-            if shown is not None:
-                break
+        on_right = {**dom, d: sp.Interval.open(0, sp.oo)}
+        signed = kernel.decide("<=" if increasing else ">=", sp.Integer(0), derivative, on_right)
+        shown = derivative if signed.proved else None
         at_start = f.xreplace({var: start})
         shifted = {**dom, d: sp.Interval.open(0, sp.oo)}
         earlier, later = (at_start, moved) if increasing else (moved, at_start)
@@ -973,13 +857,14 @@ def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dic
 
         if shown is None:
             return not_shown(f"sign of f' = {code(sp.simplify(derivative))} on ({code(start)}, ∞) not shown")
-        if moved.is_finite is not True and abstract_unit_powers(moved, dom).is_finite is not True:
+        if not kernel.prove_defined(moved, on_right).proved:
             return not_shown(f"f is not shown finite on ({code(start)}, ∞): {code(moved)}")
         jump = _continuity_gap(f, var, start, dom)
         if jump:
             return not_shown(jump)
         from_right = _continuous_limit(moved, d, 0, "+")
-        if at_start.is_finite is not True or from_right is None or not prove_zero(from_right - at_start, dom):
+        if not kernel.prove_defined(at_start, dom).proved or from_right is None \
+                or not prove_equal(from_right, at_start, dom):
             return not_shown(f"right-continuity of f at {code(start)} not shown")
         # after a proof, pairs are compared only where f can jump (elsewhere the sign of f′ settles them)
         finding, count = wrong_order(pairs=any(var in n.free_symbols for n in f.atoms(*_JUMPS)))
@@ -988,9 +873,11 @@ def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dic
         return (PROVED, f"f' = {code(sp.simplify(derivative))} ({'≥' if increasing else '≤'} 0 on ({start}, ∞)), "
                         f"f finite there and right-continuous at {code(start)}; sweep: {count} exact points")
 
-    return guarded("monotonicity", title, statement.latex(tex), check, statement=statement)
+    step = guarded("monotonicity", title, statement.latex(tex), check, statement=statement)
+    return _record_domain(step, [f, start], domains, exclude=(var,))
 
 
+@never_raises("bound")
 def monotone_bound(title: str, f, var, start, *, sample: dict | None = None, domains=None) -> Step:
     r"""Prove :math:`f(x) \le f(x_0)` for every :math:`x \ge x_0` from :math:`f` nonincreasing on
     :math:`[x_0, \infty)` (:func:`monotone`; the start point and the domain where :math:`f' \le 0` is shown are
@@ -1005,6 +892,7 @@ def monotone_bound(title: str, f, var, start, *, sample: dict | None = None, dom
     return step
 
 
+@never_raises("roots")
 def roots_in(title: str, polynomial, var, low, high, count: int, *, closed: bool = False) -> Step:
     r"""Exactly ``count`` real roots of a polynomial with rational coefficients in :math:`(a, b)` (``closed``:
     :math:`[a, b]`), counted exactly by Sturm sequences (SymPy's ``count_roots``); the roots are isolated in
@@ -1143,57 +1031,48 @@ def _exhaustive(conditions, domains: dict) -> bool:
     return not sp.logic.inference.satisfiable(sp.And(*constraints, sp.Not(covered)))
 
 
+@never_raises("identity")
 def cases(title: str, lhs, rhs, splits: Iterable, *, kind: str = "identity", sample: dict | None = None,
           domains=None) -> Step:
     r"""Prove ``lhs = rhs`` by a case split. Each case is a condition (``x >= y``), a substitution that encodes
     one (:math:`y \mapsto x - d`, :math:`d \ge 0` for :math:`x \ge y`), or a ``(condition, substitution)`` pair.
     The split must be shown exhaustive (every point of the domain is in some case), every case must simplify to
     0, and the statement is then swept (its boundaries, e.g. :math:`u = w`, are among the test points)."""
-    lhs, rhs, sample = exact(lhs), exact(rhs), _exact_sample(sample)
+    lhs, rhs = exact(lhs), exact(rhs)
     splits = list(splits)
     statement = Statement("=", lhs, rhs)
 
     def check():
         original = lhs.free_symbols | rhs.free_symbols
         dom = _resolve([lhs, rhs], domains)
-        conditions, substitutions = [], []
+        sample_ = _checked_sample(sample, dom)
+        conditions = []
 
         def not_shown(why):
-            finding, _ = falsify("=", lhs, rhs, dom, sample=sample, budget=REFUTE_POINTS)
+            finding, _ = falsify("=", lhs, rhs, dom, sample=sample_, budget=REFUTE_POINTS)
             return _refutation(finding) if finding else (UNPROVED, why)
 
         for case in splits:
-            if isinstance(case, tuple):
-                condition, substitution_ = case
-                covered = _relation_of_substitution(substitution_, original)
-                try:  # the substitution must reach every point of its condition: condition ⇒ covered
-                    reaches = covered is not None and _exhaustive([sp.Not(condition), covered], dom)
-                except ValueError:
-                    reaches = False
-                if not reaches:
-                    return not_shown(f"the substitution {code(substitution_)} is not shown to cover its case "
-                                     f"{code(condition)}")
+            if isinstance(case, tuple):  # the condition is the case; the substitution is a hint only
+                condition = sp.sympify(case[0])
             elif isinstance(case, dict):
-                condition, substitution_ = _relation_of_substitution(case, original), case
+                condition = _relation_of_substitution({exact(k): exact(v) for k, v in case.items()}, original)
             else:
-                condition, substitution_ = case, _substitution_of_condition(case, original)
+                condition = sp.sympify(case)
             if condition is None:
                 return UNPROVED, f"cannot tell which part of the domain the case {code(case)} covers"
-            if substitution_ is None:
-                return UNPROVED, f"no substitution encodes the case {code(case)}"
             conditions.append(condition)
-            substitutions.append(substitution_)
-        try:
-            exhaustive = _exhaustive(conditions, dom)
-        except ValueError as exc:
-            return UNPROVED, str(exc)
-        if not exhaustive:
-            return not_shown(f"the split {code(', '.join(map(str, conditions)))} is not shown to be exhaustive")
-        for case, substitution_ in zip(conditions, substitutions):
-            if not prove_zero((lhs - rhs).subs(substitution_), dom):
-                return not_shown(f"case {code(case)} not shown")
-        return settle("=", lhs, rhs, lambda: f"exhaustive split {code(' ∨ '.join(map(str, conditions)))}, every case "
-                                             f"simplifies to 0", dom, sample=sample)
+        covering = kernel.satisfiable_region(sp.Or(*conditions), dom)
+        if not covering.proved:
+            return not_shown(f"the split {code(', '.join(map(str, conditions)))} is not shown to be exhaustive "
+                             f"({covering.reason})")
+        for condition in conditions:
+            verdict = kernel.decide("=", lhs, rhs, dom, hypotheses=(condition,))
+            if not verdict.proved:
+                return not_shown(f"case {code(condition)} not shown ({verdict.reason})")
+        _ = sample_
+        return PROVED, (f"{kernel.CERTIFICATE_DECISION}: exhaustive split {code(' ∨ '.join(map(str, conditions)))} "
+                        f"(shown by the kernel), every case decided by the kernel")
 
     return guarded(kind, title, statement.latex(tex), check, statement=statement)
 
@@ -1255,13 +1134,13 @@ def _step_sweep(closed_form, recurrence, base_at, n, domains, sample):
     return finding
 
 
+@never_raises("induction")
 def induction(title: str, closed_form, recurrence: Callable, base_value, *, base_at=0, n=STEP,
               sample: dict | None = None, domains=None) -> Step:
     r"""Closed form of a recurrence: base case :math:`c(n_0) = x_{n_0}` and step :math:`c(n) = F(c(n-1), n)` for
     symbolic :math:`n > n_0`; both must simplify to 0 (finite sums and range maxima in normal form). The proof is
     then swept by replaying the recurrence exactly for :math:`n \le n_0 + 12` and at :math:`n_0 + 40`."""
-    closed_form, base_value, base_at, sample = exact(closed_form), exact(base_value), exact(base_at), \
-        _exact_sample(sample)
+    closed_form, base_value, base_at = exact(closed_form), exact(base_value), exact(base_at)
     statement = Statement("closed form", closed_form, base_value, var=n, point=base_at)
 
     def check():
@@ -1269,30 +1148,30 @@ def induction(title: str, closed_form, recurrence: Callable, base_value, *, base
         dom = _resolve([closed_form, base_value, recurrence(previous, n)], domains)
         dom.pop(previous, None)
         dom[n] = _domains.assumption_domain(n)
-        base = conventional_value(closed_form.xreplace({n: base_at})) - base_value
-        if not prove_zero(base, dom):
-            finding, _ = falsify("=", conventional_value(closed_form.xreplace({n: base_at})), base_value,
-                                 _resolve([base], dom), sample=sample, budget=REFUTE_POINTS)
+        if not (sp.sympify(base_at).is_Integer and isinstance(n, sp.Symbol) and n.is_integer):
+            return UNPROVED, f"induction needs an integer variable and an integer base (got {n}, {base_at})"
+        sample_ = _checked_sample(sample, dom)
+        at_base = conventional_value(closed_form.xreplace({n: base_at}))
+        base = kernel.decide("=", at_base, base_value, _resolve([at_base, base_value], dom))
+        if not base.proved:
+            finding = _confirmed(base, "=", at_base, base_value, dom)
+            if not finding:
+                finding, _ = falsify("=", at_base, base_value, _resolve([at_base, base_value], dom), sample=sample_,
+                                     budget=REFUTE_POINTS)
             return (REFUTED, f"base case fails at {finding.where()}: {code(finding.lhs)} ≠ {code(finding.rhs)}",
-                    finding.counterexample()) if finding else (UNPROVED, f"base case not shown: {code(base)}")
-        m = n
-        lowest = _domains.assumption_domain(n).inf
-        if not (lowest.is_finite and lowest >= base_at + 1):
-            m = sp.Dummy("m", integer=True, nonnegative=True) + base_at + 1  # n > n₀ written as n₀ + 1 + m
-        step = closed_form.xreplace({n: m}) - recurrence(closed_form.xreplace({n: m - 1}), m)
-        forms = [step, expand_sums(step) if step.has(sp.Sum) else step]
-        if step.has(RangeMax):
-            forms.append(normalize(step))
-        if any(prove_zero(form, dom) for form in forms):
-            finding = _induction_sweep(closed_form, recurrence, base_value, base_at, n, dom, sample) \
-                or _step_sweep(closed_form, recurrence, base_at, n, dom, sample)
-            if finding:
-                return _downgrade(finding, "base case and induction step simplify to 0")
-            return PROVED, "base case and induction step simplify to 0; recurrence replayed exactly against it"
-        finding = _induction_sweep(closed_form, recurrence, base_value, base_at, n, dom, sample)
+                    finding.counterexample()) if finding else (UNPROVED, f"base case not shown ({base.reason})")
+        m = sp.Dummy("m", integer=True)  # n > n₀: m ∈ {n₀ + 1, n₀ + 2, …}
+        later, earlier = closed_form.xreplace({n: m}), recurrence(closed_form.xreplace({n: m - 1}), m)
+        where = {**{s: d for s, d in dom.items() if s != n}, m: sp.Range(int(base_at) + 1, sp.oo)}
+        where = {**where, **_resolve([later, earlier], where)}
+        step = kernel.decide("=", later, earlier, where)
+        if step.proved:
+            return PROVED, f"{kernel.CERTIFICATE_DECISION}: base case and induction step ({step.reason})"
+        finding = _induction_sweep(closed_form, recurrence, base_value, base_at, n, dom, sample_) \
+            or _step_sweep(closed_form, recurrence, base_at, n, dom, sample_)
         if finding:
             return _refutation(finding)
-        return UNPROVED, f"induction step residue {code(forms[-1])}"
+        return UNPROVED, f"induction step not shown ({step.reason})"
 
     latex = (f"x_{{{tex(n)}}} = {tex(closed_form)}\\quad(\\text{{base }} {tex(n)}={tex(base_at)}, "
              f"\\text{{step }} {tex(n)}-1 \\to {tex(n)})")
@@ -1300,34 +1179,65 @@ def induction(title: str, closed_form, recurrence: Callable, base_value, *, base
 
 
 # --- conclusions, evidence, combination -------------------------------------------------------------------
+def _uncovered(premises: list, conclusion_domain: dict) -> str | None:
+    """A premise whose checked domain does not contain the conclusion's (for a symbol they share), or None."""
+    for p in premises:
+        for symbol, domain in (p.domain or {}).items():
+            wanted = conclusion_domain.get(symbol)
+            if wanted is None:
+                continue
+            if wanted.is_subset(domain) is not True:
+                return (f"step {p.title!r} holds for {symbol} in {domain}, the conclusion is asked for {symbol} in "
+                        f"{wanted}")
+    return None
+
+
 def conclude(title: str, latex: str | None, premises: list[Step], kind: str = "bound", *, rule: str | None = None,
              over: tuple | None = None, domains=None) -> Step:
     r"""A conclusion from earlier steps. With ``rule`` (``chain``, ``squeeze``, ``monotone``, ``termwise``,
     ``max_le``; see :mod:`derive.inference`) the inference is checked mechanically and the conclusion shown is the
-    one derived from the premises (``proved`` only if every premise is). Without a rule the inference is not
+    one derived from the premises (``proved`` only if every premise is, and every premise's domain covers the
+    conclusion's: the ``domains`` given here met with the scope's). Without a rule the inference is not
     checked: the step is ``argued``, which is never reported as proved."""
-    names = ", ".join(p.title for p in premises)
-    if rule is None:
-        return Step(kind, title, latex or "", ARGUED,
-                    f"argued, not checked: the inference from steps {names} is not verified mechanically")
     start = time.perf_counter()
-    pending = [p.title for p in premises if p.status != PROVED]
-    if pending:
-        return Step(kind, title, latex or "", UNPROVED, f"premises not proved: {', '.join(pending)}",
-                    seconds=time.perf_counter() - start)
     try:
+        names = ", ".join(p.title for p in premises)
+        if rule is None:
+            return Step(kind, title, latex or "", ARGUED,
+                        f"argued, not checked: the inference from steps {names} is not verified mechanically")
+        pending = [p.title for p in premises if p.status != PROVED]
+        if pending:  # the conclusion is still derived where the rule applies (later steps read it), unproved
+            try:
+                with time_limit(STEP_TIMEOUT):
+                    statement, _ = _derive_by_rule(rule, premises, over=over, domains={})
+            except Exception:  # noqa: BLE001 - nothing to show
+                statement = None
+            return Step(kind, title, statement.latex(tex) if statement else latex or "", UNPROVED,
+                        f"premises not proved: {', '.join(pending)}", seconds=time.perf_counter() - start,
+                        statement=statement)
+        exprs = [e for p in premises if p.statement is not None for e in (p.statement.lhs, p.statement.rhs)
+                 if isinstance(e, sp.Basic)]
+        dom = _resolve(exprs, domains)
         with time_limit(STEP_TIMEOUT):
-            statement, how = _derive_by_rule(rule, premises, over=over,
-                                             domains=_resolve([p.statement.lhs for p in premises
-                                                               if p.statement is not None and p.statement.lhs is not None],
-                                                              domains))
+            statement, how = _derive_by_rule(rule, premises, over=over, domains=dom)
+            concluded = _resolve([e for e in (statement.lhs, statement.rhs) if isinstance(e, sp.Basic)], domains)
+            gap = _uncovered(premises, {**dom, **concluded})
+        if gap:
+            return Step(kind, title, statement.latex(tex), UNPROVED, f"the premises' domains do not cover the "
+                        f"conclusion's: {gap}", seconds=time.perf_counter() - start)
+        step = Step(kind, title, statement.latex(tex), PROVED, f"{how} (rule {rule!r}, from steps {names})",
+                    seconds=time.perf_counter() - start, statement=statement)
+        step.domain = {s: d for s, d in concluded.items()}
+        return step
     except (InferenceError, CheckTimeout) as exc:
         return Step(kind, title, latex or "", UNPROVED, f"rule {rule!r} does not apply: {exc}",
                     seconds=time.perf_counter() - start)
-    return Step(kind, title, statement.latex(tex), PROVED, f"{how} (rule {rule!r}, from steps {names})",
-                seconds=time.perf_counter() - start, statement=statement)
+    except Exception as exc:  # noqa: BLE001 - no exception leaves a step
+        return Step(kind, title, latex if isinstance(latex, str) else "", UNPROVED,
+                    f"{type(exc).__name__}: {code(exc)}", seconds=time.perf_counter() - start)
 
 
+@never_raises("numeric check")
 def numeric(title: str, function: Callable[[], tuple]) -> Step:
     """A numeric sanity check: status ``checked`` or ``refuted`` (a ``proved`` it returns is read as ``checked``);
     never counts as a proof."""
@@ -1393,6 +1303,9 @@ class Claim:
                         steps = self.build()
                 except CheckTimeout as exc:  # a timeout outside a guarded step
                     steps = [Step(self.kind, self.title, "", UNPROVED, str(exc))]
+                except Exception as exc:  # noqa: BLE001 - a failure while building the claim: unproved, with why
+                    steps = [Step(self.kind, self.title, "", UNPROVED,
+                                  f"building the claim failed: {type(exc).__name__}: {code(exc)}")]
         status = combine(steps)
         return ClaimResult(self, steps, status, time.perf_counter() - start,
                            specs=tuple(sorted(set(used) | set(self.specs))))

@@ -584,7 +584,7 @@ def singular_values(a: Dynamics, b: Dynamics, phi_theta, hypers, dom) -> Singula
     argument or a ``Piecewise`` test of A's or B's map or initial state vanishes at two generic states (so at
     every state): an invariant that cancels :math:`(g - 7)/|g - 7|` against :math:`\operatorname{sign}(g - 7)`, or
     :math:`(t^2 - 10^4)/((t - 100)(t + 100))` against 1, is only tested where it can fail."""
-    from .falsify import _real_roots, critical_expressions
+    from .falsify import real_roots, critical_expressions
     found = Singular()
     exprs = [*a.update.values(), *b.update.values(), sp.sympify(phi_theta), a.query, b.query, *a.init.values(),
              *b.init.values()]
@@ -608,7 +608,7 @@ def singular_values(a: Dynamics, b: Dynamics, phi_theta, hypers, dom) -> Singula
                 continue
             roots = None
             for env in envs:
-                here = set(_real_roots(c.xreplace({k: v for k, v in env.items() if k != symbol}), symbol, domain,
+                here = set(real_roots(c.xreplace({k: v for k, v in env.items() if k != symbol}), symbol, domain,
                                         transcendental=False))
                 roots = here if roots is None else roots & here
                 if not roots:

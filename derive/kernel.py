@@ -1,0 +1,519 @@
+r"""The trusted kernel: a statement is ``proved`` only when a decision procedure says so.
+
+A SymPy statement :math:`\mathrm{lhs} \mathrel{R} \mathrm{rhs}` on a domain :math:`D` (a box of intervals, integer
+ranges, finite sets) is translated into real arithmetic for Z3 (``z3-solver``; its nlsat procedure is complete for
+polynomial real arithmetic, with exact rationals):
+
+* polynomials, rational functions, :math:`\sqrt{\cdot}` and rational powers (a fresh :math:`r \ge 0` with
+  :math:`r^q = x`), :math:`|\cdot|`, Max/Min, sign, Heaviside (its value at 0 as SymPy states it), Piecewise (an
+  if-chain), floor/ceiling/frac/Mod (a fresh integer :math:`k \le x < k + 1`) are encoded exactly;
+* a non-algebraic atom (:math:`\beta^t` with symbolic exponent, :math:`e^x`, :math:`\log x`, sums, range maxima,
+  undefined sequences, sin/cos/tanh, …) becomes a fresh variable with *sound* side constraints only
+  (:math:`0 < \beta^t < 1` for :math:`0 < \beta < 1 \wedge t > 0`, :math:`\beta^{t+1} = \beta\,\beta^t`,
+  :math:`e^x \ge 1 + x`, :math:`\log x \le x - 1`, :math:`\sum_{i=a}^{b} f = \sum_{i=a}^{b-1} f + f(b)`, …): every
+  value of the original satisfies them, so a proof of the abstraction is a proof of the original.
+
+**Definedness** is first-class: every term comes with the condition under which it is a real number (denominators
+:math:`\ne 0`, radicands :math:`\ge 0`, log arguments :math:`> 0`, a Piecewise condition that holds, integer
+exponents of negative bases). An equation is proved when both sides are defined at the same points of :math:`D` and
+equal wherever defined; an inequality when both sides are defined on all of :math:`D` and it holds there.
+
+A satisfiable negation is only a *candidate* counterexample: its rational values are re-checked exactly on the
+original statement (:mod:`derive.exact`) and inside every declared domain before anything is refuted.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+import z3
+from sympy.core.function import AppliedUndef
+
+from .sums import RangeMax
+
+__all__ = ["Verdict", "Untranslatable", "decide", "prove_zero", "prove_equal", "prove_relation", "prove_defined",
+           "CERTIFICATE_DECISION", "certificates", "satisfiable_region"]
+
+#: What the kernel's proofs are counted as (docs/derivations.md: certificate kinds).
+CERTIFICATE_DECISION = "decision procedure"
+#: Milliseconds one Z3 query may take (a query that runs out is "unknown": never a proof).
+QUERY_MS = 4000
+
+
+class Untranslatable(ValueError):
+    """The expression contains something the kernel cannot encode (it is then not proved)."""
+
+
+@dataclass
+class Verdict:
+    """``status``: ``"proved"``, ``"counterexample"`` (a candidate: re-check it exactly) or ``"unknown"``."""
+
+    status: str
+    reason: str = ""
+    model: dict = field(default_factory=dict)
+
+    @property
+    def proved(self) -> bool:
+        return self.status == "proved"
+
+
+#: Counts of kernel proofs, per certificate kind (read by the report and the tests).
+_COUNTS: dict = {}
+
+
+def certificates() -> dict:
+    return dict(_COUNTS)
+
+
+def _count(kind: str) -> None:
+    _COUNTS[kind] = _COUNTS.get(kind, 0) + 1
+
+
+def _rational(value) -> z3.ArithRef:
+    value = sp.Rational(value)
+    return z3.RealVal(f"{value.p}/{value.q}")
+
+
+class _Encoder:
+    """SymPy → Z3 with definedness; ``side`` collects the sound side constraints of abstracted atoms."""
+
+    def __init__(self, domains: dict):
+        self.domains = domains
+        self.symbols: dict = {}
+        self.integers: set = set()
+        self.atoms: dict = {}
+        self.side: list = []
+        self.cache: dict = {}
+        self.powers: dict = {}  # base -> [(exponent, variable)]
+        self.sums: dict = {}  # (function, index, low) -> [(high, variable)]
+        self.fresh = itertools.count()
+
+    # -- symbols and domains --------------------------------------------------------------------------------
+    def symbol(self, s: sp.Symbol) -> z3.ArithRef:
+        if s not in self.symbols:
+            name = f"{s.name}_{s.dummy_index}" if isinstance(s, sp.Dummy) else s.name
+            v = z3.Real(f"{name}!{len(self.symbols)}")
+            self.symbols[s] = v
+            self.side.extend(self.membership(v, self.domains.get(s), s))
+        return self.symbols[s]
+
+    def membership(self, v, domain, s=None) -> list:
+        out = []
+        if s is not None:
+            if s.is_integer:
+                out.append(z3.IsInt(v))
+                self.integers.add(s)
+            if s.is_positive:
+                out.append(v > 0)
+            elif s.is_nonnegative:
+                out.append(v >= 0)
+            if s.is_negative:
+                out.append(v < 0)
+            elif s.is_nonpositive:
+                out.append(v <= 0)
+            if s.is_zero is False and s.is_real:
+                out.append(v != 0)
+        if domain is not None and domain != sp.Reals:
+            out.append(self.set_condition(v, domain))
+        return out
+
+    def set_condition(self, v, domain) -> z3.BoolRef:
+        if isinstance(domain, sp.Interval):
+            parts = []
+            if domain.start.is_finite:
+                parts.append(v > self.value(domain.start) if domain.left_open else v >= self.value(domain.start))
+            if domain.end.is_finite:
+                parts.append(v < self.value(domain.end) if domain.right_open else v <= self.value(domain.end))
+            return z3.And(*parts) if parts else z3.BoolVal(True)
+        if isinstance(domain, sp.Range):
+            if domain.step not in (1, -1):
+                raise Untranslatable(f"range with step {domain.step}")
+            parts = [z3.IsInt(v)]
+            if domain.inf.is_finite:
+                parts.append(v >= self.value(domain.inf))
+            if domain.sup.is_finite:
+                parts.append(v <= self.value(domain.sup))
+            return z3.And(*parts)
+        if domain in (sp.Integers, sp.Naturals, sp.Naturals0):
+            lowest = {sp.Naturals: 1, sp.Naturals0: 0}.get(domain)
+            return z3.And(z3.IsInt(v), *([v >= lowest] if lowest is not None else []))
+        if domain == sp.Reals:
+            return z3.BoolVal(True)
+        if isinstance(domain, sp.FiniteSet):
+            return z3.Or(*[v == self.value(e) for e in domain.args]) if domain.args else z3.BoolVal(False)
+        if isinstance(domain, sp.Union):
+            return z3.Or(*[self.set_condition(v, a) for a in domain.args])
+        if isinstance(domain, sp.Intersection):
+            return z3.And(*[self.set_condition(v, a) for a in domain.args])
+        if isinstance(domain, sp.Complement):
+            return z3.And(self.set_condition(v, domain.args[0]), z3.Not(self.set_condition(v, domain.args[1])))
+        if domain is sp.S.EmptySet:
+            return z3.BoolVal(False)
+        raise Untranslatable(f"domain {domain}")
+
+    def value(self, e) -> z3.ArithRef:
+        value, ok = self.term(sp.sympify(e))
+        if not z3.is_true(z3.simplify(ok)):
+            self.side.append(ok)
+        return value
+
+    # -- terms --------------------------------------------------------------------------------------------
+    def term(self, e) -> tuple:
+        """(value, defined) of a real-valued SymPy expression."""
+        key = e
+        if key in self.cache:
+            return self.cache[key]
+        result = self._term(e)
+        self.cache[key] = result
+        return result
+
+    def _term(self, e):
+        T = z3.BoolVal(True)
+        if isinstance(e, sp.Symbol):
+            if e.is_real is False:
+                raise Untranslatable(f"non-real symbol {e}")
+            return self.symbol(e), T
+        if e.is_Rational:
+            return _rational(e), T
+        if isinstance(e, sp.Float):
+            from .exact import decimal_rational
+            return _rational(decimal_rational(e)), T
+        if e in (sp.nan, sp.zoo, sp.oo, -sp.oo) or e.has(sp.I):
+            return z3.RealVal(0), z3.BoolVal(False)
+        if e is sp.pi or e is sp.E or isinstance(e, sp.NumberSymbol):
+            return self.atom(e, lambda v: [v > _rational(sp.floor(e)), v < _rational(sp.floor(e) + 1)]), T
+        if isinstance(e, sp.Add):
+            parts = [self.term(a) for a in e.args]
+            return sum((p[0] for p in parts[1:]), parts[0][0]), z3.And(*[p[1] for p in parts])
+        if isinstance(e, sp.Mul):
+            parts = [self.term(a) for a in e.args]
+            value = parts[0][0]
+            for p in parts[1:]:
+                value = value * p[0]
+            return value, z3.And(*[p[1] for p in parts])
+        if isinstance(e, sp.Pow):
+            return self.power(e)
+        if isinstance(e, sp.Abs):
+            a, d = self.term(e.args[0])
+            return z3.If(a >= 0, a, -a), d
+        if isinstance(e, sp.sign):
+            a, d = self.term(e.args[0])
+            return z3.If(a > 0, z3.RealVal(1), z3.If(a < 0, z3.RealVal(-1), z3.RealVal(0))), d
+        if isinstance(e, sp.Heaviside):
+            a, d = self.term(e.args[0])
+            h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
+            h, dh = self.term(sp.sympify(h0))
+            return z3.If(a > 0, z3.RealVal(1), z3.If(a < 0, z3.RealVal(0), h)), z3.And(d, dh)
+        if isinstance(e, (sp.Max, sp.Min)):
+            parts = [self.term(a) for a in e.args]
+            value = parts[0][0]
+            for p in parts[1:]:
+                value = z3.If(p[0] > value, p[0], value) if isinstance(e, sp.Max) else z3.If(p[0] < value, p[0], value)
+            return value, z3.And(*[p[1] for p in parts])
+        if isinstance(e, sp.Piecewise):
+            value, ok = z3.RealVal(0), z3.BoolVal(False)
+            for branch, condition in reversed(e.args):
+                c, dc = self.boolean(condition)
+                b, db = self.term(branch)
+                value, ok = z3.If(c, b, value), z3.And(dc, z3.If(c, db, ok))
+            return value, ok
+        if isinstance(e, (sp.floor, sp.ceiling, sp.frac)):
+            a, d = self.term(e.args[0])
+            k = z3.Real(f"k!{next(self.fresh)}")
+            self.side.append(z3.IsInt(k))
+            if isinstance(e, sp.ceiling):
+                self.side += [z3.Implies(d, z3.And(k >= a, k < a + 1))]
+                return k, d
+            self.side += [z3.Implies(d, z3.And(k <= a, a < k + 1))]
+            return (k if isinstance(e, sp.floor) else a - k), d
+        if isinstance(e, sp.Mod):
+            a, da = self.term(e.args[0])
+            b, db = self.term(e.args[1])
+            k = z3.Real(f"k!{next(self.fresh)}")
+            self.side += [z3.IsInt(k), z3.Implies(z3.And(da, db, b > 0), z3.And(k * b <= a, a < (k + 1) * b)),
+                          z3.Implies(z3.And(da, db, b < 0), z3.And(k * b >= a, a > (k + 1) * b))]
+            return a - k * b, z3.And(da, db, b != 0)
+        if isinstance(e, sp.exp):
+            x, d = self.term(e.args[0])
+            return self.atom(e, lambda v: [v > 0, v >= 1 + x, z3.Implies(x == 0, v == 1), z3.Implies(x > 0, v > 1),
+                                           z3.Implies(x < 0, v < 1)]), d
+        if isinstance(e, sp.log) and len(e.args) == 1:
+            x, d = self.term(e.args[0])
+            return self.atom(e, lambda v: [z3.Implies(x > 0, z3.And(v <= x - 1, v * x >= x - 1)),
+                                           z3.Implies(x == 1, v == 0), z3.Implies(x > 1, v > 0),
+                                           z3.Implies(z3.And(x > 0, x < 1), v < 0)]), z3.And(d, x > 0)
+        if isinstance(e, (sp.sin, sp.cos)):
+            x, d = self.term(e.args[0])
+            v = self.atom(e, lambda v: [v >= -1, v <= 1])
+            partner = (sp.cos if isinstance(e, sp.sin) else sp.sin)(e.args[0])
+            if partner in self.atoms:  # sin² + cos² = 1
+                self.side.append(v * v + self.atoms[partner] * self.atoms[partner] == 1)
+            return v, d
+        if isinstance(e, sp.tanh):
+            x, d = self.term(e.args[0])
+            return self.atom(e, lambda v: [v > -1, v < 1, z3.Implies(x > 0, v > 0), z3.Implies(x < 0, v < 0),
+                                           z3.Implies(x == 0, v == 0)]), d
+        if isinstance(e, AppliedUndef):  # a real sequence / function: total, otherwise unknown
+            args = [self.term(a) for a in e.args]
+            return self.atom(e, lambda v: []), z3.And(*[a[1] for a in args])
+        if isinstance(e, (sp.Sum, RangeMax)):
+            return self.sum_atom(e)
+        raise Untranslatable(f"{type(e).__name__}: {sp.sstr(e)[:80]}")
+
+    def atom(self, e, constraints) -> z3.ArithRef:
+        if e not in self.atoms:
+            v = z3.Real(f"atom{len(self.atoms)}")
+            self.atoms[e] = v
+            self.side.extend(constraints(v))
+        return self.atoms[e]
+
+    def power(self, e):
+        base, exponent = e.base, e.exp
+        if exponent.is_Integer:
+            b, d = self.term(base)
+            n = int(exponent)
+            if n == 0:
+                return z3.RealVal(1), d
+            value = b
+            for _ in range(abs(n) - 1):
+                value = value * b
+            return (value, d) if n > 0 else (1 / value, z3.And(d, b != 0))
+        if exponent.is_Rational:  # principal real root: the base must be ≥ 0 (SymPy's (-8)**(1/3) is complex)
+            b, d = self.term(base)
+            p, q = int(exponent.p), int(exponent.q)
+            root = self.atom(sp.Pow(base, sp.Rational(1, q), evaluate=False), lambda r: [])
+            self.side.append(z3.Implies(z3.And(d, b >= 0), z3.And(root >= 0, self._ipow(root, q) == b)))
+            value = self._ipow(root, abs(p))
+            ok = z3.And(d, b >= 0)
+            return (value, ok) if p > 0 else (1 / value, z3.And(ok, b != 0))
+        if base is sp.E:
+            return self.term(sp.exp(exponent))
+        return self.symbolic_power(e)
+
+    @staticmethod
+    def _ipow(v, n):
+        out = v
+        for _ in range(n - 1):
+            out = out * v
+        return out
+
+    def symbolic_power(self, e):
+        r""":math:`\beta^{u}`, :math:`u` not a number: an atom with its sound side constraints."""
+        base, exponent = e.base, e.exp
+        b, db = self.term(base)
+        u, du = self.term(exponent)
+        integral = z3.BoolVal(True) if exponent.is_integer else z3.BoolVal(False)
+        ok = z3.And(db, du, z3.Or(b > 0, z3.And(b == 0, u > 0), z3.And(integral, b != 0),
+                                  z3.And(integral, b == 0, u > 0)))
+
+        def constraints(v):
+            out = [z3.Implies(b > 0, v > 0), z3.Implies(z3.And(b == 0, u > 0), v == 0),
+                   z3.Implies(u == 0, v == 1), z3.Implies(b == 1, v == 1),
+                   z3.Implies(z3.And(b > 0, b < 1, u > 0), v < 1), z3.Implies(z3.And(b > 1, u > 0), v > 1),
+                   z3.Implies(z3.And(b > 0, b < 1, u < 0), v > 1), z3.Implies(z3.And(b > 1, u < 0), v < 1),
+                   z3.Implies(z3.And(b >= 0, b <= 1, u >= 1), v <= b), z3.Implies(z3.And(b >= 1, u >= 1), v >= b),
+                   z3.Implies(z3.And(b > 0, u == 1), v == b)]
+            if exponent.is_integer:
+                out.append(z3.Implies(z3.And(u > 0, b >= 0), v >= 0))
+            return out
+
+        v = self.atom(e, constraints)
+        # relations between powers of the same base: β^{u+k} = β^k·β^u (k an integer), β^{cu} = (β^u)^c
+        known = self.powers.setdefault(base, [])
+        for other_exponent, w in known:
+            shift = sp.expand(exponent - other_exponent)
+            if shift.is_Integer and shift != 0:
+                k = int(shift)
+                high, low = (v, w) if k > 0 else (w, v)
+                low_exponent, _ = self.term(other_exponent if k > 0 else exponent)
+                factor = self._ipow(b, abs(k))
+                self.side.append(z3.Implies(z3.Or(b > 0, z3.And(b == 0, low_exponent > 0)), high == factor * low))
+                continue
+            ratio = sp.cancel(exponent / other_exponent)
+            if ratio.is_Integer and ratio > 1:
+                self.side.append(z3.Implies(b > 0, v == self._ipow(w, int(ratio))))
+            elif ratio.is_Rational and (1 / ratio).is_Integer and 1 / ratio > 1:
+                self.side.append(z3.Implies(b > 0, w == self._ipow(v, int(1 / ratio))))
+        known.append((exponent, v))
+        return v, ok
+
+    def sum_atom(self, e):
+        r"""A finite sum / range maximum with integer limits (conventional: empty gives 0): an atom; consecutive
+        upper limits are related by :math:`S_b = S_{b-1} + f(b)` (:math:`b \ge a`), :math:`S_{a-1} = 0`."""
+        if len(e.limits) != 1:
+            raise Untranslatable("nested range")
+        index, low, high = e.limits[0]
+        if not (sp.sympify(low).is_integer and sp.sympify(high).is_integer):
+            raise Untranslatable(f"range with limits not shown integer: {sp.sstr(e)[:60]}")
+        a, da = self.term(low)
+        h, dh = self.term(high)
+        key = (type(e), e.function, index, low)
+        known = self.sums.setdefault(key, [])
+        is_sum = isinstance(e, sp.Sum)
+        # the summand must be defined on the range: shown by a subquery, else unknown
+        i = sp.Dummy("i", integer=True)
+        f_i = e.function.xreplace({index: i})
+        defined = self._summand_defined(f_i, i, low, high)
+        v = self.atom(e, lambda v: [z3.Implies(h < a, v == 0)] + ([v >= 0] if not is_sum else []))
+        for other_high, w in known:
+            shift = sp.expand(high - other_high)
+            if shift in (1, -1):
+                top, below, top_limit = (v, w, high) if shift == 1 else (w, v, other_high)
+                t, dt = self.term(top_limit)
+                f_top, df = self.term(e.function.xreplace({index: top_limit}))
+                grow = top == below + f_top if is_sum else top == z3.If(f_top > below, f_top, below)
+                self.side.append(z3.Implies(z3.And(t >= a, df), grow))
+        known.append((high, v))
+        return v, z3.And(da, dh, defined)
+
+    def _summand_defined(self, f_i, i, low, high):
+        sub = _Encoder(self.domains)
+        try:
+            _, ok = sub.term(f_i)
+            iv = sub.symbol(i)
+            lo, _ = sub.term(sp.sympify(low))
+            hi, _ = sub.term(sp.sympify(high))
+            solver = _solver(QUERY_MS // 4)
+            solver.add(*sub.side, iv >= lo, iv <= hi, z3.Not(ok))
+            if solver.check() == z3.unsat:
+                return z3.BoolVal(True)
+        except (Untranslatable, z3.Z3Exception, RecursionError):
+            pass
+        return z3.Bool(f"summand_defined!{next(self.fresh)}")
+
+    # -- conditions ---------------------------------------------------------------------------------------
+    def boolean(self, c) -> tuple:
+        """(truth, defined) of a condition."""
+        T = z3.BoolVal(True)
+        if c is sp.true or c is True:
+            return T, T
+        if c is sp.false or c is False:
+            return z3.BoolVal(False), T
+        if isinstance(c, sp.core.relational.Relational):
+            a, da = self.term(c.lhs)
+            b, db = self.term(c.rhs)
+            op = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[c.rel_op]
+            return op, z3.And(da, db)
+        if isinstance(c, (sp.And, sp.Or)):
+            parts = [self.boolean(a) for a in c.args]
+            join = z3.And if isinstance(c, sp.And) else z3.Or
+            return join(*[p[0] for p in parts]), z3.And(*[p[1] for p in parts])
+        if isinstance(c, sp.Not):
+            a, d = self.boolean(c.args[0])
+            return z3.Not(a), d
+        raise Untranslatable(f"condition {c}")
+
+
+def _solver(ms: int = QUERY_MS) -> z3.Solver:
+    solver = z3.Solver()
+    solver.set("timeout", int(ms))
+    return solver
+
+
+def _check(encoder: _Encoder, goal_negation, ms: int) -> Verdict:
+    """Unsatisfiability of domain ∧ side constraints ∧ ``goal_negation``; first with integers relaxed to reals
+    (pure nonlinear real arithmetic: nlsat decides it), then with integrality."""
+    relaxed = [c for c in encoder.side if not _is_integrality(c)]
+    for constraints in ((relaxed, encoder.side) if len(relaxed) != len(encoder.side) else (encoder.side,)):
+        solver = _solver(ms)
+        solver.add(*constraints, goal_negation)
+        try:
+            answer = solver.check()
+        except z3.Z3Exception as exc:
+            return Verdict("unknown", f"Z3: {exc}")
+        if answer == z3.unsat:
+            return Verdict("proved", "Z3 (nonlinear real arithmetic): the negation is unsatisfiable on the domain")
+        if answer == z3.sat and constraints is encoder.side:
+            return Verdict("counterexample", "Z3 found a model of the negation", _model(encoder, solver.model()))
+    return Verdict("unknown", "Z3 neither proved the statement nor found a model of its negation in time")
+
+
+def _is_integrality(c) -> bool:
+    return z3.is_app_of(c, z3.Z3_OP_IS_INT)
+
+
+def _model(encoder: _Encoder, model) -> dict:
+    out = {}
+    for s, v in encoder.symbols.items():
+        value = model.eval(v, model_completion=True)
+        if z3.is_rational_value(value):
+            out[s] = sp.Rational(value.numerator_as_long(), value.denominator_as_long())
+        elif z3.is_algebraic_value(value):  # an irrational model value: its 40-digit rational neighbour is tried
+            out[s] = sp.Rational(Fraction(value.as_decimal(40).rstrip("?")))
+    return out
+
+
+def decide(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS, where_defined: bool = False,
+           hypotheses=()) -> Verdict:
+    r"""Decide ``lhs relation rhs`` (``=``, ``<=``, ``<``, ``!=``) on ``domains``.
+
+    ``=``: both sides defined at the same points and equal where defined (``where_defined``: only where both
+    are). Inequalities: both sides defined on the whole domain and the relation holds. ``hypotheses``: SymPy
+    conditions that restrict the domain (e.g. :math:`a \le j \le b` for an index)."""
+    encoder = _Encoder(domains)
+    try:
+        for h in hypotheses:
+            c, ok = encoder.boolean(sp.sympify(h))
+            encoder.side.append(z3.And(c, ok))
+        a, da = encoder.term(sp.sympify(lhs))
+        b, db = encoder.term(sp.sympify(rhs))
+        for s in sorted(domains, key=sp.default_sort_key):  # a declared domain restricts even an absent symbol
+            if isinstance(s, sp.Symbol):
+                encoder.symbol(s)
+    except (Untranslatable, z3.Z3Exception, RecursionError, TypeError, ValueError) as exc:
+        return Verdict("unknown", f"not in the kernel's language ({exc})")
+    if relation == "=":
+        if not where_defined:
+            alike = _check(encoder, da != db, ms)
+            if not alike.proved:
+                reason = "the two sides are not shown defined at the same points"
+                return Verdict(alike.status, f"{reason} ({alike.reason})", alike.model)
+        verdict = _check(encoder, z3.And(da, db, a != b), ms)
+    else:
+        defined = _check(encoder, z3.Not(z3.And(da, db)), ms)
+        if not defined.proved:
+            return Verdict(defined.status, f"a side is not shown defined on the whole domain ({defined.reason})",
+                           defined.model)
+        holds = {"<=": a <= b, "<": a < b, "!=": a != b, ">=": a >= b, ">": a > b}[relation]
+        verdict = _check(encoder, z3.Not(holds), ms)
+    if verdict.proved:
+        _count(CERTIFICATE_DECISION)
+    return verdict
+
+
+def prove_relation(relation: str, lhs, rhs, domains: dict, **kw) -> bool:
+    return decide(relation, lhs, rhs, domains, **kw).proved
+
+
+def prove_equal(lhs, rhs, domains: dict, **kw) -> bool:
+    return decide("=", lhs, rhs, domains, **kw).proved
+
+
+def prove_zero(expr, domains: dict | None = None, **kw) -> bool:
+    r"""``expr`` is defined on the whole domain and equal to 0 there."""
+    return decide("=", expr, sp.Integer(0), domains or {}, **kw).proved
+
+
+def prove_defined(expr, domains: dict, ms: int = QUERY_MS) -> Verdict:
+    """Whether ``expr`` is a real number at every point of ``domains``."""
+    encoder = _Encoder(domains)
+    try:
+        _, ok = encoder.term(sp.sympify(expr))
+    except (Untranslatable, z3.Z3Exception, RecursionError, TypeError, ValueError) as exc:
+        return Verdict("unknown", f"not in the kernel's language ({exc})")
+    return _check(encoder, z3.Not(ok), ms)
+
+
+def satisfiable_region(condition, domains: dict, ms: int = QUERY_MS) -> Verdict:
+    """``proved`` iff ``condition`` (a SymPy boolean) holds at every point of ``domains``."""
+    encoder = _Encoder(domains)
+    try:
+        c, ok = encoder.boolean(condition)
+        for s in domains:
+            if isinstance(s, sp.Symbol):
+                encoder.symbol(s)
+    except (Untranslatable, z3.Z3Exception, RecursionError, TypeError, ValueError) as exc:
+        return Verdict("unknown", f"not in the kernel's language ({exc})")
+    return _check(encoder, z3.Not(z3.And(ok, c)), ms)
