@@ -710,24 +710,20 @@ def _same_expr(a, b) -> bool:
 
 
 def _checked_assume(assume: dict, domains: dict) -> None:
-    r"""Each ``assume`` substitution :math:`v \mapsto e` must reach every point of :math:`v`'s domain: ``e`` is
-    :math:`e_0 + c\,d` with one fresh parameter :math:`d` of known sign (the case it covers must contain the
-    domain, shown by the kernel), or a symbol whose domain contains :math:`v`'s. ValueError naming it otherwise."""
+    r"""Each ``assume`` substitution :math:`v \mapsto e` states a hypothesis that must stay inside :math:`v`'s
+    domain: the kernel must show that :math:`e` lies in it for every value of its own symbols (in their
+    domains). ValueError naming it otherwise."""
     for v, e in assume.items():
         if not isinstance(v, sp.Symbol):
             raise ValueError(f"assume= key {v} is not a symbol")
         domain = domains.get(v, _domains.assumption_domain(v))
-        if isinstance(e, sp.Symbol):
-            target = domains.get(e, _domains.assumption_domain(e))
-            if domain.is_subset(target) is True:
-                continue
-        covered = _relation_of_substitution({v: e}, {v})
-        if covered is None or covered is sp.true and not isinstance(e, sp.Symbol):
-            covered = None if covered is None else covered
-        if covered is sp.true:
+        if domain == sp.Reals:
             continue
-        if covered is None or not kernel.satisfiable_region(covered, {v: domain}).proved:
-            raise ValueError(f"assume= {v} -> {e} does not cover the domain {domain} of {v}")
+        e = sp.sympify(e)
+        inside = kernel.satisfiable_region(domain.as_relational(v).xreplace({v: e}), _resolve([e], None))
+        if not inside.proved:
+            raise ValueError(f"assume= {v} -> {e} is not shown to stay inside the domain {domain} of {v} "
+                             f"({inside.reason})")
 
 
 @never_raises("bound")
@@ -755,7 +751,8 @@ def bound(title: str, lhs, rhs, *, assume: dict | None = None, witness=None, sam
         sample_ = _checked_sample(sample, dom)
         if not strict:
             structural = _term_of_range(lhs_, rhs_, ranges, dom)
-            if structural and kernel.prove_defined(lhs_, dom).proved:
+            ranged_ = [c for j, a, b in ranges for c in (sp.Ge(j, a), sp.Le(j, b))]
+            if structural and kernel.prove_defined(lhs_, dom, hypotheses=ranged_).proved:
                 return PROVED, structural
         return settle(relation, lhs_, rhs_, dom, sample=sample_, within={j: (a, b) for j, a, b in ranges} or None)
 

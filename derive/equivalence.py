@@ -30,7 +30,7 @@ from optiforge.specs import GRAD, PARAM, STEP, OptimizerSpec
 
 from . import domains as _domains
 from .engine import (CHECKED, INCONCLUSIVE, PROVED, REFUTED, UNPROVED, CheckTimeout, Step, code, guarded,
-                     prove_zero, sample_values, tex, time_limit)
+                     prove_equal, prove_zero, sample_values, tex, time_limit)
 from .exact import Undecided, Undefined, compare, decimal_rational, defined, enclose, exact, iv
 from .inference import Statement
 
@@ -196,7 +196,7 @@ def align_conditions(expr, where=(), domains: dict | None = None):
         for representative, dummy in classes:
             for sign in (1, -1):
                 if sp.cancel(sp.together(difference - sign * representative)) == 0 or \
-                        prove_zero(difference - sign * representative, domains):
+                        prove_equal(difference, sign * representative, domains):
                     return dummy, sign
         dummy = sp.Dummy(f"D{len(classes)}", real=True)
         classes.append((difference, dummy))
@@ -249,25 +249,24 @@ def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = No
     def check():
         dom = _domains.resolve(hypers | {STEP}, [a.domains, b.domains, _domains.as_mapping(domains)])
 
-        def zero(expr):
-            expr = align_conditions(sp.sympify(expr).subs(assume), where, dom)
-            return prove_zero(expr, dom)
+        def equal(lhs, rhs):  # defined at the same points and equal there (the kernel)
+            pair = align_conditions(sp.Tuple(sp.sympify(lhs), sp.sympify(rhs)).subs(assume), where, dom)
+            return prove_equal(pair[0], pair[1], dom)
 
         old = _phi_old(phi)
         overwritten = set(b.first_gradient)  # their initial value is never read
-        init = {x: v.subs(STEP, 0).xreplace(a.init) - b.init[x] for x, v in phi.items() if x not in overwritten}
-        bad = [x for x, d in init.items() if not zero(d)]
+        init = {x: (v.subs(STEP, 0).xreplace(a.init), b.init[x]) for x, v in phi.items() if x not in overwritten}
+        bad = [x for x, (l, r) in init.items() if not equal(l, r)]
         if bad:  # Φ may simply be the wrong map: not a refutation of the equivalence itself
             return UNPROVED, f"Φ does not map the initial state: {code(bad)}"
-        query = a.query - b.query.xreplace(old)
-        if not zero(query):
-            return UNPROVED, f"gradients are queried at different points: {code(query)}"
+        if not equal(a.query, b.query.xreplace(old)):
+            return UNPROVED, f"gradients are queried at different points: {code(a.query - b.query.xreplace(old))}"
         if _depends_on_first_step(a) or _depends_on_first_step(b):
             first_a = {**a.init, **{x: GRAD for x in a.first_gradient}, STEP: sp.Integer(1)}
             first_b = {**b.init, **{x: GRAD for x in b.first_gradient}, STEP: sp.Integer(1)}
             for x in b.state:
                 lhs = phi[x].subs(STEP, 1).xreplace({y: a.update[y].xreplace(first_a) for y in a.state})
-                if not zero(lhs - b.update[x].xreplace(first_b)):
+                if not equal(lhs, b.update[x].xreplace(first_b)):
                     return UNPROVED, f"first step: invariant not established for `{x}`"
             later = {STEP: STEP + 1}  # t ≥ 2 written as t + 1 with t ≥ 1
             updates_a = {y: e.xreplace(later) for y, e in a.update.items()}
@@ -279,7 +278,7 @@ def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = No
         for x in b.state:
             lhs = phi_new[x].xreplace(updates_a)  # Φ(F_A(s, g))
             rhs = updates_b[x].xreplace(phi_prev)  # F_B(Φ(s), g)
-            if not zero(lhs - rhs):
+            if not equal(lhs, rhs):
                 return UNPROVED, f"invariant not preserved for `{x}`: residue {code(lhs - rhs, 160)}"
         how = "Φ maps initial states, query points agree, Φ∘F_A = F_B∘Φ (induction step, all t)"
         if not sweep:
@@ -310,7 +309,7 @@ def unrolling_step(a: Dynamics, b: Dynamics, phi: dict, k: int = 3, fix: dict | 
                 sb.update({x: g for x in b.first_gradient})
             sa = {x: a.update[x].subs(fix or {}).xreplace({**sa, GRAD: g, STEP: t}) for x in a.state}
             sb = {x: b.update[x].subs(fix or {}).xreplace({**sb, GRAD: g, STEP: t}) for x in b.state}
-            if not prove_zero(phi_theta.subs(STEP, t).xreplace(sa) - sb[PARAM]):
+            if not prove_equal(phi_theta.subs(STEP, t).xreplace(sa), sb[PARAM]):
                 return UNPROVED, f"parameters not shown equal symbolically at step {t}"
         return CHECKED, f"θ agrees for {k} symbolic steps (evidence only)"
 

@@ -67,6 +67,9 @@ def certificates() -> dict:
     return dict(_COUNTS)
 
 
+_STATS = None  # a list to collect Z3's resource counts into (calibration)
+
+
 def _count(kind: str) -> None:
     _COUNTS[kind] = _COUNTS.get(kind, 0) + 1
 
@@ -79,8 +82,9 @@ def _rational(value) -> z3.ArithRef:
 class _Encoder:
     """SymPy → Z3 with definedness; ``side`` collects the sound side constraints of abstracted atoms."""
 
-    def __init__(self, domains: dict):
+    def __init__(self, domains: dict, opaque=frozenset()):
         self.domains = domains
+        self.opaque = opaque
         self.symbols: dict = {}
         self.integers: set = set()
         self.atoms: dict = {}
@@ -89,12 +93,12 @@ class _Encoder:
         self.powers: dict = {}  # base -> [(exponent, variable)]
         self.sums: dict = {}  # (function, index, low) -> [(high, variable)]
         self.fresh = itertools.count()
+        self.index = sp.Dummy("i", integer=True)
 
     # -- symbols and domains --------------------------------------------------------------------------------
     def symbol(self, s: sp.Symbol) -> z3.ArithRef:
         if s not in self.symbols:
-            name = f"{s.name}_{s.dummy_index}" if isinstance(s, sp.Dummy) else s.name
-            v = z3.Real(f"{name}!{len(self.symbols)}")
+            v = z3.Real(f"{s.name}!{len(self.symbols)}")  # by order of appearance: no Dummy index in the name
             self.symbols[s] = v
             self.side.extend(self.membership(v, self.domains.get(s), s))
         return self.symbols[s]
@@ -166,6 +170,12 @@ class _Encoder:
         if key in self.cache:
             return self.cache[key]
         result = self._term(e)
+        if e in self.opaque:  # generalised: its definedness kept, its value a fresh variable
+            y = z3.Real(f"opaque{len(self.cache)}")
+            if isinstance(e, (sp.Abs, RangeMax)) or (isinstance(e, sp.Max) and 0 in e.args) or \
+                    (isinstance(e, sp.Pow) and e.exp.is_Rational and e.exp.q == 2):
+                self.side.append(y >= 0)
+            result = (y, result[1])
         self.cache[key] = result
         return result
 
@@ -290,6 +300,9 @@ class _Encoder:
             return (value, ok) if p > 0 else (1 / value, z3.And(ok, b != 0))
         if base is sp.E:
             return self.term(sp.exp(exponent))
+        canonical = sp.Pow(base, sp.expand(exponent), evaluate=False)
+        if canonical != e:
+            return self.term(canonical)
         return self.symbolic_power(e)
 
     @staticmethod
@@ -305,8 +318,7 @@ class _Encoder:
         b, db = self.term(base)
         u, du = self.term(exponent)
         integral = z3.BoolVal(True) if exponent.is_integer else z3.BoolVal(False)
-        ok = z3.And(db, du, z3.Or(b > 0, z3.And(b == 0, u > 0), z3.And(integral, b != 0),
-                                  z3.And(integral, b == 0, u > 0)))
+        ok = z3.And(db, du, z3.Or(b > 0, z3.And(b == 0, u >= 0), z3.And(integral, b != 0)))  # 0^0 = 1
 
         def constraints(v):
             out = [z3.Implies(b > 0, v > 0), z3.Implies(z3.And(b == 0, u > 0), v == 0),
@@ -320,6 +332,7 @@ class _Encoder:
             return out
 
         v = self.atom(e, constraints)
+        self._power_rules(e, v, b, u)
         # relations between powers of the same base: β^{u+k} = β^k·β^u (k an integer), β^{cu} = (β^u)^c
         known = self.powers.setdefault(base, [])
         for other_exponent, w in known:
@@ -329,7 +342,7 @@ class _Encoder:
                 high, low = (v, w) if k > 0 else (w, v)
                 low_exponent, _ = self.term(other_exponent if k > 0 else exponent)
                 factor = self._ipow(b, abs(k))
-                self.side.append(z3.Implies(z3.Or(b > 0, z3.And(b == 0, low_exponent > 0)), high == factor * low))
+                self.side.append(z3.Implies(z3.Or(b > 0, z3.And(b == 0, low_exponent >= 0)), high == factor * low))
                 continue
             ratio = sp.cancel(exponent / other_exponent)
             if ratio.is_Integer and ratio > 1:
@@ -339,9 +352,34 @@ class _Encoder:
         known.append((exponent, v))
         return v, ok
 
+    def _power_rules(self, e, v, b, u):
+        r"""Conditional laws of real powers: :math:`(\prod_k f_k)^u = \prod_k f_k^u` and
+        :math:`(a^w)^u = a^{wu}` where every base is :math:`> 0` (or :math:`\ge 0` with :math:`u, w > 0`)."""
+        base, exponent = e.base, e.exp
+        if isinstance(base, sp.Mul):
+            factors = [self.term(f) for f in base.args]
+            powers = [self.term(sp.Pow(f, exponent)) for f in base.args]
+            product = powers[0][0]
+            for w, _ in powers[1:]:
+                product = product * w
+            self.side.append(z3.Implies(z3.And(*[d for _, d in factors], *[d for _, d in powers],
+                                               z3.Or(z3.And(*[f > 0 for f, _ in factors]),
+                                                     z3.And(u > 0, *[f >= 0 for f, _ in factors]))),
+                                        v == product))
+        elif isinstance(base, sp.Pow):
+            a, da = self.term(base.base)
+            w, dw = self.term(base.exp)
+            merged, dm = self.term(sp.Pow(base.base, sp.expand(base.exp * exponent)))
+            self.side.append(z3.Implies(z3.And(da, dw, dm, z3.Or(a > 0, z3.And(a >= 0, w > 0, u > 0))),
+                                        v == merged))
+
     def sum_atom(self, e):
-        r"""A finite sum / range maximum with integer limits (conventional: empty gives 0): an atom; consecutive
-        upper limits are related by :math:`S_b = S_{b-1} + f(b)` (:math:`b \ge a`), :math:`S_{a-1} = 0`."""
+        r"""A finite sum / range maximum (:class:`~derive.sums.RangeMax`, which includes 0) with integer limits,
+        conventional (an empty range gives 0): an atom. Two ranges :math:`[a, b]` and :math:`[a, b-1]` of summands
+        :math:`f_b(i)`, :math:`f_{b-1}(i)` with :math:`f_b(i) = r\,f_{b-1}(i)` for :math:`a \le i \le b - 1`
+        (:math:`r` free of :math:`i`, proposed by SymPy and shown by the kernel) are related by
+        :math:`S_b = r\,S_{b-1} + f_b(b)` for :math:`b \ge a` (a maximum: :math:`\max(r\,M_{b-1}, f_b(b))`,
+        :math:`r \ge 0`)."""
         if len(e.limits) != 1:
             raise Untranslatable("nested range")
         index, low, high = e.limits[0]
@@ -349,24 +387,58 @@ class _Encoder:
             raise Untranslatable(f"range with limits not shown integer: {sp.sstr(e)[:60]}")
         a, da = self.term(low)
         h, dh = self.term(high)
-        key = (type(e), e.function, index, low)
-        known = self.sums.setdefault(key, [])
+        i = self.index  # one index for every range: summands compare directly
+        function = e.function.xreplace({index: i})
         is_sum = isinstance(e, sp.Sum)
-        # the summand must be defined on the range: shown by a subquery, else unknown
-        i = sp.Dummy("i", integer=True)
-        f_i = e.function.xreplace({index: i})
-        defined = self._summand_defined(f_i, i, low, high)
+        defined = self._summand_defined(function, i, low, high)
         v = self.atom(e, lambda v: [z3.Implies(h < a, v == 0)] + ([v >= 0] if not is_sum else []))
-        for other_high, w in known:
+        if index not in e.function.free_symbols:  # a constant summand: (b − a + 1)·f
+            c, dc = self.term(e.function)
+            self.side.append(z3.Implies(z3.And(dc, h >= a - 1), v == (h - a + 1) * c if is_sum else
+                                        v == z3.If(z3.And(h >= a, c > 0), c, z3.RealVal(0))))
+        elif is_sum and self._nonnegative_on(function, i, low, high):
+            self.side.append(v >= 0)
+        known = self.sums.setdefault((type(e), low), [])
+        for other_high, other_function, w in known:
             shift = sp.expand(high - other_high)
-            if shift in (1, -1):
-                top, below, top_limit = (v, w, high) if shift == 1 else (w, v, other_high)
-                t, dt = self.term(top_limit)
-                f_top, df = self.term(e.function.xreplace({index: top_limit}))
-                grow = top == below + f_top if is_sum else top == z3.If(f_top > below, f_top, below)
-                self.side.append(z3.Implies(z3.And(t >= a, df), grow))
-        known.append((high, v))
+            if shift not in (1, -1):
+                continue
+            (top, top_high, top_f), (below, below_f) = ((v, high, function), (w, other_function)) if shift == 1 \
+                else ((w, other_high, other_function), (v, function))
+            ratio = self._ratio(top_f, below_f, i, low, top_high - 1)
+            if ratio is None:
+                continue
+            r, dr = self.term(ratio)
+            t_, _ = self.term(top_high)
+            last, dl = self.term(top_f.xreplace({i: top_high}))
+            grow = top == r * below + last if is_sum else z3.And(r >= 0, top == z3.If(last > r * below, last, r * below))
+            self.side.append(z3.Implies(z3.And(t_ >= a, dl, dr), grow) if is_sum else
+                             z3.Implies(z3.And(t_ >= a, dl, dr, r >= 0), grow))
+        known.append((high, function, v))
         return v, z3.And(da, dh, defined)
+
+    def _nonnegative_on(self, f, i, low, high) -> bool:
+        try:
+            return decide_exactly("<=", sp.Integer(0), f, self.domains, ms=QUERY_MS // 8,
+                                  hypotheses=(sp.Ge(i, low), sp.Le(i, high))).proved
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _ratio(self, f, g, i, low, high):
+        """r free of i with f(i) = r·g(i) for low ≤ i ≤ high (SymPy proposes, a kernel subquery checks), or None."""
+        if f == g:
+            return sp.Integer(1)
+        try:
+            ratio = sp.powsimp(sp.cancel(f / g), force=False)
+            if i in ratio.free_symbols:
+                ratio = sp.simplify(ratio)
+            if i in ratio.free_symbols:
+                return None
+            verdict = decide("=", f, ratio * g, self.domains, ms=QUERY_MS // 4,
+                             hypotheses=(sp.Ge(i, low), sp.Le(i, high)))
+        except Exception:  # noqa: BLE001 - no relation
+            return None
+        return ratio if verdict.proved else None
 
     def _summand_defined(self, f_i, i, low, high):
         sub = _Encoder(self.domains)
@@ -406,9 +478,15 @@ class _Encoder:
         raise Untranslatable(f"condition {c}")
 
 
+#: Z3 resource units per millisecond of budget: queries are bounded by ``rlimit`` (deterministic, whatever the
+#: load of the machine), with a wall-clock timeout of twice the budget as a safety net.
+RLIMIT_PER_MS = 2000
+
+
 def _solver(ms: int = QUERY_MS) -> z3.Solver:
     solver = z3.Solver()
-    solver.set("timeout", int(ms))
+    solver.set("rlimit", int(ms) * RLIMIT_PER_MS)
+    solver.set("timeout", 2 * int(ms))
     return solver
 
 
@@ -423,10 +501,14 @@ def _check(encoder: _Encoder, goal_negation, ms: int) -> Verdict:
             answer = solver.check()
         except z3.Z3Exception as exc:
             return Verdict("unknown", f"Z3: {exc}")
+        if _STATS is not None:
+            _STATS.append(solver.statistics().get_key_value("rlimit count"))
         if answer == z3.unsat:
             return Verdict("proved", "Z3 (nonlinear real arithmetic): the negation is unsatisfiable on the domain")
         if answer == z3.sat and constraints is encoder.side:
             return Verdict("counterexample", "Z3 found a model of the negation", _model(encoder, solver.model()))
+        if answer == z3.unknown:  # out of time: integrality constraints would only make it harder
+            break
     return Verdict("unknown", "Z3 neither proved the statement nor found a model of its negation in time")
 
 
@@ -445,14 +527,38 @@ def _model(encoder: _Encoder, model) -> dict:
     return out
 
 
+def _common_subterms(lhs, rhs) -> frozenset:
+    """Maximal compound subterms (with symbols) that occur in both sides."""
+    def subterms(e):
+        return {n for n in sp.preorder_traversal(e) if isinstance(n, sp.Expr) and n.free_symbols
+                and not n.is_Atom and not isinstance(n, (sp.Symbol, AppliedUndef))}
+    common = subterms(lhs) & subterms(rhs)
+    return frozenset(n for n in common if not any(n is not m and m.has(n) for m in common))
+
+
 def decide(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS, where_defined: bool = False,
            hypotheses=()) -> Verdict:
+    r"""As :func:`decide_exactly`; first with the subterms common to both sides generalised (each a fresh
+    variable, its definedness kept: a proof for every value is a proof for the actual one), which is fast when
+    an identity holds by its structure."""
+    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    common = _common_subterms(lhs, rhs) if relation == "=" else frozenset()
+    if common and lhs != rhs:
+        verdict = decide_exactly(relation, lhs, rhs, domains, ms=min(ms, 1000), where_defined=where_defined,
+                                 hypotheses=hypotheses, opaque=common)
+        if verdict.proved:
+            return verdict
+    return decide_exactly(relation, lhs, rhs, domains, ms=ms, where_defined=where_defined, hypotheses=hypotheses)
+
+
+def decide_exactly(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS, where_defined: bool = False,
+                   hypotheses=(), opaque=frozenset()) -> Verdict:
     r"""Decide ``lhs relation rhs`` (``=``, ``<=``, ``<``, ``!=``) on ``domains``.
 
     ``=``: both sides defined at the same points and equal where defined (``where_defined``: only where both
     are). Inequalities: both sides defined on the whole domain and the relation holds. ``hypotheses``: SymPy
     conditions that restrict the domain (e.g. :math:`a \le j \le b` for an index)."""
-    encoder = _Encoder(domains)
+    encoder = _Encoder(domains, opaque)
     try:
         for h in hypotheses:
             c, ok = encoder.boolean(sp.sympify(h))
@@ -496,10 +602,13 @@ def prove_zero(expr, domains: dict | None = None, **kw) -> bool:
     return decide("=", expr, sp.Integer(0), domains or {}, **kw).proved
 
 
-def prove_defined(expr, domains: dict, ms: int = QUERY_MS) -> Verdict:
-    """Whether ``expr`` is a real number at every point of ``domains``."""
+def prove_defined(expr, domains: dict, ms: int = QUERY_MS, hypotheses=()) -> Verdict:
+    """Whether ``expr`` is a real number at every point of ``domains`` (where ``hypotheses`` hold)."""
     encoder = _Encoder(domains)
     try:
+        for h in hypotheses:
+            c, ok = encoder.boolean(sp.sympify(h))
+            encoder.side.append(z3.And(c, ok))
         _, ok = encoder.term(sp.sympify(expr))
     except (Untranslatable, z3.Z3Exception, RecursionError, TypeError, ValueError) as exc:
         return Verdict("unknown", f"not in the kernel's language ({exc})")
