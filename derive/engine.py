@@ -1150,6 +1150,8 @@ def induction(title: str, closed_form, recurrence: Callable, base_value, *, base
         sample_ = _checked_sample(sample, dom)
         at_base = conventional_value(closed_form.xreplace({n: base_at}))
         base = kernel.decide("=", at_base, base_value, _resolve([at_base, base_value], dom))
+        if base.proved and not kernel.prove_defined(at_base, _resolve([at_base], dom)).proved:
+            base = kernel.Verdict("unknown", "the closed form is not shown defined at the base")
         if not base.proved:
             finding = _confirmed(base, "=", at_base, base_value, dom)
             if not finding:
@@ -1162,6 +1164,11 @@ def induction(title: str, closed_form, recurrence: Callable, base_value, *, base
         where = {**{s: d for s, d in dom.items() if s != n}, m: sp.Range(int(base_at) + 1, sp.oo)}
         where = {**where, **_resolve([later, earlier], where)}
         step = kernel.decide("=", later, earlier, where)
+        if step.proved:  # the recurrence's values are numbers: the closed form must be defined at every n > n₀
+            defined_later = kernel.prove_defined(later, where)
+            if not defined_later.proved:
+                step = kernel.Verdict(defined_later.status, f"the closed form is not shown defined for every "
+                                      f"{n} > {base_at} ({defined_later.reason})", defined_later.model)
         if step.proved:
             return PROVED, f"{kernel.CERTIFICATE_DECISION}: base case and induction step ({step.reason})"
         finding = _induction_sweep(closed_form, recurrence, base_value, base_at, n, dom, sample_) \

@@ -32,6 +32,7 @@ import z3
 from sympy.core.function import AppliedUndef
 
 from .sums import RangeMax
+from .timing import CheckTimeout, time_limit
 
 __all__ = ["Verdict", "Untranslatable", "decide", "prove_zero", "prove_equal", "prove_relation", "prove_defined",
            "CERTIFICATE_DECISION", "certificates", "satisfiable_region"]
@@ -67,6 +68,11 @@ def certificates() -> dict:
     return dict(_COUNTS)
 
 
+#: Nesting of kernel subqueries (closed forms, ratios): deeper ones are not attempted (no endless recursion).
+_DEPTH, MAX_DEPTH = 0, 2
+#: Time SymPy may take to propose a closed form for a sum.
+CLOSED_FORM_SECONDS = 2.0
+
 _STATS = None  # a list to collect Z3's resource counts into (calibration)
 
 
@@ -77,6 +83,20 @@ def _count(kind: str) -> None:
 def _rational(value) -> z3.ArithRef:
     value = sp.Rational(value)
     return z3.RealVal(f"{value.p}/{value.q}")
+
+
+def _nested(query, otherwise):
+    """Run a kernel subquery one level deeper; beyond :data:`MAX_DEPTH`, or on failure, ``otherwise``."""
+    global _DEPTH
+    if _DEPTH >= MAX_DEPTH:
+        return otherwise
+    _DEPTH += 1
+    try:
+        return query()
+    except Exception:  # noqa: BLE001 - a failed subquery shows nothing
+        return otherwise
+    finally:
+        _DEPTH -= 1
 
 
 class _Encoder:
@@ -396,8 +416,13 @@ class _Encoder:
             c, dc = self.term(e.function)
             self.side.append(z3.Implies(z3.And(dc, h >= a - 1), v == (h - a + 1) * c if is_sum else
                                         v == z3.If(z3.And(h >= a, c > 0), c, z3.RealVal(0))))
-        elif is_sum and self._nonnegative_on(function, i, low, high):
-            self.side.append(v >= 0)
+        else:
+            if is_sum and self._nonnegative_on(function, i, low, high):
+                self.side.append(v >= 0)
+            closed = self._closed_form(e) if is_sum else None
+            if closed is not None:
+                c, dc = self.term(closed)
+                self.side.append(z3.Implies(z3.And(dc, h >= a - 1), v == c))
         known = self.sums.setdefault((type(e), low), [])
         for other_high, other_function, w in known:
             shift = sp.expand(high - other_high)
@@ -417,12 +442,36 @@ class _Encoder:
         known.append((high, function, v))
         return v, z3.And(da, dh, defined)
 
-    def _nonnegative_on(self, f, i, low, high) -> bool:
+    def _closed_form(self, e):
+        r"""SymPy's closed form :math:`C(h)` of :math:`\sum_{i=a}^{h} f(i)` (``doit``), accepted only when the
+        kernel checks it by induction on :math:`h`: :math:`C(a-1) = 0` and :math:`C(h) - C(h-1) = f(h)` for every
+        integer :math:`h \ge a`. Returned with the sum's own upper limit substituted; None otherwise."""
+        index, low, high = e.limits[0]
+        if _DEPTH >= MAX_DEPTH or e.function.has(sp.Sum, RangeMax):
+            return None
+        top = sp.Dummy("h", integer=True)
         try:
-            return decide_exactly("<=", sp.Integer(0), f, self.domains, ms=QUERY_MS // 8,
-                                  hypotheses=(sp.Ge(i, low), sp.Le(i, high))).proved
-        except Exception:  # noqa: BLE001
-            return False
+            with time_limit(CLOSED_FORM_SECONDS):
+                candidate = sp.Sum(e.function, (index, low, top)).doit()
+        except CheckTimeout:
+            return None
+        except Exception:  # noqa: BLE001 - no candidate
+            return None
+        if candidate.has(sp.Sum, sp.Piecewise) or not isinstance(candidate, sp.Expr):
+            return None
+
+        def checked():
+            empty = decide_exactly("=", candidate.xreplace({top: low - 1}), sp.Integer(0), self.domains,
+                                   ms=QUERY_MS // 4)
+            step = decide_exactly("=", candidate - candidate.xreplace({top: top - 1}),
+                                  e.function.xreplace({index: top}), {**self.domains, top: sp.Integers},
+                                  ms=QUERY_MS // 4, hypotheses=(sp.Ge(top, low),))
+            return empty.proved and step.proved
+        return candidate.xreplace({top: high}) if _nested(checked, False) else None
+
+    def _nonnegative_on(self, f, i, low, high) -> bool:
+        return _nested(lambda: decide_exactly("<=", sp.Integer(0), f, self.domains, ms=QUERY_MS // 8,
+                                              hypotheses=(sp.Ge(i, low), sp.Le(i, high))).proved, False)
 
     def _ratio(self, f, g, i, low, high):
         """r free of i with f(i) = r·g(i) for low ≤ i ≤ high (SymPy proposes, a kernel subquery checks), or None."""
@@ -434,13 +483,15 @@ class _Encoder:
                 ratio = sp.simplify(ratio)
             if i in ratio.free_symbols:
                 return None
-            verdict = decide("=", f, ratio * g, self.domains, ms=QUERY_MS // 4,
-                             hypotheses=(sp.Ge(i, low), sp.Le(i, high)))
         except Exception:  # noqa: BLE001 - no relation
             return None
-        return ratio if verdict.proved else None
+        proved = _nested(lambda: decide("=", f, ratio * g, self.domains, ms=QUERY_MS // 4,
+                                        hypotheses=(sp.Ge(i, low), sp.Le(i, high))).proved, False)
+        return ratio if proved else None
 
     def _summand_defined(self, f_i, i, low, high):
+        if _DEPTH >= MAX_DEPTH:
+            return z3.Bool(f"summand_defined!{next(self.fresh)}")
         sub = _Encoder(self.domains)
         try:
             _, ok = sub.term(f_i)
