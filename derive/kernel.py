@@ -80,11 +80,6 @@ def _count(kind: str) -> None:
     _COUNTS[kind] = _COUNTS.get(kind, 0) + 1
 
 
-def _rational(value) -> z3.ArithRef:
-    value = sp.Rational(value)
-    return z3.RealVal(f"{value.p}/{value.q}")
-
-
 def _nested(query, otherwise):
     """Run a kernel subquery one level deeper; beyond :data:`MAX_DEPTH`, or on failure, ``otherwise``."""
     global _DEPTH
@@ -103,6 +98,7 @@ class _Encoder:
     """SymPy → Z3 with definedness; ``side`` collects the sound side constraints of abstracted atoms."""
 
     def __init__(self, domains: dict, opaque=frozenset()):
+        self.ctx = z3.Context()  # a fresh context per query: Z3's answer does not depend on earlier queries
         self.domains = domains
         self.opaque = opaque
         self.symbols: dict = {}
@@ -115,10 +111,14 @@ class _Encoder:
         self.fresh = itertools.count()
         self.index = sp.Dummy("i", integer=True)
 
+    def rational(self, value) -> z3.ArithRef:
+        value = sp.Rational(value)
+        return z3.RealVal(f"{value.p}/{value.q}", self.ctx)
+
     # -- symbols and domains --------------------------------------------------------------------------------
     def symbol(self, s: sp.Symbol) -> z3.ArithRef:
         if s not in self.symbols:
-            v = z3.Real(f"{s.name}!{len(self.symbols)}")  # by order of appearance: no Dummy index in the name
+            v = z3.Real(f"{s.name}!{len(self.symbols)}", self.ctx)  # by order of appearance: no Dummy index in the name
             self.symbols[s] = v
             self.side.extend(self.membership(v, self.domains.get(s), s))
         return self.symbols[s]
@@ -150,7 +150,7 @@ class _Encoder:
                 parts.append(v > self.value(domain.start) if domain.left_open else v >= self.value(domain.start))
             if domain.end.is_finite:
                 parts.append(v < self.value(domain.end) if domain.right_open else v <= self.value(domain.end))
-            return z3.And(*parts) if parts else z3.BoolVal(True)
+            return z3.And(*parts, self.ctx) if parts else z3.BoolVal(True, self.ctx)
         if isinstance(domain, sp.Range):
             if domain.step not in (1, -1):
                 raise Untranslatable(f"range with step {domain.step}")
@@ -159,22 +159,22 @@ class _Encoder:
                 parts.append(v >= self.value(domain.inf))
             if domain.sup.is_finite:
                 parts.append(v <= self.value(domain.sup))
-            return z3.And(*parts)
+            return z3.And(*parts, self.ctx)
         if domain in (sp.Integers, sp.Naturals, sp.Naturals0):
             lowest = {sp.Naturals: 1, sp.Naturals0: 0}.get(domain)
             return z3.And(z3.IsInt(v), *([v >= lowest] if lowest is not None else []))
         if domain == sp.Reals:
-            return z3.BoolVal(True)
+            return z3.BoolVal(True, self.ctx)
         if isinstance(domain, sp.FiniteSet):
-            return z3.Or(*[v == self.value(e) for e in domain.args]) if domain.args else z3.BoolVal(False)
+            return z3.Or(*[v == self.value(e) for e in domain.args], self.ctx) if domain.args else z3.BoolVal(False, self.ctx)
         if isinstance(domain, sp.Union):
-            return z3.Or(*[self.set_condition(v, a) for a in domain.args])
+            return z3.Or(*[self.set_condition(v, a) for a in domain.args], self.ctx)
         if isinstance(domain, sp.Intersection):
-            return z3.And(*[self.set_condition(v, a) for a in domain.args])
+            return z3.And(*[self.set_condition(v, a) for a in domain.args], self.ctx)
         if isinstance(domain, sp.Complement):
             return z3.And(self.set_condition(v, domain.args[0]), z3.Not(self.set_condition(v, domain.args[1])))
         if domain is sp.S.EmptySet:
-            return z3.BoolVal(False)
+            return z3.BoolVal(False, self.ctx)
         raise Untranslatable(f"domain {domain}")
 
     def value(self, e) -> z3.ArithRef:
@@ -191,38 +191,47 @@ class _Encoder:
             return self.cache[key]
         result = self._term(e)
         if e in self.opaque:  # generalised: its definedness kept, its value a fresh variable
-            y = z3.Real(f"opaque{len(self.cache)}")
-            if isinstance(e, (sp.Abs, RangeMax)) or (isinstance(e, sp.Max) and 0 in e.args) or \
-                    (isinstance(e, sp.Pow) and e.exp.is_Rational and e.exp.q == 2):
-                self.side.append(y >= 0)
+            y = z3.Real(f"opaque{len(self.cache)}", self.ctx)
+            self.side.extend(self._sign_facts(e, y))
             result = (y, result[1])
         self.cache[key] = result
         return result
 
+    def _sign_facts(self, e, y) -> list:
+        """What the kernel shows about the sign of a generalised subterm (where it is defined), for its variable."""
+        if isinstance(e, (sp.Abs, RangeMax)) or (isinstance(e, sp.Max) and 0 in e.args) or \
+                (isinstance(e, sp.Pow) and e.exp.is_Rational and e.exp.q == 2):
+            return [y >= 0]
+        for relation, fact in (("<", y > 0), ("<=", y >= 0), (">", y < 0), (">=", y <= 0)):
+            shown = _nested(lambda: _where_defined(relation, sp.Integer(0), e, self.domains), False)
+            if shown:
+                return [fact]
+        return []
+
     def _term(self, e):
-        T = z3.BoolVal(True)
+        T = z3.BoolVal(True, self.ctx)
         if isinstance(e, sp.Symbol):
             if e.is_real is False:
                 raise Untranslatable(f"non-real symbol {e}")
             return self.symbol(e), T
         if e.is_Rational:
-            return _rational(e), T
+            return self.rational(e), T
         if isinstance(e, sp.Float):
             from .exact import decimal_rational
-            return _rational(decimal_rational(e)), T
+            return self.rational(decimalself.rational(e)), T
         if e in (sp.nan, sp.zoo, sp.oo, -sp.oo) or e.has(sp.I):
-            return z3.RealVal(0), z3.BoolVal(False)
+            return z3.RealVal(0, self.ctx), z3.BoolVal(False, self.ctx)
         if e is sp.pi or e is sp.E or isinstance(e, sp.NumberSymbol):
-            return self.atom(e, lambda v: [v > _rational(sp.floor(e)), v < _rational(sp.floor(e) + 1)]), T
+            return self.atom(e, lambda v: [v > self.rational(sp.floor(e)), v < self.rational(sp.floor(e) + 1)]), T
         if isinstance(e, sp.Add):
             parts = [self.term(a) for a in e.args]
-            return sum((p[0] for p in parts[1:]), parts[0][0]), z3.And(*[p[1] for p in parts])
+            return sum((p[0] for p in parts[1:]), parts[0][0]), z3.And(*[p[1] for p in parts], self.ctx)
         if isinstance(e, sp.Mul):
             parts = [self.term(a) for a in e.args]
             value = parts[0][0]
             for p in parts[1:]:
                 value = value * p[0]
-            return value, z3.And(*[p[1] for p in parts])
+            return value, z3.And(*[p[1] for p in parts], self.ctx)
         if isinstance(e, sp.Pow):
             return self.power(e)
         if isinstance(e, sp.Abs):
@@ -230,20 +239,20 @@ class _Encoder:
             return z3.If(a >= 0, a, -a), d
         if isinstance(e, sp.sign):
             a, d = self.term(e.args[0])
-            return z3.If(a > 0, z3.RealVal(1), z3.If(a < 0, z3.RealVal(-1), z3.RealVal(0))), d
+            return z3.If(a > 0, z3.RealVal(1, self.ctx), z3.If(a < 0, z3.RealVal(-1, self.ctx), z3.RealVal(0, self.ctx))), d
         if isinstance(e, sp.Heaviside):
             a, d = self.term(e.args[0])
             h0 = e.args[1] if len(e.args) > 1 else sp.Rational(1, 2)
             h, dh = self.term(sp.sympify(h0))
-            return z3.If(a > 0, z3.RealVal(1), z3.If(a < 0, z3.RealVal(0), h)), z3.And(d, dh)
+            return z3.If(a > 0, z3.RealVal(1, self.ctx), z3.If(a < 0, z3.RealVal(0, self.ctx), h)), z3.And(d, dh)
         if isinstance(e, (sp.Max, sp.Min)):
             parts = [self.term(a) for a in e.args]
             value = parts[0][0]
             for p in parts[1:]:
                 value = z3.If(p[0] > value, p[0], value) if isinstance(e, sp.Max) else z3.If(p[0] < value, p[0], value)
-            return value, z3.And(*[p[1] for p in parts])
+            return value, z3.And(*[p[1] for p in parts], self.ctx)
         if isinstance(e, sp.Piecewise):
-            value, ok = z3.RealVal(0), z3.BoolVal(False)
+            value, ok = z3.RealVal(0, self.ctx), z3.BoolVal(False, self.ctx)
             for branch, condition in reversed(e.args):
                 c, dc = self.boolean(condition)
                 b, db = self.term(branch)
@@ -251,7 +260,7 @@ class _Encoder:
             return value, ok
         if isinstance(e, (sp.floor, sp.ceiling, sp.frac)):
             a, d = self.term(e.args[0])
-            k = z3.Real(f"k!{next(self.fresh)}")
+            k = z3.Real(f"k!{next(self.fresh)}", self.ctx)
             self.side.append(z3.IsInt(k))
             if isinstance(e, sp.ceiling):
                 self.side += [z3.Implies(d, z3.And(k >= a, k < a + 1))]
@@ -261,7 +270,7 @@ class _Encoder:
         if isinstance(e, sp.Mod):
             a, da = self.term(e.args[0])
             b, db = self.term(e.args[1])
-            k = z3.Real(f"k!{next(self.fresh)}")
+            k = z3.Real(f"k!{next(self.fresh)}", self.ctx)
             self.side += [z3.IsInt(k), z3.Implies(z3.And(da, db, b > 0), z3.And(k * b <= a, a < (k + 1) * b)),
                           z3.Implies(z3.And(da, db, b < 0), z3.And(k * b >= a, a > (k + 1) * b))]
             return a - k * b, z3.And(da, db, b != 0)
@@ -287,14 +296,14 @@ class _Encoder:
                                            z3.Implies(x == 0, v == 0)]), d
         if isinstance(e, AppliedUndef):  # a real sequence / function: total, otherwise unknown
             args = [self.term(a) for a in e.args]
-            return self.atom(e, lambda v: []), z3.And(*[a[1] for a in args])
+            return self.atom(e, lambda v: []), z3.And(*[a[1] for a in args], self.ctx)
         if isinstance(e, (sp.Sum, RangeMax)):
             return self.sum_atom(e)
         raise Untranslatable(f"{type(e).__name__}: {sp.sstr(e)[:80]}")
 
     def atom(self, e, constraints) -> z3.ArithRef:
         if e not in self.atoms:
-            v = z3.Real(f"atom{len(self.atoms)}")
+            v = z3.Real(f"atom{len(self.atoms)}", self.ctx)
             self.atoms[e] = v
             self.side.extend(constraints(v))
         return self.atoms[e]
@@ -305,7 +314,7 @@ class _Encoder:
             b, d = self.term(base)
             n = int(exponent)
             if n == 0:
-                return z3.RealVal(1), d
+                return z3.RealVal(1, self.ctx), d
             value = b
             for _ in range(abs(n) - 1):
                 value = value * b
@@ -337,7 +346,7 @@ class _Encoder:
         base, exponent = e.base, e.exp
         b, db = self.term(base)
         u, du = self.term(exponent)
-        integral = z3.BoolVal(True) if exponent.is_integer else z3.BoolVal(False)
+        integral = z3.BoolVal(True, self.ctx) if exponent.is_integer else z3.BoolVal(False, self.ctx)
         ok = z3.And(db, du, z3.Or(b > 0, z3.And(b == 0, u >= 0), z3.And(integral, b != 0)))  # 0^0 = 1
 
         def constraints(v):
@@ -383,7 +392,7 @@ class _Encoder:
             for w, _ in powers[1:]:
                 product = product * w
             self.side.append(z3.Implies(z3.And(*[d for _, d in factors], *[d for _, d in powers],
-                                               z3.Or(z3.And(*[f > 0 for f, _ in factors]),
+                                               z3.Or(z3.And(*[f > 0 for f, _ in factors], self.ctx),
                                                      z3.And(u > 0, *[f >= 0 for f, _ in factors]))),
                                         v == product))
         elif isinstance(base, sp.Pow):
@@ -415,7 +424,7 @@ class _Encoder:
         if index not in e.function.free_symbols:  # a constant summand: (b − a + 1)·f
             c, dc = self.term(e.function)
             self.side.append(z3.Implies(z3.And(dc, h >= a - 1), v == (h - a + 1) * c if is_sum else
-                                        v == z3.If(z3.And(h >= a, c > 0), c, z3.RealVal(0))))
+                                        v == z3.If(z3.And(h >= a, c > 0), c, z3.RealVal(0, self.ctx))))
         else:
             if is_sum and self._nonnegative_on(function, i, low, high):
                 self.side.append(v >= 0)
@@ -491,29 +500,29 @@ class _Encoder:
 
     def _summand_defined(self, f_i, i, low, high):
         if _DEPTH >= MAX_DEPTH:
-            return z3.Bool(f"summand_defined!{next(self.fresh)}")
+            return z3.Bool(f"summand_defined!{next(self.fresh)}", self.ctx)
         sub = _Encoder(self.domains)
         try:
             _, ok = sub.term(f_i)
             iv = sub.symbol(i)
             lo, _ = sub.term(sp.sympify(low))
             hi, _ = sub.term(sp.sympify(high))
-            solver = _solver(QUERY_MS // 4)
+            solver = _solver(QUERY_MS // 4, sub.ctx)
             solver.add(*sub.side, iv >= lo, iv <= hi, z3.Not(ok))
             if solver.check() == z3.unsat:
-                return z3.BoolVal(True)
+                return z3.BoolVal(True, self.ctx)
         except (Untranslatable, z3.Z3Exception, RecursionError):
             pass
-        return z3.Bool(f"summand_defined!{next(self.fresh)}")
+        return z3.Bool(f"summand_defined!{next(self.fresh)}", self.ctx)
 
     # -- conditions ---------------------------------------------------------------------------------------
     def boolean(self, c) -> tuple:
         """(truth, defined) of a condition."""
-        T = z3.BoolVal(True)
+        T = z3.BoolVal(True, self.ctx)
         if c is sp.true or c is True:
             return T, T
         if c is sp.false or c is False:
-            return z3.BoolVal(False), T
+            return z3.BoolVal(False, self.ctx), T
         if isinstance(c, sp.core.relational.Relational):
             a, da = self.term(c.lhs)
             b, db = self.term(c.rhs)
@@ -522,7 +531,7 @@ class _Encoder:
         if isinstance(c, (sp.And, sp.Or)):
             parts = [self.boolean(a) for a in c.args]
             join = z3.And if isinstance(c, sp.And) else z3.Or
-            return join(*[p[0] for p in parts]), z3.And(*[p[1] for p in parts])
+            return join(*[p[0] for p in parts], self.ctx), z3.And(*[p[1] for p in parts], self.ctx)
         if isinstance(c, sp.Not):
             a, d = self.boolean(c.args[0])
             return z3.Not(a), d
@@ -530,14 +539,14 @@ class _Encoder:
 
 
 #: Z3 resource units per millisecond of budget: queries are bounded by ``rlimit`` (deterministic, whatever the
-#: load of the machine), with a wall-clock timeout of twice the budget as a safety net.
+#: load of the machine), with a wall-clock timeout of ten times the budget as a safety net.
 RLIMIT_PER_MS = 2000
 
 
-def _solver(ms: int = QUERY_MS) -> z3.Solver:
-    solver = z3.Solver()
+def _solver(ms: int = QUERY_MS, ctx=None) -> z3.Solver:
+    solver = z3.Solver(ctx=ctx)
     solver.set("rlimit", int(ms) * RLIMIT_PER_MS)
-    solver.set("timeout", 2 * int(ms))
+    solver.set("timeout", 10 * int(ms))
     return solver
 
 
@@ -546,7 +555,7 @@ def _check(encoder: _Encoder, goal_negation, ms: int) -> Verdict:
     (pure nonlinear real arithmetic: nlsat decides it), then with integrality."""
     relaxed = [c for c in encoder.side if not _is_integrality(c)]
     for constraints in ((relaxed, encoder.side) if len(relaxed) != len(encoder.side) else (encoder.side,)):
-        solver = _solver(ms)
+        solver = _solver(ms, encoder.ctx)
         solver.add(*constraints, goal_negation)
         try:
             answer = solver.check()
@@ -579,12 +588,21 @@ def _model(encoder: _Encoder, model) -> dict:
 
 
 def _common_subterms(lhs, rhs) -> frozenset:
-    """Maximal compound subterms (with symbols) that occur in both sides."""
+    """Compound subterms (with symbols) common to both sides: the maximal ones, then those still common once
+    the maximal ones are set aside (``1 − β^t`` inside a shared root and outside it), and so on."""
     def subterms(e):
         return {n for n in sp.preorder_traversal(e) if isinstance(n, sp.Expr) and n.free_symbols
                 and not n.is_Atom and not isinstance(n, (sp.Symbol, AppliedUndef))}
-    common = subterms(lhs) & subterms(rhs)
-    return frozenset(n for n in common if not any(n is not m and m.has(n) for m in common))
+    found: set = set()
+    for _ in range(4):
+        common = subterms(lhs) & subterms(rhs)
+        maximal = [n for n in common if not any(n is not m and m.has(n) for m in common)]
+        if not maximal:
+            break
+        found.update(maximal)
+        hidden = {n: sp.Dummy("common") for n in maximal}
+        lhs, rhs = lhs.xreplace(hidden), rhs.xreplace(hidden)
+    return frozenset(found)
 
 
 def decide(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS, where_defined: bool = False,
@@ -595,7 +613,7 @@ def decide(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS, where_
     lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
     common = _common_subterms(lhs, rhs) if relation == "=" else frozenset()
     if common and lhs != rhs:
-        verdict = decide_exactly(relation, lhs, rhs, domains, ms=min(ms, 1000), where_defined=where_defined,
+        verdict = decide_exactly(relation, lhs, rhs, domains, ms=ms, where_defined=where_defined,
                                  hypotheses=hypotheses, opaque=common)
         if verdict.proved:
             return verdict
@@ -627,7 +645,11 @@ def decide_exactly(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS
             if not alike.proved:
                 reason = "the two sides are not shown defined at the same points"
                 return Verdict(alike.status, f"{reason} ({alike.reason})", alike.model)
-        verdict = _check(encoder, z3.And(da, db, a != b), ms)
+        # equal in every model, defined or not (Z3's division is total), is a proof for the defined points:
+        # a cheap first try for identities that hold by their algebra
+        verdict = _check(encoder, a != b, ms // 4)
+        if not verdict.proved:
+            verdict = _check(encoder, z3.And(da, db, a != b), ms)
     else:
         defined = _check(encoder, z3.Not(z3.And(da, db)), ms)
         if not defined.proved:
@@ -638,6 +660,15 @@ def decide_exactly(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS
     if verdict.proved:
         _count(CERTIFICATE_DECISION)
     return verdict
+
+
+def _where_defined(relation, lhs, rhs, domains) -> bool:
+    """``lhs relation rhs`` at every point of the domain where ``rhs`` is defined (a short query)."""
+    encoder = _Encoder(domains)
+    a, _ = encoder.term(sp.sympify(lhs))
+    b, db = encoder.term(sp.sympify(rhs))
+    holds = {"<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b}[relation]
+    return _check(encoder, z3.And(db, z3.Not(holds)), QUERY_MS // 8).proved
 
 
 def prove_relation(relation: str, lhs, rhs, domains: dict, **kw) -> bool:
