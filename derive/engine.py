@@ -585,6 +585,23 @@ def _symbolic_limit_differs(expr, expected, var, point, direction, at, dom):
     return None
 
 
+def _side_conditions(expr, var, domains: dict) -> str | None:
+    r"""The parameter side conditions of a limit, made explicit: every subterm free of ``var`` (a constant of
+    the limit, e.g. :math:`1/(\rho_\infty - 4)`) must be defined on the parameters' domain, shown by the
+    kernel; a parameter value where one is undefined makes the limit's statement meaningless there. Returns why
+    not, or None."""
+    nodes = [n for n in sp.preorder_traversal(expr) if isinstance(n, sp.Expr) and n.free_symbols
+             and var not in n.free_symbols and not n.is_Atom]
+    outer = [n for n in nodes if not any(n is not m and m.has(n) for m in nodes)]
+    for n in sorted(set(outer), key=sp.default_sort_key):
+        verdict = kernel.prove_defined(n, _resolve([n], domains))
+        if not verdict.proved:
+            where = f" (e.g. at {code(', '.join(f'{k} = {v}' for k, v in verdict.model.items()))})" \
+                if verdict.model else ""
+            return f"side condition not shown: {code(n)} defined on the parameters' domain{where}"
+    return None
+
+
 def _approach(var, point, direction: str, domains: dict) -> str:
     r"""The side from which ``var`` can reach a finite ``point`` inside its domain: a two-sided limit at the left
     end of the domain (:math:`x \to 0` for :math:`x \in [0, 1]`) is the right one."""
@@ -632,6 +649,9 @@ def limit(title: str, expr, var, point, expected, *, direction: str = "+-", samp
         special = _limit_at_special_parameters(expr, expected, var, point, direction_, dom)
         if special:
             return special
+        missing = _side_conditions(expr, var, dom)
+        if missing:
+            return UNPROVED, f"SymPy's limit agrees, but {missing}"
         disagreement = _limit_disagrees(expr, expected, var, point, direction_, dom, sample)
         if disagreement:
             return UNPROVED, f"SymPy's limit {code(values[0][1])} is contradicted by a {disagreement}", None, True
@@ -667,6 +687,9 @@ def approximation(title: str, exact_value, approx, var, point, *, relative: bool
             special = _limit_at_special_parameters(gruntz_form, sp.Integer(0), var, point, side, dom)
             if special:
                 return special
+            missing = _side_conditions(gruntz_form, var, dom)
+            if missing:
+                return UNPROVED, f"SymPy's limit of the error is 0, but {missing}"
             disagreement = _limit_disagrees(gruntz_form, sp.Integer(0), var, point, side, dom, sample)
             if disagreement:
                 return UNPROVED, f"SymPy's limit 0 of the error is contradicted by a {disagreement}", None, True

@@ -29,6 +29,7 @@ import sympy as sp
 from optiforge.specs import GRAD, PARAM, STEP, OptimizerSpec
 
 from . import domains as _domains
+from . import kernel
 from .engine import (CHECKED, INCONCLUSIVE, PROVED, REFUTED, UNPROVED, CheckTimeout, Step, code, guarded,
                      prove_equal, prove_zero, sample_values, tex, time_limit)
 from .exact import Undecided, Undefined, compare, decimal_rational, defined, enclose, exact, iv
@@ -83,8 +84,29 @@ class Dynamics:
 
     @classmethod
     def from_spec(cls, spec: OptimizerSpec, fix: dict | None = None, name: str | None = None) -> "Dynamics":
-        """The spec's step map, with hyperparameters fixed by ``fix`` (e.g. ``{eps: 0}``)."""
+        """The spec's step map, with hyperparameters fixed by ``fix`` (e.g. ``{eps: 0}``).
+
+        A fixed value must lie in the hyperparameter's domain (ValueError naming it otherwise); a value that is a
+        symbol (``{beta1: momentum}``) carries the domain over: the symbol ranges over the intersection."""
+        hypers = {h.symbol: h for h in spec.hyperparameters}
         fix = {spec.symbol(k) if isinstance(k, str) else k: exact(v) for k, v in (fix or {}).items()}
+        carried: dict = {}
+        for k, v in fix.items():
+            if k not in hypers:
+                raise ValueError(f"fix= names {k}, not a hyperparameter of spec {spec.name!r} "
+                                 f"(known: {', '.join(sorted(map(str, hypers)))})")
+            domain = hypers[k].domain
+            if not v.free_symbols:
+                if not _domains.contains(domain, v):
+                    raise ValueError(f"fix= {k} = {v} lies outside the domain {domain} of {k} in spec {spec.name!r}")
+            elif isinstance(v, sp.Symbol):
+                carried[v] = carried[v].intersect(domain) if v in carried else domain
+            else:  # an expression: the kernel must show it stays in the domain for every value of its symbols
+                own = {s: hypers[s].domain for s in v.free_symbols if s in hypers and s not in fix}
+                where = _domains.resolve(v.free_symbols, own)
+                if not kernel.satisfiable_region(domain.as_relational(k).xreplace({k: v}), where).proved:
+                    raise ValueError(f"fix= {k} = {v} is not shown to stay inside the domain {domain} of {k} in "
+                                     f"spec {spec.name!r}")
         update = {k: exact(v).subs(fix) for k, v in spec.step_map().items()}
         state = tuple(update)
         init = {PARAM: PARAM}
@@ -97,8 +119,11 @@ class Dynamics:
                 init[s.symbol] = exact(s.init).subs(fix)
         suffix = "(" + ", ".join(f"{k}={v}" for k, v in fix.items()) + ")" if fix else ""
         free = {h.symbol: h for h in spec.hyperparameters if h.symbol not in fix}
+        domains = {s: h.domain for s, h in free.items()}
+        for v, domain in carried.items():
+            domains[v] = domains[v].intersect(domain) if v in domains else domain
         return cls(name or spec.name + suffix, state, update, init, PARAM, frozenset(first),
-                   {s: h.domain for s, h in free.items()}, {s: decimal_rational(h.default) for s, h in free.items()})
+                   domains, {s: decimal_rational(h.default) for s, h in free.items()})
 
     @classmethod
     def from_assignments(cls, name: str, assignments, init: dict, query=PARAM, *, domains=None,
@@ -719,6 +744,15 @@ def equivalent(a: Dynamics, b: Dynamics, phi: dict | None = None, *, assume: dic
     exact counterexample is searched. A short screen (:data:`PRESCREEN_SECONDS`, the first
     :data:`PRESCREEN_POINTS` hyperparameter points, 8 steps) runs first: a certified divergence there refutes the
     claim without the invariant's (then useless) attempt."""
+    try:
+        return _equivalent(a, b, phi, assume=assume, unroll=unroll, unroll_fix=unroll_fix, sample=sample,
+                           where=where, domains=domains)
+    except Exception as exc:  # noqa: BLE001 - no exception leaves the public API: unproved, with why
+        return [Step("equivalence", f"{getattr(a, 'name', a)} ≡ {getattr(b, 'name', b)}", "", UNPROVED,
+                     f"{type(exc).__name__}: {code(exc)}")]
+
+
+def _equivalent(a, b, phi, *, assume, unroll, unroll_fix, sample, where, domains) -> list[Step]:
     a, b, phi = unify_hyperparameters(a, b, dict(phi or {}))
     screen = counterexample_step(a, b, phi.get(PARAM, PARAM), sample, steps=LONG, combos=PRESCREEN_POINTS,
                                  where=where, domains=domains, seconds=PRESCREEN_SECONDS)
