@@ -20,14 +20,10 @@ import mpmath
 import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
 
-from .sums import fresh_indices, ranged
+from .sums import conventional, fresh_indices, ranged
 
 __all__ = ["exact", "decimal_rational", "evaluate", "defined", "compare", "sign_of", "enclose", "Undecided",
            "conventional"]
-
-#: Finite ranges up to this length are expanded term by term (longer ones use SymPy's ``doit`` with b ≥ a).
-EXPAND_LIMIT = 4000
-
 
 def decimal_rational(value) -> sp.Rational:
     """The exact rational of a decimal literal's text: ``0.1`` → 1/10 (see the module docstring). A double is
@@ -50,39 +46,6 @@ def exact(expr):
     expr = sp.sympify(expr)
     floats = expr.atoms(sp.Float)
     return expr.xreplace({f: decimal_rational(f) for f in floats}) if floats else expr
-
-
-def conventional(expr):
-    """Evaluate sums, products and range maxima whose limits are numbers, by their conventional definition
-    (an empty range gives 0, 1 and 0 respectively; nested ranges from the inside out)."""
-    from .sums import RangeMax
-
-    kinds = (sp.Sum, sp.Product, RangeMax)
-    if not isinstance(expr, sp.Basic) or not expr.has(*kinds):
-        return expr
-    if not isinstance(expr, kinds):
-        return expr.func(*[conventional(a) for a in expr.args])
-    kind, function = type(expr), expr.function
-    if len(expr.limits) > 1:  # Sum(f, inner, outer) = Sum(Sum(f, inner), outer)
-        nested = function
-        for limit in expr.limits:
-            nested = kind(nested, limit)
-        return conventional(nested)
-    index, low, high = expr.limits[0]
-    low, high = conventional(low), conventional(high)
-    if not (low.is_number and high.is_number and low.is_integer and high.is_integer):
-        return kind(conventional(function), (index, low, high))
-    empty = {sp.Sum: sp.Integer(0), sp.Product: sp.Integer(1)}.get(kind, sp.Integer(0))
-    if high < low:
-        return empty
-    if high - low >= EXPAND_LIMIT:  # long, non-empty range: SymPy's closed form is the conventional value
-        return kind(function, (index, low, high)).doit()
-    terms = [conventional(function.xreplace({index: sp.Integer(k)})) for k in range(int(low), int(high) + 1)]
-    if kind is sp.Sum:
-        return sp.Add(*terms)
-    if kind is sp.Product:
-        return sp.Mul(*terms)
-    return sp.Max(0, *terms)
 
 
 def evaluate(expr, point: dict, functions: dict | None = None):
