@@ -89,7 +89,14 @@ class Dynamics:
         A fixed value must lie in the hyperparameter's domain (ValueError naming it otherwise); a value that is a
         symbol (``{beta1: momentum}``) carries the domain over: the symbol ranges over the intersection."""
         hypers = {h.symbol: h for h in spec.hyperparameters}
-        fix = {spec.symbol(k) if isinstance(k, str) else k: exact(v) for k, v in (fix or {}).items()}
+        names = {str(h): h for h in hypers}
+
+        def key(k):
+            if isinstance(k, str) and k not in names:
+                raise ValueError(f"fix= names {k!r}, not a hyperparameter of spec {spec.name!r} "
+                                 f"(known: {', '.join(sorted(names))})")
+            return names[k] if isinstance(k, str) else k
+        fix = {key(k): exact(v) for k, v in (fix or {}).items()}
         carried: dict = {}
         for k, v in fix.items():
             if k not in hypers:

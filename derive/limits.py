@@ -291,7 +291,7 @@ def _symbolic_limit_differs(expr, expected, var, point, direction, at, dom):
     return None
 
 
-def _side_conditions(expr, var, domains: dict) -> str | None:
+def _side_conditions(expr, var, domains: dict, point=sp.oo, direction="+-") -> str | None:
     r"""The parameter side conditions of a limit, made explicit: every subterm free of ``var`` (a constant of
     the limit, e.g. :math:`1/(\rho_\infty - 4)`) must be defined on the parameters' domain, shown by the
     kernel; a parameter value where one is undefined makes the limit's statement meaningless there. Returns why
@@ -305,6 +305,22 @@ def _side_conditions(expr, var, domains: dict) -> str | None:
             where = f" (e.g. at {code(', '.join(f'{k} = {v}' for k, v in verdict.model.items()))})" \
                 if verdict.model else ""
             return f"side condition not shown: {code(n)} defined on the parameters' domain{where}"
+    if point in (sp.oo, -sp.oo):
+        return None
+    # at a finite point, a denominator whose limit depends on the parameters must have a nonzero limit on the
+    # whole domain: SymPy reads parameters generically (x/(sin x + (a − 3)²) → 0 is wrong at a = 3)
+    denominators = {p.base for p in sp.preorder_traversal(expr) if isinstance(p, sp.Pow) and p.exp.is_negative
+                    and var in p.base.free_symbols}
+    for d in sorted(denominators, key=sp.default_sort_key):
+        try:
+            with time_limit(2.0):
+                value = continuous_limit(d, var, point, direction)
+        except (CheckTimeout, OneSidedLimitsDiffer, TypeError, ValueError, NotImplementedError):
+            value = None
+        if value is not None and not value.free_symbols:
+            continue
+        if value is None or not kernel.prove_relation("!=", value, sp.Integer(0), resolve_domains([value], domains)):
+            return f"side condition not shown: the limit of the denominator {code(d)} is not shown nonzero"
     return None
 
 
@@ -355,7 +371,7 @@ def limit(title: str, expr, var, point, expected, *, direction: str = "+-", samp
         special = _limit_at_special_parameters(expr, expected, var, point, direction_, dom)
         if special:
             return special
-        missing = _side_conditions(expr, var, dom)
+        missing = _side_conditions(expr, var, dom, point, direction_)
         if missing:
             return UNPROVED, f"SymPy's limit agrees, but {missing}"
         disagreement = _limit_disagrees(expr, expected, var, point, direction_, dom, sample)
@@ -393,7 +409,7 @@ def approximation(title: str, exact_value, approx, var, point, *, relative: bool
             special = _limit_at_special_parameters(gruntz_form, sp.Integer(0), var, point, side, dom)
             if special:
                 return special
-            missing = _side_conditions(gruntz_form, var, dom)
+            missing = _side_conditions(gruntz_form, var, dom, point, side)
             if missing:
                 return UNPROVED, f"SymPy's limit of the error is 0, but {missing}"
             disagreement = _limit_disagrees(gruntz_form, sp.Integer(0), var, point, side, dom, sample)
