@@ -181,8 +181,9 @@ def monotone(title: str, f, var, start, *, increasing: bool = False, sample: dic
         finding, count = wrong_order(pairs=any(var in n.free_symbols for n in f.atoms(*_JUMPS)))
         if finding:
             return downgrade(finding, f"f' = {code(sp.simplify(derivative))} has the sign shown")
-        return (PROVED, f"f' = {code(sp.simplify(derivative))} ({'≥' if increasing else '≤'} 0 on ({start}, ∞)), "
-                        f"f finite there and right-continuous at {code(start)}; sweep: {count} exact points")
+        return (PROVED, f"{kernel.CERTIFICATE_DECISION}: f' = {code(sp.simplify(derivative))} "
+                        f"({'≥' if increasing else '≤'} 0 on ({start}, ∞)), f defined there and right-continuous at "
+                        f"{code(start)}; {count} exact points agree")
 
     step = guarded("monotonicity", title, statement.latex(tex), check, statement=statement)
     return record_domain(step, [f, start], domains, exclude=(var,))

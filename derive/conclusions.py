@@ -59,7 +59,8 @@ def conclude(title: str, latex: str | None, premises: list[Step], kind: str = "b
         if gap:
             return Step(kind, title, statement.latex(tex), UNPROVED, f"the premises' domains do not cover the "
                         f"conclusion's: {gap}", seconds=time.perf_counter() - start)
-        step = Step(kind, title, statement.latex(tex), PROVED, f"{how} (rule {rule!r}, from steps {names})",
+        step = Step(kind, title, statement.latex(tex), PROVED, f"inference checked by the kernel: {how} (rule {rule!r}, "
+                    f"from steps {names})",
                     seconds=time.perf_counter() - start, statement=statement)
         step.domain = {s: d for s, d in concluded.items()}
         return step

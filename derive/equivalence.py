@@ -312,14 +312,15 @@ def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = No
             rhs = updates_b[x].xreplace(phi_prev)  # F_B(Φ(s), g)
             if not equal(lhs, rhs):
                 return UNPROVED, f"invariant not preserved for `{x}`: residue {code(lhs - rhs, 160)}"
-        how = "Φ maps initial states, query points agree, Φ∘F_A = F_B∘Φ (induction step, all t)"
+        how = (f"{kernel.CERTIFICATE_DECISION}: Φ maps initial states, query points agree, Φ∘F_A = F_B∘Φ "
+               f"(induction step, all t; both sides defined alike)")
         if not sweep:
             return PROVED, how
         found = replay_sweep(a, b, phi.get(PARAM, PARAM), dom, sample, where)
         if found is None:
             return PROVED, how + "; exact replays at special points agree"
         status, detail, cex = found
-        return status, f"falsification sweep overturned SymPy's proof ({how}): {detail}", cex, True
+        return status, f"an exact replay contradicts the kernel's proof ({how}): {detail}", cex, True
 
     latex = ", ".join(f"{tex(x)}_B = {tex(v)}" for x, v in phi.items())
     if where:
@@ -798,7 +799,15 @@ def necessary_hyper_conditions(a: Dynamics, b: Dynamics, unknown: sp.Symbol, exp
         if not all(prove_zero(e.xreplace({unknown: expected})) for e in equations):
             return UNPROVED, f"{code(sp.Eq(unknown, expected))} does not satisfy the coefficient equations"
         if len(solutions) == 1 and prove_zero(solutions[0][unknown] - expected):
-            return PROVED, f"the only solution is {code(sp.Eq(unknown, solutions[0][unknown]))}"
+            # SymPy's solution is a candidate: the kernel shows that the equations force it
+            forced = kernel.decide("=", unknown, expected, _domains.resolve(
+                set().union(*(e.free_symbols for e in equations)) | expected.free_symbols | {unknown}, [a.domains,
+                                                                                                      b.domains]),
+                hypotheses=[sp.Eq(e, 0) for e in equations])
+            if forced.proved:
+                return PROVED, (f"{kernel.CERTIFICATE_DECISION}: the coefficient equations force "
+                                f"{code(sp.Eq(unknown, solutions[0][unknown]))}")
+            return UNPROVED, f"SymPy's only solution {code(solutions[0])} is not shown forced ({forced.reason})"
         return UNPROVED, f"solutions {code(solutions)}"
 
     return guarded("equivalence", f"necessity of {unknown} = {expected}",
