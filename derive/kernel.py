@@ -97,7 +97,8 @@ def _nested(query, otherwise):
 class _Encoder:
     """SymPy → Z3 with definedness; ``side`` collects the sound side constraints of abstracted atoms."""
 
-    def __init__(self, domains: dict, opaque=frozenset()):
+    def __init__(self, domains: dict, opaque=frozenset(), integers: bool = False):
+        self.integer_mode = integers  # integer symbols as Z3 integers (linear integer reasoning) instead of reals
         self.ctx = z3.Context()  # a fresh context per query: Z3's answer does not depend on earlier queries
         self.domains = domains
         self.opaque = opaque
@@ -111,6 +112,12 @@ class _Encoder:
         self.fresh = itertools.count()
         self.index = sp.Dummy("i", integer=True)
 
+    def variable(self, name: str, integral: bool) -> z3.ArithRef:
+        """A fresh real variable; in integer mode, an integral one is a Z3 integer (read as a real)."""
+        if integral and self.integer_mode:
+            return z3.ToReal(z3.Int(name, self.ctx))
+        return z3.Real(name, self.ctx)
+
     def rational(self, value) -> z3.ArithRef:
         value = sp.Rational(value)
         return z3.RealVal(f"{value.p}/{value.q}", self.ctx)
@@ -118,7 +125,11 @@ class _Encoder:
     # -- symbols and domains --------------------------------------------------------------------------------
     def symbol(self, s: sp.Symbol) -> z3.ArithRef:
         if s not in self.symbols:
-            v = z3.Real(f"{s.name}!{len(self.symbols)}", self.ctx)  # by order of appearance: no Dummy index in the name
+            name = f"{s.name}!{len(self.symbols)}"  # by order of appearance: no Dummy index in the name
+            domain = self.domains.get(s)
+            integral = s.is_integer or isinstance(domain, sp.Range) or domain in (sp.Integers, sp.Naturals,
+                                                                                  sp.Naturals0)
+            v = self.variable(name, integral)
             self.symbols[s] = v
             self.side.extend(self.membership(v, self.domains.get(s), s))
         return self.symbols[s]
@@ -260,7 +271,7 @@ class _Encoder:
             return value, ok
         if isinstance(e, (sp.floor, sp.ceiling, sp.frac)):
             a, d = self.term(e.args[0])
-            k = z3.Real(f"k!{next(self.fresh)}", self.ctx)
+            k = self.variable(f"k!{next(self.fresh)}", True)
             self.side.append(z3.IsInt(k))
             if isinstance(e, sp.ceiling):
                 self.side += [z3.Implies(d, z3.And(k >= a, k < a + 1))]
@@ -270,7 +281,7 @@ class _Encoder:
         if isinstance(e, sp.Mod):
             a, da = self.term(e.args[0])
             b, db = self.term(e.args[1])
-            k = z3.Real(f"k!{next(self.fresh)}", self.ctx)
+            k = self.variable(f"k!{next(self.fresh)}", True)
             self.side += [z3.IsInt(k), z3.Implies(z3.And(da, db, b > 0), z3.And(k * b <= a, a < (k + 1) * b)),
                           z3.Implies(z3.And(da, db, b < 0), z3.And(k * b >= a, a > (k + 1) * b))]
             return a - k * b, z3.And(da, db, b != 0)
@@ -552,9 +563,10 @@ def _solver(ms: int = QUERY_MS, ctx=None) -> z3.Solver:
 
 def _check(encoder: _Encoder, goal_negation, ms: int) -> Verdict:
     """Unsatisfiability of domain ∧ side constraints ∧ ``goal_negation``; first with integers relaxed to reals
-    (pure nonlinear real arithmetic: nlsat decides it), then with integrality."""
+    (pure nonlinear real arithmetic: nlsat decides it), then with integrality (in integer mode, directly)."""
     relaxed = [c for c in encoder.side if not _is_integrality(c)]
-    for constraints in ((relaxed, encoder.side) if len(relaxed) != len(encoder.side) else (encoder.side,)):
+    passes = (encoder.side,) if encoder.integer_mode or len(relaxed) == len(encoder.side) else (relaxed, encoder.side)
+    for constraints in passes:
         solver = _solver(ms, encoder.ctx)
         solver.add(*constraints, goal_negation)
         try:
@@ -622,12 +634,26 @@ def decide(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS, where_
 
 def decide_exactly(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS, where_defined: bool = False,
                    hypotheses=(), opaque=frozenset()) -> Verdict:
+    """As :func:`decide_in_mode` over the reals; if that neither proves nor refutes and integers occur, again with
+    integer symbols as Z3 integers (⌈t/2⌉ + ⌊t/2⌋ = t is linear integer arithmetic)."""
+    verdict, integral = decide_in_mode(relation, lhs, rhs, domains, ms=ms, where_defined=where_defined,
+                                       hypotheses=hypotheses, opaque=opaque)
+    if verdict.proved or verdict.status == "counterexample" or not integral:
+        return verdict
+    again, _ = decide_in_mode(relation, lhs, rhs, domains, ms=ms // 2, where_defined=where_defined,
+                              hypotheses=hypotheses, opaque=opaque, integers=True)
+    return again if again.status != "unknown" else verdict
+
+
+def decide_in_mode(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS, where_defined: bool = False,
+                   hypotheses=(), opaque=frozenset(), integers: bool = False) -> tuple:
     r"""Decide ``lhs relation rhs`` (``=``, ``<=``, ``<``, ``!=``) on ``domains``.
 
     ``=``: both sides defined at the same points and equal where defined (``where_defined``: only where both
     are). Inequalities: both sides defined on the whole domain and the relation holds. ``hypotheses``: SymPy
-    conditions that restrict the domain (e.g. :math:`a \le j \le b` for an index)."""
-    encoder = _Encoder(domains, opaque)
+    conditions that restrict the domain (e.g. :math:`a \le j \le b` for an index). Returns the verdict and
+    whether integrality constraints occurred."""
+    encoder = _Encoder(domains, opaque, integers)
     try:
         for h in hypotheses:
             c, ok = encoder.boolean(sp.sympify(h))
@@ -638,13 +664,14 @@ def decide_exactly(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS
             if isinstance(s, sp.Symbol):
                 encoder.symbol(s)
     except (Untranslatable, z3.Z3Exception, RecursionError, TypeError, ValueError) as exc:
-        return Verdict("unknown", f"not in the kernel's language ({exc})")
+        return Verdict("unknown", f"not in the kernel's language ({exc})"), False
+    integral = any(_is_integrality(c) for c in encoder.side)
     if relation == "=":
         if not where_defined:
             alike = _check(encoder, da != db, ms)
             if not alike.proved:
                 reason = "the two sides are not shown defined at the same points"
-                return Verdict(alike.status, f"{reason} ({alike.reason})", alike.model)
+                return Verdict(alike.status, f"{reason} ({alike.reason})", alike.model), integral
         # equal in every model, defined or not (Z3's division is total), is a proof for the defined points:
         # a cheap first try for identities that hold by their algebra
         verdict = _check(encoder, a != b, ms // 4)
@@ -654,12 +681,12 @@ def decide_exactly(relation: str, lhs, rhs, domains: dict, *, ms: int = QUERY_MS
         defined = _check(encoder, z3.Not(z3.And(da, db)), ms)
         if not defined.proved:
             return Verdict(defined.status, f"a side is not shown defined on the whole domain ({defined.reason})",
-                           defined.model)
+                           defined.model), integral
         holds = {"<=": a <= b, "<": a < b, "!=": a != b, ">=": a >= b, ">": a > b}[relation]
         verdict = _check(encoder, z3.Not(holds), ms)
     if verdict.proved:
         _count(CERTIFICATE_DECISION)
-    return verdict
+    return verdict, integral
 
 
 def _where_defined(relation, lhs, rhs, domains) -> bool:

@@ -92,6 +92,11 @@ case("sign x = 2H(x) − 1 with H(0) = 1/2", "identity", True,
                  for k in range(-3, 4)))
 case("sign x = 2H(x) − 1 with H(0) = 1", "identity", False,
      lambda: identity("", sp.sign(x), 2 * sp.Heaviside(x, 1) - 1), lambda: 0 != 2 * 1 - 1)
+case("⌈t/2⌉ + ⌊t/2⌋ = t for integer t ≥ 1", "identity", True,
+     lambda: identity("", sp.ceiling(t / 2) + sp.floor(t / 2), t),
+     lambda: all(-(-m // 2) + m // 2 == m for m in range(1, 200)))
+case("⌈t/2⌉ + ⌊t/2⌋ = t + 1 for integer t ≥ 1", "identity", False,
+     lambda: identity("", sp.ceiling(t / 2) + sp.floor(t / 2), t + 1), lambda: -(-2 // 2) + 2 // 2 != 3)
 case("√(x²) = |x|", "identity", True, lambda: identity("", sp.sqrt(x**2), sp.Abs(x)),
      lambda: all(mpmath.sqrt(mpmath.mpf(k)**2) == abs(k) for k in range(-5, 6)))
 case("√(x²) = x on ℝ", "identity", False, lambda: identity("", sp.sqrt(x**2), x),
