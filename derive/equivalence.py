@@ -29,8 +29,9 @@ import sympy as sp
 from optiforge.specs import GRAD, PARAM, STEP, OptimizerSpec
 
 from . import domains as _domains
+from . import kernel
 from .engine import (CHECKED, INCONCLUSIVE, PROVED, REFUTED, UNPROVED, CheckTimeout, Step, code, guarded,
-                     prove_zero, sample_values, tex, time_limit)
+                     prove_equal, prove_zero, sample_values, tex, time_limit)
 from .exact import Undecided, Undefined, compare, decimal_rational, defined, enclose, exact, iv
 from .inference import Statement
 
@@ -83,8 +84,36 @@ class Dynamics:
 
     @classmethod
     def from_spec(cls, spec: OptimizerSpec, fix: dict | None = None, name: str | None = None) -> "Dynamics":
-        """The spec's step map, with hyperparameters fixed by ``fix`` (e.g. ``{eps: 0}``)."""
-        fix = {spec.symbol(k) if isinstance(k, str) else k: exact(v) for k, v in (fix or {}).items()}
+        """The spec's step map, with hyperparameters fixed by ``fix`` (e.g. ``{eps: 0}``).
+
+        A fixed value must lie in the hyperparameter's domain (ValueError naming it otherwise); a value that is a
+        symbol (``{beta1: momentum}``) carries the domain over: the symbol ranges over the intersection."""
+        hypers = {h.symbol: h for h in spec.hyperparameters}
+        names = {str(h): h for h in hypers}
+
+        def key(k):
+            if isinstance(k, str) and k not in names:
+                raise ValueError(f"fix= names {k!r}, not a hyperparameter of spec {spec.name!r} "
+                                 f"(known: {', '.join(sorted(names))})")
+            return names[k] if isinstance(k, str) else k
+        fix = {key(k): exact(v) for k, v in (fix or {}).items()}
+        carried: dict = {}
+        for k, v in fix.items():
+            if k not in hypers:
+                raise ValueError(f"fix= names {k}, not a hyperparameter of spec {spec.name!r} "
+                                 f"(known: {', '.join(sorted(map(str, hypers)))})")
+            domain = hypers[k].domain
+            if not v.free_symbols:
+                if not _domains.contains(domain, v):
+                    raise ValueError(f"fix= {k} = {v} lies outside the domain {domain} of {k} in spec {spec.name!r}")
+            elif isinstance(v, sp.Symbol):
+                carried[v] = carried[v].intersect(domain) if v in carried else domain
+            else:  # an expression: the kernel must show it stays in the domain for every value of its symbols
+                own = {s: hypers[s].domain for s in v.free_symbols if s in hypers and s not in fix}
+                where = _domains.resolve(v.free_symbols, own)
+                if not kernel.satisfiable_region(domain.as_relational(k).xreplace({k: v}), where).proved:
+                    raise ValueError(f"fix= {k} = {v} is not shown to stay inside the domain {domain} of {k} in "
+                                     f"spec {spec.name!r}")
         update = {k: exact(v).subs(fix) for k, v in spec.step_map().items()}
         state = tuple(update)
         init = {PARAM: PARAM}
@@ -97,8 +126,11 @@ class Dynamics:
                 init[s.symbol] = exact(s.init).subs(fix)
         suffix = "(" + ", ".join(f"{k}={v}" for k, v in fix.items()) + ")" if fix else ""
         free = {h.symbol: h for h in spec.hyperparameters if h.symbol not in fix}
+        domains = {s: h.domain for s, h in free.items()}
+        for v, domain in carried.items():
+            domains[v] = domains[v].intersect(domain) if v in domains else domain
         return cls(name or spec.name + suffix, state, update, init, PARAM, frozenset(first),
-                   {s: h.domain for s, h in free.items()}, {s: decimal_rational(h.default) for s, h in free.items()})
+                   domains, {s: decimal_rational(h.default) for s, h in free.items()})
 
     @classmethod
     def from_assignments(cls, name: str, assignments, init: dict, query=PARAM, *, domains=None,
@@ -196,7 +228,7 @@ def align_conditions(expr, where=(), domains: dict | None = None):
         for representative, dummy in classes:
             for sign in (1, -1):
                 if sp.cancel(sp.together(difference - sign * representative)) == 0 or \
-                        prove_zero(difference - sign * representative, domains):
+                        prove_equal(difference, sign * representative, domains):
                     return dummy, sign
         dummy = sp.Dummy(f"D{len(classes)}", real=True)
         classes.append((difference, dummy))
@@ -249,25 +281,24 @@ def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = No
     def check():
         dom = _domains.resolve(hypers | {STEP}, [a.domains, b.domains, _domains.as_mapping(domains)])
 
-        def zero(expr):
-            expr = align_conditions(sp.sympify(expr).subs(assume), where, dom)
-            return prove_zero(expr, dom)
+        def equal(lhs, rhs):  # defined at the same points and equal there (the kernel)
+            pair = align_conditions(sp.Tuple(sp.sympify(lhs), sp.sympify(rhs)).subs(assume), where, dom)
+            return prove_equal(pair[0], pair[1], dom)
 
         old = _phi_old(phi)
         overwritten = set(b.first_gradient)  # their initial value is never read
-        init = {x: v.subs(STEP, 0).xreplace(a.init) - b.init[x] for x, v in phi.items() if x not in overwritten}
-        bad = [x for x, d in init.items() if not zero(d)]
+        init = {x: (v.subs(STEP, 0).xreplace(a.init), b.init[x]) for x, v in phi.items() if x not in overwritten}
+        bad = [x for x, (l, r) in init.items() if not equal(l, r)]
         if bad:  # Φ may simply be the wrong map: not a refutation of the equivalence itself
             return UNPROVED, f"Φ does not map the initial state: {code(bad)}"
-        query = a.query - b.query.xreplace(old)
-        if not zero(query):
-            return UNPROVED, f"gradients are queried at different points: {code(query)}"
+        if not equal(a.query, b.query.xreplace(old)):
+            return UNPROVED, f"gradients are queried at different points: {code(a.query - b.query.xreplace(old))}"
         if _depends_on_first_step(a) or _depends_on_first_step(b):
             first_a = {**a.init, **{x: GRAD for x in a.first_gradient}, STEP: sp.Integer(1)}
             first_b = {**b.init, **{x: GRAD for x in b.first_gradient}, STEP: sp.Integer(1)}
             for x in b.state:
                 lhs = phi[x].subs(STEP, 1).xreplace({y: a.update[y].xreplace(first_a) for y in a.state})
-                if not zero(lhs - b.update[x].xreplace(first_b)):
+                if not equal(lhs, b.update[x].xreplace(first_b)):
                     return UNPROVED, f"first step: invariant not established for `{x}`"
             later = {STEP: STEP + 1}  # t ≥ 2 written as t + 1 with t ≥ 1
             updates_a = {y: e.xreplace(later) for y, e in a.update.items()}
@@ -279,16 +310,17 @@ def invariant_step(a: Dynamics, b: Dynamics, phi: dict, assume: dict | None = No
         for x in b.state:
             lhs = phi_new[x].xreplace(updates_a)  # Φ(F_A(s, g))
             rhs = updates_b[x].xreplace(phi_prev)  # F_B(Φ(s), g)
-            if not zero(lhs - rhs):
+            if not equal(lhs, rhs):
                 return UNPROVED, f"invariant not preserved for `{x}`: residue {code(lhs - rhs, 160)}"
-        how = "Φ maps initial states, query points agree, Φ∘F_A = F_B∘Φ (induction step, all t)"
+        how = (f"{kernel.CERTIFICATE_DECISION}: Φ maps initial states, query points agree, Φ∘F_A = F_B∘Φ "
+               f"(induction step, all t; both sides defined alike)")
         if not sweep:
             return PROVED, how
         found = replay_sweep(a, b, phi.get(PARAM, PARAM), dom, sample, where)
         if found is None:
             return PROVED, how + "; exact replays at special points agree"
         status, detail, cex = found
-        return status, f"falsification sweep overturned SymPy's proof ({how}): {detail}", cex, True
+        return status, f"an exact replay contradicts the kernel's proof ({how}): {detail}", cex, True
 
     latex = ", ".join(f"{tex(x)}_B = {tex(v)}" for x, v in phi.items())
     if where:
@@ -310,7 +342,7 @@ def unrolling_step(a: Dynamics, b: Dynamics, phi: dict, k: int = 3, fix: dict | 
                 sb.update({x: g for x in b.first_gradient})
             sa = {x: a.update[x].subs(fix or {}).xreplace({**sa, GRAD: g, STEP: t}) for x in a.state}
             sb = {x: b.update[x].subs(fix or {}).xreplace({**sb, GRAD: g, STEP: t}) for x in b.state}
-            if not prove_zero(phi_theta.subs(STEP, t).xreplace(sa) - sb[PARAM]):
+            if not prove_equal(phi_theta.subs(STEP, t).xreplace(sa), sb[PARAM]):
                 return UNPROVED, f"parameters not shown equal symbolically at step {t}"
         return CHECKED, f"θ agrees for {k} symbolic steps (evidence only)"
 
@@ -584,7 +616,7 @@ def singular_values(a: Dynamics, b: Dynamics, phi_theta, hypers, dom) -> Singula
     argument or a ``Piecewise`` test of A's or B's map or initial state vanishes at two generic states (so at
     every state): an invariant that cancels :math:`(g - 7)/|g - 7|` against :math:`\operatorname{sign}(g - 7)`, or
     :math:`(t^2 - 10^4)/((t - 100)(t + 100))` against 1, is only tested where it can fail."""
-    from .falsify import _real_roots, critical_expressions
+    from .falsify import real_roots, critical_expressions
     found = Singular()
     exprs = [*a.update.values(), *b.update.values(), sp.sympify(phi_theta), a.query, b.query, *a.init.values(),
              *b.init.values()]
@@ -608,7 +640,7 @@ def singular_values(a: Dynamics, b: Dynamics, phi_theta, hypers, dom) -> Singula
                 continue
             roots = None
             for env in envs:
-                here = set(_real_roots(c.xreplace({k: v for k, v in env.items() if k != symbol}), symbol, domain,
+                here = set(real_roots(c.xreplace({k: v for k, v in env.items() if k != symbol}), symbol, domain,
                                         transcendental=False))
                 roots = here if roots is None else roots & here
                 if not roots:
@@ -720,6 +752,15 @@ def equivalent(a: Dynamics, b: Dynamics, phi: dict | None = None, *, assume: dic
     exact counterexample is searched. A short screen (:data:`PRESCREEN_SECONDS`, the first
     :data:`PRESCREEN_POINTS` hyperparameter points, 8 steps) runs first: a certified divergence there refutes the
     claim without the invariant's (then useless) attempt."""
+    try:
+        return _equivalent(a, b, phi, assume=assume, unroll=unroll, unroll_fix=unroll_fix, sample=sample,
+                           where=where, domains=domains)
+    except Exception as exc:  # noqa: BLE001 - no exception leaves the public API: unproved, with why
+        return [Step("equivalence", f"{getattr(a, 'name', a)} ≡ {getattr(b, 'name', b)}", "", UNPROVED,
+                     f"{type(exc).__name__}: {code(exc)}")]
+
+
+def _equivalent(a, b, phi, *, assume, unroll, unroll_fix, sample, where, domains) -> list[Step]:
     a, b, phi = unify_hyperparameters(a, b, dict(phi or {}))
     screen = counterexample_step(a, b, phi.get(PARAM, PARAM), sample, steps=LONG, combos=PRESCREEN_POINTS,
                                  where=where, domains=domains, seconds=PRESCREEN_SECONDS)
@@ -758,7 +799,15 @@ def necessary_hyper_conditions(a: Dynamics, b: Dynamics, unknown: sp.Symbol, exp
         if not all(prove_zero(e.xreplace({unknown: expected})) for e in equations):
             return UNPROVED, f"{code(sp.Eq(unknown, expected))} does not satisfy the coefficient equations"
         if len(solutions) == 1 and prove_zero(solutions[0][unknown] - expected):
-            return PROVED, f"the only solution is {code(sp.Eq(unknown, solutions[0][unknown]))}"
+            # SymPy's solution is a candidate: the kernel shows that the equations force it
+            forced = kernel.decide("=", unknown, expected, _domains.resolve(
+                set().union(*(e.free_symbols for e in equations)) | expected.free_symbols | {unknown}, [a.domains,
+                                                                                                      b.domains]),
+                hypotheses=[sp.Eq(e, 0) for e in equations])
+            if forced.proved:
+                return PROVED, (f"{kernel.CERTIFICATE_DECISION}: the coefficient equations force "
+                                f"{code(sp.Eq(unknown, solutions[0][unknown]))}")
+            return UNPROVED, f"SymPy's only solution {code(solutions[0])} is not shown forced ({forced.reason})"
         return UNPROVED, f"solutions {code(solutions)}"
 
     return guarded("equivalence", f"necessity of {unknown} = {expected}",

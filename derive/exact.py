@@ -1,9 +1,9 @@
 r"""Exact values: what a decimal literal means, evaluation at a point, certified comparison, interval enclosures.
 
 * **Decimal literals** (:func:`exact`): every Python ``float`` or SymPy ``Float`` in a claim stands for the exact
-  rational of its decimal text as SymPy prints it (15 significant digits for a double). So ``0.1`` is
-  :math:`1/10`, ``3*0.1`` (which Python computes as ``0.30000000000000004``) is :math:`3/10`, and ``0.96**2``
-  (``0.9215999999999999``) is :math:`0.9216 = 576/625`. Every step kind and :class:`~derive.equivalence.Dynamics`
+  rational of its shortest round-trip decimal text (up to 17 significant digits for a double). So ``0.1`` is
+  :math:`1/10` and ``1.000000000000001`` is not 1; a value Python computed (``3*0.1`` is
+  ``0.30000000000000004``) is read as the double it is: write ``sp.Rational(3, 10)`` for three tenths. Every step kind and :class:`~derive.equivalence.Dynamics`
   applies it to its inputs, so a claim never depends on binary rounding.
 * **Evaluation** (:func:`evaluate`): substitute exact values and let SymPy evaluate. Finite sums and products with
   numeric limits follow the conventional definition (an empty range gives 0, resp. 1), *not* SymPy's Karr
@@ -20,19 +20,23 @@ import mpmath
 import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
 
-from .sums import fresh_indices, ranged
+from .sums import conventional, fresh_indices, ranged
 
 __all__ = ["exact", "decimal_rational", "evaluate", "defined", "compare", "sign_of", "enclose", "Undecided",
            "conventional"]
 
-#: Finite ranges up to this length are expanded term by term (longer ones use SymPy's ``doit`` with b ≥ a).
-EXPAND_LIMIT = 4000
-
-
 def decimal_rational(value) -> sp.Rational:
-    """The exact rational of a decimal literal's text: ``0.1`` → 1/10 (see the module docstring)."""
-    number = sp.Float(value) if not isinstance(value, sp.Float) else value
-    return sp.Rational(str(number))
+    """The exact rational of a decimal literal's text: ``0.1`` → 1/10 (see the module docstring). A double is
+    read by its shortest round-trip text (up to 17 significant digits: ``1.000000000000001`` is not 1); a
+    SymPy ``Float`` of higher precision by all its digits."""
+    if isinstance(value, (int, sp.Integer)):
+        return sp.Integer(value)
+    if isinstance(value, sp.Float) and value._prec > 53:
+        return sp.Rational(mpmath.nstr(mpmath.mpf(value._mpf_), int(value._prec * 0.30103) + 2, strip_zeros=True))
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"not a finite decimal literal: {value!r}")
+    return sp.Rational(repr(number))
 
 
 def exact(expr):
@@ -42,39 +46,6 @@ def exact(expr):
     expr = sp.sympify(expr)
     floats = expr.atoms(sp.Float)
     return expr.xreplace({f: decimal_rational(f) for f in floats}) if floats else expr
-
-
-def conventional(expr):
-    """Evaluate sums, products and range maxima whose limits are numbers, by their conventional definition
-    (an empty range gives 0, 1 and 0 respectively; nested ranges from the inside out)."""
-    from .sums import RangeMax
-
-    kinds = (sp.Sum, sp.Product, RangeMax)
-    if not isinstance(expr, sp.Basic) or not expr.has(*kinds):
-        return expr
-    if not isinstance(expr, kinds):
-        return expr.func(*[conventional(a) for a in expr.args])
-    kind, function = type(expr), expr.function
-    if len(expr.limits) > 1:  # Sum(f, inner, outer) = Sum(Sum(f, inner), outer)
-        nested = function
-        for limit in expr.limits:
-            nested = kind(nested, limit)
-        return conventional(nested)
-    index, low, high = expr.limits[0]
-    low, high = conventional(low), conventional(high)
-    if not (low.is_number and high.is_number and low.is_integer and high.is_integer):
-        return kind(conventional(function), (index, low, high))
-    empty = {sp.Sum: sp.Integer(0), sp.Product: sp.Integer(1)}.get(kind, sp.Integer(0))
-    if high < low:
-        return empty
-    if high - low >= EXPAND_LIMIT:  # long, non-empty range: SymPy's closed form is the conventional value
-        return kind(function, (index, low, high)).doit()
-    terms = [conventional(function.xreplace({index: sp.Integer(k)})) for k in range(int(low), int(high) + 1)]
-    if kind is sp.Sum:
-        return sp.Add(*terms)
-    if kind is sp.Product:
-        return sp.Mul(*terms)
-    return sp.Max(0, *terms)
 
 
 def evaluate(expr, point: dict, functions: dict | None = None):

@@ -126,7 +126,7 @@ def critical_expressions(exprs, limit: int = 16) -> list:
 ROOT_SECONDS = 0.3
 
 
-def _real_roots(expr, symbol, domain, transcendental: bool = True) -> list:
+def real_roots(expr, symbol, domain, transcendental: bool = True) -> list:
     """Exact real roots of a univariate expression inside ``domain``: every factor of its numerator is solved on
     its own, a polynomial factor of any degree SymPy can solve in radicals (x⁴ − 2), another factor by ``solve``
     (2 sin x − 1 → π/6, 5π/6; skipped unless ``transcendental``: ``solve`` costs a tenth of a second even where
@@ -177,7 +177,7 @@ def _singular_points(exprs, base: dict, domains: dict) -> list:
     for c in critical_expressions(exprs):
         for s in sorted(c.free_symbols & set(base), key=lambda s: s.name)[:3]:
             others = {k: v for k, v in base.items() if k != s}
-            for r in _real_roots(c.xreplace(others), s, domains[s]):
+            for r in real_roots(c.xreplace(others), s, domains[s]):
                 out.append({**base, s: r})
     return out
 
@@ -189,7 +189,7 @@ def _sign_regions(gaps, base: dict, domains: dict) -> list:
     for gap in gaps:
         for s in sorted(sp.sympify(gap).free_symbols & set(base), key=lambda s: s.name)[:3]:
             others = {k: v for k, v in base.items() if k != s}
-            roots = sorted(set(_real_roots(sp.sympify(gap).xreplace(others), s, sp.Reals)), key=sp.default_sort_key)
+            roots = sorted(set(real_roots(sp.sympify(gap).xreplace(others), s, sp.Reals)), key=sp.default_sort_key)
             roots = sorted(roots, key=lambda r: float(r))
             if not roots:
                 continue
@@ -293,7 +293,7 @@ def falsify(relation: str, lhs, rhs, domains: dict, *, sample: dict | None = Non
         assignment = {f: seq[k % len(seq)] for f, seq in sequences.items()}
         try:
             with time_limit(POINT_SECONDS):
-                finding = _failure_at(relation, lhs, rhs, point, assignment)
+                finding = failure_at(relation, lhs, rhs, point, assignment)
         except CheckTimeout:
             continue
         except (ZeroDivisionError, TypeError, ValueError, RecursionError):
@@ -306,7 +306,7 @@ def falsify(relation: str, lhs, rhs, domains: dict, *, sample: dict | None = Non
     return None, tried
 
 
-def _failure_at(relation, lhs, rhs, point, assignment):
+def failure_at(relation, lhs, rhs, point, assignment):
     """A :class:`Finding` if the statement fails at the point, True if it holds (for an equation: or both sides
     are undefined), None if the point says nothing (not every symbol got a value). An inequality fails where a
     side is undefined: an undefined value is not ≤ anything."""

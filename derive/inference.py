@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .sums import RangeMax, is_nonnegative, nonnegative_on
+from . import kernel
+from .sums import RangeMax
 
 __all__ = ["Statement", "InferenceError", "derive", "RULES"]
 
@@ -69,10 +70,16 @@ def _identical(a, b) -> bool:
     return fresh_indices(a) == fresh_indices(b)
 
 
-def _same(a, b) -> bool:
-    from .engine import prove_zero
+def _same(a, b, domains=None) -> bool:
+    """Shown equal by the kernel (defined at the same points and equal there)."""
     a, b = sp.sympify(a), sp.sympify(b)
-    return a == b or prove_zero(a - b)
+    return a == b or kernel.prove_equal(a, b, domains or {})
+
+
+def _nonnegative(expr, within=(), domains=None) -> bool:
+    """``expr`` ≥ 0 shown by the kernel, under the index ranges ``within``."""
+    hypotheses = [c for i, a, b in within for c in (sp.Ge(i, a), sp.Le(i, b))]
+    return kernel.prove_relation("<=", sp.Integer(0), sp.sympify(expr), domains or {}, hypotheses=hypotheses)
 
 
 def _chain(premises, **_):
@@ -122,11 +129,8 @@ def _monotone(premises, **kw):
         raise InferenceError("monotone needs one monotonicity statement and the inequality a ≤ b")
     m = monotone[0]
     bound = bounds[-1]  # a ≤ b
-    start_ok = nonnegative_on(sp.sympify(bound.lhs) - m.point, bound.within) or any(
+    start_ok = _nonnegative(sp.sympify(bound.lhs) - m.point, bound.within, kw.get("domains")) or any(
         _same(s.lhs, m.point) and _same(s.rhs, bound.lhs) for s in bounds[:-1])
-    if not start_ok and kw.get("domains"):
-        from .engine import abstract_unit_powers
-        start_ok = nonnegative_on(abstract_unit_powers(sp.sympify(bound.lhs) - m.point, kw["domains"]), bound.within)
     if not start_ok:
         raise InferenceError(f"monotone: {sp.sstr(bound.lhs)} ≥ {m.point} is not shown")
     h = sp.sympify(m.lhs)
@@ -154,12 +158,12 @@ def _termwise(premises, over=None, **_):
         "termwise: a sum of termwise bounds"
 
 
-def _max_le(premises, over=None, **_):
+def _max_le(premises, over=None, **_):  # noqa: ANN001
     s = _range_premise(premises, over)
     index, low, high = over
     if index in sp.sympify(s.rhs).free_symbols:
         raise InferenceError("max_le: the bound must not depend on the index")
-    if not is_nonnegative(s.rhs):
+    if not _nonnegative(s.rhs, (), _.get("domains")):
         raise InferenceError("max_le: the bound is not shown ≥ 0 (the range maximum includes 0)")
     return Statement("<=", RangeMax(s.lhs, (index, low, high)), s.rhs), "max_le: every term ≤ X, X ≥ 0"
 

@@ -7,7 +7,7 @@ r"""Finite sums and range maxima, read with their ranges.
   for every integer :math:`k \ge 0`, never from the assumptions declared on ``i`` (an index declared positive may
   be summed from 0).
 * Empty ranges are empty: :math:`\sum_{i=a}^{b} f = 0` and :math:`\max_{i=a}^{b} f = 0` for :math:`b < a`
-  (:func:`derive.exact.conventional`). SymPy's closed forms follow Karr's convention, which agrees for
+  (:func:`conventional`). SymPy's closed forms follow Karr's convention, which agrees for
   :math:`b \ge a - 1` only; the falsification sweep evaluates small :math:`t` conventionally.
 * :class:`RangeMax` is :math:`\max(0, f(a), \dots, f(b))`, the running maximum of nonnegative terms (AdaMax's
   :math:`u_t`). Its normal form (:func:`normalize`) uses two rules, both exact for this definition: peeling the
@@ -36,7 +36,6 @@ class RangeMax(ExprWithLimits):
         return self.function.is_finite
 
     def doit(self, **hints):
-        from .exact import conventional
         return conventional(self)
 
     def _latex(self, printer):
@@ -47,6 +46,41 @@ class RangeMax(ExprWithLimits):
     def _sympystr(self, printer):
         i, a, b = self.limits[0]
         return f"RangeMax({printer._print(self.function)}, ({printer._print(i)}, {printer._print(a)}, {printer._print(b)}))"
+
+
+#: Finite ranges up to this length are expanded term by term (longer ones use SymPy's ``doit`` with b ≥ a).
+EXPAND_LIMIT = 4000
+
+
+def conventional(expr):
+    """Evaluate sums, products and range maxima whose limits are numbers, by their conventional definition
+    (an empty range gives 0, 1 and 0 respectively; nested ranges from the inside out)."""
+    kinds = (sp.Sum, sp.Product, RangeMax)
+    if not isinstance(expr, sp.Basic) or not expr.has(*kinds):
+        return expr
+    if not isinstance(expr, kinds):
+        return expr.func(*[conventional(a) for a in expr.args])
+    kind, function = type(expr), expr.function
+    if len(expr.limits) > 1:  # Sum(f, inner, outer) = Sum(Sum(f, inner), outer)
+        nested = function
+        for limit in expr.limits:
+            nested = kind(nested, limit)
+        return conventional(nested)
+    index, low, high = expr.limits[0]
+    low, high = conventional(low), conventional(high)
+    if not (low.is_number and high.is_number and low.is_integer and high.is_integer):
+        return kind(conventional(function), (index, low, high))
+    empty = {sp.Sum: sp.Integer(0), sp.Product: sp.Integer(1)}.get(kind, sp.Integer(0))
+    if high < low:
+        return empty
+    if high - low >= EXPAND_LIMIT:  # long, non-empty range: SymPy's closed form is the conventional value
+        return kind(function, (index, low, high)).doit()
+    terms = [conventional(function.xreplace({index: sp.Integer(k)})) for k in range(int(low), int(high) + 1)]
+    if kind is sp.Sum:
+        return sp.Add(*terms)
+    if kind is sp.Product:
+        return sp.Mul(*terms)
+    return sp.Max(0, *terms)
 
 
 PRECEDENCE_VALUES["RangeMax"] = PRECEDENCE["Mul"]  # (max_i f)^p is printed with parentheses

@@ -45,14 +45,14 @@ def squeeze():
     term_p = conclude("a_j^p ≤ M^p", None, [x_p, below_max], rule="monotone")
     summand = conclude("β₂^{p(t−j)}|g_j|^p ≤ M^p", None, [power, term_p], rule="chain")
     summed = conclude("S_p ≤ Σ_{j≤t} M^p", None, [summand], rule="termwise", over=(j, 1, t))
-    count = identity("Σ_{j=1}^{t} M^p = t·M^p", summed.statement.rhs, t * M**p)
+    count = identity("Σ_{j=1}^{t} M^p = t·M^p", sp.Sum(M**p, (j, 1, t)), t * M**p)
     upper = conclude("S_p ≤ t·M^p", None, [summed, count], rule="chain")
     in_sum = bound("β₂^{p(t−j)}|g_j|^p ≤ S_p (a term of a sum of terms ≥ 0)", S.function.xreplace({i: j}), S,
                    within={j: (1, t)})
     term_in_sum = conclude("a_j^p ≤ S_p", None, [power, in_sum], rule="chain")
     root = monotone("x ↦ x^{1/p} is nondecreasing on [0, ∞)", x**(1 / p), x, 0, increasing=True)
     rooted = conclude("(a_j^p)^{1/p} ≤ S_p^{1/p}", None, [root, term_in_sum], rule="monotone")
-    unroot = identity("(a_j^p)^{1/p} = a_j", rooted.statement.lhs, term(j))
+    unroot = identity("(a_j^p)^{1/p} = a_j", (term(j)**p)**(1 / p), term(j))
     term_root = conclude("a_j ≤ S_p^{1/p}", None, [unroot, rooted], rule="chain")
     max_root = conclude("M ≤ S_p^{1/p}", None, [term_root], rule="max_le", over=(j, 1, t))
     scale = monotone("x ↦ (1−β₂^p)^{1/p} x is nondecreasing", SCALE * x, x, 0, increasing=True)
@@ -62,7 +62,7 @@ def squeeze():
     accumulate = monotone("x ↦ ((1−β₂^p) x)^{1/p} is nondecreasing", ((1 - beta2**p) * x)**(1 / p), x, 0,
                           increasing=True)
     image = conclude("F_p ≤ ((1−β₂^p) t M^p)^{1/p}", None, [accumulate, upper], rule="monotone")
-    upper_form = identity("((1−β₂^p) t M^p)^{1/p} = (1−β₂^p)^{1/p} t^{1/p} M", image.statement.rhs,
+    upper_form = identity("((1−β₂^p) t M^p)^{1/p} = (1−β₂^p)^{1/p} t^{1/p} M", ((1 - beta2**p) * (t * M**p))**(1 / p),
                           SCALE * t**(1 / p) * M)
     upper_bound = conclude("F_p ≤ U_p = (1−β₂^p)^{1/p} t^{1/p} M", None, [image, upper_form], rule="chain")
     low_limit = limit("L_p → M", SCALE * M, p, sp.oo, M)
