@@ -31,6 +31,7 @@ _GROUPS: dict[str, dict[str, str]] = {
     "Declaring optimizers": {
         "SpecBuilder": "optiforge.specs",
         "OptimizerSpec": "optiforge.specs",
+        "Numerics": "optiforge.specs",
         "SpecError": "optiforge.specs",
         "get": "optiforge.specs",
         "names": "optiforge.specs",

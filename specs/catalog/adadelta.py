@@ -1,7 +1,7 @@
 """AdaDelta: Zeiler (2012), Algorithm 1, and torch.optim.Adadelta."""
 from sympy import sqrt
 
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, SpecBuilder
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, SpecBuilder, TORCH_NUMERICS
 
 paper = SpecBuilder("adadelta", "AdaDelta", reference="Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method, "
                     "Algorithm 1", source="seed 004 §6; seed 000 §2; seed 003 §3.4",
@@ -16,7 +16,7 @@ paper.update(s, rho * s + (1 - rho) * delta**2)
 paper.update(theta, theta + delta)
 
 torch = SpecBuilder("adadelta_torch", "AdaDelta (torch.optim.Adadelta)", reference="torch.optim.Adadelta, torch 2.13",
-                    source="reference/peer_semantics.md §1.4", peers=("torch.optim.Adadelta", "optax.adadelta"),
+                    source="reference/peer_semantics.md §1.4", numerics=TORCH_NUMERICS, peers=("torch.optim.Adadelta", "optax.adadelta"),
                     notes="Adds a learning rate (default 1.0) applied after the Δ² accumulation, and coupled "
                           "weight decay; ρ defaults to 0.9.")
 lr = torch.hyper("lr", 1.0, r"\eta", NONNEGATIVE)

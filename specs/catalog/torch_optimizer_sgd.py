@@ -3,8 +3,8 @@ weight decay, as in that library, through with_weight_decay)."""
 from sympy import Eq, Piecewise, Rational, sqrt
 
 from optiforge.specs.combinators import with_weight_decay
-from optiforge.specs.dsl import (GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_CLOSED, UNIT_HALF_OPEN,
-                       UNIT_OPEN, SpecBuilder)
+from optiforge.specs.dsl import (GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, TORCH_OPTIMIZER_NUMERICS,
+                                 UNIT_CLOSED, UNIT_HALF_OPEN, UNIT_OPEN, SpecBuilder)
 
 SOURCE = "peers (torch_optimizer 0.3)"
 
@@ -83,6 +83,6 @@ z = madgrad.let("z", x0 - s / (nu_m**Rational(1, 3) + eps), "z")
 madgrad.update(theta, mom * theta + (1 - mom) * z)
 
 SPECS = tuple(
-    with_weight_decay(b.build(), "coupled", name=b.name, title=b.title, peers=(f"torch_optimizer.{peer}",))
+    with_weight_decay(b.build(), "coupled", name=b.name, title=b.title, numerics=TORCH_OPTIMIZER_NUMERICS, peers=(f"torch_optimizer.{peer}",))
     for b, peer in ((qhm, "QHM"), (aggmo, "AggMo"), (accsgd, "AccSGD"), (pid, "PID"), (madgrad, "MADGRAD"))
 )
