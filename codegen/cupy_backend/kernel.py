@@ -83,15 +83,19 @@ class _OperandNamer:
         return self.statements
 
 
-def c_identifiers(symbols) -> dict[sp.Symbol, str]:
-    """A unique C identifier for each symbol: its name when that is ASCII and not reserved
-    (:data:`~.printer.C_RESERVED`), else the name with non-ASCII characters spelled ``Uxxxx`` and ``_``
+def c_identifiers(symbols, display: dict | None = None) -> dict[sp.Symbol, str]:
+    """A unique C identifier for each symbol: its name (``display``'s, else its own) when that is ASCII and not
+    reserved (:data:`~.printer.C_RESERVED`), else the name with non-ASCII characters spelled ``Uxxxx`` and ``_``
     appended until it is free."""
+    display = display or {}
     names: dict[sp.Symbol, str] = {}
     taken = set()
-    ordered = sorted(set(symbols), key=lambda s: (not (s.name.isascii() and s.name not in C_RESERVED), s.name))
+
+    def shown(s):
+        return display.get(s, s.name)
+    ordered = sorted(set(symbols), key=lambda s: (not (shown(s).isascii() and shown(s) not in C_RESERVED), shown(s)))
     for symbol in ordered:
-        name = "".join(ch if ch.isascii() else f"U{ord(ch):04x}" for ch in symbol.name)
+        name = "".join(ch if ch.isascii() else f"U{ord(ch):04x}" for ch in shown(symbol))
         while name in C_RESERVED or name in taken:
             name += "_"
         taken.add(name)
@@ -99,14 +103,21 @@ def c_identifiers(symbols) -> dict[sp.Symbol, str]:
     return names
 
 
-def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
-    """``ElementwiseKernel`` arguments computing ``ir.body`` in ``precision`` ("float32"/"float64")."""
-    names = {s.name for s in ir.spec.symbols()} | {s.name for s, _ in ir.host + ir.body}
-    if names & {PARAM_ARG.name, GRAD_ARG.name}:
+def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> KernelSource:
+    """``ElementwiseKernel`` arguments computing ``ir.body`` in ``precision`` ("float32"/"float64");
+    ``names``: the printed name of a symbol (:func:`codegen.names.display_names`)."""
+    names = names or {}
+    if {s.name for s in ir.spec.symbols()} & {PARAM_ARG.name, GRAD_ARG.name} or \
+            {*names.values(), *(s.name for s, _ in ir.host + ir.body)} & {PARAM_ARG.name, GRAD_ARG.name}:
         raise ValueError(f"{ir.spec.name}: symbols named 'param' or 'grad' clash with the kernel arguments")
     body = _OperandNamer(ir).rewrite(ir.body)
-    symbols = free_symbols(*(e for _, e in body)) | {s for s, _ in body} | set(ir.array_inputs)
-    printer = KernelPrinter(precision, c_identifiers(symbols | set(ir.host_inputs)))
+    # An output that only names another body statement (m_new = x0) stores that statement, which is printed
+    # under the output's name (``names``): no copy.
+    outputs = {symbol for _, symbol in ir.array_outputs}
+    aliases = {symbol: expr for symbol, expr in body
+               if symbol in outputs and isinstance(expr, sp.Symbol) and expr in dict(body)}
+    symbols = free_symbols(*(e for _, e in body)) | {s for s, _ in body if s not in aliases} | set(ir.array_inputs)
+    printer = KernelPrinter(precision, c_identifiers(symbols | set(ir.host_inputs), names))
     arithmetic = ARITHMETIC_TYPES[precision]
     ctype = printer.doprint(arithmetic)
     booleans = ir.host_booleans()
@@ -120,10 +131,12 @@ def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
         if symbol in read:
             statements.append(Variable(symbol, type=arithmetic, attrs={value_const}).as_Declaration(
                 value=Cast(storage, ctype)))
+    outputs = {name: aliases.get(symbol, symbol) for name, symbol in ir.array_outputs}
     for symbol, expr in body:
+        if symbol in aliases:
+            continue
         kind = bool_ if symbol in body_booleans else arithmetic
         statements.append(Variable(symbol, type=kind, attrs={value_const}).as_Declaration(value=expr))
-    outputs = dict(ir.array_outputs)
     statements.append(Assignment(PARAM_ARG, Cast(outputs[PARAM.name], "T")))
     statements += [Assignment(s, outputs[s.name]) for s in state]
 
@@ -136,6 +149,6 @@ def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
         in_params=", ".join(in_params),
         out_params=", ".join(out_params),
         operation=printer.doprint(CodeBlock(*statements)),
-        scalars=tuple(s.name for s in scalars),
+        scalars=tuple(names.get(s, s.name) for s in scalars),
         precision=precision,
     )

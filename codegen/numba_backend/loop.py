@@ -22,6 +22,7 @@ import sympy as sp
 
 from optiforge.specs.dsl import GRAD, PARAM
 
+from ..emit_common import wrap_lines
 from ..ir import KernelIR
 from .printer import LoopPrinter
 
@@ -57,9 +58,10 @@ def _live_body(ir: KernelIR, stored: dict[str, sp.Symbol]) -> list[tuple[sp.Symb
     return kept[::-1]
 
 
-def build_loop(ir: KernelIR, precision: str) -> LoopSource:
-    """The loop computing ``ir.body`` in ``precision`` ("float32" or "float64")."""
-    printer = LoopPrinter(precision, [symbol for symbol, _ in ir.body])
+def build_loop(ir: KernelIR, precision: str, names: dict | None = None) -> LoopSource:
+    """The loop computing ``ir.body`` in ``precision`` ("float32" or "float64"); ``names``: the printed name of a
+    symbol (:func:`codegen.names.display_names`)."""
+    printer = LoopPrinter(precision, [symbol for symbol, _ in ir.body], names)
     booleans = ir.host_booleans()
     scalars = loop_scalars(ir)
     body = dict(ir.body)
@@ -82,10 +84,10 @@ def build_loop(ir: KernelIR, precision: str) -> LoopSource:
     name = f"_loop_{precision}"
     parameters = [*arrays.values(), *(printer.doprint(s) for s in scalars)]
     types = [f"{precision}[::1]"] * len(arrays) + ["boolean" if s in booleans else precision for s in scalars]
-    text = "\n".join([
+    text = "\n".join(wrap_lines([
         f"def {name}({', '.join(parameters)}):",
         f'    """One step of every element, in place: {precision} arithmetic on contiguous {precision} arrays."""',
         f"    for {index} in _numba_runtime.prange(_param.size):",
         *(" " * 8 + line for line in lines),
-    ])
+    ]))
     return LoopSource(name, precision, text, f"void({', '.join(types)})", tuple(scalars))

@@ -3,31 +3,33 @@
 # Regenerate with `optiforge generate`.
 """AccSGD: generated CuPy kernel.
 
-Reference: Kidambi, Netrapalli, Jain & Kakade (2018), On the insufficiency of existing momentum schemes for Stochastic Optimization, Algorithm 1 (Jain et al. 2018).
+Reference: Kidambi, Netrapalli, Jain & Kakade (2018), On the insufficiency of existing momentum
+    schemes for Stochastic Optimization, Algorithm 1 (Jain et al. 2018).
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    η̄ ← η·κ/c
-    β ← ξ·c²/κ
-    ζ ← c/(β + c)
-    ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
-    θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
+        g̃ ← g + λ·θ
+        η̄ ← η·κ/c
+        β ← ξ·c²/κ
+        ζ ← c/(β + c)
+        ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
+        θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    kappa = 1000.0 in (0, ∞)
-    xi = 10.0 in (0, ∞)
-    small_const = 0.7 in (0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        kappa = 1000.0 in (0, ∞)
+        xi = 10.0 in (0, ∞)
+        small_const = 0.7 in (0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    bar_a = initial parameter
+        bar_a = initial parameter
 
-With η̄ = ηκ/c, α = 1 − c²ξ/κ, β = 1 − α, ζ = c/(c+β): ā ← (1−β)ā − βη̄g + βθ (ā₀ = θ₀), θ ← ζ(θ −
+With η̄ = ηκ/c, α = 1 − c²ξ/κ, β = 1 − α, ζ = c/(c+β): ā ← (1−β)ā − βη̄g + βθ (ā₀ = θ₀), θ ← ζ(θ
+    −
 ηg) + (1−ζ)ā. Composition: with_weight_decay(accsgd, 'coupled').
 """
 import math
@@ -54,15 +56,17 @@ DOMAINS = {
 STATE = ('bar_a',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_accsgd_float32',
-        in_params='G grad, float32 weight_decay, bool c0, float32 c1, float32 c2, float32 c3, float32 c4, float32 c5, float32 c6',
+        in_params='G grad, float32 weight_decay, bool c0, float32 c1, float32 c2, float32 c3, '
+                  'float32 c4, float32 c5, float32 c6',
         out_params='T param, float32 bar_a',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float x1 = bar_a*c3 + c4*x0 + theta;
@@ -70,16 +74,17 @@ KERNELS = {
             const float bar_a_new = c6*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;
-    ''',
+''',)
         scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_accsgd_float64',
-        in_params='G grad, float64 weight_decay, bool c0, float64 c1, float64 c2, float64 c3, float64 c4, float64 c5, float64 c6',
+        in_params='G grad, float64 weight_decay, bool c0, float64 c1, float64 c2, float64 c3, '
+                  'float64 c4, float64 c5, float64 c6',
         out_params='T param, float64 bar_a',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double x1 = bar_a*c3 + c4*x0 + theta;
@@ -87,7 +92,7 @@ KERNELS = {
             const double bar_a_new = c6*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;
-    ''',
+''',)
         scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
         precision='float64',
     ),
@@ -101,7 +106,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -112,9 +118,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -122,9 +129,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -133,15 +141,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         small_const = numpy.float64(_hp['small_const'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = small_const**2
-        h1 = h0*xi/kappa
-        h2 = small_const/(h1 + small_const)
+        beta = h0*xi/kappa
+        zeta = small_const/(beta + small_const)
         c0 = numpy.equal(weight_decay, 0)
         c1 = -lr
-        c2 = h2
+        c2 = zeta
         c3 = -1 + kappa/(h0*xi)
         c4 = -kappa*lr/small_const
-        c5 = h1*(1 - h2)
-        c6 = h1
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), param, state['bar_a'], stream=stream)
+        c5 = beta*(1 - zeta)
+        c6 = beta
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(weight_decay), bool(c0),
+                         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+                         _dtype.type(c5), _dtype.type(c6), param, state['bar_a'], stream=stream)
 

@@ -3,26 +3,27 @@
 # Regenerate with `optiforge generate`.
 """AdaBelief (ε only in the denominator): generated CuPy kernel.
 
-Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients, Algorithm 2.
+Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+    Observed Gradients, Algorithm 2.
 Source: seed 002 §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    s ← β₂·s + (1 − β₂)·(g − m)²
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
+        m ← β₁·m + (1 − β₁)·g
+        s ← β₂·s + (1 − β₂)·(g − m)²
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-16 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-16 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    s = 0
+        m = 0
+        s = 0
 
 s_t = β₂s_{t−1} + (1−β₂)(g_t − m_t)² without ε (arXiv v1 and several re-implementations); not
 equivalent to adabelief for ε > 0.
@@ -49,45 +50,44 @@ DOMAINS = {
 STATE = ('m', 's',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_eps_outside_float32',
-        in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c2, float32 c4, float32 c6, float32 c7',
+        in_params='G grad, float32 beta2, float32 c1, float32 c2, float32 c3, float32 c4, '
+                  'float32 c6, float32 c7',
         out_params='T param, float32 m, float32 s',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = c4*(g - m) + m;
-            const float x1 = beta2*s + (c2*(c0*g + c1*m + g))*(c0*g + c1*m + g);
-            const float theta_new = c7*x0*1.0F/(c6 + sqrtf(x1)) + theta;
-            const float m_new = x0;
-            const float s_new = x1;
+            const float m_new = c4*(g - m) + m;
+            const float s_new = beta2*s + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
+            const float theta_new = c7*m_new/(c6 + sqrtf(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-    ''',
-        scalars=('beta2', 'c0', 'c1', 'c2', 'c4', 'c6', 'c7'),
+''',)
+        scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_eps_outside_float64',
-        in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c2, float64 c4, float64 c6, float64 c7',
+        in_params='G grad, float64 beta2, float64 c1, float64 c2, float64 c3, float64 c4, '
+                  'float64 c6, float64 c7',
         out_params='T param, float64 m, float64 s',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = c4*(g - m) + m;
-            const double x1 = beta2*s + (c2*(c0*g + c1*m + g))*(c0*g + c1*m + g);
-            const double theta_new = c7*x0*1.0/(c6 + sqrt(x1)) + theta;
-            const double m_new = x0;
-            const double s_new = x1;
+            const double m_new = c4*(g - m) + m;
+            const double s_new = beta2*s + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
+            const double theta_new = c7*m_new/(c6 + sqrt(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-    ''',
-        scalars=('beta2', 'c0', 'c1', 'c2', 'c4', 'c6', 'c7'),
+''',)
+        scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -100,7 +100,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -112,9 +113,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -122,9 +124,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -133,15 +136,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         h0 = beta1 - 1
-        c3 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c3)
-        c0 = h0
-        c1 = -beta1
-        c2 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h1 = 1/numpy.sqrt(c0)
+        c1 = h0
+        c2 = -beta1
+        c3 = 1 - beta2
         c4 = -h0
         c5 = -lr/(1 - beta1**t)
         c6 = eps*h1
         c7 = c5*h1
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['s'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c1),
+                         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6),
+                         _dtype.type(c7), param, state['m'], state['s'], stream=stream)
 

@@ -3,31 +3,33 @@
 # Regenerate with `optiforge generate`.
 """AdaBelief + L2: generated CuPy kernel.
 
-Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients, Algorithm 2.
+Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+    Observed Gradients, Algorithm 2.
 Source: seed 002 §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-16 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-16 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    s = 0
+        m = 0
+        s = 0
 
 s_t = β₂s_{t−1} + (1−β₂)(g_t − m_t)² + ε (ε stored in the state, as in the paper and every
-implementation); ε = 1e-16 is the official default (torch_optimizer defaults to 1e-8). Composition:
+implementation); ε = 1e-16 is the official default (torch_optimizer defaults to 1e-8).
+    Composition:
 with_weight_decay(adabelief, 'coupled').
 """
 import math
@@ -54,47 +56,48 @@ DOMAINS = {
 STATE = ('m', 's',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_l2_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, float32 c0, bool c1, float32 c2, float32 c3, float32 c5, float32 c7, float32 c8',
+        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, '
+                  'float32 c1, bool c2, float32 c3, float32 c4, float32 c5, float32 c7, '
+                  'float32 c8',
         out_params='T param, float32 m, float32 s',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const float x1 = beta1*m + c5*x0;
-            const float x2 = beta2*s + eps + (c3*(c0*m + c2*x0 + x0))*(c0*m + c2*x0 + x0);
-            const float theta_new = c8*x1*1.0F/(c7 + sqrtf(x2)) + theta;
-            const float m_new = x1;
-            const float s_new = x2;
+            const float x0 = g + ((c2) ? (0) : (theta*weight_decay));
+            const float m_new = beta1*m + c5*x0;
+            const float s_new = beta2*s + eps + (c4*(c1*m + c3*x0 + x0))*(c1*m + c3*x0 + x0);
+            const float theta_new = c8*m_new/(c7 + sqrtf(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-    ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c5', 'c7', 'c8'),
+''',)
+        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_l2_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, float64 c0, bool c1, float64 c2, float64 c3, float64 c5, float64 c7, float64 c8',
+        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, '
+                  'float64 c1, bool c2, float64 c3, float64 c4, float64 c5, float64 c7, '
+                  'float64 c8',
         out_params='T param, float64 m, float64 s',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const double x1 = beta1*m + c5*x0;
-            const double x2 = beta2*s + eps + (c3*(c0*m + c2*x0 + x0))*(c0*m + c2*x0 + x0);
-            const double theta_new = c8*x1*1.0/(c7 + sqrt(x2)) + theta;
-            const double m_new = x1;
-            const double s_new = x2;
+            const double x0 = g + ((c2) ? (0) : (theta*weight_decay));
+            const double m_new = beta1*m + c5*x0;
+            const double s_new = beta2*s + eps + (c4*(c1*m + c3*x0 + x0))*(c1*m + c3*x0 + x0);
+            const double theta_new = c8*m_new/(c7 + sqrt(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-    ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c5', 'c7', 'c8'),
+''',)
+        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -107,7 +110,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -119,9 +123,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -129,9 +134,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -141,16 +147,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = beta1 - 1
-        c4 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c4)
-        c0 = -beta1
-        c1 = numpy.equal(weight_decay, 0)
-        c2 = h0
-        c3 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h1 = 1/numpy.sqrt(c0)
+        c1 = -beta1
+        c2 = numpy.equal(weight_decay, 0)
+        c3 = h0
+        c4 = 1 - beta2
         c5 = -h0
         c6 = -lr/(1 - beta1**t)
         c7 = eps*h1
         c8 = c6*h1
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['s'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2),
+                         _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c1), bool(c2),
+                         _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c7),
+                         _dtype.type(c8), param, state['m'], state['s'], stream=stream)
 

@@ -3,31 +3,33 @@
 # Regenerate with `optiforge generate`.
 """AdaBelief with decoupled weight decay: generated CuPy kernel.
 
-Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients, Algorithm 2.
+Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+    Observed Gradients, Algorithm 2.
 Source: seed 002 §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    m ← β₁·m + (1 − β₁)·g
-    s ← β₂·s + (1 − β₂)·(g − m)² + ε
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
+        θ ← (1 − η·λ)·θ
+        m ← β₁·m + (1 − β₁)·g
+        s ← β₂·s + (1 − β₂)·(g − m)² + ε
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-16 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-16 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    s = 0
+        m = 0
+        s = 0
 
 s_t = β₂s_{t−1} + (1−β₂)(g_t − m_t)² + ε (ε stored in the state, as in the paper and every
-implementation); ε = 1e-16 is the official default (torch_optimizer defaults to 1e-8). Composition:
+implementation); ε = 1e-16 is the official default (torch_optimizer defaults to 1e-8).
+    Composition:
 with_weight_decay(adabelief, 'decoupled').
 """
 import math
@@ -54,45 +56,44 @@ DOMAINS = {
 STATE = ('m', 's',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adabeliefw_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, float32 c3, float32 c5, float32 c7, float32 c8',
+        in_params='G grad, float32 beta2, float32 eps, float32 c1, float32 c2, float32 c3, '
+                  'float32 c4, float32 c5, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 s',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = c5*(g - m) + m;
-            const float x1 = beta2*s + eps + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
-            const float theta_new = c0*theta + c8*x0*1.0F/(c7 + sqrtf(x1));
-            const float m_new = x0;
-            const float s_new = x1;
+            const float m_new = c5*(g - m) + m;
+            const float s_new = beta2*s + eps + (c4*(c2*g + c3*m + g))*(c2*g + c3*m + g);
+            const float theta_new = c1*theta + c8*m_new/(c7 + sqrtf(s_new));
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-    ''',
-        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3', 'c5', 'c7', 'c8'),
+''',)
+        scalars=('beta2', 'eps', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adabeliefw_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, float64 c3, float64 c5, float64 c7, float64 c8',
+        in_params='G grad, float64 beta2, float64 eps, float64 c1, float64 c2, float64 c3, '
+                  'float64 c4, float64 c5, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 s',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = c5*(g - m) + m;
-            const double x1 = beta2*s + eps + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
-            const double theta_new = c0*theta + c8*x0*1.0/(c7 + sqrt(x1));
-            const double m_new = x0;
-            const double s_new = x1;
+            const double m_new = c5*(g - m) + m;
+            const double s_new = beta2*s + eps + (c4*(c2*g + c3*m + g))*(c2*g + c3*m + g);
+            const double theta_new = c1*theta + c8*m_new/(c7 + sqrt(s_new));
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-    ''',
-        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3', 'c5', 'c7', 'c8'),
+''',)
+        scalars=('beta2', 'eps', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -105,7 +106,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -117,9 +119,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -127,9 +130,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -139,16 +143,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = beta1 - 1
-        c4 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c4)
-        c0 = -lr*weight_decay + 1
-        c1 = h0
-        c2 = -beta1
-        c3 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h1 = 1/numpy.sqrt(c0)
+        c1 = -lr*weight_decay + 1
+        c2 = h0
+        c3 = -beta1
+        c4 = 1 - beta2
         c5 = -h0
         c6 = -lr/(1 - beta1**t)
         c7 = eps*h1
         c8 = c6*h1
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['s'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
+                         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+                         _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'],
+                         state['s'], stream=stream)
 

@@ -3,35 +3,37 @@
 # Regenerate with `optiforge generate`.
 """AdaBound: generated CuPy kernel.
 
-Reference: Luo et al. (2019), Adaptive Gradient Methods with Dynamic Bound of Learning Rate; official code.
+Reference: Luo et al. (2019), Adaptive Gradient Methods with Dynamic Bound of Learning Rate;
+    official code.
 Source: seed 002 §3.2.3, Algorithm 12.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    ηₗ ← η*·(1 − 1/(1 + γ·t))
-    ηᵤ ← η*·(1 + 1/(γ·t))
-    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
-    θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        ηₗ ← η*·(1 − 1/(1 + γ·t))
+        ηᵤ ← η*·(1 + 1/(γ·t))
+        η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+        θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    final_lr = 0.1 in [0, ∞)
-    gamma = 0.001 in (0, ∞)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        final_lr = 0.1 in [0, ∞)
+        gamma = 0.001 in (0, ∞)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
-θ ← θ − clip(η√(1−β₂^t)/(1−β₁^t)/(√v+ε), η*(1−1/(γt+1)), η*(1+1/(γt)))·m, the official code's form:
+θ ← θ − clip(η√(1−β₂^t)/(1−β₁^t)/(√v+ε), η*(1−1/(γt+1)), η*(1+1/(γt)))·m, the official code's
+    form:
 the paper's Algorithm 2 writes the clip without the Adam bias corrections and with an extra 1/√t.
 final_lr is used as given (the peers rescale it by lr/base_lr under a schedule). Composition:
 with_weight_decay(adabound, 'coupled').
@@ -64,53 +66,52 @@ DOMAINS = {
 STATE = ('m', 'v',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adabound_float32',
-        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2, float32 c3, float32 c4, float32 c5',
+        in_params='G grad, float32 beta1, float32 beta2, float32 eps, float32 weight_decay, '
+                  'bool c0, float32 c1, float32 upper, float32 lower, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = beta1*m + c1*x0;
-            const float x2 = beta2*v + (c4*x0)*x0;
-            const float a0 = c5*1.0F/(eps + sqrtf(x2));
-            const float a1 = ((a0 > c3 || a0 != a0) ? a0 : c3);
-            const float a2 = ((a1 < c2 || a1 != a1) ? a1 : c2);
-            const float theta_new = -a2*x1 + theta;
-            const float m_new = x1;
-            const float v_new = x2;
+            const float m_new = beta1*m + c1*x0;
+            const float v_new = beta2*v + (c2*x0)*x0;
+            const float a0 = c3/(eps + sqrtf(v_new));
+            const float a1 = ((a0 > lower || a0 != a0) ? a0 : lower);
+            const float a2 = ((a1 < upper || a1 != a1) ? a1 : upper);
+            const float theta_new = -a2*m_new + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
+''',)
+        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'upper', 'lower', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adabound_float64',
-        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2, float64 c3, float64 c4, float64 c5',
+        in_params='G grad, float64 beta1, float64 beta2, float64 eps, float64 weight_decay, '
+                  'bool c0, float64 c1, float64 upper, float64 lower, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = beta1*m + c1*x0;
-            const double x2 = beta2*v + (c4*x0)*x0;
-            const double a0 = c5*1.0/(eps + sqrt(x2));
-            const double a1 = ((a0 > c3 || a0 != a0) ? a0 : c3);
-            const double a2 = ((a1 < c2 || a1 != a1) ? a1 : c2);
-            const double theta_new = -a2*x1 + theta;
-            const double m_new = x1;
-            const double v_new = x2;
+            const double m_new = beta1*m + c1*x0;
+            const double v_new = beta2*v + (c2*x0)*x0;
+            const double a0 = c3/(eps + sqrt(v_new));
+            const double a1 = ((a0 > lower || a0 != a0) ? a0 : lower);
+            const double a2 = ((a1 < upper || a1 != a1) ? a1 : upper);
+            const double theta_new = -a2*m_new + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
+''',)
+        scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'upper', 'lower', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -123,7 +124,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -135,9 +137,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -145,9 +148,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -160,10 +164,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(weight_decay, 0)
         c1 = 1 - beta1
-        c2 = final_lr*(1 + 1/(gamma*t))
-        c3 = final_lr*(1 - 1/(gamma*t + 1))
-        c4 = 1 - beta2
-        c5 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'], stream=stream)
+        upper = final_lr*(1 + 1/(gamma*t))
+        lower = final_lr*(1 - 1/(gamma*t + 1))
+        c2 = 1 - beta2
+        c3 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2),
+                         _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1),
+                         _dtype.type(upper), _dtype.type(lower), _dtype.type(c2), _dtype.type(c3),
+                         param, state['m'], state['v'], stream=stream)
 

@@ -3,42 +3,45 @@
 # Regenerate with `optiforge generate`.
 """AdaDB: generated CuPy kernel.
 
-Reference: Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for Gradient Descent, IEEE Access 9:99581-99588.
+Reference: Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for
+    Gradient Descent, IEEE Access 9:99581-99588.
 Source: seed 002 §3.2.2, Algorithm 11.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
-    σ_|·| ← 1/(1 + exp(−|Δg|))
-    ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    gₜ₋₃ ← gₜ₋₂
-    gₜ₋₂ ← gₜ₋₁
-    gₜ₋₁ ← g
-    θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
+        σ_|·| ← 1/(1 + exp(−|Δg|))
+        ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        gₜ₋₃ ← gₜ₋₂
+        gₜ₋₂ ← gₜ₋₁
+        gₜ₋₁ ← g
+        θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    beta3 = 0.9 in [0, 1)
-    lam = 0.1 in [0, ∞)
-    eps = 1e-08 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        beta3 = 0.9 in [0, 1)
+        lam = 0.1 in [0, ∞)
+        eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    g_prev1 = 0
-    g_prev2 = 0
-    g_prev3 = 0
+        m = 0
+        v = 0
+        g_prev1 = 0
+        g_prev2 = 0
+        g_prev3 = 0
 
-Δg_t = β₃(g_{t−1} − g_t) + β₃²(g_{t−2} − g_{t−1}) + β₃³(g_{t−3} − g_{t−2}) with g₀ = g₋₁ = g₋₂ = 0;
+Δg_t = β₃(g_{t−1} − g_t) + β₃²(g_{t−2} − g_{t−1}) + β₃³(g_{t−3} − g_{t−2}) with g₀ = g₋₁ = g₋₂ =
+    0;
 ξ_t = AbsSig(Δg_t) when g_t·g_{t−1} < 0 (opposite signs: friction) and ξ_t = 1 + λ·AbsSig(Δg_t)
 otherwise (same sign: acceleration), AbsSig(x) = 1/(1+e^{−|x|}). The seed's text is a damaged PDF
-extraction and gives no defaults: β₃ = 0.9 and λ = 0.1 are this library's choices, and the reading 1
+extraction and gives no defaults: β₃ = 0.9 and λ = 0.1 are this library's choices, and the
+    reading 1
 + λ·AbsSig(·) follows the seed's statement that AdaDB can increase the step (diffGrad cannot). No
 peer implements AdaDB; it is tested against a hand-written float64 reference.
 """
@@ -68,22 +71,25 @@ DOMAINS = {
 STATE = ('m', 'v', 'g_prev1', 'g_prev2', 'g_prev3',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adadb_float32',
-        in_params='G grad, float32 beta2, float32 beta3, float32 lam, float32 c0, float32 c2, float32 c3, float32 c4, float32 c6, float32 c7',
-        out_params='T param, float32 m, float32 v, float32 g_prev1, float32 g_prev2, float32 g_prev3',
+        in_params='G grad, float32 beta2, float32 beta3, float32 lam, float32 c1, float32 c2, '
+                  'float32 c3, float32 c4, float32 c6, float32 c7',
+        out_params='T param, float32 m, float32 v, float32 g_prev1, float32 g_prev2, '
+                   'float32 g_prev3',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = c2*(g - m) + m;
-            const float x1 = beta2*v + (c0*g)*g;
-            const float x2 = 1.0F/(1 + expf(-fabsf(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2) + c4*(g_prev2 - g_prev3))));
-            const float theta_new = c7*x0*1.0F/(c6 + sqrtf(x1))*((g*g_prev1 < 0) ? (x2) : (lam*x2 + 1)) + theta;
-            const float m_new = x0;
-            const float v_new = x1;
+            const float m_new = c2*(g - m) + m;
+            const float v_new = beta2*v + (c1*g)*g;
+            const float abs_sig = 1.0F/(1 + expf(-fabsf(beta3*(g - g_prev1)
+                    + c3*(g_prev1 - g_prev2) + c4*(g_prev2 - g_prev3))));
+            const float theta_new = c7*m_new/(c6 + sqrtf(v_new))*((g*g_prev1 < 0) ? (abs_sig)
+                    : (lam*abs_sig + 1)) + theta;
             const float g_prev1_new = g;
             const float g_prev2_new = g_prev1;
             const float g_prev3_new = g_prev2;
@@ -93,23 +99,25 @@ KERNELS = {
             g_prev1 = g_prev1_new;
             g_prev2 = g_prev2_new;
             g_prev3 = g_prev3_new;
-    ''',
-        scalars=('beta2', 'beta3', 'lam', 'c0', 'c2', 'c3', 'c4', 'c6', 'c7'),
+''',)
+        scalars=('beta2', 'beta3', 'lam', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adadb_float64',
-        in_params='G grad, float64 beta2, float64 beta3, float64 lam, float64 c0, float64 c2, float64 c3, float64 c4, float64 c6, float64 c7',
-        out_params='T param, float64 m, float64 v, float64 g_prev1, float64 g_prev2, float64 g_prev3',
+        in_params='G grad, float64 beta2, float64 beta3, float64 lam, float64 c1, float64 c2, '
+                  'float64 c3, float64 c4, float64 c6, float64 c7',
+        out_params='T param, float64 m, float64 v, float64 g_prev1, float64 g_prev2, '
+                   'float64 g_prev3',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = c2*(g - m) + m;
-            const double x1 = beta2*v + (c0*g)*g;
-            const double x2 = 1.0/(1 + exp(-fabs(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2) + c4*(g_prev2 - g_prev3))));
-            const double theta_new = c7*x0*1.0/(c6 + sqrt(x1))*((g*g_prev1 < 0) ? (x2) : (lam*x2 + 1)) + theta;
-            const double m_new = x0;
-            const double v_new = x1;
+            const double m_new = c2*(g - m) + m;
+            const double v_new = beta2*v + (c1*g)*g;
+            const double abs_sig = 1.0/(1 + exp(-fabs(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2)
+                    + c4*(g_prev2 - g_prev3))));
+            const double theta_new = c7*m_new/(c6 + sqrt(v_new))*((g*g_prev1 < 0) ? (abs_sig)
+                    : (lam*abs_sig + 1)) + theta;
             const double g_prev1_new = g;
             const double g_prev2_new = g_prev1;
             const double g_prev3_new = g_prev2;
@@ -119,8 +127,8 @@ KERNELS = {
             g_prev1 = g_prev1_new;
             g_prev2 = g_prev2_new;
             g_prev3 = g_prev3_new;
-    ''',
-        scalars=('beta2', 'beta3', 'lam', 'c0', 'c2', 'c3', 'c4', 'c6', 'c7'),
+''',)
+        scalars=('beta2', 'beta3', 'lam', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -133,7 +141,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -148,9 +157,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -158,9 +168,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -170,15 +181,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta3 = numpy.float64(_hp['beta3'])
         lam = numpy.float64(_hp['lam'])
         eps = numpy.float64(_hp['eps'])
-        c1 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c1)
-        c0 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = 1 - beta2
         c2 = 1 - beta1
         c3 = beta3**2
         c4 = beta3**3
         c5 = -lr/(1 - beta1**t)
         c6 = eps*h0
         c7 = c5*h0
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3), _dtype.type(lam), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], state['g_prev1'], state['g_prev2'], state['g_prev3'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3),
+                         _dtype.type(lam), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3),
+                         _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), param, state['m'],
+                         state['v'], state['g_prev1'], state['g_prev2'], state['g_prev3'],
+                         stream=stream)
 

@@ -8,20 +8,20 @@ Source: seed 004 §6, eq. (3.1) and code.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    r ← β·r + (1 − β)·g²
-    Δθ ← −g·√s/√r
-    s ← β·s + (1 − β)·Δθ²
-    θ ← θ + Δθ
+        r ← β·r + (1 − β)·g²
+        Δθ ← −g·√s/√r
+        s ← β·s + (1 − β)·Δθ²
+        θ ← θ + Δθ
 
 Hyperparameters (default, allowed range)::
 
-    beta = 0.999 in [0, 1)
-    eps = 1e-08 in (0, ∞)
+        beta = 0.999 in [0, 1)
+        eps = 1e-08 in (0, ∞)
 
 State (initial value)::
 
-    r = eps
-    s = eps
+        r = eps
+        s = eps
 
 s₀ = r₀ = ε and Δ = −√s_{t−1}/√r_t · g: ε decays in both accumulators (not Zeiler's form).
 """
@@ -43,25 +43,25 @@ DOMAINS = {
 STATE = ('r', 's',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adadelta_r0eps_float32',
         in_params='G grad, float32 beta, float32 c0',
         out_params='T param, float32 r, float32 s',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = beta*r + (c0*g)*g;
-            const float d0 = g*sqrtf(s)*1.0F/sqrtf(x0);
+            const float r_new = beta*r + (c0*g)*g;
+            const float d0 = g*sqrtf(s)/sqrtf(r_new);
             const float theta_new = -d0 + theta;
-            const float r_new = x0;
             const float s_new = beta*s + (c0*d0)*d0;
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
-    ''',
+''',)
         scalars=('beta', 'c0'),
         precision='float32',
     ),
@@ -70,17 +70,16 @@ KERNELS = {
         in_params='G grad, float64 beta, float64 c0',
         out_params='T param, float64 r, float64 s',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = beta*r + (c0*g)*g;
-            const double d0 = g*sqrt(s)*1.0/sqrt(x0);
+            const double r_new = beta*r + (c0*g)*g;
+            const double d0 = g*sqrt(s)/sqrt(r_new);
             const double theta_new = -d0 + theta;
-            const double r_new = x0;
             const double s_new = beta*s + (c0*d0)*d0;
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
-    ''',
+''',)
         scalars=('beta', 'c0'),
         precision='float64',
     ),
@@ -94,7 +93,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     eps = _hp['eps']
     _dtype = _runtime.check_param(NAME, param, array_library())
@@ -107,9 +107,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -117,14 +118,15 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         beta = numpy.float64(_hp['beta'])
         eps = numpy.float64(_hp['eps'])
         c0 = 1 - beta
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta), _dtype.type(c0), param, state['r'], state['s'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta), _dtype.type(c0), param,
+                         state['r'], state['s'], stream=stream)
 

@@ -8,23 +8,23 @@ Source: reference/peer_semantics.md §1.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    v ← ρ·v + (1 − ρ)·g̃²
-    Δ ← g̃·√(u + ε)/√(v + ε)
-    u ← ρ·u + (1 − ρ)·Δ²
-    θ ← θ − η·Δ
+        g̃ ← g + λ·θ
+        v ← ρ·v + (1 − ρ)·g̃²
+        Δ ← g̃·√(u + ε)/√(v + ε)
+        u ← ρ·u + (1 − ρ)·Δ²
+        θ ← θ − η·Δ
 
 Hyperparameters (default, allowed range)::
 
-    lr = 1.0 in [0, ∞)
-    rho = 0.9 in [0, 1)
-    eps = 1e-06 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 1.0 in [0, ∞)
+        rho = 0.9 in [0, 1)
+        eps = 1e-06 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    v = 0
-    u = 0
+        v = 0
+        u = 0
 
 Adds a learning rate (default 1.0) applied after the Δ² accumulation, and coupled weight decay; ρ
 defaults to 0.9.
@@ -51,46 +51,47 @@ DOMAINS = {
 STATE = ('v', 'u',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adadelta_torch_float32',
-        in_params='G grad, float32 rho, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2',
+        in_params='G grad, float32 rho, float32 eps, float32 weight_decay, bool c0, float32 c1, '
+                  'float32 c2',
         out_params='T param, float32 v, float32 u',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = rho*v + (c1*x0)*x0;
-            const float d0 = x0*sqrtf(eps + u)*1.0F/sqrtf(eps + x1);
+            const float v_new = rho*v + (c1*x0)*x0;
+            const float d0 = x0*sqrtf(eps + u)/sqrtf(eps + v_new);
             const float theta_new = c2*d0 + theta;
-            const float v_new = x1;
             const float u_new = (c1*d0)*d0 + rho*u;
             param = (T)(theta_new);
             v = v_new;
             u = u_new;
-    ''',
+''',)
         scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adadelta_torch_float64',
-        in_params='G grad, float64 rho, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2',
+        in_params='G grad, float64 rho, float64 eps, float64 weight_decay, bool c0, float64 c1, '
+                  'float64 c2',
         out_params='T param, float64 v, float64 u',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = rho*v + (c1*x0)*x0;
-            const double d0 = x0*sqrt(eps + u)*1.0/sqrt(eps + x1);
+            const double v_new = rho*v + (c1*x0)*x0;
+            const double d0 = x0*sqrt(eps + u)/sqrt(eps + v_new);
             const double theta_new = c2*d0 + theta;
-            const double v_new = x1;
             const double u_new = (c1*d0)*d0 + rho*u;
             param = (T)(theta_new);
             v = v_new;
             u = u_new;
-    ''',
+''',)
         scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
@@ -104,7 +105,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -116,9 +118,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -126,9 +129,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -138,6 +142,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c0 = numpy.equal(weight_decay, 0)
         c1 = 1 - rho
         c2 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), param, state['v'], state['u'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps),
+                         _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2),
+                         param, state['v'], state['u'], stream=stream)
 

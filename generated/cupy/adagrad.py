@@ -8,17 +8,17 @@ Source: seed 004 §4, eqs. (2.1)-(2.2).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    r ← r + g²
-    θ ← θ − η·g/(√r + ε)
+        r ← r + g²
+        θ ← θ − η·g/(√r + ε)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    eps = 1e-10 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        eps = 1e-10 in [0, ∞)
 
 State (initial value)::
 
-    r = 0
+        r = 0
 
 ε outside the square root, accumulator starts at 0.
 """
@@ -40,22 +40,22 @@ DOMAINS = {
 STATE = ('r',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adagrad_float32',
         in_params='G grad, float32 eps, float32 c0',
         out_params='T param, float32 r',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = r + g*g;
-            const float theta_new = c0*g*1.0F/(eps + sqrtf(x0)) + theta;
-            const float r_new = x0;
+            const float r_new = r + g*g;
+            const float theta_new = c0*g/(eps + sqrtf(r_new)) + theta;
             param = (T)(theta_new);
             r = r_new;
-    ''',
+''',)
         scalars=('eps', 'c0'),
         precision='float32',
     ),
@@ -64,14 +64,13 @@ KERNELS = {
         in_params='G grad, float64 eps, float64 c0',
         out_params='T param, float64 r',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = r + g*g;
-            const double theta_new = c0*g*1.0/(eps + sqrt(x0)) + theta;
-            const double r_new = x0;
+            const double r_new = r + g*g;
+            const double theta_new = c0*g/(eps + sqrt(r_new)) + theta;
             param = (T)(theta_new);
             r = r_new;
-    ''',
+''',)
         scalars=('eps', 'c0'),
         precision='float64',
     ),
@@ -85,7 +84,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -96,9 +96,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -106,14 +107,15 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         eps = numpy.float64(_hp['eps'])
         c0 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(eps), _dtype.type(c0), param, state['r'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(eps), _dtype.type(c0), param,
+                         state['r'], stream=stream)
 

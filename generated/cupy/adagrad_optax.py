@@ -8,20 +8,21 @@ Source: reference/peer_semantics.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    s ← s + g²
-    θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
+        s ← s + g²
+        θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    initial_accumulator_value = 0.1 in [0, ∞)
-    eps = 1e-07 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        initial_accumulator_value = 0.1 in [0, ∞)
+        eps = 1e-07 in [0, ∞)
 
 State (initial value)::
 
-    s = initial_accumulator_value
+        s = initial_accumulator_value
 
-ε inside the square root, accumulator starting at 0.1, and a zero update where the accumulator is 0.
+ε inside the square root, accumulator starting at 0.1, and a zero update where the accumulator is
+    0.
 """
 import math
 
@@ -43,22 +44,22 @@ DOMAINS = {
 STATE = ('s',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adagrad_optax_float32',
         in_params='G grad, float32 eps, float32 c0',
         out_params='T param, float32 s',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = s + g*g;
-            const float theta_new = c0*((x0 > 0) ? (g*1.0F/sqrtf(eps + x0)) : (0)) + theta;
-            const float s_new = x0;
+            const float s_new = s + g*g;
+            const float theta_new = c0*((s_new > 0) ? (g/sqrtf(eps + s_new)) : (0)) + theta;
             param = (T)(theta_new);
             s = s_new;
-    ''',
+''',)
         scalars=('eps', 'c0'),
         precision='float32',
     ),
@@ -67,14 +68,13 @@ KERNELS = {
         in_params='G grad, float64 eps, float64 c0',
         out_params='T param, float64 s',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = s + g*g;
-            const double theta_new = c0*((x0 > 0) ? (g*1.0/sqrt(eps + x0)) : (0)) + theta;
-            const double s_new = x0;
+            const double s_new = s + g*g;
+            const double theta_new = c0*((s_new > 0) ? (g/sqrt(eps + s_new)) : (0)) + theta;
             param = (T)(theta_new);
             s = s_new;
-    ''',
+''',)
         scalars=('eps', 'c0'),
         precision='float64',
     ),
@@ -88,7 +88,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = _hp['initial_accumulator_value']
     _dtype = _runtime.check_param(NAME, param, array_library())
@@ -100,9 +101,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -110,15 +112,16 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         initial_accumulator_value = numpy.float64(_hp['initial_accumulator_value'])
         eps = numpy.float64(_hp['eps'])
         c0 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(eps), _dtype.type(c0), param, state['s'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(eps), _dtype.type(c0), param,
+                         state['s'], stream=stream)
 

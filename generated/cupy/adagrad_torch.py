@@ -8,21 +8,21 @@ Source: reference/peer_semantics.md §1.2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    s ← s + g̃²
-    θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
+        g̃ ← g + λ·θ
+        s ← s + g̃²
+        θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    lr_decay = 0.0 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
-    initial_accumulator_value = 0.0 in [0, ∞)
-    eps = 1e-10 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        lr_decay = 0.0 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
+        initial_accumulator_value = 0.0 in [0, ∞)
+        eps = 1e-10 in [0, ∞)
 
 State (initial value)::
 
-    sum = initial_accumulator_value
+        sum = initial_accumulator_value
 
 Learning-rate decay η/(1+(t−1)·lr_decay), coupled weight decay, accumulator starting at
 initial_accumulator_value, ε outside the square root.
@@ -51,23 +51,23 @@ DOMAINS = {
 STATE = ('sum',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adagrad_torch_float32',
         in_params='G grad, float32 weight_decay, float32 eps, bool c0, float32 c1',
         out_params='T param, float32 sum',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = sum + x0*x0;
-            const float theta_new = c1*x0*1.0F/(eps + sqrtf(x1)) + theta;
-            const float sum_new = x1;
+            const float sum_new = sum + x0*x0;
+            const float theta_new = c1*x0/(eps + sqrtf(sum_new)) + theta;
             param = (T)(theta_new);
             sum = sum_new;
-    ''',
+''',)
         scalars=('weight_decay', 'eps', 'c0', 'c1'),
         precision='float32',
     ),
@@ -76,15 +76,14 @@ KERNELS = {
         in_params='G grad, float64 weight_decay, float64 eps, bool c0, float64 c1',
         out_params='T param, float64 sum',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = sum + x0*x0;
-            const double theta_new = c1*x0*1.0/(eps + sqrt(x1)) + theta;
-            const double sum_new = x1;
+            const double sum_new = sum + x0*x0;
+            const double theta_new = c1*x0/(eps + sqrt(sum_new)) + theta;
             param = (T)(theta_new);
             sum = sum_new;
-    ''',
+''',)
         scalars=('weight_decay', 'eps', 'c0', 'c1'),
         precision='float64',
     ),
@@ -98,7 +97,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = _hp['initial_accumulator_value']
     _dtype = _runtime.check_param(NAME, param, array_library())
@@ -110,9 +110,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -120,9 +121,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -133,6 +135,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         eps = numpy.float64(_hp['eps'])
         c0 = numpy.equal(weight_decay, 0)
         c1 = -lr/(lr_decay*(t - 1) + 1)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(eps), bool(c0), _dtype.type(c1), param, state['sum'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(eps),
+                         bool(c0), _dtype.type(c1), param, state['sum'], stream=stream)
 

@@ -8,23 +8,23 @@ Source: reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    u ← max(β₂·u, |g̃| + ε)
-    θ ← θ − η·m/((1 − β₁ᵗ)·u)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        u ← max(β₂·u, |g̃| + ε)
+        θ ← θ − η·m/((1 − β₁ᵗ)·u)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.002 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.002 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    u = 0
+        m = 0
+        u = 0
 
 ε inside the max (|g| + ε, as in seed 003's code) and coupled weight decay. Composition:
 with_weight_decay(adamax_torch, 'coupled').
@@ -53,52 +53,51 @@ DOMAINS = {
 STATE = ('m', 'u',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamax_torch_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2',
+        in_params='G grad, float32 beta2, float32 eps, float32 weight_decay, bool c0, float32 c1, '
+                  'float32 c2',
         out_params='T param, float32 m, float32 u',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = c1*(-m + x0) + m;
+            const float m_new = c1*(-m + x0) + m;
             const float a0 = beta2*u;
             const float a1 = eps + fabsf(x0);
             const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
-            const float x2 = a2;
-            const float theta_new = c2*x1*1.0F/x2 + theta;
-            const float m_new = x1;
-            const float u_new = x2;
+            const float u_new = a2;
+            const float theta_new = c2*m_new/u_new + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-    ''',
+''',)
         scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamax_torch_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2',
+        in_params='G grad, float64 beta2, float64 eps, float64 weight_decay, bool c0, float64 c1, '
+                  'float64 c2',
         out_params='T param, float64 m, float64 u',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = c1*(-m + x0) + m;
+            const double m_new = c1*(-m + x0) + m;
             const double a0 = beta2*u;
             const double a1 = eps + fabs(x0);
             const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
-            const double x2 = a2;
-            const double theta_new = c2*x1*1.0/x2 + theta;
-            const double m_new = x1;
-            const double u_new = x2;
+            const double u_new = a2;
+            const double theta_new = c2*m_new/u_new + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-    ''',
+''',)
         scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
@@ -112,7 +111,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -124,9 +124,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -134,9 +135,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -148,6 +150,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c0 = numpy.equal(weight_decay, 0)
         c1 = 1 - beta1
         c2 = -lr/(1 - beta1**t)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], state['u'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
+                         _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2),
+                         param, state['m'], state['u'], stream=stream)
 

@@ -3,34 +3,36 @@
 # Regenerate with `optiforge generate`.
 """AdaMod with decoupled weight decay: generated CuPy kernel.
 
-Reference: Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method for Stochastic Learning, Algorithm 1; official code.
+Reference: Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method for Stochastic
+    Learning, Algorithm 1; official code.
 Source: seed 002 §3.2.3, Algorithm 13.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
-    s ← β₃·s + (1 − β₃)·η̂
-    θ ← θ − m·min(η̂, s)
+        θ ← (1 − η·λ)·θ
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+        s ← β₃·s + (1 − β₃)·η̂
+        θ ← θ − m·min(η̂, s)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    beta3 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        beta3 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    s = 0
+        m = 0
+        v = 0
+        s = 0
 
-η̂_t = η√(1−β₂^t)/(1−β₁^t)/(√v_t+ε); s_t = β₃s_{t−1} + (1−β₃)η̂_t (s₀ = 0, not bias corrected); θ ←
+η̂_t = η√(1−β₂^t)/(1−β₁^t)/(√v_t+ε); s_t = β₃s_{t−1} + (1−β₃)η̂_t (s₀ = 0, not bias corrected); θ
+    ←
 θ − min(η̂_t, s_t)·m_t. pytorch_optimizer defaults to β₃ = 0.9999 and β₂ = 0.99. Composition:
 with_weight_decay(adamod, 'decoupled').
 """
@@ -60,56 +62,53 @@ DOMAINS = {
 STATE = ('m', 'v', 's',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamodw_float32',
-        in_params='G grad, float32 beta2, float32 beta3, float32 eps, float32 c0, float32 c1, float32 c2, float32 c3, float32 c4',
+        in_params='G grad, float32 beta2, float32 beta3, float32 eps, float32 c0, float32 c1, '
+                  'float32 c2, float32 c3, float32 c4',
         out_params='T param, float32 m, float32 v, float32 s',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = beta2*v + (c0*g)*g;
-            const float x1 = 1.0F/(eps + sqrtf(x0));
-            const float x2 = c3*(g - m) + m;
-            const float s_1 = beta3*s + c1*x1;
-            const float a0 = c4*x1;
-            const float a1 = ((a0 < s_1 || a0 != a0) ? a0 : s_1);
-            const float theta_new = -a1*x2 + c2*theta;
-            const float m_new = x2;
-            const float v_new = x0;
-            const float s_new = s_1;
+            const float v_new = beta2*v + (c0*g)*g;
+            const float x0 = 1.0F/(eps + sqrtf(v_new));
+            const float m_new = c3*(g - m) + m;
+            const float s_new = beta3*s + c1*x0;
+            const float a0 = c4*x0;
+            const float a1 = ((a0 < s_new || a0 != a0) ? a0 : s_new);
+            const float theta_new = -a1*m_new + c2*theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             s = s_new;
-    ''',
+''',)
         scalars=('beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamodw_float64',
-        in_params='G grad, float64 beta2, float64 beta3, float64 eps, float64 c0, float64 c1, float64 c2, float64 c3, float64 c4',
+        in_params='G grad, float64 beta2, float64 beta3, float64 eps, float64 c0, float64 c1, '
+                  'float64 c2, float64 c3, float64 c4',
         out_params='T param, float64 m, float64 v, float64 s',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = beta2*v + (c0*g)*g;
-            const double x1 = 1.0/(eps + sqrt(x0));
-            const double x2 = c3*(g - m) + m;
-            const double s_1 = beta3*s + c1*x1;
-            const double a0 = c4*x1;
-            const double a1 = ((a0 < s_1 || a0 != a0) ? a0 : s_1);
-            const double theta_new = -a1*x2 + c2*theta;
-            const double m_new = x2;
-            const double v_new = x0;
-            const double s_new = s_1;
+            const double v_new = beta2*v + (c0*g)*g;
+            const double x0 = 1.0/(eps + sqrt(v_new));
+            const double m_new = c3*(g - m) + m;
+            const double s_new = beta3*s + c1*x0;
+            const double a0 = c4*x0;
+            const double a1 = ((a0 < s_new || a0 != a0) ? a0 : s_new);
+            const double theta_new = -a1*m_new + c2*theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             s = s_new;
-    ''',
+''',)
         scalars=('beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float64',
     ),
@@ -123,7 +122,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -136,9 +136,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -146,9 +147,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -164,6 +166,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c2 = -lr*weight_decay + 1
         c3 = 1 - beta1
         c4 = h0
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), param, state['m'], state['v'], state['s'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3),
+                         _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2),
+                         _dtype.type(c3), _dtype.type(c4), param, state['m'], state['v'],
+                         state['s'], stream=stream)
 

@@ -3,37 +3,40 @@
 # Regenerate with `optiforge generate`.
 """Adan: generated CuPy kernel.
 
-Reference: Xie, Zhou, Li, Lin & Yan (2024), Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing Deep Models, Algorithm 1 (official code).
+Reference: Xie, Zhou, Li, Lin & Yan (2024), Adan: Adaptive Nesterov Momentum Algorithm for Faster
+    Optimizing Deep Models, Algorithm 1 (official code).
 Source: peers (pytorch_optimizer.Adan).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    d ← g − gₜ₋₁
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·d
-    n ← β₃·n + (1 − β₃)·(g + β₂·d)²
-    δ ← √n/√(1 − β₃ᵗ) + ε
-    θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ)
-    gₜ₋₁ ← g
+        d ← g − gₜ₋₁
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·d
+        n ← β₃·n + (1 − β₃)·(g + β₂·d)²
+        δ ← √n/√(1 − β₃ᵗ) + ε
+        θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ)
+        gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.98 in [0, 1)
-    beta2 = 0.92 in [0, 1)
-    beta3 = 0.99 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.98 in [0, 1)
+        beta2 = 0.92 in [0, 1)
+        beta3 = 0.99 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    n_ema = 0
-    g_prev = first gradient
+        m = 0
+        v = 0
+        n_ema = 0
+        g_prev = first gradient
 
-β's are EMA factors (the paper's 1−β): d_t = g_t − g_{t−1} with d₁ = 0; n ← β₃n + (1−β₃)(g + β₂d)²;
-bias-corrected steps on m and on the difference EMA. Weight decay is the paper's proximal θ/(1+ηλ).
+β's are EMA factors (the paper's 1−β): d_t = g_t − g_{t−1} with d₁ = 0; n ← β₃n + (1−β₃)(g +
+    β₂d)²;
+bias-corrected steps on m and on the difference EMA. Weight decay is the paper's proximal
+    θ/(1+ηλ).
 optax.adan uses the coefficient 1−β₂ instead of β₂ (a known bug) and is not matched.
 """
 import math
@@ -62,59 +65,56 @@ DOMAINS = {
 STATE = ('m', 'v', 'n_ema', 'g_prev',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adan_float32',
-        in_params='G grad, float32 beta2, float32 beta3, bool c0, float32 c1, float32 c3, float32 c4, float32 c5, float32 c6, float32 c7, float32 c8, float32 c9',
+        in_params='G grad, float32 beta2, float32 beta3, bool c1, float32 c2, float32 c3, '
+                  'float32 c4, float32 c5, float32 c6, float32 c7, float32 c8, float32 c9',
         out_params='T param, float32 m, float32 v, float32 n_ema, float32 g_prev',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = g - ((c0) ? (g) : (g_prev));
-            const float x1 = beta3*n_ema + (c1*(beta2*x0 + g))*(beta2*x0 + g);
-            const float x2 = c3*(g - m) + m;
-            const float x3 = c5*(-v + x0) + v;
-            const float s = c9*1.0F/(c8 + sqrtf(x1));
-            const float theta_new = c7*(c4*s*x2 + c6*s*x3 + theta);
-            const float m_new = x2;
-            const float v_new = x3;
-            const float n_ema_new = x1;
+            const float x0 = g - ((c1) ? (g) : (g_prev));
+            const float n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
+            const float m_new = c3*(g - m) + m;
+            const float v_new = c5*(-v + x0) + v;
+            const float s = c9/(c8 + sqrtf(n_ema_new));
+            const float theta_new = c7*(c4*s*m_new + c6*s*v_new + theta);
             const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             n_ema = n_ema_new;
             g_prev = g_prev_new;
-    ''',
-        scalars=('beta2', 'beta3', 'c0', 'c1', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
+''',)
+        scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adan_float64',
-        in_params='G grad, float64 beta2, float64 beta3, bool c0, float64 c1, float64 c3, float64 c4, float64 c5, float64 c6, float64 c7, float64 c8, float64 c9',
+        in_params='G grad, float64 beta2, float64 beta3, bool c1, float64 c2, float64 c3, '
+                  'float64 c4, float64 c5, float64 c6, float64 c7, float64 c8, float64 c9',
         out_params='T param, float64 m, float64 v, float64 n_ema, float64 g_prev',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = g - ((c0) ? (g) : (g_prev));
-            const double x1 = beta3*n_ema + (c1*(beta2*x0 + g))*(beta2*x0 + g);
-            const double x2 = c3*(g - m) + m;
-            const double x3 = c5*(-v + x0) + v;
-            const double s = c9*1.0/(c8 + sqrt(x1));
-            const double theta_new = c7*(c4*s*x2 + c6*s*x3 + theta);
-            const double m_new = x2;
-            const double v_new = x3;
-            const double n_ema_new = x1;
+            const double x0 = g - ((c1) ? (g) : (g_prev));
+            const double n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
+            const double m_new = c3*(g - m) + m;
+            const double v_new = c5*(-v + x0) + v;
+            const double s = c9/(c8 + sqrt(n_ema_new));
+            const double theta_new = c7*(c4*s*m_new + c6*s*v_new + theta);
             const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             n_ema = n_ema_new;
             g_prev = g_prev_new;
-    ''',
-        scalars=('beta2', 'beta3', 'c0', 'c1', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
+''',)
+        scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float64',
     ),
 }
@@ -127,7 +127,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -141,9 +142,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -151,9 +153,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -163,10 +166,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta3 = numpy.float64(_hp['beta3'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = 1/numpy.sqrt(1 - beta3**t)
-        h0 = c2**(-1.0)
-        c0 = numpy.equal(t, 1)
-        c1 = 1 - beta3
+        c0 = 1/numpy.sqrt(1 - beta3**t)
+        h0 = c0**(-1.0)
+        c1 = numpy.equal(t, 1)
+        c2 = 1 - beta3
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = 1 - beta2
@@ -174,6 +177,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c7 = (lr*weight_decay + 1)**(-1.0)
         c8 = eps*h0
         c9 = h0
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), _dtype.type(c9), param, state['m'], state['v'], state['n_ema'], state['g_prev'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3),
+                         bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+                         _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8),
+                         _dtype.type(c9), param, state['m'], state['v'], state['n_ema'],
+                         state['g_prev'], stream=stream)
 

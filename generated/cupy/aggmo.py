@@ -3,30 +3,31 @@
 # Regenerate with `optiforge generate`.
 """AggMo (aggregated momentum): generated CuPy kernel.
 
-Reference: Lucas, Sun, Zemel & Grosse (2019), Aggregated Momentum: Stability Through Passive Damping, Algorithm 1.
+Reference: Lucas, Sun, Zemel & Grosse (2019), Aggregated Momentum: Stability Through Passive
+    Damping, Algorithm 1.
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b₀ ← β₀·b₀ + g̃
-    b₁ ← β₁·b₁ + g̃
-    b₂ ← β₂·b₂ + g̃
-    θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
+        g̃ ← g + λ·θ
+        b₀ ← β₀·b₀ + g̃
+        b₁ ← β₁·b₁ + g̃
+        b₂ ← β₂·b₂ + g̃
+        θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta0 = 0.0 in [0, 1)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.99 in [0, 1)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta0 = 0.0 in [0, 1)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.99 in [0, 1)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    b0 = 0
-    b1 = 0
-    b2 = 0
+        b0 = 0
+        b1 = 0
+        b2 = 0
 
 Three velocities b_i ← β_i b_i + g (β = 0, 0.9, 0.99), θ ← θ − η/3·Σb_i. Composition:
 with_weight_decay(aggmo, 'coupled').
@@ -55,52 +56,49 @@ DOMAINS = {
 STATE = ('b0', 'b1', 'b2',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_aggmo_float32',
-        in_params='G grad, float32 beta0, float32 beta1, float32 beta2, float32 weight_decay, bool c0, float32 c1',
+        in_params='G grad, float32 beta0, float32 beta1, float32 beta2, float32 weight_decay, '
+                  'bool c0, float32 c1',
         out_params='T param, float32 b0, float32 b1, float32 b2',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = b0*beta0 + x0;
-            const float x2 = b1*beta1 + x0;
-            const float x3 = b2*beta2 + x0;
-            const float theta_new = c1*x3 + (c1*x2 + (c1*x1 + theta));
-            const float b0_new = x1;
-            const float b1_new = x2;
-            const float b2_new = x3;
+            const float b0_new = b0*beta0 + x0;
+            const float b1_new = b1*beta1 + x0;
+            const float b2_new = b2*beta2 + x0;
+            const float theta_new = c1*b2_new + (c1*b1_new + (c1*b0_new + theta));
             param = (T)(theta_new);
             b0 = b0_new;
             b1 = b1_new;
             b2 = b2_new;
-    ''',
+''',)
         scalars=('beta0', 'beta1', 'beta2', 'weight_decay', 'c0', 'c1'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_aggmo_float64',
-        in_params='G grad, float64 beta0, float64 beta1, float64 beta2, float64 weight_decay, bool c0, float64 c1',
+        in_params='G grad, float64 beta0, float64 beta1, float64 beta2, float64 weight_decay, '
+                  'bool c0, float64 c1',
         out_params='T param, float64 b0, float64 b1, float64 b2',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = b0*beta0 + x0;
-            const double x2 = b1*beta1 + x0;
-            const double x3 = b2*beta2 + x0;
-            const double theta_new = c1*x3 + (c1*x2 + (c1*x1 + theta));
-            const double b0_new = x1;
-            const double b1_new = x2;
-            const double b2_new = x3;
+            const double b0_new = b0*beta0 + x0;
+            const double b1_new = b1*beta1 + x0;
+            const double b2_new = b2*beta2 + x0;
+            const double theta_new = c1*b2_new + (c1*b1_new + (c1*b0_new + theta));
             param = (T)(theta_new);
             b0 = b0_new;
             b1 = b1_new;
             b2 = b2_new;
-    ''',
+''',)
         scalars=('beta0', 'beta1', 'beta2', 'weight_decay', 'c0', 'c1'),
         precision='float64',
     ),
@@ -114,7 +112,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -127,9 +126,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -137,9 +137,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -149,6 +150,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(weight_decay, 0)
         c1 = -0.3333333333333333*lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), param, state['b0'], state['b1'], state['b2'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta0), _dtype.type(beta1),
+                         _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1),
+                         param, state['b0'], state['b1'], state['b2'], stream=stream)
 

@@ -3,28 +3,29 @@
 # Regenerate with `optiforge generate`.
 """AMSGrad (max of bias-corrected v̂): generated CuPy kernel.
 
-Reference: Reddi, Kale & Kumar (2018), On the Convergence of Adam and Beyond, Algorithm 2, with Adam's bias corrections as in seed 002.
+Reference: Reddi, Kale & Kumar (2018), On the Convergence of Adam and Beyond, Algorithm 2, with
+    Adam's bias corrections as in seed 002.
 Source: seed 002 §3.2.2, Algorithm 8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    v_hat_max = 0
+        m = 0
+        v = 0
+        v_hat_max = 0
 
 v̂max_t = max(v̂max_{t−1}, v_t/(1−β₂^t)); ε outside the square root. torch takes the max over the
 raw v instead (amsgrad_torch); the two are not equivalent.
@@ -51,54 +52,51 @@ DOMAINS = {
 STATE = ('m', 'v', 'v_hat_max',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_amsgrad_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, '
+                  'float32 c3',
         out_params='T param, float32 m, float32 v, float32 v_hat_max',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = c2*(g - m) + m;
-            const float x1 = beta2*v + (c0*g)*g;
-            const float a0 = c1*x1;
+            const float m_new = c2*(g - m) + m;
+            const float v_new = beta2*v + (c0*g)*g;
+            const float a0 = c1*v_new;
             const float a1 = ((a0 > v_hat_max || a0 != a0) ? a0 : v_hat_max);
-            const float x2 = a1;
-            const float theta_new = c3*x0*1.0F/(eps + sqrtf(x2)) + theta;
-            const float m_new = x0;
-            const float v_new = x1;
-            const float v_hat_max_new = x2;
+            const float v_hat_max_new = a1;
+            const float theta_new = c3*m_new/(eps + sqrtf(v_hat_max_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             v_hat_max = v_hat_max_new;
-    ''',
+''',)
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_amsgrad_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, '
+                  'float64 c3',
         out_params='T param, float64 m, float64 v, float64 v_hat_max',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = c2*(g - m) + m;
-            const double x1 = beta2*v + (c0*g)*g;
-            const double a0 = c1*x1;
+            const double m_new = c2*(g - m) + m;
+            const double v_new = beta2*v + (c0*g)*g;
+            const double a0 = c1*v_new;
             const double a1 = ((a0 > v_hat_max || a0 != a0) ? a0 : v_hat_max);
-            const double x2 = a1;
-            const double theta_new = c3*x0*1.0/(eps + sqrt(x2)) + theta;
-            const double m_new = x0;
-            const double v_new = x1;
-            const double v_hat_max_new = x2;
+            const double v_hat_max_new = a1;
+            const double theta_new = c3*m_new/(eps + sqrt(v_hat_max_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             v_hat_max = v_hat_max_new;
-    ''',
+''',)
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
@@ -112,7 +110,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -125,9 +124,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -135,9 +135,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -149,6 +150,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c1 = (1 - beta2**t)**(-1.0)
         c2 = 1 - beta1
         c3 = -lr/(1 - beta1**t)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['v'], state['v_hat_max'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
+                         _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param,
+                         state['m'], state['v'], state['v_hat_max'], stream=stream)
 

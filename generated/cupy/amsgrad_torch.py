@@ -8,25 +8,25 @@ Source: reference/peer_semantics.md §1.5, §2.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    vᵐᵃˣ ← max(vᵐᵃˣ, v)
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        vᵐᵃˣ ← max(vᵐᵃˣ, v)
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    v_max = 0
+        m = 0
+        v = 0
+        v_max = 0
 
 The max is over the raw v; the bias correction 1/√(1−β₂^t) is applied after it. Composition:
 with_weight_decay(amsgrad_torch, 'coupled').
@@ -55,55 +55,52 @@ DOMAINS = {
 STATE = ('m', 'v', 'v_max',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_amsgrad_torch_float32',
-        in_params='G grad, float32 beta2, float32 weight_decay, bool c0, float32 c1, float32 c3, float32 c5, float32 c6',
+        in_params='G grad, float32 beta2, float32 weight_decay, bool c1, float32 c2, float32 c3, '
+                  'float32 c5, float32 c6',
         out_params='T param, float32 m, float32 v, float32 v_max',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = c3*(-m + x0) + m;
-            const float x2 = beta2*v + (c1*x0)*x0;
-            const float a0 = ((v_max > x2 || v_max != v_max) ? v_max : x2);
-            const float x3 = a0;
-            const float theta_new = c6*x1*1.0F/(c5 + sqrtf(x3)) + theta;
-            const float m_new = x1;
-            const float v_new = x2;
-            const float v_max_new = x3;
+            const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const float m_new = c3*(-m + x0) + m;
+            const float v_new = beta2*v + (c2*x0)*x0;
+            const float a0 = ((v_max > v_new || v_max != v_max) ? v_max : v_new);
+            const float v_max_new = a0;
+            const float theta_new = c6*m_new/(c5 + sqrtf(v_max_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             v_max = v_max_new;
-    ''',
-        scalars=('beta2', 'weight_decay', 'c0', 'c1', 'c3', 'c5', 'c6'),
+''',)
+        scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_amsgrad_torch_float64',
-        in_params='G grad, float64 beta2, float64 weight_decay, bool c0, float64 c1, float64 c3, float64 c5, float64 c6',
+        in_params='G grad, float64 beta2, float64 weight_decay, bool c1, float64 c2, float64 c3, '
+                  'float64 c5, float64 c6',
         out_params='T param, float64 m, float64 v, float64 v_max',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = c3*(-m + x0) + m;
-            const double x2 = beta2*v + (c1*x0)*x0;
-            const double a0 = ((v_max > x2 || v_max != v_max) ? v_max : x2);
-            const double x3 = a0;
-            const double theta_new = c6*x1*1.0/(c5 + sqrt(x3)) + theta;
-            const double m_new = x1;
-            const double v_new = x2;
-            const double v_max_new = x3;
+            const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const double m_new = c3*(-m + x0) + m;
+            const double v_new = beta2*v + (c2*x0)*x0;
+            const double a0 = ((v_max > v_new || v_max != v_max) ? v_max : v_new);
+            const double v_max_new = a0;
+            const double theta_new = c6*m_new/(c5 + sqrt(v_max_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             v_max = v_max_new;
-    ''',
-        scalars=('beta2', 'weight_decay', 'c0', 'c1', 'c3', 'c5', 'c6'),
+''',)
+        scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6'),
         precision='float64',
     ),
 }
@@ -116,7 +113,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -129,9 +127,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -139,9 +138,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -150,14 +150,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = 1/numpy.sqrt(1 - beta2**t)
-        h0 = c2**(-1.0)
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = 1 - beta2
+        c0 = 1/numpy.sqrt(1 - beta2**t)
+        h0 = c0**(-1.0)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - beta2
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = eps*h0
         c6 = c4*h0
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'], state['v_max'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(weight_decay),
+                         bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5),
+                         _dtype.type(c6), param, state['m'], state['v'], state['v_max'],
+                         stream=stream)
 

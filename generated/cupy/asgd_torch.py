@@ -3,31 +3,33 @@
 # Regenerate with `optiforge generate`.
 """ASGD (torch.optim.ASGD): generated CuPy kernel.
 
-Reference: Polyak & Juditsky (1992); Bottou (2012), Stochastic Gradient Descent Tricks; torch.optim.ASGD, torch 2.13.
+Reference: Polyak & Juditsky (1992); Bottou (2012), Stochastic Gradient Descent Tricks;
+    torch.optim.ASGD, torch 2.13.
 Source: peers (torch.optim.ASGD).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
-    μₜ ← 1/max(1, t − 1 − t₀)
-    θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
-    θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
+        g̃ ← g + λ·θ
+        ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
+        μₜ ← 1/max(1, t − 1 − t₀)
+        θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
+        θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    lambd = 0.0001 in [0, ∞)
-    alpha = 0.75 in [0, ∞)
-    t0 = 1000000.0 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        lambd = 0.0001 in [0, ∞)
+        alpha = 0.75 in [0, ∞)
+        t0 = 1000000.0 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    ax = 0
+        ax = 0
 
 η_t = lr/(1+λ_η·lr·(t−1))^α and μ_t = 1/max(1, t−1−t₀) are the values computed after the previous
-step; θ ← θ(1−λ_η η_t) − η_t g; the average ā ← ā + μ_t(θ − ā) is state only (torch returns θ, not
+step; θ ← θ(1−λ_η η_t) − η_t g; the average ā ← ā + μ_t(θ − ā) is state only (torch returns θ,
+    not
 ā). Composition: with_weight_decay(asgd_torch, 'coupled').
 """
 import math
@@ -54,38 +56,39 @@ DOMAINS = {
 STATE = ('ax',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_asgd_torch_float32',
-        in_params='G grad, float32 weight_decay, float32 c0, bool c1, float32 c2, bool c3, float32 c4',
+        in_params='G grad, float32 weight_decay, float32 c0, bool c1, float32 c2, bool c3, '
+                  'float32 c4',
         out_params='T param, float32 ax',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float theta_1 = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
-            const float theta_new = theta_1;
-            const float ax_new = ((c3) ? (theta_1) : (ax + c4*(-ax + theta_1)));
+            const float theta_new = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
+            const float ax_new = ((c3) ? (theta_new) : (ax + c4*(-ax + theta_new)));
             param = (T)(theta_new);
             ax = ax_new;
-    ''',
+''',)
         scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_asgd_torch_float64',
-        in_params='G grad, float64 weight_decay, float64 c0, bool c1, float64 c2, bool c3, float64 c4',
+        in_params='G grad, float64 weight_decay, float64 c0, bool c1, float64 c2, bool c3, '
+                  'float64 c4',
         out_params='T param, float64 ax',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double theta_1 = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
-            const double theta_new = theta_1;
-            const double ax_new = ((c3) ? (theta_1) : (ax + c4*(-ax + theta_1)));
+            const double theta_new = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
+            const double ax_new = ((c3) ? (theta_new) : (ax + c4*(-ax + theta_new)));
             param = (T)(theta_new);
             ax = ax_new;
-    ''',
+''',)
         scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float64',
     ),
@@ -99,7 +102,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -110,9 +114,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -120,9 +125,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -131,13 +137,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         alpha = numpy.float64(_hp['alpha'])
         t0 = numpy.float64(_hp['t0'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        h0 = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
-        h1 = numpy.maximum(1, t - t0 - 1)**(-1.0)
-        c0 = -h0*lambd + 1
+        eta = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
+        mu = numpy.maximum(1, t - t0 - 1)**(-1.0)
+        c0 = -eta*lambd + 1
         c1 = numpy.equal(weight_decay, 0)
-        c2 = -h0
-        c3 = numpy.equal(h1, 1)
-        c4 = h1
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), bool(c3), _dtype.type(c4), param, state['ax'], stream=stream)
+        c2 = -eta
+        c3 = numpy.equal(mu, 1)
+        c4 = mu
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0),
+                         bool(c1), _dtype.type(c2), bool(c3), _dtype.type(c4), param, state['ax'],
+                         stream=stream)
 

@@ -3,31 +3,32 @@
 # Regenerate with `optiforge generate`.
 """diffGrad (pytorch_optimizer): generated CuPy kernel.
 
-Reference: Dubey et al. (2020), diffGrad: An Optimization Method for Convolutional Neural Networks, Algorithm 1.
+Reference: Dubey et al. (2020), diffGrad: An Optimization Method for Convolutional Neural
+    Networks, Algorithm 1.
 Source: seed 002 §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    gₜ₋₁ ← g
-    θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
+        θ ← (1 − η·λ)·θ
+        ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        gₜ₋₁ ← g
+        θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    g_prev = 0
+        m = 0
+        v = 0
+        g_prev = 0
 
 As diffgrad_to with √(v + 1e-15) (pytorch_optimizer's apply_ams_bound). Composition:
 with_weight_decay(diffgrad_po, 'decoupled').
@@ -56,48 +57,49 @@ DOMAINS = {
 STATE = ('m', 'v', 'g_prev',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_diffgrad_po_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, '
+                  'float32 c3',
         out_params='T param, float32 m, float32 v, float32 g_prev',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = c2*(g - m) + m;
-            const float x1 = beta2*v + (c1*g)*g;
-            const float theta_new = c0*theta + c3*x0*1.0F/(1 + expf(-fabsf(g - g_prev)))*1.0F/(eps + sqrtf(x1 + 1.0e-15F));
-            const float m_new = x0;
-            const float v_new = x1;
+            const float m_new = c2*(g - m) + m;
+            const float v_new = beta2*v + (c1*g)*g;
+            const float theta_new = c0*theta + c3*m_new/(1 + expf(-fabsf(g - g_prev)))/(eps
+                    + sqrtf(v_new + 1.0e-15F));
             const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             g_prev = g_prev_new;
-    ''',
+''',)
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_diffgrad_po_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, '
+                  'float64 c3',
         out_params='T param, float64 m, float64 v, float64 g_prev',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = c2*(g - m) + m;
-            const double x1 = beta2*v + (c1*g)*g;
-            const double theta_new = c0*theta + c3*x0*1.0/(1 + exp(-fabs(g - g_prev)))*1.0/(eps + sqrt(x1 + 1.0000000000000001e-15));
-            const double m_new = x0;
-            const double v_new = x1;
+            const double m_new = c2*(g - m) + m;
+            const double v_new = beta2*v + (c1*g)*g;
+            const double theta_new = c0*theta + c3*m_new/(1 + exp(-fabs(g - g_prev)))/(eps
+                    + sqrt(v_new + 1.0000000000000001e-15));
             const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             g_prev = g_prev_new;
-    ''',
+''',)
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
@@ -111,7 +113,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -124,9 +127,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -134,9 +138,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -149,6 +154,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c1 = 1 - beta2
         c2 = 1 - beta1
         c3 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['v'], state['g_prev'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
+                         _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param,
+                         state['m'], state['v'], state['g_prev'], stream=stream)
 

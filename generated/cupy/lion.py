@@ -8,19 +8,19 @@ Source: peers (pytorch_optimizer.Lion, optax.lion).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    c ← (1 − β₁)·g + β₁·m
-    θ ← θ − η·sign(c)
-    m ← β₂·m + (1 − β₂)·g
+        c ← (1 − β₁)·g + β₁·m
+        θ ← θ − η·sign(c)
+        m ← β₂·m + (1 − β₂)·g
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.0001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.99 in [0, 1)
+        lr = 0.0001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.99 in [0, 1)
 
 State (initial value)::
 
-    m = 0
+        m = 0
 
 c = β₁m + (1−β₁)g; θ ← θ − η·sign(c); m ← β₂m + (1−β₂)g; sign(0) = 0.
 """
@@ -44,22 +44,23 @@ DOMAINS = {
 STATE = ('m',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_lion_float32',
         in_params='G grad, float32 c0, float32 c1, float32 c2',
         out_params='T param, float32 m',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = c0*(g - m) + m;
             const float theta_new = c1*((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0)))) + theta;
             const float m_new = c2*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;
-    ''',
+''',)
         scalars=('c0', 'c1', 'c2'),
         precision='float32',
     ),
@@ -68,14 +69,14 @@ KERNELS = {
         in_params='G grad, float64 c0, float64 c1, float64 c2',
         out_params='T param, float64 m',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = c0*(g - m) + m;
             const double theta_new = c1*((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0)))) + theta;
             const double m_new = c2*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;
-    ''',
+''',)
         scalars=('c0', 'c1', 'c2'),
         precision='float64',
     ),
@@ -89,7 +90,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -100,9 +102,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -110,9 +113,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -121,6 +125,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c0 = 1 - beta1
         c1 = -lr
         c2 = 1 - beta2
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), param, state['m'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(c0), _dtype.type(c1),
+                         _dtype.type(c2), param, state['m'], stream=stream)
 

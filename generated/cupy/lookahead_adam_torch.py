@@ -3,35 +3,36 @@
 # Regenerate with `optiforge generate`.
 """Lookahead(Adam (torch.optim.Adam)): generated CuPy kernel.
 
-Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back, Algorithm 1; inner: torch.optim.Adam, torch 2.13 (amsgrad=False).
+Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back,
+    Algorithm 1; inner: torch.optim.Adam, torch 2.13 (amsgrad=False).
 Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    m̂ ← m/(1 − β₁ᵗ)
-    v̂ ← v/(1 − β₂ᵗ)
-    θ ← θ − η·m̂/(√v̂ + ε)
-    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
-    φ ← (θ if t mod k = 0 else φ)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        m̂ ← m/(1 − β₁ᵗ)
+        v̂ ← v/(1 − β₂ᵗ)
+        θ ← θ − η·m̂/(√v̂ + ε)
+        θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+        φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
-    k = 5 in integers ≥ 1
-    alpha = 0.5 in [0, 1]
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
+        k = 5 in integers ≥ 1
+        alpha = 0.5 in [0, 1]
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    slow = initial parameter
+        m = 0
+        v = 0
+        slow = initial parameter
 
 Composition: lookahead(adam_torch, schedule='paper').
 """
@@ -63,57 +64,56 @@ DOMAINS = {
 STATE = ('m', 'v', 'slow',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_lookahead_adam_torch_float32',
-        in_params='G grad, float32 beta2, float32 weight_decay, bool c0, float32 c1, float32 c3, float32 c5, bool c6, float32 c7, bool c8, float32 c9, float32 c10',
+        in_params='G grad, float32 beta2, float32 weight_decay, bool c1, float32 c2, float32 c3, '
+                  'float32 c5, bool c6, float32 c7, bool c8, float32 c9, float32 c10',
         out_params='T param, float32 m, float32 v, float32 slow',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = c3*(-m + x0) + m;
-            const float x2 = beta2*v + (c1*x0)*x0;
-            const float theta_1 = c10*x1*1.0F/(c9 + sqrtf(x2)) + theta;
-            const float x3 = slow - theta_1;
-            const float x4 = ((c6) ? (c5*x3 + theta_1) : (c7*x3 + slow));
-            const float theta_new = ((c8) ? (x4) : (theta_1));
-            const float m_new = x1;
-            const float v_new = x2;
-            const float slow_new = ((c8) ? (x4) : (slow));
+            const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const float m_new = c3*(-m + x0) + m;
+            const float v_new = beta2*v + (c2*x0)*x0;
+            const float theta_1 = c10*m_new/(c9 + sqrtf(v_new)) + theta;
+            const float x1 = slow - theta_1;
+            const float x2 = ((c6) ? (c5*x1 + theta_1) : (c7*x1 + slow));
+            const float theta_new = ((c8) ? (x2) : (theta_1));
+            const float slow_new = ((c8) ? (x2) : (slow));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             slow = slow_new;
-    ''',
-        scalars=('beta2', 'weight_decay', 'c0', 'c1', 'c3', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10'),
+''',)
+        scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_lookahead_adam_torch_float64',
-        in_params='G grad, float64 beta2, float64 weight_decay, bool c0, float64 c1, float64 c3, float64 c5, bool c6, float64 c7, bool c8, float64 c9, float64 c10',
+        in_params='G grad, float64 beta2, float64 weight_decay, bool c1, float64 c2, float64 c3, '
+                  'float64 c5, bool c6, float64 c7, bool c8, float64 c9, float64 c10',
         out_params='T param, float64 m, float64 v, float64 slow',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = c3*(-m + x0) + m;
-            const double x2 = beta2*v + (c1*x0)*x0;
-            const double theta_1 = c10*x1*1.0/(c9 + sqrt(x2)) + theta;
-            const double x3 = slow - theta_1;
-            const double x4 = ((c6) ? (c5*x3 + theta_1) : (c7*x3 + slow));
-            const double theta_new = ((c8) ? (x4) : (theta_1));
-            const double m_new = x1;
-            const double v_new = x2;
-            const double slow_new = ((c8) ? (x4) : (slow));
+            const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const double m_new = c3*(-m + x0) + m;
+            const double v_new = beta2*v + (c2*x0)*x0;
+            const double theta_1 = c10*m_new/(c9 + sqrt(v_new)) + theta;
+            const double x1 = slow - theta_1;
+            const double x2 = ((c6) ? (c5*x1 + theta_1) : (c7*x1 + slow));
+            const double theta_new = ((c8) ? (x2) : (theta_1));
+            const double slow_new = ((c8) ? (x2) : (slow));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             slow = slow_new;
-    ''',
-        scalars=('beta2', 'weight_decay', 'c0', 'c1', 'c3', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10'),
+''',)
+        scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10'),
         precision='float64',
     ),
 }
@@ -126,7 +126,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -139,9 +140,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -149,9 +151,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -162,10 +165,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         weight_decay = numpy.float64(_hp['weight_decay'])
         k = numpy.float64(_hp['k'])
         alpha = numpy.float64(_hp['alpha'])
-        c2 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c2)
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - beta2
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = 1 - alpha
@@ -174,6 +177,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c8 = numpy.equal(numpy.mod(t, k), 0)
         c9 = eps*h0
         c10 = c4*h0
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), bool(c6), _dtype.type(c7), bool(c8), _dtype.type(c9), _dtype.type(c10), param, state['m'], state['v'], state['slow'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(weight_decay),
+                         bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), bool(c6),
+                         _dtype.type(c7), bool(c8), _dtype.type(c9), _dtype.type(c10), param,
+                         state['m'], state['v'], state['slow'], stream=stream)
 

@@ -3,37 +3,39 @@
 # Regenerate with `optiforge generate`.
 """Lookahead(RAdam (torch.optim.RAdam)): generated CuPy kernel.
 
-Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back, Algorithm 1; inner: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm 2.
+Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back,
+    Algorithm 1; inner: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and
+    Beyond, Algorithm 2.
 Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    m̂ ← m/(1 − β₁ᵗ)
-    ρ∞ ← 2/(1 − β₂) − 1
-    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
-    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
-    θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
-    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
-    φ ← (θ if t mod k = 0 else φ)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        m̂ ← m/(1 − β₁ᵗ)
+        ρ∞ ← 2/(1 − β₂) − 1
+        ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
+        θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+        φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
-    k = 5 in integers ≥ 1
-    alpha = 0.5 in [0, 1]
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
+        k = 5 in integers ≥ 1
+        alpha = 0.5 in [0, 1]
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    slow = initial parameter
+        m = 0
+        v = 0
+        slow = initial parameter
 
 RAdam + Lookahead is the core of 'Ranger' (without gradient centralisation). Composition:
 lookahead(radam_torch, schedule='paper').
@@ -66,57 +68,62 @@ DOMAINS = {
 STATE = ('m', 'v', 'slow',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_lookahead_radam_torch_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2, float32 c3, bool c4, float32 c5, float32 c6, bool c7, float32 c8, bool c9',
+        in_params='G grad, float32 beta2, float32 eps, float32 weight_decay, bool c0, float32 c1, '
+                  'float32 c2, float32 c3, bool c4, float32 c5, float32 c6, bool c7, float32 c8, '
+                  'bool c9',
         out_params='T param, float32 m, float32 v, float32 slow',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = c2*(-m + x0) + m;
-            const float x2 = beta2*v + (c1*x0)*x0;
-            const float theta_1 = ((c4) ? (c3*x1*1.0F/(eps + sqrtf(x2)) + theta) : (c5*x1 + theta));
-            const float x3 = slow - theta_1;
-            const float x4 = ((c7) ? (c6*x3 + theta_1) : (c8*x3 + slow));
-            const float theta_new = ((c9) ? (x4) : (theta_1));
-            const float m_new = x1;
-            const float v_new = x2;
-            const float slow_new = ((c9) ? (x4) : (slow));
+            const float m_new = c2*(-m + x0) + m;
+            const float v_new = beta2*v + (c1*x0)*x0;
+            const float theta_1 = ((c4) ? (c3*m_new/(eps + sqrtf(v_new)) + theta)
+                                   : (c5*m_new + theta));
+            const float x1 = slow - theta_1;
+            const float x2 = ((c7) ? (c6*x1 + theta_1) : (c8*x1 + slow));
+            const float theta_new = ((c9) ? (x2) : (theta_1));
+            const float slow_new = ((c9) ? (x2) : (slow));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             slow = slow_new;
-    ''',
-        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
+''',)
+        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7',
+                 'c8', 'c9'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_lookahead_radam_torch_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2, float64 c3, bool c4, float64 c5, float64 c6, bool c7, float64 c8, bool c9',
+        in_params='G grad, float64 beta2, float64 eps, float64 weight_decay, bool c0, float64 c1, '
+                  'float64 c2, float64 c3, bool c4, float64 c5, float64 c6, bool c7, float64 c8, '
+                  'bool c9',
         out_params='T param, float64 m, float64 v, float64 slow',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = c2*(-m + x0) + m;
-            const double x2 = beta2*v + (c1*x0)*x0;
-            const double theta_1 = ((c4) ? (c3*x1*1.0/(eps + sqrt(x2)) + theta) : (c5*x1 + theta));
-            const double x3 = slow - theta_1;
-            const double x4 = ((c7) ? (c6*x3 + theta_1) : (c8*x3 + slow));
-            const double theta_new = ((c9) ? (x4) : (theta_1));
-            const double m_new = x1;
-            const double v_new = x2;
-            const double slow_new = ((c9) ? (x4) : (slow));
+            const double m_new = c2*(-m + x0) + m;
+            const double v_new = beta2*v + (c1*x0)*x0;
+            const double theta_1 = ((c4) ? (c3*m_new/(eps + sqrt(v_new)) + theta)
+                                    : (c5*m_new + theta));
+            const double x1 = slow - theta_1;
+            const double x2 = ((c7) ? (c6*x1 + theta_1) : (c8*x1 + slow));
+            const double theta_new = ((c9) ? (x2) : (theta_1));
+            const double slow_new = ((c9) ? (x2) : (slow));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             slow = slow_new;
-    ''',
-        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
+''',)
+        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7',
+                 'c8', 'c9'),
         precision='float64',
     ),
 }
@@ -129,7 +136,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -142,9 +150,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -152,9 +161,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -177,13 +187,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c0 = numpy.equal(weight_decay, 0)
         c1 = h0
         c2 = 1 - beta1
-        c3 = -numpy.sqrt(h2)*h8*numpy.sqrt(numpy.maximum(0, -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
+        c3 = -numpy.sqrt(h2)*h8*numpy.sqrt(numpy.maximum(0,
+                -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
         c4 = numpy.less(h3 + h7, -6)
         c5 = -h8
         c6 = 1 - alpha
         c7 = numpy.greater(alpha, 0.5)
         c8 = -alpha
         c9 = numpy.equal(numpy.mod(t, k), 0)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), bool(c4), _dtype.type(c5), _dtype.type(c6), bool(c7), _dtype.type(c8), bool(c9), param, state['m'], state['v'], state['slow'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
+                         _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2),
+                         _dtype.type(c3), bool(c4), _dtype.type(c5), _dtype.type(c6), bool(c7),
+                         _dtype.type(c8), bool(c9), param, state['m'], state['v'], state['slow'],
+                         stream=stream)
 

@@ -3,30 +3,31 @@
 # Regenerate with `optiforge generate`.
 """Lookahead(SGD (torch.optim.SGD)): generated CuPy kernel.
 
-Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back, Algorithm 1; inner: torch.optim.SGD, torch 2.13.
+Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back,
+    Algorithm 1; inner: torch.optim.SGD, torch 2.13.
 Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
-    θ ← θ − η·b
-    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
-    φ ← (θ if t mod k = 0 else φ)
+        g̃ ← g + λ·θ
+        b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+        θ ← θ − η·b
+        θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+        φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.0 in [0, ∞)
-    dampening = 0.0 in [0, 1]
-    weight_decay = 0.0 in [0, ∞)
-    k = 5 in integers ≥ 1
-    alpha = 0.5 in [0, 1]
+        lr = 0.001 in [0, ∞)
+        momentum = 0.0 in [0, ∞)
+        dampening = 0.0 in [0, 1]
+        weight_decay = 0.0 in [0, ∞)
+        k = 5 in integers ≥ 1
+        alpha = 0.5 in [0, 1]
 
 State (initial value)::
 
-    b = 0
-    slow = initial parameter
+        b = 0
+        slow = initial parameter
 
 Composition: lookahead(sgd_torch, schedule='paper').
 """
@@ -56,50 +57,49 @@ DOMAINS = {
 STATE = ('b', 'slow',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_lookahead_sgd_torch_float32',
-        in_params='G grad, float32 lr, float32 momentum, float32 weight_decay, bool c0, bool c1, float32 c2, float32 c3, float32 c4, bool c5, float32 c6, bool c7',
+        in_params='G grad, float32 lr, float32 momentum, float32 weight_decay, bool c0, bool c1, '
+                  'float32 c2, float32 c3, float32 c4, bool c5, float32 c6, bool c7',
         out_params='T param, float32 b, float32 slow',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = ((c1) ? (x0) : (b*momentum + c2*x0));
-            const float x2 = lr*x1 + slow - theta;
-            const float x3 = c4*x1 + theta;
-            const float theta_2 = ((c7) ? (((c5) ? (c3*x2 + x3) : (c6*x2 + slow))) : (x3));
-            const float theta_new = theta_2;
-            const float b_new = x1;
-            const float slow_new = ((c7) ? (theta_2) : (slow));
+            const float b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
+            const float x1 = lr*b_new + slow - theta;
+            const float x2 = c4*b_new + theta;
+            const float theta_new = ((c7) ? (((c5) ? (c3*x1 + x2) : (c6*x1 + slow))) : (x2));
+            const float slow_new = ((c7) ? (theta_new) : (slow));
             param = (T)(theta_new);
             b = b_new;
             slow = slow_new;
-    ''',
+''',)
         scalars=('lr', 'momentum', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_lookahead_sgd_torch_float64',
-        in_params='G grad, float64 lr, float64 momentum, float64 weight_decay, bool c0, bool c1, float64 c2, float64 c3, float64 c4, bool c5, float64 c6, bool c7',
+        in_params='G grad, float64 lr, float64 momentum, float64 weight_decay, bool c0, bool c1, '
+                  'float64 c2, float64 c3, float64 c4, bool c5, float64 c6, bool c7',
         out_params='T param, float64 b, float64 slow',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = ((c1) ? (x0) : (b*momentum + c2*x0));
-            const double x2 = lr*x1 + slow - theta;
-            const double x3 = c4*x1 + theta;
-            const double theta_2 = ((c7) ? (((c5) ? (c3*x2 + x3) : (c6*x2 + slow))) : (x3));
-            const double theta_new = theta_2;
-            const double b_new = x1;
-            const double slow_new = ((c7) ? (theta_2) : (slow));
+            const double b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
+            const double x1 = lr*b_new + slow - theta;
+            const double x2 = c4*b_new + theta;
+            const double theta_new = ((c7) ? (((c5) ? (c3*x1 + x2) : (c6*x1 + slow))) : (x2));
+            const double slow_new = ((c7) ? (theta_new) : (slow));
             param = (T)(theta_new);
             b = b_new;
             slow = slow_new;
-    ''',
+''',)
         scalars=('lr', 'momentum', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float64',
     ),
@@ -113,7 +113,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -125,9 +126,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -135,9 +137,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -155,6 +158,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c5 = numpy.greater(alpha, 0.5)
         c6 = -alpha
         c7 = numpy.equal(numpy.mod(t, k), 0)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), bool(c5), _dtype.type(c6), bool(c7), param, state['b'], state['slow'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(momentum),
+                         _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2),
+                         _dtype.type(c3), _dtype.type(c4), bool(c5), _dtype.type(c6), bool(c7),
+                         param, state['b'], state['slow'], stream=stream)
 

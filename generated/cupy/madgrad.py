@@ -3,33 +3,36 @@
 # Regenerate with `optiforge generate`.
 """MADGRAD: generated CuPy kernel.
 
-Reference: Defazio & Jelassi (2021), Adaptivity without Compromise: A Momentumized, Adaptive, Dual Averaged Gradient Method, Algorithm 1.
+Reference: Defazio & Jelassi (2021), Adaptivity without Compromise: A Momentumized, Adaptive,
+    Dual Averaged Gradient Method, Algorithm 1.
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    λₜ ← (ε + η)·√t
-    ν ← ν + λₜ·g̃²
-    s ← s + λₜ·g̃
-    z ← θ₀ − s/(ν^(1/3) + ε)
-    θ ← μ·θ + (1 − μ)·z
+        g̃ ← g + λ·θ
+        λₜ ← (ε + η)·√t
+        ν ← ν + λₜ·g̃²
+        s ← s + λₜ·g̃
+        z ← θ₀ − s/(ν^(1/3) + ε)
+        θ ← μ·θ + (1 − μ)·z
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    momentum = 0.9 in [0, 1)
-    eps = 1e-06 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        momentum = 0.9 in [0, 1)
+        eps = 1e-06 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    x0 = initial parameter
-    nu = 0
-    s = 0
+        x0 = initial parameter
+        nu = 0
+        s = 0
 
-λ_t = (η+ε)√t (torch_optimizer adds ε to η); ν ← ν + λg², s ← s + λg, z = θ₀ − s/(ν^{1/3} + ε), θ ←
-μθ + (1−μ)z with θ₀ the initial parameters (momentum > 0). Composition: with_weight_decay(madgrad,
+λ_t = (η+ε)√t (torch_optimizer adds ε to η); ν ← ν + λg², s ← s + λg, z = θ₀ − s/(ν^{1/3} + ε), θ
+    ←
+μθ + (1−μ)z with θ₀ the initial parameters (momentum > 0). Composition:
+    with_weight_decay(madgrad,
 'coupled').
 """
 import math
@@ -54,51 +57,52 @@ DOMAINS = {
 STATE = ('x0', 'nu', 's',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_madgrad_float32',
-        in_params='G grad, float32 momentum, float32 eps, float32 weight_decay, bool c0, float32 c1, float32 c2, bool c3',
+        in_params='G grad, float32 momentum, float32 eps, float32 weight_decay, bool c0, '
+                  'float32 lam, float32 c1, bool c2',
         out_params='T param, float32 x0, float32 nu, float32 s',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x1 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x2 = c1*x1 + s;
-            const float x3 = nu + (c1*x1)*x1;
-            const float theta_new = c2*(x0 - x2*1.0F/(eps + powf(x3, 1.0F/3.0F))) + ((c3) ? (0) : (momentum*theta));
+            const float s_new = lam*x1 + s;
+            const float nu_new = nu + (lam*x1)*x1;
+            const float theta_new = c1*(x0 - s_new/(eps + powf(nu_new, 1.0F/3.0F)))
+                    + ((c2) ? (0) : (momentum*theta));
             const float x0_new = x0;
-            const float nu_new = x3;
-            const float s_new = x2;
             param = (T)(theta_new);
             x0 = x0_new;
             nu = nu_new;
             s = s_new;
-    ''',
-        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
+''',)
+        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'lam', 'c1', 'c2'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_madgrad_float64',
-        in_params='G grad, float64 momentum, float64 eps, float64 weight_decay, bool c0, float64 c1, float64 c2, bool c3',
+        in_params='G grad, float64 momentum, float64 eps, float64 weight_decay, bool c0, '
+                  'float64 lam, float64 c1, bool c2',
         out_params='T param, float64 x0, float64 nu, float64 s',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x1 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x2 = c1*x1 + s;
-            const double x3 = nu + (c1*x1)*x1;
-            const double theta_new = c2*(x0 - x2*1.0/(eps + pow(x3, 1.0/3.0))) + ((c3) ? (0) : (momentum*theta));
+            const double s_new = lam*x1 + s;
+            const double nu_new = nu + (lam*x1)*x1;
+            const double theta_new = c1*(x0 - s_new/(eps + pow(nu_new, 1.0/3.0)))
+                    + ((c2) ? (0) : (momentum*theta));
             const double x0_new = x0;
-            const double nu_new = x3;
-            const double s_new = x2;
             param = (T)(theta_new);
             x0 = x0_new;
             nu = nu_new;
             s = s_new;
-    ''',
-        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
+''',)
+        scalars=('momentum', 'eps', 'weight_decay', 'c0', 'lam', 'c1', 'c2'),
         precision='float64',
     ),
 }
@@ -111,7 +115,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -124,9 +129,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -134,9 +140,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -145,9 +152,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(weight_decay, 0)
-        c1 = numpy.sqrt(t)*(eps + lr)
-        c2 = 1 - momentum
-        c3 = numpy.equal(momentum, 0)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), bool(c3), param, state['x0'], state['nu'], state['s'], stream=stream)
+        lam = numpy.sqrt(t)*(eps + lr)
+        c1 = 1 - momentum
+        c2 = numpy.equal(momentum, 0)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(eps),
+                         _dtype.type(weight_decay), bool(c0), _dtype.type(lam), _dtype.type(c1),
+                         bool(c2), param, state['x0'], state['nu'], state['s'], stream=stream)
 

@@ -8,21 +8,21 @@ Source: seed 004 §10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
-    u ← max(β₂·u, |g|)
-    θ ← θ − η·m̄/u
+        m ← β₁·m + (1 − β₁)·g
+        m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+        u ← max(β₂·u, |g|)
+        θ ← θ − η·m̄/u
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.002 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
+        lr = 0.002 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
 
 State (initial value)::
 
-    m = 0
-    u = 0
+        m = 0
+        u = 0
 
 Nadam's m̄ over AdaMax's u_t = max(β₂u_{t−1}, |g_t|); no ε, as in AdaMax.
 """
@@ -46,28 +46,27 @@ DOMAINS = {
 STATE = ('m', 'u',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadamax_float32',
         in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 u',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float a0 = fabsf(g);
             const float a1 = beta2*u;
             const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
-            const float x0 = a2;
-            const float x1 = c1*(g - m) + m;
-            const float theta_new = c3*1.0F/x0*(c0*g + c2*x1) + theta;
-            const float m_new = x1;
-            const float u_new = x0;
+            const float u_new = a2;
+            const float m_new = c1*(g - m) + m;
+            const float theta_new = c3/u_new*(c0*g + c2*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-    ''',
+''',)
         scalars=('beta2', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -76,20 +75,18 @@ KERNELS = {
         in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 u',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double a0 = fabs(g);
             const double a1 = beta2*u;
             const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
-            const double x0 = a2;
-            const double x1 = c1*(g - m) + m;
-            const double theta_new = c3*1.0/x0*(c0*g + c2*x1) + theta;
-            const double m_new = x1;
-            const double u_new = x0;
+            const double u_new = a2;
+            const double m_new = c1*(g - m) + m;
+            const double theta_new = c3/u_new*(c0*g + c2*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-    ''',
+''',)
         scalars=('beta2', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
@@ -103,7 +100,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -115,9 +113,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -125,9 +124,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -139,6 +139,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c1 = h0
         c2 = beta1/(1 - beta1**(t + 1))
         c3 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'], state['u'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0),
+                         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'],
+                         state['u'], stream=stream)
 

@@ -8,22 +8,23 @@ Source: seed 004 §10, eqs. (6.1)-(6.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    u ← max(β₂·u, |g|)
-    θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u)
+        m ← β₁·m + (1 − β₁)·g
+        u ← max(β₂·u, |g|)
+        θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.002 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
+        lr = 0.002 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
 
 State (initial value)::
 
-    m = 0
-    u = 0
+        m = 0
+        u = 0
 
-θ ← θ − η/(1−β₁^t)·(β₁m_t + (1−β₁)g_t)/u_t with u_t = max(β₂u_{t−1}, |g_t|); Dozat's `nadamax` has
+θ ← θ − η/(1−β₁^t)·(β₁m_t + (1−β₁)g_t)/u_t with u_t = max(β₂u_{t−1}, |g_t|); Dozat's `nadamax`
+    has
 1−β₁^{t+1} in the momentum term.
 """
 import math
@@ -46,29 +47,28 @@ DOMAINS = {
 STATE = ('m', 'u',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadamax_seed_float32',
         in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1',
         out_params='T param, float32 m, float32 u',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float a0 = fabsf(g);
             const float a1 = beta2*u;
             const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
-            const float x0 = a2;
-            const float x1 = c0*g;
-            const float x2 = c0*(g - m) + m;
-            const float theta_new = c1*1.0F/x0*(beta1*x2 + x1) + theta;
-            const float m_new = x2;
-            const float u_new = x0;
+            const float u_new = a2;
+            const float x0 = c0*g;
+            const float m_new = c0*(g - m) + m;
+            const float theta_new = c1/u_new*(beta1*m_new + x0) + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-    ''',
+''',)
         scalars=('beta1', 'beta2', 'c0', 'c1'),
         precision='float32',
     ),
@@ -77,21 +77,19 @@ KERNELS = {
         in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1',
         out_params='T param, float64 m, float64 u',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double a0 = fabs(g);
             const double a1 = beta2*u;
             const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
-            const double x0 = a2;
-            const double x1 = c0*g;
-            const double x2 = c0*(g - m) + m;
-            const double theta_new = c1*1.0/x0*(beta1*x2 + x1) + theta;
-            const double m_new = x2;
-            const double u_new = x0;
+            const double u_new = a2;
+            const double x0 = c0*g;
+            const double m_new = c0*(g - m) + m;
+            const double theta_new = c1/u_new*(beta1*m_new + x0) + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-    ''',
+''',)
         scalars=('beta1', 'beta2', 'c0', 'c1'),
         precision='float64',
     ),
@@ -105,7 +103,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -117,9 +116,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -127,9 +127,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -138,6 +139,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         c0 = 1 - beta1
         c1 = -lr/(1 - beta1**t)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), param, state['m'], state['u'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta1), _dtype.type(beta2),
+                         _dtype.type(c0), _dtype.type(c1), param, state['m'], state['u'],
+                         stream=stream)
 

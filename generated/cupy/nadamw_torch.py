@@ -3,34 +3,35 @@
 # Regenerate with `optiforge generate`.
 """NAdamW (torch.optim.NAdam(decoupled_weight_decay=True)): generated CuPy kernel.
 
-Reference: torch.optim.NAdam, torch 2.13; Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ}) schedule.
+Reference: torch.optim.NAdam, torch 2.13; Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ})
+    schedule.
 Source: reference/peer_semantics.md §1.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
-    μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
-    Π ← μₜ·Π
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    d ← √(v/(1 − β₂ᵗ)) + ε
-    θ ← θ − η·(1 − μₜ)·g/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
+        θ ← (1 − η·λ)·θ
+        μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
+        μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
+        Π ← μₜ·Π
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        d ← √(v/(1 − β₂ᵗ)) + ε
+        θ ← θ − η·(1 − μₜ)·g/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.002 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    momentum_decay = 0.004 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.002 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        momentum_decay = 0.004 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    mu_product (scalar) = 1
-    m = 0
-    v = 0
+        mu_product (scalar) = 1
+        m = 0
+        v = 0
 
 Keeps the running product Π_t = ∏μ_i as scalar state (torch stores it in the default dtype);
 momentum_decay = 0 gives μ = β₁/2, not plain Nadam. Composition: with_weight_decay(nadam_torch,
@@ -62,47 +63,46 @@ DOMAINS = {
 STATE = ('m', 'v',)
 SCALAR_STATE = ('mu_product',)
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadamw_torch_float32',
-        in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c4, float32 c6, float32 c7, float32 c8',
+        in_params='G grad, float32 beta2, float32 c1, float32 c2, float32 c4, float32 c6, '
+                  'float32 c7, float32 c8',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = beta2*v + (c1*g)*g;
-            const float x1 = 1.0F/(c6 + sqrtf(x0));
-            const float x2 = c4*(g - m) + m;
-            const float theta_new = c0*theta + c7*g*x1 + c8*x1*x2;
-            const float m_new = x2;
-            const float v_new = x0;
+            const float v_new = beta2*v + (c2*g)*g;
+            const float x0 = 1.0F/(c6 + sqrtf(v_new));
+            const float m_new = c4*(g - m) + m;
+            const float theta_new = c1*theta + c7*g*x0 + c8*x0*m_new;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('beta2', 'c0', 'c1', 'c4', 'c6', 'c7', 'c8'),
+''',)
+        scalars=('beta2', 'c1', 'c2', 'c4', 'c6', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadamw_torch_float64',
-        in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c4, float64 c6, float64 c7, float64 c8',
+        in_params='G grad, float64 beta2, float64 c1, float64 c2, float64 c4, float64 c6, '
+                  'float64 c7, float64 c8',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = beta2*v + (c1*g)*g;
-            const double x1 = 1.0/(c6 + sqrt(x0));
-            const double x2 = c4*(g - m) + m;
-            const double theta_new = c0*theta + c7*g*x1 + c8*x1*x2;
-            const double m_new = x2;
-            const double v_new = x0;
+            const double v_new = beta2*v + (c2*g)*g;
+            const double x0 = 1.0/(c6 + sqrt(v_new));
+            const double m_new = c4*(g - m) + m;
+            const double theta_new = c1*theta + c7*g*x0 + c8*x0*m_new;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('beta2', 'c0', 'c1', 'c4', 'c6', 'c7', 'c8'),
+''',)
+        scalars=('beta2', 'c1', 'c2', 'c4', 'c6', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -115,7 +115,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -128,9 +129,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -138,9 +140,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -152,20 +155,21 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         weight_decay = numpy.float64(_hp['weight_decay'])
         mu_product = numpy.float64(state['mu_product'])
         h0 = 1 - 0.5*0.96**(momentum_decay*t)
-        h1 = beta1*h0
-        h2 = h1*mu_product
-        h3 = 1 - 0.5*0.96**(momentum_decay*(t + 1))
-        c2 = (1 - beta2**t)**(-1.0)
-        h4 = 1/numpy.sqrt(c2)
-        mu_product_new = h2
-        c0 = -lr*weight_decay + 1
-        c1 = 1 - beta2
-        c3 = -lr*(1 - h1)/(1 - h2)
+        mu = beta1*h0
+        h1 = mu*mu_product
+        h2 = 1 - 0.5*0.96**(momentum_decay*(t + 1))
+        c0 = (1 - beta2**t)**(-1.0)
+        h3 = 1/numpy.sqrt(c0)
+        mu_product_new = h1
+        c1 = -lr*weight_decay + 1
+        c2 = 1 - beta2
+        c3 = -lr*(1 - mu)/(1 - h1)
         c4 = 1 - beta1
-        c5 = -beta1*h3*lr/(-beta1**2*h0*h3*mu_product + 1)
-        c6 = eps*h4
-        c7 = c3*h4
-        c8 = c5*h4
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'], stream=stream)
+        c5 = -beta1*h2*lr/(-beta1**2*h0*h2*mu_product + 1)
+        c6 = eps*h3
+        c7 = c3*h3
+        c8 = c5*h3
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c1),
+                         _dtype.type(c2), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7),
+                         _dtype.type(c8), param, state['m'], state['v'], stream=stream)
     state['mu_product'] = float(mu_product_new)

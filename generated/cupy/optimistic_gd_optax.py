@@ -8,18 +8,18 @@ Source: reference/peer_semantics.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ − η·((α + β)·g − β·gₜ₋₁)
-    gₜ₋₁ ← g
+        θ ← θ − η·((α + β)·g − β·gₜ₋₁)
+        gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    alpha = 1.0 in (−∞, ∞)
-    beta = 1.0 in (−∞, ∞)
+        lr = 0.001 in [0, ∞)
+        alpha = 1.0 in (−∞, ∞)
+        beta = 1.0 in (−∞, ∞)
 
 State (initial value)::
 
-    g_prev = first gradient
+        g_prev = first gradient
 
 θ ← θ − η((α+β)g_t − βg_{t−1}) with g₀ := g₁. optax has no default learning rate; 1e-3 here.
 """
@@ -43,21 +43,22 @@ DOMAINS = {
 STATE = ('g_prev',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_optimistic_gd_optax_float32',
         in_params='G grad, float32 c0, bool c1, float32 c2, float32 c3',
         out_params='T param, float32 g_prev',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float theta_new = c3*(c0*g + c2*((c1) ? (g) : (g_prev))) + theta;
             const float g_prev_new = g;
             param = (T)(theta_new);
             g_prev = g_prev_new;
-    ''',
+''',)
         scalars=('c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -66,13 +67,13 @@ KERNELS = {
         in_params='G grad, float64 c0, bool c1, float64 c2, float64 c3',
         out_params='T param, float64 g_prev',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double theta_new = c3*(c0*g + c2*((c1) ? (g) : (g_prev))) + theta;
             const double g_prev_new = g;
             param = (T)(theta_new);
             g_prev = g_prev_new;
-    ''',
+''',)
         scalars=('c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
@@ -86,7 +87,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -97,9 +99,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -107,9 +110,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -120,6 +124,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c1 = numpy.equal(t, 1)
         c2 = -beta
         c3 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), param, state['g_prev'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(c0), bool(c1), _dtype.type(c2),
+                         _dtype.type(c3), param, state['g_prev'], stream=stream)
 

@@ -3,34 +3,36 @@
 # Regenerate with `optiforge generate`.
 """PID controller optimizer (torch_optimizer.PID): generated CuPy kernel.
 
-Reference: An, Wang, Sun, Zhang & Zhou (2018), A PID Controller Approach for Stochastic Optimization of Deep Networks.
+Reference: An, Wang, Sun, Zhang & Zhou (2018), A PID Controller Approach for Stochastic
+    Optimization of Deep Networks.
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
-    D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
-    gₜ₋₁ ← (0 if t = 1 else g̃)
-    θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
+        g̃ ← g + λ·θ
+        I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
+        D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
+        gₜ₋₁ ← (0 if t = 1 else g̃)
+        θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.9 in (0, 1)
-    dampening = 0.0 in [0, 1]
-    integral = 5.0 in [0, ∞)
-    derivative = 10.0 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        momentum = 0.9 in (0, 1)
+        dampening = 0.0 in [0, 1]
+        integral = 5.0 in [0, ∞)
+        derivative = 10.0 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    i_buf = 0
-    d_buf = 0
-    g_prev = 0
+        i_buf = 0
+        d_buf = 0
+        g_prev = 0
 
 I ← μI + (1−τ)g (I₁ = g), D ← μD + (1−μ)(g − g_{t−1}) (D₁ = 0), θ ← θ − η(g + K_i I + K_d D).
-torch_optimizer writes its previous-gradient buffer only from step 2, so g_{t−1} is still 0 at step
+torch_optimizer writes its previous-gradient buffer only from step 2, so g_{t−1} is still 0 at
+    step
 2 (D₂ = (1−μ)g₂) — kept here, hence the _to suffix. torch_optimizer's momentum = 0 is plain SGD;
 this spec needs μ > 0. Composition: with_weight_decay(pid_to, 'coupled').
 """
@@ -60,51 +62,52 @@ DOMAINS = {
 STATE = ('i_buf', 'd_buf', 'g_prev',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_pid_to_float32',
-        in_params='G grad, float32 momentum, float32 integral, float32 derivative, float32 weight_decay, bool c0, bool c1, float32 c2, float32 c3, float32 c4',
+        in_params='G grad, float32 momentum, float32 integral, float32 derivative, '
+                  'float32 weight_decay, bool c0, bool c1, float32 c2, float32 c3, float32 c4',
         out_params='T param, float32 i_buf, float32 d_buf, float32 g_prev',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const float x1 = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
-            const float x2 = ((c0) ? (x0) : (c3*x0 + i_buf*momentum));
-            const float theta_new = c4*(derivative*x1 + integral*x2 + x0) + theta;
-            const float i_buf_new = x2;
-            const float d_buf_new = x1;
+            const float d_buf_new = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
+            const float i_buf_new = ((c0) ? (x0) : (c3*x0 + i_buf*momentum));
+            const float theta_new = c4*(derivative*d_buf_new + integral*i_buf_new + x0) + theta;
             const float g_prev_new = ((c0) ? (0) : (x0));
             param = (T)(theta_new);
             i_buf = i_buf_new;
             d_buf = d_buf_new;
             g_prev = g_prev_new;
-    ''',
-        scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
+''',)
+        scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3',
+                 'c4'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_pid_to_float64',
-        in_params='G grad, float64 momentum, float64 integral, float64 derivative, float64 weight_decay, bool c0, bool c1, float64 c2, float64 c3, float64 c4',
+        in_params='G grad, float64 momentum, float64 integral, float64 derivative, '
+                  'float64 weight_decay, bool c0, bool c1, float64 c2, float64 c3, float64 c4',
         out_params='T param, float64 i_buf, float64 d_buf, float64 g_prev',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const double x1 = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
-            const double x2 = ((c0) ? (x0) : (c3*x0 + i_buf*momentum));
-            const double theta_new = c4*(derivative*x1 + integral*x2 + x0) + theta;
-            const double i_buf_new = x2;
-            const double d_buf_new = x1;
+            const double d_buf_new = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
+            const double i_buf_new = ((c0) ? (x0) : (c3*x0 + i_buf*momentum));
+            const double theta_new = c4*(derivative*d_buf_new + integral*i_buf_new + x0) + theta;
             const double g_prev_new = ((c0) ? (0) : (x0));
             param = (T)(theta_new);
             i_buf = i_buf_new;
             d_buf = d_buf_new;
             g_prev = g_prev_new;
-    ''',
-        scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
+''',)
+        scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3',
+                 'c4'),
         precision='float64',
     ),
 }
@@ -117,7 +120,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -130,9 +134,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -140,9 +145,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -157,6 +163,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c2 = 1 - momentum
         c3 = 1 - dampening
         c4 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(integral), _dtype.type(derivative), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), param, state['i_buf'], state['d_buf'], state['g_prev'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(integral),
+                         _dtype.type(derivative), _dtype.type(weight_decay), bool(c0), bool(c1),
+                         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), param, state['i_buf'],
+                         state['d_buf'], state['g_prev'], stream=stream)
 

@@ -8,31 +8,32 @@ Source: peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    w₁ ← β₁·w₁ + 1
-    w₂ ← β₂·w₂ + 1
-    m ← (1 − 1/w₁)·m + g̃/w₁
-    v ← (1 − 1/w₂)·v + g̃²/w₂
-    θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
+        g̃ ← g + λ·θ
+        w₁ ← β₁·w₁ + 1
+        w₂ ← β₂·w₂ + 1
+        m ← (1 − 1/w₁)·m + g̃/w₁
+        v ← (1 − 1/w₂)·v + g̃²/w₂
+        θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    nu1 = 1.0 in [0, 1]
-    nu2 = 1.0 in [0, 1]
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        nu1 = 1.0 in [0, 1]
+        nu2 = 1.0 in [0, 1]
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    w1 (scalar) = 0
-    w2 (scalar) = 0
-    m = 0
-    v = 0
+        w1 (scalar) = 0
+        w2 (scalar) = 0
+        m = 0
+        v = 0
 
-Coupled L2 weight decay as in the reference code. Composition: with_weight_decay(qhadam, 'coupled').
+Coupled L2 weight decay as in the reference code. Composition: with_weight_decay(qhadam,
+    'coupled').
 """
 import math
 
@@ -62,49 +63,52 @@ DOMAINS = {
 STATE = ('m', 'v',)
 SCALAR_STATE = ('w1', 'w2',)
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_qhadam_float32',
-        in_params='G grad, float32 nu1, float32 nu2, float32 eps, float32 weight_decay, float32 c0, bool c1, float32 c2, float32 c3, float32 c4, float32 c5, float32 c6, float32 c7',
+        in_params='G grad, float32 nu1, float32 nu2, float32 eps, float32 weight_decay, '
+                  'float32 c0, bool c1, float32 c2, float32 c3, float32 c4, float32 c5, '
+                  'float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const float x1 = c4*m + c5*x0;
-            const float x2 = x0*x0;
-            const float x3 = c0*v + c2*x2;
-            const float theta_new = c7*1.0F/(eps + sqrtf(c3*x2 + nu2*x3))*(c6*x0 + nu1*x1) + theta;
-            const float m_new = x1;
-            const float v_new = x3;
+            const float m_new = c4*m + c5*x0;
+            const float x1 = x0*x0;
+            const float v_new = c0*v + c2*x1;
+            const float theta_new = c7/(eps + sqrtf(c3*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
+''',)
+        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6',
+                 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_qhadam_float64',
-        in_params='G grad, float64 nu1, float64 nu2, float64 eps, float64 weight_decay, float64 c0, bool c1, float64 c2, float64 c3, float64 c4, float64 c5, float64 c6, float64 c7',
+        in_params='G grad, float64 nu1, float64 nu2, float64 eps, float64 weight_decay, '
+                  'float64 c0, bool c1, float64 c2, float64 c3, float64 c4, float64 c5, '
+                  'float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
-            const double x1 = c4*m + c5*x0;
-            const double x2 = x0*x0;
-            const double x3 = c0*v + c2*x2;
-            const double theta_new = c7*1.0/(eps + sqrt(c3*x2 + nu2*x3))*(c6*x0 + nu1*x1) + theta;
-            const double m_new = x1;
-            const double v_new = x3;
+            const double m_new = c4*m + c5*x0;
+            const double x1 = x0*x0;
+            const double v_new = c0*v + c2*x1;
+            const double theta_new = c7/(eps + sqrt(c3*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
+''',)
+        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6',
+                 'c7'),
         precision='float64',
     ),
 }
@@ -117,7 +121,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -131,9 +136,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -141,9 +147,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -169,7 +176,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c5 = h3
         c6 = 1 - nu1
         c7 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2),
+                         _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1),
+                         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5),
+                         _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'],
+                         stream=stream)
     state['w1'] = float(w1_new)
     state['w2'] = float(w2_new)

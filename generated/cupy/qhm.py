@@ -8,20 +8,20 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b ← β·b + (1 − β)·g̃
-    θ ← θ − η·(ν·b + (1 − ν)·g̃)
+        g̃ ← g + λ·θ
+        b ← β·b + (1 − β)·g̃
+        θ ← θ − η·(ν·b + (1 − ν)·g̃)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.999 in [0, 1)
-    nu = 0.7 in [0, 1]
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        momentum = 0.999 in [0, 1)
+        nu = 0.7 in [0, 1]
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    b = 0
+        b = 0
 
 b ← βb + (1−β)g; θ ← θ − η(νb + (1−ν)g). Defaults are the paper's recommendation (β = 0.999, ν =
 0.7); torch_optimizer defaults to momentum = 0. Composition: with_weight_decay(qhm, 'coupled').
@@ -48,40 +48,41 @@ DOMAINS = {
 STATE = ('b',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_qhm_float32',
-        in_params='G grad, float32 momentum, float32 nu, float32 weight_decay, bool c0, float32 c1, bool c2, float32 c3, float32 c4',
+        in_params='G grad, float32 momentum, float32 nu, float32 weight_decay, bool c0, '
+                  'float32 c1, bool c2, float32 c3, float32 c4',
         out_params='T param, float32 b',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = c1*x0 + ((c2) ? (0) : (b*momentum));
-            const float theta_new = c4*(c3*x0 + nu*x1) + theta;
-            const float b_new = x1;
+            const float b_new = c1*x0 + ((c2) ? (0) : (b*momentum));
+            const float theta_new = c4*(c3*x0 + nu*b_new) + theta;
             param = (T)(theta_new);
             b = b_new;
-    ''',
+''',)
         scalars=('momentum', 'nu', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_qhm_float64',
-        in_params='G grad, float64 momentum, float64 nu, float64 weight_decay, bool c0, float64 c1, bool c2, float64 c3, float64 c4',
+        in_params='G grad, float64 momentum, float64 nu, float64 weight_decay, bool c0, '
+                  'float64 c1, bool c2, float64 c3, float64 c4',
         out_params='T param, float64 b',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = c1*x0 + ((c2) ? (0) : (b*momentum));
-            const double theta_new = c4*(c3*x0 + nu*x1) + theta;
-            const double b_new = x1;
+            const double b_new = c1*x0 + ((c2) ? (0) : (b*momentum));
+            const double theta_new = c4*(c3*x0 + nu*b_new) + theta;
             param = (T)(theta_new);
             b = b_new;
-    ''',
+''',)
         scalars=('momentum', 'nu', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float64',
     ),
@@ -95,7 +96,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -106,9 +108,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -116,9 +119,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -130,6 +134,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c2 = numpy.equal(momentum, 0)
         c3 = 1 - nu
         c4 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(nu), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), bool(c2), _dtype.type(c3), _dtype.type(c4), param, state['b'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(nu),
+                         _dtype.type(weight_decay), bool(c0), _dtype.type(c1), bool(c2),
+                         _dtype.type(c3), _dtype.type(c4), param, state['b'], stream=stream)
 

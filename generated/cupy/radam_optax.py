@@ -8,26 +8,26 @@ Source: reference/peer_semantics.md §1.9, §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    m̂ ← m/(1 − β₁ᵗ)
-    ρ∞ ← 2/(1 − β₂) − 1
-    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
-    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
-    θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂)
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        m̂ ← m/(1 − β₁ᵗ)
+        ρ∞ ← 2/(1 − β₂) − 1
+        ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    threshold = 5.0 in (0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        threshold = 5.0 in (0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
 Rectifies when ρ_t ≥ threshold (5); ε on √v̂ (torch puts it on √v).
 """
@@ -55,45 +55,44 @@ DOMAINS = {
 STATE = ('m', 'v',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_radam_optax_float32',
-        in_params='G grad, float32 beta2, float32 c0, float32 c2, bool c4, float32 c5, float32 c6, float32 c7, float32 c8',
+        in_params='G grad, float32 beta2, float32 c0, float32 c1, bool c3, float32 c4, '
+                  'float32 c5, float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = c2*(g - m) + m;
-            const float x1 = beta2*v + (c0*g)*g;
-            const float theta_new = c6*((c4) ? (c8*x0*1.0F/(c7 + sqrtf(x1))) : (c5*x0)) + theta;
-            const float m_new = x0;
-            const float v_new = x1;
+            const float m_new = c1*(g - m) + m;
+            const float v_new = beta2*v + (c0*g)*g;
+            const float theta_new = c5*((c3) ? (c7*m_new/(c6 + sqrtf(v_new))) : (c4*m_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('beta2', 'c0', 'c2', 'c4', 'c5', 'c6', 'c7', 'c8'),
+''',)
+        scalars=('beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_radam_optax_float64',
-        in_params='G grad, float64 beta2, float64 c0, float64 c2, bool c4, float64 c5, float64 c6, float64 c7, float64 c8',
+        in_params='G grad, float64 beta2, float64 c0, float64 c1, bool c3, float64 c4, '
+                  'float64 c5, float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = c2*(g - m) + m;
-            const double x1 = beta2*v + (c0*g)*g;
-            const double theta_new = c6*((c4) ? (c8*x0*1.0/(c7 + sqrt(x1))) : (c5*x0)) + theta;
-            const double m_new = x0;
-            const double v_new = x1;
+            const double m_new = c1*(g - m) + m;
+            const double v_new = beta2*v + (c0*g)*g;
+            const double theta_new = c5*((c3) ? (c7*m_new/(c6 + sqrt(v_new))) : (c4*m_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('beta2', 'c0', 'c2', 'c4', 'c5', 'c6', 'c7', 'c8'),
+''',)
+        scalars=('beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -106,7 +105,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -118,9 +118,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -128,9 +129,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -148,16 +150,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         h6 = h4 + 5
         h7 = h4 + 3
         h8 = 2*h1*h2*t
-        h9 = -h5 - h8
-        h10 = 1/numpy.sqrt(h2)
+        rho = -h5 - h8
+        h9 = 1/numpy.sqrt(h2)
         c0 = h0
-        c2 = 1 - beta1
-        c3 = h3*numpy.sqrt(numpy.maximum(0, -h5*(-h6 - h8)*(-h7 - h8)/(h6*h7*h9)))
-        c4 = numpy.less_equal(threshold, h9)
-        c5 = h3
-        c6 = -lr
-        c7 = eps*h10
-        c8 = c3*h10
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), bool(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'], stream=stream)
+        c1 = 1 - beta1
+        c2 = h3*numpy.sqrt(numpy.maximum(0, -h5*(-h6 - h8)*(-h7 - h8)/(h6*h7*rho)))
+        c3 = numpy.less_equal(threshold, rho)
+        c4 = h3
+        c5 = -lr
+        c6 = eps*h9
+        c7 = c2*h9
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0),
+                         _dtype.type(c1), bool(c3), _dtype.type(c4), _dtype.type(c5),
+                         _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'],
+                         stream=stream)
 

@@ -8,24 +8,25 @@ Source: reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, d
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    ν ← ρ·ν + (1 − ρ)·g²
-    b ← μ·b + η·g/√(ν + ε)
-    θ ← θ − b
+        ν ← ρ·ν + (1 − ρ)·g²
+        b ← μ·b + η·g/√(ν + ε)
+        θ ← θ − b
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    decay = 0.9 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    initial_scale = 0.0 in [0, ∞)
-    momentum = 0.0 in [0, 1)
+        lr = 0.01 in [0, ∞)
+        decay = 0.9 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        initial_scale = 0.0 in [0, ∞)
+        momentum = 0.0 in [0, 1)
 
 State (initial value)::
 
-    nu = initial_scale
-    b = 0
+        nu = initial_scale
+        b = 0
 
-ε inside the square root, decay 0.9, ν₀ = initial_scale; the momentum trace follows the lr scaling
+ε inside the square root, decay 0.9, ν₀ = initial_scale; the momentum trace follows the lr
+    scaling
 (the same as torch for a constant lr).
 """
 import math
@@ -52,44 +53,45 @@ DOMAINS = {
 STATE = ('nu', 'b',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_rmsprop_optax_float32',
-        in_params='G grad, float32 lr, float32 decay, float32 eps, float32 momentum, float32 c0, float32 c1, bool c2, float32 c3',
+        in_params='G grad, float32 lr, float32 decay, float32 eps, float32 momentum, float32 c0, '
+                  'float32 c1, bool c2, float32 c3',
         out_params='T param, float32 nu, float32 b',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = decay*nu + (c0*g)*g;
-            const float x1 = g*1.0F/sqrtf(eps + x0);
-            const float theta_new = ((c2) ? (0) : (b*c3)) + (c1*x1 + theta);
-            const float nu_new = x0;
-            const float b_new = lr*x1 + ((c2) ? (0) : (b*momentum));
+            const float nu_new = decay*nu + (c0*g)*g;
+            const float x0 = g/sqrtf(eps + nu_new);
+            const float theta_new = ((c2) ? (0) : (b*c3)) + (c1*x0 + theta);
+            const float b_new = lr*x0 + ((c2) ? (0) : (b*momentum));
             param = (T)(theta_new);
             nu = nu_new;
             b = b_new;
-    ''',
+''',)
         scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_rmsprop_optax_float64',
-        in_params='G grad, float64 lr, float64 decay, float64 eps, float64 momentum, float64 c0, float64 c1, bool c2, float64 c3',
+        in_params='G grad, float64 lr, float64 decay, float64 eps, float64 momentum, float64 c0, '
+                  'float64 c1, bool c2, float64 c3',
         out_params='T param, float64 nu, float64 b',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = decay*nu + (c0*g)*g;
-            const double x1 = g*1.0/sqrt(eps + x0);
-            const double theta_new = ((c2) ? (0) : (b*c3)) + (c1*x1 + theta);
-            const double nu_new = x0;
-            const double b_new = lr*x1 + ((c2) ? (0) : (b*momentum));
+            const double nu_new = decay*nu + (c0*g)*g;
+            const double x0 = g/sqrt(eps + nu_new);
+            const double theta_new = ((c2) ? (0) : (b*c3)) + (c1*x0 + theta);
+            const double b_new = lr*x0 + ((c2) ? (0) : (b*momentum));
             param = (T)(theta_new);
             nu = nu_new;
             b = b_new;
-    ''',
+''',)
         scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
@@ -103,7 +105,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_scale = _hp['initial_scale']
     _dtype = _runtime.check_param(NAME, param, array_library())
@@ -116,9 +119,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -126,9 +130,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -140,6 +145,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c1 = -lr
         c2 = numpy.equal(momentum, 0)
         c3 = -momentum
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), bool(c2), _dtype.type(c3), param, state['nu'], state['b'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(lr), _dtype.type(decay),
+                         _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1),
+                         bool(c2), _dtype.type(c3), param, state['nu'], state['b'], stream=stream)
 

@@ -8,25 +8,25 @@ Source: reference/peer_semantics.md §1.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    v ← α·v + (1 − α)·g̃²
-    ḡ ← ḡ + (1 − α)·(g̃ − ḡ)
-    b ← μ·b + g̃/(√(v − ḡ²) + ε)
-    θ ← θ − η·b
+        g̃ ← g + λ·θ
+        v ← α·v + (1 − α)·g̃²
+        ḡ ← ḡ + (1 − α)·(g̃ − ḡ)
+        b ← μ·b + g̃/(√(v − ḡ²) + ε)
+        θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    alpha = 0.99 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
-    momentum = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        alpha = 0.99 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
+        momentum = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    v = 0
-    b = 0
-    g_avg = 0
+        v = 0
+        b = 0
+        g_avg = 0
 
 Coupled weight decay; the momentum buffer excludes the learning rate and starts at 0.
 """
@@ -54,52 +54,52 @@ DOMAINS = {
 STATE = ('v', 'b', 'g_avg',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_rmsprop_torch_centered_float32',
-        in_params='G grad, float32 alpha, float32 eps, float32 weight_decay, float32 momentum, bool c0, float32 c1, bool c2, float32 c3',
+        in_params='G grad, float32 alpha, float32 eps, float32 weight_decay, float32 momentum, '
+                  'bool c0, float32 c1, bool c2, float32 c3',
         out_params='T param, float32 v, float32 b, float32 g_avg',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = c1*(-g_avg + x0) + g_avg;
-            const float x2 = alpha*v + (c1*x0)*x0;
-            const float b_1 = x0*1.0F/(eps + sqrtf((-fabsf(x1) + sqrtf(x2))*(fabsf(x1) + sqrtf(x2)))) + ((c2) ? (0) : (b*momentum));
-            const float theta_new = b_1*c3 + theta;
-            const float v_new = x2;
-            const float b_new = b_1;
-            const float g_avg_new = x1;
+            const float g_avg_new = c1*(-g_avg + x0) + g_avg;
+            const float v_new = alpha*v + (c1*x0)*x0;
+            const float b_new = x0/(eps + sqrtf((-fabsf(g_avg_new)
+                                                 + sqrtf(v_new))*(fabsf(g_avg_new)
+                    + sqrtf(v_new)))) + ((c2) ? (0) : (b*momentum));
+            const float theta_new = b_new*c3 + theta;
             param = (T)(theta_new);
             v = v_new;
             b = b_new;
             g_avg = g_avg_new;
-    ''',
+''',)
         scalars=('alpha', 'eps', 'weight_decay', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_rmsprop_torch_centered_float64',
-        in_params='G grad, float64 alpha, float64 eps, float64 weight_decay, float64 momentum, bool c0, float64 c1, bool c2, float64 c3',
+        in_params='G grad, float64 alpha, float64 eps, float64 weight_decay, float64 momentum, '
+                  'bool c0, float64 c1, bool c2, float64 c3',
         out_params='T param, float64 v, float64 b, float64 g_avg',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = c1*(-g_avg + x0) + g_avg;
-            const double x2 = alpha*v + (c1*x0)*x0;
-            const double b_1 = x0*1.0/(eps + sqrt((-fabs(x1) + sqrt(x2))*(fabs(x1) + sqrt(x2)))) + ((c2) ? (0) : (b*momentum));
-            const double theta_new = b_1*c3 + theta;
-            const double v_new = x2;
-            const double b_new = b_1;
-            const double g_avg_new = x1;
+            const double g_avg_new = c1*(-g_avg + x0) + g_avg;
+            const double v_new = alpha*v + (c1*x0)*x0;
+            const double b_new = x0/(eps + sqrt((-fabs(g_avg_new) + sqrt(v_new))*(fabs(g_avg_new)
+                    + sqrt(v_new)))) + ((c2) ? (0) : (b*momentum));
+            const double theta_new = b_new*c3 + theta;
             param = (T)(theta_new);
             v = v_new;
             b = b_new;
             g_avg = g_avg_new;
-    ''',
+''',)
         scalars=('alpha', 'eps', 'weight_decay', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
@@ -113,7 +113,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -126,9 +127,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -136,9 +138,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -150,6 +153,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c1 = 1 - alpha
         c2 = numpy.equal(momentum, 0)
         c3 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(alpha), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(momentum), bool(c0), _dtype.type(c1), bool(c2), _dtype.type(c3), param, state['v'], state['b'], state['g_avg'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(alpha), _dtype.type(eps),
+                         _dtype.type(weight_decay), _dtype.type(momentum), bool(c0),
+                         _dtype.type(c1), bool(c2), _dtype.type(c3), param, state['v'], state['b'],
+                         state['g_avg'], stream=stream)
 

@@ -8,27 +8,29 @@ Source: peers (torch.optim.Rprop).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    p ← g·gₜ₋₁
-    Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
-    g̃ ← (0 if p < 0 else g)
-    θ ← θ − Γ·sign(g̃)
-    gₜ₋₁ ← g̃
+        p ← g·gₜ₋₁
+        Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
+        g̃ ← (0 if p < 0 else g)
+        θ ← θ − Γ·sign(g̃)
+        gₜ₋₁ ← g̃
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in (0, ∞)
-    eta_minus = 0.5 in (0, 1)
-    eta_plus = 1.2 in (1, ∞)
-    step_size_min = 1e-06 in [0, ∞)
-    step_size_max = 50.0 in (0, ∞)
+        lr = 0.01 in (0, ∞)
+        eta_minus = 0.5 in (0, 1)
+        eta_plus = 1.2 in (1, ∞)
+        step_size_min = 1e-06 in [0, ∞)
+        step_size_max = 50.0 in (0, ∞)
 
 State (initial value)::
 
-    g_prev = 0
-    step_size = lr
+        g_prev = 0
+        step_size = lr
 
-Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous gradient) or
-η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient is zeroed for this step
+Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous gradient)
+    or
+η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient is zeroed for this
+    step
 and for the next comparison. sign(g) is torch's (the torch_sign pass): 0 for a NaN gradient.
 """
 import math
@@ -55,52 +57,55 @@ DOMAINS = {
 STATE = ('g_prev', 'step_size',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_rprop_torch_float32',
-        in_params='G grad, float32 eta_minus, float32 eta_plus, float32 step_size_min, float32 step_size_max',
+        in_params='G grad, float32 eta_minus, float32 eta_plus, float32 step_size_min, '
+                  'float32 step_size_max',
         out_params='T param, float32 g_prev, float32 step_size',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = g*g_prev;
-            const bool x1 = x0 < 0;
-            const float a0 = step_size*((x0 > 0) ? (eta_plus) : (((x1) ? (eta_minus) : (1))));
+            const float p = g*g_prev;
+            const bool x0 = p < 0;
+            const float a0 = step_size*((p > 0) ? (eta_plus) : (((x0) ? (eta_minus) : (1))));
             const float a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
             const float a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
-            const float x2 = a2;
-            const float theta_new = theta - x2*((x1) ? (0) : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
-            const float g_prev_new = ((x1) ? (0) : (g));
-            const float step_size_new = x2;
+            const float step_size_new = a2;
+            const float theta_new = theta - step_size_new*((x0) ? (0)
+                    : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
+            const float g_prev_new = ((x0) ? (0) : (g));
             param = (T)(theta_new);
             g_prev = g_prev_new;
             step_size = step_size_new;
-    ''',
+''',)
         scalars=('eta_minus', 'eta_plus', 'step_size_min', 'step_size_max'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_rprop_torch_float64',
-        in_params='G grad, float64 eta_minus, float64 eta_plus, float64 step_size_min, float64 step_size_max',
+        in_params='G grad, float64 eta_minus, float64 eta_plus, float64 step_size_min, '
+                  'float64 step_size_max',
         out_params='T param, float64 g_prev, float64 step_size',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = g*g_prev;
-            const bool x1 = x0 < 0;
-            const double a0 = step_size*((x0 > 0) ? (eta_plus) : (((x1) ? (eta_minus) : (1))));
+            const double p = g*g_prev;
+            const bool x0 = p < 0;
+            const double a0 = step_size*((p > 0) ? (eta_plus) : (((x0) ? (eta_minus) : (1))));
             const double a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
             const double a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
-            const double x2 = a2;
-            const double theta_new = theta - x2*((x1) ? (0) : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
-            const double g_prev_new = ((x1) ? (0) : (g));
-            const double step_size_new = x2;
+            const double step_size_new = a2;
+            const double theta_new = theta - step_size_new*((x0) ? (0)
+                    : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
+            const double g_prev_new = ((x0) ? (0) : (g));
             param = (T)(theta_new);
             g_prev = g_prev_new;
             step_size = step_size_new;
-    ''',
+''',)
         scalars=('eta_minus', 'eta_plus', 'step_size_min', 'step_size_max'),
         precision='float64',
     ),
@@ -114,7 +119,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     lr = _hp['lr']
     _dtype = _runtime.check_param(NAME, param, array_library())
@@ -127,9 +133,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -137,9 +144,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -147,6 +155,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         eta_plus = numpy.float64(_hp['eta_plus'])
         step_size_min = numpy.float64(_hp['step_size_min'])
         step_size_max = numpy.float64(_hp['step_size_max'])
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min), _dtype.type(step_size_max), param, state['g_prev'], state['step_size'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(eta_minus), _dtype.type(eta_plus),
+                         _dtype.type(step_size_min), _dtype.type(step_size_max), param,
+                         state['g_prev'], state['step_size'], stream=stream)
 

@@ -8,22 +8,23 @@ Source: reference/peer_semantics.md §1.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b ← (g̃ if t = 1 else μ·b + g̃)
-    θ ← θ − η·(g̃ + μ·b)
+        g̃ ← g + λ·θ
+        b ← (g̃ if t = 1 else μ·b + g̃)
+        θ ← θ − η·(g̃ + μ·b)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.9 in (0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        momentum = 0.9 in (0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    b = 0
+        b = 0
 
 The buffer starts as the first (decayed) gradient and dampening is not applied on step 1; with
-momentum = 0 the buffer is bypassed. Nesterov requires momentum > 0 and dampening = 0. Composition:
+momentum = 0 the buffer is bypassed. Nesterov requires momentum > 0 and dampening = 0.
+    Composition:
 with_weight_decay(sgd_torch_nesterov, 'coupled').
 """
 import math
@@ -46,23 +47,23 @@ DOMAINS = {
 STATE = ('b',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_sgd_torch_nesterov_float32',
         in_params='G grad, float32 momentum, float32 weight_decay, bool c0, bool c1, float32 c2',
         out_params='T param, float32 b',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = ((c1) ? (x0) : (b*momentum + x0));
-            const float theta_new = c2*(momentum*x1 + x0) + theta;
-            const float b_new = x1;
+            const float b_new = ((c1) ? (x0) : (b*momentum + x0));
+            const float theta_new = c2*(momentum*b_new + x0) + theta;
             param = (T)(theta_new);
             b = b_new;
-    ''',
+''',)
         scalars=('momentum', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
@@ -71,15 +72,14 @@ KERNELS = {
         in_params='G grad, float64 momentum, float64 weight_decay, bool c0, bool c1, float64 c2',
         out_params='T param, float64 b',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = ((c1) ? (x0) : (b*momentum + x0));
-            const double theta_new = c2*(momentum*x1 + x0) + theta;
-            const double b_new = x1;
+            const double b_new = ((c1) ? (x0) : (b*momentum + x0));
+            const double theta_new = c2*(momentum*b_new + x0) + theta;
             param = (T)(theta_new);
             b = b_new;
-    ''',
+''',)
         scalars=('momentum', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),
@@ -93,7 +93,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -104,9 +105,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -114,9 +116,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -126,6 +129,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c0 = numpy.equal(weight_decay, 0)
         c1 = numpy.equal(t, 1)
         c2 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), param, state['b'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(momentum),
+                         _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), param,
+                         state['b'], stream=stream)
 

@@ -8,24 +8,25 @@ Source: reference/peer_semantics.md §2.10b.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g)
-    θ ← θ − η·b
+        θ ← (1 − η·λ)·θ
+        b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g)
+        θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.0 in [0, ∞)
-    dampening = 0.0 in [0, 1]
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        momentum = 0.0 in [0, ∞)
+        dampening = 0.0 in [0, 1]
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    b = 0
+        b = 0
 
 The buffer starts as the first (decayed) gradient and dampening is not applied on step 1; with
 momentum = 0 the buffer is bypassed. Decoupled decay θ ← θ(1 − ηλ) before the step
-(torch_optimizer's SGDW subtracts the constant ηλ instead, a bug). pytorch_optimizer's default lr is
+(torch_optimizer's SGDW subtracts the constant ηλ instead, a bug). pytorch_optimizer's default lr
+    is
 1e-4. Composition: with_weight_decay(sgd_torch, 'decoupled').
 """
 import math
@@ -50,22 +51,22 @@ DOMAINS = {
 STATE = ('b',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_sgdw_po_float32',
         in_params='G grad, float32 momentum, float32 c0, bool c1, float32 c2, float32 c3',
         out_params='T param, float32 b',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = ((c1) ? (g) : (b*momentum + c2*g));
-            const float theta_new = c0*theta + c3*x0;
-            const float b_new = x0;
+            const float b_new = ((c1) ? (g) : (b*momentum + c2*g));
+            const float theta_new = c0*theta + c3*b_new;
             param = (T)(theta_new);
             b = b_new;
-    ''',
+''',)
         scalars=('momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -74,14 +75,13 @@ KERNELS = {
         in_params='G grad, float64 momentum, float64 c0, bool c1, float64 c2, float64 c3',
         out_params='T param, float64 b',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = ((c1) ? (g) : (b*momentum + c2*g));
-            const double theta_new = c0*theta + c3*x0;
-            const double b_new = x0;
+            const double b_new = ((c1) ? (g) : (b*momentum + c2*g));
+            const double theta_new = c0*theta + c3*b_new;
             param = (T)(theta_new);
             b = b_new;
-    ''',
+''',)
         scalars=('momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
@@ -95,7 +95,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -106,9 +107,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -116,9 +118,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -130,6 +133,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c1 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
         c2 = 1 - dampening
         c3 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), param, state['b'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0),
+                         bool(c1), _dtype.type(c2), _dtype.type(c3), param, state['b'],
+                         stream=stream)
 

@@ -3,16 +3,17 @@
 # Regenerate with `optiforge generate`.
 """signSGD: generated CuPy kernel.
 
-Reference: Bernstein et al. (2018), signSGD: Compressed Optimisation for Non-Convex Problems, Algorithm 1.
+Reference: Bernstein et al. (2018), signSGD: Compressed Optimisation for Non-Convex Problems,
+    Algorithm 1.
 Source: peers (pytorch_optimizer.SignSGD, optax.sign_sgd).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ − η·sign(g)
+        θ ← θ − η·sign(g)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
+        lr = 0.001 in [0, ∞)
 
 sign(0) = 0.
 """
@@ -32,19 +33,20 @@ DOMAINS = {
 STATE = ()
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_signsgd_float32',
         in_params='G grad, float32 c0',
         out_params='T param',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float theta_new = c0*((g > 0) ? (1) : (((g < 0) ? (-1) : (0)))) + theta;
             param = (T)(theta_new);
-    ''',
+''',)
         scalars=('c0',),
         precision='float32',
     ),
@@ -53,11 +55,11 @@ KERNELS = {
         in_params='G grad, float64 c0',
         out_params='T param',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double theta_new = c0*((g > 0) ? (1) : (((g < 0) ? (-1) : (0)))) + theta;
             param = (T)(theta_new);
-    ''',
+''',)
         scalars=('c0',),
         precision='float64',
     ),
@@ -71,7 +73,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -82,9 +85,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -92,13 +96,13 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         c0 = -lr
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(c0), param, stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(c0), param, stream=stream)
 

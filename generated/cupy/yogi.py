@@ -3,28 +3,30 @@
 # Regenerate with `optiforge generate`.
 """Yogi: generated CuPy kernel.
 
-Reference: Zaheer, Reddi, Sachan, Kale & Kumar (2018), Adaptive Methods for Nonconvex Optimization, Algorithm 2.
+Reference: Zaheer, Reddi, Sachan, Kale & Kumar (2018), Adaptive Methods for Nonconvex
+    Optimization, Algorithm 2.
 Source: seed 002 §3.2.2, Algorithm 7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    v ← v − (1 − β₂)·g²·sign(v − g²)
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        m ← β₁·m + (1 − β₁)·g
+        v ← v − (1 − β₂)·g²·sign(v − g²)
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 0.001 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 0.001 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
-v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in seed 002 (sign(0 − g²) =
+v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in seed 002 (sign(0 −
+    g²) =
 −1, so the first step is Adam's). The peers start at 1e-6 (yogi_po).
 """
 import math
@@ -49,49 +51,46 @@ DOMAINS = {
 STATE = ('m', 'v',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_yogi_float32',
-        in_params='G grad, float32 c0, float32 c2, float32 c4, float32 c5',
+        in_params='G grad, float32 c1, float32 c2, float32 c4, float32 c5',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
-            const float x0 = c2*(g - m) + m;
-            const float x1 = g*g;
-            const float a0 = v - x1;
-            const float x2 = c0*x1*(a0 > 0 ? 1.0F : (a0 < 0 ? -1.0F : a0)) + v;
-            const float theta_new = c5*x0*1.0F/(c4 + sqrtf(x2)) + theta;
-            const float m_new = x0;
-            const float v_new = x2;
+            const float m_new = c2*(g - m) + m;
+            const float x0 = g*g;
+            const float a0 = v - x0;
+            const float v_new = c1*x0*(a0 > 0 ? 1.0F : (a0 < 0 ? -1.0F : a0)) + v;
+            const float theta_new = c5*m_new/(c4 + sqrtf(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('c0', 'c2', 'c4', 'c5'),
+''',)
+        scalars=('c1', 'c2', 'c4', 'c5'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_yogi_float64',
-        in_params='G grad, float64 c0, float64 c2, float64 c4, float64 c5',
+        in_params='G grad, float64 c1, float64 c2, float64 c4, float64 c5',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
-            const double x0 = c2*(g - m) + m;
-            const double x1 = g*g;
-            const double a0 = v - x1;
-            const double x2 = c0*x1*(a0 > 0 ? 1.0 : (a0 < 0 ? -1.0 : a0)) + v;
-            const double theta_new = c5*x0*1.0/(c4 + sqrt(x2)) + theta;
-            const double m_new = x0;
-            const double v_new = x2;
+            const double m_new = c2*(g - m) + m;
+            const double x0 = g*g;
+            const double a0 = v - x0;
+            const double v_new = c1*x0*(a0 > 0 ? 1.0 : (a0 < 0 ? -1.0 : a0)) + v;
+            const double theta_new = c5*m_new/(c4 + sqrt(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('c0', 'c2', 'c4', 'c5'),
+''',)
+        scalars=('c1', 'c2', 'c4', 'c5'),
         precision='float64',
     ),
 }
@@ -104,7 +103,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -116,9 +116,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -126,9 +127,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -136,13 +138,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
-        c1 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c1)
-        c0 = beta2 - 1
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = beta2 - 1
         c2 = 1 - beta1
         c3 = -lr/(1 - beta1**t)
         c4 = eps*h0
         c5 = c3*h0
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(c1), _dtype.type(c2),
+                         _dtype.type(c4), _dtype.type(c5), param, state['m'], state['v'],
+                         stream=stream)
 

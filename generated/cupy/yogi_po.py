@@ -8,24 +8,24 @@ Source: reference/peer_semantics.md §2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 0.001 in [0, ∞)
-    initial_accumulator = 1e-06 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 0.001 in [0, ∞)
+        initial_accumulator = 1e-06 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = initial_accumulator
-    v = initial_accumulator
+        m = initial_accumulator
+        v = initial_accumulator
 
 Both moments start at initial_accumulator = 1e-6; ε = 1e-3 outside √v̂. Composition:
 with_weight_decay(yogi_po, 'coupled').
@@ -56,53 +56,54 @@ DOMAINS = {
 STATE = ('m', 'v',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_yogi_po_float32',
-        in_params='G grad, float32 weight_decay, bool c0, float32 c1, float32 c3, float32 c5, float32 c6',
+        in_params='G grad, float32 weight_decay, bool c1, float32 c2, float32 c3, float32 c5, '
+                  'float32 c6',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = (float)(param);
+            const float theta = ((float)(param);
             const float g = (float)(grad);
             const float x0 = theta*weight_decay;
-            const float x1 = g + ((c0) ? (0) : (x0));
-            const float x2 = c3*(-m + x1) + m;
-            const float x3 = -v + g*g;
-            const float x4 = v - ((g + x0)*(g + x0));
-            const float x5 = c1*(x1*x1)*((c0) ? (((x3 < 0) ? (1) : (((x3 > 0) ? (-1) : (0))))) : (((x4 > 0) ? (1) : (((x4 < 0) ? (-1) : (0)))))) + v;
-            const float theta_new = c6*x2*1.0F/(c5 + sqrtf(x5)) + theta;
-            const float m_new = x2;
-            const float v_new = x5;
+            const float x1 = g + ((c1) ? (0) : (x0));
+            const float m_new = c3*(-m + x1) + m;
+            const float x2 = -v + g*g;
+            const float x3 = v - ((g + x0)*(g + x0));
+            const float v_new = c2*(x1*x1)*((c1) ? (((x2 < 0) ? (1) : (((x2 > 0) ? (-1) : (0)))))
+                                            : (((x3 > 0) ? (1) : (((x3 < 0) ? (-1) : (0)))))) + v;
+            const float theta_new = c6*m_new/(c5 + sqrtf(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('weight_decay', 'c0', 'c1', 'c3', 'c5', 'c6'),
+''',)
+        scalars=('weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_yogi_po_float64',
-        in_params='G grad, float64 weight_decay, bool c0, float64 c1, float64 c3, float64 c5, float64 c6',
+        in_params='G grad, float64 weight_decay, bool c1, float64 c2, float64 c3, float64 c5, '
+                  'float64 c6',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = (double)(param);
+            const double theta = ((double)(param);
             const double g = (double)(grad);
             const double x0 = theta*weight_decay;
-            const double x1 = g + ((c0) ? (0) : (x0));
-            const double x2 = c3*(-m + x1) + m;
-            const double x3 = -v + g*g;
-            const double x4 = v - ((g + x0)*(g + x0));
-            const double x5 = c1*(x1*x1)*((c0) ? (((x3 < 0) ? (1) : (((x3 > 0) ? (-1) : (0))))) : (((x4 > 0) ? (1) : (((x4 < 0) ? (-1) : (0)))))) + v;
-            const double theta_new = c6*x2*1.0/(c5 + sqrt(x5)) + theta;
-            const double m_new = x2;
-            const double v_new = x5;
+            const double x1 = g + ((c1) ? (0) : (x0));
+            const double m_new = c3*(-m + x1) + m;
+            const double x2 = -v + g*g;
+            const double x3 = v - ((g + x0)*(g + x0));
+            const double v_new = c2*(x1*x1)*((c1) ? (((x2 < 0) ? (1) : (((x2 > 0) ? (-1) : (0)))))
+                                             : (((x3 > 0) ? (1) : (((x3 < 0) ? (-1) : (0)))))) + v;
+            const double theta_new = c6*m_new/(c5 + sqrt(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-    ''',
-        scalars=('weight_decay', 'c0', 'c1', 'c3', 'c5', 'c6'),
+''',)
+        scalars=('weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6'),
         precision='float64',
     ),
 }
@@ -115,7 +116,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator = _hp['initial_accumulator']
     _dtype = _runtime.check_param(NAME, param, array_library())
@@ -128,9 +130,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -138,9 +141,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -150,14 +154,15 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         eps = numpy.float64(_hp['eps'])
         initial_accumulator = numpy.float64(_hp['initial_accumulator'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c2)
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = beta2 - 1
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = beta2 - 1
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = eps*h0
         c6 = c4*h0
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), param, state['m'], state['v'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(weight_decay), bool(c1),
+                         _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6), param,
+                         state['m'], state['v'], stream=stream)
 

@@ -3,31 +3,33 @@
 # Regenerate with `optiforge generate`.
 """AccSGD: generated numba kernel.
 
-Reference: Kidambi, Netrapalli, Jain & Kakade (2018), On the insufficiency of existing momentum schemes for Stochastic Optimization, Algorithm 1 (Jain et al. 2018).
+Reference: Kidambi, Netrapalli, Jain & Kakade (2018), On the insufficiency of existing momentum
+    schemes for Stochastic Optimization, Algorithm 1 (Jain et al. 2018).
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    η̄ ← η·κ/c
-    β ← ξ·c²/κ
-    ζ ← c/(β + c)
-    ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
-    θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
+        g̃ ← g + λ·θ
+        η̄ ← η·κ/c
+        β ← ξ·c²/κ
+        ζ ← c/(β + c)
+        ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
+        θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    kappa = 1000.0 in (0, ∞)
-    xi = 10.0 in (0, ∞)
-    small_const = 0.7 in (0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        kappa = 1000.0 in (0, ∞)
+        xi = 10.0 in (0, ∞)
+        small_const = 0.7 in (0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    bar_a = initial parameter
+        bar_a = initial parameter
 
-With η̄ = ηκ/c, α = 1 − c²ξ/κ, β = 1 − α, ζ = c/(c+β): ā ← (1−β)ā − βη̄g + βθ (ā₀ = θ₀), θ ← ζ(θ −
+With η̄ = ηκ/c, α = 1 − c²ξ/κ, β = 1 − α, ζ = c/(c+β): ā ← (1−β)ā − βη̄g + βθ (ā₀ = θ₀), θ ← ζ(θ
+    −
 ηg) + (1−ζ)ā. Composition: with_weight_decay(accsgd, 'coupled').
 """
 import math
@@ -84,12 +86,22 @@ def _loop_float64(_param, _grad, _bar_a, weight_decay, c0, c1, c2, c3, c4, c5, c
         _bar_a[_i] = bar_a_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32, boolean, float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64, boolean, float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32, boolean, float32, float32, '
+        'float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64, boolean, float64, float64, '
+        'float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -99,7 +111,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -109,8 +122,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -118,10 +131,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -130,16 +143,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         small_const = numpy.float64(_hp['small_const'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = small_const**2
-        h1 = h0*xi/kappa
-        h2 = small_const/(h1 + small_const)
+        beta = h0*xi/kappa
+        zeta = small_const/(beta + small_const)
         c0 = numpy.equal(weight_decay, 0)
         c1 = -lr
-        c2 = h2
+        c2 = zeta
         c3 = -1 + kappa/(h0*xi)
         c4 = -kappa*lr/small_const
-        c5 = h1*(1 - h2)
-        c6 = h1
+        c5 = beta*(1 - zeta)
+        c6 = beta
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['bar_a'],),
-        (_dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6)))
+        (_dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3),
+         _dtype.type(c4), _dtype.type(c5), _dtype.type(c6)))
 

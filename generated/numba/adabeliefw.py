@@ -3,31 +3,33 @@
 # Regenerate with `optiforge generate`.
 """AdaBelief with decoupled weight decay: generated numba kernel.
 
-Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients, Algorithm 2.
+Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+    Observed Gradients, Algorithm 2.
 Source: seed 002 §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    m ← β₁·m + (1 − β₁)·g
-    s ← β₂·s + (1 − β₂)·(g − m)² + ε
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
+        θ ← (1 − η·λ)·θ
+        m ← β₁·m + (1 − β₁)·g
+        s ← β₂·s + (1 − β₂)·(g − m)² + ε
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-16 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-16 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    s = 0
+        m = 0
+        s = 0
 
 s_t = β₂s_{t−1} + (1−β₂)(g_t − m_t)² + ε (ε stored in the state, as in the paper and every
-implementation); ε = 1e-16 is the official default (torch_optimizer defaults to 1e-8). Composition:
+implementation); ε = 1e-16 is the official default (torch_optimizer defaults to 1e-8).
+    Composition:
 with_weight_decay(adabelief, 'decoupled').
 """
 import math
@@ -56,42 +58,52 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _s, beta2, eps, c0, c1, c2, c3, c5, c7, c8):
+def _loop_float32(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c5, c7, c8):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         s = _s[_i]
-        x0 = m + c5*(g - m)
-        x1 = eps + (c3*(g + c1*g + c2*m))*(g + c1*g + c2*m) + s*beta2
-        theta_new = c0*theta + c8*x0/(c7 + numpy.sqrt(x1))
+        m_new = m + c5*(g - m)
+        s_new = eps + (c4*(g + c2*g + c3*m))*(g + c2*g + c3*m) + s*beta2
+        theta_new = c1*theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _s[_i] = x1
+        _m[_i] = m_new
+        _s[_i] = s_new
 
 
-def _loop_float64(_param, _grad, _m, _s, beta2, eps, c0, c1, c2, c3, c5, c7, c8):
+def _loop_float64(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c5, c7, c8):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         s = _s[_i]
-        x0 = m + c5*(g - m)
-        x1 = eps + (c3*(g + c1*g + c2*m))*(g + c1*g + c2*m) + s*beta2
-        theta_new = c0*theta + c8*x0/(c7 + numpy.sqrt(x1))
+        m_new = m + c5*(g - m)
+        s_new = eps + (c4*(g + c2*g + c3*m))*(g + c2*g + c3*m) + s*beta2
+        theta_new = c1*theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _s[_i] = x1
+        _m[_i] = m_new
+        _s[_i] = s_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'float32, float32, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'float64, float64, float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -101,7 +113,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -112,8 +125,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -121,10 +134,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -134,17 +147,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = beta1 - 1
-        c4 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c4)
-        c0 = -lr*weight_decay + 1
-        c1 = h0
-        c2 = -beta1
-        c3 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h1 = 1/numpy.sqrt(c0)
+        c1 = -lr*weight_decay + 1
+        c2 = h0
+        c3 = -beta1
+        c4 = 1 - beta2
         c5 = -h0
         c6 = -lr/(1 - beta1**t)
         c7 = eps*h1
         c8 = c6*h1
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['s']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8)))
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3),
+         _dtype.type(c4), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8)))
 

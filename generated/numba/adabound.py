@@ -3,35 +3,37 @@
 # Regenerate with `optiforge generate`.
 """AdaBound: generated numba kernel.
 
-Reference: Luo et al. (2019), Adaptive Gradient Methods with Dynamic Bound of Learning Rate; official code.
+Reference: Luo et al. (2019), Adaptive Gradient Methods with Dynamic Bound of Learning Rate;
+    official code.
 Source: seed 002 §3.2.3, Algorithm 12.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    ηₗ ← η*·(1 − 1/(1 + γ·t))
-    ηᵤ ← η*·(1 + 1/(γ·t))
-    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
-    θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        ηₗ ← η*·(1 − 1/(1 + γ·t))
+        ηᵤ ← η*·(1 + 1/(γ·t))
+        η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+        θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    final_lr = 0.1 in [0, ∞)
-    gamma = 0.001 in (0, ∞)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        final_lr = 0.1 in [0, ∞)
+        gamma = 0.001 in (0, ∞)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
-θ ← θ − clip(η√(1−β₂^t)/(1−β₁^t)/(√v+ε), η*(1−1/(γt+1)), η*(1+1/(γt)))·m, the official code's form:
+θ ← θ − clip(η√(1−β₂^t)/(1−β₁^t)/(√v+ε), η*(1−1/(γt+1)), η*(1+1/(γt)))·m, the official code's
+    form:
 the paper's Algorithm 2 writes the clip without the Adam bias corrections and with an extra 1/√t.
 final_lr is used as given (the peers rescale it by lr/base_lr under a schedule). Composition:
 with_weight_decay(adabound, 'coupled').
@@ -66,7 +68,8 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1, c2, c3, c4, c5):
+def _loop_float32(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1, upper, lower, c2,
+                  c3):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -74,15 +77,18 @@ def _loop_float32(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = c1*x0 + m*beta1
-        x2 = (c4*x0)*x0 + v*beta2
-        theta_new = theta - x1*numpy.minimum(c2, numpy.maximum(c3, c5/(eps + numpy.sqrt(x2))))
+        m_new = c1*x0 + m*beta1
+        v_new = (c2*x0)*x0 + v*beta2
+        theta_new = (theta - m_new*numpy.minimum(upper,
+                                                 numpy.maximum(lower,
+                c3/(eps + numpy.sqrt(v_new)))))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1, c2, c3, c4, c5):
+def _loop_float64(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1, upper, lower, c2,
+                  c3):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -90,20 +96,32 @@ def _loop_float64(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = c1*x0 + m*beta1
-        x2 = (c4*x0)*x0 + v*beta2
-        theta_new = theta - x1*numpy.minimum(c2, numpy.maximum(c3, c5/(eps + numpy.sqrt(x2))))
+        m_new = c1*x0 + m*beta1
+        v_new = (c2*x0)*x0 + v*beta2
+        theta_new = (theta - m_new*numpy.minimum(upper,
+                                                 numpy.maximum(lower,
+                c3/(eps + numpy.sqrt(v_new)))))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, boolean, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, boolean, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'float32, boolean, float32, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'float64, boolean, float64, float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -113,7 +131,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -124,8 +143,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -133,10 +152,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -149,11 +168,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(weight_decay, 0)
         c1 = 1 - beta1
-        c2 = final_lr*(1 + 1/(gamma*t))
-        c3 = final_lr*(1 - 1/(gamma*t + 1))
-        c4 = 1 - beta2
-        c5 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+        upper = final_lr*(1 + 1/(gamma*t))
+        lower = final_lr*(1 - 1/(gamma*t + 1))
+        c2 = 1 - beta2
+        c3 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5)))
+        (_dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay),
+         bool(c0), _dtype.type(c1), _dtype.type(upper), _dtype.type(lower), _dtype.type(c2),
+         _dtype.type(c3)))
 

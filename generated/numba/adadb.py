@@ -3,42 +3,45 @@
 # Regenerate with `optiforge generate`.
 """AdaDB: generated numba kernel.
 
-Reference: Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for Gradient Descent, IEEE Access 9:99581-99588.
+Reference: Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for
+    Gradient Descent, IEEE Access 9:99581-99588.
 Source: seed 002 §3.2.2, Algorithm 11.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
-    σ_|·| ← 1/(1 + exp(−|Δg|))
-    ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    gₜ₋₃ ← gₜ₋₂
-    gₜ₋₂ ← gₜ₋₁
-    gₜ₋₁ ← g
-    θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
+        σ_|·| ← 1/(1 + exp(−|Δg|))
+        ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        gₜ₋₃ ← gₜ₋₂
+        gₜ₋₂ ← gₜ₋₁
+        gₜ₋₁ ← g
+        θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    beta3 = 0.9 in [0, 1)
-    lam = 0.1 in [0, ∞)
-    eps = 1e-08 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        beta3 = 0.9 in [0, 1)
+        lam = 0.1 in [0, ∞)
+        eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    g_prev1 = 0
-    g_prev2 = 0
-    g_prev3 = 0
+        m = 0
+        v = 0
+        g_prev1 = 0
+        g_prev2 = 0
+        g_prev3 = 0
 
-Δg_t = β₃(g_{t−1} − g_t) + β₃²(g_{t−2} − g_{t−1}) + β₃³(g_{t−3} − g_{t−2}) with g₀ = g₋₁ = g₋₂ = 0;
+Δg_t = β₃(g_{t−1} − g_t) + β₃²(g_{t−2} − g_{t−1}) + β₃³(g_{t−3} − g_{t−2}) with g₀ = g₋₁ = g₋₂ =
+    0;
 ξ_t = AbsSig(Δg_t) when g_t·g_{t−1} < 0 (opposite signs: friction) and ξ_t = 1 + λ·AbsSig(Δg_t)
 otherwise (same sign: acceleration), AbsSig(x) = 1/(1+e^{−|x|}). The seed's text is a damaged PDF
-extraction and gives no defaults: β₃ = 0.9 and λ = 0.1 are this library's choices, and the reading 1
+extraction and gives no defaults: β₃ = 0.9 and λ = 0.1 are this library's choices, and the
+    reading 1
 + λ·AbsSig(·) follows the seed's statement that AdaDB can increase the step (diffGrad cannot). No
 peer implements AdaDB; it is tested against a hand-written float64 reference.
 """
@@ -70,7 +73,8 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, _g_prev1, _g_prev2, _g_prev3, beta2, beta3, lam, c0, c2, c3, c4, c6, c7):
+def _loop_float32(_param, _grad, _m, _v, _g_prev1, _g_prev2, _g_prev3, beta2, beta3, lam, c1, c2,
+                  c3, c4, c6, c7):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -80,19 +84,24 @@ def _loop_float32(_param, _grad, _m, _v, _g_prev1, _g_prev2, _g_prev3, beta2, be
         g_prev1 = _g_prev1[_i]
         g_prev2 = _g_prev2[_i]
         g_prev3 = _g_prev3[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*(c0*g) + v*beta2
-        x2 = numpy.float32(1)/(numpy.float32(1) + numpy.exp(-abs(c3*(g_prev1 - g_prev2) + c4*(g_prev2 - g_prev3) + beta3*(g - g_prev1))))
-        theta_new = theta + c7*x0*((x2) if (g*g_prev1 < numpy.float32(0)) else (numpy.float32(1) + lam*x2))/(c6 + numpy.sqrt(x1))
+        m_new = m + c2*(g - m)
+        v_new = g*(c1*g) + v*beta2
+        abs_sig = numpy.float32(1)/(numpy.float32(1)
+                                    + numpy.exp(-abs(c3*(g_prev1 - g_prev2)
+                + c4*(g_prev2 - g_prev3) + beta3*(g - g_prev1))))
+        theta_new = (theta + c7*m_new*((abs_sig) if (g*g_prev1 < numpy.float32(0))
+                                       else (numpy.float32(1) + lam*abs_sig))/(c6
+                + numpy.sqrt(v_new)))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
         _g_prev1[_i] = g
         _g_prev2[_i] = g_prev1
         _g_prev3[_i] = g_prev2
 
 
-def _loop_float64(_param, _grad, _m, _v, _g_prev1, _g_prev2, _g_prev3, beta2, beta3, lam, c0, c2, c3, c4, c6, c7):
+def _loop_float64(_param, _grad, _m, _v, _g_prev1, _g_prev2, _g_prev3, beta2, beta3, lam, c1, c2,
+                  c3, c4, c6, c7):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -102,24 +111,38 @@ def _loop_float64(_param, _grad, _m, _v, _g_prev1, _g_prev2, _g_prev3, beta2, be
         g_prev1 = _g_prev1[_i]
         g_prev2 = _g_prev2[_i]
         g_prev3 = _g_prev3[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*(c0*g) + v*beta2
-        x2 = 1/(1 + numpy.exp(-abs(c3*(g_prev1 - g_prev2) + c4*(g_prev2 - g_prev3) + beta3*(g - g_prev1))))
-        theta_new = theta + c7*x0*((x2) if (g*g_prev1 < 0) else (1 + lam*x2))/(c6 + numpy.sqrt(x1))
+        m_new = m + c2*(g - m)
+        v_new = g*(c1*g) + v*beta2
+        abs_sig = 1/(1 + numpy.exp(-abs(c3*(g_prev1 - g_prev2) + c4*(g_prev2 - g_prev3)
+                                        + beta3*(g - g_prev1))))
+        theta_new = (theta + c7*m_new*((abs_sig) if (g*g_prev1 < 0) else (1 + lam*abs_sig))/(c6
+                + numpy.sqrt(v_new)))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
         _g_prev1[_i] = g
         _g_prev2[_i] = g_prev1
         _g_prev3[_i] = g_prev2
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], '
+        'float32[::1], float32, float32, float32, float32, float32, float32, float32, float32, '
+        'float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], '
+        'float64[::1], float64, float64, float64, float64, float64, float64, float64, float64, '
+        'float64)',
+        'float64',
+    ),
 }
 
 
@@ -129,7 +152,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -143,8 +167,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -152,10 +176,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -165,9 +189,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta3 = numpy.float64(_hp['beta3'])
         lam = numpy.float64(_hp['lam'])
         eps = numpy.float64(_hp['eps'])
-        c1 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c1)
-        c0 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = 1 - beta2
         c2 = 1 - beta1
         c3 = beta3**2
         c4 = beta3**3
@@ -175,6 +199,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c6 = eps*h0
         c7 = c5*h0
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['g_prev1'], state['g_prev2'], state['g_prev3']),
-        (_dtype.type(beta2), _dtype.type(beta3), _dtype.type(lam), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7)))
+        LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['g_prev1'],
+                                          state['g_prev2'], state['g_prev3']),
+        (_dtype.type(beta2), _dtype.type(beta3), _dtype.type(lam), _dtype.type(c1),
+         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7)))
 

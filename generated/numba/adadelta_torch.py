@@ -8,23 +8,23 @@ Source: reference/peer_semantics.md §1.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    v ← ρ·v + (1 − ρ)·g̃²
-    Δ ← g̃·√(u + ε)/√(v + ε)
-    u ← ρ·u + (1 − ρ)·Δ²
-    θ ← θ − η·Δ
+        g̃ ← g + λ·θ
+        v ← ρ·v + (1 − ρ)·g̃²
+        Δ ← g̃·√(u + ε)/√(v + ε)
+        u ← ρ·u + (1 − ρ)·Δ²
+        θ ← θ − η·Δ
 
 Hyperparameters (default, allowed range)::
 
-    lr = 1.0 in [0, ∞)
-    rho = 0.9 in [0, 1)
-    eps = 1e-06 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 1.0 in [0, ∞)
+        rho = 0.9 in [0, 1)
+        eps = 1e-06 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    v = 0
-    u = 0
+        v = 0
+        u = 0
 
 Adds a learning rate (default 1.0) applied after the Δ² accumulation, and coupled weight decay; ρ
 defaults to 0.9.
@@ -61,12 +61,12 @@ def _loop_float32(_param, _grad, _v, _u, rho, eps, weight_decay, c0, c1, c2):
         v = _v[_i]
         u = _u[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = (c1*x0)*x0 + v*rho
-        d0 = x0*numpy.sqrt(u + eps)/numpy.sqrt(x1 + eps)
+        v_new = (c1*x0)*x0 + v*rho
+        d0 = x0*numpy.sqrt(u + eps)/numpy.sqrt(v_new + eps)
         theta_new = theta + c2*d0
         u_new = (c1*d0)*d0 + u*rho
         _param[_i] = theta_new
-        _v[_i] = x1
+        _v[_i] = v_new
         _u[_i] = u_new
 
 
@@ -78,21 +78,31 @@ def _loop_float64(_param, _grad, _v, _u, rho, eps, weight_decay, c0, c1, c2):
         v = _v[_i]
         u = _u[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = (c1*x0)*x0 + v*rho
-        d0 = x0*numpy.sqrt(u + eps)/numpy.sqrt(x1 + eps)
+        v_new = (c1*x0)*x0 + v*rho
+        d0 = x0*numpy.sqrt(u + eps)/numpy.sqrt(v_new + eps)
         theta_new = theta + c2*d0
         u_new = (c1*d0)*d0 + u*rho
         _param[_i] = theta_new
-        _v[_i] = x1
+        _v[_i] = v_new
         _u[_i] = u_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, boolean, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, boolean, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'boolean, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'boolean, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -102,7 +112,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -113,8 +124,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -122,10 +133,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -137,5 +148,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c2 = -lr
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['v'], state['u']),
-        (_dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2)))
+        (_dtype.type(rho), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1),
+         _dtype.type(c2)))
 

@@ -8,20 +8,21 @@ Source: reference/peer_semantics.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    s ← s + g²
-    θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
+        s ← s + g²
+        θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    initial_accumulator_value = 0.1 in [0, ∞)
-    eps = 1e-07 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        initial_accumulator_value = 0.1 in [0, ∞)
+        eps = 1e-07 in [0, ∞)
 
 State (initial value)::
 
-    s = initial_accumulator_value
+        s = initial_accumulator_value
 
-ε inside the square root, accumulator starting at 0.1, and a zero update where the accumulator is 0.
+ε inside the square root, accumulator starting at 0.1, and a zero update where the accumulator is
+    0.
 """
 import math
 
@@ -51,10 +52,11 @@ def _loop_float32(_param, _grad, _s, eps, c0):
         theta = _param[_i]
         g = _grad[_i]
         s = _s[_i]
-        x0 = s + g*g
-        theta_new = theta + c0*((g/numpy.sqrt(x0 + eps)) if (x0 > numpy.float32(0)) else (numpy.float32(0)))
+        s_new = s + g*g
+        theta_new = (theta + c0*((g/numpy.sqrt(s_new + eps)) if (s_new > numpy.float32(0))
+                                 else (numpy.float32(0))))
         _param[_i] = theta_new
-        _s[_i] = x0
+        _s[_i] = s_new
 
 
 def _loop_float64(_param, _grad, _s, eps, c0):
@@ -63,18 +65,26 @@ def _loop_float64(_param, _grad, _s, eps, c0):
         theta = _param[_i]
         g = _grad[_i]
         s = _s[_i]
-        x0 = s + g*g
-        theta_new = theta + c0*((g/numpy.sqrt(x0 + eps)) if (x0 > 0) else (0))
+        s_new = s + g*g
+        theta_new = theta + c0*((g/numpy.sqrt(s_new + eps)) if (s_new > 0) else (0))
         _param[_i] = theta_new
-        _s[_i] = x0
+        _s[_i] = s_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -84,7 +94,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = _hp['initial_accumulator_value']
@@ -95,8 +106,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -104,10 +115,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])

@@ -8,21 +8,21 @@ Source: reference/peer_semantics.md §1.2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    s ← s + g̃²
-    θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
+        g̃ ← g + λ·θ
+        s ← s + g̃²
+        θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    lr_decay = 0.0 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
-    initial_accumulator_value = 0.0 in [0, ∞)
-    eps = 1e-10 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        lr_decay = 0.0 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
+        initial_accumulator_value = 0.0 in [0, ∞)
+        eps = 1e-10 in [0, ∞)
 
 State (initial value)::
 
-    sum = initial_accumulator_value
+        sum = initial_accumulator_value
 
 Learning-rate decay η/(1+(t−1)·lr_decay), coupled weight decay, accumulator starting at
 initial_accumulator_value, ε outside the square root.
@@ -60,10 +60,10 @@ def _loop_float32(_param, _grad, _sum, weight_decay, eps, c0, c1):
         g = _grad[_i]
         sum = _sum[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = sum + x0*x0
-        theta_new = theta + c1*x0/(eps + numpy.sqrt(x1))
+        sum_new = sum + x0*x0
+        theta_new = theta + c1*x0/(eps + numpy.sqrt(sum_new))
         _param[_i] = theta_new
-        _sum[_i] = x1
+        _sum[_i] = sum_new
 
 
 def _loop_float64(_param, _grad, _sum, weight_decay, eps, c0, c1):
@@ -73,18 +73,26 @@ def _loop_float64(_param, _grad, _sum, weight_decay, eps, c0, c1):
         g = _grad[_i]
         sum = _sum[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = sum + x0*x0
-        theta_new = theta + c1*x0/(eps + numpy.sqrt(x1))
+        sum_new = sum + x0*x0
+        theta_new = theta + c1*x0/(eps + numpy.sqrt(sum_new))
         _param[_i] = theta_new
-        _sum[_i] = x1
+        _sum[_i] = sum_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32, float32, boolean, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64, float64, boolean, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32, float32, boolean, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64, float64, boolean, float64)',
+        'float64',
+    ),
 }
 
 
@@ -94,7 +102,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = _hp['initial_accumulator_value']
@@ -105,8 +114,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -114,10 +123,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)

@@ -8,25 +8,25 @@ Source: reference/peer_semantics.md §1.5.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    m̂ ← m/(1 − β₁ᵗ)
-    v̂ ← v/(1 − β₂ᵗ)
-    θ ← θ − η·m̂/(√v̂ + ε)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        m̂ ← m/(1 − β₁ᵗ)
+        v̂ ← v/(1 − β₂ᵗ)
+        θ ← θ − η·m̂/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
 Identical to `adam` when weight_decay = 0; weight decay is coupled (g ← g + λθ). torch evaluates
 (η/(1−β₁^t))·m/(√v/√(1−β₂^t) + ε), the same map as m̂/(√v̂ + ε). Composition:
@@ -58,44 +58,54 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, weight_decay, c0, c1, c3, c5, c6):
+def _loop_float32(_param, _grad, _m, _v, beta2, weight_decay, c1, c2, c3, c5, c6):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = m + c3*(x0 - m)
-        x2 = (c1*x0)*x0 + v*beta2
-        theta_new = theta + c6*x1/(c5 + numpy.sqrt(x2))
+        x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        m_new = m + c3*(x0 - m)
+        v_new = (c2*x0)*x0 + v*beta2
+        theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, weight_decay, c0, c1, c3, c5, c6):
+def _loop_float64(_param, _grad, _m, _v, beta2, weight_decay, c1, c2, c3, c5, c6):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = m + c3*(x0 - m)
-        x2 = (c1*x0)*x0 + v*beta2
-        theta_new = theta + c6*x1/(c5 + numpy.sqrt(x2))
+        x0 = g + ((0) if c1 else (theta*weight_decay))
+        m_new = m + c3*(x0 - m)
+        v_new = (c2*x0)*x0 + v*beta2
+        theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, boolean, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, boolean, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, boolean, '
+        'float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, boolean, '
+        'float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -105,7 +115,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -116,8 +127,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -125,10 +136,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -137,15 +148,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c2)
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - beta2
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = eps*h0
         c6 = c4*h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6)))
+        (_dtype.type(beta2), _dtype.type(weight_decay), bool(c1), _dtype.type(c2), _dtype.type(c3),
+         _dtype.type(c5), _dtype.type(c6)))
 

@@ -8,20 +8,20 @@ Source: seed 004 §8, eqs. (6.2)-(6.3); seed 003 §3.6.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    u ← max(β₂·u, |g|)
-    θ ← θ − η·m/((1 − β₁ᵗ)·u)
+        m ← β₁·m + (1 − β₁)·g
+        u ← max(β₂·u, |g|)
+        θ ← θ − η·m/((1 − β₁ᵗ)·u)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.002 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
+        lr = 0.002 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
 
 State (initial value)::
 
-    m = 0
-    u = 0
+        m = 0
+        u = 0
 
 No ε: u_t = max(β₂u_{t−1}, |g_t|) is 0 while all gradients are 0.
 """
@@ -54,12 +54,12 @@ def _loop_float32(_param, _grad, _m, _u, beta2, c0, c1):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
-        x0 = m + c0*(g - m)
-        x1 = numpy.maximum(abs(g), u*beta2)
-        theta_new = theta + c1*x0/x1
+        m_new = m + c0*(g - m)
+        u_new = numpy.maximum(abs(g), u*beta2)
+        theta_new = theta + c1*m_new/u_new
         _param[_i] = theta_new
-        _m[_i] = x0
-        _u[_i] = x1
+        _m[_i] = m_new
+        _u[_i] = u_new
 
 
 def _loop_float64(_param, _grad, _m, _u, beta2, c0, c1):
@@ -69,20 +69,28 @@ def _loop_float64(_param, _grad, _m, _u, beta2, c0, c1):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
-        x0 = m + c0*(g - m)
-        x1 = numpy.maximum(abs(g), u*beta2)
-        theta_new = theta + c1*x0/x1
+        m_new = m + c0*(g - m)
+        u_new = numpy.maximum(abs(g), u*beta2)
+        theta_new = theta + c1*m_new/u_new
         _param[_i] = theta_new
-        _m[_i] = x0
-        _u[_i] = x1
+        _m[_i] = m_new
+        _u[_i] = u_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -92,7 +100,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -103,8 +112,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -112,10 +121,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)

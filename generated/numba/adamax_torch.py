@@ -8,23 +8,23 @@ Source: reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    u ← max(β₂·u, |g̃| + ε)
-    θ ← θ − η·m/((1 − β₁ᵗ)·u)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        u ← max(β₂·u, |g̃| + ε)
+        θ ← θ − η·m/((1 − β₁ᵗ)·u)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.002 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.002 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    u = 0
+        m = 0
+        u = 0
 
 ε inside the max (|g| + ε, as in seed 003's code) and coupled weight decay. Composition:
 with_weight_decay(adamax_torch, 'coupled').
@@ -63,12 +63,12 @@ def _loop_float32(_param, _grad, _m, _u, beta2, eps, weight_decay, c0, c1, c2):
         m = _m[_i]
         u = _u[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = m + c1*(x0 - m)
-        x2 = numpy.maximum(u*beta2, eps + abs(x0))
-        theta_new = theta + c2*x1/x2
+        m_new = m + c1*(x0 - m)
+        u_new = numpy.maximum(u*beta2, eps + abs(x0))
+        theta_new = theta + c2*m_new/u_new
         _param[_i] = theta_new
-        _m[_i] = x1
-        _u[_i] = x2
+        _m[_i] = m_new
+        _u[_i] = u_new
 
 
 def _loop_float64(_param, _grad, _m, _u, beta2, eps, weight_decay, c0, c1, c2):
@@ -79,20 +79,30 @@ def _loop_float64(_param, _grad, _m, _u, beta2, eps, weight_decay, c0, c1, c2):
         m = _m[_i]
         u = _u[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = m + c1*(x0 - m)
-        x2 = numpy.maximum(u*beta2, eps + abs(x0))
-        theta_new = theta + c2*x1/x2
+        m_new = m + c1*(x0 - m)
+        u_new = numpy.maximum(u*beta2, eps + abs(x0))
+        theta_new = theta + c2*m_new/u_new
         _param[_i] = theta_new
-        _m[_i] = x1
-        _u[_i] = x2
+        _m[_i] = m_new
+        _u[_i] = u_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, boolean, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, boolean, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'boolean, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'boolean, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -102,7 +112,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -113,8 +124,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -122,10 +133,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -139,5 +150,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c2 = -lr/(1 - beta1**t)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['u']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2)))
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0),
+         _dtype.type(c1), _dtype.type(c2)))
 

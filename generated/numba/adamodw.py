@@ -3,34 +3,36 @@
 # Regenerate with `optiforge generate`.
 """AdaMod with decoupled weight decay: generated numba kernel.
 
-Reference: Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method for Stochastic Learning, Algorithm 1; official code.
+Reference: Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method for Stochastic
+    Learning, Algorithm 1; official code.
 Source: seed 002 §3.2.3, Algorithm 13.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
-    s ← β₃·s + (1 − β₃)·η̂
-    θ ← θ − m·min(η̂, s)
+        θ ← (1 − η·λ)·θ
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+        s ← β₃·s + (1 − β₃)·η̂
+        θ ← θ − m·min(η̂, s)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    beta3 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        beta3 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    s = 0
+        m = 0
+        v = 0
+        s = 0
 
-η̂_t = η√(1−β₂^t)/(1−β₁^t)/(√v_t+ε); s_t = β₃s_{t−1} + (1−β₃)η̂_t (s₀ = 0, not bias corrected); θ ←
+η̂_t = η√(1−β₂^t)/(1−β₁^t)/(√v_t+ε); s_t = β₃s_{t−1} + (1−β₃)η̂_t (s₀ = 0, not bias corrected); θ
+    ←
 θ − min(η̂_t, s_t)·m_t. pytorch_optimizer defaults to β₃ = 0.9999 and β₂ = 0.99. Composition:
 with_weight_decay(adamod, 'decoupled').
 """
@@ -70,15 +72,15 @@ def _loop_float32(_param, _grad, _m, _v, _s, beta2, beta3, eps, c0, c1, c2, c3, 
         m = _m[_i]
         v = _v[_i]
         s = _s[_i]
-        x0 = g*(c0*g) + v*beta2
-        x1 = numpy.float32(1)/(eps + numpy.sqrt(x0))
-        x2 = m + c3*(g - m)
-        s_1 = c1*x1 + s*beta3
-        theta_new = c2*theta - x2*numpy.minimum(s_1, c4*x1)
+        v_new = g*(c0*g) + v*beta2
+        x0 = numpy.float32(1)/(eps + numpy.sqrt(v_new))
+        m_new = m + c3*(g - m)
+        s_new = c1*x0 + s*beta3
+        theta_new = c2*theta - m_new*numpy.minimum(s_new, c4*x0)
         _param[_i] = theta_new
-        _m[_i] = x2
-        _v[_i] = x0
-        _s[_i] = s_1
+        _m[_i] = m_new
+        _v[_i] = v_new
+        _s[_i] = s_new
 
 
 def _loop_float64(_param, _grad, _m, _v, _s, beta2, beta3, eps, c0, c1, c2, c3, c4):
@@ -89,23 +91,33 @@ def _loop_float64(_param, _grad, _m, _v, _s, beta2, beta3, eps, c0, c1, c2, c3, 
         m = _m[_i]
         v = _v[_i]
         s = _s[_i]
-        x0 = g*(c0*g) + v*beta2
-        x1 = 1/(eps + numpy.sqrt(x0))
-        x2 = m + c3*(g - m)
-        s_1 = c1*x1 + s*beta3
-        theta_new = c2*theta - x2*numpy.minimum(s_1, c4*x1)
+        v_new = g*(c0*g) + v*beta2
+        x0 = 1/(eps + numpy.sqrt(v_new))
+        m_new = m + c3*(g - m)
+        s_new = c1*x0 + s*beta3
+        theta_new = c2*theta - m_new*numpy.minimum(s_new, c4*x0)
         _param[_i] = theta_new
-        _m[_i] = x2
-        _v[_i] = x0
-        _s[_i] = s_1
+        _m[_i] = m_new
+        _v[_i] = v_new
+        _s[_i] = s_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, '
+        'float32, float32, float32, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, '
+        'float64, float64, float64, float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -115,7 +127,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -127,8 +140,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -136,10 +149,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -157,5 +170,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c4 = h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['s']),
-        (_dtype.type(beta2), _dtype.type(beta3), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4)))
+        (_dtype.type(beta2), _dtype.type(beta3), _dtype.type(eps), _dtype.type(c0),
+         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4)))
 

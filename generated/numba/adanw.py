@@ -3,38 +3,41 @@
 # Regenerate with `optiforge generate`.
 """Adan with decoupled weight decay: generated numba kernel.
 
-Reference: Xie, Zhou, Li, Lin & Yan (2024), Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing Deep Models, Algorithm 1 (official code).
+Reference: Xie, Zhou, Li, Lin & Yan (2024), Adan: Adaptive Nesterov Momentum Algorithm for Faster
+    Optimizing Deep Models, Algorithm 1 (official code).
 Source: peers (pytorch_optimizer.Adan).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    d ← g − gₜ₋₁
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·d
-    n ← β₃·n + (1 − β₃)·(g + β₂·d)²
-    δ ← √n/√(1 − β₃ᵗ) + ε
-    θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ)
-    gₜ₋₁ ← g
+        θ ← (1 − η·λ)·θ
+        d ← g − gₜ₋₁
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·d
+        n ← β₃·n + (1 − β₃)·(g + β₂·d)²
+        δ ← √n/√(1 − β₃ᵗ) + ε
+        θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ)
+        gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.98 in [0, 1)
-    beta2 = 0.92 in [0, 1)
-    beta3 = 0.99 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.98 in [0, 1)
+        beta2 = 0.92 in [0, 1)
+        beta3 = 0.99 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    n_ema = 0
-    g_prev = first gradient
+        m = 0
+        v = 0
+        n_ema = 0
+        g_prev = first gradient
 
-β's are EMA factors (the paper's 1−β): d_t = g_t − g_{t−1} with d₁ = 0; n ← β₃n + (1−β₃)(g + β₂d)²;
-bias-corrected steps on m and on the difference EMA. Weight decay is the paper's proximal θ/(1+ηλ).
+β's are EMA factors (the paper's 1−β): d_t = g_t − g_{t−1} with d₁ = 0; n ← β₃n + (1−β₃)(g +
+    β₂d)²;
+bias-corrected steps on m and on the difference EMA. Weight decay is the paper's proximal
+    θ/(1+ηλ).
 optax.adan uses the coefficient 1−β₂ instead of β₂ (a known bug) and is not matched. Composition:
 with_weight_decay(adanw, 'decoupled').
 """
@@ -66,7 +69,8 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c0, c1, c3, c4, c5, c6, c7, c8, c9):
+def _loop_float32(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c1, c2, c3, c4, c5, c6, c7,
+                  c8, c9):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -75,20 +79,21 @@ def _loop_float32(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c0, c1, 
         v = _v[_i]
         n_ema = _n_ema[_i]
         g_prev = _g_prev[_i]
-        x0 = g - ((g) if c0 else (g_prev))
-        x1 = (c1*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
-        x2 = m + c4*(g - m)
-        x3 = v + c6*(x0 - v)
-        s = c9/(c8 + numpy.sqrt(x1))
-        theta_new = c3*theta + c5*s*x2 + c7*s*x3
+        x0 = g - ((g) if c1 else (g_prev))
+        n_ema_new = (c2*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
+        m_new = m + c4*(g - m)
+        v_new = v + c6*(x0 - v)
+        s = c9/(c8 + numpy.sqrt(n_ema_new))
+        theta_new = c3*theta + c5*s*m_new + c7*s*v_new
         _param[_i] = theta_new
-        _m[_i] = x2
-        _v[_i] = x3
-        _n_ema[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
+        _n_ema[_i] = n_ema_new
         _g_prev[_i] = g
 
 
-def _loop_float64(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c0, c1, c3, c4, c5, c6, c7, c8, c9):
+def _loop_float64(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c1, c2, c3, c4, c5, c6, c7,
+                  c8, c9):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -97,25 +102,37 @@ def _loop_float64(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c0, c1, 
         v = _v[_i]
         n_ema = _n_ema[_i]
         g_prev = _g_prev[_i]
-        x0 = g - ((g) if c0 else (g_prev))
-        x1 = (c1*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
-        x2 = m + c4*(g - m)
-        x3 = v + c6*(x0 - v)
-        s = c9/(c8 + numpy.sqrt(x1))
-        theta_new = c3*theta + c5*s*x2 + c7*s*x3
+        x0 = g - ((g) if c1 else (g_prev))
+        n_ema_new = (c2*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
+        m_new = m + c4*(g - m)
+        v_new = v + c6*(x0 - v)
+        s = c9/(c8 + numpy.sqrt(n_ema_new))
+        theta_new = c3*theta + c5*s*m_new + c7*s*v_new
         _param[_i] = theta_new
-        _m[_i] = x2
-        _v[_i] = x3
-        _n_ema[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
+        _n_ema[_i] = n_ema_new
         _g_prev[_i] = g
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, boolean, float32, float32, float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, boolean, float64, float64, float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], '
+        'float32, float32, boolean, float32, float32, float32, float32, float32, float32, float32, '
+        'float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], '
+        'float64, float64, boolean, float64, float64, float64, float64, float64, float64, float64, '
+        'float64)',
+        'float64',
+    ),
 }
 
 
@@ -125,7 +142,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -138,8 +156,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -147,10 +165,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -160,10 +178,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta3 = numpy.float64(_hp['beta3'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = 1/numpy.sqrt(1 - beta3**t)
-        h0 = c2**(-1.0)
-        c0 = numpy.equal(t, 1)
-        c1 = 1 - beta3
+        c0 = 1/numpy.sqrt(1 - beta3**t)
+        h0 = c0**(-1.0)
+        c1 = numpy.equal(t, 1)
+        c2 = 1 - beta3
         c3 = -lr*weight_decay + 1
         c4 = 1 - beta1
         c5 = -lr/(1 - beta1**t)
@@ -173,5 +191,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c9 = h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['n_ema'], state['g_prev']),
-        (_dtype.type(beta2), _dtype.type(beta3), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), _dtype.type(c9)))
+        (_dtype.type(beta2), _dtype.type(beta3), bool(c1), _dtype.type(c2), _dtype.type(c3),
+         _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8),
+         _dtype.type(c9)))
 

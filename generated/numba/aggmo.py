@@ -3,30 +3,31 @@
 # Regenerate with `optiforge generate`.
 """AggMo (aggregated momentum): generated numba kernel.
 
-Reference: Lucas, Sun, Zemel & Grosse (2019), Aggregated Momentum: Stability Through Passive Damping, Algorithm 1.
+Reference: Lucas, Sun, Zemel & Grosse (2019), Aggregated Momentum: Stability Through Passive
+    Damping, Algorithm 1.
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b₀ ← β₀·b₀ + g̃
-    b₁ ← β₁·b₁ + g̃
-    b₂ ← β₂·b₂ + g̃
-    θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
+        g̃ ← g + λ·θ
+        b₀ ← β₀·b₀ + g̃
+        b₁ ← β₁·b₁ + g̃
+        b₂ ← β₂·b₂ + g̃
+        θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta0 = 0.0 in [0, 1)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.99 in [0, 1)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta0 = 0.0 in [0, 1)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.99 in [0, 1)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    b0 = 0
-    b1 = 0
-    b2 = 0
+        b0 = 0
+        b1 = 0
+        b2 = 0
 
 Three velocities b_i ← β_i b_i + g (β = 0, 0.9, 0.99), θ ← θ − η/3·Σb_i. Composition:
 with_weight_decay(aggmo, 'coupled').
@@ -66,14 +67,14 @@ def _loop_float32(_param, _grad, _b0, _b1, _b2, beta0, beta1, beta2, weight_deca
         b1 = _b1[_i]
         b2 = _b2[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = x0 + b0*beta0
-        x2 = x0 + b1*beta1
-        x3 = x0 + b2*beta2
-        theta_new = ((theta + c1*x1) + c1*x2) + c1*x3
+        b0_new = x0 + b0*beta0
+        b1_new = x0 + b1*beta1
+        b2_new = x0 + b2*beta2
+        theta_new = ((theta + c1*b0_new) + c1*b1_new) + c1*b2_new
         _param[_i] = theta_new
-        _b0[_i] = x1
-        _b1[_i] = x2
-        _b2[_i] = x3
+        _b0[_i] = b0_new
+        _b1[_i] = b1_new
+        _b2[_i] = b2_new
 
 
 def _loop_float64(_param, _grad, _b0, _b1, _b2, beta0, beta1, beta2, weight_decay, c0, c1):
@@ -85,22 +86,32 @@ def _loop_float64(_param, _grad, _b0, _b1, _b2, beta0, beta1, beta2, weight_deca
         b1 = _b1[_i]
         b2 = _b2[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = x0 + b0*beta0
-        x2 = x0 + b1*beta1
-        x3 = x0 + b2*beta2
-        theta_new = ((theta + c1*x1) + c1*x2) + c1*x3
+        b0_new = x0 + b0*beta0
+        b1_new = x0 + b1*beta1
+        b2_new = x0 + b2*beta2
+        theta_new = ((theta + c1*b0_new) + c1*b1_new) + c1*b2_new
         _param[_i] = theta_new
-        _b0[_i] = x1
-        _b1[_i] = x2
-        _b2[_i] = x3
+        _b0[_i] = b0_new
+        _b1[_i] = b1_new
+        _b2[_i] = b2_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, boolean, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, boolean, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, '
+        'float32, float32, float32, boolean, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, '
+        'float64, float64, float64, boolean, float64)',
+        'float64',
+    ),
 }
 
 
@@ -110,7 +121,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -122,8 +134,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -131,10 +143,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -146,5 +158,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = -0.3333333333333333*lr
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['b0'], state['b1'], state['b2']),
-        (_dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1)))
+        (_dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay),
+         bool(c0), _dtype.type(c1)))
 

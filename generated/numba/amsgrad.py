@@ -3,28 +3,29 @@
 # Regenerate with `optiforge generate`.
 """AMSGrad (max of bias-corrected v̂): generated numba kernel.
 
-Reference: Reddi, Kale & Kumar (2018), On the Convergence of Adam and Beyond, Algorithm 2, with Adam's bias corrections as in seed 002.
+Reference: Reddi, Kale & Kumar (2018), On the Convergence of Adam and Beyond, Algorithm 2, with
+    Adam's bias corrections as in seed 002.
 Source: seed 002 §3.2.2, Algorithm 8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    v_hat_max = 0
+        m = 0
+        v = 0
+        v_hat_max = 0
 
 v̂max_t = max(v̂max_{t−1}, v_t/(1−β₂^t)); ε outside the square root. torch takes the max over the
 raw v instead (amsgrad_torch); the two are not equivalent.
@@ -61,14 +62,14 @@ def _loop_float32(_param, _grad, _m, _v, _v_hat_max, beta2, eps, c0, c1, c2, c3)
         m = _m[_i]
         v = _v[_i]
         v_hat_max = _v_hat_max[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*(c0*g) + v*beta2
-        x2 = numpy.maximum(v_hat_max, c1*x1)
-        theta_new = theta + c3*x0/(eps + numpy.sqrt(x2))
+        m_new = m + c2*(g - m)
+        v_new = g*(c0*g) + v*beta2
+        v_hat_max_new = numpy.maximum(v_hat_max, c1*v_new)
+        theta_new = theta + c3*m_new/(eps + numpy.sqrt(v_hat_max_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
-        _v_hat_max[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
+        _v_hat_max[_i] = v_hat_max_new
 
 
 def _loop_float64(_param, _grad, _m, _v, _v_hat_max, beta2, eps, c0, c1, c2, c3):
@@ -79,22 +80,32 @@ def _loop_float64(_param, _grad, _m, _v, _v_hat_max, beta2, eps, c0, c1, c2, c3)
         m = _m[_i]
         v = _v[_i]
         v_hat_max = _v_hat_max[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*(c0*g) + v*beta2
-        x2 = numpy.maximum(v_hat_max, c1*x1)
-        theta_new = theta + c3*x0/(eps + numpy.sqrt(x2))
+        m_new = m + c2*(g - m)
+        v_new = g*(c0*g) + v*beta2
+        v_hat_max_new = numpy.maximum(v_hat_max, c1*v_new)
+        theta_new = theta + c3*m_new/(eps + numpy.sqrt(v_hat_max_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
-        _v_hat_max[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
+        _v_hat_max[_i] = v_hat_max_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, '
+        'float32, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, '
+        'float64, float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -104,7 +115,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -116,8 +128,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -125,10 +137,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -142,5 +154,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = -lr/(1 - beta1**t)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['v_hat_max']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3)))
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2),
+         _dtype.type(c3)))
 

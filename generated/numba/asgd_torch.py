@@ -3,31 +3,33 @@
 # Regenerate with `optiforge generate`.
 """ASGD (torch.optim.ASGD): generated numba kernel.
 
-Reference: Polyak & Juditsky (1992); Bottou (2012), Stochastic Gradient Descent Tricks; torch.optim.ASGD, torch 2.13.
+Reference: Polyak & Juditsky (1992); Bottou (2012), Stochastic Gradient Descent Tricks;
+    torch.optim.ASGD, torch 2.13.
 Source: peers (torch.optim.ASGD).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
-    μₜ ← 1/max(1, t − 1 − t₀)
-    θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
-    θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
+        g̃ ← g + λ·θ
+        ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
+        μₜ ← 1/max(1, t − 1 − t₀)
+        θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
+        θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    lambd = 0.0001 in [0, ∞)
-    alpha = 0.75 in [0, ∞)
-    t0 = 1000000.0 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        lambd = 0.0001 in [0, ∞)
+        alpha = 0.75 in [0, ∞)
+        t0 = 1000000.0 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    ax = 0
+        ax = 0
 
 η_t = lr/(1+λ_η·lr·(t−1))^α and μ_t = 1/max(1, t−1−t₀) are the values computed after the previous
-step; θ ← θ(1−λ_η η_t) − η_t g; the average ā ← ā + μ_t(θ − ā) is state only (torch returns θ, not
+step; θ ← θ(1−λ_η η_t) − η_t g; the average ā ← ā + μ_t(θ − ā) is state only (torch returns θ,
+    not
 ā). Composition: with_weight_decay(asgd_torch, 'coupled').
 """
 import math
@@ -62,9 +64,9 @@ def _loop_float32(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, c4):
         theta = _param[_i]
         g = _grad[_i]
         ax = _ax[_i]
-        theta_1 = c0*theta + c2*(g + ((numpy.float32(0)) if c1 else (theta*weight_decay)))
-        ax_new = ((theta_1) if c3 else (ax + c4*(theta_1 - ax)))
-        _param[_i] = theta_1
+        theta_new = c0*theta + c2*(g + ((numpy.float32(0)) if c1 else (theta*weight_decay)))
+        ax_new = ((theta_new) if c3 else (ax + c4*(theta_new - ax)))
+        _param[_i] = theta_new
         _ax[_i] = ax_new
 
 
@@ -74,18 +76,28 @@ def _loop_float64(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, c4):
         theta = _param[_i]
         g = _grad[_i]
         ax = _ax[_i]
-        theta_1 = c0*theta + c2*(g + ((0) if c1 else (theta*weight_decay)))
-        ax_new = ((theta_1) if c3 else (ax + c4*(theta_1 - ax)))
-        _param[_i] = theta_1
+        theta_new = c0*theta + c2*(g + ((0) if c1 else (theta*weight_decay)))
+        ax_new = ((theta_new) if c3 else (ax + c4*(theta_new - ax)))
+        _param[_i] = theta_new
         _ax[_i] = ax_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32, float32, boolean, float32, boolean, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64, float64, boolean, float64, boolean, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32, float32, boolean, float32, '
+        'boolean, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64, float64, boolean, float64, '
+        'boolean, float64)',
+        'float64',
+    ),
 }
 
 
@@ -95,7 +107,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -105,8 +118,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -114,10 +127,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -126,14 +139,15 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         alpha = numpy.float64(_hp['alpha'])
         t0 = numpy.float64(_hp['t0'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        h0 = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
-        h1 = numpy.maximum(1, t - t0 - 1)**(-1.0)
-        c0 = -h0*lambd + 1
+        eta = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
+        mu = numpy.maximum(1, t - t0 - 1)**(-1.0)
+        c0 = -eta*lambd + 1
         c1 = numpy.equal(weight_decay, 0)
-        c2 = -h0
-        c3 = numpy.equal(h1, 1)
-        c4 = h1
+        c2 = -eta
+        c3 = numpy.equal(mu, 1)
+        c4 = mu
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['ax'],),
-        (_dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), bool(c3), _dtype.type(c4)))
+        (_dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), bool(c3),
+         _dtype.type(c4)))
 

@@ -3,31 +3,32 @@
 # Regenerate with `optiforge generate`.
 """diffGrad (pytorch_optimizer): generated numba kernel.
 
-Reference: Dubey et al. (2020), diffGrad: An Optimization Method for Convolutional Neural Networks, Algorithm 1.
+Reference: Dubey et al. (2020), diffGrad: An Optimization Method for Convolutional Neural
+    Networks, Algorithm 1.
 Source: seed 002 §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    gₜ₋₁ ← g
-    θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
+        θ ← (1 − η·λ)·θ
+        ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        gₜ₋₁ ← g
+        θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    g_prev = 0
+        m = 0
+        v = 0
+        g_prev = 0
 
 As diffgrad_to with √(v + 1e-15) (pytorch_optimizer's apply_ams_bound). Composition:
 with_weight_decay(diffgrad_po, 'decoupled').
@@ -66,12 +67,13 @@ def _loop_float32(_param, _grad, _m, _v, _g_prev, beta2, eps, c0, c1, c2, c3):
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*(c1*g) + v*beta2
-        theta_new = c0*theta + c3*x0/((numpy.float32(1) + numpy.exp(-abs(g - g_prev)))*(eps + numpy.sqrt(numpy.float32(1e-15) + x1)))
+        m_new = m + c2*(g - m)
+        v_new = g*(c1*g) + v*beta2
+        theta_new = (c0*theta + c3*m_new/((numpy.float32(1) + numpy.exp(-abs(g - g_prev)))*(eps
+                + numpy.sqrt(numpy.float32(1e-15) + v_new))))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
         _g_prev[_i] = g
 
 
@@ -83,21 +85,32 @@ def _loop_float64(_param, _grad, _m, _v, _g_prev, beta2, eps, c0, c1, c2, c3):
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*(c1*g) + v*beta2
-        theta_new = c0*theta + c3*x0/((1 + numpy.exp(-abs(g - g_prev)))*(eps + numpy.sqrt(1e-15 + x1)))
+        m_new = m + c2*(g - m)
+        v_new = g*(c1*g) + v*beta2
+        theta_new = (c0*theta + c3*m_new/((1 + numpy.exp(-abs(g - g_prev)))*(eps
+                + numpy.sqrt(1e-15 + v_new))))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
         _g_prev[_i] = g
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, '
+        'float32, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, '
+        'float64, float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -107,7 +120,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -119,8 +133,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -128,10 +142,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -146,5 +160,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['g_prev']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3)))
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2),
+         _dtype.type(c3)))
 

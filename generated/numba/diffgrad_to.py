@@ -3,33 +3,35 @@
 # Regenerate with `optiforge generate`.
 """diffGrad (torch_optimizer): generated numba kernel.
 
-Reference: Dubey et al. (2020), diffGrad: An Optimization Method for Convolutional Neural Networks, Algorithm 1.
+Reference: Dubey et al. (2020), diffGrad: An Optimization Method for Convolutional Neural
+    Networks, Algorithm 1.
 Source: seed 002 §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    ξ ← 1/(1 + exp(−|g̃ − gₜ₋₁|))
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    gₜ₋₁ ← g̃
-    θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε))
+        g̃ ← g + λ·θ
+        ξ ← 1/(1 + exp(−|g̃ − gₜ₋₁|))
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        gₜ₋₁ ← g̃
+        θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    g_prev = 0
+        m = 0
+        v = 0
+        g_prev = 0
 
-Efficient-Adam form η√(1−β₂^t)/(1−β₁^t)·ξm/(√v+ε): ε acts as ε√(1−β₂^t) in paper terms. Composition:
+Efficient-Adam form η√(1−β₂^t)/(1−β₁^t)·ξm/(√v+ε): ε acts as ε√(1−β₂^t) in paper terms.
+    Composition:
 with_weight_decay(diffgrad_to, 'coupled').
 """
 import math
@@ -66,14 +68,16 @@ def _loop_float32(_param, _grad, _m, _v, _g_prev, beta1, beta2, eps, weight_deca
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
-        x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = c2*x0 + m*beta1
-        x2 = (c1*x0)*x0 + v*beta2
-        theta_new = theta + c3*x1/((numpy.float32(1) + numpy.exp(-abs(g_prev - x0)))*(eps + numpy.sqrt(x2)))
+        g_prev_new = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        m_new = c2*g_prev_new + m*beta1
+        v_new = (c1*g_prev_new)*g_prev_new + v*beta2
+        theta_new = (theta + c3*m_new/((numpy.float32(1)
+                                        + numpy.exp(-abs(g_prev - g_prev_new)))*(eps
+                + numpy.sqrt(v_new))))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
-        _g_prev[_i] = x0
+        _m[_i] = m_new
+        _v[_i] = v_new
+        _g_prev[_i] = g_prev_new
 
 
 def _loop_float64(_param, _grad, _m, _v, _g_prev, beta1, beta2, eps, weight_decay, c0, c1, c2, c3):
@@ -84,22 +88,33 @@ def _loop_float64(_param, _grad, _m, _v, _g_prev, beta1, beta2, eps, weight_deca
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
-        x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = c2*x0 + m*beta1
-        x2 = (c1*x0)*x0 + v*beta2
-        theta_new = theta + c3*x1/((1 + numpy.exp(-abs(g_prev - x0)))*(eps + numpy.sqrt(x2)))
+        g_prev_new = g + ((0) if c0 else (theta*weight_decay))
+        m_new = c2*g_prev_new + m*beta1
+        v_new = (c1*g_prev_new)*g_prev_new + v*beta2
+        theta_new = (theta + c3*m_new/((1 + numpy.exp(-abs(g_prev - g_prev_new)))*(eps
+                + numpy.sqrt(v_new))))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
-        _g_prev[_i] = x0
+        _m[_i] = m_new
+        _v[_i] = v_new
+        _g_prev[_i] = g_prev_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, boolean, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, boolean, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, '
+        'float32, float32, float32, boolean, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, '
+        'float64, float64, float64, boolean, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -109,7 +124,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -121,8 +137,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -130,10 +146,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -148,5 +164,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['g_prev']),
-        (_dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3)))
+        (_dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay),
+         bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3)))
 

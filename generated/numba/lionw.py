@@ -8,21 +8,21 @@ Source: peers (pytorch_optimizer.Lion, optax.lion).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    c ← (1 − β₁)·g + β₁·m
-    θ ← θ − η·sign(c)
-    m ← β₂·m + (1 − β₂)·g
+        θ ← (1 − η·λ)·θ
+        c ← (1 − β₁)·g + β₁·m
+        θ ← θ − η·sign(c)
+        m ← β₂·m + (1 − β₂)·g
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.0001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.99 in [0, 1)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.0001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.99 in [0, 1)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
+        m = 0
 
 c = β₁m + (1−β₁)g; θ ← θ − η·sign(c); m ← β₂m + (1−β₂)g; sign(0) = 0. Composition:
 with_weight_decay(lion, 'decoupled').
@@ -58,7 +58,9 @@ def _loop_float32(_param, _grad, _m, c0, c1, c2, c3):
         g = _grad[_i]
         m = _m[_i]
         x0 = m + c1*(g - m)
-        theta_new = c0*theta + c2*((numpy.float32(1)) if (x0 > numpy.float32(0)) else (numpy.float32(-1)) if (x0 < numpy.float32(0)) else (numpy.float32(0)))
+        theta_new = (c0*theta + c2*((numpy.float32(1)) if (x0 > numpy.float32(0))
+                                    else (numpy.float32(-1)) if (x0 < numpy.float32(0))
+                                    else (numpy.float32(0))))
         m_new = m + c3*(g - m)
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -77,12 +79,20 @@ def _loop_float64(_param, _grad, _m, c0, c1, c2, c3):
         _m[_i] = m_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -92,7 +102,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -102,8 +113,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -111,10 +122,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])

@@ -3,35 +3,36 @@
 # Regenerate with `optiforge generate`.
 """Lookahead(Adam (torch.optim.Adam)): generated numba kernel.
 
-Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back, Algorithm 1; inner: torch.optim.Adam, torch 2.13 (amsgrad=False).
+Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back,
+    Algorithm 1; inner: torch.optim.Adam, torch 2.13 (amsgrad=False).
 Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    m̂ ← m/(1 − β₁ᵗ)
-    v̂ ← v/(1 − β₂ᵗ)
-    θ ← θ − η·m̂/(√v̂ + ε)
-    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
-    φ ← (θ if t mod k = 0 else φ)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        m̂ ← m/(1 − β₁ᵗ)
+        v̂ ← v/(1 − β₂ᵗ)
+        θ ← θ − η·m̂/(√v̂ + ε)
+        θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+        φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
-    k = 5 in integers ≥ 1
-    alpha = 0.5 in [0, 1]
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
+        k = 5 in integers ≥ 1
+        alpha = 0.5 in [0, 1]
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    slow = initial parameter
+        m = 0
+        v = 0
+        slow = initial parameter
 
 Composition: lookahead(adam_torch, schedule='paper').
 """
@@ -65,7 +66,8 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, _slow, beta2, weight_decay, c0, c1, c3, c5, c6, c7, c8, c9, c10):
+def _loop_float32(_param, _grad, _m, _v, _slow, beta2, weight_decay, c1, c2, c3, c5, c6, c7, c8,
+                  c9, c10):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -73,21 +75,22 @@ def _loop_float32(_param, _grad, _m, _v, _slow, beta2, weight_decay, c0, c1, c3,
         m = _m[_i]
         v = _v[_i]
         slow = _slow[_i]
-        x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = m + c3*(x0 - m)
-        x2 = (c1*x0)*x0 + v*beta2
-        theta_1 = theta + c10*x1/(c9 + numpy.sqrt(x2))
-        x3 = slow - theta_1
-        x4 = ((theta_1 + c5*x3) if c6 else (slow + c7*x3))
-        theta_new = ((x4) if c8 else (theta_1))
-        slow_new = ((x4) if c8 else (slow))
+        x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        m_new = m + c3*(x0 - m)
+        v_new = (c2*x0)*x0 + v*beta2
+        theta_1 = theta + c10*m_new/(c9 + numpy.sqrt(v_new))
+        x1 = slow - theta_1
+        x2 = ((theta_1 + c5*x1) if c6 else (slow + c7*x1))
+        theta_new = ((x2) if c8 else (theta_1))
+        slow_new = ((x2) if c8 else (slow))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
         _slow[_i] = slow_new
 
 
-def _loop_float64(_param, _grad, _m, _v, _slow, beta2, weight_decay, c0, c1, c3, c5, c6, c7, c8, c9, c10):
+def _loop_float64(_param, _grad, _m, _v, _slow, beta2, weight_decay, c1, c2, c3, c5, c6, c7, c8,
+                  c9, c10):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -95,26 +98,38 @@ def _loop_float64(_param, _grad, _m, _v, _slow, beta2, weight_decay, c0, c1, c3,
         m = _m[_i]
         v = _v[_i]
         slow = _slow[_i]
-        x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = m + c3*(x0 - m)
-        x2 = (c1*x0)*x0 + v*beta2
-        theta_1 = theta + c10*x1/(c9 + numpy.sqrt(x2))
-        x3 = slow - theta_1
-        x4 = ((theta_1 + c5*x3) if c6 else (slow + c7*x3))
-        theta_new = ((x4) if c8 else (theta_1))
-        slow_new = ((x4) if c8 else (slow))
+        x0 = g + ((0) if c1 else (theta*weight_decay))
+        m_new = m + c3*(x0 - m)
+        v_new = (c2*x0)*x0 + v*beta2
+        theta_1 = theta + c10*m_new/(c9 + numpy.sqrt(v_new))
+        x1 = slow - theta_1
+        x2 = ((theta_1 + c5*x1) if c6 else (slow + c7*x1))
+        theta_new = ((x2) if c8 else (theta_1))
+        slow_new = ((x2) if c8 else (slow))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
         _slow[_i] = slow_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, boolean, float32, float32, float32, boolean, float32, boolean, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, boolean, float64, float64, float64, boolean, float64, boolean, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, '
+        'float32, boolean, float32, float32, float32, boolean, float32, boolean, float32, '
+        'float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, '
+        'float64, boolean, float64, float64, float64, boolean, float64, boolean, float64, '
+        'float64)',
+        'float64',
+    ),
 }
 
 
@@ -124,7 +139,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -136,8 +152,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -145,10 +161,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -159,10 +175,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         weight_decay = numpy.float64(_hp['weight_decay'])
         k = numpy.float64(_hp['k'])
         alpha = numpy.float64(_hp['alpha'])
-        c2 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c2)
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - beta2
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = 1 - alpha
@@ -173,5 +189,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c10 = c4*h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['slow']),
-        (_dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), bool(c6), _dtype.type(c7), bool(c8), _dtype.type(c9), _dtype.type(c10)))
+        (_dtype.type(beta2), _dtype.type(weight_decay), bool(c1), _dtype.type(c2), _dtype.type(c3),
+         _dtype.type(c5), bool(c6), _dtype.type(c7), bool(c8), _dtype.type(c9), _dtype.type(c10)))
 

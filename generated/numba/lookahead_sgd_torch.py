@@ -3,30 +3,31 @@
 # Regenerate with `optiforge generate`.
 """Lookahead(SGD (torch.optim.SGD)): generated numba kernel.
 
-Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back, Algorithm 1; inner: torch.optim.SGD, torch 2.13.
+Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back,
+    Algorithm 1; inner: torch.optim.SGD, torch 2.13.
 Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
-    θ ← θ − η·b
-    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
-    φ ← (θ if t mod k = 0 else φ)
+        g̃ ← g + λ·θ
+        b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+        θ ← θ − η·b
+        θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+        φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.0 in [0, ∞)
-    dampening = 0.0 in [0, 1]
-    weight_decay = 0.0 in [0, ∞)
-    k = 5 in integers ≥ 1
-    alpha = 0.5 in [0, 1]
+        lr = 0.001 in [0, ∞)
+        momentum = 0.0 in [0, ∞)
+        dampening = 0.0 in [0, 1]
+        weight_decay = 0.0 in [0, ∞)
+        k = 5 in integers ≥ 1
+        alpha = 0.5 in [0, 1]
 
 State (initial value)::
 
-    b = 0
-    slow = initial parameter
+        b = 0
+        slow = initial parameter
 
 Composition: lookahead(sgd_torch, schedule='paper').
 """
@@ -58,7 +59,8 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _b, _slow, lr, momentum, weight_decay, c0, c1, c2, c3, c4, c5, c6, c7):
+def _loop_float32(_param, _grad, _b, _slow, lr, momentum, weight_decay, c0, c1, c2, c3, c4, c5, c6,
+                  c7):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -66,17 +68,18 @@ def _loop_float32(_param, _grad, _b, _slow, lr, momentum, weight_decay, c0, c1, 
         b = _b[_i]
         slow = _slow[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = ((x0) if c1 else (b*momentum + c2*x0))
-        x2 = slow + lr*x1 - theta
-        x3 = theta + c4*x1
-        theta_2 = ((((x3 + c3*x2) if c5 else (slow + c6*x2))) if c7 else (x3))
-        slow_new = ((theta_2) if c7 else (slow))
-        _param[_i] = theta_2
-        _b[_i] = x1
+        b_new = ((x0) if c1 else (b*momentum + c2*x0))
+        x1 = slow + lr*b_new - theta
+        x2 = theta + c4*b_new
+        theta_new = ((((x2 + c3*x1) if c5 else (slow + c6*x1))) if c7 else (x2))
+        slow_new = ((theta_new) if c7 else (slow))
+        _param[_i] = theta_new
+        _b[_i] = b_new
         _slow[_i] = slow_new
 
 
-def _loop_float64(_param, _grad, _b, _slow, lr, momentum, weight_decay, c0, c1, c2, c3, c4, c5, c6, c7):
+def _loop_float64(_param, _grad, _b, _slow, lr, momentum, weight_decay, c0, c1, c2, c3, c4, c5, c6,
+                  c7):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -84,22 +87,32 @@ def _loop_float64(_param, _grad, _b, _slow, lr, momentum, weight_decay, c0, c1, 
         b = _b[_i]
         slow = _slow[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = ((x0) if c1 else (b*momentum + c2*x0))
-        x2 = slow + lr*x1 - theta
-        x3 = theta + c4*x1
-        theta_2 = ((((x3 + c3*x2) if c5 else (slow + c6*x2))) if c7 else (x3))
-        slow_new = ((theta_2) if c7 else (slow))
-        _param[_i] = theta_2
-        _b[_i] = x1
+        b_new = ((x0) if c1 else (b*momentum + c2*x0))
+        x1 = slow + lr*b_new - theta
+        x2 = theta + c4*b_new
+        theta_new = ((((x2 + c3*x1) if c5 else (slow + c6*x1))) if c7 else (x2))
+        slow_new = ((theta_new) if c7 else (slow))
+        _param[_i] = theta_new
+        _b[_i] = b_new
         _slow[_i] = slow_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, boolean, boolean, float32, float32, float32, boolean, float32, boolean)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, boolean, boolean, float64, float64, float64, boolean, float64, boolean)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'boolean, boolean, float32, float32, float32, boolean, float32, boolean)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'boolean, boolean, float64, float64, float64, boolean, float64, boolean)',
+        'float64',
+    ),
 }
 
 
@@ -109,7 +122,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -120,8 +134,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -129,10 +143,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -152,5 +166,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c7 = numpy.equal(numpy.mod(t, k), 0)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['b'], state['slow']),
-        (_dtype.type(lr), _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), bool(c5), _dtype.type(c6), bool(c7)))
+        (_dtype.type(lr), _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1),
+         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), bool(c5), _dtype.type(c6), bool(c7)))
 

@@ -3,33 +3,36 @@
 # Regenerate with `optiforge generate`.
 """MADGRAD: generated numba kernel.
 
-Reference: Defazio & Jelassi (2021), Adaptivity without Compromise: A Momentumized, Adaptive, Dual Averaged Gradient Method, Algorithm 1.
+Reference: Defazio & Jelassi (2021), Adaptivity without Compromise: A Momentumized, Adaptive,
+    Dual Averaged Gradient Method, Algorithm 1.
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    λₜ ← (ε + η)·√t
-    ν ← ν + λₜ·g̃²
-    s ← s + λₜ·g̃
-    z ← θ₀ − s/(ν^(1/3) + ε)
-    θ ← μ·θ + (1 − μ)·z
+        g̃ ← g + λ·θ
+        λₜ ← (ε + η)·√t
+        ν ← ν + λₜ·g̃²
+        s ← s + λₜ·g̃
+        z ← θ₀ − s/(ν^(1/3) + ε)
+        θ ← μ·θ + (1 − μ)·z
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    momentum = 0.9 in [0, 1)
-    eps = 1e-06 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        momentum = 0.9 in [0, 1)
+        eps = 1e-06 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    x0 = initial parameter
-    nu = 0
-    s = 0
+        x0 = initial parameter
+        nu = 0
+        s = 0
 
-λ_t = (η+ε)√t (torch_optimizer adds ε to η); ν ← ν + λg², s ← s + λg, z = θ₀ − s/(ν^{1/3} + ε), θ ←
-μθ + (1−μ)z with θ₀ the initial parameters (momentum > 0). Composition: with_weight_decay(madgrad,
+λ_t = (η+ε)√t (torch_optimizer adds ε to η); ν ← ν + λg², s ← s + λg, z = θ₀ − s/(ν^{1/3} + ε), θ
+    ←
+μθ + (1−μ)z with θ₀ the initial parameters (momentum > 0). Composition:
+    with_weight_decay(madgrad,
 'coupled').
 """
 import math
@@ -56,7 +59,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _x0, _nu, _s, momentum, eps, weight_decay, c0, c1, c2, c3):
+def _loop_float32(_param, _grad, _x0, _nu, _s, momentum, eps, weight_decay, c0, lam, c1, c2):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -65,15 +68,16 @@ def _loop_float32(_param, _grad, _x0, _nu, _s, momentum, eps, weight_decay, c0, 
         nu = _nu[_i]
         s = _s[_i]
         x1 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x2 = s + c1*x1
-        x3 = nu + (c1*x1)*x1
-        theta_new = c2*(x0 - x2/(eps + x3**numpy.float32(0.3333333333333333))) + ((numpy.float32(0)) if c3 else (theta*momentum))
+        s_new = s + lam*x1
+        nu_new = nu + (lam*x1)*x1
+        theta_new = (c1*(x0 - s_new/(eps + nu_new**numpy.float32(0.3333333333333333)))
+                     + ((numpy.float32(0)) if c2 else (theta*momentum)))
         _param[_i] = theta_new
-        _nu[_i] = x3
-        _s[_i] = x2
+        _nu[_i] = nu_new
+        _s[_i] = s_new
 
 
-def _loop_float64(_param, _grad, _x0, _nu, _s, momentum, eps, weight_decay, c0, c1, c2, c3):
+def _loop_float64(_param, _grad, _x0, _nu, _s, momentum, eps, weight_decay, c0, lam, c1, c2):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -82,20 +86,31 @@ def _loop_float64(_param, _grad, _x0, _nu, _s, momentum, eps, weight_decay, c0, 
         nu = _nu[_i]
         s = _s[_i]
         x1 = g + ((0) if c0 else (theta*weight_decay))
-        x2 = s + c1*x1
-        x3 = nu + (c1*x1)*x1
-        theta_new = c2*(x0 - x2/(eps + x3**0.3333333333333333)) + ((0) if c3 else (theta*momentum))
+        s_new = s + lam*x1
+        nu_new = nu + (lam*x1)*x1
+        theta_new = (c1*(x0 - s_new/(eps + nu_new**0.3333333333333333))
+                     + ((0) if c2 else (theta*momentum)))
         _param[_i] = theta_new
-        _nu[_i] = x3
-        _s[_i] = x2
+        _nu[_i] = nu_new
+        _s[_i] = s_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, boolean, float32, float32, boolean)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, boolean, float64, float64, boolean)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, '
+        'float32, float32, boolean, float32, float32, boolean)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, '
+        'float64, float64, boolean, float64, float64, boolean)',
+        'float64',
+    ),
 }
 
 
@@ -105,7 +120,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -117,8 +133,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -126,10 +142,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -138,10 +154,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(weight_decay, 0)
-        c1 = numpy.sqrt(t)*(eps + lr)
-        c2 = 1 - momentum
-        c3 = numpy.equal(momentum, 0)
+        lam = numpy.sqrt(t)*(eps + lr)
+        c1 = 1 - momentum
+        c2 = numpy.equal(momentum, 0)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['x0'], state['nu'], state['s']),
-        (_dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), bool(c3)))
+        (_dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), bool(c0),
+         _dtype.type(lam), _dtype.type(c1), bool(c2)))
 

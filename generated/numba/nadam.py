@@ -3,28 +3,29 @@
 # Regenerate with `optiforge generate`.
 """Nadam: generated numba kernel.
 
-Reference: Dozat (2016), Incorporating Nesterov Momentum into Adam, Algorithm 2 with constant μ_t = β₁.
+Reference: Dozat (2016), Incorporating Nesterov Momentum into Adam, Algorithm 2 with constant μ_t
+    = β₁.
 Source: seed 004 §9; seed 001; seed 003 §3.7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
-    v ← β₂·v + (1 − β₂)·g²
-    v̂ ← v/(1 − β₂ᵗ)
-    θ ← θ − η·m̄/(√v̂ + ε)
+        m ← β₁·m + (1 − β₁)·g
+        m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+        v ← β₂·v + (1 − β₂)·g²
+        v̂ ← v/(1 − β₂ᵗ)
+        θ ← θ − η·m̄/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
 m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); seed 004 writes 1−β₁^t in the first term (see
 derive/).
@@ -53,42 +54,52 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, c0, c2, c3, c4, c6, c7):
+def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c6, c7):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = m + c3*(g - m)
-        x1 = g*(c0*g) + v*beta2
-        theta_new = theta + c7*(c2*g + c4*x0)/(c6 + numpy.sqrt(x1))
+        m_new = m + c3*(g - m)
+        v_new = g*(c1*g) + v*beta2
+        theta_new = theta + c7*(c2*g + c4*m_new)/(c6 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, c0, c2, c3, c4, c6, c7):
+def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c6, c7):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = m + c3*(g - m)
-        x1 = g*(c0*g) + v*beta2
-        theta_new = theta + c7*(c2*g + c4*x0)/(c6 + numpy.sqrt(x1))
+        m_new = m + c3*(g - m)
+        v_new = g*(c1*g) + v*beta2
+        theta_new = theta + c7*(c2*g + c4*m_new)/(c6 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -98,7 +109,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -109,8 +121,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -118,10 +130,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -130,9 +142,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         h0 = 1 - beta1
-        c1 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c1)
-        c0 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h1 = 1/numpy.sqrt(c0)
+        c1 = 1 - beta2
         c2 = h0/(1 - beta1**t)
         c3 = h0
         c4 = beta1/(1 - beta1**(t + 1))
@@ -141,5 +153,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c7 = c5*h1
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7)))
+        (_dtype.type(beta2), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+         _dtype.type(c6), _dtype.type(c7)))
 

@@ -3,34 +3,35 @@
 # Regenerate with `optiforge generate`.
 """NAdam (torch.optim.NAdam): generated numba kernel.
 
-Reference: torch.optim.NAdam, torch 2.13; Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ}) schedule.
+Reference: torch.optim.NAdam, torch 2.13; Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ})
+    schedule.
 Source: reference/peer_semantics.md §1.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
-    μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
-    Π ← μₜ·Π
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    d ← √(v/(1 − β₂ᵗ)) + ε
-    θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
+        g̃ ← g + λ·θ
+        μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
+        μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
+        Π ← μₜ·Π
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        d ← √(v/(1 − β₂ᵗ)) + ε
+        θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.002 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    momentum_decay = 0.004 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.002 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        momentum_decay = 0.004 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    mu_product (scalar) = 1
-    m = 0
-    v = 0
+        mu_product (scalar) = 1
+        m = 0
+        v = 0
 
 Keeps the running product Π_t = ∏μ_i as scalar state (torch stores it in the default dtype);
 momentum_decay = 0 gives μ = β₁/2, not plain Nadam. Composition: with_weight_decay(nadam_torch,
@@ -64,46 +65,56 @@ SCALAR_STATE = ('mu_product',)
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, weight_decay, c0, c1, c4, c6, c7, c8):
+def _loop_float32(_param, _grad, _m, _v, beta2, weight_decay, c1, c2, c4, c6, c7, c8):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = (c1*x0)*x0 + v*beta2
-        x2 = numpy.float32(1)/(c6 + numpy.sqrt(x1))
-        x3 = m + c4*(x0 - m)
-        theta_new = (theta + c7*x0*x2) + c8*x2*x3
+        x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        v_new = (c2*x0)*x0 + v*beta2
+        x1 = numpy.float32(1)/(c6 + numpy.sqrt(v_new))
+        m_new = m + c4*(x0 - m)
+        theta_new = (theta + c7*x0*x1) + c8*x1*m_new
         _param[_i] = theta_new
-        _m[_i] = x3
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, weight_decay, c0, c1, c4, c6, c7, c8):
+def _loop_float64(_param, _grad, _m, _v, beta2, weight_decay, c1, c2, c4, c6, c7, c8):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = (c1*x0)*x0 + v*beta2
-        x2 = 1/(c6 + numpy.sqrt(x1))
-        x3 = m + c4*(x0 - m)
-        theta_new = (theta + c7*x0*x2) + c8*x2*x3
+        x0 = g + ((0) if c1 else (theta*weight_decay))
+        v_new = (c2*x0)*x0 + v*beta2
+        x1 = 1/(c6 + numpy.sqrt(v_new))
+        m_new = m + c4*(x0 - m)
+        theta_new = (theta + c7*x0*x1) + c8*x1*m_new
         _param[_i] = theta_new
-        _m[_i] = x3
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, boolean, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, boolean, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, boolean, '
+        'float32, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, boolean, '
+        'float64, float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -113,7 +124,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -125,8 +137,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -134,10 +146,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -149,21 +161,22 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         weight_decay = numpy.float64(_hp['weight_decay'])
         mu_product = numpy.float64(state['mu_product'])
         h0 = 1 - 0.5*0.96**(momentum_decay*t)
-        h1 = beta1*h0
-        h2 = h1*mu_product
-        h3 = 1 - 0.5*0.96**(momentum_decay*(t + 1))
-        c2 = (1 - beta2**t)**(-1.0)
-        h4 = 1/numpy.sqrt(c2)
-        mu_product_new = h2
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = 1 - beta2
-        c3 = -lr*(1 - h1)/(1 - h2)
+        mu = beta1*h0
+        h1 = mu*mu_product
+        h2 = 1 - 0.5*0.96**(momentum_decay*(t + 1))
+        c0 = (1 - beta2**t)**(-1.0)
+        h3 = 1/numpy.sqrt(c0)
+        mu_product_new = h1
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - beta2
+        c3 = -lr*(1 - mu)/(1 - h1)
         c4 = 1 - beta1
-        c5 = -beta1*h3*lr/(-beta1**2*h0*h3*mu_product + 1)
-        c6 = eps*h4
-        c7 = c3*h4
-        c8 = c5*h4
+        c5 = -beta1*h2*lr/(-beta1**2*h0*h2*mu_product + 1)
+        c6 = eps*h3
+        c7 = c3*h3
+        c8 = c5*h3
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c4), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8)))
+        (_dtype.type(beta2), _dtype.type(weight_decay), bool(c1), _dtype.type(c2), _dtype.type(c4),
+         _dtype.type(c6), _dtype.type(c7), _dtype.type(c8)))
     state['mu_product'] = float(mu_product_new)

@@ -3,30 +3,31 @@
 # Regenerate with `optiforge generate`.
 """NAdamW (Nadam with decoupled weight decay): generated numba kernel.
 
-Reference: Dozat (2016), Incorporating Nesterov Momentum into Adam, Algorithm 2 with constant μ_t = β₁.
+Reference: Dozat (2016), Incorporating Nesterov Momentum into Adam, Algorithm 2 with constant μ_t
+    = β₁.
 Source: seed 004 §9; seed 001; seed 003 §3.7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    m ← β₁·m + (1 − β₁)·g
-    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
-    v ← β₂·v + (1 − β₂)·g²
-    v̂ ← v/(1 − β₂ᵗ)
-    θ ← θ − η·m̄/(√v̂ + ε)
+        θ ← (1 − η·λ)·θ
+        m ← β₁·m + (1 − β₁)·g
+        m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+        v ← β₂·v + (1 − β₂)·g²
+        v̂ ← v/(1 − β₂ᵗ)
+        θ ← θ − η·m̄/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0001 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0001 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
 m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); seed 004 writes 1−β₁^t in the first term (see
 derive/). Composition: with_weight_decay(nadam, 'decoupled').
@@ -57,42 +58,52 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c7, c8):
+def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c5, c7, c8):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = m + c4*(g - m)
-        x1 = g*(c1*g) + v*beta2
-        theta_new = c0*theta + c8*(c3*g + c5*x0)/(c7 + numpy.sqrt(x1))
+        m_new = m + c4*(g - m)
+        v_new = g*(c2*g) + v*beta2
+        theta_new = c1*theta + c8*(c3*g + c5*m_new)/(c7 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c7, c8):
+def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c5, c7, c8):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = m + c4*(g - m)
-        x1 = g*(c1*g) + v*beta2
-        theta_new = c0*theta + c8*(c3*g + c5*x0)/(c7 + numpy.sqrt(x1))
+        m_new = m + c4*(g - m)
+        v_new = g*(c2*g) + v*beta2
+        theta_new = c1*theta + c8*(c3*g + c5*m_new)/(c7 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'float32, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'float64, float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -102,7 +113,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -113,8 +125,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -122,10 +134,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -135,10 +147,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = 1 - beta1
-        c2 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c2)
-        c0 = -lr*weight_decay + 1
-        c1 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h1 = 1/numpy.sqrt(c0)
+        c1 = -lr*weight_decay + 1
+        c2 = 1 - beta2
         c3 = h0/(1 - beta1**t)
         c4 = h0
         c5 = beta1/(1 - beta1**(t + 1))
@@ -147,5 +159,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c8 = c6*h1
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8)))
+        (_dtype.type(beta2), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+         _dtype.type(c5), _dtype.type(c7), _dtype.type(c8)))
 

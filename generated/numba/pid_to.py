@@ -3,34 +3,36 @@
 # Regenerate with `optiforge generate`.
 """PID controller optimizer (torch_optimizer.PID): generated numba kernel.
 
-Reference: An, Wang, Sun, Zhang & Zhou (2018), A PID Controller Approach for Stochastic Optimization of Deep Networks.
+Reference: An, Wang, Sun, Zhang & Zhou (2018), A PID Controller Approach for Stochastic
+    Optimization of Deep Networks.
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
-    D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
-    gₜ₋₁ ← (0 if t = 1 else g̃)
-    θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
+        g̃ ← g + λ·θ
+        I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
+        D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
+        gₜ₋₁ ← (0 if t = 1 else g̃)
+        θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.9 in (0, 1)
-    dampening = 0.0 in [0, 1]
-    integral = 5.0 in [0, ∞)
-    derivative = 10.0 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        momentum = 0.9 in (0, 1)
+        dampening = 0.0 in [0, 1]
+        integral = 5.0 in [0, ∞)
+        derivative = 10.0 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    i_buf = 0
-    d_buf = 0
-    g_prev = 0
+        i_buf = 0
+        d_buf = 0
+        g_prev = 0
 
 I ← μI + (1−τ)g (I₁ = g), D ← μD + (1−μ)(g − g_{t−1}) (D₁ = 0), θ ← θ − η(g + K_i I + K_d D).
-torch_optimizer writes its previous-gradient buffer only from step 2, so g_{t−1} is still 0 at step
+torch_optimizer writes its previous-gradient buffer only from step 2, so g_{t−1} is still 0 at
+    step
 2 (D₂ = (1−μ)g₂) — kept here, hence the _to suffix. torch_optimizer's momentum = 0 is plain SGD;
 this spec needs μ > 0. Composition: with_weight_decay(pid_to, 'coupled').
 """
@@ -62,7 +64,8 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _i_buf, _d_buf, _g_prev, momentum, integral, derivative, weight_decay, c0, c1, c2, c3, c4):
+def _loop_float32(_param, _grad, _i_buf, _d_buf, _g_prev, momentum, integral, derivative,
+                  weight_decay, c0, c1, c2, c3, c4):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -71,17 +74,18 @@ def _loop_float32(_param, _grad, _i_buf, _d_buf, _g_prev, momentum, integral, de
         d_buf = _d_buf[_i]
         g_prev = _g_prev[_i]
         x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
-        x1 = ((numpy.float32(0)) if c0 else (c2*(x0 - g_prev) + d_buf*momentum))
-        x2 = ((x0) if c0 else (c3*x0 + i_buf*momentum))
-        theta_new = theta + c4*(x0 + derivative*x1 + integral*x2)
+        d_buf_new = ((numpy.float32(0)) if c0 else (c2*(x0 - g_prev) + d_buf*momentum))
+        i_buf_new = ((x0) if c0 else (c3*x0 + i_buf*momentum))
+        theta_new = theta + c4*(x0 + derivative*d_buf_new + integral*i_buf_new)
         g_prev_new = ((numpy.float32(0)) if c0 else (x0))
         _param[_i] = theta_new
-        _i_buf[_i] = x2
-        _d_buf[_i] = x1
+        _i_buf[_i] = i_buf_new
+        _d_buf[_i] = d_buf_new
         _g_prev[_i] = g_prev_new
 
 
-def _loop_float64(_param, _grad, _i_buf, _d_buf, _g_prev, momentum, integral, derivative, weight_decay, c0, c1, c2, c3, c4):
+def _loop_float64(_param, _grad, _i_buf, _d_buf, _g_prev, momentum, integral, derivative,
+                  weight_decay, c0, c1, c2, c3, c4):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -90,22 +94,32 @@ def _loop_float64(_param, _grad, _i_buf, _d_buf, _g_prev, momentum, integral, de
         d_buf = _d_buf[_i]
         g_prev = _g_prev[_i]
         x0 = g + ((0) if c1 else (theta*weight_decay))
-        x1 = ((0) if c0 else (c2*(x0 - g_prev) + d_buf*momentum))
-        x2 = ((x0) if c0 else (c3*x0 + i_buf*momentum))
-        theta_new = theta + c4*(x0 + derivative*x1 + integral*x2)
+        d_buf_new = ((0) if c0 else (c2*(x0 - g_prev) + d_buf*momentum))
+        i_buf_new = ((x0) if c0 else (c3*x0 + i_buf*momentum))
+        theta_new = theta + c4*(x0 + derivative*d_buf_new + integral*i_buf_new)
         g_prev_new = ((0) if c0 else (x0))
         _param[_i] = theta_new
-        _i_buf[_i] = x2
-        _d_buf[_i] = x1
+        _i_buf[_i] = i_buf_new
+        _d_buf[_i] = d_buf_new
         _g_prev[_i] = g_prev_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, boolean, boolean, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, boolean, boolean, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, '
+        'float32, float32, float32, boolean, boolean, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, '
+        'float64, float64, float64, boolean, boolean, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -115,7 +129,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -127,8 +142,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -136,10 +151,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -156,5 +171,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c4 = -lr
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['i_buf'], state['d_buf'], state['g_prev']),
-        (_dtype.type(momentum), _dtype.type(integral), _dtype.type(derivative), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4)))
+        (_dtype.type(momentum), _dtype.type(integral), _dtype.type(derivative),
+         _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3),
+         _dtype.type(c4)))
 

@@ -8,31 +8,32 @@ Source: peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    w₁ ← β₁·w₁ + 1
-    w₂ ← β₂·w₂ + 1
-    m ← (1 − 1/w₁)·m + g̃/w₁
-    v ← (1 − 1/w₂)·v + g̃²/w₂
-    θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
+        g̃ ← g + λ·θ
+        w₁ ← β₁·w₁ + 1
+        w₂ ← β₂·w₂ + 1
+        m ← (1 − 1/w₁)·m + g̃/w₁
+        v ← (1 − 1/w₂)·v + g̃²/w₂
+        θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    nu1 = 1.0 in [0, 1]
-    nu2 = 1.0 in [0, 1]
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        nu1 = 1.0 in [0, 1]
+        nu2 = 1.0 in [0, 1]
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    w1 (scalar) = 0
-    w2 (scalar) = 0
-    m = 0
-    v = 0
+        w1 (scalar) = 0
+        w2 (scalar) = 0
+        m = 0
+        v = 0
 
-Coupled L2 weight decay as in the reference code. Composition: with_weight_decay(qhadam, 'coupled').
+Coupled L2 weight decay as in the reference code. Composition: with_weight_decay(qhadam,
+    'coupled').
 """
 import math
 
@@ -64,7 +65,8 @@ SCALAR_STATE = ('w1', 'w2',)
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2, c3, c4, c5, c6, c7):
+def _loop_float32(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2, c3, c4, c5, c6,
+                  c7):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -72,16 +74,17 @@ def _loop_float32(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
-        x1 = c4*m + c5*x0
-        x2 = x0*x0
-        x3 = c0*v + c2*x2
-        theta_new = theta + c7*(c6*x0 + nu1*x1)/(eps + numpy.sqrt(c3*x2 + nu2*x3))
+        m_new = c4*m + c5*x0
+        x1 = x0*x0
+        v_new = c0*v + c2*x1
+        theta_new = theta + c7*(c6*x0 + nu1*m_new)/(eps + numpy.sqrt(c3*x1 + nu2*v_new))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x3
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2, c3, c4, c5, c6, c7):
+def _loop_float64(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2, c3, c4, c5, c6,
+                  c7):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -89,21 +92,31 @@ def _loop_float64(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((0) if c1 else (theta*weight_decay))
-        x1 = c4*m + c5*x0
-        x2 = x0*x0
-        x3 = c0*v + c2*x2
-        theta_new = theta + c7*(c6*x0 + nu1*x1)/(eps + numpy.sqrt(c3*x2 + nu2*x3))
+        m_new = c4*m + c5*x0
+        x1 = x0*x0
+        v_new = c0*v + c2*x1
+        theta_new = theta + c7*(c6*x0 + nu1*m_new)/(eps + numpy.sqrt(c3*x1 + nu2*v_new))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x3
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, boolean, float32, float32, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, boolean, float64, float64, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'float32, float32, boolean, float32, float32, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'float64, float64, boolean, float64, float64, float64, float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -113,7 +126,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -126,8 +140,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -135,10 +149,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -166,6 +180,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c7 = -lr
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7)))
+        (_dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay),
+         _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+         _dtype.type(c5), _dtype.type(c6), _dtype.type(c7)))
     state['w1'] = float(w1_new)
     state['w2'] = float(w2_new)

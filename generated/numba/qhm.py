@@ -8,20 +8,20 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b ← β·b + (1 − β)·g̃
-    θ ← θ − η·(ν·b + (1 − ν)·g̃)
+        g̃ ← g + λ·θ
+        b ← β·b + (1 − β)·g̃
+        θ ← θ − η·(ν·b + (1 − ν)·g̃)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.999 in [0, 1)
-    nu = 0.7 in [0, 1]
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        momentum = 0.999 in [0, 1)
+        nu = 0.7 in [0, 1]
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    b = 0
+        b = 0
 
 b ← βb + (1−β)g; θ ← θ − η(νb + (1−ν)g). Defaults are the paper's recommendation (β = 0.999, ν =
 0.7); torch_optimizer defaults to momentum = 0. Composition: with_weight_decay(qhm, 'coupled').
@@ -57,10 +57,10 @@ def _loop_float32(_param, _grad, _b, momentum, nu, weight_decay, c0, c1, c2, c3,
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = c1*x0 + ((numpy.float32(0)) if c2 else (b*momentum))
-        theta_new = theta + c4*(c3*x0 + nu*x1)
+        b_new = c1*x0 + ((numpy.float32(0)) if c2 else (b*momentum))
+        theta_new = theta + c4*(c3*x0 + nu*b_new)
         _param[_i] = theta_new
-        _b[_i] = x1
+        _b[_i] = b_new
 
 
 def _loop_float64(_param, _grad, _b, momentum, nu, weight_decay, c0, c1, c2, c3, c4):
@@ -70,18 +70,28 @@ def _loop_float64(_param, _grad, _b, momentum, nu, weight_decay, c0, c1, c2, c3,
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = c1*x0 + ((0) if c2 else (b*momentum))
-        theta_new = theta + c4*(c3*x0 + nu*x1)
+        b_new = c1*x0 + ((0) if c2 else (b*momentum))
+        theta_new = theta + c4*(c3*x0 + nu*b_new)
         _param[_i] = theta_new
-        _b[_i] = x1
+        _b[_i] = b_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32, float32, float32, boolean, float32, boolean, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64, float64, float64, boolean, float64, boolean, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32, float32, float32, boolean, '
+        'float32, boolean, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64, float64, float64, boolean, '
+        'float64, boolean, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -91,7 +101,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -101,8 +112,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -110,10 +121,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -127,5 +138,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c4 = -lr
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['b'],),
-        (_dtype.type(momentum), _dtype.type(nu), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), bool(c2), _dtype.type(c3), _dtype.type(c4)))
+        (_dtype.type(momentum), _dtype.type(nu), _dtype.type(weight_decay), bool(c0),
+         _dtype.type(c1), bool(c2), _dtype.type(c3), _dtype.type(c4)))
 

@@ -3,34 +3,37 @@
 # Regenerate with `optiforge generate`.
 """RAdam (pytorch_optimizer): generated numba kernel.
 
-Reference: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm 2.
+Reference: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm
+    2.
 Source: seed 002 §3.2.3, Algorithm 14.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    m̂ ← m/(1 − β₁ᵗ)
-    ρ∞ ← 2/(1 − β₂) − 1
-    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
-    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
-    θ ← ((1 − η·λ)·θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ ≥ 5 else θ)
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        m̂ ← m/(1 − β₁ᵗ)
+        ρ∞ ← 2/(1 − β₂) − 1
+        ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        θ ← ((1 − η·λ)·θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ ≥ 5 else θ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
-pytorch_optimizer's default degenerated_to_sgd=False: θ is left unchanged while ρ_t < 5 (the moments
-still advance) and so is the decoupled weight decay θ(1−ηλ), which pytorch_optimizer applies only on
+pytorch_optimizer's default degenerated_to_sgd=False: θ is left unchanged while ρ_t < 5 (the
+    moments
+still advance) and so is the decoupled weight decay θ(1−ηλ), which pytorch_optimizer applies only
+    on
 steps that update θ (so radam_po is not with_weight_decay(…)); rectified steps as in radam_torch.
 """
 import math
@@ -66,12 +69,12 @@ def _loop_float32(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*(c1*g) + v*beta2
-        theta_new = ((c0*theta + c3*x0/(eps + numpy.sqrt(x1))) if c4 else (theta))
+        m_new = m + c2*(g - m)
+        v_new = g*(c1*g) + v*beta2
+        theta_new = ((c0*theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
 def _loop_float64(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4):
@@ -81,20 +84,30 @@ def _loop_float64(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*(c1*g) + v*beta2
-        theta_new = ((c0*theta + c3*x0/(eps + numpy.sqrt(x1))) if c4 else (theta))
+        m_new = m + c2*(g - m)
+        v_new = g*(c1*g) + v*beta2
+        theta_new = ((c0*theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x1
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, float32, boolean)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, float64, boolean)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'float32, float32, float32, boolean)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'float64, float64, float64, boolean)',
+        'float64',
+    ),
 }
 
 
@@ -104,7 +117,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -115,8 +129,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -124,10 +138,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -147,9 +161,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = -lr*weight_decay + 1
         c1 = h0
         c2 = 1 - beta1
-        c3 = -numpy.sqrt(h2)*lr*numpy.sqrt(numpy.maximum(0, -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))/(1 - beta1**t)
+        c3 = -numpy.sqrt(h2)*lr*numpy.sqrt(numpy.maximum(0,
+                -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))/(1 - beta1**t)
         c4 = numpy.less_equal(h3 + h7, -6)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), bool(c4)))
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2),
+         _dtype.type(c3), bool(c4)))
 

@@ -3,35 +3,38 @@
 # Regenerate with `optiforge generate`.
 """RAdam (torch.optim.RAdam): generated numba kernel.
 
-Reference: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm 2.
+Reference: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm
+    2.
 Source: seed 002 §3.2.3, Algorithm 14.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    m̂ ← m/(1 − β₁ᵗ)
-    ρ∞ ← 2/(1 − β₂) − 1
-    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
-    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
-    θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        m̂ ← m/(1 − β₁ᵗ)
+        ρ∞ ← 2/(1 − β₂) − 1
+        ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
-Rectifies when ρ_t > 5 (so from t = 6 with β₂ = 0.999, one step later than the paper); ε is added to
-√v, the rectified step carries √(1−β₂^t); otherwise SGD with bias-corrected momentum. Composition:
+Rectifies when ρ_t > 5 (so from t = 6 with β₂ = 0.999, one step later than the paper); ε is added
+    to
+√v, the rectified step carries √(1−β₂^t); otherwise SGD with bias-corrected momentum.
+    Composition:
 with_weight_decay(radam_torch, 'coupled').
 """
 import math
@@ -68,12 +71,12 @@ def _loop_float32(_param, _grad, _m, _v, beta2, eps, weight_decay, c0, c1, c2, c
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = m + c2*(x0 - m)
-        x2 = (c1*x0)*x0 + v*beta2
-        theta_new = ((theta + c3*x1/(eps + numpy.sqrt(x2))) if c4 else (theta + c5*x1))
+        m_new = m + c2*(x0 - m)
+        v_new = (c1*x0)*x0 + v*beta2
+        theta_new = ((theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta + c5*m_new))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
 def _loop_float64(_param, _grad, _m, _v, beta2, eps, weight_decay, c0, c1, c2, c3, c4, c5):
@@ -84,20 +87,30 @@ def _loop_float64(_param, _grad, _m, _v, beta2, eps, weight_decay, c0, c1, c2, c
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = m + c2*(x0 - m)
-        x2 = (c1*x0)*x0 + v*beta2
-        theta_new = ((theta + c3*x1/(eps + numpy.sqrt(x2))) if c4 else (theta + c5*x1))
+        m_new = m + c2*(x0 - m)
+        v_new = (c1*x0)*x0 + v*beta2
+        theta_new = ((theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta + c5*m_new))
         _param[_i] = theta_new
-        _m[_i] = x1
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, boolean, float32, float32, float32, boolean, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, boolean, float64, float64, float64, boolean, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'boolean, float32, float32, float32, boolean, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'boolean, float64, float64, float64, boolean, float64)',
+        'float64',
+    ),
 }
 
 
@@ -107,7 +120,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -118,8 +132,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -127,10 +141,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -151,10 +165,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = numpy.equal(weight_decay, 0)
         c1 = h0
         c2 = 1 - beta1
-        c3 = -numpy.sqrt(h2)*h8*numpy.sqrt(numpy.maximum(0, -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
+        c3 = -numpy.sqrt(h2)*h8*numpy.sqrt(numpy.maximum(0,
+                -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
         c4 = numpy.less(h3 + h7, -6)
         c5 = -h8
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), bool(c4), _dtype.type(c5)))
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0),
+         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), bool(c4), _dtype.type(c5)))
 

@@ -8,26 +8,27 @@ Source: reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, d
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    ν ← ρ·ν + (1 − ρ)·g²
-    ḡ ← ρ·ḡ + (1 − ρ)·g
-    b ← μ·b + η·g/√(ν + ε − ḡ²)
-    θ ← θ − b
+        ν ← ρ·ν + (1 − ρ)·g²
+        ḡ ← ρ·ḡ + (1 − ρ)·g
+        b ← μ·b + η·g/√(ν + ε − ḡ²)
+        θ ← θ − b
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    decay = 0.9 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    initial_scale = 0.0 in [0, ∞)
-    momentum = 0.0 in [0, 1)
+        lr = 0.01 in [0, ∞)
+        decay = 0.9 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        initial_scale = 0.0 in [0, ∞)
+        momentum = 0.0 in [0, 1)
 
 State (initial value)::
 
-    nu = initial_scale
-    b = 0
-    g_avg = 0
+        nu = initial_scale
+        b = 0
+        g_avg = 0
 
-ε inside the square root, decay 0.9, ν₀ = initial_scale; the momentum trace follows the lr scaling
+ε inside the square root, decay 0.9, ν₀ = initial_scale; the momentum trace follows the lr
+    scaling
 (the same as torch for a constant lr).
 """
 import math
@@ -64,15 +65,15 @@ def _loop_float32(_param, _grad, _nu, _b, _g_avg, lr, decay, eps, momentum, c0, 
         nu = _nu[_i]
         b = _b[_i]
         g_avg = _g_avg[_i]
-        x0 = g_avg + c0*(g - g_avg)
-        x1 = g*(c0*g) + nu*decay
-        x2 = g/numpy.sqrt(x1 + eps - x0*x0)
-        theta_new = (theta + c1*x2) + ((numpy.float32(0)) if c2 else (b*c3))
-        b_new = lr*x2 + ((numpy.float32(0)) if c2 else (b*momentum))
+        g_avg_new = g_avg + c0*(g - g_avg)
+        nu_new = g*(c0*g) + nu*decay
+        x0 = g/numpy.sqrt(nu_new + eps - g_avg_new*g_avg_new)
+        theta_new = (theta + c1*x0) + ((numpy.float32(0)) if c2 else (b*c3))
+        b_new = lr*x0 + ((numpy.float32(0)) if c2 else (b*momentum))
         _param[_i] = theta_new
-        _nu[_i] = x1
+        _nu[_i] = nu_new
         _b[_i] = b_new
-        _g_avg[_i] = x0
+        _g_avg[_i] = g_avg_new
 
 
 def _loop_float64(_param, _grad, _nu, _b, _g_avg, lr, decay, eps, momentum, c0, c1, c2, c3):
@@ -83,23 +84,33 @@ def _loop_float64(_param, _grad, _nu, _b, _g_avg, lr, decay, eps, momentum, c0, 
         nu = _nu[_i]
         b = _b[_i]
         g_avg = _g_avg[_i]
-        x0 = g_avg + c0*(g - g_avg)
-        x1 = g*(c0*g) + nu*decay
-        x2 = g/numpy.sqrt(x1 + eps - x0*x0)
-        theta_new = (theta + c1*x2) + ((0) if c2 else (b*c3))
-        b_new = lr*x2 + ((0) if c2 else (b*momentum))
+        g_avg_new = g_avg + c0*(g - g_avg)
+        nu_new = g*(c0*g) + nu*decay
+        x0 = g/numpy.sqrt(nu_new + eps - g_avg_new*g_avg_new)
+        theta_new = (theta + c1*x0) + ((0) if c2 else (b*c3))
+        b_new = lr*x0 + ((0) if c2 else (b*momentum))
         _param[_i] = theta_new
-        _nu[_i] = x1
+        _nu[_i] = nu_new
         _b[_i] = b_new
-        _g_avg[_i] = x0
+        _g_avg[_i] = g_avg_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, float32, float32, boolean, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, float64, float64, boolean, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32[::1], float32, '
+        'float32, float32, float32, float32, float32, boolean, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64[::1], float64, '
+        'float64, float64, float64, float64, float64, boolean, float64)',
+        'float64',
+    ),
 }
 
 
@@ -109,7 +120,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_scale = _hp['initial_scale']
@@ -122,8 +134,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -131,10 +143,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -148,5 +160,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = -momentum
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['nu'], state['b'], state['g_avg']),
-        (_dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum), _dtype.type(c0), _dtype.type(c1), bool(c2), _dtype.type(c3)))
+        (_dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum),
+         _dtype.type(c0), _dtype.type(c1), bool(c2), _dtype.type(c3)))
 

@@ -8,23 +8,23 @@ Source: reference/peer_semantics.md §1.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    v ← α·v + (1 − α)·g̃²
-    b ← μ·b + g̃/(√v + ε)
-    θ ← θ − η·b
+        g̃ ← g + λ·θ
+        v ← α·v + (1 − α)·g̃²
+        b ← μ·b + g̃/(√v + ε)
+        θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    alpha = 0.99 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
-    momentum = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        alpha = 0.99 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
+        momentum = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    v = 0
-    b = 0
+        v = 0
+        b = 0
 
 Coupled weight decay; the momentum buffer excludes the learning rate and starts at 0.
 """
@@ -62,12 +62,12 @@ def _loop_float32(_param, _grad, _v, _b, alpha, eps, weight_decay, momentum, c0,
         v = _v[_i]
         b = _b[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = (c1*x0)*x0 + v*alpha
-        x2 = x0/(eps + numpy.sqrt(x1)) + ((numpy.float32(0)) if c2 else (b*momentum))
-        theta_new = theta + c3*x2
+        v_new = (c1*x0)*x0 + v*alpha
+        b_new = x0/(eps + numpy.sqrt(v_new)) + ((numpy.float32(0)) if c2 else (b*momentum))
+        theta_new = theta + c3*b_new
         _param[_i] = theta_new
-        _v[_i] = x1
-        _b[_i] = x2
+        _v[_i] = v_new
+        _b[_i] = b_new
 
 
 def _loop_float64(_param, _grad, _v, _b, alpha, eps, weight_decay, momentum, c0, c1, c2, c3):
@@ -78,20 +78,30 @@ def _loop_float64(_param, _grad, _v, _b, alpha, eps, weight_decay, momentum, c0,
         v = _v[_i]
         b = _b[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = (c1*x0)*x0 + v*alpha
-        x2 = x0/(eps + numpy.sqrt(x1)) + ((0) if c2 else (b*momentum))
-        theta_new = theta + c3*x2
+        v_new = (c1*x0)*x0 + v*alpha
+        b_new = x0/(eps + numpy.sqrt(v_new)) + ((0) if c2 else (b*momentum))
+        theta_new = theta + c3*b_new
         _param[_i] = theta_new
-        _v[_i] = x1
-        _b[_i] = x2
+        _v[_i] = v_new
+        _b[_i] = b_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32, boolean, float32, boolean, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64, boolean, float64, boolean, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'float32, boolean, float32, boolean, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'float64, boolean, float64, boolean, float64)',
+        'float64',
+    ),
 }
 
 
@@ -101,7 +111,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -112,8 +123,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -121,10 +132,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -138,5 +149,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = -lr
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['v'], state['b']),
-        (_dtype.type(alpha), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(momentum), bool(c0), _dtype.type(c1), bool(c2), _dtype.type(c3)))
+        (_dtype.type(alpha), _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(momentum),
+         bool(c0), _dtype.type(c1), bool(c2), _dtype.type(c3)))
 

@@ -8,27 +8,29 @@ Source: peers (torch.optim.Rprop).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    p ← g·gₜ₋₁
-    Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
-    g̃ ← (0 if p < 0 else g)
-    θ ← θ − Γ·sign(g̃)
-    gₜ₋₁ ← g̃
+        p ← g·gₜ₋₁
+        Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
+        g̃ ← (0 if p < 0 else g)
+        θ ← θ − Γ·sign(g̃)
+        gₜ₋₁ ← g̃
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in (0, ∞)
-    eta_minus = 0.5 in (0, 1)
-    eta_plus = 1.2 in (1, ∞)
-    step_size_min = 1e-06 in [0, ∞)
-    step_size_max = 50.0 in (0, ∞)
+        lr = 0.01 in (0, ∞)
+        eta_minus = 0.5 in (0, 1)
+        eta_plus = 1.2 in (1, ∞)
+        step_size_min = 1e-06 in [0, ∞)
+        step_size_max = 50.0 in (0, ∞)
 
 State (initial value)::
 
-    g_prev = 0
-    step_size = lr
+        g_prev = 0
+        step_size = lr
 
-Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous gradient) or
-η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient is zeroed for this step
+Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous gradient)
+    or
+η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient is zeroed for this
+    step
 and for the next comparison. sign(g) is torch's (the torch_sign pass): 0 for a NaN gradient.
 """
 import math
@@ -57,46 +59,66 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _g_prev, _step_size, eta_minus, eta_plus, step_size_min, step_size_max):
+def _loop_float32(_param, _grad, _g_prev, _step_size, eta_minus, eta_plus, step_size_min,
+                  step_size_max):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         g_prev = _g_prev[_i]
         step_size = _step_size[_i]
-        x0 = g*g_prev
-        x1 = (x0 < numpy.float32(0))
-        x2 = numpy.minimum(step_size_max, numpy.maximum(step_size_min, step_size*((eta_plus) if (x0 > numpy.float32(0)) else (eta_minus) if x1 else (numpy.float32(1)))))
-        theta_new = theta - x2*((numpy.float32(0)) if x1 else (((numpy.float32(1)) if (g > numpy.float32(0)) else (numpy.float32(-1)) if (g < numpy.float32(0)) else (numpy.float32(0)))))
-        g_prev_new = ((numpy.float32(0)) if x1 else (g))
+        p = g*g_prev
+        x0 = (p < numpy.float32(0))
+        step_size_new = numpy.minimum(step_size_max,
+                                      numpy.maximum(step_size_min,
+                step_size*((eta_plus) if (p > numpy.float32(0)) else (eta_minus) if x0
+                           else (numpy.float32(1)))))
+        theta_new = (theta - step_size_new*((numpy.float32(0)) if x0
+                                            else (((numpy.float32(1)) if (g > numpy.float32(0))
+                else (numpy.float32(-1)) if (g < numpy.float32(0)) else (numpy.float32(0))))))
+        g_prev_new = ((numpy.float32(0)) if x0 else (g))
         _param[_i] = theta_new
         _g_prev[_i] = g_prev_new
-        _step_size[_i] = x2
+        _step_size[_i] = step_size_new
 
 
-def _loop_float64(_param, _grad, _g_prev, _step_size, eta_minus, eta_plus, step_size_min, step_size_max):
+def _loop_float64(_param, _grad, _g_prev, _step_size, eta_minus, eta_plus, step_size_min,
+                  step_size_max):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         g_prev = _g_prev[_i]
         step_size = _step_size[_i]
-        x0 = g*g_prev
-        x1 = (x0 < 0)
-        x2 = numpy.minimum(step_size_max, numpy.maximum(step_size_min, step_size*((eta_plus) if (x0 > 0) else (eta_minus) if x1 else (1))))
-        theta_new = theta - x2*((0) if x1 else (((1) if (g > 0) else (-1) if (g < 0) else (0))))
-        g_prev_new = ((0) if x1 else (g))
+        p = g*g_prev
+        x0 = (p < 0)
+        step_size_new = numpy.minimum(step_size_max,
+                                      numpy.maximum(step_size_min,
+                step_size*((eta_plus) if (p > 0) else (eta_minus) if x0 else (1))))
+        theta_new = (theta - step_size_new*((0) if x0
+                                            else (((1) if (g > 0) else (-1) if (g < 0) else (0)))))
+        g_prev_new = ((0) if x0 else (g))
         _param[_i] = theta_new
         _g_prev[_i] = g_prev_new
-        _step_size[_i] = x2
+        _step_size[_i] = step_size_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'float64)',
+        'float64',
+    ),
 }
 
 
@@ -106,7 +128,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     lr = _hp['lr']
@@ -118,8 +141,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -127,10 +150,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -140,5 +163,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         step_size_max = numpy.float64(_hp['step_size_max'])
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['g_prev'], state['step_size']),
-        (_dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min), _dtype.type(step_size_max)))
+        (_dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min),
+         _dtype.type(step_size_max)))
 

@@ -8,20 +8,20 @@ Source: reference/peer_semantics.md §1.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
-    θ ← θ − η·b
+        g̃ ← g + λ·θ
+        b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+        θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.0 in [0, ∞)
-    dampening = 0.0 in [0, 1]
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        momentum = 0.0 in [0, ∞)
+        dampening = 0.0 in [0, 1]
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    b = 0
+        b = 0
 
 The buffer starts as the first (decayed) gradient and dampening is not applied on step 1; with
 momentum = 0 the buffer is bypassed. Composition: with_weight_decay(sgd_torch, 'coupled').
@@ -57,10 +57,10 @@ def _loop_float32(_param, _grad, _b, momentum, weight_decay, c0, c1, c2, c3):
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = ((x0) if c1 else (b*momentum + c2*x0))
-        theta_new = theta + c3*x1
+        b_new = ((x0) if c1 else (b*momentum + c2*x0))
+        theta_new = theta + c3*b_new
         _param[_i] = theta_new
-        _b[_i] = x1
+        _b[_i] = b_new
 
 
 def _loop_float64(_param, _grad, _b, momentum, weight_decay, c0, c1, c2, c3):
@@ -70,18 +70,28 @@ def _loop_float64(_param, _grad, _b, momentum, weight_decay, c0, c1, c2, c3):
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = ((x0) if c1 else (b*momentum + c2*x0))
-        theta_new = theta + c3*x1
+        b_new = ((x0) if c1 else (b*momentum + c2*x0))
+        theta_new = theta + c3*b_new
         _param[_i] = theta_new
-        _b[_i] = x1
+        _b[_i] = b_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32, float32, boolean, boolean, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64, float64, boolean, boolean, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32, float32, boolean, boolean, '
+        'float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64, float64, boolean, boolean, '
+        'float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -91,7 +101,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -101,8 +112,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -110,10 +121,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -127,5 +138,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c3 = -lr
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['b'],),
-        (_dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2), _dtype.type(c3)))
+        (_dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1), _dtype.type(c2),
+         _dtype.type(c3)))
 

@@ -3,28 +3,30 @@
 # Regenerate with `optiforge generate`.
 """Yogi: generated numba kernel.
 
-Reference: Zaheer, Reddi, Sachan, Kale & Kumar (2018), Adaptive Methods for Nonconvex Optimization, Algorithm 2.
+Reference: Zaheer, Reddi, Sachan, Kale & Kumar (2018), Adaptive Methods for Nonconvex
+    Optimization, Algorithm 2.
 Source: seed 002 §3.2.2, Algorithm 7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    v ← v − (1 − β₂)·g²·sign(v − g²)
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        m ← β₁·m + (1 − β₁)·g
+        v ← v − (1 − β₂)·g²·sign(v − g²)
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 0.001 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 0.001 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
-v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in seed 002 (sign(0 − g²) =
+v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in seed 002 (sign(0 −
+    g²) =
 −1, so the first step is Adam's). The peers start at 1e-6 (yogi_po).
 """
 import math
@@ -51,44 +53,54 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, c0, c2, c4, c5):
+def _loop_float32(_param, _grad, _m, _v, c1, c2, c4, c5):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*g
-        x2 = v + c0*x1*numpy.sign(v - x1)
-        theta_new = theta + c5*x0/(c4 + numpy.sqrt(x2))
+        m_new = m + c2*(g - m)
+        x0 = g*g
+        v_new = v + c1*x0*numpy.sign(v - x0)
+        theta_new = theta + c5*m_new/(c4 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, c0, c2, c4, c5):
+def _loop_float64(_param, _grad, _m, _v, c1, c2, c4, c5):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = m + c2*(g - m)
-        x1 = g*g
-        x2 = v + c0*x1*numpy.sign(v - x1)
-        theta_new = theta + c5*x0/(c4 + numpy.sqrt(x2))
+        m_new = m + c2*(g - m)
+        x0 = g*g
+        v_new = v + c1*x0*numpy.sign(v - x0)
+        theta_new = theta + c5*m_new/(c4 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x0
-        _v[_i] = x2
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'float64)',
+        'float64',
+    ),
 }
 
 
@@ -98,7 +110,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -109,8 +122,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -118,10 +131,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -129,14 +142,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
-        c1 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c1)
-        c0 = beta2 - 1
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = beta2 - 1
         c2 = 1 - beta1
         c3 = -lr/(1 - beta1**t)
         c4 = eps*h0
         c5 = c3*h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5)))
+        (_dtype.type(c1), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5)))
 

@@ -8,24 +8,24 @@ Source: reference/peer_semantics.md §2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 0.001 in [0, ∞)
-    initial_accumulator = 1e-06 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 0.001 in [0, ∞)
+        initial_accumulator = 1e-06 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = initial_accumulator
-    v = initial_accumulator
+        m = initial_accumulator
+        v = initial_accumulator
 
 Both moments start at initial_accumulator = 1e-6; ε = 1e-3 outside √v̂. Composition:
 with_weight_decay(yogi_po, 'coupled').
@@ -58,7 +58,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, weight_decay, c0, c1, c3, c5, c6):
+def _loop_float32(_param, _grad, _m, _v, weight_decay, c1, c2, c3, c5, c6):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -66,18 +66,23 @@ def _loop_float32(_param, _grad, _m, _v, weight_decay, c0, c1, c3, c5, c6):
         m = _m[_i]
         v = _v[_i]
         x0 = theta*weight_decay
-        x1 = g + ((numpy.float32(0)) if c0 else (x0))
-        x2 = m + c3*(x1 - m)
-        x3 = g*g - v
-        x4 = v - (g + x0)*(g + x0)
-        x5 = v + c1*(x1*x1)*((((numpy.float32(1)) if (x3 < numpy.float32(0)) else (numpy.float32(-1)) if (x3 > numpy.float32(0)) else (numpy.float32(0)))) if c0 else (((numpy.float32(1)) if (x4 > numpy.float32(0)) else (numpy.float32(-1)) if (x4 < numpy.float32(0)) else (numpy.float32(0)))))
-        theta_new = theta + c6*x2/(c5 + numpy.sqrt(x5))
+        x1 = g + ((numpy.float32(0)) if c1 else (x0))
+        m_new = m + c3*(x1 - m)
+        x2 = g*g - v
+        x3 = v - (g + x0)*(g + x0)
+        v_new = (v + c2*(x1*x1)*((((numpy.float32(1)) if (x2 < numpy.float32(0))
+                                   else (numpy.float32(-1)) if (x2 > numpy.float32(0))
+                                   else (numpy.float32(0)))) if c1
+                                 else (((numpy.float32(1)) if (x3 > numpy.float32(0))
+                                        else (numpy.float32(-1)) if (x3 < numpy.float32(0))
+                                        else (numpy.float32(0))))))
+        theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x2
-        _v[_i] = x5
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, weight_decay, c0, c1, c3, c5, c6):
+def _loop_float64(_param, _grad, _m, _v, weight_decay, c1, c2, c3, c5, c6):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -85,23 +90,34 @@ def _loop_float64(_param, _grad, _m, _v, weight_decay, c0, c1, c3, c5, c6):
         m = _m[_i]
         v = _v[_i]
         x0 = theta*weight_decay
-        x1 = g + ((0) if c0 else (x0))
-        x2 = m + c3*(x1 - m)
-        x3 = g*g - v
-        x4 = v - (g + x0)*(g + x0)
-        x5 = v + c1*(x1*x1)*((((1) if (x3 < 0) else (-1) if (x3 > 0) else (0))) if c0 else (((1) if (x4 > 0) else (-1) if (x4 < 0) else (0))))
-        theta_new = theta + c6*x2/(c5 + numpy.sqrt(x5))
+        x1 = g + ((0) if c1 else (x0))
+        m_new = m + c3*(x1 - m)
+        x2 = g*g - v
+        x3 = v - (g + x0)*(g + x0)
+        v_new = (v + c2*(x1*x1)*((((1) if (x2 < 0) else (-1) if (x2 > 0) else (0))) if c1
+                                 else (((1) if (x3 > 0) else (-1) if (x3 < 0) else (0)))))
+        theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_new))
         _param[_i] = theta_new
-        _m[_i] = x2
-        _v[_i] = x5
+        _m[_i] = m_new
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, boolean, float32, float32, float32, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, boolean, float64, float64, float64, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, boolean, float32, '
+        'float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, boolean, float64, '
+        'float64, float64, float64)',
+        'float64',
+    ),
 }
 
 
@@ -111,7 +127,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator = _hp['initial_accumulator']
@@ -123,8 +140,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -132,10 +149,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -145,15 +162,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         initial_accumulator = numpy.float64(_hp['initial_accumulator'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c2)
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = beta2 - 1
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = beta2 - 1
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = eps*h0
         c6 = c4*h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c3), _dtype.type(c5), _dtype.type(c6)))
+        (_dtype.type(weight_decay), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5),
+         _dtype.type(c6)))
 

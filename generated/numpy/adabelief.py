@@ -3,26 +3,27 @@
 # Regenerate with `optiforge generate`.
 """AdaBelief: generated NumPy kernel.
 
-Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients, Algorithm 2.
+Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+    Observed Gradients, Algorithm 2.
 Source: seed 002 §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    s ← β₂·s + (1 − β₂)·(g − m)² + ε
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
+        m ← β₁·m + (1 − β₁)·g
+        s ← β₂·s + (1 − β₂)·(g − m)² + ε
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-16 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-16 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    s = 0
+        m = 0
+        s = 0
 
 s_t = β₂s_{t−1} + (1−β₂)(g_t − m_t)² + ε (ε stored in the state, as in the paper and every
 implementation); ε = 1e-16 is the official default (torch_optimizer defaults to 1e-8).
@@ -57,7 +58,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -67,8 +69,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -76,9 +78,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -87,16 +90,23 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         h0 = beta1 - 1
-        c3 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c3)
-        c0 = h0
-        c1 = -beta1
-        c2 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h1 = 1/numpy.sqrt(c0)
+        c1 = h0
+        c2 = -beta1
+        c3 = 1 - beta2
         c4 = -h0
         c5 = -lr/(1 - beta1**t)
         c6 = eps*h1
         c7 = c5*h1
-        beta2, c0, c1, c2, c4, c6, c7, eps = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(eps, _dtype)
+        beta2 = numpy.asarray(beta2, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        c6 = numpy.asarray(c6, _dtype)
+        c7 = numpy.asarray(c7, _dtype)
+        eps = numpy.asarray(eps, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -117,11 +127,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.subtract(g, m, out=_buf0)
             numpy.multiply(c4, _buf0, out=_buf0)
             numpy.add(m, _buf0, out=_buf0)
-            numpy.multiply(c0, g, out=_buf1)
-            numpy.multiply(c1, m, out=m)
+            numpy.multiply(c1, g, out=_buf1)
+            numpy.multiply(c2, m, out=m)
             numpy.add(g, _buf1, out=_buf1)
             numpy.add(_buf1, m, out=m)
-            numpy.multiply(c2, m, out=_buf1)
+            numpy.multiply(c3, m, out=_buf1)
             numpy.multiply(_buf1, m, out=m)
             numpy.multiply(s, beta2, out=s)
             numpy.add(eps, m, out=m)

@@ -3,31 +3,33 @@
 # Regenerate with `optiforge generate`.
 """AdaBelief + L2: generated NumPy kernel.
 
-Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in Observed Gradients, Algorithm 2.
+Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+    Observed Gradients, Algorithm 2.
 Source: seed 002 §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-16 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-16 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    s = 0
+        m = 0
+        s = 0
 
 s_t = β₂s_{t−1} + (1−β₂)(g_t − m_t)² + ε (ε stored in the state, as in the paper and every
-implementation); ε = 1e-16 is the official default (torch_optimizer defaults to 1e-8). Composition:
+implementation); ε = 1e-16 is the official default (torch_optimizer defaults to 1e-8).
+    Composition:
 with_weight_decay(adabelief, 'coupled').
 """
 import math
@@ -62,7 +64,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -72,8 +75,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -81,9 +84,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -93,17 +97,26 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = beta1 - 1
-        c4 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c4)
-        c0 = -beta1
-        c1 = numpy.equal(weight_decay, 0)
-        c2 = h0
-        c3 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h1 = 1/numpy.sqrt(c0)
+        c1 = -beta1
+        c2 = numpy.equal(weight_decay, 0)
+        c3 = h0
+        c4 = 1 - beta2
         c5 = -h0
         c6 = -lr/(1 - beta1**t)
         c7 = eps*h1
         c8 = c6*h1
-        beta1, beta2, c0, c2, c3, c5, c7, c8, eps, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        beta1 = numpy.asarray(beta1, _dtype)
+        beta2 = numpy.asarray(beta2, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        c5 = numpy.asarray(c5, _dtype)
+        c7 = numpy.asarray(c7, _dtype)
+        c8 = numpy.asarray(c8, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -123,16 +136,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c1 else _buf0)
+            numpy.copyto(_buf0, 0 if c2 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(c5, _buf0, out=_buf1)
             numpy.multiply(m, beta1, out=_buf2)
             numpy.add(_buf1, _buf2, out=_buf2)
-            numpy.multiply(c0, m, out=m)
-            numpy.multiply(c2, _buf0, out=_buf1)
+            numpy.multiply(c1, m, out=m)
+            numpy.multiply(c3, _buf0, out=_buf1)
             numpy.add(_buf0, m, out=m)
             numpy.add(m, _buf1, out=m)
-            numpy.multiply(c3, m, out=_buf1)
+            numpy.multiply(c4, m, out=_buf1)
             numpy.multiply(_buf1, m, out=m)
             numpy.multiply(s, beta2, out=s)
             numpy.add(eps, m, out=m)

@@ -3,35 +3,37 @@
 # Regenerate with `optiforge generate`.
 """AdaBound (pytorch_optimizer, decoupled weight decay, √(v+1e-15)): generated NumPy kernel.
 
-Reference: Luo et al. (2019), Adaptive Gradient Methods with Dynamic Bound of Learning Rate; official code.
+Reference: Luo et al. (2019), Adaptive Gradient Methods with Dynamic Bound of Learning Rate;
+    official code.
 Source: seed 002 §3.2.3, Algorithm 12.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    ηₗ ← η*·(1 − 1/(1 + γ·t))
-    ηᵤ ← η*·(1 + 1/(γ·t))
-    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
-    θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+        θ ← (1 − η·λ)·θ
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        ηₗ ← η*·(1 − 1/(1 + γ·t))
+        ηᵤ ← η*·(1 + 1/(γ·t))
+        η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
+        θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    final_lr = 0.1 in [0, ∞)
-    gamma = 0.001 in (0, ∞)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        final_lr = 0.1 in [0, ∞)
+        gamma = 0.001 in (0, ∞)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
-θ ← θ − clip(η√(1−β₂^t)/(1−β₁^t)/(√v+ε), η*(1−1/(γt+1)), η*(1+1/(γt)))·m, the official code's form:
+θ ← θ − clip(η√(1−β₂^t)/(1−β₁^t)/(√v+ε), η*(1−1/(γt+1)), η*(1+1/(γt)))·m, the official code's
+    form:
 the paper's Algorithm 2 writes the clip without the Adam bias corrections and with an extra 1/√t.
 final_lr is used as given (the peers rescale it by lr/base_lr under a schedule). Composition:
 with_weight_decay(adaboundw_po, 'decoupled').
@@ -72,7 +74,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -82,8 +85,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -91,9 +94,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -106,11 +110,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = -lr*weight_decay + 1
         c1 = 1 - beta1
-        c2 = final_lr*(1 + 1/(gamma*t))
-        c3 = final_lr*(1 - 1/(gamma*t + 1))
-        c4 = 1 - beta2
-        c5 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-        beta2, c0, c1, c2, c3, c4, c5, eps = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(eps, _dtype)
+        upper = final_lr*(1 + 1/(gamma*t))
+        lower = final_lr*(1 - 1/(gamma*t + 1))
+        c2 = 1 - beta2
+        c3 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+        beta2 = numpy.asarray(beta2, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        lower = numpy.asarray(lower, _dtype)
+        upper = numpy.asarray(upper, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -131,7 +142,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.subtract(g, m, out=_buf0)
             numpy.multiply(c1, _buf0, out=_buf0)
             numpy.add(m, _buf0, out=m)
-            numpy.multiply(c4, g, out=_buf0)
+            numpy.multiply(c2, g, out=_buf0)
             numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
@@ -139,9 +150,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.add(1.00000000000000e-15, v, out=_buf1)
             numpy.sqrt(_buf1, out=_buf1)
             numpy.add(eps, _buf1, out=_buf1)
-            numpy.divide(c5, _buf1, out=_buf1)
-            numpy.maximum(c3, _buf1, out=_buf1)
-            numpy.minimum(c2, _buf1, out=_buf1)
+            numpy.divide(c3, _buf1, out=_buf1)
+            numpy.maximum(lower, _buf1, out=_buf1)
+            numpy.minimum(upper, _buf1, out=_buf1)
             numpy.multiply(m, _buf1, out=_buf1)
             numpy.subtract(_buf0, _buf1, out=_theta_out)
 

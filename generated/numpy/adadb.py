@@ -3,42 +3,45 @@
 # Regenerate with `optiforge generate`.
 """AdaDB: generated NumPy kernel.
 
-Reference: Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for Gradient Descent, IEEE Access 9:99581-99588.
+Reference: Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for
+    Gradient Descent, IEEE Access 9:99581-99588.
 Source: seed 002 §3.2.2, Algorithm 11.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
-    σ_|·| ← 1/(1 + exp(−|Δg|))
-    ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    gₜ₋₃ ← gₜ₋₂
-    gₜ₋₂ ← gₜ₋₁
-    gₜ₋₁ ← g
-    θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
+        σ_|·| ← 1/(1 + exp(−|Δg|))
+        ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        gₜ₋₃ ← gₜ₋₂
+        gₜ₋₂ ← gₜ₋₁
+        gₜ₋₁ ← g
+        θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    beta3 = 0.9 in [0, 1)
-    lam = 0.1 in [0, ∞)
-    eps = 1e-08 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        beta3 = 0.9 in [0, 1)
+        lam = 0.1 in [0, ∞)
+        eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    g_prev1 = 0
-    g_prev2 = 0
-    g_prev3 = 0
+        m = 0
+        v = 0
+        g_prev1 = 0
+        g_prev2 = 0
+        g_prev3 = 0
 
-Δg_t = β₃(g_{t−1} − g_t) + β₃²(g_{t−2} − g_{t−1}) + β₃³(g_{t−3} − g_{t−2}) with g₀ = g₋₁ = g₋₂ = 0;
+Δg_t = β₃(g_{t−1} − g_t) + β₃²(g_{t−2} − g_{t−1}) + β₃³(g_{t−3} − g_{t−2}) with g₀ = g₋₁ = g₋₂ =
+    0;
 ξ_t = AbsSig(Δg_t) when g_t·g_{t−1} < 0 (opposite signs: friction) and ξ_t = 1 + λ·AbsSig(Δg_t)
 otherwise (same sign: acceleration), AbsSig(x) = 1/(1+e^{−|x|}). The seed's text is a damaged PDF
-extraction and gives no defaults: β₃ = 0.9 and λ = 0.1 are this library's choices, and the reading 1
+extraction and gives no defaults: β₃ = 0.9 and λ = 0.1 are this library's choices, and the
+    reading 1
 + λ·AbsSig(·) follows the seed's statement that AdaDB can increase the step (diffGrad cannot). No
 peer implements AdaDB; it is tested against a hand-written float64 reference.
 """
@@ -76,7 +79,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -89,8 +93,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -98,9 +102,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -110,16 +115,24 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta3 = numpy.float64(_hp['beta3'])
         lam = numpy.float64(_hp['lam'])
         eps = numpy.float64(_hp['eps'])
-        c1 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c1)
-        c0 = 1 - beta2
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = 1 - beta2
         c2 = 1 - beta1
         c3 = beta3**2
         c4 = beta3**3
         c5 = -lr/(1 - beta1**t)
         c6 = eps*h0
         c7 = c5*h0
-        beta2, beta3, c0, c2, c3, c4, c6, c7, lam = numpy.asarray(beta2, _dtype), numpy.asarray(beta3, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(lam, _dtype)
+        beta2 = numpy.asarray(beta2, _dtype)
+        beta3 = numpy.asarray(beta3, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        c6 = numpy.asarray(c6, _dtype)
+        c7 = numpy.asarray(c7, _dtype)
+        lam = numpy.asarray(lam, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -151,7 +164,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.subtract(g, m, out=_buf0)
             numpy.multiply(c2, _buf0, out=_buf0)
             numpy.add(m, _buf0, out=m)
-            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(c1, g, out=_buf0)
             numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)

@@ -8,23 +8,23 @@ Source: reference/peer_semantics.md §1.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    v ← ρ·v + (1 − ρ)·g̃²
-    Δ ← g̃·√(u + ε)/√(v + ε)
-    u ← ρ·u + (1 − ρ)·Δ²
-    θ ← θ − η·Δ
+        g̃ ← g + λ·θ
+        v ← ρ·v + (1 − ρ)·g̃²
+        Δ ← g̃·√(u + ε)/√(v + ε)
+        u ← ρ·u + (1 − ρ)·Δ²
+        θ ← θ − η·Δ
 
 Hyperparameters (default, allowed range)::
 
-    lr = 1.0 in [0, ∞)
-    rho = 0.9 in [0, 1)
-    eps = 1e-06 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 1.0 in [0, ∞)
+        rho = 0.9 in [0, 1)
+        eps = 1e-06 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    v = 0
-    u = 0
+        v = 0
+        u = 0
 
 Adds a learning rate (default 1.0) applied after the Δ² accumulation, and coupled weight decay; ρ
 defaults to 0.9.
@@ -59,7 +59,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -69,8 +70,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -78,9 +79,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -90,7 +92,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = numpy.equal(weight_decay, 0)
         c1 = 1 - rho
         c2 = -lr
-        c1, c2, eps, rho, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(rho, _dtype), numpy.asarray(weight_decay, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        rho = numpy.asarray(rho, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _v_all = state['v'].reshape(-1)

@@ -8,20 +8,21 @@ Source: reference/peer_semantics.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    s ← s + g²
-    θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
+        s ← s + g²
+        θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    initial_accumulator_value = 0.1 in [0, ∞)
-    eps = 1e-07 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        initial_accumulator_value = 0.1 in [0, ∞)
+        eps = 1e-07 in [0, ∞)
 
 State (initial value)::
 
-    s = initial_accumulator_value
+        s = initial_accumulator_value
 
-ε inside the square root, accumulator starting at 0.1, and a zero update where the accumulator is 0.
+ε inside the square root, accumulator starting at 0.1, and a zero update where the accumulator is
+    0.
 """
 import math
 
@@ -51,7 +52,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = _hp['initial_accumulator_value']
     _dtype = _runtime.check_param(NAME, param)
@@ -61,8 +63,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -70,16 +72,18 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         initial_accumulator_value = numpy.float64(_hp['initial_accumulator_value'])
         eps = numpy.float64(_hp['eps'])
         c0 = -lr
-        c0, eps = numpy.asarray(c0, _dtype), numpy.asarray(eps, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        eps = numpy.asarray(eps, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _s_all = state['s'].reshape(-1)

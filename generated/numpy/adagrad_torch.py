@@ -8,21 +8,21 @@ Source: reference/peer_semantics.md §1.2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    s ← s + g̃²
-    θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
+        g̃ ← g + λ·θ
+        s ← s + g̃²
+        θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    lr_decay = 0.0 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
-    initial_accumulator_value = 0.0 in [0, ∞)
-    eps = 1e-10 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        lr_decay = 0.0 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
+        initial_accumulator_value = 0.0 in [0, ∞)
+        eps = 1e-10 in [0, ∞)
 
 State (initial value)::
 
-    sum = initial_accumulator_value
+        sum = initial_accumulator_value
 
 Learning-rate decay η/(1+(t−1)·lr_decay), coupled weight decay, accumulator starting at
 initial_accumulator_value, ε outside the square root.
@@ -59,7 +59,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator_value = _hp['initial_accumulator_value']
     _dtype = _runtime.check_param(NAME, param)
@@ -69,8 +70,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -78,9 +79,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -91,7 +93,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         c0 = numpy.equal(weight_decay, 0)
         c1 = -lr/(lr_decay*(t - 1) + 1)
-        c1, eps, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _sum_all = state['sum'].reshape(-1)

@@ -3,32 +3,34 @@
 # Regenerate with `optiforge generate`.
 """AdaMod: generated NumPy kernel.
 
-Reference: Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method for Stochastic Learning, Algorithm 1; official code.
+Reference: Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method for Stochastic
+    Learning, Algorithm 1; official code.
 Source: seed 002 §3.2.3, Algorithm 13.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
-    s ← β₃·s + (1 − β₃)·η̂
-    θ ← θ − m·min(η̂, s)
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+        s ← β₃·s + (1 − β₃)·η̂
+        θ ← θ − m·min(η̂, s)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    beta3 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        beta3 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    s = 0
+        m = 0
+        v = 0
+        s = 0
 
-η̂_t = η√(1−β₂^t)/(1−β₁^t)/(√v_t+ε); s_t = β₃s_{t−1} + (1−β₃)η̂_t (s₀ = 0, not bias corrected); θ ←
+η̂_t = η√(1−β₂^t)/(1−β₁^t)/(√v_t+ε); s_t = β₃s_{t−1} + (1−β₃)η̂_t (s₀ = 0, not bias corrected); θ
+    ←
 θ − min(η̂_t, s_t)·m_t. pytorch_optimizer defaults to β₃ = 0.9999 and β₂ = 0.99.
 """
 import math
@@ -63,7 +65,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -74,8 +77,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -83,9 +86,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -99,7 +103,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = h0*(1 - beta3)
         c2 = 1 - beta1
         c3 = h0
-        beta2, beta3, c0, c1, c2, c3, eps = numpy.asarray(beta2, _dtype), numpy.asarray(beta3, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype)
+        beta2 = numpy.asarray(beta2, _dtype)
+        beta3 = numpy.asarray(beta3, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        eps = numpy.asarray(eps, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)

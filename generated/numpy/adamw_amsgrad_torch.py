@@ -8,25 +8,25 @@ Source: reference/peer_semantics.md §1.5, §2.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    vᵐᵃˣ ← max(vᵐᵃˣ, v)
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
+        θ ← (1 − η·λ)·θ
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        vᵐᵃˣ ← max(vᵐᵃˣ, v)
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.01 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.01 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    v_max = 0
+        m = 0
+        v = 0
+        v_max = 0
 
 Composition: with_weight_decay(amsgrad_torch, 'decoupled').
 """
@@ -62,7 +62,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -73,8 +74,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -82,9 +83,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -93,15 +95,20 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = 1/numpy.sqrt(1 - beta2**t)
-        h0 = c2**(-1.0)
-        c0 = -lr*weight_decay + 1
-        c1 = 1 - beta2
+        c0 = 1/numpy.sqrt(1 - beta2**t)
+        h0 = c0**(-1.0)
+        c1 = -lr*weight_decay + 1
+        c2 = 1 - beta2
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = eps*h0
         c6 = c4*h0
-        beta2, c0, c1, c3, c5, c6 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype)
+        beta2 = numpy.asarray(beta2, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c5 = numpy.asarray(c5, _dtype)
+        c6 = numpy.asarray(c6, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -125,12 +132,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.subtract(g, m, out=_buf0)
             numpy.multiply(c3, _buf0, out=_buf0)
             numpy.add(m, _buf0, out=m)
-            numpy.multiply(c1, g, out=_buf0)
+            numpy.multiply(c2, g, out=_buf0)
             numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.maximum(v_max, v, out=v_max)
-            numpy.multiply(c0, theta, out=_buf0)
+            numpy.multiply(c1, theta, out=_buf0)
             numpy.multiply(c6, m, out=_buf1)
             numpy.sqrt(v_max, out=_buf2)
             numpy.add(c5, _buf2, out=_buf2)

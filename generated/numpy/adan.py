@@ -3,37 +3,40 @@
 # Regenerate with `optiforge generate`.
 """Adan: generated NumPy kernel.
 
-Reference: Xie, Zhou, Li, Lin & Yan (2024), Adan: Adaptive Nesterov Momentum Algorithm for Faster Optimizing Deep Models, Algorithm 1 (official code).
+Reference: Xie, Zhou, Li, Lin & Yan (2024), Adan: Adaptive Nesterov Momentum Algorithm for Faster
+    Optimizing Deep Models, Algorithm 1 (official code).
 Source: peers (pytorch_optimizer.Adan).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    d ← g − gₜ₋₁
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·d
-    n ← β₃·n + (1 − β₃)·(g + β₂·d)²
-    δ ← √n/√(1 − β₃ᵗ) + ε
-    θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ)
-    gₜ₋₁ ← g
+        d ← g − gₜ₋₁
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·d
+        n ← β₃·n + (1 − β₃)·(g + β₂·d)²
+        δ ← √n/√(1 − β₃ᵗ) + ε
+        θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ)
+        gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.98 in [0, 1)
-    beta2 = 0.92 in [0, 1)
-    beta3 = 0.99 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.98 in [0, 1)
+        beta2 = 0.92 in [0, 1)
+        beta3 = 0.99 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    n_ema = 0
-    g_prev = first gradient
+        m = 0
+        v = 0
+        n_ema = 0
+        g_prev = first gradient
 
-β's are EMA factors (the paper's 1−β): d_t = g_t − g_{t−1} with d₁ = 0; n ← β₃n + (1−β₃)(g + β₂d)²;
-bias-corrected steps on m and on the difference EMA. Weight decay is the paper's proximal θ/(1+ηλ).
+β's are EMA factors (the paper's 1−β): d_t = g_t − g_{t−1} with d₁ = 0; n ← β₃n + (1−β₃)(g +
+    β₂d)²;
+bias-corrected steps on m and on the difference EMA. Weight decay is the paper's proximal
+    θ/(1+ηλ).
 optax.adan uses the coefficient 1−β₂ instead of β₂ (a known bug) and is not matched.
 """
 import math
@@ -70,7 +73,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -82,8 +86,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -91,9 +95,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -103,10 +108,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta3 = numpy.float64(_hp['beta3'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = 1/numpy.sqrt(1 - beta3**t)
-        h0 = c2**(-1.0)
-        c0 = numpy.equal(t, 1)
-        c1 = 1 - beta3
+        c0 = 1/numpy.sqrt(1 - beta3**t)
+        h0 = c0**(-1.0)
+        c1 = numpy.equal(t, 1)
+        c2 = 1 - beta3
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = 1 - beta2
@@ -114,7 +119,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c7 = (lr*weight_decay + 1)**(-1.0)
         c8 = eps*h0
         c9 = h0
-        beta2, beta3, c1, c3, c4, c5, c6, c7, c8, c9 = numpy.asarray(beta2, _dtype), numpy.asarray(beta3, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(c9, _dtype)
+        beta2 = numpy.asarray(beta2, _dtype)
+        beta3 = numpy.asarray(beta3, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        c5 = numpy.asarray(c5, _dtype)
+        c6 = numpy.asarray(c6, _dtype)
+        c7 = numpy.asarray(c7, _dtype)
+        c8 = numpy.asarray(c8, _dtype)
+        c9 = numpy.asarray(c9, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -136,11 +150,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             g_prev = _g_prev_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.copyto(_buf0, g if c0 else g_prev)
+            numpy.copyto(_buf0, g if c1 else g_prev)
             numpy.subtract(g, _buf0, out=g_prev)
             numpy.multiply(beta2, g_prev, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(c2, _buf0, out=_buf1)
             numpy.multiply(_buf1, _buf0, out=_buf0)
             numpy.multiply(n_ema, beta3, out=n_ema)
             numpy.add(_buf0, n_ema, out=n_ema)

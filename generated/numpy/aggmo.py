@@ -3,30 +3,31 @@
 # Regenerate with `optiforge generate`.
 """AggMo (aggregated momentum): generated NumPy kernel.
 
-Reference: Lucas, Sun, Zemel & Grosse (2019), Aggregated Momentum: Stability Through Passive Damping, Algorithm 1.
+Reference: Lucas, Sun, Zemel & Grosse (2019), Aggregated Momentum: Stability Through Passive
+    Damping, Algorithm 1.
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b₀ ← β₀·b₀ + g̃
-    b₁ ← β₁·b₁ + g̃
-    b₂ ← β₂·b₂ + g̃
-    θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
+        g̃ ← g + λ·θ
+        b₀ ← β₀·b₀ + g̃
+        b₁ ← β₁·b₁ + g̃
+        b₂ ← β₂·b₂ + g̃
+        θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta0 = 0.0 in [0, 1)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.99 in [0, 1)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta0 = 0.0 in [0, 1)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.99 in [0, 1)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    b0 = 0
-    b1 = 0
-    b2 = 0
+        b0 = 0
+        b1 = 0
+        b2 = 0
 
 Three velocities b_i ← β_i b_i + g (β = 0, 0.9, 0.99), θ ← θ − η/3·Σb_i. Composition:
 with_weight_decay(aggmo, 'coupled').
@@ -63,7 +64,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -74,8 +76,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -83,9 +85,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -95,7 +98,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(weight_decay, 0)
         c1 = -0.3333333333333333*lr
-        beta0, beta1, beta2, c1, weight_decay = numpy.asarray(beta0, _dtype), numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(weight_decay, _dtype)
+        beta0 = numpy.asarray(beta0, _dtype)
+        beta1 = numpy.asarray(beta1, _dtype)
+        beta2 = numpy.asarray(beta2, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _b0_all = state['b0'].reshape(-1)

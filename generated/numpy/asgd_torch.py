@@ -3,31 +3,33 @@
 # Regenerate with `optiforge generate`.
 """ASGD (torch.optim.ASGD): generated NumPy kernel.
 
-Reference: Polyak & Juditsky (1992); Bottou (2012), Stochastic Gradient Descent Tricks; torch.optim.ASGD, torch 2.13.
+Reference: Polyak & Juditsky (1992); Bottou (2012), Stochastic Gradient Descent Tricks;
+    torch.optim.ASGD, torch 2.13.
 Source: peers (torch.optim.ASGD).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
-    μₜ ← 1/max(1, t − 1 − t₀)
-    θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
-    θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
+        g̃ ← g + λ·θ
+        ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
+        μₜ ← 1/max(1, t − 1 − t₀)
+        θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
+        θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    lambd = 0.0001 in [0, ∞)
-    alpha = 0.75 in [0, ∞)
-    t0 = 1000000.0 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        lambd = 0.0001 in [0, ∞)
+        alpha = 0.75 in [0, ∞)
+        t0 = 1000000.0 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    ax = 0
+        ax = 0
 
 η_t = lr/(1+λ_η·lr·(t−1))^α and μ_t = 1/max(1, t−1−t₀) are the values computed after the previous
-step; θ ← θ(1−λ_η η_t) − η_t g; the average ā ← ā + μ_t(θ − ā) is state only (torch returns θ, not
+step; θ ← θ(1−λ_η η_t) − η_t g; the average ā ← ā + μ_t(θ − ā) is state only (torch returns θ,
+    not
 ā). Composition: with_weight_decay(asgd_torch, 'coupled').
 """
 import math
@@ -62,7 +64,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -71,8 +74,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -80,9 +83,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -91,14 +95,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         alpha = numpy.float64(_hp['alpha'])
         t0 = numpy.float64(_hp['t0'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        h0 = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
-        h1 = numpy.maximum(1, t - t0 - 1)**(-1.0)
-        c0 = -h0*lambd + 1
+        eta = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
+        mu = numpy.maximum(1, t - t0 - 1)**(-1.0)
+        c0 = -eta*lambd + 1
         c1 = numpy.equal(weight_decay, 0)
-        c2 = -h0
-        c3 = numpy.equal(h1, 1)
-        c4 = h1
-        c0, c2, c4, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(weight_decay, _dtype)
+        c2 = -eta
+        c3 = numpy.equal(mu, 1)
+        c4 = mu
+        c0 = numpy.asarray(c0, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _ax_all = state['ax'].reshape(-1)

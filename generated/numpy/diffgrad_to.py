@@ -3,33 +3,35 @@
 # Regenerate with `optiforge generate`.
 """diffGrad (torch_optimizer): generated NumPy kernel.
 
-Reference: Dubey et al. (2020), diffGrad: An Optimization Method for Convolutional Neural Networks, Algorithm 1.
+Reference: Dubey et al. (2020), diffGrad: An Optimization Method for Convolutional Neural
+    Networks, Algorithm 1.
 Source: seed 002 §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    ξ ← 1/(1 + exp(−|g̃ − gₜ₋₁|))
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    gₜ₋₁ ← g̃
-    θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε))
+        g̃ ← g + λ·θ
+        ξ ← 1/(1 + exp(−|g̃ − gₜ₋₁|))
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        gₜ₋₁ ← g̃
+        θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
-    g_prev = 0
+        m = 0
+        v = 0
+        g_prev = 0
 
-Efficient-Adam form η√(1−β₂^t)/(1−β₁^t)·ξm/(√v+ε): ε acts as ε√(1−β₂^t) in paper terms. Composition:
+Efficient-Adam form η√(1−β₂^t)/(1−β₁^t)·ξm/(√v+ε): ε acts as ε√(1−β₂^t) in paper terms.
+    Composition:
 with_weight_decay(diffgrad_to, 'coupled').
 """
 import math
@@ -64,7 +66,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -75,8 +78,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -84,9 +87,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -99,7 +103,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = 1 - beta2
         c2 = 1 - beta1
         c3 = -lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-        beta1, beta2, c1, c2, c3, eps, weight_decay = numpy.asarray(beta1, _dtype), numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        beta1 = numpy.asarray(beta1, _dtype)
+        beta2 = numpy.asarray(beta2, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)

@@ -8,21 +8,21 @@ Source: peers (pytorch_optimizer.Lion, optax.lion).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    c ← (1 − β₁)·g + β₁·m
-    θ ← θ − η·sign(c)
-    m ← β₂·m + (1 − β₂)·g
+        θ ← (1 − η·λ)·θ
+        c ← (1 − β₁)·g + β₁·m
+        θ ← θ − η·sign(c)
+        m ← β₂·m + (1 − β₂)·g
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.0001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.99 in [0, 1)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.0001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.99 in [0, 1)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
+        m = 0
 
 c = β₁m + (1−β₁)g; θ ← θ − η·sign(c); m ← β₂m + (1−β₂)g; sign(0) = 0. Composition:
 with_weight_decay(lion, 'decoupled').
@@ -57,7 +57,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -66,8 +67,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -75,9 +76,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -88,7 +90,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = 1 - beta1
         c2 = -lr
         c3 = 1 - beta2
-        c0, c1, c2, c3 = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)

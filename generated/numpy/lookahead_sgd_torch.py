@@ -3,30 +3,31 @@
 # Regenerate with `optiforge generate`.
 """Lookahead(SGD (torch.optim.SGD)): generated NumPy kernel.
 
-Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back, Algorithm 1; inner: torch.optim.SGD, torch 2.13.
+Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back,
+    Algorithm 1; inner: torch.optim.SGD, torch 2.13.
 Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
-    θ ← θ − η·b
-    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
-    φ ← (θ if t mod k = 0 else φ)
+        g̃ ← g + λ·θ
+        b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+        θ ← θ − η·b
+        θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+        φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.0 in [0, ∞)
-    dampening = 0.0 in [0, 1]
-    weight_decay = 0.0 in [0, ∞)
-    k = 5 in integers ≥ 1
-    alpha = 0.5 in [0, 1]
+        lr = 0.001 in [0, ∞)
+        momentum = 0.0 in [0, ∞)
+        dampening = 0.0 in [0, 1]
+        weight_decay = 0.0 in [0, ∞)
+        k = 5 in integers ≥ 1
+        alpha = 0.5 in [0, 1]
 
 State (initial value)::
 
-    b = 0
-    slow = initial parameter
+        b = 0
+        slow = initial parameter
 
 Composition: lookahead(sgd_torch, schedule='paper').
 """
@@ -64,7 +65,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -74,8 +76,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -83,9 +85,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -103,7 +106,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c5 = numpy.greater(alpha, 0.5)
         c6 = -alpha
         c7 = numpy.equal(numpy.mod(t, k), 0)
-        c2, c3, c4, c6, lr, momentum, weight_decay = numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(lr, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        c6 = numpy.asarray(c6, _dtype)
+        lr = numpy.asarray(lr, _dtype)
+        momentum = numpy.asarray(momentum, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _b_all = state['b'].reshape(-1)

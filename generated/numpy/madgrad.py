@@ -3,33 +3,36 @@
 # Regenerate with `optiforge generate`.
 """MADGRAD: generated NumPy kernel.
 
-Reference: Defazio & Jelassi (2021), Adaptivity without Compromise: A Momentumized, Adaptive, Dual Averaged Gradient Method, Algorithm 1.
+Reference: Defazio & Jelassi (2021), Adaptivity without Compromise: A Momentumized, Adaptive,
+    Dual Averaged Gradient Method, Algorithm 1.
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    λₜ ← (ε + η)·√t
-    ν ← ν + λₜ·g̃²
-    s ← s + λₜ·g̃
-    z ← θ₀ − s/(ν^(1/3) + ε)
-    θ ← μ·θ + (1 − μ)·z
+        g̃ ← g + λ·θ
+        λₜ ← (ε + η)·√t
+        ν ← ν + λₜ·g̃²
+        s ← s + λₜ·g̃
+        z ← θ₀ − s/(ν^(1/3) + ε)
+        θ ← μ·θ + (1 − μ)·z
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    momentum = 0.9 in [0, 1)
-    eps = 1e-06 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        momentum = 0.9 in [0, 1)
+        eps = 1e-06 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    x0 = initial parameter
-    nu = 0
-    s = 0
+        x0 = initial parameter
+        nu = 0
+        s = 0
 
-λ_t = (η+ε)√t (torch_optimizer adds ε to η); ν ← ν + λg², s ← s + λg, z = θ₀ − s/(ν^{1/3} + ε), θ ←
-μθ + (1−μ)z with θ₀ the initial parameters (momentum > 0). Composition: with_weight_decay(madgrad,
+λ_t = (η+ε)√t (torch_optimizer adds ε to η); ν ← ν + λg², s ← s + λg, z = θ₀ − s/(ν^{1/3} + ε), θ
+    ←
+μθ + (1−μ)z with θ₀ the initial parameters (momentum > 0). Composition:
+    with_weight_decay(madgrad,
 'coupled').
 """
 import math
@@ -62,7 +65,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -73,8 +77,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -82,9 +86,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -93,10 +98,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = numpy.equal(weight_decay, 0)
-        c1 = numpy.sqrt(t)*(eps + lr)
-        c2 = 1 - momentum
-        c3 = numpy.equal(momentum, 0)
-        c1, c2, eps, momentum, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        lam = numpy.sqrt(t)*(eps + lr)
+        c1 = 1 - momentum
+        c2 = numpy.equal(momentum, 0)
+        c1 = numpy.asarray(c1, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        lam = numpy.asarray(lam, _dtype)
+        momentum = numpy.asarray(momentum, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _x0_all = state['x0'].reshape(-1)
@@ -119,7 +128,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.copyto(_buf0, 0 if c0 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(lam, _buf0, out=_buf1)
             numpy.add(s, _buf1, out=s)
             numpy.multiply(_buf1, _buf0, out=_buf0)
             numpy.add(nu, _buf0, out=nu)
@@ -127,8 +136,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.add(eps, _buf0, out=_buf0)
             numpy.divide(s, _buf0, out=_buf0)
             numpy.subtract(x0, _buf0, out=_buf0)
-            numpy.multiply(c2, _buf0, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf0)
             numpy.multiply(theta, momentum, out=_buf1)
-            numpy.copyto(_buf1, 0 if c3 else _buf1)
+            numpy.copyto(_buf1, 0 if c2 else _buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
 

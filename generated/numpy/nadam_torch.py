@@ -3,34 +3,35 @@
 # Regenerate with `optiforge generate`.
 """NAdam (torch.optim.NAdam): generated NumPy kernel.
 
-Reference: torch.optim.NAdam, torch 2.13; Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ}) schedule.
+Reference: torch.optim.NAdam, torch 2.13; Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ})
+    schedule.
 Source: reference/peer_semantics.md §1.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
-    μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
-    Π ← μₜ·Π
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    d ← √(v/(1 − β₂ᵗ)) + ε
-    θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
+        g̃ ← g + λ·θ
+        μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
+        μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
+        Π ← μₜ·Π
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        d ← √(v/(1 − β₂ᵗ)) + ε
+        θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.002 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    momentum_decay = 0.004 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.002 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        momentum_decay = 0.004 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    mu_product (scalar) = 1
-    m = 0
-    v = 0
+        mu_product (scalar) = 1
+        m = 0
+        v = 0
 
 Keeps the running product Π_t = ∏μ_i as scalar state (torch stores it in the default dtype);
 momentum_decay = 0 gives μ = β₁/2, not plain Nadam. Composition: with_weight_decay(nadam_torch,
@@ -70,7 +71,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -81,8 +83,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -90,9 +92,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -104,21 +107,27 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         weight_decay = numpy.float64(_hp['weight_decay'])
         mu_product = numpy.float64(state['mu_product'])
         h0 = 1 - 0.5*0.96**(momentum_decay*t)
-        h1 = beta1*h0
-        h2 = h1*mu_product
-        h3 = 1 - 0.5*0.96**(momentum_decay*(t + 1))
-        c2 = (1 - beta2**t)**(-1.0)
-        h4 = 1/numpy.sqrt(c2)
-        mu_product_new = h2
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = 1 - beta2
-        c3 = -lr*(1 - h1)/(1 - h2)
+        mu = beta1*h0
+        h1 = mu*mu_product
+        h2 = 1 - 0.5*0.96**(momentum_decay*(t + 1))
+        c0 = (1 - beta2**t)**(-1.0)
+        h3 = 1/numpy.sqrt(c0)
+        mu_product_new = h1
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - beta2
+        c3 = -lr*(1 - mu)/(1 - h1)
         c4 = 1 - beta1
-        c5 = -beta1*h3*lr/(-beta1**2*h0*h3*mu_product + 1)
-        c6 = eps*h4
-        c7 = c3*h4
-        c8 = c5*h4
-        beta2, c1, c4, c6, c7, c8, weight_decay = numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(c8, _dtype), numpy.asarray(weight_decay, _dtype)
+        c5 = -beta1*h2*lr/(-beta1**2*h0*h2*mu_product + 1)
+        c6 = eps*h3
+        c7 = c3*h3
+        c8 = c5*h3
+        beta2 = numpy.asarray(beta2, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        c6 = numpy.asarray(c6, _dtype)
+        c7 = numpy.asarray(c7, _dtype)
+        c8 = numpy.asarray(c8, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -137,9 +146,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            numpy.copyto(_buf0, 0 if c1 else _buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(c2, _buf0, out=_buf1)
             numpy.multiply(_buf1, _buf0, out=_buf1)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf1, v, out=v)

@@ -8,18 +8,18 @@ Source: reference/peer_semantics.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← θ − η·((α + β)·g − β·gₜ₋₁)
-    gₜ₋₁ ← g
+        θ ← θ − η·((α + β)·g − β·gₜ₋₁)
+        gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    alpha = 1.0 in (−∞, ∞)
-    beta = 1.0 in (−∞, ∞)
+        lr = 0.001 in [0, ∞)
+        alpha = 1.0 in (−∞, ∞)
+        beta = 1.0 in (−∞, ∞)
 
 State (initial value)::
 
-    g_prev = first gradient
+        g_prev = first gradient
 
 θ ← θ − η((α+β)g_t − βg_{t−1}) with g₀ := g₁. optax has no default learning rate; 1e-3 here.
 """
@@ -51,7 +51,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -60,8 +61,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -69,9 +70,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -82,7 +84,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = numpy.equal(t, 1)
         c2 = -beta
         c3 = -lr
-        c0, c2, c3 = numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _g_prev_all = state['g_prev'].reshape(-1)

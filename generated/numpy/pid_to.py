@@ -3,34 +3,36 @@
 # Regenerate with `optiforge generate`.
 """PID controller optimizer (torch_optimizer.PID): generated NumPy kernel.
 
-Reference: An, Wang, Sun, Zhang & Zhou (2018), A PID Controller Approach for Stochastic Optimization of Deep Networks.
+Reference: An, Wang, Sun, Zhang & Zhou (2018), A PID Controller Approach for Stochastic
+    Optimization of Deep Networks.
 Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
-    D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
-    gₜ₋₁ ← (0 if t = 1 else g̃)
-    θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
+        g̃ ← g + λ·θ
+        I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
+        D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
+        gₜ₋₁ ← (0 if t = 1 else g̃)
+        θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.9 in (0, 1)
-    dampening = 0.0 in [0, 1]
-    integral = 5.0 in [0, ∞)
-    derivative = 10.0 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        momentum = 0.9 in (0, 1)
+        dampening = 0.0 in [0, 1]
+        integral = 5.0 in [0, ∞)
+        derivative = 10.0 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    i_buf = 0
-    d_buf = 0
-    g_prev = 0
+        i_buf = 0
+        d_buf = 0
+        g_prev = 0
 
 I ← μI + (1−τ)g (I₁ = g), D ← μD + (1−μ)(g − g_{t−1}) (D₁ = 0), θ ← θ − η(g + K_i I + K_d D).
-torch_optimizer writes its previous-gradient buffer only from step 2, so g_{t−1} is still 0 at step
+torch_optimizer writes its previous-gradient buffer only from step 2, so g_{t−1} is still 0 at
+    step
 2 (D₂ = (1−μ)g₂) — kept here, hence the _to suffix. torch_optimizer's momentum = 0 is plain SGD;
 this spec needs μ > 0. Composition: with_weight_decay(pid_to, 'coupled').
 """
@@ -68,7 +70,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -79,8 +82,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -88,9 +91,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -105,7 +109,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c2 = 1 - momentum
         c3 = 1 - dampening
         c4 = -lr
-        c2, c3, c4, derivative, integral, momentum, weight_decay = numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(derivative, _dtype), numpy.asarray(integral, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        derivative = numpy.asarray(derivative, _dtype)
+        integral = numpy.asarray(integral, _dtype)
+        momentum = numpy.asarray(momentum, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _i_buf_all = state['i_buf'].reshape(-1)

@@ -8,31 +8,32 @@ Source: peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    w₁ ← β₁·w₁ + 1
-    w₂ ← β₂·w₂ + 1
-    m ← (1 − 1/w₁)·m + g̃/w₁
-    v ← (1 − 1/w₂)·v + g̃²/w₂
-    θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
+        g̃ ← g + λ·θ
+        w₁ ← β₁·w₁ + 1
+        w₂ ← β₂·w₂ + 1
+        m ← (1 − 1/w₁)·m + g̃/w₁
+        v ← (1 − 1/w₂)·v + g̃²/w₂
+        θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    nu1 = 1.0 in [0, 1]
-    nu2 = 1.0 in [0, 1]
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        nu1 = 1.0 in [0, 1]
+        nu2 = 1.0 in [0, 1]
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    w1 (scalar) = 0
-    w2 (scalar) = 0
-    m = 0
-    v = 0
+        w1 (scalar) = 0
+        w2 (scalar) = 0
+        m = 0
+        v = 0
 
-Coupled L2 weight decay as in the reference code. Composition: with_weight_decay(qhadam, 'coupled').
+Coupled L2 weight decay as in the reference code. Composition: with_weight_decay(qhadam,
+    'coupled').
 """
 import math
 
@@ -70,7 +71,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -82,8 +84,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -91,9 +93,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -119,7 +122,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c5 = h3
         c6 = 1 - nu1
         c7 = -lr
-        c0, c2, c3, c4, c5, c6, c7, eps, nu1, nu2, weight_decay = numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c4, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(nu1, _dtype), numpy.asarray(nu2, _dtype), numpy.asarray(weight_decay, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        c5 = numpy.asarray(c5, _dtype)
+        c6 = numpy.asarray(c6, _dtype)
+        c7 = numpy.asarray(c7, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        nu1 = numpy.asarray(nu1, _dtype)
+        nu2 = numpy.asarray(nu2, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)

@@ -3,30 +3,31 @@
 # Regenerate with `optiforge generate`.
 """RAdam: generated NumPy kernel.
 
-Reference: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm 2.
+Reference: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm
+    2.
 Source: seed 002 §3.2.3, Algorithm 14.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    m ← β₁·m + (1 − β₁)·g
-    v ← β₂·v + (1 − β₂)·g²
-    m̂ ← m/(1 − β₁ᵗ)
-    ρ∞ ← 2/(1 − β₂) − 1
-    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
-    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
-    θ ← (θ − η·rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ > 4 else θ − η·m̂)
+        m ← β₁·m + (1 − β₁)·g
+        v ← β₂·v + (1 − β₂)·g²
+        m̂ ← m/(1 − β₁ᵗ)
+        ρ∞ ← 2/(1 − β₂) − 1
+        ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        θ ← (θ − η·rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ > 4 else θ − η·m̂)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
 Rectifies when ρ_t > 4 (the paper; from t = 5 with β₂ = 0.999), ε on √v̂; otherwise θ ← θ − ηm̂.
 """
@@ -60,7 +61,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -70,8 +72,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -79,9 +81,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -100,13 +103,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         h8 = lr/(1 - beta1**t)
         h9 = 1/numpy.sqrt(h2)
         c0 = h0
-        c2 = 1 - beta1
-        c3 = -h8*numpy.sqrt(numpy.maximum(0, -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
-        c4 = numpy.less(h3 + h7, -5)
-        c5 = -h8
-        c6 = eps*h9
-        c7 = c3*h9
-        beta2, c0, c2, c5, c6, c7 = numpy.asarray(beta2, _dtype), numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(c7, _dtype)
+        c1 = 1 - beta1
+        c2 = -h8*numpy.sqrt(numpy.maximum(0, -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
+        c3 = numpy.less(h3 + h7, -5)
+        c4 = -h8
+        c5 = eps*h9
+        c6 = c2*h9
+        beta2 = numpy.asarray(beta2, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c4 = numpy.asarray(c4, _dtype)
+        c5 = numpy.asarray(c5, _dtype)
+        c6 = numpy.asarray(c6, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -126,18 +134,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
             numpy.subtract(g, m, out=_buf0)
-            numpy.multiply(c2, _buf0, out=_buf0)
+            numpy.multiply(c1, _buf0, out=_buf0)
             numpy.add(m, _buf0, out=m)
             numpy.multiply(c0, g, out=_buf0)
             numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
-            numpy.multiply(c5, m, out=_buf0)
+            numpy.multiply(c4, m, out=_buf0)
             numpy.add(theta, _buf0, out=_buf0)
-            numpy.multiply(c7, m, out=_buf1)
+            numpy.multiply(c6, m, out=_buf1)
             numpy.sqrt(v, out=_buf2)
-            numpy.add(c6, _buf2, out=_buf2)
+            numpy.add(c5, _buf2, out=_buf2)
             numpy.divide(_buf1, _buf2, out=_buf2)
             numpy.add(theta, _buf2, out=_buf2)
-            numpy.copyto(_theta_out, _buf2 if c4 else _buf0)
+            numpy.copyto(_theta_out, _buf2 if c3 else _buf0)
 

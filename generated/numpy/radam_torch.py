@@ -3,35 +3,38 @@
 # Regenerate with `optiforge generate`.
 """RAdam (torch.optim.RAdam): generated NumPy kernel.
 
-Reference: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm 2.
+Reference: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm
+    2.
 Source: seed 002 §3.2.3, Algorithm 14.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← β₂·v + (1 − β₂)·g̃²
-    m̂ ← m/(1 − β₁ᵗ)
-    ρ∞ ← 2/(1 − β₂) − 1
-    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
-    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
-    θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← β₂·v + (1 − β₂)·g̃²
+        m̂ ← m/(1 − β₁ᵗ)
+        ρ∞ ← 2/(1 − β₂) − 1
+        ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = 0
-    v = 0
+        m = 0
+        v = 0
 
-Rectifies when ρ_t > 5 (so from t = 6 with β₂ = 0.999, one step later than the paper); ε is added to
-√v, the rectified step carries √(1−β₂^t); otherwise SGD with bias-corrected momentum. Composition:
+Rectifies when ρ_t > 5 (so from t = 6 with β₂ = 0.999, one step later than the paper); ε is added
+    to
+√v, the rectified step carries √(1−β₂^t); otherwise SGD with bias-corrected momentum.
+    Composition:
 with_weight_decay(radam_torch, 'coupled').
 """
 import math
@@ -66,7 +69,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -76,8 +80,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -85,9 +89,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -108,10 +113,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = numpy.equal(weight_decay, 0)
         c1 = h0
         c2 = 1 - beta1
-        c3 = -numpy.sqrt(h2)*h8*numpy.sqrt(numpy.maximum(0, -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
+        c3 = -numpy.sqrt(h2)*h8*numpy.sqrt(numpy.maximum(0,
+                -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
         c4 = numpy.less(h3 + h7, -6)
         c5 = -h8
-        beta2, c1, c2, c3, c5, eps, weight_decay = numpy.asarray(beta2, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(weight_decay, _dtype)
+        beta2 = numpy.asarray(beta2, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c5 = numpy.asarray(c5, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)

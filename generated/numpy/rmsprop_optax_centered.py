@@ -8,26 +8,27 @@ Source: reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, d
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    ν ← ρ·ν + (1 − ρ)·g²
-    ḡ ← ρ·ḡ + (1 − ρ)·g
-    b ← μ·b + η·g/√(ν + ε − ḡ²)
-    θ ← θ − b
+        ν ← ρ·ν + (1 − ρ)·g²
+        ḡ ← ρ·ḡ + (1 − ρ)·g
+        b ← μ·b + η·g/√(ν + ε − ḡ²)
+        θ ← θ − b
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    decay = 0.9 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    initial_scale = 0.0 in [0, ∞)
-    momentum = 0.0 in [0, 1)
+        lr = 0.01 in [0, ∞)
+        decay = 0.9 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        initial_scale = 0.0 in [0, ∞)
+        momentum = 0.0 in [0, 1)
 
 State (initial value)::
 
-    nu = initial_scale
-    b = 0
-    g_avg = 0
+        nu = initial_scale
+        b = 0
+        g_avg = 0
 
-ε inside the square root, decay 0.9, ν₀ = initial_scale; the momentum trace follows the lr scaling
+ε inside the square root, decay 0.9, ν₀ = initial_scale; the momentum trace follows the lr
+    scaling
 (the same as torch for a constant lr).
 """
 import math
@@ -62,7 +63,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_scale = _hp['initial_scale']
     _dtype = _runtime.check_param(NAME, param)
@@ -74,8 +76,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -83,9 +85,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -97,7 +100,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = -lr
         c2 = numpy.equal(momentum, 0)
         c3 = -momentum
-        c0, c1, c3, decay, eps, lr, momentum = numpy.asarray(c0, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(decay, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(lr, _dtype), numpy.asarray(momentum, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        decay = numpy.asarray(decay, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        lr = numpy.asarray(lr, _dtype)
+        momentum = numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _nu_all = state['nu'].reshape(-1)

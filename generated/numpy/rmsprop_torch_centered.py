@@ -8,25 +8,25 @@ Source: reference/peer_semantics.md §1.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    v ← α·v + (1 − α)·g̃²
-    ḡ ← ḡ + (1 − α)·(g̃ − ḡ)
-    b ← μ·b + g̃/(√(v − ḡ²) + ε)
-    θ ← θ − η·b
+        g̃ ← g + λ·θ
+        v ← α·v + (1 − α)·g̃²
+        ḡ ← ḡ + (1 − α)·(g̃ − ḡ)
+        b ← μ·b + g̃/(√(v − ḡ²) + ε)
+        θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    alpha = 0.99 in [0, 1)
-    eps = 1e-08 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
-    momentum = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        alpha = 0.99 in [0, 1)
+        eps = 1e-08 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
+        momentum = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    v = 0
-    b = 0
-    g_avg = 0
+        v = 0
+        b = 0
+        g_avg = 0
 
 Coupled weight decay; the momentum buffer excludes the learning rate and starts at 0.
 """
@@ -62,7 +62,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -73,8 +74,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -82,9 +83,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -96,7 +98,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = 1 - alpha
         c2 = numpy.equal(momentum, 0)
         c3 = -lr
-        alpha, c1, c3, eps, momentum, weight_decay = numpy.asarray(alpha, _dtype), numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype), numpy.asarray(weight_decay, _dtype)
+        alpha = numpy.asarray(alpha, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        momentum = numpy.asarray(momentum, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _v_all = state['v'].reshape(-1)

@@ -8,27 +8,29 @@ Source: peers (torch.optim.Rprop).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    p ← g·gₜ₋₁
-    Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
-    g̃ ← (0 if p < 0 else g)
-    θ ← θ − Γ·sign(g̃)
-    gₜ₋₁ ← g̃
+        p ← g·gₜ₋₁
+        Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
+        g̃ ← (0 if p < 0 else g)
+        θ ← θ − Γ·sign(g̃)
+        gₜ₋₁ ← g̃
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in (0, ∞)
-    eta_minus = 0.5 in (0, 1)
-    eta_plus = 1.2 in (1, ∞)
-    step_size_min = 1e-06 in [0, ∞)
-    step_size_max = 50.0 in (0, ∞)
+        lr = 0.01 in (0, ∞)
+        eta_minus = 0.5 in (0, 1)
+        eta_plus = 1.2 in (1, ∞)
+        step_size_min = 1e-06 in [0, ∞)
+        step_size_max = 50.0 in (0, ∞)
 
 State (initial value)::
 
-    g_prev = 0
-    step_size = lr
+        g_prev = 0
+        step_size = lr
 
-Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous gradient) or
-η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient is zeroed for this step
+Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous gradient)
+    or
+η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient is zeroed for this
+    step
 and for the next comparison. sign(g) is torch's (the torch_sign pass): 0 for a NaN gradient.
 """
 import math
@@ -63,7 +65,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     lr = _hp['lr']
     _dtype = _runtime.check_param(NAME, param)
@@ -74,8 +77,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -83,9 +86,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
@@ -93,7 +97,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eta_plus = numpy.float64(_hp['eta_plus'])
         step_size_min = numpy.float64(_hp['step_size_min'])
         step_size_max = numpy.float64(_hp['step_size_max'])
-        eta_minus, eta_plus, step_size_max, step_size_min = numpy.asarray(eta_minus, _dtype), numpy.asarray(eta_plus, _dtype), numpy.asarray(step_size_max, _dtype), numpy.asarray(step_size_min, _dtype)
+        eta_minus = numpy.asarray(eta_minus, _dtype)
+        eta_plus = numpy.asarray(eta_plus, _dtype)
+        step_size_max = numpy.asarray(step_size_max, _dtype)
+        step_size_min = numpy.asarray(step_size_min, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _g_prev_all = state['g_prev'].reshape(-1)

@@ -8,24 +8,25 @@ Source: reference/peer_semantics.md §2.10b.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    θ ← (1 − η·λ)·θ
-    b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g)
-    θ ← θ − η·b
+        θ ← (1 − η·λ)·θ
+        b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g)
+        θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.001 in [0, ∞)
-    momentum = 0.0 in [0, ∞)
-    dampening = 0.0 in [0, 1]
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.001 in [0, ∞)
+        momentum = 0.0 in [0, ∞)
+        dampening = 0.0 in [0, 1]
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    b = 0
+        b = 0
 
 The buffer starts as the first (decayed) gradient and dampening is not applied on step 1; with
 momentum = 0 the buffer is bypassed. Decoupled decay θ ← θ(1 − ηλ) before the step
-(torch_optimizer's SGDW subtracts the constant ηλ instead, a bug). pytorch_optimizer's default lr is
+(torch_optimizer's SGDW subtracts the constant ηλ instead, a bug). pytorch_optimizer's default lr
+    is
 1e-4. Composition: with_weight_decay(sgd_torch, 'decoupled').
 """
 import math
@@ -58,7 +59,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -67,8 +69,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -76,9 +78,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -90,7 +93,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c1 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
         c2 = 1 - dampening
         c3 = -lr
-        c0, c2, c3, momentum = numpy.asarray(c0, _dtype), numpy.asarray(c2, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(momentum, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        momentum = numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _b_all = state['b'].reshape(-1)

@@ -8,24 +8,24 @@ Source: reference/peer_semantics.md §2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-    g̃ ← g + λ·θ
-    m ← β₁·m + (1 − β₁)·g̃
-    v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
-    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        g̃ ← g + λ·θ
+        m ← β₁·m + (1 − β₁)·g̃
+        v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-    lr = 0.01 in [0, ∞)
-    beta1 = 0.9 in [0, 1)
-    beta2 = 0.999 in [0, 1)
-    eps = 0.001 in [0, ∞)
-    initial_accumulator = 1e-06 in [0, ∞)
-    weight_decay = 0.0 in [0, ∞)
+        lr = 0.01 in [0, ∞)
+        beta1 = 0.9 in [0, 1)
+        beta2 = 0.999 in [0, 1)
+        eps = 0.001 in [0, ∞)
+        initial_accumulator = 1e-06 in [0, ∞)
+        weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-    m = initial_accumulator
-    v = initial_accumulator
+        m = initial_accumulator
+        v = initial_accumulator
 
 Both moments start at initial_accumulator = 1e-6; ε = 1e-3 outside √v̂. Composition:
 with_weight_decay(yogi_po, 'coupled').
@@ -64,7 +64,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     initial_accumulator = _hp['initial_accumulator']
     _dtype = _runtime.check_param(NAME, param)
@@ -75,8 +76,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -84,9 +85,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         t = numpy.float64(t)
@@ -96,15 +98,19 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         initial_accumulator = numpy.float64(_hp['initial_accumulator'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c2)
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = beta2 - 1
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = beta2 - 1
         c3 = 1 - beta1
         c4 = -lr/(1 - beta1**t)
         c5 = eps*h0
         c6 = c4*h0
-        c1, c3, c5, c6, weight_decay = numpy.asarray(c1, _dtype), numpy.asarray(c3, _dtype), numpy.asarray(c5, _dtype), numpy.asarray(c6, _dtype), numpy.asarray(weight_decay, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
+        c3 = numpy.asarray(c3, _dtype)
+        c5 = numpy.asarray(c5, _dtype)
+        c6 = numpy.asarray(c6, _dtype)
+        weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
@@ -126,7 +132,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf3 = _buffers[3][:_n]
             _mask0 = _masks[0][:_n]
             numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf1, 0 if c0 else _buf0)
+            numpy.copyto(_buf1, 0 if c1 else _buf0)
             numpy.add(g, _buf1, out=_buf1)
             numpy.subtract(_buf1, m, out=_buf2)
             numpy.multiply(c3, _buf2, out=_buf2)
@@ -147,8 +153,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.copyto(_buf0, -1, where=_mask0)
             numpy.less(_buf2, 0, out=_mask0)
             numpy.copyto(_buf0, 1, where=_mask0)
-            numpy.copyto(_buf3, _buf0 if c0 else _buf3)
-            numpy.multiply(c1, _buf1, out=_buf1)
+            numpy.copyto(_buf3, _buf0 if c1 else _buf3)
+            numpy.multiply(c2, _buf1, out=_buf1)
             numpy.multiply(_buf1, _buf3, out=_buf3)
             numpy.add(v, _buf3, out=v)
             numpy.multiply(c6, m, out=_buf3)

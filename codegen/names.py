@@ -1,0 +1,95 @@
+r"""The names emitted code gives the IR's symbols, so that it keeps the spec's words.
+
+* A host or body statement that computes exactly the value of a spec temporary (the same expression of the
+  inputs, node for node) carries the temporary's name: adabound's ``lower`` and ``upper``, NAdam's ``mu``.
+  Where the passes computed a temporary in another form (RAdam's :math:`\rho_\infty` appears only as
+  :math:`-\rho_\infty`, spelled from :math:`-2/(1-\beta_2)`), the statement keeps a numbered name: writing the
+  temporary as the spec does would round differently.
+* An array output that is an alias of a body statement (``m_new = x0``) names that statement.
+* The names the passes invent (``h``, ``c``, ``x``, ``d`` and a number) are numbered from 0 in order of
+  definition, each prefix on its own.
+
+Only the printed text changes: the IR keeps its symbols, so every printer orders sums and products exactly
+as before (SymPy sorts their arguments by name).
+"""
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from optiforge.specs.expression_dag import SYMPY_REFUSALS, substitute, tree_sizes
+
+from .ir import KernelIR, plain_sympy
+
+__all__ = ["display_names", "PASS_NAME"]
+
+#: Names of pass-introduced statements: host CSE ``h``, hoisted constants ``c``, body CSE ``x``, squared
+#: temporaries ``d``, each with a number.
+PASS_NAME = re.compile(r"([hcxd])(\d+)")
+
+#: Statements whose value has more nodes than this are not compared with the spec's temporaries.
+COMPARED_SIZE = 200
+
+
+def _temporary_values(spec) -> dict[sp.Expr, sp.Symbol]:
+    """The value of each spec temporary as an expression of the inputs → the temporary (first one wins)."""
+    current: dict = {}
+    values: dict = {}
+    for a in spec.assignments:
+        current[a.target] = substitute(a.value, current)
+        if a.target in spec.temporaries:
+            values.setdefault(current[a.target], a.target)
+    return values
+
+
+def _spec_words(ir: KernelIR, taken: set[str]) -> dict[sp.Symbol, str]:
+    temporaries = _temporary_values(ir.spec)
+    outputs = {s for _, s in ir.array_outputs + ir.scalar_outputs}
+    meaning: dict = {}
+    names: dict[sp.Symbol, str] = {}
+    for symbol, expr in ir.host + ir.body:
+        try:
+            value = plain_sympy(expr).xreplace(meaning)
+        except SYMPY_REFUSALS:
+            value = symbol
+        meaning[symbol] = value
+        if symbol in outputs or value.is_Atom or tree_sizes(value)[value] > COMPARED_SIZE:
+            continue
+        temporary = temporaries.get(value)
+        if temporary is not None and temporary.name not in taken:
+            names[symbol] = temporary.name
+            taken.add(temporary.name)
+    return names
+
+
+def display_names(ir: KernelIR) -> dict[sp.Symbol, str]:
+    """Symbol → the name the emitted code prints for it (only the symbols that get another name)."""
+    statements = [symbol for symbol, _ in ir.host + ir.body]
+    # Every name the emitted code prints as it is: the spec's inputs and every IR symbol (a temporary the IR
+    # reads by name included), less the pass-introduced names, which are all renamed below.
+    printed = {s.name for s in ir.host_inputs + ir.array_inputs}
+    printed |= {s.name for s in statements}
+    printed |= {s.name for _, e in ir.host + ir.body for s in e.free_symbols}
+    spec_names = {s.name for s in ir.spec.symbols()}
+    renumbered = [s for s in statements if PASS_NAME.fullmatch(s.name) and s.name not in spec_names]
+    taken = printed - {s.name for s in renumbered}
+    names = _spec_words(ir, taken)
+    body = dict(ir.body)
+    for name, output in ir.array_outputs:
+        aliased = body.get(output)
+        if isinstance(aliased, sp.Symbol) and aliased in body and aliased not in names:
+            names[aliased] = output.name  # the alias statement itself is not printed (see the backends)
+    counters: dict[str, int] = {}
+    for symbol in renumbered:
+        if symbol in names:
+            continue
+        prefix = PASS_NAME.fullmatch(symbol.name).group(1)
+        while True:
+            candidate = f"{prefix}{counters.get(prefix, 0)}"
+            counters[prefix] = counters.get(prefix, 0) + 1
+            if candidate not in taken:
+                break
+        names[symbol] = candidate
+        taken.add(candidate)
+    return {s: n for s, n in names.items() if n != s.name}
