@@ -93,7 +93,12 @@ def domain_constructor(domain: sp.Set) -> str:
 def indent(lines: list[str], spaces: int) -> str:
     """``lines`` of code indented by ``spaces``, each broken to fit :data:`LINE_WIDTH`
     (:func:`wrap_code`)."""
-    return "\n".join(wrap_lines([" " * spaces + line if line else line for line in lines]))
+    out, in_string = [], False
+    for line in (piece for text in lines for piece in text.split("\n")):
+        line = " " * spaces + line if line else line
+        out += [line] if in_string else wrap_code(line)  # the lines of a multi-line string stay as they are
+        in_string ^= line.count("\'\'\'") % 2 == 1
+    return "\n".join(out)
 
 
 def module_constants(spec: OptimizerSpec) -> str:

@@ -18,11 +18,11 @@ import re
 
 import sympy as sp
 
-from optiforge.specs.expression_dag import SYMPY_REFUSALS, substitute, tree_sizes
+from optiforge.specs.expression_dag import SYMPY_REFUSALS, free_symbols, substitute, tree_sizes
 
 from .ir import KernelIR, plain_sympy
 
-__all__ = ["display_names", "PASS_NAME"]
+__all__ = ["display_names", "PASS_NAME", "fresh_symbols", "used_names"]
 
 #: Names of pass-introduced statements: host CSE ``h``, hoisted constants ``c``, body CSE ``x``, squared
 #: temporaries ``d``, each with a number.
@@ -30,6 +30,22 @@ PASS_NAME = re.compile(r"([hcxd])(\d+)")
 
 #: Statements whose value has more nodes than this are not compared with the spec's temporaries.
 COMPARED_SIZE = 200
+
+
+def used_names(ir: KernelIR) -> set[str]:
+    """Every name the spec declares or the IR defines or reads."""
+    names = {s.name for s in ir.spec.symbols()}
+    for symbol, _ in ir.host + ir.body:
+        names.add(symbol.name)
+    names.update(s.name for s in free_symbols(*(expr for _, expr in ir.host + ir.body)))
+    return names
+
+
+def fresh_symbols(prefix: str, ir: KernelIR):
+    """``prefix0, prefix1, …`` skipping every name the IR already uses (deterministic names for the symbols
+    a pass or a backend introduces)."""
+    taken = used_names(ir)
+    return (s for s in sp.numbered_symbols(prefix, real=True) if s.name not in taken)
 
 
 def _temporary_values(spec) -> dict[sp.Expr, sp.Symbol]:

@@ -23,8 +23,8 @@ from optiforge.generated._cupy_runtime import KernelSource
 from optiforge.specs.dsl import GRAD, PARAM
 from optiforge.specs.expression_dag import free_symbols, rebuild_unevaluated
 
-from ..ir import KernelIR, _truth_valued
-from ..passes._naming import fresh_symbols
+from ..ir import KernelIR, truth_valued
+from ..names import fresh_symbols
 from .printer import ARITHMETIC_TYPES, C_RESERVED, Cast, KernelPrinter, Remainder
 
 __all__ = ["build_kernel", "c_identifiers", "PARAM_ARG", "GRAD_ARG"]
@@ -121,7 +121,7 @@ def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> Ker
     arithmetic = ARITHMETIC_TYPES[precision]
     ctype = printer.doprint(arithmetic)
     booleans = ir.host_booleans()
-    body_booleans = _truth_valued(body, booleans)
+    body_booleans = truth_valued(body, booleans)
     scalars = _kernel_scalars(ir, body)
     read = free_symbols(*(expr for _, expr in body)) if body else set()
     state = [s.symbol for s in ir.spec.array_state]

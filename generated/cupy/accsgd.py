@@ -66,7 +66,7 @@ KERNELS = {
                   'float32 c4, float32 c5, float32 c6',
         out_params='T param, float32 bar_a',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float x1 = bar_a*c3 + c4*x0 + theta;
@@ -74,7 +74,7 @@ KERNELS = {
             const float bar_a_new = c6*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;
-''',)
+    ''',
         scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
         precision='float32',
     ),
@@ -84,7 +84,7 @@ KERNELS = {
                   'float64 c4, float64 c5, float64 c6',
         out_params='T param, float64 bar_a',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double x1 = bar_a*c3 + c4*x0 + theta;
@@ -92,7 +92,7 @@ KERNELS = {
             const double bar_a_new = c6*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;
-''',)
+    ''',
         scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
         precision='float64',
     ),

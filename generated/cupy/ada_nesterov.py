@@ -62,7 +62,7 @@ KERNELS = {
         in_params='G grad, float32 momentum, float32 decay, float32 eps, bool c0, float32 c1',
         out_params='T param, float32 delta, float32 acc_delta',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g*sqrtf(acc_delta + eps);
             const float delta_new = -x0 + ((c0) ? (0) : (delta*momentum));
@@ -71,7 +71,7 @@ KERNELS = {
             param = (T)(theta_new);
             delta = delta_new;
             acc_delta = acc_delta_new;
-''',)
+    ''',
         scalars=('momentum', 'decay', 'eps', 'c0', 'c1'),
         precision='float32',
     ),
@@ -80,7 +80,7 @@ KERNELS = {
         in_params='G grad, float64 momentum, float64 decay, float64 eps, bool c0, float64 c1',
         out_params='T param, float64 delta, float64 acc_delta',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g*sqrt(acc_delta + eps);
             const double delta_new = -x0 + ((c0) ? (0) : (delta*momentum));
@@ -89,7 +89,7 @@ KERNELS = {
             param = (T)(theta_new);
             delta = delta_new;
             acc_delta = acc_delta_new;
-''',)
+    ''',
         scalars=('momentum', 'decay', 'eps', 'c0', 'c1'),
         precision='float64',
     ),

@@ -60,7 +60,7 @@ KERNELS = {
                   'float32 c6, float32 c7',
         out_params='T param, float32 m, float32 s',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c4*(g - m) + m;
             const float s_new = beta2*s + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
@@ -68,7 +68,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float32',
     ),
@@ -78,7 +78,7 @@ KERNELS = {
                   'float64 c6, float64 c7',
         out_params='T param, float64 m, float64 s',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c4*(g - m) + m;
             const double s_new = beta2*s + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
@@ -86,7 +86,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float64',
     ),

@@ -67,7 +67,7 @@ KERNELS = {
                   'float32 c8',
         out_params='T param, float32 m, float32 s',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c2) ? (0) : (theta*weight_decay));
             const float m_new = beta1*m + c5*x0;
@@ -76,7 +76,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float32',
     ),
@@ -87,7 +87,7 @@ KERNELS = {
                   'float64 c8',
         out_params='T param, float64 m, float64 s',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c2) ? (0) : (theta*weight_decay));
             const double m_new = beta1*m + c5*x0;
@@ -96,7 +96,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float64',
     ),

@@ -66,7 +66,7 @@ KERNELS = {
                   'float32 c4, float32 c5, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 s',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c5*(g - m) + m;
             const float s_new = beta2*s + eps + (c4*(c2*g + c3*m + g))*(c2*g + c3*m + g);
@@ -74,7 +74,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float32',
     ),
@@ -84,7 +84,7 @@ KERNELS = {
                   'float64 c4, float64 c5, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 s',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c5*(g - m) + m;
             const double s_new = beta2*s + eps + (c4*(c2*g + c3*m + g))*(c2*g + c3*m + g);
@@ -92,7 +92,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float64',
     ),

@@ -76,7 +76,7 @@ KERNELS = {
                   'bool c0, float32 c1, float32 upper, float32 lower, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float m_new = beta1*m + c1*x0;
@@ -88,7 +88,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'upper', 'lower', 'c2', 'c3'),
         precision='float32',
     ),
@@ -98,7 +98,7 @@ KERNELS = {
                   'bool c0, float64 c1, float64 upper, float64 lower, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double m_new = beta1*m + c1*x0;
@@ -110,7 +110,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'upper', 'lower', 'c2', 'c3'),
         precision='float64',
     ),

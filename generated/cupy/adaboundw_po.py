@@ -76,7 +76,7 @@ KERNELS = {
                   'float32 lower, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c1*(g - m) + m;
             const float v_new = beta2*v + (c2*g)*g;
@@ -87,7 +87,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'upper', 'lower', 'c2', 'c3'),
         precision='float32',
     ),
@@ -97,7 +97,7 @@ KERNELS = {
                   'float64 lower, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c1*(g - m) + m;
             const double v_new = beta2*v + (c2*g)*g;
@@ -108,7 +108,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'upper', 'lower', 'c2', 'c3'),
         precision='float64',
     ),

@@ -82,7 +82,7 @@ KERNELS = {
         out_params='T param, float32 m, float32 v, float32 g_prev1, float32 g_prev2, '
                    'float32 g_prev3',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c2*(g - m) + m;
             const float v_new = beta2*v + (c1*g)*g;
@@ -99,7 +99,7 @@ KERNELS = {
             g_prev1 = g_prev1_new;
             g_prev2 = g_prev2_new;
             g_prev3 = g_prev3_new;
-''',)
+    ''',
         scalars=('beta2', 'beta3', 'lam', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float32',
     ),
@@ -110,7 +110,7 @@ KERNELS = {
         out_params='T param, float64 m, float64 v, float64 g_prev1, float64 g_prev2, '
                    'float64 g_prev3',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c2*(g - m) + m;
             const double v_new = beta2*v + (c1*g)*g;
@@ -127,7 +127,7 @@ KERNELS = {
             g_prev1 = g_prev1_new;
             g_prev2 = g_prev2_new;
             g_prev3 = g_prev3_new;
-''',)
+    ''',
         scalars=('beta2', 'beta3', 'lam', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float64',
     ),

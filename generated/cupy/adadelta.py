@@ -52,7 +52,7 @@ KERNELS = {
         in_params='G grad, float32 rho, float32 eps, float32 c0',
         out_params='T param, float32 r, float32 s',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float r_new = (c0*g)*g + r*rho;
             const float d0 = g*sqrtf(eps + s)/sqrtf(eps + r_new);
@@ -61,7 +61,7 @@ KERNELS = {
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
-''',)
+    ''',
         scalars=('rho', 'eps', 'c0'),
         precision='float32',
     ),
@@ -70,7 +70,7 @@ KERNELS = {
         in_params='G grad, float64 rho, float64 eps, float64 c0',
         out_params='T param, float64 r, float64 s',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double r_new = (c0*g)*g + r*rho;
             const double d0 = g*sqrt(eps + s)/sqrt(eps + r_new);
@@ -79,7 +79,7 @@ KERNELS = {
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
-''',)
+    ''',
         scalars=('rho', 'eps', 'c0'),
         precision='float64',
     ),

@@ -52,7 +52,7 @@ KERNELS = {
         in_params='G grad, float32 beta, float32 c0',
         out_params='T param, float32 r, float32 s',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float r_new = beta*r + (c0*g)*g;
             const float d0 = g*sqrtf(s)/sqrtf(r_new);
@@ -61,7 +61,7 @@ KERNELS = {
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta', 'c0'),
         precision='float32',
     ),
@@ -70,7 +70,7 @@ KERNELS = {
         in_params='G grad, float64 beta, float64 c0',
         out_params='T param, float64 r, float64 s',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double r_new = beta*r + (c0*g)*g;
             const double d0 = g*sqrt(s)/sqrt(r_new);
@@ -79,7 +79,7 @@ KERNELS = {
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta', 'c0'),
         precision='float64',
     ),

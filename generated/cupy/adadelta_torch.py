@@ -61,7 +61,7 @@ KERNELS = {
                   'float32 c2',
         out_params='T param, float32 v, float32 u',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float v_new = rho*v + (c1*x0)*x0;
@@ -71,7 +71,7 @@ KERNELS = {
             param = (T)(theta_new);
             v = v_new;
             u = u_new;
-''',)
+    ''',
         scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
@@ -81,7 +81,7 @@ KERNELS = {
                   'float64 c2',
         out_params='T param, float64 v, float64 u',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double v_new = rho*v + (c1*x0)*x0;
@@ -91,7 +91,7 @@ KERNELS = {
             param = (T)(theta_new);
             v = v_new;
             u = u_new;
-''',)
+    ''',
         scalars=('rho', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),

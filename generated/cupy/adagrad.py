@@ -49,13 +49,13 @@ KERNELS = {
         in_params='G grad, float32 eps, float32 c0',
         out_params='T param, float32 r',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float r_new = r + g*g;
             const float theta_new = c0*g/(eps + sqrtf(r_new)) + theta;
             param = (T)(theta_new);
             r = r_new;
-''',)
+    ''',
         scalars=('eps', 'c0'),
         precision='float32',
     ),
@@ -64,13 +64,13 @@ KERNELS = {
         in_params='G grad, float64 eps, float64 c0',
         out_params='T param, float64 r',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double r_new = r + g*g;
             const double theta_new = c0*g/(eps + sqrt(r_new)) + theta;
             param = (T)(theta_new);
             r = r_new;
-''',)
+    ''',
         scalars=('eps', 'c0'),
         precision='float64',
     ),

@@ -50,13 +50,13 @@ KERNELS = {
         in_params='G grad, float32 eps, float32 c0',
         out_params='T param, float32 G_',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float G_new = G_ + g*g;
             const float theta_new = c0*g/sqrtf(eps + G_new) + theta;
             param = (T)(theta_new);
             G_ = G_new;
-''',)
+    ''',
         scalars=('eps', 'c0'),
         precision='float32',
     ),
@@ -65,13 +65,13 @@ KERNELS = {
         in_params='G grad, float64 eps, float64 c0',
         out_params='T param, float64 G_',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double G_new = G_ + g*g;
             const double theta_new = c0*g/sqrt(eps + G_new) + theta;
             param = (T)(theta_new);
             G_ = G_new;
-''',)
+    ''',
         scalars=('eps', 'c0'),
         precision='float64',
     ),

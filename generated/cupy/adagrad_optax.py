@@ -53,13 +53,13 @@ KERNELS = {
         in_params='G grad, float32 eps, float32 c0',
         out_params='T param, float32 s',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float s_new = s + g*g;
             const float theta_new = c0*((s_new > 0) ? (g/sqrtf(eps + s_new)) : (0)) + theta;
             param = (T)(theta_new);
             s = s_new;
-''',)
+    ''',
         scalars=('eps', 'c0'),
         precision='float32',
     ),
@@ -68,13 +68,13 @@ KERNELS = {
         in_params='G grad, float64 eps, float64 c0',
         out_params='T param, float64 s',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double s_new = s + g*g;
             const double theta_new = c0*((s_new > 0) ? (g/sqrt(eps + s_new)) : (0)) + theta;
             param = (T)(theta_new);
             s = s_new;
-''',)
+    ''',
         scalars=('eps', 'c0'),
         precision='float64',
     ),

@@ -60,14 +60,14 @@ KERNELS = {
         in_params='G grad, float32 weight_decay, float32 eps, bool c0, float32 c1',
         out_params='T param, float32 sum',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float sum_new = sum + x0*x0;
             const float theta_new = c1*x0/(eps + sqrtf(sum_new)) + theta;
             param = (T)(theta_new);
             sum = sum_new;
-''',)
+    ''',
         scalars=('weight_decay', 'eps', 'c0', 'c1'),
         precision='float32',
     ),
@@ -76,14 +76,14 @@ KERNELS = {
         in_params='G grad, float64 weight_decay, float64 eps, bool c0, float64 c1',
         out_params='T param, float64 sum',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double sum_new = sum + x0*x0;
             const double theta_new = c1*x0/(eps + sqrt(sum_new)) + theta;
             param = (T)(theta_new);
             sum = sum_new;
-''',)
+    ''',
         scalars=('weight_decay', 'eps', 'c0', 'c1'),
         precision='float64',
     ),

@@ -59,7 +59,7 @@ KERNELS = {
         in_params='G grad, float32 beta2, float32 c1, float32 c2, float32 c4, float32 c5',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c2*(g - m) + m;
             const float v_new = beta2*v + (c1*g)*g;
@@ -67,7 +67,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'c1', 'c2', 'c4', 'c5'),
         precision='float32',
     ),
@@ -76,7 +76,7 @@ KERNELS = {
         in_params='G grad, float64 beta2, float64 c1, float64 c2, float64 c4, float64 c5',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c2*(g - m) + m;
             const double v_new = beta2*v + (c1*g)*g;
@@ -84,7 +84,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'c1', 'c2', 'c4', 'c5'),
         precision='float64',
     ),

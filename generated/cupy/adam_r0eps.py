@@ -57,7 +57,7 @@ KERNELS = {
         in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c2',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c1*(g - m) + m;
             const float v_new = beta2*v + (c0*g)*g;
@@ -65,7 +65,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
@@ -74,7 +74,7 @@ KERNELS = {
         in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c2',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c1*(g - m) + m;
             const double v_new = beta2*v + (c0*g)*g;
@@ -82,7 +82,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'c0', 'c1', 'c2'),
         precision='float64',
     ),

@@ -54,7 +54,7 @@ KERNELS = {
         in_params='G grad, float32 beta2, float32 c0, float32 c1',
         out_params='T param, float32 m, float32 u',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c0*(g - m) + m;
             const float a0 = fabsf(g);
@@ -65,7 +65,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-''',)
+    ''',
         scalars=('beta2', 'c0', 'c1'),
         precision='float32',
     ),
@@ -74,7 +74,7 @@ KERNELS = {
         in_params='G grad, float64 beta2, float64 c0, float64 c1',
         out_params='T param, float64 m, float64 u',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c0*(g - m) + m;
             const double a0 = fabs(g);
@@ -85,7 +85,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-''',)
+    ''',
         scalars=('beta2', 'c0', 'c1'),
         precision='float64',
     ),

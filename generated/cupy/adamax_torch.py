@@ -63,7 +63,7 @@ KERNELS = {
                   'float32 c2',
         out_params='T param, float32 m, float32 u',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float m_new = c1*(-m + x0) + m;
@@ -75,7 +75,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
@@ -85,7 +85,7 @@ KERNELS = {
                   'float64 c2',
         out_params='T param, float64 m, float64 u',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double m_new = c1*(-m + x0) + m;
@@ -97,7 +97,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),

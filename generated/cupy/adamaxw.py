@@ -62,7 +62,7 @@ KERNELS = {
         in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2',
         out_params='T param, float32 m, float32 u',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c1*(g - m) + m;
             const float a0 = beta2*u;
@@ -73,7 +73,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
@@ -82,7 +82,7 @@ KERNELS = {
         in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2',
         out_params='T param, float64 m, float64 u',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c1*(g - m) + m;
             const double a0 = beta2*u;
@@ -93,7 +93,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2'),
         precision='float64',
     ),

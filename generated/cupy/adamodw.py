@@ -72,7 +72,7 @@ KERNELS = {
                   'float32 c2, float32 c3, float32 c4',
         out_params='T param, float32 m, float32 v, float32 s',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float v_new = beta2*v + (c0*g)*g;
             const float x0 = 1.0F/(eps + sqrtf(v_new));
@@ -85,7 +85,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
@@ -95,7 +95,7 @@ KERNELS = {
                   'float64 c2, float64 c3, float64 c4',
         out_params='T param, float64 m, float64 v, float64 s',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double v_new = beta2*v + (c0*g)*g;
             const double x0 = 1.0/(eps + sqrt(v_new));
@@ -108,7 +108,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             s = s_new;
-''',)
+    ''',
         scalars=('beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float64',
     ),

@@ -75,7 +75,7 @@ KERNELS = {
                   'float32 c4, float32 c5, float32 c6, float32 c7, float32 c8, float32 c9',
         out_params='T param, float32 m, float32 v, float32 n_ema, float32 g_prev',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g - ((c1) ? (g) : (g_prev));
             const float n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
@@ -89,7 +89,7 @@ KERNELS = {
             v = v_new;
             n_ema = n_ema_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float32',
     ),
@@ -99,7 +99,7 @@ KERNELS = {
                   'float64 c4, float64 c5, float64 c6, float64 c7, float64 c8, float64 c9',
         out_params='T param, float64 m, float64 v, float64 n_ema, float64 g_prev',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g - ((c1) ? (g) : (g_prev));
             const double n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
@@ -113,7 +113,7 @@ KERNELS = {
             v = v_new;
             n_ema = n_ema_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float64',
     ),

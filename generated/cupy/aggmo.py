@@ -66,7 +66,7 @@ KERNELS = {
                   'bool c0, float32 c1',
         out_params='T param, float32 b0, float32 b1, float32 b2',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float b0_new = b0*beta0 + x0;
@@ -77,7 +77,7 @@ KERNELS = {
             b0 = b0_new;
             b1 = b1_new;
             b2 = b2_new;
-''',)
+    ''',
         scalars=('beta0', 'beta1', 'beta2', 'weight_decay', 'c0', 'c1'),
         precision='float32',
     ),
@@ -87,7 +87,7 @@ KERNELS = {
                   'bool c0, float64 c1',
         out_params='T param, float64 b0, float64 b1, float64 b2',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double b0_new = b0*beta0 + x0;
@@ -98,7 +98,7 @@ KERNELS = {
             b0 = b0_new;
             b1 = b1_new;
             b2 = b2_new;
-''',)
+    ''',
         scalars=('beta0', 'beta1', 'beta2', 'weight_decay', 'c0', 'c1'),
         precision='float64',
     ),

@@ -62,7 +62,7 @@ KERNELS = {
                   'float32 c3',
         out_params='T param, float32 m, float32 v, float32 v_hat_max',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c2*(g - m) + m;
             const float v_new = beta2*v + (c0*g)*g;
@@ -74,7 +74,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             v_hat_max = v_hat_max_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -84,7 +84,7 @@ KERNELS = {
                   'float64 c3',
         out_params='T param, float64 m, float64 v, float64 v_hat_max',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c2*(g - m) + m;
             const double v_new = beta2*v + (c0*g)*g;
@@ -96,7 +96,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             v_hat_max = v_hat_max_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

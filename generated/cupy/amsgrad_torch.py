@@ -65,7 +65,7 @@ KERNELS = {
                   'float32 c5, float32 c6',
         out_params='T param, float32 m, float32 v, float32 v_max',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const float m_new = c3*(-m + x0) + m;
@@ -77,7 +77,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             v_max = v_max_new;
-''',)
+    ''',
         scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6'),
         precision='float32',
     ),
@@ -87,7 +87,7 @@ KERNELS = {
                   'float64 c5, float64 c6',
         out_params='T param, float64 m, float64 v, float64 v_max',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const double m_new = c3*(-m + x0) + m;
@@ -99,7 +99,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             v_max = v_max_new;
-''',)
+    ''',
         scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6'),
         precision='float64',
     ),

@@ -66,13 +66,13 @@ KERNELS = {
                   'float32 c4',
         out_params='T param, float32 ax',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float theta_new = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
             const float ax_new = ((c3) ? (theta_new) : (ax + c4*(-ax + theta_new)));
             param = (T)(theta_new);
             ax = ax_new;
-''',)
+    ''',
         scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
@@ -82,13 +82,13 @@ KERNELS = {
                   'float64 c4',
         out_params='T param, float64 ax',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double theta_new = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
             const double ax_new = ((c3) ? (theta_new) : (ax + c4*(-ax + theta_new)));
             param = (T)(theta_new);
             ax = ax_new;
-''',)
+    ''',
         scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float64',
     ),

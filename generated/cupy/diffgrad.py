@@ -61,7 +61,7 @@ KERNELS = {
         in_params='G grad, float32 beta2, float32 c1, float32 c2, float32 c4, float32 c5',
         out_params='T param, float32 m, float32 v, float32 g_prev',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c2*(g - m) + m;
             const float v_new = beta2*v + (c1*g)*g;
@@ -72,7 +72,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('beta2', 'c1', 'c2', 'c4', 'c5'),
         precision='float32',
     ),
@@ -81,7 +81,7 @@ KERNELS = {
         in_params='G grad, float64 beta2, float64 c1, float64 c2, float64 c4, float64 c5',
         out_params='T param, float64 m, float64 v, float64 g_prev',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c2*(g - m) + m;
             const double v_new = beta2*v + (c1*g)*g;
@@ -92,7 +92,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('beta2', 'c1', 'c2', 'c4', 'c5'),
         precision='float64',
     ),

@@ -67,7 +67,7 @@ KERNELS = {
                   'float32 c3',
         out_params='T param, float32 m, float32 v, float32 g_prev',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c2*(g - m) + m;
             const float v_new = beta2*v + (c1*g)*g;
@@ -78,7 +78,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -88,7 +88,7 @@ KERNELS = {
                   'float64 c3',
         out_params='T param, float64 m, float64 v, float64 g_prev',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c2*(g - m) + m;
             const double v_new = beta2*v + (c1*g)*g;
@@ -99,7 +99,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

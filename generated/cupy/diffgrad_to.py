@@ -68,7 +68,7 @@ KERNELS = {
                   'bool c0, float32 c1, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 v, float32 g_prev',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float g_prev_new = g + ((c0) ? (0) : (theta*weight_decay));
             const float m_new = beta1*m + c2*g_prev_new;
@@ -79,7 +79,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -89,7 +89,7 @@ KERNELS = {
                   'bool c0, float64 c1, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 v, float64 g_prev',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double g_prev_new = g + ((c0) ? (0) : (theta*weight_decay));
             const double m_new = beta1*m + c2*g_prev_new;
@@ -100,7 +100,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('beta1', 'beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

@@ -53,14 +53,14 @@ KERNELS = {
         in_params='G grad, float32 c0, float32 c1, float32 c2',
         out_params='T param, float32 m',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = c0*(g - m) + m;
             const float theta_new = c1*((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0)))) + theta;
             const float m_new = c2*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;
-''',)
+    ''',
         scalars=('c0', 'c1', 'c2'),
         precision='float32',
     ),
@@ -69,14 +69,14 @@ KERNELS = {
         in_params='G grad, float64 c0, float64 c1, float64 c2',
         out_params='T param, float64 m',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = c0*(g - m) + m;
             const double theta_new = c1*((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0)))) + theta;
             const double m_new = c2*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;
-''',)
+    ''',
         scalars=('c0', 'c1', 'c2'),
         precision='float64',
     ),

@@ -74,7 +74,7 @@ KERNELS = {
                   'float32 c5, bool c6, float32 c7, bool c8, float32 c9, float32 c10',
         out_params='T param, float32 m, float32 v, float32 slow',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const float m_new = c3*(-m + x0) + m;
@@ -88,7 +88,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             slow = slow_new;
-''',)
+    ''',
         scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10'),
         precision='float32',
     ),
@@ -98,7 +98,7 @@ KERNELS = {
                   'float64 c5, bool c6, float64 c7, bool c8, float64 c9, float64 c10',
         out_params='T param, float64 m, float64 v, float64 slow',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const double m_new = c3*(-m + x0) + m;
@@ -112,7 +112,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             slow = slow_new;
-''',)
+    ''',
         scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10'),
         precision='float64',
     ),

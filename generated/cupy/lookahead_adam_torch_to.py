@@ -75,7 +75,7 @@ KERNELS = {
                   'float32 c2, float32 c3, bool c5, float32 c6, bool c7, float32 c8, float32 c9',
         out_params='T param, float32 m, float32 v, float32 slow',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const float m_new = c3*(-m + x0) + m;
@@ -89,7 +89,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             slow = slow_new;
-''',)
+    ''',
         scalars=('beta2', 'weight_decay', 'alpha', 'c1', 'c2', 'c3', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float32',
     ),
@@ -99,7 +99,7 @@ KERNELS = {
                   'float64 c2, float64 c3, bool c5, float64 c6, bool c7, float64 c8, float64 c9',
         out_params='T param, float64 m, float64 v, float64 slow',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const double m_new = c3*(-m + x0) + m;
@@ -113,7 +113,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             slow = slow_new;
-''',)
+    ''',
         scalars=('beta2', 'weight_decay', 'alpha', 'c1', 'c2', 'c3', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float64',
     ),

@@ -79,7 +79,7 @@ KERNELS = {
                   'bool c9',
         out_params='T param, float32 m, float32 v, float32 slow',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float m_new = c2*(-m + x0) + m;
@@ -94,7 +94,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             slow = slow_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7',
                  'c8', 'c9'),
         precision='float32',
@@ -106,7 +106,7 @@ KERNELS = {
                   'bool c9',
         out_params='T param, float64 m, float64 v, float64 slow',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double m_new = c2*(-m + x0) + m;
@@ -121,7 +121,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
             slow = slow_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7',
                  'c8', 'c9'),
         precision='float64',

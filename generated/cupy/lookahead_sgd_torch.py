@@ -67,7 +67,7 @@ KERNELS = {
                   'float32 c2, float32 c3, float32 c4, bool c5, float32 c6, bool c7',
         out_params='T param, float32 b, float32 slow',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
@@ -78,7 +78,7 @@ KERNELS = {
             param = (T)(theta_new);
             b = b_new;
             slow = slow_new;
-''',)
+    ''',
         scalars=('lr', 'momentum', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float32',
     ),
@@ -88,7 +88,7 @@ KERNELS = {
                   'float64 c2, float64 c3, float64 c4, bool c5, float64 c6, bool c7',
         out_params='T param, float64 b, float64 slow',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
@@ -99,7 +99,7 @@ KERNELS = {
             param = (T)(theta_new);
             b = b_new;
             slow = slow_new;
-''',)
+    ''',
         scalars=('lr', 'momentum', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float64',
     ),

@@ -67,7 +67,7 @@ KERNELS = {
                   'float32 lam, float32 c1, bool c2',
         out_params='T param, float32 x0, float32 nu, float32 s',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x1 = g + ((c0) ? (0) : (theta*weight_decay));
             const float s_new = lam*x1 + s;
@@ -79,7 +79,7 @@ KERNELS = {
             x0 = x0_new;
             nu = nu_new;
             s = s_new;
-''',)
+    ''',
         scalars=('momentum', 'eps', 'weight_decay', 'c0', 'lam', 'c1', 'c2'),
         precision='float32',
     ),
@@ -89,7 +89,7 @@ KERNELS = {
                   'float64 lam, float64 c1, bool c2',
         out_params='T param, float64 x0, float64 nu, float64 s',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x1 = g + ((c0) ? (0) : (theta*weight_decay));
             const double s_new = lam*x1 + s;
@@ -101,7 +101,7 @@ KERNELS = {
             x0 = x0_new;
             nu = nu_new;
             s = s_new;
-''',)
+    ''',
         scalars=('momentum', 'eps', 'weight_decay', 'c0', 'lam', 'c1', 'c2'),
         precision='float64',
     ),

@@ -51,13 +51,13 @@ KERNELS = {
         in_params='G grad, float32 momentum, float32 c0, bool c1',
         out_params='T param, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float v_new = c0*g + ((c1) ? (0) : (momentum*v));
             const float theta_new = theta + v_new;
             param = (T)(theta_new);
             v = v_new;
-''',)
+    ''',
         scalars=('momentum', 'c0', 'c1'),
         precision='float32',
     ),
@@ -66,13 +66,13 @@ KERNELS = {
         in_params='G grad, float64 momentum, float64 c0, bool c1',
         out_params='T param, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double v_new = c0*g + ((c1) ? (0) : (momentum*v));
             const double theta_new = theta + v_new;
             param = (T)(theta_new);
             v = v_new;
-''',)
+    ''',
         scalars=('momentum', 'c0', 'c1'),
         precision='float64',
     ),

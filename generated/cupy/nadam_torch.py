@@ -73,7 +73,7 @@ KERNELS = {
                   'float32 c6, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const float v_new = beta2*v + (c2*x0)*x0;
@@ -83,7 +83,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c4', 'c6', 'c7', 'c8'),
         precision='float32',
     ),
@@ -93,7 +93,7 @@ KERNELS = {
                   'float64 c6, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const double v_new = beta2*v + (c2*x0)*x0;
@@ -103,7 +103,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'weight_decay', 'c1', 'c2', 'c4', 'c6', 'c7', 'c8'),
         precision='float64',
     ),

@@ -56,7 +56,7 @@ KERNELS = {
         in_params='G grad, float32 beta1, float32 beta2, float32 c0, float32 c1',
         out_params='T param, float32 m, float32 u',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float a0 = fabsf(g);
             const float a1 = beta2*u;
@@ -68,7 +68,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-''',)
+    ''',
         scalars=('beta1', 'beta2', 'c0', 'c1'),
         precision='float32',
     ),
@@ -77,7 +77,7 @@ KERNELS = {
         in_params='G grad, float64 beta1, float64 beta2, float64 c0, float64 c1',
         out_params='T param, float64 m, float64 u',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double a0 = fabs(g);
             const double a1 = beta2*u;
@@ -89,7 +89,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
-''',)
+    ''',
         scalars=('beta1', 'beta2', 'c0', 'c1'),
         precision='float64',
     ),

@@ -73,7 +73,7 @@ KERNELS = {
                   'float32 c7, float32 c8',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float v_new = beta2*v + (c2*g)*g;
             const float x0 = 1.0F/(c6 + sqrtf(v_new));
@@ -82,7 +82,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'c1', 'c2', 'c4', 'c6', 'c7', 'c8'),
         precision='float32',
     ),
@@ -92,7 +92,7 @@ KERNELS = {
                   'float64 c7, float64 c8',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double v_new = beta2*v + (c2*g)*g;
             const double x0 = 1.0/(c6 + sqrt(v_new));
@@ -101,7 +101,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'c1', 'c2', 'c4', 'c6', 'c7', 'c8'),
         precision='float64',
     ),

@@ -50,14 +50,14 @@ KERNELS = {
         in_params='G grad, float32 momentum, float32 c0, bool c1',
         out_params='T param, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = c0*g;
             const float v_new = x0 + ((c1) ? (0) : (momentum*v));
             const float theta_new = ((c1) ? (0) : (momentum*v_new)) + (theta + x0);
             param = (T)(theta_new);
             v = v_new;
-''',)
+    ''',
         scalars=('momentum', 'c0', 'c1'),
         precision='float32',
     ),
@@ -66,14 +66,14 @@ KERNELS = {
         in_params='G grad, float64 momentum, float64 c0, bool c1',
         out_params='T param, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = c0*g;
             const double v_new = x0 + ((c1) ? (0) : (momentum*v));
             const double theta_new = ((c1) ? (0) : (momentum*v_new)) + (theta + x0);
             param = (T)(theta_new);
             v = v_new;
-''',)
+    ''',
         scalars=('momentum', 'c0', 'c1'),
         precision='float64',
     ),

@@ -52,13 +52,13 @@ KERNELS = {
         in_params='G grad, float32 c0, bool c1, float32 c2, float32 c3',
         out_params='T param, float32 g_prev',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float theta_new = c3*(c0*g + c2*((c1) ? (g) : (g_prev))) + theta;
             const float g_prev_new = g;
             param = (T)(theta_new);
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -67,13 +67,13 @@ KERNELS = {
         in_params='G grad, float64 c0, bool c1, float64 c2, float64 c3',
         out_params='T param, float64 g_prev',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double theta_new = c3*(c0*g + c2*((c1) ? (g) : (g_prev))) + theta;
             const double g_prev_new = g;
             param = (T)(theta_new);
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

@@ -72,7 +72,7 @@ KERNELS = {
                   'float32 weight_decay, bool c0, bool c1, float32 c2, float32 c3, float32 c4',
         out_params='T param, float32 i_buf, float32 d_buf, float32 g_prev',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const float d_buf_new = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
@@ -83,7 +83,7 @@ KERNELS = {
             i_buf = i_buf_new;
             d_buf = d_buf_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3',
                  'c4'),
         precision='float32',
@@ -94,7 +94,7 @@ KERNELS = {
                   'float64 weight_decay, bool c0, bool c1, float64 c2, float64 c3, float64 c4',
         out_params='T param, float64 i_buf, float64 d_buf, float64 g_prev',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const double d_buf_new = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
@@ -105,7 +105,7 @@ KERNELS = {
             i_buf = i_buf_new;
             d_buf = d_buf_new;
             g_prev = g_prev_new;
-''',)
+    ''',
         scalars=('momentum', 'integral', 'derivative', 'weight_decay', 'c0', 'c1', 'c2', 'c3',
                  'c4'),
         precision='float64',

@@ -74,7 +74,7 @@ KERNELS = {
                   'float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const float m_new = c4*m + c5*x0;
@@ -84,7 +84,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6',
                  'c7'),
         precision='float32',
@@ -96,7 +96,7 @@ KERNELS = {
                   'float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
             const double m_new = c4*m + c5*x0;
@@ -106,7 +106,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6',
                  'c7'),
         precision='float64',

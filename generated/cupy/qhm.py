@@ -58,14 +58,14 @@ KERNELS = {
                   'float32 c1, bool c2, float32 c3, float32 c4',
         out_params='T param, float32 b',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float b_new = c1*x0 + ((c2) ? (0) : (b*momentum));
             const float theta_new = c4*(c3*x0 + nu*b_new) + theta;
             param = (T)(theta_new);
             b = b_new;
-''',)
+    ''',
         scalars=('momentum', 'nu', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
@@ -75,14 +75,14 @@ KERNELS = {
                   'float64 c1, bool c2, float64 c3, float64 c4',
         out_params='T param, float64 b',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double b_new = c1*x0 + ((c2) ? (0) : (b*momentum));
             const double theta_new = c4*(c3*x0 + nu*b_new) + theta;
             param = (T)(theta_new);
             b = b_new;
-''',)
+    ''',
         scalars=('momentum', 'nu', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float64',
     ),

@@ -65,7 +65,7 @@ KERNELS = {
                   'float32 c5, float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c1*(g - m) + m;
             const float v_new = beta2*v + (c0*g)*g;
@@ -73,7 +73,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float32',
     ),
@@ -83,7 +83,7 @@ KERNELS = {
                   'float64 c5, float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c1*(g - m) + m;
             const double v_new = beta2*v + (c0*g)*g;
@@ -91,7 +91,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c6', 'c7'),
         precision='float64',
     ),

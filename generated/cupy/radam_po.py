@@ -70,7 +70,7 @@ KERNELS = {
                   'float32 c3, bool c4',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float m_new = c2*(g - m) + m;
             const float v_new = beta2*v + (c1*g)*g;
@@ -78,7 +78,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
@@ -88,7 +88,7 @@ KERNELS = {
                   'float64 c3, bool c4',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double m_new = c2*(g - m) + m;
             const double v_new = beta2*v + (c1*g)*g;
@@ -96,7 +96,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4'),
         precision='float64',
     ),

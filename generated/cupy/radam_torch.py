@@ -71,7 +71,7 @@ KERNELS = {
                   'float32 c2, float32 c3, bool c4, float32 c5',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float m_new = c2*(-m + x0) + m;
@@ -81,7 +81,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
         precision='float32',
     ),
@@ -91,7 +91,7 @@ KERNELS = {
                   'float64 c2, float64 c3, bool c4, float64 c5',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double m_new = c2*(-m + x0) + m;
@@ -101,7 +101,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
         precision='float64',
     ),

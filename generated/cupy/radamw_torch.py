@@ -72,7 +72,7 @@ KERNELS = {
                   'float32 c3, bool c4, float32 c5',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = c0*theta;
             const float m_new = c2*(g - m) + m;
@@ -81,7 +81,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
         precision='float32',
     ),
@@ -91,7 +91,7 @@ KERNELS = {
                   'float64 c3, bool c4, float64 c5',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = c0*theta;
             const double m_new = c2*(g - m) + m;
@@ -100,7 +100,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
         precision='float64',
     ),

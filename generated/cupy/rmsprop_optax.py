@@ -63,7 +63,7 @@ KERNELS = {
                   'float32 c1, bool c2, float32 c3',
         out_params='T param, float32 nu, float32 b',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float nu_new = decay*nu + (c0*g)*g;
             const float x0 = g/sqrtf(eps + nu_new);
@@ -72,7 +72,7 @@ KERNELS = {
             param = (T)(theta_new);
             nu = nu_new;
             b = b_new;
-''',)
+    ''',
         scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -82,7 +82,7 @@ KERNELS = {
                   'float64 c1, bool c2, float64 c3',
         out_params='T param, float64 nu, float64 b',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double nu_new = decay*nu + (c0*g)*g;
             const double x0 = g/sqrt(eps + nu_new);
@@ -91,7 +91,7 @@ KERNELS = {
             param = (T)(theta_new);
             nu = nu_new;
             b = b_new;
-''',)
+    ''',
         scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

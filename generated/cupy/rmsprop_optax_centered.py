@@ -65,7 +65,7 @@ KERNELS = {
                   'float32 c1, bool c2, float32 c3',
         out_params='T param, float32 nu, float32 b, float32 g_avg',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float g_avg_new = c0*(g - g_avg) + g_avg;
             const float nu_new = decay*nu + (c0*g)*g;
@@ -76,7 +76,7 @@ KERNELS = {
             nu = nu_new;
             b = b_new;
             g_avg = g_avg_new;
-''',)
+    ''',
         scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -86,7 +86,7 @@ KERNELS = {
                   'float64 c1, bool c2, float64 c3',
         out_params='T param, float64 nu, float64 b, float64 g_avg',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double g_avg_new = c0*(g - g_avg) + g_avg;
             const double nu_new = decay*nu + (c0*g)*g;
@@ -97,7 +97,7 @@ KERNELS = {
             nu = nu_new;
             b = b_new;
             g_avg = g_avg_new;
-''',)
+    ''',
         scalars=('lr', 'decay', 'eps', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

@@ -52,13 +52,13 @@ KERNELS = {
         in_params='G grad, float32 beta, float32 c0, float32 c1',
         out_params='T param, float32 r',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float r_new = beta*r + (c0*g)*g;
             const float theta_new = c1*g/sqrtf(r_new) + theta;
             param = (T)(theta_new);
             r = r_new;
-''',)
+    ''',
         scalars=('beta', 'c0', 'c1'),
         precision='float32',
     ),
@@ -67,13 +67,13 @@ KERNELS = {
         in_params='G grad, float64 beta, float64 c0, float64 c1',
         out_params='T param, float64 r',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double r_new = beta*r + (c0*g)*g;
             const double theta_new = c1*g/sqrt(r_new) + theta;
             param = (T)(theta_new);
             r = r_new;
-''',)
+    ''',
         scalars=('beta', 'c0', 'c1'),
         precision='float64',
     ),

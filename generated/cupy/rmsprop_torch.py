@@ -62,7 +62,7 @@ KERNELS = {
                   'bool c0, float32 c1, bool c2, float32 c3',
         out_params='T param, float32 v, float32 b',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float v_new = alpha*v + (c1*x0)*x0;
@@ -71,7 +71,7 @@ KERNELS = {
             param = (T)(theta_new);
             v = v_new;
             b = b_new;
-''',)
+    ''',
         scalars=('alpha', 'eps', 'weight_decay', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -81,7 +81,7 @@ KERNELS = {
                   'bool c0, float64 c1, bool c2, float64 c3',
         out_params='T param, float64 v, float64 b',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double v_new = alpha*v + (c1*x0)*x0;
@@ -90,7 +90,7 @@ KERNELS = {
             param = (T)(theta_new);
             v = v_new;
             b = b_new;
-''',)
+    ''',
         scalars=('alpha', 'eps', 'weight_decay', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

@@ -64,7 +64,7 @@ KERNELS = {
                   'bool c0, float32 c1, bool c2, float32 c3',
         out_params='T param, float32 v, float32 b, float32 g_avg',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float g_avg_new = c1*(-g_avg + x0) + g_avg;
@@ -77,7 +77,7 @@ KERNELS = {
             v = v_new;
             b = b_new;
             g_avg = g_avg_new;
-''',)
+    ''',
         scalars=('alpha', 'eps', 'weight_decay', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -87,7 +87,7 @@ KERNELS = {
                   'bool c0, float64 c1, bool c2, float64 c3',
         out_params='T param, float64 v, float64 b, float64 g_avg',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double g_avg_new = c1*(-g_avg + x0) + g_avg;
@@ -99,7 +99,7 @@ KERNELS = {
             v = v_new;
             b = b_new;
             g_avg = g_avg_new;
-''',)
+    ''',
         scalars=('alpha', 'eps', 'weight_decay', 'momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

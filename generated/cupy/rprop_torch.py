@@ -67,7 +67,7 @@ KERNELS = {
                   'float32 step_size_max',
         out_params='T param, float32 g_prev, float32 step_size',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float p = g*g_prev;
             const bool x0 = p < 0;
@@ -81,7 +81,7 @@ KERNELS = {
             param = (T)(theta_new);
             g_prev = g_prev_new;
             step_size = step_size_new;
-''',)
+    ''',
         scalars=('eta_minus', 'eta_plus', 'step_size_min', 'step_size_max'),
         precision='float32',
     ),
@@ -91,7 +91,7 @@ KERNELS = {
                   'float64 step_size_max',
         out_params='T param, float64 g_prev, float64 step_size',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double p = g*g_prev;
             const bool x0 = p < 0;
@@ -105,7 +105,7 @@ KERNELS = {
             param = (T)(theta_new);
             g_prev = g_prev_new;
             step_size = step_size_new;
-''',)
+    ''',
         scalars=('eta_minus', 'eta_plus', 'step_size_min', 'step_size_max'),
         precision='float64',
     ),

@@ -58,14 +58,14 @@ KERNELS = {
                   'float32 c3',
         out_params='T param, float32 b',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
             const float theta_new = c3*b_new + theta;
             param = (T)(theta_new);
             b = b_new;
-''',)
+    ''',
         scalars=('momentum', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -75,14 +75,14 @@ KERNELS = {
                   'float64 c3',
         out_params='T param, float64 b',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
             const double theta_new = c3*b_new + theta;
             param = (T)(theta_new);
             b = b_new;
-''',)
+    ''',
         scalars=('momentum', 'weight_decay', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

@@ -56,14 +56,14 @@ KERNELS = {
         in_params='G grad, float32 momentum, float32 weight_decay, bool c0, bool c1, float32 c2',
         out_params='T param, float32 b',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float b_new = ((c1) ? (x0) : (b*momentum + x0));
             const float theta_new = c2*(momentum*b_new + x0) + theta;
             param = (T)(theta_new);
             b = b_new;
-''',)
+    ''',
         scalars=('momentum', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float32',
     ),
@@ -72,14 +72,14 @@ KERNELS = {
         in_params='G grad, float64 momentum, float64 weight_decay, bool c0, bool c1, float64 c2',
         out_params='T param, float64 b',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double b_new = ((c1) ? (x0) : (b*momentum + x0));
             const double theta_new = c2*(momentum*b_new + x0) + theta;
             param = (T)(theta_new);
             b = b_new;
-''',)
+    ''',
         scalars=('momentum', 'weight_decay', 'c0', 'c1', 'c2'),
         precision='float64',
     ),

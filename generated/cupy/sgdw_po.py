@@ -60,13 +60,13 @@ KERNELS = {
         in_params='G grad, float32 momentum, float32 c0, bool c1, float32 c2, float32 c3',
         out_params='T param, float32 b',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float b_new = ((c1) ? (g) : (b*momentum + c2*g));
             const float theta_new = c0*theta + c3*b_new;
             param = (T)(theta_new);
             b = b_new;
-''',)
+    ''',
         scalars=('momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
@@ -75,13 +75,13 @@ KERNELS = {
         in_params='G grad, float64 momentum, float64 c0, bool c1, float64 c2, float64 c3',
         out_params='T param, float64 b',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double b_new = ((c1) ? (g) : (b*momentum + c2*g));
             const double theta_new = c0*theta + c3*b_new;
             param = (T)(theta_new);
             b = b_new;
-''',)
+    ''',
         scalars=('momentum', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),

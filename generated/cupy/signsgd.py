@@ -42,11 +42,11 @@ KERNELS = {
         in_params='G grad, float32 c0',
         out_params='T param',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float theta_new = c0*((g > 0) ? (1) : (((g < 0) ? (-1) : (0)))) + theta;
             param = (T)(theta_new);
-''',)
+    ''',
         scalars=('c0',),
         precision='float32',
     ),
@@ -55,11 +55,11 @@ KERNELS = {
         in_params='G grad, float64 c0',
         out_params='T param',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double theta_new = c0*((g > 0) ? (1) : (((g < 0) ? (-1) : (0)))) + theta;
             param = (T)(theta_new);
-''',)
+    ''',
         scalars=('c0',),
         precision='float64',
     ),

@@ -49,7 +49,7 @@ KERNELS = {
         in_params='G grad, float32 c0, bool c1, float32 c2',
         out_params='T param, float32 m',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = c0*g;
             const float x1 = c0*(g - m) + m;
@@ -58,7 +58,7 @@ KERNELS = {
             const float m_new = ((c1) ? (x0) : (x1));
             param = (T)(theta_new);
             m = m_new;
-''',)
+    ''',
         scalars=('c0', 'c1', 'c2'),
         precision='float32',
     ),
@@ -67,7 +67,7 @@ KERNELS = {
         in_params='G grad, float64 c0, bool c1, float64 c2',
         out_params='T param, float64 m',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = c0*g;
             const double x1 = c0*(g - m) + m;
@@ -76,7 +76,7 @@ KERNELS = {
             const double m_new = ((c1) ? (x0) : (x1));
             param = (T)(theta_new);
             m = m_new;
-''',)
+    ''',
         scalars=('c0', 'c1', 'c2'),
         precision='float64',
     ),

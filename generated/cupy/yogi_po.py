@@ -66,7 +66,7 @@ KERNELS = {
                   'float32 c6',
         out_params='T param, float32 m, float32 v',
         operation='''
-            const float theta = ((float)(param);
+            const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = theta*weight_decay;
             const float x1 = g + ((c1) ? (0) : (x0));
@@ -79,7 +79,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6'),
         precision='float32',
     ),
@@ -89,7 +89,7 @@ KERNELS = {
                   'float64 c6',
         out_params='T param, float64 m, float64 v',
         operation='''
-            const double theta = ((double)(param);
+            const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = theta*weight_decay;
             const double x1 = g + ((c1) ? (0) : (x0));
@@ -102,7 +102,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-''',)
+    ''',
         scalars=('weight_decay', 'c1', 'c2', 'c3', 'c5', 'c6'),
         precision='float64',
     ),
