@@ -42,8 +42,7 @@ def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
     block += [f"{s.name} = _{s.name}_all[_lo:_hi]" for s in spec.array_state if s.name in reads]
     block += [f"_buf{i} = _buffers[{i}][:_n]" for i in range(program.float_buffers)]
     block += [f"_mask{i} = _masks[{i}][:_n]" for i in range(program.mask_buffers)]
-    for call in program.calls:
-        block += ufunc_printer.call(call)
+    block += ufunc_printer.calls(program.calls)
     for name, operand in program.copies:
         block.append(f"numpy.copyto({program.targets[name]}, {ufunc_printer.doprint(operand)})")
 

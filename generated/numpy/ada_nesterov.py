@@ -116,12 +116,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.add(acc_delta, eps, out=_buf0)
             numpy.sqrt(_buf0, out=_buf0)
             numpy.multiply(g, _buf0, out=_buf0)
-            numpy.multiply(delta, momentum, out=delta)
-            numpy.copyto(_buf1, 0 if c0 else delta)
+            if c0:
+                numpy.copyto(_buf1, 0)
+            else:
+                numpy.multiply(delta, momentum, out=delta)
+                numpy.copyto(_buf1, delta)
             numpy.subtract(_buf1, _buf0, out=delta)
             numpy.subtract(theta, _buf0, out=_buf0)
-            numpy.multiply(momentum, delta, out=_buf1)
-            numpy.copyto(_buf1, 0 if c0 else _buf1)
+            if c0:
+                numpy.copyto(_buf1, 0)
+            else:
+                numpy.multiply(momentum, delta, out=_buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
             numpy.multiply(acc_delta, decay, out=acc_delta)
             numpy.multiply(c1, delta, out=_buf1)

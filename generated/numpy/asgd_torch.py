@@ -122,14 +122,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(c0, theta, out=_buf0)
-            numpy.multiply(theta, weight_decay, out=_buf1)
-            numpy.copyto(_buf1, 0 if c1 else _buf1)
+            if c1:
+                numpy.copyto(_buf1, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf1)
             numpy.add(g, _buf1, out=_buf1)
             numpy.multiply(c2, _buf1, out=_buf1)
             numpy.add(_buf0, _buf1, out=_buf1)
-            numpy.subtract(_buf1, ax, out=_buf0)
-            numpy.multiply(c4, _buf0, out=_buf0)
-            numpy.add(ax, _buf0, out=ax)
-            numpy.copyto(ax, _buf1 if c3 else ax)
+            if c3:
+                numpy.copyto(ax, _buf1)
+            else:
+                numpy.subtract(_buf1, ax, out=_buf0)
+                numpy.multiply(c4, _buf0, out=_buf0)
+                numpy.add(ax, _buf0, out=ax)
             numpy.copyto(_theta_out, _buf1)
 

@@ -147,8 +147,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c1 else _buf0)
+            if c1:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.subtract(_buf0, m, out=_buf1)
             numpy.multiply(c3, _buf1, out=_buf1)
@@ -163,11 +165,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.divide(_buf0, _buf1, out=_buf1)
             numpy.add(theta, _buf1, out=_buf1)
             numpy.subtract(slow, _buf1, out=_buf0)
-            numpy.multiply(c7, _buf0, out=_buf2)
-            numpy.add(slow, _buf2, out=_buf2)
-            numpy.multiply(c5, _buf0, out=_buf0)
-            numpy.add(_buf1, _buf0, out=_buf0)
-            numpy.copyto(_buf2, _buf0 if c6 else _buf2)
-            numpy.copyto(_theta_out, _buf2 if c8 else _buf1)
-            numpy.copyto(slow, _buf2 if c8 else slow)
+            if c6:
+                numpy.multiply(c5, _buf0, out=_buf2)
+                numpy.add(_buf1, _buf2, out=_buf2)
+                numpy.copyto(_buf0, _buf2)
+            else:
+                numpy.multiply(c7, _buf0, out=_buf0)
+                numpy.add(slow, _buf0, out=_buf0)
+            numpy.copyto(_theta_out, _buf0 if c8 else _buf1)
+            numpy.copyto(slow, _buf0 if c8 else slow)
 

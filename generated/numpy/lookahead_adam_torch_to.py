@@ -147,8 +147,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c1 else _buf0)
+            if c1:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.subtract(_buf0, m, out=_buf1)
             numpy.multiply(c3, _buf1, out=_buf1)
@@ -165,9 +167,15 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(c6, slow, out=_buf0)
             numpy.multiply(alpha, _buf1, out=_buf2)
             numpy.add(_buf0, _buf2, out=_buf2)
-            numpy.copyto(_buf0, _buf2 if c7 else _buf1)
-            numpy.copyto(_theta_out, _buf1 if c5 else _buf0)
-            numpy.copyto(_buf0, _buf2 if c7 else numpy.nan)
-            numpy.copyto(_buf0, _buf1 if c5 else _buf0)
-            numpy.copyto(slow, _buf0 if c7 else slow)
+            if c5:
+                numpy.copyto(_theta_out, _buf1)
+            else:
+                numpy.copyto(_buf0, _buf2 if c7 else _buf1)
+                numpy.copyto(_theta_out, _buf0)
+            if c7:
+                if c5:
+                    numpy.copyto(_buf0, _buf1)
+                else:
+                    numpy.copyto(_buf0, _buf2 if c7 else numpy.nan)
+                numpy.copyto(slow, _buf0)
 

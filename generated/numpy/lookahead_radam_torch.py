@@ -160,8 +160,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            if c0:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.subtract(_buf0, m, out=_buf1)
             numpy.multiply(c2, _buf1, out=_buf1)
@@ -170,20 +172,24 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(_buf1, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
-            numpy.multiply(c5, m, out=_buf0)
-            numpy.add(theta, _buf0, out=_buf0)
-            numpy.multiply(c3, m, out=_buf1)
-            numpy.sqrt(v, out=_buf2)
-            numpy.add(eps, _buf2, out=_buf2)
-            numpy.divide(_buf1, _buf2, out=_buf2)
-            numpy.add(theta, _buf2, out=_buf2)
-            numpy.copyto(_buf0, _buf2 if c4 else _buf0)
-            numpy.subtract(slow, _buf0, out=_buf2)
-            numpy.multiply(c8, _buf2, out=_buf1)
-            numpy.add(slow, _buf1, out=_buf1)
-            numpy.multiply(c6, _buf2, out=_buf2)
-            numpy.add(_buf0, _buf2, out=_buf2)
-            numpy.copyto(_buf1, _buf2 if c7 else _buf1)
+            if c4:
+                numpy.multiply(c3, m, out=_buf0)
+                numpy.sqrt(v, out=_buf1)
+                numpy.add(eps, _buf1, out=_buf1)
+                numpy.divide(_buf0, _buf1, out=_buf1)
+                numpy.add(theta, _buf1, out=_buf1)
+                numpy.copyto(_buf0, _buf1)
+            else:
+                numpy.multiply(c5, m, out=_buf0)
+                numpy.add(theta, _buf0, out=_buf0)
+            numpy.subtract(slow, _buf0, out=_buf1)
+            if c7:
+                numpy.multiply(c6, _buf1, out=_buf2)
+                numpy.add(_buf0, _buf2, out=_buf2)
+                numpy.copyto(_buf1, _buf2)
+            else:
+                numpy.multiply(c8, _buf1, out=_buf1)
+                numpy.add(slow, _buf1, out=_buf1)
             numpy.copyto(_theta_out, _buf1 if c9 else _buf0)
             numpy.copyto(slow, _buf1 if c9 else slow)
 

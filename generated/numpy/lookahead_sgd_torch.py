@@ -131,24 +131,31 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            if c0:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(b, momentum, out=b)
-            numpy.multiply(c2, _buf0, out=_buf1)
-            numpy.add(b, _buf1, out=b)
-            numpy.copyto(b, _buf0 if c1 else b)
-            numpy.multiply(lr, b, out=_buf0)
-            numpy.add(slow, _buf0, out=_buf0)
-            numpy.subtract(_buf0, theta, out=_buf0)
-            numpy.multiply(c4, b, out=_buf1)
-            numpy.add(theta, _buf1, out=_buf1)
-            numpy.multiply(c6, _buf0, out=_buf2)
-            numpy.add(slow, _buf2, out=_buf2)
-            numpy.multiply(c3, _buf0, out=_buf0)
-            numpy.add(_buf1, _buf0, out=_buf0)
-            numpy.copyto(_buf2, _buf0 if c5 else _buf2)
-            numpy.copyto(_buf1, _buf2 if c7 else _buf1)
-            numpy.copyto(slow, _buf1 if c7 else slow)
-            numpy.copyto(_theta_out, _buf1)
+            if c1:
+                numpy.copyto(b, _buf0)
+            else:
+                numpy.multiply(b, momentum, out=b)
+                numpy.multiply(c2, _buf0, out=_buf1)
+                numpy.add(b, _buf1, out=b)
+            numpy.multiply(c4, b, out=_buf0)
+            numpy.add(theta, _buf0, out=_buf0)
+            if c7:
+                numpy.multiply(lr, b, out=_buf1)
+                numpy.add(slow, _buf1, out=_buf1)
+                numpy.subtract(_buf1, theta, out=_buf1)
+                if c5:
+                    numpy.multiply(c3, _buf1, out=_buf2)
+                    numpy.add(_buf0, _buf2, out=_buf2)
+                    numpy.copyto(_buf1, _buf2)
+                else:
+                    numpy.multiply(c6, _buf1, out=_buf1)
+                    numpy.add(slow, _buf1, out=_buf1)
+                numpy.copyto(_buf0, _buf1)
+            numpy.copyto(slow, _buf0 if c7 else slow)
+            numpy.copyto(_theta_out, _buf0)
 

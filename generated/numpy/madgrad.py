@@ -125,8 +125,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             s = _s_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            if c0:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(lam, _buf0, out=_buf1)
             numpy.add(s, _buf1, out=s)
@@ -137,7 +139,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.divide(s, _buf0, out=_buf0)
             numpy.subtract(x0, _buf0, out=_buf0)
             numpy.multiply(c1, _buf0, out=_buf0)
-            numpy.multiply(theta, momentum, out=_buf1)
-            numpy.copyto(_buf1, 0 if c2 else _buf1)
+            if c2:
+                numpy.copyto(_buf1, 0)
+            else:
+                numpy.multiply(theta, momentum, out=_buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
 

@@ -145,8 +145,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             v = _v_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c1 else _buf0)
+            if c1:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(c2, _buf0, out=_buf1)
             numpy.multiply(_buf1, _buf0, out=_buf1)

@@ -96,11 +96,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.multiply(c0, g, out=_buf0)
-            numpy.multiply(v, momentum, out=v)
-            numpy.copyto(_buf1, 0 if c1 else v)
+            if c1:
+                numpy.copyto(_buf1, 0)
+            else:
+                numpy.multiply(v, momentum, out=v)
+                numpy.copyto(_buf1, v)
             numpy.add(_buf0, _buf1, out=v)
             numpy.add(theta, _buf0, out=_buf0)
-            numpy.multiply(momentum, v, out=_buf1)
-            numpy.copyto(_buf1, 0 if c1 else _buf1)
+            if c1:
+                numpy.copyto(_buf1, 0)
+            else:
+                numpy.multiply(momentum, v, out=_buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
 

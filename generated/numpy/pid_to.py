@@ -135,18 +135,24 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             g_prev = _g_prev_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c1 else _buf0)
+            if c1:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.subtract(_buf0, g_prev, out=g_prev)
-            numpy.multiply(c2, g_prev, out=g_prev)
-            numpy.multiply(d_buf, momentum, out=d_buf)
-            numpy.add(g_prev, d_buf, out=d_buf)
-            numpy.copyto(d_buf, 0 if c0 else d_buf)
-            numpy.multiply(c3, _buf0, out=g_prev)
-            numpy.multiply(i_buf, momentum, out=i_buf)
-            numpy.add(g_prev, i_buf, out=i_buf)
-            numpy.copyto(i_buf, _buf0 if c0 else i_buf)
+            if c0:
+                numpy.copyto(d_buf, 0)
+            else:
+                numpy.subtract(_buf0, g_prev, out=g_prev)
+                numpy.multiply(c2, g_prev, out=g_prev)
+                numpy.multiply(d_buf, momentum, out=d_buf)
+                numpy.add(g_prev, d_buf, out=d_buf)
+            if c0:
+                numpy.copyto(i_buf, _buf0)
+            else:
+                numpy.multiply(c3, _buf0, out=g_prev)
+                numpy.multiply(i_buf, momentum, out=i_buf)
+                numpy.add(g_prev, i_buf, out=i_buf)
             numpy.multiply(derivative, d_buf, out=g_prev)
             numpy.multiply(integral, i_buf, out=_buf1)
             numpy.add(_buf0, g_prev, out=g_prev)

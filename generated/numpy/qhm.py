@@ -112,12 +112,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            if c0:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(c1, _buf0, out=_buf1)
-            numpy.multiply(b, momentum, out=b)
-            numpy.copyto(_buf2, 0 if c2 else b)
+            if c2:
+                numpy.copyto(_buf2, 0)
+            else:
+                numpy.multiply(b, momentum, out=b)
+                numpy.copyto(_buf2, b)
             numpy.add(_buf1, _buf2, out=b)
             numpy.multiply(c3, _buf0, out=_buf0)
             numpy.multiply(nu, b, out=_buf2)

@@ -119,20 +119,19 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
         _v_all = state['v'].reshape(-1)
-        # 3 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 5, 0)
+        # 2 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 4, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[3][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[4][:_n])
+            theta = _runtime.load(_theta_out, _buffers[2][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[3][:_n])
             m = _m_all[_lo:_hi]
             v = _v_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            _buf2 = _buffers[2][:_n]
             numpy.subtract(g, m, out=_buf0)
             numpy.multiply(c1, _buf0, out=_buf0)
             numpy.add(m, _buf0, out=m)
@@ -140,12 +139,15 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
-            numpy.multiply(c4, m, out=_buf0)
-            numpy.add(theta, _buf0, out=_buf0)
-            numpy.multiply(c6, m, out=_buf1)
-            numpy.sqrt(v, out=_buf2)
-            numpy.add(c5, _buf2, out=_buf2)
-            numpy.divide(_buf1, _buf2, out=_buf2)
-            numpy.add(theta, _buf2, out=_buf2)
-            numpy.copyto(_theta_out, _buf2 if c3 else _buf0)
+            if c3:
+                numpy.multiply(c6, m, out=_buf0)
+                numpy.sqrt(v, out=_buf1)
+                numpy.add(c5, _buf1, out=_buf1)
+                numpy.divide(_buf0, _buf1, out=_buf1)
+                numpy.add(theta, _buf1, out=_buf1)
+                numpy.copyto(_theta_out, _buf1)
+            else:
+                numpy.multiply(c4, m, out=_buf0)
+                numpy.add(theta, _buf0, out=_buf0)
+                numpy.copyto(_theta_out, _buf0)
 

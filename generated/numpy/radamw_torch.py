@@ -129,21 +129,20 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         _grad_all = grad.reshape(-1)
         _m_all = state['m'].reshape(-1)
         _v_all = state['v'].reshape(-1)
-        # 4 work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, 6, 0)
+        # 3 work buffers, then 2 for param/grad converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, 5, 0)
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
             _n = _hi - _lo
             _theta_out = _theta_all[_lo:_hi]
-            theta = _runtime.load(_theta_out, _buffers[4][:_n])
-            g = _runtime.load(_grad_all[_lo:_hi], _buffers[5][:_n])
+            theta = _runtime.load(_theta_out, _buffers[3][:_n])
+            g = _runtime.load(_grad_all[_lo:_hi], _buffers[4][:_n])
             m = _m_all[_lo:_hi]
             v = _v_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            _buf3 = _buffers[3][:_n]
             numpy.multiply(c0, theta, out=_buf0)
             numpy.subtract(g, m, out=_buf1)
             numpy.multiply(c2, _buf1, out=_buf1)
@@ -152,12 +151,15 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(g, _buf1, out=_buf1)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf1, v, out=v)
-            numpy.multiply(c5, m, out=_buf1)
-            numpy.add(_buf0, _buf1, out=_buf1)
-            numpy.multiply(c3, m, out=_buf2)
-            numpy.sqrt(v, out=_buf3)
-            numpy.add(eps, _buf3, out=_buf3)
-            numpy.divide(_buf2, _buf3, out=_buf3)
-            numpy.add(_buf0, _buf3, out=_buf3)
-            numpy.copyto(_theta_out, _buf3 if c4 else _buf1)
+            if c4:
+                numpy.multiply(c3, m, out=_buf1)
+                numpy.sqrt(v, out=_buf2)
+                numpy.add(eps, _buf2, out=_buf2)
+                numpy.divide(_buf1, _buf2, out=_buf2)
+                numpy.add(_buf0, _buf2, out=_buf2)
+                numpy.copyto(_theta_out, _buf2)
+            else:
+                numpy.multiply(c5, m, out=_buf1)
+                numpy.add(_buf0, _buf1, out=_buf1)
+                numpy.copyto(_theta_out, _buf1)
 

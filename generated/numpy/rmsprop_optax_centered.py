@@ -141,11 +141,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.divide(g, _buf1, out=_buf1)
             numpy.multiply(c1, _buf1, out=_buf0)
             numpy.add(theta, _buf0, out=_buf0)
-            numpy.multiply(b, c3, out=_buf2)
-            numpy.copyto(_buf2, 0 if c2 else _buf2)
+            if c2:
+                numpy.copyto(_buf2, 0)
+            else:
+                numpy.multiply(b, c3, out=_buf2)
             numpy.add(_buf0, _buf2, out=_theta_out)
             numpy.multiply(lr, _buf1, out=_buf1)
-            numpy.multiply(b, momentum, out=b)
-            numpy.copyto(_buf2, 0 if c2 else b)
+            if c2:
+                numpy.copyto(_buf2, 0)
+            else:
+                numpy.multiply(b, momentum, out=b)
+                numpy.copyto(_buf2, b)
             numpy.add(_buf1, _buf2, out=b)
 

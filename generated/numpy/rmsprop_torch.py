@@ -118,8 +118,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             b = _b_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            if c0:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
             numpy.multiply(c1, _buf0, out=_buf1)
             numpy.multiply(_buf1, _buf0, out=_buf1)
@@ -128,8 +130,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.sqrt(v, out=_buf1)
             numpy.add(eps, _buf1, out=_buf1)
             numpy.divide(_buf0, _buf1, out=_buf1)
-            numpy.multiply(b, momentum, out=b)
-            numpy.copyto(_buf0, 0 if c2 else b)
+            if c2:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(b, momentum, out=b)
+                numpy.copyto(_buf0, b)
             numpy.add(_buf1, _buf0, out=b)
             numpy.multiply(c3, b, out=_buf0)
             numpy.add(theta, _buf0, out=_theta_out)

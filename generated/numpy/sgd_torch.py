@@ -109,13 +109,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             b = _b_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            if c0:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(b, momentum, out=b)
-            numpy.multiply(c2, _buf0, out=_buf1)
-            numpy.add(b, _buf1, out=b)
-            numpy.copyto(b, _buf0 if c1 else b)
+            if c1:
+                numpy.copyto(b, _buf0)
+            else:
+                numpy.multiply(b, momentum, out=b)
+                numpy.multiply(c2, _buf0, out=_buf1)
+                numpy.add(b, _buf1, out=b)
             numpy.multiply(c3, b, out=_buf0)
             numpy.add(theta, _buf0, out=_theta_out)
 

@@ -105,12 +105,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             b = _b_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(theta, weight_decay, out=_buf0)
-            numpy.copyto(_buf0, 0 if c0 else _buf0)
+            if c0:
+                numpy.copyto(_buf0, 0)
+            else:
+                numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(b, momentum, out=b)
-            numpy.add(_buf0, b, out=b)
-            numpy.copyto(b, _buf0 if c1 else b)
+            if c1:
+                numpy.copyto(b, _buf0)
+            else:
+                numpy.multiply(b, momentum, out=b)
+                numpy.add(_buf0, b, out=b)
             numpy.multiply(momentum, b, out=_buf1)
             numpy.add(_buf0, _buf1, out=_buf1)
             numpy.multiply(c2, _buf1, out=_buf1)

@@ -112,10 +112,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             b = _b_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            numpy.multiply(b, momentum, out=b)
-            numpy.multiply(c2, g, out=_buf0)
-            numpy.add(b, _buf0, out=b)
-            numpy.copyto(b, g if c1 else b)
+            if c1:
+                numpy.copyto(b, g)
+            else:
+                numpy.multiply(b, momentum, out=b)
+                numpy.multiply(c2, g, out=_buf0)
+                numpy.add(b, _buf0, out=b)
             numpy.multiply(c0, theta, out=_buf0)
             numpy.multiply(c3, b, out=_buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
