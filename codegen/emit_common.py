@@ -183,8 +183,7 @@ _BREAK_BEFORE = (" + ", " - ", " if ", " else ", " ? ", " : ", " && ", " || ", "
 def _break_point(line: str, width: int, opens: list[int], c: bool) -> tuple[int, int, list[int]] | None:
     """(index to break at, column of the continuation, the alignment columns of the brackets open there) for
     the break that leaves at most ``width`` characters on the first line: the shallowest in brackets, a comma
-    before an operator, then the rightmost (at least half the width along where one is); None where there is
-    none (outside brackets, in strings). ``opens``: alignment columns of the brackets open where ``line``
+    before an operator, then the rightmost; None where there is none (outside brackets, in strings). ``opens``: alignment columns of the brackets open where ``line``
     starts (a continuation line). ``c``: C code, which may also break outside brackets."""
     opens = list(opens)
     quote = None
@@ -208,10 +207,9 @@ def _break_point(line: str, width: int, opens: list[int], c: bool) -> tuple[int,
             elif ch == " " and any(line.startswith(op, i) for op in _BREAK_BEFORE):
                 candidates.append((len(opens), 1, i + 1, column, list(opens)))
     fitting = [c for c in candidates if c[3] < c[2] <= width]
-    far = [c for c in fitting if c[2] >= width // 2]
-    if not (far or fitting):
+    if not fitting:
         return None
-    depth, kind, at, column, open_there = min(far or fitting, key=lambda c: (c[0], c[1], -c[2]))
+    depth, kind, at, column, open_there = min(fitting, key=lambda c: (c[0], c[1], -c[2]))
     return at, column, open_there
 
 
@@ -280,3 +278,39 @@ def string_pieces(text: str, width: int) -> list[str]:
         else:
             current = candidate
     return [repr(p) for p in pieces + [current]]
+
+
+def equation_comments(ir, statements, names: dict, stored: dict) -> tuple[dict[int, list[str]], list[str]]:
+    """The spec's assignments as comment texts (``θ ← θ − η·m̂/(√v̂ + ε)``), each once: (statement index →
+    the texts to print before ``statements[index]``, the texts left for the end). An assignment goes before
+    the statement holding its value (``stored``: state name → symbol stored; a temporary: the statement
+    printed under its name), with those before it in the spec that no statement holds (host values, an
+    earlier value of a state)."""
+    spec = ir.spec
+    equations = equations_unicode(spec)
+    last = {a.target: k for k, a in enumerate(spec.assignments)}
+    holder = {}
+    for name, symbol in stored.items():
+        if spec.symbol(name) in last:
+            holder[last[spec.symbol(name)]] = symbol
+    temporaries = {t.name: t for t in spec.temporaries}
+    for symbol in statements:
+        shown = names.get(symbol, symbol.name)
+        if shown in temporaries and temporaries[shown] in last:
+            holder[last[temporaries[shown]]] = symbol
+    position = {symbol: i for i, symbol in enumerate(statements)}
+    comments: dict[int, list[str]] = {}
+    pending: list[str] = []
+    for k, equation in enumerate(equations):
+        pending.append(equation)
+        if holder.get(k) in position:
+            comments.setdefault(position[holder[k]], []).extend(pending)
+            pending = []
+    return comments, pending
+
+
+def comment_lines(texts, marker: str, width: int) -> list[str]:
+    """``texts`` as comments (``marker`` ``#`` or ``//``) of at most ``width`` characters."""
+    return [line for text in texts for line in textwrap.wrap(
+        text, width, initial_indent=f"{marker} ", subsequent_indent=f"{marker}     ",
+        break_long_words=False, break_on_hyphens=False)]

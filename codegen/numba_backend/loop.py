@@ -22,7 +22,7 @@ import sympy as sp
 
 from optiforge.specs.dsl import GRAD, PARAM
 
-from ..emit_common import wrap_lines
+from ..emit_common import LINE_WIDTH, comment_lines, equation_comments, wrap_lines
 from ..ir import KernelIR
 from .printer import LoopPrinter
 
@@ -78,7 +78,12 @@ def build_loop(ir: KernelIR, precision: str, names: dict | None = None) -> LoopS
     read = set().union(*(expr.free_symbols for _, expr in assignments), stored.values())
 
     lines = [f"{printer.doprint(symbol)} = {array}[{index}]" for symbol, array in arrays.items() if symbol in read]
-    lines += [f"{printer.doprint(symbol)} = {printer.doprint(expr)}" for symbol, expr in assignments]
+    # one comment per spec assignment, before the statement that holds its value
+    comments, rest = equation_comments(ir, [symbol for symbol, _ in assignments], names or {}, stored)
+    for position, (symbol, expr) in enumerate(assignments):
+        lines += comment_lines(comments.get(position, ()), "#", LINE_WIDTH - 8)
+        lines.append(f"{printer.doprint(symbol)} = {printer.doprint(expr)}")
+    lines += comment_lines(rest, "#", LINE_WIDTH - 8)
     lines += [f"{arrays[ir.spec.symbol(name)]}[{index}] = {printer.doprint(symbol)}" for name, symbol in stored.items()]
 
     name = f"_loop_{precision}"

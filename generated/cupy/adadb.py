@@ -86,8 +86,9 @@ KERNELS = {
             const float g = (float)(grad);
             const float m_new = c2*(g - m) + m;
             const float v_new = beta2*v + (c1*g)*g;
-            const float abs_sig = 1.0F/(1 + expf(-fabsf(beta3*(g - g_prev1)
-                    + c3*(g_prev1 - g_prev2) + c4*(g_prev2 - g_prev3))));
+            const float abs_sig = 1.0F/(1
+                                        + expf(-fabsf(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2)
+                    + c4*(g_prev2 - g_prev3))));
             const float theta_new = c7*m_new/(c6 + sqrtf(v_new))*((g*g_prev1 < 0) ? (abs_sig)
                     : (lam*abs_sig + 1)) + theta;
             const float g_prev1_new = g;
@@ -114,8 +115,9 @@ KERNELS = {
             const double g = (double)(grad);
             const double m_new = c2*(g - m) + m;
             const double v_new = beta2*v + (c1*g)*g;
-            const double abs_sig = 1.0/(1 + exp(-fabs(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2)
-                    + c4*(g_prev2 - g_prev3))));
+            const double abs_sig = 1.0/(1
+                                        + exp(-fabs(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2)
+                                                    + c4*(g_prev2 - g_prev3))));
             const double theta_new = c7*m_new/(c6 + sqrt(v_new))*((g*g_prev1 < 0) ? (abs_sig)
                     : (lam*abs_sig + 1)) + theta;
             const double g_prev1_new = g;

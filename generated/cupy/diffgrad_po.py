@@ -71,8 +71,8 @@ KERNELS = {
             const float g = (float)(grad);
             const float m_new = c2*(g - m) + m;
             const float v_new = beta2*v + (c1*g)*g;
-            const float theta_new = c0*theta + c3*m_new/(1 + expf(-fabsf(g - g_prev)))/(eps
-                    + sqrtf(v_new + 1.0e-15F));
+            const float theta_new = c0*theta
+                    + c3*m_new/(1 + expf(-fabsf(g - g_prev)))/(eps + sqrtf(v_new + 1.0e-15F));
             const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
@@ -92,7 +92,8 @@ KERNELS = {
             const double g = (double)(grad);
             const double m_new = c2*(g - m) + m;
             const double v_new = beta2*v + (c1*g)*g;
-            const double theta_new = c0*theta + c3*m_new/(1 + exp(-fabs(g - g_prev)))/(eps
+            const double theta_new = c0*theta
+                    + c3*m_new/(1 + exp(-fabs(g - g_prev)))/(eps
                     + sqrt(v_new + 1.0000000000000001e-15));
             const double g_prev_new = g;
             param = (T)(theta_new);

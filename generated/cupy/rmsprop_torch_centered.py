@@ -69,8 +69,8 @@ KERNELS = {
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float g_avg_new = c1*(-g_avg + x0) + g_avg;
             const float v_new = alpha*v + (c1*x0)*x0;
-            const float b_new = x0/(eps + sqrtf((-fabsf(g_avg_new)
-                                                 + sqrtf(v_new))*(fabsf(g_avg_new)
+            const float b_new = x0/(eps
+                                    + sqrtf((-fabsf(g_avg_new) + sqrtf(v_new))*(fabsf(g_avg_new)
                     + sqrtf(v_new)))) + ((c2) ? (0) : (b*momentum));
             const float theta_new = b_new*c3 + theta;
             param = (T)(theta_new);
@@ -92,7 +92,8 @@ KERNELS = {
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double g_avg_new = c1*(-g_avg + x0) + g_avg;
             const double v_new = alpha*v + (c1*x0)*x0;
-            const double b_new = x0/(eps + sqrt((-fabs(g_avg_new) + sqrt(v_new))*(fabs(g_avg_new)
+            const double b_new = x0/(eps
+                                     + sqrt((-fabs(g_avg_new) + sqrt(v_new))*(fabs(g_avg_new)
                     + sqrt(v_new)))) + ((c2) ? (0) : (b*momentum));
             const double theta_new = b_new*c3 + theta;
             param = (T)(theta_new);

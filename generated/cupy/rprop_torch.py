@@ -75,8 +75,8 @@ KERNELS = {
             const float a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
             const float a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
             const float step_size_new = a2;
-            const float theta_new = theta - step_size_new*((x0) ? (0)
-                    : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
+            const float theta_new = theta
+                    - step_size_new*((x0) ? (0) : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
             const float g_prev_new = ((x0) ? (0) : (g));
             param = (T)(theta_new);
             g_prev = g_prev_new;
@@ -99,8 +99,8 @@ KERNELS = {
             const double a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
             const double a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
             const double step_size_new = a2;
-            const double theta_new = theta - step_size_new*((x0) ? (0)
-                    : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
+            const double theta_new = theta
+                    - step_size_new*((x0) ? (0) : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
             const double g_prev_new = ((x0) ? (0) : (g));
             param = (T)(theta_new);
             g_prev = g_prev_new;

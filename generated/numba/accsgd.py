@@ -66,7 +66,13 @@ def _loop_float32(_param, _grad, _bar_a, weight_decay, c0, c1, c2, c3, c4, c5, c
         bar_a = _bar_a[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
         x1 = theta + bar_a*c3 + c4*x0
+        # θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
         theta_new = c2*(theta + c1*x0) + c5*x1
+        # g̃ ← g + λ·θ
+        # η̄ ← η·κ/c
+        # β ← ξ·c²/κ
+        # ζ ← c/(β + c)
+        # ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
         bar_a_new = c6*x1
         _param[_i] = theta_new
         _bar_a[_i] = bar_a_new
@@ -80,7 +86,13 @@ def _loop_float64(_param, _grad, _bar_a, weight_decay, c0, c1, c2, c3, c4, c5, c
         bar_a = _bar_a[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
         x1 = theta + bar_a*c3 + c4*x0
+        # θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
         theta_new = c2*(theta + c1*x0) + c5*x1
+        # g̃ ← g + λ·θ
+        # η̄ ← η·κ/c
+        # β ← ξ·c²/κ
+        # ζ ← c/(β + c)
+        # ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
         bar_a_new = c6*x1
         _param[_i] = theta_new
         _bar_a[_i] = bar_a_new

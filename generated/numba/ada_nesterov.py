@@ -63,8 +63,12 @@ def _loop_float32(_param, _grad, _delta, _acc_delta, momentum, decay, eps, c0, c
         delta = _delta[_i]
         acc_delta = _acc_delta[_i]
         x0 = g*numpy.sqrt(acc_delta + eps)
+        # RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
+        # Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁
         delta_new = ((numpy.float32(0)) if c0 else (delta*momentum)) - x0
+        # θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁
         theta_new = (theta - x0) + ((numpy.float32(0)) if c0 else (momentum*delta_new))
+        # E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ²
         acc_delta_new = acc_delta*decay + (c1*delta_new)*delta_new
         _param[_i] = theta_new
         _delta[_i] = delta_new
@@ -79,8 +83,12 @@ def _loop_float64(_param, _grad, _delta, _acc_delta, momentum, decay, eps, c0, c
         delta = _delta[_i]
         acc_delta = _acc_delta[_i]
         x0 = g*numpy.sqrt(acc_delta + eps)
+        # RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
+        # Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁
         delta_new = ((0) if c0 else (delta*momentum)) - x0
+        # θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁
         theta_new = (theta - x0) + ((0) if c0 else (momentum*delta_new))
+        # E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ²
         acc_delta_new = acc_delta*decay + (c1*delta_new)*delta_new
         _param[_i] = theta_new
         _delta[_i] = delta_new

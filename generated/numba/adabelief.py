@@ -59,8 +59,11 @@ def _loop_float32(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c6, c7):
         g = _grad[_i]
         m = _m[_i]
         s = _s[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
+        # s ← β₂·s + (1 − β₂)·(g − m)² + ε
         s_new = eps + (c3*(g + c1*g + c2*m))*(g + c1*g + c2*m) + s*beta2
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c7*m_new/(c6 + numpy.sqrt(s_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -74,8 +77,11 @@ def _loop_float64(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c6, c7):
         g = _grad[_i]
         m = _m[_i]
         s = _s[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
+        # s ← β₂·s + (1 − β₂)·(g − m)² + ε
         s_new = eps + (c3*(g + c1*g + c2*m))*(g + c1*g + c2*m) + s*beta2
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c7*m_new/(c6 + numpy.sqrt(s_new))
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -67,8 +67,12 @@ def _loop_float32(_param, _grad, _m, _s, beta1, beta2, eps, weight_decay, c1, c2
         m = _m[_i]
         s = _s[_i]
         x0 = g + ((numpy.float32(0)) if c2 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = c5*x0 + m*beta1
+        # s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε
         s_new = eps + (c4*(x0 + c1*m + c3*x0))*(x0 + c1*m + c3*x0) + s*beta2
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -84,8 +88,12 @@ def _loop_float64(_param, _grad, _m, _s, beta1, beta2, eps, weight_decay, c1, c2
         m = _m[_i]
         s = _s[_i]
         x0 = g + ((0) if c2 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = c5*x0 + m*beta1
+        # s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε
         s_new = eps + (c4*(x0 + c1*m + c3*x0))*(x0 + c1*m + c3*x0) + s*beta2
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -65,8 +65,12 @@ def _loop_float32(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c5, c7, c8)
         g = _grad[_i]
         m = _m[_i]
         s = _s[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c5*(g - m)
+        # s ← β₂·s + (1 − β₂)·(g − m)² + ε
         s_new = eps + (c4*(g + c2*g + c3*m))*(g + c2*g + c3*m) + s*beta2
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = c1*theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -80,8 +84,12 @@ def _loop_float64(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c5, c7, c8)
         g = _grad[_i]
         m = _m[_i]
         s = _s[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c5*(g - m)
+        # s ← β₂·s + (1 − β₂)·(g − m)² + ε
         s_new = eps + (c4*(g + c2*g + c3*m))*(g + c2*g + c3*m) + s*beta2
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = c1*theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -77,11 +77,18 @@ def _loop_float32(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = c1*x0 + m*beta1
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
-        theta_new = (theta - m_new*numpy.minimum(upper,
-                                                 numpy.maximum(lower,
-                c3/(eps + numpy.sqrt(v_new)))))
+        # ηₗ ← η*·(1 − 1/(1 + γ·t))
+        # ηᵤ ← η*·(1 + 1/(γ·t))
+        # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+        # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+        theta_new = (theta
+                     - m_new*numpy.minimum(upper,
+                                           numpy.maximum(lower, c3/(eps + numpy.sqrt(v_new)))))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -96,11 +103,18 @@ def _loop_float64(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = c1*x0 + m*beta1
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
-        theta_new = (theta - m_new*numpy.minimum(upper,
-                                                 numpy.maximum(lower,
-                c3/(eps + numpy.sqrt(v_new)))))
+        # ηₗ ← η*·(1 − 1/(1 + γ·t))
+        # ηᵤ ← η*·(1 + 1/(γ·t))
+        # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+        # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+        theta_new = (theta
+                     - m_new*numpy.minimum(upper,
+                                           numpy.maximum(lower, c3/(eps + numpy.sqrt(v_new)))))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new

@@ -75,10 +75,19 @@ def _loop_float32(_param, _grad, _m, _v, beta2, eps, c0, c1, upper, lower, c2, c
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
-        theta_new = (c0*theta - m_new*numpy.minimum(upper,
-                numpy.maximum(lower, c3/(eps + numpy.sqrt(numpy.float32(1e-15) + v_new)))))
+        # ηₗ ← η*·(1 − 1/(1 + γ·t))
+        # ηᵤ ← η*·(1 + 1/(γ·t))
+        # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
+        # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+        theta_new = (c0*theta
+                     - m_new*numpy.minimum(upper,
+                                           numpy.maximum(lower,
+                c3/(eps + numpy.sqrt(numpy.float32(1e-15) + v_new)))))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -91,10 +100,19 @@ def _loop_float64(_param, _grad, _m, _v, beta2, eps, c0, c1, upper, lower, c2, c
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
-        theta_new = (c0*theta - m_new*numpy.minimum(upper,
-                numpy.maximum(lower, c3/(eps + numpy.sqrt(1e-15 + v_new)))))
+        # ηₗ ← η*·(1 − 1/(1 + γ·t))
+        # ηᵤ ← η*·(1 + 1/(γ·t))
+        # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
+        # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+        theta_new = (c0*theta
+                     - m_new*numpy.minimum(upper,
+                                           numpy.maximum(lower,
+                c3/(eps + numpy.sqrt(1e-15 + v_new)))))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new

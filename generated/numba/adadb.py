@@ -84,14 +84,23 @@ def _loop_float32(_param, _grad, _m, _v, _g_prev1, _g_prev2, _g_prev3, beta2, be
         g_prev1 = _g_prev1[_i]
         g_prev2 = _g_prev2[_i]
         g_prev3 = _g_prev3[_i]
+        # ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
+        # Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
+        # σ_|·| ← 1/(1 + exp(−|Δg|))
         abs_sig = numpy.float32(1)/(numpy.float32(1)
                                     + numpy.exp(-abs(c3*(g_prev1 - g_prev2)
                 + c4*(g_prev2 - g_prev3) + beta3*(g - g_prev1))))
-        theta_new = (theta + c7*m_new*((abs_sig) if (g*g_prev1 < numpy.float32(0))
-                                       else (numpy.float32(1) + lam*abs_sig))/(c6
-                + numpy.sqrt(v_new)))
+        # gₜ₋₃ ← gₜ₋₂
+        # gₜ₋₂ ← gₜ₋₁
+        # gₜ₋₁ ← g
+        # θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        theta_new = (theta
+                     + c7*m_new*((abs_sig) if (g*g_prev1 < numpy.float32(0))
+                                 else (numpy.float32(1) + lam*abs_sig))/(c6 + numpy.sqrt(v_new)))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -111,11 +120,22 @@ def _loop_float64(_param, _grad, _m, _v, _g_prev1, _g_prev2, _g_prev3, beta2, be
         g_prev1 = _g_prev1[_i]
         g_prev2 = _g_prev2[_i]
         g_prev3 = _g_prev3[_i]
+        # ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
-        abs_sig = 1/(1 + numpy.exp(-abs(c3*(g_prev1 - g_prev2) + c4*(g_prev2 - g_prev3)
-                                        + beta3*(g - g_prev1))))
-        theta_new = (theta + c7*m_new*((abs_sig) if (g*g_prev1 < 0) else (1 + lam*abs_sig))/(c6
+        # Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
+        # σ_|·| ← 1/(1 + exp(−|Δg|))
+        abs_sig = 1/(1
+                     + numpy.exp(-abs(c3*(g_prev1 - g_prev2) + c4*(g_prev2 - g_prev3)
+                                      + beta3*(g - g_prev1))))
+        # gₜ₋₃ ← gₜ₋₂
+        # gₜ₋₂ ← gₜ₋₁
+        # gₜ₋₁ ← g
+        # θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        theta_new = (theta
+                     + c7*m_new*((abs_sig) if (g*g_prev1 < 0) else (1 + lam*abs_sig))/(c6
                 + numpy.sqrt(v_new)))
         _param[_i] = theta_new
         _m[_i] = m_new

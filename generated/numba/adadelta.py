@@ -52,9 +52,13 @@ def _loop_float32(_param, _grad, _r, _s, rho, eps, c0):
         g = _grad[_i]
         r = _r[_i]
         s = _s[_i]
+        # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
         r_new = g*(c0*g) + r*rho
         d0 = g*numpy.sqrt(s + eps)/numpy.sqrt(r_new + eps)
+        # θ ← θ + Δθ
         theta_new = theta - d0
+        # Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+        # E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
         s_new = (c0*d0)*d0 + s*rho
         _param[_i] = theta_new
         _r[_i] = r_new
@@ -68,9 +72,13 @@ def _loop_float64(_param, _grad, _r, _s, rho, eps, c0):
         g = _grad[_i]
         r = _r[_i]
         s = _s[_i]
+        # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
         r_new = g*(c0*g) + r*rho
         d0 = g*numpy.sqrt(s + eps)/numpy.sqrt(r_new + eps)
+        # θ ← θ + Δθ
         theta_new = theta - d0
+        # Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+        # E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
         s_new = (c0*d0)*d0 + s*rho
         _param[_i] = theta_new
         _r[_i] = r_new

@@ -52,9 +52,13 @@ def _loop_float32(_param, _grad, _r, _s, beta, c0):
         g = _grad[_i]
         r = _r[_i]
         s = _s[_i]
+        # r ← β·r + (1 − β)·g²
         r_new = g*(c0*g) + r*beta
         d0 = g*numpy.sqrt(s)/numpy.sqrt(r_new)
+        # θ ← θ + Δθ
         theta_new = theta - d0
+        # Δθ ← −g·√s/√r
+        # s ← β·s + (1 − β)·Δθ²
         s_new = (c0*d0)*d0 + s*beta
         _param[_i] = theta_new
         _r[_i] = r_new
@@ -68,9 +72,13 @@ def _loop_float64(_param, _grad, _r, _s, beta, c0):
         g = _grad[_i]
         r = _r[_i]
         s = _s[_i]
+        # r ← β·r + (1 − β)·g²
         r_new = g*(c0*g) + r*beta
         d0 = g*numpy.sqrt(s)/numpy.sqrt(r_new)
+        # θ ← θ + Δθ
         theta_new = theta - d0
+        # Δθ ← −g·√s/√r
+        # s ← β·s + (1 − β)·Δθ²
         s_new = (c0*d0)*d0 + s*beta
         _param[_i] = theta_new
         _r[_i] = r_new

@@ -61,9 +61,14 @@ def _loop_float32(_param, _grad, _v, _u, rho, eps, weight_decay, c0, c1, c2):
         v = _v[_i]
         u = _u[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # v ← ρ·v + (1 − ρ)·g̃²
         v_new = (c1*x0)*x0 + v*rho
         d0 = x0*numpy.sqrt(u + eps)/numpy.sqrt(v_new + eps)
+        # θ ← θ − η·Δ
         theta_new = theta + c2*d0
+        # Δ ← g̃·√(u + ε)/√(v + ε)
+        # u ← ρ·u + (1 − ρ)·Δ²
         u_new = (c1*d0)*d0 + u*rho
         _param[_i] = theta_new
         _v[_i] = v_new
@@ -78,9 +83,14 @@ def _loop_float64(_param, _grad, _v, _u, rho, eps, weight_decay, c0, c1, c2):
         v = _v[_i]
         u = _u[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # v ← ρ·v + (1 − ρ)·g̃²
         v_new = (c1*x0)*x0 + v*rho
         d0 = x0*numpy.sqrt(u + eps)/numpy.sqrt(v_new + eps)
+        # θ ← θ − η·Δ
         theta_new = theta + c2*d0
+        # Δ ← g̃·√(u + ε)/√(v + ε)
+        # u ← ρ·u + (1 − ρ)·Δ²
         u_new = (c1*d0)*d0 + u*rho
         _param[_i] = theta_new
         _v[_i] = v_new

@@ -48,7 +48,9 @@ def _loop_float32(_param, _grad, _r, eps, c0):
         theta = _param[_i]
         g = _grad[_i]
         r = _r[_i]
+        # r ← r + g²
         r_new = r + g*g
+        # θ ← θ − η·g/(√r + ε)
         theta_new = theta + c0*g/(eps + numpy.sqrt(r_new))
         _param[_i] = theta_new
         _r[_i] = r_new
@@ -60,7 +62,9 @@ def _loop_float64(_param, _grad, _r, eps, c0):
         theta = _param[_i]
         g = _grad[_i]
         r = _r[_i]
+        # r ← r + g²
         r_new = r + g*g
+        # θ ← θ − η·g/(√r + ε)
         theta_new = theta + c0*g/(eps + numpy.sqrt(r_new))
         _param[_i] = theta_new
         _r[_i] = r_new

@@ -49,7 +49,9 @@ def _loop_float32(_param, _grad, _G, eps, c0):
         theta = _param[_i]
         g = _grad[_i]
         G = _G[_i]
+        # G ← G + g²
         G_new = G + g*g
+        # θ ← θ − η·g/√(G + ε)
         theta_new = theta + c0*g/numpy.sqrt(G_new + eps)
         _param[_i] = theta_new
         _G[_i] = G_new
@@ -61,7 +63,9 @@ def _loop_float64(_param, _grad, _G, eps, c0):
         theta = _param[_i]
         g = _grad[_i]
         G = _G[_i]
+        # G ← G + g²
         G_new = G + g*g
+        # θ ← θ − η·g/√(G + ε)
         theta_new = theta + c0*g/numpy.sqrt(G_new + eps)
         _param[_i] = theta_new
         _G[_i] = G_new

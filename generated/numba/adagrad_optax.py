@@ -52,9 +52,12 @@ def _loop_float32(_param, _grad, _s, eps, c0):
         theta = _param[_i]
         g = _grad[_i]
         s = _s[_i]
+        # s ← s + g²
         s_new = s + g*g
-        theta_new = (theta + c0*((g/numpy.sqrt(s_new + eps)) if (s_new > numpy.float32(0))
-                                 else (numpy.float32(0))))
+        # θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
+        theta_new = (theta
+                     + c0*((g/numpy.sqrt(s_new + eps)) if (s_new > numpy.float32(0))
+                           else (numpy.float32(0))))
         _param[_i] = theta_new
         _s[_i] = s_new
 
@@ -65,7 +68,9 @@ def _loop_float64(_param, _grad, _s, eps, c0):
         theta = _param[_i]
         g = _grad[_i]
         s = _s[_i]
+        # s ← s + g²
         s_new = s + g*g
+        # θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
         theta_new = theta + c0*((g/numpy.sqrt(s_new + eps)) if (s_new > 0) else (0))
         _param[_i] = theta_new
         _s[_i] = s_new

@@ -60,7 +60,10 @@ def _loop_float32(_param, _grad, _sum, weight_decay, eps, c0, c1):
         g = _grad[_i]
         sum = _sum[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # s ← s + g̃²
         sum_new = sum + x0*x0
+        # θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
         theta_new = theta + c1*x0/(eps + numpy.sqrt(sum_new))
         _param[_i] = theta_new
         _sum[_i] = sum_new
@@ -73,7 +76,10 @@ def _loop_float64(_param, _grad, _sum, weight_decay, eps, c0, c1):
         g = _grad[_i]
         sum = _sum[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # s ← s + g̃²
         sum_new = sum + x0*x0
+        # θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
         theta_new = theta + c1*x0/(eps + numpy.sqrt(sum_new))
         _param[_i] = theta_new
         _sum[_i] = sum_new

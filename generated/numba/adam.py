@@ -59,8 +59,13 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c4, c5):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̂/(√v̂ + ε)
         theta_new = theta + c5*m_new/(c4 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -74,8 +79,13 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c4, c5):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̂/(√v̂ + ε)
         theta_new = theta + c5*m_new/(c4 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -57,8 +57,11 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c0, c1, c2):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
+        # θ ← θ − η·√(1 − β₂ᵗ)·m/((1 − β₁ᵗ)·√v)
         theta_new = theta + c2*m_new/numpy.sqrt(v_new)
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -72,8 +75,11 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c0, c1, c2):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
+        # θ ← θ − η·√(1 − β₂ᵗ)·m/((1 − β₁ᵗ)·√v)
         theta_new = theta + c2*m_new/numpy.sqrt(v_new)
         _param[_i] = theta_new
         _m[_i] = m_new

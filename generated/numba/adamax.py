@@ -54,8 +54,11 @@ def _loop_float32(_param, _grad, _m, _u, beta2, c0, c1):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
+        # u ← max(β₂·u, |g|)
         u_new = numpy.maximum(abs(g), u*beta2)
+        # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = theta + c1*m_new/u_new
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -69,8 +72,11 @@ def _loop_float64(_param, _grad, _m, _u, beta2, c0, c1):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
+        # u ← max(β₂·u, |g|)
         u_new = numpy.maximum(abs(g), u*beta2)
+        # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = theta + c1*m_new/u_new
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -63,8 +63,12 @@ def _loop_float32(_param, _grad, _m, _u, beta2, eps, weight_decay, c0, c1, c2):
         m = _m[_i]
         u = _u[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c1*(x0 - m)
+        # u ← max(β₂·u, |g̃| + ε)
         u_new = numpy.maximum(u*beta2, eps + abs(x0))
+        # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = theta + c2*m_new/u_new
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -79,8 +83,12 @@ def _loop_float64(_param, _grad, _m, _u, beta2, eps, weight_decay, c0, c1, c2):
         m = _m[_i]
         u = _u[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c1*(x0 - m)
+        # u ← max(β₂·u, |g̃| + ε)
         u_new = numpy.maximum(u*beta2, eps + abs(x0))
+        # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = theta + c2*m_new/u_new
         _param[_i] = theta_new
         _m[_i] = m_new

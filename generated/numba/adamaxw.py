@@ -62,8 +62,12 @@ def _loop_float32(_param, _grad, _m, _u, beta2, eps, c0, c1, c2):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # u ← max(β₂·u, |g| + ε)
         u_new = numpy.maximum(u*beta2, eps + abs(g))
+        # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = c0*theta + c2*m_new/u_new
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -77,8 +81,12 @@ def _loop_float64(_param, _grad, _m, _u, beta2, eps, c0, c1, c2):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # u ← max(β₂·u, |g| + ε)
         u_new = numpy.maximum(u*beta2, eps + abs(g))
+        # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = c0*theta + c2*m_new/u_new
         _param[_i] = theta_new
         _m[_i] = m_new

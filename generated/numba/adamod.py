@@ -67,10 +67,15 @@ def _loop_float32(_param, _grad, _m, _v, _s, beta2, beta3, eps, c0, c1, c2, c3):
         m = _m[_i]
         v = _v[_i]
         s = _s[_i]
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
         x0 = numpy.float32(1)/(eps + numpy.sqrt(v_new))
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+        # s ← β₃·s + (1 − β₃)·η̂
         s_new = c1*x0 + s*beta3
+        # θ ← θ − m·min(η̂, s)
         theta_new = theta - m_new*numpy.minimum(s_new, c3*x0)
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -86,10 +91,15 @@ def _loop_float64(_param, _grad, _m, _v, _s, beta2, beta3, eps, c0, c1, c2, c3):
         m = _m[_i]
         v = _v[_i]
         s = _s[_i]
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
         x0 = 1/(eps + numpy.sqrt(v_new))
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+        # s ← β₃·s + (1 − β₃)·η̂
         s_new = c1*x0 + s*beta3
+        # θ ← θ − m·min(η̂, s)
         theta_new = theta - m_new*numpy.minimum(s_new, c3*x0)
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -64,9 +64,14 @@ def _loop_float32(_param, _grad, _m, _v, _v_max, beta2, c1, c2, c3, c5, c6):
         m = _m[_i]
         v = _v[_i]
         v_max = _v_max[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c3*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
+        # vᵐᵃˣ ← max(vᵐᵃˣ, v)
         v_max_new = numpy.maximum(v_max, v_new)
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
         theta_new = c1*theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -82,9 +87,14 @@ def _loop_float64(_param, _grad, _m, _v, _v_max, beta2, c1, c2, c3, c5, c6):
         m = _m[_i]
         v = _v[_i]
         v_max = _v_max[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c3*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
+        # vᵐᵃˣ ← max(vᵐᵃˣ, v)
         v_max_new = numpy.maximum(v_max, v_new)
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
         theta_new = c1*theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
         _param[_i] = theta_new
         _m[_i] = m_new

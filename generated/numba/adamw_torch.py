@@ -64,8 +64,14 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c3, c5, c6):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c3*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̂/(√v̂ + ε)
         theta_new = c1*theta + c6*m_new/(c5 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -79,8 +85,14 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c3, c5, c6):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c3*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̂/(√v̂ + ε)
         theta_new = c1*theta + c6*m_new/(c5 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -80,11 +80,19 @@ def _loop_float32(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c1, c2, 
         n_ema = _n_ema[_i]
         g_prev = _g_prev[_i]
         x0 = g - ((g) if c1 else (g_prev))
+        # n ← β₃·n + (1 − β₃)·(g + β₂·d)²
         n_ema_new = (c2*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
+        # θ ← (1 − η·λ)·θ
+        # d ← g − gₜ₋₁
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
+        # v ← β₂·v + (1 − β₂)·d
         v_new = v + c6*(x0 - v)
         s = c9/(c8 + numpy.sqrt(n_ema_new))
+        # δ ← √n/√(1 − β₃ᵗ) + ε
+        # θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ)
         theta_new = c3*theta + c5*s*m_new + c7*s*v_new
+        # gₜ₋₁ ← g
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -103,11 +111,19 @@ def _loop_float64(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c1, c2, 
         n_ema = _n_ema[_i]
         g_prev = _g_prev[_i]
         x0 = g - ((g) if c1 else (g_prev))
+        # n ← β₃·n + (1 − β₃)·(g + β₂·d)²
         n_ema_new = (c2*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
+        # θ ← (1 − η·λ)·θ
+        # d ← g − gₜ₋₁
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
+        # v ← β₂·v + (1 − β₂)·d
         v_new = v + c6*(x0 - v)
         s = c9/(c8 + numpy.sqrt(n_ema_new))
+        # δ ← √n/√(1 − β₃ᵗ) + ε
+        # θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ)
         theta_new = c3*theta + c5*s*m_new + c7*s*v_new
+        # gₜ₋₁ ← g
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new

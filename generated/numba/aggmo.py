@@ -67,9 +67,14 @@ def _loop_float32(_param, _grad, _b0, _b1, _b2, beta0, beta1, beta2, weight_deca
         b1 = _b1[_i]
         b2 = _b2[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b₀ ← β₀·b₀ + g̃
         b0_new = x0 + b0*beta0
+        # b₁ ← β₁·b₁ + g̃
         b1_new = x0 + b1*beta1
+        # b₂ ← β₂·b₂ + g̃
         b2_new = x0 + b2*beta2
+        # θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
         theta_new = ((theta + c1*b0_new) + c1*b1_new) + c1*b2_new
         _param[_i] = theta_new
         _b0[_i] = b0_new
@@ -86,9 +91,14 @@ def _loop_float64(_param, _grad, _b0, _b1, _b2, beta0, beta1, beta2, weight_deca
         b1 = _b1[_i]
         b2 = _b2[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b₀ ← β₀·b₀ + g̃
         b0_new = x0 + b0*beta0
+        # b₁ ← β₁·b₁ + g̃
         b1_new = x0 + b1*beta1
+        # b₂ ← β₂·b₂ + g̃
         b2_new = x0 + b2*beta2
+        # θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
         theta_new = ((theta + c1*b0_new) + c1*b1_new) + c1*b2_new
         _param[_i] = theta_new
         _b0[_i] = b0_new

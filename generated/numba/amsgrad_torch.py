@@ -66,9 +66,14 @@ def _loop_float32(_param, _grad, _m, _v, _v_max, beta2, weight_decay, c1, c2, c3
         v = _v[_i]
         v_max = _v_max[_i]
         x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c3*(x0 - m)
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
+        # vᵐᵃˣ ← max(vᵐᵃˣ, v)
         v_max_new = numpy.maximum(v_max, v_new)
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
         theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -85,9 +90,14 @@ def _loop_float64(_param, _grad, _m, _v, _v_max, beta2, weight_decay, c1, c2, c3
         v = _v[_i]
         v_max = _v_max[_i]
         x0 = g + ((0) if c1 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c3*(x0 - m)
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
+        # vᵐᵃˣ ← max(vᵐᵃˣ, v)
         v_max_new = numpy.maximum(v_max, v_new)
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
         theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -64,7 +64,12 @@ def _loop_float32(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, c4):
         theta = _param[_i]
         g = _grad[_i]
         ax = _ax[_i]
+        # g̃ ← g + λ·θ
+        # ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
+        # μₜ ← 1/max(1, t − 1 − t₀)
+        # θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
         theta_new = c0*theta + c2*(g + ((numpy.float32(0)) if c1 else (theta*weight_decay)))
+        # θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
         ax_new = ((theta_new) if c3 else (ax + c4*(theta_new - ax)))
         _param[_i] = theta_new
         _ax[_i] = ax_new
@@ -76,7 +81,12 @@ def _loop_float64(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, c4):
         theta = _param[_i]
         g = _grad[_i]
         ax = _ax[_i]
+        # g̃ ← g + λ·θ
+        # ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
+        # μₜ ← 1/max(1, t − 1 − t₀)
+        # θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
         theta_new = c0*theta + c2*(g + ((0) if c1 else (theta*weight_decay)))
+        # θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
         ax_new = ((theta_new) if c3 else (ax + c4*(theta_new - ax)))
         _param[_i] = theta_new
         _ax[_i] = ax_new

@@ -62,9 +62,15 @@ def _loop_float32(_param, _grad, _m, _v, _g_prev, beta2, c1, c2, c4, c5):
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
+        # ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
-        theta_new = (theta + c5*m_new/((numpy.float32(1) + numpy.exp(-abs(g - g_prev)))*(c4
+        # gₜ₋₁ ← g
+        # θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+        theta_new = (theta
+                     + c5*m_new/((numpy.float32(1) + numpy.exp(-abs(g - g_prev)))*(c4
                 + numpy.sqrt(v_new))))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -80,8 +86,13 @@ def _loop_float64(_param, _grad, _m, _v, _g_prev, beta2, c1, c2, c4, c5):
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
+        # ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
+        # gₜ₋₁ ← g
+        # θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c5*m_new/((1 + numpy.exp(-abs(g - g_prev)))*(c4 + numpy.sqrt(v_new)))
         _param[_i] = theta_new
         _m[_i] = m_new

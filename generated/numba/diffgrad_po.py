@@ -67,9 +67,16 @@ def _loop_float32(_param, _grad, _m, _v, _g_prev, beta2, eps, c0, c1, c2, c3):
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
+        # θ ← (1 − η·λ)·θ
+        # ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
-        theta_new = (c0*theta + c3*m_new/((numpy.float32(1) + numpy.exp(-abs(g - g_prev)))*(eps
+        # gₜ₋₁ ← g
+        # θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
+        theta_new = (c0*theta
+                     + c3*m_new/((numpy.float32(1) + numpy.exp(-abs(g - g_prev)))*(eps
                 + numpy.sqrt(numpy.float32(1e-15) + v_new))))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -85,9 +92,16 @@ def _loop_float64(_param, _grad, _m, _v, _g_prev, beta2, eps, c0, c1, c2, c3):
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
+        # θ ← (1 − η·λ)·θ
+        # ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
-        theta_new = (c0*theta + c3*m_new/((1 + numpy.exp(-abs(g - g_prev)))*(eps
+        # gₜ₋₁ ← g
+        # θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
+        theta_new = (c0*theta
+                     + c3*m_new/((1 + numpy.exp(-abs(g - g_prev)))*(eps
                 + numpy.sqrt(1e-15 + v_new))))
         _param[_i] = theta_new
         _m[_i] = m_new

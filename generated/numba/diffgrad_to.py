@@ -68,11 +68,17 @@ def _loop_float32(_param, _grad, _m, _v, _g_prev, beta1, beta2, eps, weight_deca
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
+        # gₜ₋₁ ← g̃
         g_prev_new = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # ξ ← 1/(1 + exp(−|g̃ − gₜ₋₁|))
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = c2*g_prev_new + m*beta1
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c1*g_prev_new)*g_prev_new + v*beta2
-        theta_new = (theta + c3*m_new/((numpy.float32(1)
-                                        + numpy.exp(-abs(g_prev - g_prev_new)))*(eps
+        # θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε))
+        theta_new = (theta
+                     + c3*m_new/((numpy.float32(1) + numpy.exp(-abs(g_prev - g_prev_new)))*(eps
                 + numpy.sqrt(v_new))))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -88,10 +94,17 @@ def _loop_float64(_param, _grad, _m, _v, _g_prev, beta1, beta2, eps, weight_deca
         m = _m[_i]
         v = _v[_i]
         g_prev = _g_prev[_i]
+        # gₜ₋₁ ← g̃
         g_prev_new = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # ξ ← 1/(1 + exp(−|g̃ − gₜ₋₁|))
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = c2*g_prev_new + m*beta1
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c1*g_prev_new)*g_prev_new + v*beta2
-        theta_new = (theta + c3*m_new/((1 + numpy.exp(-abs(g_prev - g_prev_new)))*(eps
+        # θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε))
+        theta_new = (theta
+                     + c3*m_new/((1 + numpy.exp(-abs(g_prev - g_prev_new)))*(eps
                 + numpy.sqrt(v_new))))
         _param[_i] = theta_new
         _m[_i] = m_new

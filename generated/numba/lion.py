@@ -53,9 +53,12 @@ def _loop_float32(_param, _grad, _m, c0, c1, c2):
         g = _grad[_i]
         m = _m[_i]
         x0 = m + c0*(g - m)
-        theta_new = (theta + c1*((numpy.float32(1)) if (x0 > numpy.float32(0))
-                                 else (numpy.float32(-1)) if (x0 < numpy.float32(0))
-                                 else (numpy.float32(0))))
+        # c ← (1 − β₁)·g + β₁·m
+        # θ ← θ − η·sign(c)
+        theta_new = (theta
+                     + c1*((numpy.float32(1)) if (x0 > numpy.float32(0)) else (numpy.float32(-1))
+                           if (x0 < numpy.float32(0)) else (numpy.float32(0))))
+        # m ← β₂·m + (1 − β₂)·g
         m_new = m + c2*(g - m)
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -68,7 +71,10 @@ def _loop_float64(_param, _grad, _m, c0, c1, c2):
         g = _grad[_i]
         m = _m[_i]
         x0 = m + c0*(g - m)
+        # c ← (1 − β₁)·g + β₁·m
+        # θ ← θ − η·sign(c)
         theta_new = theta + c1*((1) if (x0 > 0) else (-1) if (x0 < 0) else (0))
+        # m ← β₂·m + (1 − β₂)·g
         m_new = m + c2*(g - m)
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -58,9 +58,13 @@ def _loop_float32(_param, _grad, _m, c0, c1, c2, c3):
         g = _grad[_i]
         m = _m[_i]
         x0 = m + c1*(g - m)
-        theta_new = (c0*theta + c2*((numpy.float32(1)) if (x0 > numpy.float32(0))
-                                    else (numpy.float32(-1)) if (x0 < numpy.float32(0))
-                                    else (numpy.float32(0))))
+        # θ ← (1 − η·λ)·θ
+        # c ← (1 − β₁)·g + β₁·m
+        # θ ← θ − η·sign(c)
+        theta_new = (c0*theta
+                     + c2*((numpy.float32(1)) if (x0 > numpy.float32(0)) else (numpy.float32(-1))
+                           if (x0 < numpy.float32(0)) else (numpy.float32(0))))
+        # m ← β₂·m + (1 − β₂)·g
         m_new = m + c3*(g - m)
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -73,7 +77,11 @@ def _loop_float64(_param, _grad, _m, c0, c1, c2, c3):
         g = _grad[_i]
         m = _m[_i]
         x0 = m + c1*(g - m)
+        # θ ← (1 − η·λ)·θ
+        # c ← (1 − β₁)·g + β₁·m
+        # θ ← θ − η·sign(c)
         theta_new = c0*theta + c2*((1) if (x0 > 0) else (-1) if (x0 < 0) else (0))
+        # m ← β₂·m + (1 − β₂)·g
         m_new = m + c3*(g - m)
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -76,12 +76,20 @@ def _loop_float32(_param, _grad, _m, _v, _slow, beta2, weight_decay, c1, c2, c3,
         v = _v[_i]
         slow = _slow[_i]
         x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c3*(x0 - m)
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
         theta_1 = theta + c10*m_new/(c9 + numpy.sqrt(v_new))
         x1 = slow - theta_1
         x2 = ((theta_1 + c5*x1) if c6 else (slow + c7*x1))
+        # m̂ ← m/(1 − β₁ᵗ)
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̂/(√v̂ + ε)
+        # θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
         theta_new = ((x2) if c8 else (theta_1))
+        # φ ← (θ if t mod k = 0 else φ)
         slow_new = ((x2) if c8 else (slow))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -99,12 +107,20 @@ def _loop_float64(_param, _grad, _m, _v, _slow, beta2, weight_decay, c1, c2, c3,
         v = _v[_i]
         slow = _slow[_i]
         x0 = g + ((0) if c1 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c3*(x0 - m)
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
         theta_1 = theta + c10*m_new/(c9 + numpy.sqrt(v_new))
         x1 = slow - theta_1
         x2 = ((theta_1 + c5*x1) if c6 else (slow + c7*x1))
+        # m̂ ← m/(1 − β₁ᵗ)
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̂/(√v̂ + ε)
+        # θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
         theta_new = ((x2) if c8 else (theta_1))
+        # φ ← (θ if t mod k = 0 else φ)
         slow_new = ((x2) if c8 else (slow))
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -77,11 +77,19 @@ def _loop_float32(_param, _grad, _m, _v, _slow, beta2, weight_decay, alpha, c1, 
         v = _v[_i]
         slow = _slow[_i]
         x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c3*(x0 - m)
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
         theta_1 = theta + c9*m_new/(c8 + numpy.sqrt(v_new))
         x1 = c6*slow + alpha*theta_1
+        # m̂ ← m/(1 − β₁ᵗ)
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̂/(√v̂ + ε)
+        # θ ← (θ if t = 1 else αₗₐ·θ + (1 − αₗₐ)·φ if (t + k − 1) mod k = 0 else θ)
         theta_new = ((theta_1) if c5 else (x1) if c7 else (theta_1))
+        # φ ← (θ if (t + k − 1) mod k = 0 else φ)
         slow_new = ((((theta_1) if c5 else (x1) if c7 else (numpy.float32(numpy.nan)))) if c7
                     else (slow))
         _param[_i] = theta_new
@@ -100,11 +108,19 @@ def _loop_float64(_param, _grad, _m, _v, _slow, beta2, weight_decay, alpha, c1, 
         v = _v[_i]
         slow = _slow[_i]
         x0 = g + ((0) if c1 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c3*(x0 - m)
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
         theta_1 = theta + c9*m_new/(c8 + numpy.sqrt(v_new))
         x1 = c6*slow + alpha*theta_1
+        # m̂ ← m/(1 − β₁ᵗ)
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̂/(√v̂ + ε)
+        # θ ← (θ if t = 1 else αₗₐ·θ + (1 − αₗₐ)·φ if (t + k − 1) mod k = 0 else θ)
         theta_new = ((theta_1) if c5 else (x1) if c7 else (theta_1))
+        # φ ← (θ if (t + k − 1) mod k = 0 else φ)
         slow_new = ((((theta_1) if c5 else (x1) if c7 else (numpy.nan))) if c7 else (slow))
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -68,10 +68,15 @@ def _loop_float32(_param, _grad, _b, _slow, lr, momentum, weight_decay, c0, c1, 
         b = _b[_i]
         slow = _slow[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
         b_new = ((x0) if c1 else (b*momentum + c2*x0))
         x1 = slow + lr*b_new - theta
         x2 = theta + c4*b_new
+        # θ ← θ − η·b
+        # θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
         theta_new = ((((x2 + c3*x1) if c5 else (slow + c6*x1))) if c7 else (x2))
+        # φ ← (θ if t mod k = 0 else φ)
         slow_new = ((theta_new) if c7 else (slow))
         _param[_i] = theta_new
         _b[_i] = b_new
@@ -87,10 +92,15 @@ def _loop_float64(_param, _grad, _b, _slow, lr, momentum, weight_decay, c0, c1, 
         b = _b[_i]
         slow = _slow[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
         b_new = ((x0) if c1 else (b*momentum + c2*x0))
         x1 = slow + lr*b_new - theta
         x2 = theta + c4*b_new
+        # θ ← θ − η·b
+        # θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
         theta_new = ((((x2 + c3*x1) if c5 else (slow + c6*x1))) if c7 else (x2))
+        # φ ← (θ if t mod k = 0 else φ)
         slow_new = ((theta_new) if c7 else (slow))
         _param[_i] = theta_new
         _b[_i] = b_new

@@ -68,8 +68,14 @@ def _loop_float32(_param, _grad, _x0, _nu, _s, momentum, eps, weight_decay, c0, 
         nu = _nu[_i]
         s = _s[_i]
         x1 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # s ← s + λₜ·g̃
         s_new = s + lam*x1
+        # g̃ ← g + λ·θ
+        # λₜ ← (ε + η)·√t
+        # ν ← ν + λₜ·g̃²
         nu_new = nu + (lam*x1)*x1
+        # z ← θ₀ − s/(ν^(1/3) + ε)
+        # θ ← μ·θ + (1 − μ)·z
         theta_new = (c1*(x0 - s_new/(eps + nu_new**numpy.float32(0.3333333333333333)))
                      + ((numpy.float32(0)) if c2 else (theta*momentum)))
         _param[_i] = theta_new
@@ -86,8 +92,14 @@ def _loop_float64(_param, _grad, _x0, _nu, _s, momentum, eps, weight_decay, c0, 
         nu = _nu[_i]
         s = _s[_i]
         x1 = g + ((0) if c0 else (theta*weight_decay))
+        # s ← s + λₜ·g̃
         s_new = s + lam*x1
+        # g̃ ← g + λ·θ
+        # λₜ ← (ε + η)·√t
+        # ν ← ν + λₜ·g̃²
         nu_new = nu + (lam*x1)*x1
+        # z ← θ₀ − s/(ν^(1/3) + ε)
+        # θ ← μ·θ + (1 − μ)·z
         theta_new = (c1*(x0 - s_new/(eps + nu_new**0.3333333333333333))
                      + ((0) if c2 else (theta*momentum)))
         _param[_i] = theta_new

@@ -50,7 +50,9 @@ def _loop_float32(_param, _grad, _v, momentum, c0, c1):
         theta = _param[_i]
         g = _grad[_i]
         v = _v[_i]
+        # v ← α·v − η·g
         v_new = c0*g + ((numpy.float32(0)) if c1 else (v*momentum))
+        # θ ← θ + v
         theta_new = theta + v_new
         _param[_i] = theta_new
         _v[_i] = v_new
@@ -62,7 +64,9 @@ def _loop_float64(_param, _grad, _v, momentum, c0, c1):
         theta = _param[_i]
         g = _grad[_i]
         v = _v[_i]
+        # v ← α·v − η·g
         v_new = c0*g + ((0) if c1 else (v*momentum))
+        # θ ← θ + v
         theta_new = theta + v_new
         _param[_i] = theta_new
         _v[_i] = v_new

@@ -60,8 +60,11 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c6, c7):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c3*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
+        # θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε)
         theta_new = theta + c7*(c2*g + c4*m_new)/(c6 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -75,8 +78,11 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c6, c7):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c3*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
+        # θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε)
         theta_new = theta + c7*(c2*g + c4*m_new)/(c6 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new

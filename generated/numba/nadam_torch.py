@@ -73,9 +73,17 @@ def _loop_float32(_param, _grad, _m, _v, beta2, weight_decay, c1, c2, c4, c6, c7
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
         x1 = numpy.float32(1)/(c6 + numpy.sqrt(v_new))
+        # g̃ ← g + λ·θ
+        # μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
+        # μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
+        # Π ← μₜ·Π
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c4*(x0 - m)
+        # d ← √(v/(1 − β₂ᵗ)) + ε
+        # θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
         theta_new = (theta + c7*x0*x1) + c8*x1*m_new
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -90,9 +98,17 @@ def _loop_float64(_param, _grad, _m, _v, beta2, weight_decay, c1, c2, c4, c6, c7
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((0) if c1 else (theta*weight_decay))
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
         x1 = 1/(c6 + numpy.sqrt(v_new))
+        # g̃ ← g + λ·θ
+        # μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
+        # μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
+        # Π ← μₜ·Π
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c4*(x0 - m)
+        # d ← √(v/(1 − β₂ᵗ)) + ε
+        # θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
         theta_new = (theta + c7*x0*x1) + c8*x1*m_new
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -55,8 +55,12 @@ def _loop_float32(_param, _grad, _m, _u, beta2, c0, c1, c2, c3):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
+        # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+        # u ← max(β₂·u, |g|)
         u_new = numpy.maximum(abs(g), u*beta2)
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # θ ← θ − η·m̄/u
         theta_new = theta + c3*(c0*g + c2*m_new)/u_new
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -70,8 +74,12 @@ def _loop_float64(_param, _grad, _m, _u, beta2, c0, c1, c2, c3):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
+        # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+        # u ← max(β₂·u, |g|)
         u_new = numpy.maximum(abs(g), u*beta2)
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # θ ← θ − η·m̄/u
         theta_new = theta + c3*(c0*g + c2*m_new)/u_new
         _param[_i] = theta_new
         _m[_i] = m_new

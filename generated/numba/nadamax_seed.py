@@ -56,9 +56,12 @@ def _loop_float32(_param, _grad, _m, _u, beta1, beta2, c0, c1):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
+        # u ← max(β₂·u, |g|)
         u_new = numpy.maximum(abs(g), u*beta2)
         x0 = c0*g
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
+        # θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u)
         theta_new = theta + c1*(x0 + beta1*m_new)/u_new
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -72,9 +75,12 @@ def _loop_float64(_param, _grad, _m, _u, beta1, beta2, c0, c1):
         g = _grad[_i]
         m = _m[_i]
         u = _u[_i]
+        # u ← max(β₂·u, |g|)
         u_new = numpy.maximum(abs(g), u*beta2)
         x0 = c0*g
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
+        # θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u)
         theta_new = theta + c1*(x0 + beta1*m_new)/u_new
         _param[_i] = theta_new
         _m[_i] = m_new

@@ -65,8 +65,14 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c5, c7, c8):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
+        # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̄/(√v̂ + ε)
         theta_new = c1*theta + c8*(c3*g + c5*m_new)/(c7 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -80,8 +86,14 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c5, c7, c8):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
+        # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
+        # v̂ ← v/(1 − β₂ᵗ)
+        # θ ← θ − η·m̄/(√v̂ + ε)
         theta_new = c1*theta + c8*(c3*g + c5*m_new)/(c7 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new

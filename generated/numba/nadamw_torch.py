@@ -72,9 +72,17 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c4, c6, c7, c8):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
         x0 = numpy.float32(1)/(c6 + numpy.sqrt(v_new))
+        # θ ← (1 − η·λ)·θ
+        # μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
+        # μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
+        # Π ← μₜ·Π
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
+        # d ← √(v/(1 − β₂ᵗ)) + ε
+        # θ ← θ − η·(1 − μₜ)·g/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
         theta_new = c1*theta + c7*g*x0 + c8*x0*m_new
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -88,9 +96,17 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c4, c6, c7, c8):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
         x0 = 1/(c6 + numpy.sqrt(v_new))
+        # θ ← (1 − η·λ)·θ
+        # μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
+        # μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
+        # Π ← μₜ·Π
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
+        # d ← √(v/(1 − β₂ᵗ)) + ε
+        # θ ← θ − η·(1 − μₜ)·g/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
         theta_new = c1*theta + c7*g*x0 + c8*x0*m_new
         _param[_i] = theta_new
         _m[_i] = m_new

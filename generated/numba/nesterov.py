@@ -50,7 +50,9 @@ def _loop_float32(_param, _grad, _v, momentum, c0, c1):
         g = _grad[_i]
         v = _v[_i]
         x0 = c0*g
+        # v ← α·v − η·g
         v_new = x0 + ((numpy.float32(0)) if c1 else (v*momentum))
+        # θ ← θ + α·v − η·g
         theta_new = (theta + x0) + ((numpy.float32(0)) if c1 else (momentum*v_new))
         _param[_i] = theta_new
         _v[_i] = v_new
@@ -63,7 +65,9 @@ def _loop_float64(_param, _grad, _v, momentum, c0, c1):
         g = _grad[_i]
         v = _v[_i]
         x0 = c0*g
+        # v ← α·v − η·g
         v_new = x0 + ((0) if c1 else (v*momentum))
+        # θ ← θ + α·v − η·g
         theta_new = (theta + x0) + ((0) if c1 else (momentum*v_new))
         _param[_i] = theta_new
         _v[_i] = v_new

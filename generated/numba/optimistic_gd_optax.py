@@ -51,7 +51,9 @@ def _loop_float32(_param, _grad, _g_prev, c0, c1, c2, c3):
         theta = _param[_i]
         g = _grad[_i]
         g_prev = _g_prev[_i]
+        # θ ← θ − η·((α + β)·g − β·gₜ₋₁)
         theta_new = theta + c3*(c0*g + c2*((g) if c1 else (g_prev)))
+        # gₜ₋₁ ← g
         _param[_i] = theta_new
         _g_prev[_i] = g
 
@@ -62,7 +64,9 @@ def _loop_float64(_param, _grad, _g_prev, c0, c1, c2, c3):
         theta = _param[_i]
         g = _grad[_i]
         g_prev = _g_prev[_i]
+        # θ ← θ − η·((α + β)·g − β·gₜ₋₁)
         theta_new = theta + c3*(c0*g + c2*((g) if c1 else (g_prev)))
+        # gₜ₋₁ ← g
         _param[_i] = theta_new
         _g_prev[_i] = g
 

@@ -74,9 +74,14 @@ def _loop_float32(_param, _grad, _i_buf, _d_buf, _g_prev, momentum, integral, de
         d_buf = _d_buf[_i]
         g_prev = _g_prev[_i]
         x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        # D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
         d_buf_new = ((numpy.float32(0)) if c0 else (c2*(x0 - g_prev) + d_buf*momentum))
+        # g̃ ← g + λ·θ
+        # I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
         i_buf_new = ((x0) if c0 else (c3*x0 + i_buf*momentum))
+        # θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
         theta_new = theta + c4*(x0 + derivative*d_buf_new + integral*i_buf_new)
+        # gₜ₋₁ ← (0 if t = 1 else g̃)
         g_prev_new = ((numpy.float32(0)) if c0 else (x0))
         _param[_i] = theta_new
         _i_buf[_i] = i_buf_new
@@ -94,9 +99,14 @@ def _loop_float64(_param, _grad, _i_buf, _d_buf, _g_prev, momentum, integral, de
         d_buf = _d_buf[_i]
         g_prev = _g_prev[_i]
         x0 = g + ((0) if c1 else (theta*weight_decay))
+        # D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
         d_buf_new = ((0) if c0 else (c2*(x0 - g_prev) + d_buf*momentum))
+        # g̃ ← g + λ·θ
+        # I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
         i_buf_new = ((x0) if c0 else (c3*x0 + i_buf*momentum))
+        # θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
         theta_new = theta + c4*(x0 + derivative*d_buf_new + integral*i_buf_new)
+        # gₜ₋₁ ← (0 if t = 1 else g̃)
         g_prev_new = ((0) if c0 else (x0))
         _param[_i] = theta_new
         _i_buf[_i] = i_buf_new

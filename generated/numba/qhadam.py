@@ -74,9 +74,15 @@ def _loop_float32(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # w₁ ← β₁·w₁ + 1
+        # w₂ ← β₂·w₂ + 1
+        # m ← (1 − 1/w₁)·m + g̃/w₁
         m_new = c4*m + c5*x0
         x1 = x0*x0
+        # v ← (1 − 1/w₂)·v + g̃²/w₂
         v_new = c0*v + c2*x1
+        # θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
         theta_new = theta + c7*(c6*x0 + nu1*m_new)/(eps + numpy.sqrt(c3*x1 + nu2*v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -92,9 +98,15 @@ def _loop_float64(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((0) if c1 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # w₁ ← β₁·w₁ + 1
+        # w₂ ← β₂·w₂ + 1
+        # m ← (1 − 1/w₁)·m + g̃/w₁
         m_new = c4*m + c5*x0
         x1 = x0*x0
+        # v ← (1 − 1/w₂)·v + g̃²/w₂
         v_new = c0*v + c2*x1
+        # θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
         theta_new = theta + c7*(c6*x0 + nu1*m_new)/(eps + numpy.sqrt(c3*x1 + nu2*v_new))
         _param[_i] = theta_new
         _m[_i] = m_new

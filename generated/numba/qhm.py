@@ -57,7 +57,10 @@ def _loop_float32(_param, _grad, _b, momentum, nu, weight_decay, c0, c1, c2, c3,
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b ← β·b + (1 − β)·g̃
         b_new = c1*x0 + ((numpy.float32(0)) if c2 else (b*momentum))
+        # θ ← θ − η·(ν·b + (1 − ν)·g̃)
         theta_new = theta + c4*(c3*x0 + nu*b_new)
         _param[_i] = theta_new
         _b[_i] = b_new
@@ -70,7 +73,10 @@ def _loop_float64(_param, _grad, _b, momentum, nu, weight_decay, c0, c1, c2, c3,
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b ← β·b + (1 − β)·g̃
         b_new = c1*x0 + ((0) if c2 else (b*momentum))
+        # θ ← θ − η·(ν·b + (1 − ν)·g̃)
         theta_new = theta + c4*(c3*x0 + nu*b_new)
         _param[_i] = theta_new
         _b[_i] = b_new

@@ -64,8 +64,15 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c6, c7):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # ρ∞ ← 2/(1 − β₂) − 1
+        # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        # θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂)
         theta_new = theta + c5*((c7*m_new/(c6 + numpy.sqrt(v_new))) if c3 else (c4*m_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -79,8 +86,15 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c6, c7):
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # ρ∞ ← 2/(1 − β₂) − 1
+        # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        # θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂)
         theta_new = theta + c5*((c7*m_new/(c6 + numpy.sqrt(v_new))) if c3 else (c4*m_new))
         _param[_i] = theta_new
         _m[_i] = m_new

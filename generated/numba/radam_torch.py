@@ -71,8 +71,16 @@ def _loop_float32(_param, _grad, _m, _v, beta2, eps, weight_decay, c0, c1, c2, c
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c2*(x0 - m)
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c1*x0)*x0 + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # ρ∞ ← 2/(1 − β₂) − 1
+        # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        # θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
         theta_new = ((theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta + c5*m_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -87,8 +95,16 @@ def _loop_float64(_param, _grad, _m, _v, beta2, eps, weight_decay, c0, c1, c2, c
         m = _m[_i]
         v = _v[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c2*(x0 - m)
+        # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c1*x0)*x0 + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # ρ∞ ← 2/(1 − β₂) − 1
+        # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        # θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
         theta_new = ((theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta + c5*m_new))
         _param[_i] = theta_new
         _m[_i] = m_new

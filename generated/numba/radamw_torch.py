@@ -72,8 +72,16 @@ def _loop_float32(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4, c5):
         m = _m[_i]
         v = _v[_i]
         x0 = c0*theta
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # ρ∞ ← 2/(1 − β₂) − 1
+        # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        # θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
         theta_new = ((x0 + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (x0 + c5*m_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -88,8 +96,16 @@ def _loop_float64(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4, c5):
         m = _m[_i]
         v = _v[_i]
         x0 = c0*theta
+        # θ ← (1 − η·λ)·θ
+        # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
+        # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c1*g) + v*beta2
+        # m̂ ← m/(1 − β₁ᵗ)
+        # ρ∞ ← 2/(1 − β₂) − 1
+        # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+        # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+        # θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
         theta_new = ((x0 + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (x0 + c5*m_new))
         _param[_i] = theta_new
         _m[_i] = m_new

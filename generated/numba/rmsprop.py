@@ -51,7 +51,9 @@ def _loop_float32(_param, _grad, _r, beta, eps, c0, c1):
         theta = _param[_i]
         g = _grad[_i]
         r = _r[_i]
+        # r ← β·r + (1 − β)·g²
         r_new = g*(c0*g) + r*beta
+        # θ ← θ − η·g/(√r + ε)
         theta_new = theta + c1*g/(eps + numpy.sqrt(r_new))
         _param[_i] = theta_new
         _r[_i] = r_new
@@ -63,7 +65,9 @@ def _loop_float64(_param, _grad, _r, beta, eps, c0, c1):
         theta = _param[_i]
         g = _grad[_i]
         r = _r[_i]
+        # r ← β·r + (1 − β)·g²
         r_new = g*(c0*g) + r*beta
+        # θ ← θ − η·g/(√r + ε)
         theta_new = theta + c1*g/(eps + numpy.sqrt(r_new))
         _param[_i] = theta_new
         _r[_i] = r_new

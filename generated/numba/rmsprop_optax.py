@@ -62,9 +62,12 @@ def _loop_float32(_param, _grad, _nu, _b, lr, decay, eps, momentum, c0, c1, c2, 
         g = _grad[_i]
         nu = _nu[_i]
         b = _b[_i]
+        # ν ← ρ·ν + (1 − ρ)·g²
         nu_new = g*(c0*g) + nu*decay
         x0 = g/numpy.sqrt(nu_new + eps)
+        # θ ← θ − b
         theta_new = (theta + c1*x0) + ((numpy.float32(0)) if c2 else (b*c3))
+        # b ← μ·b + η·g/√(ν + ε)
         b_new = lr*x0 + ((numpy.float32(0)) if c2 else (b*momentum))
         _param[_i] = theta_new
         _nu[_i] = nu_new
@@ -78,9 +81,12 @@ def _loop_float64(_param, _grad, _nu, _b, lr, decay, eps, momentum, c0, c1, c2, 
         g = _grad[_i]
         nu = _nu[_i]
         b = _b[_i]
+        # ν ← ρ·ν + (1 − ρ)·g²
         nu_new = g*(c0*g) + nu*decay
         x0 = g/numpy.sqrt(nu_new + eps)
+        # θ ← θ − b
         theta_new = (theta + c1*x0) + ((0) if c2 else (b*c3))
+        # b ← μ·b + η·g/√(ν + ε)
         b_new = lr*x0 + ((0) if c2 else (b*momentum))
         _param[_i] = theta_new
         _nu[_i] = nu_new

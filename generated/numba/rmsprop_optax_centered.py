@@ -65,10 +65,14 @@ def _loop_float32(_param, _grad, _nu, _b, _g_avg, lr, decay, eps, momentum, c0, 
         nu = _nu[_i]
         b = _b[_i]
         g_avg = _g_avg[_i]
+        # ḡ ← ρ·ḡ + (1 − ρ)·g
         g_avg_new = g_avg + c0*(g - g_avg)
+        # ν ← ρ·ν + (1 − ρ)·g²
         nu_new = g*(c0*g) + nu*decay
         x0 = g/numpy.sqrt(nu_new + eps - g_avg_new*g_avg_new)
+        # θ ← θ − b
         theta_new = (theta + c1*x0) + ((numpy.float32(0)) if c2 else (b*c3))
+        # b ← μ·b + η·g/√(ν + ε − ḡ²)
         b_new = lr*x0 + ((numpy.float32(0)) if c2 else (b*momentum))
         _param[_i] = theta_new
         _nu[_i] = nu_new
@@ -84,10 +88,14 @@ def _loop_float64(_param, _grad, _nu, _b, _g_avg, lr, decay, eps, momentum, c0, 
         nu = _nu[_i]
         b = _b[_i]
         g_avg = _g_avg[_i]
+        # ḡ ← ρ·ḡ + (1 − ρ)·g
         g_avg_new = g_avg + c0*(g - g_avg)
+        # ν ← ρ·ν + (1 − ρ)·g²
         nu_new = g*(c0*g) + nu*decay
         x0 = g/numpy.sqrt(nu_new + eps - g_avg_new*g_avg_new)
+        # θ ← θ − b
         theta_new = (theta + c1*x0) + ((0) if c2 else (b*c3))
+        # b ← μ·b + η·g/√(ν + ε − ḡ²)
         b_new = lr*x0 + ((0) if c2 else (b*momentum))
         _param[_i] = theta_new
         _nu[_i] = nu_new

@@ -62,8 +62,12 @@ def _loop_float32(_param, _grad, _v, _b, alpha, eps, weight_decay, momentum, c0,
         v = _v[_i]
         b = _b[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # v ← α·v + (1 − α)·g̃²
         v_new = (c1*x0)*x0 + v*alpha
+        # b ← μ·b + g̃/(√v + ε)
         b_new = x0/(eps + numpy.sqrt(v_new)) + ((numpy.float32(0)) if c2 else (b*momentum))
+        # θ ← θ − η·b
         theta_new = theta + c3*b_new
         _param[_i] = theta_new
         _v[_i] = v_new
@@ -78,8 +82,12 @@ def _loop_float64(_param, _grad, _v, _b, alpha, eps, weight_decay, momentum, c0,
         v = _v[_i]
         b = _b[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # v ← α·v + (1 − α)·g̃²
         v_new = (c1*x0)*x0 + v*alpha
+        # b ← μ·b + g̃/(√v + ε)
         b_new = x0/(eps + numpy.sqrt(v_new)) + ((0) if c2 else (b*momentum))
+        # θ ← θ − η·b
         theta_new = theta + c3*b_new
         _param[_i] = theta_new
         _v[_i] = v_new

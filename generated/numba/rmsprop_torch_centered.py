@@ -66,10 +66,16 @@ def _loop_float32(_param, _grad, _v, _b, _g_avg, alpha, eps, weight_decay, momen
         b = _b[_i]
         g_avg = _g_avg[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # ḡ ← ḡ + (1 − α)·(g̃ − ḡ)
         g_avg_new = g_avg + c1*(x0 - g_avg)
+        # g̃ ← g + λ·θ
+        # v ← α·v + (1 − α)·g̃²
         v_new = (c1*x0)*x0 + v*alpha
-        b_new = (x0/(eps + numpy.sqrt((numpy.sqrt(v_new) - abs(g_avg_new))*(abs(g_avg_new)
+        # b ← μ·b + g̃/(√(v − ḡ²) + ε)
+        b_new = (x0/(eps
+                     + numpy.sqrt((numpy.sqrt(v_new) - abs(g_avg_new))*(abs(g_avg_new)
                 + numpy.sqrt(v_new)))) + ((numpy.float32(0)) if c2 else (b*momentum)))
+        # θ ← θ − η·b
         theta_new = theta + c3*b_new
         _param[_i] = theta_new
         _v[_i] = v_new
@@ -87,10 +93,16 @@ def _loop_float64(_param, _grad, _v, _b, _g_avg, alpha, eps, weight_decay, momen
         b = _b[_i]
         g_avg = _g_avg[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # ḡ ← ḡ + (1 − α)·(g̃ − ḡ)
         g_avg_new = g_avg + c1*(x0 - g_avg)
+        # g̃ ← g + λ·θ
+        # v ← α·v + (1 − α)·g̃²
         v_new = (c1*x0)*x0 + v*alpha
-        b_new = (x0/(eps + numpy.sqrt((numpy.sqrt(v_new) - abs(g_avg_new))*(abs(g_avg_new)
+        # b ← μ·b + g̃/(√(v − ḡ²) + ε)
+        b_new = (x0/(eps
+                     + numpy.sqrt((numpy.sqrt(v_new) - abs(g_avg_new))*(abs(g_avg_new)
                 + numpy.sqrt(v_new)))) + ((0) if c2 else (b*momentum)))
+        # θ ← θ − η·b
         theta_new = theta + c3*b_new
         _param[_i] = theta_new
         _v[_i] = v_new

@@ -67,15 +67,22 @@ def _loop_float32(_param, _grad, _g_prev, _step_size, eta_minus, eta_plus, step_
         g = _grad[_i]
         g_prev = _g_prev[_i]
         step_size = _step_size[_i]
+        # p ← g·gₜ₋₁
         p = g*g_prev
         x0 = (p < numpy.float32(0))
+        # Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
         step_size_new = numpy.minimum(step_size_max,
                                       numpy.maximum(step_size_min,
                 step_size*((eta_plus) if (p > numpy.float32(0)) else (eta_minus) if x0
                            else (numpy.float32(1)))))
-        theta_new = (theta - step_size_new*((numpy.float32(0)) if x0
-                                            else (((numpy.float32(1)) if (g > numpy.float32(0))
-                else (numpy.float32(-1)) if (g < numpy.float32(0)) else (numpy.float32(0))))))
+        # g̃ ← (0 if p < 0 else g)
+        # θ ← θ − Γ·sign(g̃)
+        theta_new = (theta
+                     - step_size_new*((numpy.float32(0)) if x0
+                                      else (((numpy.float32(1)) if (g > numpy.float32(0))
+                                             else (numpy.float32(-1)) if (g < numpy.float32(0))
+                                             else (numpy.float32(0))))))
+        # gₜ₋₁ ← g̃
         g_prev_new = ((numpy.float32(0)) if x0 else (g))
         _param[_i] = theta_new
         _g_prev[_i] = g_prev_new
@@ -90,13 +97,19 @@ def _loop_float64(_param, _grad, _g_prev, _step_size, eta_minus, eta_plus, step_
         g = _grad[_i]
         g_prev = _g_prev[_i]
         step_size = _step_size[_i]
+        # p ← g·gₜ₋₁
         p = g*g_prev
         x0 = (p < 0)
+        # Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
         step_size_new = numpy.minimum(step_size_max,
                                       numpy.maximum(step_size_min,
                 step_size*((eta_plus) if (p > 0) else (eta_minus) if x0 else (1))))
-        theta_new = (theta - step_size_new*((0) if x0
-                                            else (((1) if (g > 0) else (-1) if (g < 0) else (0)))))
+        # g̃ ← (0 if p < 0 else g)
+        # θ ← θ − Γ·sign(g̃)
+        theta_new = (theta
+                     - step_size_new*((0) if x0
+                                      else (((1) if (g > 0) else (-1) if (g < 0) else (0)))))
+        # gₜ₋₁ ← g̃
         g_prev_new = ((0) if x0 else (g))
         _param[_i] = theta_new
         _g_prev[_i] = g_prev_new

@@ -37,6 +37,7 @@ def _loop_float32(_param, _grad, c0):
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
+        # θ ← θ − η·g
         theta_new = theta + c0*g
         _param[_i] = theta_new
 
@@ -46,6 +47,7 @@ def _loop_float64(_param, _grad, c0):
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
+        # θ ← θ − η·g
         theta_new = theta + c0*g
         _param[_i] = theta_new
 

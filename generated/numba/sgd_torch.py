@@ -57,7 +57,10 @@ def _loop_float32(_param, _grad, _b, momentum, weight_decay, c0, c1, c2, c3):
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
         b_new = ((x0) if c1 else (b*momentum + c2*x0))
+        # θ ← θ − η·b
         theta_new = theta + c3*b_new
         _param[_i] = theta_new
         _b[_i] = b_new
@@ -70,7 +73,10 @@ def _loop_float64(_param, _grad, _b, momentum, weight_decay, c0, c1, c2, c3):
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
         b_new = ((x0) if c1 else (b*momentum + c2*x0))
+        # θ ← θ − η·b
         theta_new = theta + c3*b_new
         _param[_i] = theta_new
         _b[_i] = b_new

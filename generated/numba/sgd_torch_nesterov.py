@@ -56,7 +56,10 @@ def _loop_float32(_param, _grad, _b, momentum, weight_decay, c0, c1, c2):
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b ← (g̃ if t = 1 else μ·b + g̃)
         b_new = ((x0) if c1 else (x0 + b*momentum))
+        # θ ← θ − η·(g̃ + μ·b)
         theta_new = theta + c2*(x0 + momentum*b_new)
         _param[_i] = theta_new
         _b[_i] = b_new
@@ -69,7 +72,10 @@ def _loop_float64(_param, _grad, _b, momentum, weight_decay, c0, c1, c2):
         g = _grad[_i]
         b = _b[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
+        # g̃ ← g + λ·θ
+        # b ← (g̃ if t = 1 else μ·b + g̃)
         b_new = ((x0) if c1 else (x0 + b*momentum))
+        # θ ← θ − η·(g̃ + μ·b)
         theta_new = theta + c2*(x0 + momentum*b_new)
         _param[_i] = theta_new
         _b[_i] = b_new

@@ -59,7 +59,10 @@ def _loop_float32(_param, _grad, _b, momentum, c0, c1, c2, c3):
         theta = _param[_i]
         g = _grad[_i]
         b = _b[_i]
+        # θ ← (1 − η·λ)·θ
+        # b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g)
         b_new = ((g) if c1 else (b*momentum + c2*g))
+        # θ ← θ − η·b
         theta_new = c0*theta + c3*b_new
         _param[_i] = theta_new
         _b[_i] = b_new
@@ -71,7 +74,10 @@ def _loop_float64(_param, _grad, _b, momentum, c0, c1, c2, c3):
         theta = _param[_i]
         g = _grad[_i]
         b = _b[_i]
+        # θ ← (1 − η·λ)·θ
+        # b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g)
         b_new = ((g) if c1 else (b*momentum + c2*g))
+        # θ ← θ − η·b
         theta_new = c0*theta + c3*b_new
         _param[_i] = theta_new
         _b[_i] = b_new

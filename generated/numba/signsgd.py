@@ -40,9 +40,10 @@ def _loop_float32(_param, _grad, c0):
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
-        theta_new = (theta + c0*((numpy.float32(1)) if (g > numpy.float32(0))
-                                 else (numpy.float32(-1)) if (g < numpy.float32(0))
-                                 else (numpy.float32(0))))
+        # θ ← θ − η·sign(g)
+        theta_new = (theta
+                     + c0*((numpy.float32(1)) if (g > numpy.float32(0)) else (numpy.float32(-1))
+                           if (g < numpy.float32(0)) else (numpy.float32(0))))
         _param[_i] = theta_new
 
 
@@ -51,6 +52,7 @@ def _loop_float64(_param, _grad, c0):
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
+        # θ ← θ − η·sign(g)
         theta_new = theta + c0*((1) if (g > 0) else (-1) if (g < 0) else (0))
         _param[_i] = theta_new
 

@@ -50,12 +50,14 @@ def _loop_float32(_param, _grad, _m, c0, c1, c2):
         m = _m[_i]
         x0 = c0*g
         x1 = m + c0*(g - m)
-        theta_new = (theta + c2*((((numpy.float32(1)) if (x0 > numpy.float32(0))
-                                   else (numpy.float32(-1)) if (x0 < numpy.float32(0))
-                                   else (numpy.float32(0)))) if c1
-                                 else (((numpy.float32(1)) if (x1 > numpy.float32(0))
-                                        else (numpy.float32(-1)) if (x1 < numpy.float32(0))
-                                        else (numpy.float32(0))))))
+        # θ ← θ − η·sign(m)
+        theta_new = (theta
+                     + c2*((((numpy.float32(1)) if (x0 > numpy.float32(0)) else (numpy.float32(-1))
+                             if (x0 < numpy.float32(0)) else (numpy.float32(0)))) if c1
+                           else (((numpy.float32(1)) if (x1 > numpy.float32(0))
+                                  else (numpy.float32(-1)) if (x1 < numpy.float32(0))
+                                  else (numpy.float32(0))))))
+        # m ← β·m + (1 − β)·g
         m_new = ((x0) if c1 else (x1))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -69,8 +71,11 @@ def _loop_float64(_param, _grad, _m, c0, c1, c2):
         m = _m[_i]
         x0 = c0*g
         x1 = m + c0*(g - m)
-        theta_new = (theta + c2*((((1) if (x0 > 0) else (-1) if (x0 < 0) else (0))) if c1
-                                 else (((1) if (x1 > 0) else (-1) if (x1 < 0) else (0)))))
+        # θ ← θ − η·sign(m)
+        theta_new = (theta
+                     + c2*((((1) if (x0 > 0) else (-1) if (x0 < 0) else (0))) if c1
+                           else (((1) if (x1 > 0) else (-1) if (x1 < 0) else (0)))))
+        # m ← β·m + (1 − β)·g
         m_new = ((x0) if c1 else (x1))
         _param[_i] = theta_new
         _m[_i] = m_new

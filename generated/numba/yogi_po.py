@@ -67,15 +67,20 @@ def _loop_float32(_param, _grad, _m, _v, weight_decay, c1, c2, c3, c5, c6):
         v = _v[_i]
         x0 = theta*weight_decay
         x1 = g + ((numpy.float32(0)) if c1 else (x0))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c3*(x1 - m)
         x2 = g*g - v
         x3 = v - (g + x0)*(g + x0)
-        v_new = (v + c2*(x1*x1)*((((numpy.float32(1)) if (x2 < numpy.float32(0))
-                                   else (numpy.float32(-1)) if (x2 > numpy.float32(0))
-                                   else (numpy.float32(0)))) if c1
-                                 else (((numpy.float32(1)) if (x3 > numpy.float32(0))
-                                        else (numpy.float32(-1)) if (x3 < numpy.float32(0))
-                                        else (numpy.float32(0))))))
+        # v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+        v_new = (v
+                 + c2*(x1*x1)*((((numpy.float32(1)) if (x2 < numpy.float32(0))
+                                 else (numpy.float32(-1)) if (x2 > numpy.float32(0))
+                                 else (numpy.float32(0)))) if c1
+                               else (((numpy.float32(1)) if (x3 > numpy.float32(0))
+                                      else (numpy.float32(-1)) if (x3 < numpy.float32(0))
+                                      else (numpy.float32(0))))))
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -91,11 +96,16 @@ def _loop_float64(_param, _grad, _m, _v, weight_decay, c1, c2, c3, c5, c6):
         v = _v[_i]
         x0 = theta*weight_decay
         x1 = g + ((0) if c1 else (x0))
+        # g̃ ← g + λ·θ
+        # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c3*(x1 - m)
         x2 = g*g - v
         x3 = v - (g + x0)*(g + x0)
-        v_new = (v + c2*(x1*x1)*((((1) if (x2 < 0) else (-1) if (x2 > 0) else (0))) if c1
-                                 else (((1) if (x3 > 0) else (-1) if (x3 < 0) else (0)))))
+        # v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+        v_new = (v
+                 + c2*(x1*x1)*((((1) if (x2 < 0) else (-1) if (x2 > 0) else (0))) if c1
+                               else (((1) if (x3 > 0) else (-1) if (x3 < 0) else (0)))))
+        # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
