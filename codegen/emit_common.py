@@ -40,16 +40,22 @@ def _initial_value_text(s) -> str:
     return f"{text}, with the gradient and parameter of step 1" if deferred_init(s) else text
 
 
-def docstring_literal(text: str) -> str:
-    """``text`` as a triple-quoted Python literal whose value reads as ``text`` (backslashes and
-    quotes escaped, a control character, NUL or lone surrogate written as its escape sequence, so
-    the file is printable UTF-8 and compiles whatever the spec's texts contain)."""
+def printable(text: str) -> str:
+    """``text`` with every character but a newline that is not printable (a control character, NUL, a lone
+    surrogate) written as its escape sequence ``\\xNN``/``\\uNNNN``/``\\UNNNNNNNN``."""
     def escape(ch: str) -> str:
         if ch == "\n" or ch.isprintable():
             return ch
         code = ord(ch)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-    body = "".join(escape(ch) for ch in text.replace("\\", "\\\\")).replace('"""', '\\"\\"\\"')
+    return "".join(escape(ch) for ch in text)
+
+
+def docstring_literal(text: str) -> str:
+    """``text`` as a triple-quoted Python literal whose value reads as ``text`` (backslashes and
+    quotes escaped, a control character, NUL or lone surrogate written as its escape sequence, so
+    the file is printable UTF-8 and compiles whatever the spec's texts contain)."""
+    body = printable(text.replace("\\", "\\\\")).replace('"""', '\\"\\"\\"')
     if body.endswith('"'):
         body += "\n"
     return f'"""{body}"""'
@@ -309,8 +315,18 @@ def equation_comments(ir, statements, names: dict, stored: dict) -> tuple[dict[i
     return comments, pending
 
 
-def comment_lines(texts, marker: str, width: int) -> list[str]:
-    """``texts`` as comments (``marker`` ``#`` or ``//``) of at most ``width`` characters."""
-    return [line for text in texts for line in textwrap.wrap(
-        text, width, initial_indent=f"{marker} ", subsequent_indent=f"{marker}     ",
-        break_long_words=False, break_on_hyphens=False)]
+def comment_lines(texts, c: bool, width: int) -> list[str]:
+    """``texts`` as comments of at most ``width`` characters: Python ``#`` lines, or C ``/* … */`` lines
+    (``c``), which neither a ``*/`` nor a final backslash in a text can end early; characters that are not
+    printable are escaped (:func:`printable`)."""
+    lines = []
+    for text in texts:
+        text = printable(" ".join(text.split()))
+        if c:
+            text = text.replace("*/", "* /")
+        start, more, end = ("/* ", "   ", " */") if c else ("# ", "#     ", "")
+        wrapped = textwrap.wrap(text, width - len(end), initial_indent=start, subsequent_indent=more,
+                                break_long_words=False, break_on_hyphens=False)
+        wrapped[-1] += end
+        lines += wrapped
+    return lines

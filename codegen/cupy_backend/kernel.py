@@ -17,12 +17,13 @@ statements holding a condition several selections share.
 from __future__ import annotations
 
 import sympy as sp
-from sympy.codegen.ast import Assignment, CodeBlock, Variable, bool_, value_const
+from sympy.codegen.ast import Assignment, Variable, bool_, value_const
 
 from optiforge.generated._cupy_runtime import KernelSource
 from optiforge.specs.dsl import GRAD, PARAM
 from optiforge.specs.expression_dag import free_symbols, rebuild_unevaluated
 
+from ..emit_common import LINE_WIDTH, comment_lines, equation_comments
 from ..ir import KernelIR, truth_valued
 from ..names import fresh_symbols
 from .printer import ARITHMETIC_TYPES, C_RESERVED, Cast, KernelPrinter, Remainder
@@ -132,13 +133,20 @@ def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> Ker
             statements.append(Variable(symbol, type=arithmetic, attrs={value_const}).as_Declaration(
                 value=Cast(storage, ctype)))
     outputs = {name: aliases.get(symbol, symbol) for name, symbol in ir.array_outputs}
-    for symbol, expr in body:
-        if symbol in aliases:
-            continue
+    declared = [(symbol, expr) for symbol, expr in body if symbol not in aliases]
+    # one comment per spec assignment, before the declaration that holds its value
+    comments, rest = equation_comments(ir, [symbol for symbol, _ in declared], names, outputs)
+    def statement(node) -> str:
+        text = printer.doprint(node)
+        return text if text.endswith(";") else text + ";"
+    lines = [statement(node) for node in statements]
+    for position, (symbol, expr) in enumerate(declared):
         kind = bool_ if symbol in body_booleans else arithmetic
-        statements.append(Variable(symbol, type=kind, attrs={value_const}).as_Declaration(value=expr))
-    statements.append(Assignment(PARAM_ARG, Cast(outputs[PARAM.name], "T")))
-    statements += [Assignment(s, outputs[s.name]) for s in state]
+        lines += comment_lines(comments.get(position, ()), True, LINE_WIDTH - 12)
+        lines.append(statement(Variable(symbol, type=kind, attrs={value_const}).as_Declaration(value=expr)))
+    lines += comment_lines(rest, True, LINE_WIDTH - 12)
+    lines.append(statement(Assignment(PARAM_ARG, Cast(outputs[PARAM.name], "T"))))
+    lines += [statement(Assignment(s, outputs[s.name])) for s in state]
 
     def param(type_name, symbol):
         return f"{type_name} {printer.doprint(symbol)}"
@@ -148,7 +156,7 @@ def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> Ker
         name=f"optiforge_{ir.spec.name}_{precision}",
         in_params=", ".join(in_params),
         out_params=", ".join(out_params),
-        operation=printer.doprint(CodeBlock(*statements)),
+        operation="\n".join(lines),
         scalars=tuple(names.get(s, s.name) for s in scalars),
         precision=precision,
     )

@@ -27,6 +27,8 @@ def _keyword_string(keyword: str, text: str) -> list[str]:
 def _kernel_literal(source) -> list[str]:
     operation = "\n".join(piece for line in source.operation.splitlines()
                           for piece in wrap_code(" " * 8 + line.strip(), LINE_WIDTH - 4, c=True) if line.strip())
+    # the literal's value is the operation itself, whatever its comments quote
+    operation = operation.replace("\\", "\\\\").replace("\'\'\'", "\\\'\\\'\\\'")
     return [
         f"{source.precision!r}: _cupy_runtime.KernelSource(",
         f"    name={source.name!r},",

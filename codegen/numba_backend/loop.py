@@ -81,9 +81,9 @@ def build_loop(ir: KernelIR, precision: str, names: dict | None = None) -> LoopS
     # one comment per spec assignment, before the statement that holds its value
     comments, rest = equation_comments(ir, [symbol for symbol, _ in assignments], names or {}, stored)
     for position, (symbol, expr) in enumerate(assignments):
-        lines += comment_lines(comments.get(position, ()), "#", LINE_WIDTH - 8)
+        lines += comment_lines(comments.get(position, ()), False, LINE_WIDTH - 8)
         lines.append(f"{printer.doprint(symbol)} = {printer.doprint(expr)}")
-    lines += comment_lines(rest, "#", LINE_WIDTH - 8)
+    lines += comment_lines(rest, False, LINE_WIDTH - 8)
     lines += [f"{arrays[ir.spec.symbol(name)]}[{index}] = {printer.doprint(symbol)}" for name, symbol in stored.items()]
 
     name = f"_loop_{precision}"

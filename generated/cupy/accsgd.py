@@ -70,7 +70,13 @@ KERNELS = {
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const float x1 = bar_a*c3 + c4*x0 + theta;
+            /* θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā */
             const float theta_new = c2*(c1*x0 + theta) + c5*x1;
+            /* g̃ ← g + λ·θ */
+            /* η̄ ← η·κ/c */
+            /* β ← ξ·c²/κ */
+            /* ζ ← c/(β + c) */
+            /* ā ← β·((1/β − 1)·ā + θ − η̄·g̃) */
             const float bar_a_new = c6*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;
@@ -88,7 +94,13 @@ KERNELS = {
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
             const double x1 = bar_a*c3 + c4*x0 + theta;
+            /* θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā */
             const double theta_new = c2*(c1*x0 + theta) + c5*x1;
+            /* g̃ ← g + λ·θ */
+            /* η̄ ← η·κ/c */
+            /* β ← ξ·c²/κ */
+            /* ζ ← c/(β + c) */
+            /* ā ← β·((1/β − 1)·ā + θ − η̄·g̃) */
             const double bar_a_new = c6*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;

@@ -65,8 +65,12 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g*sqrtf(acc_delta + eps);
+            /* RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε) */
+            /* Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁ */
             const float delta_new = -x0 + ((c0) ? (0) : (delta*momentum));
+            /* θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁ */
             const float theta_new = ((c0) ? (0) : (momentum*delta_new)) + (theta - x0);
+            /* E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ² */
             const float acc_delta_new = acc_delta*decay + (c1*delta_new)*delta_new;
             param = (T)(theta_new);
             delta = delta_new;
@@ -83,8 +87,12 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g*sqrt(acc_delta + eps);
+            /* RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε) */
+            /* Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁ */
             const double delta_new = -x0 + ((c0) ? (0) : (delta*momentum));
+            /* θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁ */
             const double theta_new = ((c0) ? (0) : (momentum*delta_new)) + (theta - x0);
+            /* E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ² */
             const double acc_delta_new = acc_delta*decay + (c1*delta_new)*delta_new;
             param = (T)(theta_new);
             delta = delta_new;

@@ -62,8 +62,11 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c4*(g - m) + m;
+            /* s ← β₂·s + (1 − β₂)·(g − m)² */
             const float s_new = beta2*s + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c7*m_new/(c6 + sqrtf(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -80,8 +83,11 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c4*(g - m) + m;
+            /* s ← β₂·s + (1 − β₂)·(g − m)² */
             const double s_new = beta2*s + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c7*m_new/(c6 + sqrt(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;

@@ -70,8 +70,12 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c2) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = beta1*m + c5*x0;
+            /* s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε */
             const float s_new = beta2*s + eps + (c4*(c1*m + c3*x0 + x0))*(c1*m + c3*x0 + x0);
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c8*m_new/(c7 + sqrtf(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -90,8 +94,12 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c2) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = beta1*m + c5*x0;
+            /* s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε */
             const double s_new = beta2*s + eps + (c4*(c1*m + c3*x0 + x0))*(c1*m + c3*x0 + x0);
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c8*m_new/(c7 + sqrt(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;

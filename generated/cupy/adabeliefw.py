@@ -68,8 +68,12 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c5*(g - m) + m;
+            /* s ← β₂·s + (1 − β₂)·(g − m)² + ε */
             const float s_new = beta2*s + eps + (c4*(c2*g + c3*m + g))*(c2*g + c3*m + g);
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c1*theta + c8*m_new/(c7 + sqrtf(s_new));
             param = (T)(theta_new);
             m = m_new;
@@ -86,8 +90,12 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c5*(g - m) + m;
+            /* s ← β₂·s + (1 − β₂)·(g − m)² + ε */
             const double s_new = beta2*s + eps + (c4*(c2*g + c3*m + g))*(c2*g + c3*m + g);
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c1*theta + c8*m_new/(c7 + sqrt(s_new));
             param = (T)(theta_new);
             m = m_new;

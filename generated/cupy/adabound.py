@@ -79,11 +79,18 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = beta1*m + c1*x0;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const float v_new = beta2*v + (c2*x0)*x0;
             const float a0 = c3/(eps + sqrtf(v_new));
             const float a1 = ((a0 > lower || a0 != a0) ? a0 : lower);
             const float a2 = ((a1 < upper || a1 != a1) ? a1 : upper);
+            /* ηₗ ← η*·(1 − 1/(1 + γ·t)) */
+            /* ηᵤ ← η*·(1 + 1/(γ·t)) */
+            /* η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε)) */
+            /* θ ← θ − m·min(max(η̂, ηₗ), ηᵤ) */
             const float theta_new = -a2*m_new + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -101,11 +108,18 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = beta1*m + c1*x0;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const double v_new = beta2*v + (c2*x0)*x0;
             const double a0 = c3/(eps + sqrt(v_new));
             const double a1 = ((a0 > lower || a0 != a0) ? a0 : lower);
             const double a2 = ((a1 < upper || a1 != a1) ? a1 : upper);
+            /* ηₗ ← η*·(1 − 1/(1 + γ·t)) */
+            /* ηᵤ ← η*·(1 + 1/(γ·t)) */
+            /* η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε)) */
+            /* θ ← θ − m·min(max(η̂, ηₗ), ηᵤ) */
             const double theta_new = -a2*m_new + theta;
             param = (T)(theta_new);
             m = m_new;

@@ -78,11 +78,18 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c1*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c2*g)*g;
             const float a0 = c3/(eps + sqrtf(v_new + 1.0e-15F));
             const float a1 = ((a0 > lower || a0 != a0) ? a0 : lower);
             const float a2 = ((a1 < upper || a1 != a1) ? a1 : upper);
+            /* ηₗ ← η*·(1 − 1/(1 + γ·t)) */
+            /* ηᵤ ← η*·(1 + 1/(γ·t)) */
+            /* η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε)) */
+            /* θ ← θ − m·min(max(η̂, ηₗ), ηᵤ) */
             const float theta_new = -a2*m_new + c0*theta;
             param = (T)(theta_new);
             m = m_new;
@@ -99,11 +106,18 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c1*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c2*g)*g;
             const double a0 = c3/(eps + sqrt(v_new + 1.0000000000000001e-15));
             const double a1 = ((a0 > lower || a0 != a0) ? a0 : lower);
             const double a2 = ((a1 < upper || a1 != a1) ? a1 : upper);
+            /* ηₗ ← η*·(1 − 1/(1 + γ·t)) */
+            /* ηᵤ ← η*·(1 + 1/(γ·t)) */
+            /* η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε)) */
+            /* θ ← θ − m·min(max(η̂, ηₗ), ηᵤ) */
             const double theta_new = -a2*m_new + c0*theta;
             param = (T)(theta_new);
             m = m_new;

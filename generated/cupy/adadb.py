@@ -84,15 +84,24 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|) */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c1*g)*g;
+            /* Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂) */
+            /* σ_|·| ← 1/(1 + exp(−|Δg|)) */
             const float abs_sig = 1.0F/(1
                                         + expf(-fabsf(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2)
                     + c4*(g_prev2 - g_prev3))));
+            /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c7*m_new/(c6 + sqrtf(v_new))*((g*g_prev1 < 0) ? (abs_sig)
                     : (lam*abs_sig + 1)) + theta;
+            /* gₜ₋₁ ← g */
             const float g_prev1_new = g;
+            /* gₜ₋₂ ← gₜ₋₁ */
             const float g_prev2_new = g_prev1;
+            /* gₜ₋₃ ← gₜ₋₂ */
             const float g_prev3_new = g_prev2;
             param = (T)(theta_new);
             m = m_new;
@@ -113,15 +122,24 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|) */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c1*g)*g;
+            /* Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂) */
+            /* σ_|·| ← 1/(1 + exp(−|Δg|)) */
             const double abs_sig = 1.0/(1
                                         + exp(-fabs(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2)
                                                     + c4*(g_prev2 - g_prev3))));
+            /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c7*m_new/(c6 + sqrt(v_new))*((g*g_prev1 < 0) ? (abs_sig)
                     : (lam*abs_sig + 1)) + theta;
+            /* gₜ₋₁ ← g */
             const double g_prev1_new = g;
+            /* gₜ₋₂ ← gₜ₋₁ */
             const double g_prev2_new = g_prev1;
+            /* gₜ₋₃ ← gₜ₋₂ */
             const double g_prev3_new = g_prev2;
             param = (T)(theta_new);
             m = m_new;

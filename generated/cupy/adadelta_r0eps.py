@@ -54,9 +54,13 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* r ← β·r + (1 − β)·g² */
             const float r_new = beta*r + (c0*g)*g;
             const float d0 = g*sqrtf(s)/sqrtf(r_new);
+            /* θ ← θ + Δθ */
             const float theta_new = -d0 + theta;
+            /* Δθ ← −g·√s/√r */
+            /* s ← β·s + (1 − β)·Δθ² */
             const float s_new = beta*s + (c0*d0)*d0;
             param = (T)(theta_new);
             r = r_new;
@@ -72,9 +76,13 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* r ← β·r + (1 − β)·g² */
             const double r_new = beta*r + (c0*g)*g;
             const double d0 = g*sqrt(s)/sqrt(r_new);
+            /* θ ← θ + Δθ */
             const double theta_new = -d0 + theta;
+            /* Δθ ← −g·√s/√r */
+            /* s ← β·s + (1 − β)·Δθ² */
             const double s_new = beta*s + (c0*d0)*d0;
             param = (T)(theta_new);
             r = r_new;

@@ -64,9 +64,14 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* v ← ρ·v + (1 − ρ)·g̃² */
             const float v_new = rho*v + (c1*x0)*x0;
             const float d0 = x0*sqrtf(eps + u)/sqrtf(eps + v_new);
+            /* θ ← θ − η·Δ */
             const float theta_new = c2*d0 + theta;
+            /* Δ ← g̃·√(u + ε)/√(v + ε) */
+            /* u ← ρ·u + (1 − ρ)·Δ² */
             const float u_new = (c1*d0)*d0 + rho*u;
             param = (T)(theta_new);
             v = v_new;
@@ -84,9 +89,14 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* v ← ρ·v + (1 − ρ)·g̃² */
             const double v_new = rho*v + (c1*x0)*x0;
             const double d0 = x0*sqrt(eps + u)/sqrt(eps + v_new);
+            /* θ ← θ − η·Δ */
             const double theta_new = c2*d0 + theta;
+            /* Δ ← g̃·√(u + ε)/√(v + ε) */
+            /* u ← ρ·u + (1 − ρ)·Δ² */
             const double u_new = (c1*d0)*d0 + rho*u;
             param = (T)(theta_new);
             v = v_new;

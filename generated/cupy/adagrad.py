@@ -51,7 +51,9 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* r ← r + g² */
             const float r_new = r + g*g;
+            /* θ ← θ − η·g/(√r + ε) */
             const float theta_new = c0*g/(eps + sqrtf(r_new)) + theta;
             param = (T)(theta_new);
             r = r_new;
@@ -66,7 +68,9 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* r ← r + g² */
             const double r_new = r + g*g;
+            /* θ ← θ − η·g/(√r + ε) */
             const double theta_new = c0*g/(eps + sqrt(r_new)) + theta;
             param = (T)(theta_new);
             r = r_new;

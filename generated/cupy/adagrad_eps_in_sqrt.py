@@ -52,7 +52,9 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* G ← G + g² */
             const float G_new = G_ + g*g;
+            /* θ ← θ − η·g/√(G + ε) */
             const float theta_new = c0*g/sqrtf(eps + G_new) + theta;
             param = (T)(theta_new);
             G_ = G_new;
@@ -67,7 +69,9 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* G ← G + g² */
             const double G_new = G_ + g*g;
+            /* θ ← θ − η·g/√(G + ε) */
             const double theta_new = c0*g/sqrt(eps + G_new) + theta;
             param = (T)(theta_new);
             G_ = G_new;

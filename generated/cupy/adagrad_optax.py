@@ -55,7 +55,9 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* s ← s + g² */
             const float s_new = s + g*g;
+            /* θ ← θ − η·(g/√(s + ε) if s > 0 else 0) */
             const float theta_new = c0*((s_new > 0) ? (g/sqrtf(eps + s_new)) : (0)) + theta;
             param = (T)(theta_new);
             s = s_new;
@@ -70,7 +72,9 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* s ← s + g² */
             const double s_new = s + g*g;
+            /* θ ← θ − η·(g/√(s + ε) if s > 0 else 0) */
             const double theta_new = c0*((s_new > 0) ? (g/sqrt(eps + s_new)) : (0)) + theta;
             param = (T)(theta_new);
             s = s_new;

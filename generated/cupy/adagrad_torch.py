@@ -63,7 +63,10 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* s ← s + g̃² */
             const float sum_new = sum + x0*x0;
+            /* θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε)) */
             const float theta_new = c1*x0/(eps + sqrtf(sum_new)) + theta;
             param = (T)(theta_new);
             sum = sum_new;
@@ -79,7 +82,10 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* s ← s + g̃² */
             const double sum_new = sum + x0*x0;
+            /* θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε)) */
             const double theta_new = c1*x0/(eps + sqrt(sum_new)) + theta;
             param = (T)(theta_new);
             sum = sum_new;

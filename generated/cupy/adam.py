@@ -61,8 +61,13 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c1*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̂/(√v̂ + ε) */
             const float theta_new = c5*m_new/(c4 + sqrtf(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -78,8 +83,13 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c1*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̂/(√v̂ + ε) */
             const double theta_new = c5*m_new/(c4 + sqrt(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;

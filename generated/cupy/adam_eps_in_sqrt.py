@@ -59,8 +59,11 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c0*g)*g;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε)) */
             const float theta_new = c5*m_new/sqrtf(c4 + v_new) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -76,8 +79,11 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c0*g)*g;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε)) */
             const double theta_new = c5*m_new/sqrt(c4 + v_new) + theta;
             param = (T)(theta_new);
             m = m_new;

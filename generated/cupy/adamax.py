@@ -56,11 +56,14 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c0*(g - m) + m;
             const float a0 = fabsf(g);
             const float a1 = beta2*u;
             const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
+            /* u ← max(β₂·u, |g|) */
             const float u_new = a2;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·u) */
             const float theta_new = c1*m_new/u_new + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -76,11 +79,14 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c0*(g - m) + m;
             const double a0 = fabs(g);
             const double a1 = beta2*u;
             const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
+            /* u ← max(β₂·u, |g|) */
             const double u_new = a2;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·u) */
             const double theta_new = c1*m_new/u_new + theta;
             param = (T)(theta_new);
             m = m_new;

@@ -66,11 +66,15 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = c1*(-m + x0) + m;
             const float a0 = beta2*u;
             const float a1 = eps + fabsf(x0);
             const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
+            /* u ← max(β₂·u, |g̃| + ε) */
             const float u_new = a2;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·u) */
             const float theta_new = c2*m_new/u_new + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -88,11 +92,15 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = c1*(-m + x0) + m;
             const double a0 = beta2*u;
             const double a1 = eps + fabs(x0);
             const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
+            /* u ← max(β₂·u, |g̃| + ε) */
             const double u_new = a2;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·u) */
             const double theta_new = c2*m_new/u_new + theta;
             param = (T)(theta_new);
             m = m_new;

@@ -69,12 +69,17 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c0*g)*g;
             const float x0 = 1.0F/(eps + sqrtf(v_new));
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
+            /* η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε)) */
+            /* s ← β₃·s + (1 − β₃)·η̂ */
             const float s_new = beta3*s + c1*x0;
             const float a0 = c3*x0;
             const float a1 = ((a0 < s_new || a0 != a0) ? a0 : s_new);
+            /* θ ← θ − m·min(η̂, s) */
             const float theta_new = -a1*m_new + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -92,12 +97,17 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c0*g)*g;
             const double x0 = 1.0/(eps + sqrt(v_new));
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
+            /* η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε)) */
+            /* s ← β₃·s + (1 − β₃)·η̂ */
             const double s_new = beta3*s + c1*x0;
             const double a0 = c3*x0;
             const double a1 = ((a0 < s_new || a0 != a0) ? a0 : s_new);
+            /* θ ← θ − m·min(η̂, s) */
             const double theta_new = -a1*m_new + theta;
             param = (T)(theta_new);
             m = m_new;

@@ -67,8 +67,14 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c3*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c2*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̂/(√v̂ + ε) */
             const float theta_new = c1*theta + c6*m_new/(c5 + sqrtf(v_new));
             param = (T)(theta_new);
             m = m_new;
@@ -85,8 +91,14 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c3*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c2*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̂/(√v̂ + ε) */
             const double theta_new = c1*theta + c6*m_new/(c5 + sqrt(v_new));
             param = (T)(theta_new);
             m = m_new;

@@ -78,11 +78,18 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g - ((c1) ? (g) : (g_prev));
+            /* n ← β₃·n + (1 − β₃)·(g + β₂·d)² */
             const float n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
+            /* d ← g − gₜ₋₁ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c3*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·d */
             const float v_new = c5*(-v + x0) + v;
             const float s = c9/(c8 + sqrtf(n_ema_new));
+            /* δ ← √n/√(1 − β₃ᵗ) + ε */
+            /* θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ) */
             const float theta_new = c7*(c4*s*m_new + c6*s*v_new + theta);
+            /* gₜ₋₁ ← g */
             const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
@@ -102,11 +109,18 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g - ((c1) ? (g) : (g_prev));
+            /* n ← β₃·n + (1 − β₃)·(g + β₂·d)² */
             const double n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
+            /* d ← g − gₜ₋₁ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c3*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·d */
             const double v_new = c5*(-v + x0) + v;
             const double s = c9/(c8 + sqrt(n_ema_new));
+            /* δ ← √n/√(1 − β₃ᵗ) + ε */
+            /* θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ) */
             const double theta_new = c7*(c4*s*m_new + c6*s*v_new + theta);
+            /* gₜ₋₁ ← g */
             const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;

@@ -80,11 +80,19 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g - ((c1) ? (g) : (g_prev));
+            /* n ← β₃·n + (1 − β₃)·(g + β₂·d)² */
             const float n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
+            /* θ ← (1 − η·λ)·θ */
+            /* d ← g − gₜ₋₁ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c4*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·d */
             const float v_new = c6*(-v + x0) + v;
             const float s = c9/(c8 + sqrtf(n_ema_new));
+            /* δ ← √n/√(1 − β₃ᵗ) + ε */
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ) */
             const float theta_new = c3*theta + c5*s*m_new + c7*s*v_new;
+            /* gₜ₋₁ ← g */
             const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
@@ -104,11 +112,19 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g - ((c1) ? (g) : (g_prev));
+            /* n ← β₃·n + (1 − β₃)·(g + β₂·d)² */
             const double n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
+            /* θ ← (1 − η·λ)·θ */
+            /* d ← g − gₜ₋₁ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c4*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·d */
             const double v_new = c6*(-v + x0) + v;
             const double s = c9/(c8 + sqrt(n_ema_new));
+            /* δ ← √n/√(1 − β₃ᵗ) + ε */
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ) */
             const double theta_new = c3*theta + c5*s*m_new + c7*s*v_new;
+            /* gₜ₋₁ ← g */
             const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;

@@ -69,9 +69,14 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b₀ ← β₀·b₀ + g̃ */
             const float b0_new = b0*beta0 + x0;
+            /* b₁ ← β₁·b₁ + g̃ */
             const float b1_new = b1*beta1 + x0;
+            /* b₂ ← β₂·b₂ + g̃ */
             const float b2_new = b2*beta2 + x0;
+            /* θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3 */
             const float theta_new = c1*b2_new + (c1*b1_new + (c1*b0_new + theta));
             param = (T)(theta_new);
             b0 = b0_new;
@@ -90,9 +95,14 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b₀ ← β₀·b₀ + g̃ */
             const double b0_new = b0*beta0 + x0;
+            /* b₁ ← β₁·b₁ + g̃ */
             const double b1_new = b1*beta1 + x0;
+            /* b₂ ← β₂·b₂ + g̃ */
             const double b2_new = b2*beta2 + x0;
+            /* θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3 */
             const double theta_new = c1*b2_new + (c1*b1_new + (c1*b0_new + theta));
             param = (T)(theta_new);
             b0 = b0_new;

@@ -64,11 +64,15 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c0*g)*g;
             const float a0 = c1*v_new;
             const float a1 = ((a0 > v_hat_max || a0 != a0) ? a0 : v_hat_max);
+            /* v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ)) */
             const float v_hat_max_new = a1;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε)) */
             const float theta_new = c3*m_new/(eps + sqrtf(v_hat_max_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -86,11 +90,15 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c0*g)*g;
             const double a0 = c1*v_new;
             const double a1 = ((a0 > v_hat_max || a0 != a0) ? a0 : v_hat_max);
+            /* v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ)) */
             const double v_hat_max_new = a1;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε)) */
             const double theta_new = c3*m_new/(eps + sqrt(v_hat_max_new)) + theta;
             param = (T)(theta_new);
             m = m_new;

@@ -68,7 +68,12 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* g̃ ← g + λ·θ */
+            /* ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α) */
+            /* μₜ ← 1/max(1, t − 1 − t₀) */
+            /* θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃ */
             const float theta_new = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
+            /* θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄)) */
             const float ax_new = ((c3) ? (theta_new) : (ax + c4*(-ax + theta_new)));
             param = (T)(theta_new);
             ax = ax_new;
@@ -84,7 +89,12 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* g̃ ← g + λ·θ */
+            /* ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α) */
+            /* μₜ ← 1/max(1, t − 1 − t₀) */
+            /* θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃ */
             const double theta_new = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
+            /* θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄)) */
             const double ax_new = ((c3) ? (theta_new) : (ax + c4*(-ax + theta_new)));
             param = (T)(theta_new);
             ax = ax_new;

@@ -63,10 +63,15 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* ξ ← 1/(1 + exp(−|g − gₜ₋₁|)) */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c1*g)*g;
+            /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c5*m_new/(1 + expf(-fabsf(g - g_prev)))/(c4 + sqrtf(v_new))
                     + theta;
+            /* gₜ₋₁ ← g */
             const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
@@ -83,10 +88,15 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* ξ ← 1/(1 + exp(−|g − gₜ₋₁|)) */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c1*g)*g;
+            /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c5*m_new/(1 + exp(-fabs(g - g_prev)))/(c4 + sqrt(v_new))
                     + theta;
+            /* gₜ₋₁ ← g */
             const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;

@@ -69,10 +69,16 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* ξ ← 1/(1 + exp(−|g − gₜ₋₁|)) */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c1*g)*g;
+            /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε)) */
             const float theta_new = c0*theta
                     + c3*m_new/(1 + expf(-fabsf(g - g_prev)))/(eps + sqrtf(v_new + 1.0e-15F));
+            /* gₜ₋₁ ← g */
             const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
@@ -90,11 +96,17 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* ξ ← 1/(1 + exp(−|g − gₜ₋₁|)) */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c1*g)*g;
+            /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε)) */
             const double theta_new = c0*theta
                     + c3*m_new/(1 + exp(-fabs(g - g_prev)))/(eps
                     + sqrt(v_new + 1.0000000000000001e-15));
+            /* gₜ₋₁ ← g */
             const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;

@@ -70,9 +70,15 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* gₜ₋₁ ← g̃ */
             const float g_prev_new = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* ξ ← 1/(1 + exp(−|g̃ − gₜ₋₁|)) */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = beta1*m + c2*g_prev_new;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const float v_new = beta2*v + (c1*g_prev_new)*g_prev_new;
+            /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε)) */
             const float theta_new = c3*m_new/(1 + expf(-fabsf(g_prev - g_prev_new)))/(eps
                     + sqrtf(v_new)) + theta;
             param = (T)(theta_new);
@@ -91,9 +97,15 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* gₜ₋₁ ← g̃ */
             const double g_prev_new = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* ξ ← 1/(1 + exp(−|g̃ − gₜ₋₁|)) */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = beta1*m + c2*g_prev_new;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const double v_new = beta2*v + (c1*g_prev_new)*g_prev_new;
+            /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε)) */
             const double theta_new = c3*m_new/(1 + exp(-fabs(g_prev - g_prev_new)))/(eps
                     + sqrt(v_new)) + theta;
             param = (T)(theta_new);

@@ -56,7 +56,10 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = c0*(g - m) + m;
+            /* c ← (1 − β₁)·g + β₁·m */
+            /* θ ← θ − η·sign(c) */
             const float theta_new = c1*((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0)))) + theta;
+            /* m ← β₂·m + (1 − β₂)·g */
             const float m_new = c2*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;
@@ -72,7 +75,10 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = c0*(g - m) + m;
+            /* c ← (1 − β₁)·g + β₁·m */
+            /* θ ← θ − η·sign(c) */
             const double theta_new = c1*((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0)))) + theta;
+            /* m ← β₂·m + (1 − β₂)·g */
             const double m_new = c2*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;

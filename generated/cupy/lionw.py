@@ -61,7 +61,11 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = c1*(g - m) + m;
+            /* θ ← (1 − η·λ)·θ */
+            /* c ← (1 − β₁)·g + β₁·m */
+            /* θ ← θ − η·sign(c) */
             const float theta_new = c0*theta + c2*((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0))));
+            /* m ← β₂·m + (1 − β₂)·g */
             const float m_new = c3*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;
@@ -77,7 +81,11 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = c1*(g - m) + m;
+            /* θ ← (1 − η·λ)·θ */
+            /* c ← (1 − β₁)·g + β₁·m */
+            /* θ ← θ − η·sign(c) */
             const double theta_new = c0*theta + c2*((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0))));
+            /* m ← β₂·m + (1 − β₂)·g */
             const double m_new = c3*(g - m) + m;
             param = (T)(theta_new);
             m = m_new;

@@ -77,12 +77,21 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = c3*(-m + x0) + m;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const float v_new = beta2*v + (c2*x0)*x0;
             const float theta_1 = c10*m_new/(c9 + sqrtf(v_new)) + theta;
             const float x1 = slow - theta_1;
             const float x2 = ((c6) ? (c5*x1 + theta_1) : (c7*x1 + slow));
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̂/(√v̂ + ε) */
+            /* θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else
+            θ) */
             const float theta_new = ((c8) ? (x2) : (theta_1));
+            /* φ ← (θ if t mod k = 0 else φ) */
             const float slow_new = ((c8) ? (x2) : (slow));
             param = (T)(theta_new);
             m = m_new;
@@ -101,12 +110,21 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = c3*(-m + x0) + m;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const double v_new = beta2*v + (c2*x0)*x0;
             const double theta_1 = c10*m_new/(c9 + sqrt(v_new)) + theta;
             const double x1 = slow - theta_1;
             const double x2 = ((c6) ? (c5*x1 + theta_1) : (c7*x1 + slow));
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̂/(√v̂ + ε) */
+            /* θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else
+            θ) */
             const double theta_new = ((c8) ? (x2) : (theta_1));
+            /* φ ← (θ if t mod k = 0 else φ) */
             const double slow_new = ((c8) ? (x2) : (slow));
             param = (T)(theta_new);
             m = m_new;

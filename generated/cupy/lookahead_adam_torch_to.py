@@ -78,11 +78,19 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = c3*(-m + x0) + m;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const float v_new = beta2*v + (c2*x0)*x0;
             const float theta_1 = c9*m_new/(c8 + sqrtf(v_new)) + theta;
             const float x1 = alpha*theta_1 + c6*slow;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̂/(√v̂ + ε) */
+            /* θ ← (θ if t = 1 else αₗₐ·θ + (1 − αₗₐ)·φ if (t + k − 1) mod k = 0 else θ) */
             const float theta_new = ((c5) ? (theta_1) : (((c7) ? (x1) : (theta_1))));
+            /* φ ← (θ if (t + k − 1) mod k = 0 else φ) */
             const float slow_new = ((c7) ? (((c5) ? (theta_1) : (((c7) ? (x1) : (nanf(""))))))
                                     : (slow));
             param = (T)(theta_new);
@@ -102,11 +110,19 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = c3*(-m + x0) + m;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const double v_new = beta2*v + (c2*x0)*x0;
             const double theta_1 = c9*m_new/(c8 + sqrt(v_new)) + theta;
             const double x1 = alpha*theta_1 + c6*slow;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̂/(√v̂ + ε) */
+            /* θ ← (θ if t = 1 else αₗₐ·θ + (1 − αₗₐ)·φ if (t + k − 1) mod k = 0 else θ) */
             const double theta_new = ((c5) ? (theta_1) : (((c7) ? (x1) : (theta_1))));
+            /* φ ← (θ if (t + k − 1) mod k = 0 else φ) */
             const double slow_new = ((c7) ? (((c5) ? (theta_1) : (((c7) ? (x1) : (nan(""))))))
                                      : (slow));
             param = (T)(theta_new);

@@ -82,13 +82,24 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = c2*(-m + x0) + m;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const float v_new = beta2*v + (c1*x0)*x0;
             const float theta_1 = ((c4) ? (c3*m_new/(eps + sqrtf(v_new)) + theta)
                                    : (c5*m_new + theta));
             const float x1 = slow - theta_1;
             const float x2 = ((c7) ? (c6*x1 + theta_1) : (c8*x1 + slow));
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂) */
+            /* θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else
+            θ) */
             const float theta_new = ((c9) ? (x2) : (theta_1));
+            /* φ ← (θ if t mod k = 0 else φ) */
             const float slow_new = ((c9) ? (x2) : (slow));
             param = (T)(theta_new);
             m = m_new;
@@ -109,13 +120,24 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = c2*(-m + x0) + m;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const double v_new = beta2*v + (c1*x0)*x0;
             const double theta_1 = ((c4) ? (c3*m_new/(eps + sqrt(v_new)) + theta)
                                     : (c5*m_new + theta));
             const double x1 = slow - theta_1;
             const double x2 = ((c7) ? (c6*x1 + theta_1) : (c8*x1 + slow));
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂) */
+            /* θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else
+            θ) */
             const double theta_new = ((c9) ? (x2) : (theta_1));
+            /* φ ← (θ if t mod k = 0 else φ) */
             const double slow_new = ((c9) ? (x2) : (slow));
             param = (T)(theta_new);
             m = m_new;

@@ -70,10 +70,16 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃) */
             const float b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
             const float x1 = lr*b_new + slow - theta;
             const float x2 = c4*b_new + theta;
+            /* θ ← θ − η·b */
+            /* θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else
+            θ) */
             const float theta_new = ((c7) ? (((c5) ? (c3*x1 + x2) : (c6*x1 + slow))) : (x2));
+            /* φ ← (θ if t mod k = 0 else φ) */
             const float slow_new = ((c7) ? (theta_new) : (slow));
             param = (T)(theta_new);
             b = b_new;
@@ -91,10 +97,16 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃) */
             const double b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
             const double x1 = lr*b_new + slow - theta;
             const double x2 = c4*b_new + theta;
+            /* θ ← θ − η·b */
+            /* θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else
+            θ) */
             const double theta_new = ((c7) ? (((c5) ? (c3*x1 + x2) : (c6*x1 + slow))) : (x2));
+            /* φ ← (θ if t mod k = 0 else φ) */
             const double slow_new = ((c7) ? (theta_new) : (slow));
             param = (T)(theta_new);
             b = b_new;

@@ -70,8 +70,14 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x1 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* s ← s + λₜ·g̃ */
             const float s_new = lam*x1 + s;
+            /* g̃ ← g + λ·θ */
+            /* λₜ ← (ε + η)·√t */
+            /* ν ← ν + λₜ·g̃² */
             const float nu_new = nu + (lam*x1)*x1;
+            /* z ← θ₀ − s/(ν^(1/3) + ε) */
+            /* θ ← μ·θ + (1 − μ)·z */
             const float theta_new = c1*(x0 - s_new/(eps + powf(nu_new, 1.0F/3.0F)))
                     + ((c2) ? (0) : (momentum*theta));
             const float x0_new = x0;
@@ -92,8 +98,14 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x1 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* s ← s + λₜ·g̃ */
             const double s_new = lam*x1 + s;
+            /* g̃ ← g + λ·θ */
+            /* λₜ ← (ε + η)·√t */
+            /* ν ← ν + λₜ·g̃² */
             const double nu_new = nu + (lam*x1)*x1;
+            /* z ← θ₀ − s/(ν^(1/3) + ε) */
+            /* θ ← μ·θ + (1 − μ)·z */
             const double theta_new = c1*(x0 - s_new/(eps + pow(nu_new, 1.0/3.0)))
                     + ((c2) ? (0) : (momentum*theta));
             const double x0_new = x0;

@@ -53,7 +53,9 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* v ← α·v − η·g */
             const float v_new = c0*g + ((c1) ? (0) : (momentum*v));
+            /* θ ← θ + v */
             const float theta_new = theta + v_new;
             param = (T)(theta_new);
             v = v_new;
@@ -68,7 +70,9 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* v ← α·v − η·g */
             const double v_new = c0*g + ((c1) ? (0) : (momentum*v));
+            /* θ ← θ + v */
             const double theta_new = theta + v_new;
             param = (T)(theta_new);
             v = v_new;

@@ -63,8 +63,11 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c3*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c1*g)*g;
+            /* θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε) */
             const float theta_new = c7/(c6 + sqrtf(v_new))*(c2*g + c4*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -81,8 +84,11 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c3*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c1*g)*g;
+            /* θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε) */
             const double theta_new = c7/(c6 + sqrt(v_new))*(c2*g + c4*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;

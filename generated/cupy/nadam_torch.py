@@ -76,9 +76,17 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const float v_new = beta2*v + (c2*x0)*x0;
             const float x1 = 1.0F/(c6 + sqrtf(v_new));
+            /* g̃ ← g + λ·θ */
+            /* μₜ ← β₁·(1 − (24/25)^(ψ·t)/2) */
+            /* μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2) */
+            /* Π ← μₜ·Π */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = c4*(-m + x0) + m;
+            /* d ← √(v/(1 − β₂ᵗ)) + ε */
+            /* θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d) */
             const float theta_new = c8*x1*m_new + (c7*x0*x1 + theta);
             param = (T)(theta_new);
             m = m_new;
@@ -96,9 +104,17 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const double v_new = beta2*v + (c2*x0)*x0;
             const double x1 = 1.0/(c6 + sqrt(v_new));
+            /* g̃ ← g + λ·θ */
+            /* μₜ ← β₁·(1 − (24/25)^(ψ·t)/2) */
+            /* μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2) */
+            /* Π ← μₜ·Π */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = c4*(-m + x0) + m;
+            /* d ← √(v/(1 − β₂ᵗ)) + ε */
+            /* θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d) */
             const double theta_new = c8*x1*m_new + (c7*x0*x1 + theta);
             param = (T)(theta_new);
             m = m_new;

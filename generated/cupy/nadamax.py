@@ -60,8 +60,12 @@ KERNELS = {
             const float a0 = fabsf(g);
             const float a1 = beta2*u;
             const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
+            /* m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹) */
+            /* u ← max(β₂·u, |g|) */
             const float u_new = a2;
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c1*(g - m) + m;
+            /* θ ← θ − η·m̄/u */
             const float theta_new = c3/u_new*(c0*g + c2*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -80,8 +84,12 @@ KERNELS = {
             const double a0 = fabs(g);
             const double a1 = beta2*u;
             const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
+            /* m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹) */
+            /* u ← max(β₂·u, |g|) */
             const double u_new = a2;
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c1*(g - m) + m;
+            /* θ ← θ − η·m̄/u */
             const double theta_new = c3/u_new*(c0*g + c2*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;

@@ -61,9 +61,12 @@ KERNELS = {
             const float a0 = fabsf(g);
             const float a1 = beta2*u;
             const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
+            /* u ← max(β₂·u, |g|) */
             const float u_new = a2;
             const float x0 = c0*g;
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c0*(g - m) + m;
+            /* θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u) */
             const float theta_new = c1/u_new*(beta1*m_new + x0) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -82,9 +85,12 @@ KERNELS = {
             const double a0 = fabs(g);
             const double a1 = beta2*u;
             const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
+            /* u ← max(β₂·u, |g|) */
             const double u_new = a2;
             const double x0 = c0*g;
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c0*(g - m) + m;
+            /* θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u) */
             const double theta_new = c1/u_new*(beta1*m_new + x0) + theta;
             param = (T)(theta_new);
             m = m_new;

@@ -68,8 +68,14 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c4*(g - m) + m;
+            /* m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹) */
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c2*g)*g;
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̄/(√v̂ + ε) */
             const float theta_new = c1*theta + c8/(c7 + sqrtf(v_new))*(c3*g + c5*m_new);
             param = (T)(theta_new);
             m = m_new;
@@ -86,8 +92,14 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c4*(g - m) + m;
+            /* m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹) */
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c2*g)*g;
+            /* v̂ ← v/(1 − β₂ᵗ) */
+            /* θ ← θ − η·m̄/(√v̂ + ε) */
             const double theta_new = c1*theta + c8/(c7 + sqrt(v_new))*(c3*g + c5*m_new);
             param = (T)(theta_new);
             m = m_new;

@@ -75,9 +75,17 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c2*g)*g;
             const float x0 = 1.0F/(c6 + sqrtf(v_new));
+            /* θ ← (1 − η·λ)·θ */
+            /* μₜ ← β₁·(1 − (24/25)^(ψ·t)/2) */
+            /* μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2) */
+            /* Π ← μₜ·Π */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c4*(g - m) + m;
+            /* d ← √(v/(1 − β₂ᵗ)) + ε */
+            /* θ ← θ − η·(1 − μₜ)·g/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d) */
             const float theta_new = c1*theta + c7*g*x0 + c8*x0*m_new;
             param = (T)(theta_new);
             m = m_new;
@@ -94,9 +102,17 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c2*g)*g;
             const double x0 = 1.0/(c6 + sqrt(v_new));
+            /* θ ← (1 − η·λ)·θ */
+            /* μₜ ← β₁·(1 − (24/25)^(ψ·t)/2) */
+            /* μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2) */
+            /* Π ← μₜ·Π */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c4*(g - m) + m;
+            /* d ← √(v/(1 − β₂ᵗ)) + ε */
+            /* θ ← θ − η·(1 − μₜ)·g/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d) */
             const double theta_new = c1*theta + c7*g*x0 + c8*x0*m_new;
             param = (T)(theta_new);
             m = m_new;

@@ -53,7 +53,9 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = c0*g;
+            /* v ← α·v − η·g */
             const float v_new = x0 + ((c1) ? (0) : (momentum*v));
+            /* θ ← θ + α·v − η·g */
             const float theta_new = ((c1) ? (0) : (momentum*v_new)) + (theta + x0);
             param = (T)(theta_new);
             v = v_new;
@@ -69,7 +71,9 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = c0*g;
+            /* v ← α·v − η·g */
             const double v_new = x0 + ((c1) ? (0) : (momentum*v));
+            /* θ ← θ + α·v − η·g */
             const double theta_new = ((c1) ? (0) : (momentum*v_new)) + (theta + x0);
             param = (T)(theta_new);
             v = v_new;

@@ -54,7 +54,9 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* θ ← θ − η·((α + β)·g − β·gₜ₋₁) */
             const float theta_new = c3*(c0*g + c2*((c1) ? (g) : (g_prev))) + theta;
+            /* gₜ₋₁ ← g */
             const float g_prev_new = g;
             param = (T)(theta_new);
             g_prev = g_prev_new;
@@ -69,7 +71,9 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* θ ← θ − η·((α + β)·g − β·gₜ₋₁) */
             const double theta_new = c3*(c0*g + c2*((c1) ? (g) : (g_prev))) + theta;
+            /* gₜ₋₁ ← g */
             const double g_prev_new = g;
             param = (T)(theta_new);
             g_prev = g_prev_new;

@@ -75,9 +75,14 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁)) */
             const float d_buf_new = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
+            /* g̃ ← g + λ·θ */
+            /* I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃) */
             const float i_buf_new = ((c0) ? (x0) : (c3*x0 + i_buf*momentum));
+            /* θ ← θ − η·(g̃ + K_d·D + Kᵢ·I) */
             const float theta_new = c4*(derivative*d_buf_new + integral*i_buf_new + x0) + theta;
+            /* gₜ₋₁ ← (0 if t = 1 else g̃) */
             const float g_prev_new = ((c0) ? (0) : (x0));
             param = (T)(theta_new);
             i_buf = i_buf_new;
@@ -97,9 +102,14 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁)) */
             const double d_buf_new = ((c0) ? (0) : (c2*(-g_prev + x0) + d_buf*momentum));
+            /* g̃ ← g + λ·θ */
+            /* I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃) */
             const double i_buf_new = ((c0) ? (x0) : (c3*x0 + i_buf*momentum));
+            /* θ ← θ − η·(g̃ + K_d·D + Kᵢ·I) */
             const double theta_new = c4*(derivative*d_buf_new + integral*i_buf_new + x0) + theta;
+            /* gₜ₋₁ ← (0 if t = 1 else g̃) */
             const double g_prev_new = ((c0) ? (0) : (x0));
             param = (T)(theta_new);
             i_buf = i_buf_new;

@@ -77,9 +77,15 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* w₁ ← β₁·w₁ + 1 */
+            /* w₂ ← β₂·w₂ + 1 */
+            /* m ← (1 − 1/w₁)·m + g̃/w₁ */
             const float m_new = c4*m + c5*x0;
             const float x1 = x0*x0;
+            /* v ← (1 − 1/w₂)·v + g̃²/w₂ */
             const float v_new = c0*v + c2*x1;
+            /* θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε) */
             const float theta_new = c7/(eps + sqrtf(c3*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -99,9 +105,15 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* w₁ ← β₁·w₁ + 1 */
+            /* w₂ ← β₂·w₂ + 1 */
+            /* m ← (1 − 1/w₁)·m + g̃/w₁ */
             const double m_new = c4*m + c5*x0;
             const double x1 = x0*x0;
+            /* v ← (1 − 1/w₂)·v + g̃²/w₂ */
             const double v_new = c0*v + c2*x1;
+            /* θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε) */
             const double theta_new = c7/(eps + sqrt(c3*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;

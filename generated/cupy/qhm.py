@@ -61,7 +61,10 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b ← β·b + (1 − β)·g̃ */
             const float b_new = c1*x0 + ((c2) ? (0) : (b*momentum));
+            /* θ ← θ − η·(ν·b + (1 − ν)·g̃) */
             const float theta_new = c4*(c3*x0 + nu*b_new) + theta;
             param = (T)(theta_new);
             b = b_new;
@@ -78,7 +81,10 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b ← β·b + (1 − β)·g̃ */
             const double b_new = c1*x0 + ((c2) ? (0) : (b*momentum));
+            /* θ ← θ − η·(ν·b + (1 − ν)·g̃) */
             const double theta_new = c4*(c3*x0 + nu*b_new) + theta;
             param = (T)(theta_new);
             b = b_new;

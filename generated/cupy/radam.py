@@ -65,8 +65,15 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c1*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c0*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← (θ − η·rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ > 4 else θ − η·m̂) */
             const float theta_new = ((c3) ? (c6*m_new/(c5 + sqrtf(v_new)) + theta)
                                      : (c4*m_new + theta));
             param = (T)(theta_new);
@@ -84,8 +91,15 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c1*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c0*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← (θ − η·rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ > 4 else θ − η·m̂) */
             const double theta_new = ((c3) ? (c6*m_new/(c5 + sqrt(v_new)) + theta)
                                       : (c4*m_new + theta));
             param = (T)(theta_new);

@@ -72,8 +72,15 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c1*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← ((1 − η·λ)·θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ ≥ 5 else θ) */
             const float theta_new = ((c4) ? (c0*theta + c3*m_new/(eps + sqrtf(v_new))) : (theta));
             param = (T)(theta_new);
             m = m_new;
@@ -90,8 +97,15 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c1*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← ((1 − η·λ)·θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ ≥ 5 else θ) */
             const double theta_new = ((c4) ? (c0*theta + c3*m_new/(eps + sqrt(v_new))) : (theta));
             param = (T)(theta_new);
             m = m_new;

@@ -74,8 +74,16 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = c2*(-m + x0) + m;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const float v_new = beta2*v + (c1*x0)*x0;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂) */
             const float theta_new = ((c4) ? (c3*m_new/(eps + sqrtf(v_new)) + theta)
                                      : (c5*m_new + theta));
             param = (T)(theta_new);
@@ -94,8 +102,16 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = c2*(-m + x0) + m;
+            /* v ← β₂·v + (1 − β₂)·g̃² */
             const double v_new = beta2*v + (c1*x0)*x0;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂) */
             const double theta_new = ((c4) ? (c3*m_new/(eps + sqrt(v_new)) + theta)
                                       : (c5*m_new + theta));
             param = (T)(theta_new);

@@ -75,8 +75,16 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = c0*theta;
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c1*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂) */
             const float theta_new = ((c4) ? (c3*m_new/(eps + sqrtf(v_new)) + x0) : (c5*m_new + x0));
             param = (T)(theta_new);
             m = m_new;
@@ -94,8 +102,16 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = c0*theta;
+            /* θ ← (1 − η·λ)·θ */
+            /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
+            /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c1*g)*g;
+            /* m̂ ← m/(1 − β₁ᵗ) */
+            /* ρ∞ ← 2/(1 − β₂) − 1 */
+            /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
+            /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
+            /* θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂) */
             const double theta_new = ((c4) ? (c3*m_new/(eps + sqrt(v_new)) + x0) : (c5*m_new + x0));
             param = (T)(theta_new);
             m = m_new;

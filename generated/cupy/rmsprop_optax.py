@@ -65,9 +65,12 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* ν ← ρ·ν + (1 − ρ)·g² */
             const float nu_new = decay*nu + (c0*g)*g;
             const float x0 = g/sqrtf(eps + nu_new);
+            /* θ ← θ − b */
             const float theta_new = ((c2) ? (0) : (b*c3)) + (c1*x0 + theta);
+            /* b ← μ·b + η·g/√(ν + ε) */
             const float b_new = lr*x0 + ((c2) ? (0) : (b*momentum));
             param = (T)(theta_new);
             nu = nu_new;
@@ -84,9 +87,12 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* ν ← ρ·ν + (1 − ρ)·g² */
             const double nu_new = decay*nu + (c0*g)*g;
             const double x0 = g/sqrt(eps + nu_new);
+            /* θ ← θ − b */
             const double theta_new = ((c2) ? (0) : (b*c3)) + (c1*x0 + theta);
+            /* b ← μ·b + η·g/√(ν + ε) */
             const double b_new = lr*x0 + ((c2) ? (0) : (b*momentum));
             param = (T)(theta_new);
             nu = nu_new;

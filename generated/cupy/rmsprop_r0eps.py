@@ -54,7 +54,9 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* r ← β·r + (1 − β)·g² */
             const float r_new = beta*r + (c0*g)*g;
+            /* θ ← θ − η·g/√r */
             const float theta_new = c1*g/sqrtf(r_new) + theta;
             param = (T)(theta_new);
             r = r_new;
@@ -69,7 +71,9 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* r ← β·r + (1 − β)·g² */
             const double r_new = beta*r + (c0*g)*g;
+            /* θ ← θ − η·g/√r */
             const double theta_new = c1*g/sqrt(r_new) + theta;
             param = (T)(theta_new);
             r = r_new;

@@ -65,8 +65,12 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* v ← α·v + (1 − α)·g̃² */
             const float v_new = alpha*v + (c1*x0)*x0;
+            /* b ← μ·b + g̃/(√v + ε) */
             const float b_new = x0/(eps + sqrtf(v_new)) + ((c2) ? (0) : (b*momentum));
+            /* θ ← θ − η·b */
             const float theta_new = c3*b_new + theta;
             param = (T)(theta_new);
             v = v_new;
@@ -84,8 +88,12 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* v ← α·v + (1 − α)·g̃² */
             const double v_new = alpha*v + (c1*x0)*x0;
+            /* b ← μ·b + g̃/(√v + ε) */
             const double b_new = x0/(eps + sqrt(v_new)) + ((c2) ? (0) : (b*momentum));
+            /* θ ← θ − η·b */
             const double theta_new = c3*b_new + theta;
             param = (T)(theta_new);
             v = v_new;

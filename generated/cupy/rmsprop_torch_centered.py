@@ -67,11 +67,16 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* ḡ ← ḡ + (1 − α)·(g̃ − ḡ) */
             const float g_avg_new = c1*(-g_avg + x0) + g_avg;
+            /* g̃ ← g + λ·θ */
+            /* v ← α·v + (1 − α)·g̃² */
             const float v_new = alpha*v + (c1*x0)*x0;
+            /* b ← μ·b + g̃/(√(v − ḡ²) + ε) */
             const float b_new = x0/(eps
                                     + sqrtf((-fabsf(g_avg_new) + sqrtf(v_new))*(fabsf(g_avg_new)
                     + sqrtf(v_new)))) + ((c2) ? (0) : (b*momentum));
+            /* θ ← θ − η·b */
             const float theta_new = b_new*c3 + theta;
             param = (T)(theta_new);
             v = v_new;
@@ -90,11 +95,16 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* ḡ ← ḡ + (1 − α)·(g̃ − ḡ) */
             const double g_avg_new = c1*(-g_avg + x0) + g_avg;
+            /* g̃ ← g + λ·θ */
+            /* v ← α·v + (1 − α)·g̃² */
             const double v_new = alpha*v + (c1*x0)*x0;
+            /* b ← μ·b + g̃/(√(v − ḡ²) + ε) */
             const double b_new = x0/(eps
                                      + sqrt((-fabs(g_avg_new) + sqrt(v_new))*(fabs(g_avg_new)
                     + sqrt(v_new)))) + ((c2) ? (0) : (b*momentum));
+            /* θ ← θ − η·b */
             const double theta_new = b_new*c3 + theta;
             param = (T)(theta_new);
             v = v_new;

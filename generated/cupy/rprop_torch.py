@@ -69,14 +69,19 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* p ← g·gₜ₋₁ */
             const float p = g*g_prev;
             const bool x0 = p < 0;
             const float a0 = step_size*((p > 0) ? (eta_plus) : (((x0) ? (eta_minus) : (1))));
             const float a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
             const float a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
+            /* Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ) */
             const float step_size_new = a2;
+            /* g̃ ← (0 if p < 0 else g) */
+            /* θ ← θ − Γ·sign(g̃) */
             const float theta_new = theta
                     - step_size_new*((x0) ? (0) : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
+            /* gₜ₋₁ ← g̃ */
             const float g_prev_new = ((x0) ? (0) : (g));
             param = (T)(theta_new);
             g_prev = g_prev_new;
@@ -93,14 +98,19 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* p ← g·gₜ₋₁ */
             const double p = g*g_prev;
             const bool x0 = p < 0;
             const double a0 = step_size*((p > 0) ? (eta_plus) : (((x0) ? (eta_minus) : (1))));
             const double a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
             const double a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
+            /* Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ) */
             const double step_size_new = a2;
+            /* g̃ ← (0 if p < 0 else g) */
+            /* θ ← θ − Γ·sign(g̃) */
             const double theta_new = theta
                     - step_size_new*((x0) ? (0) : (((g > 0) ? (1) : (((g < 0) ? (-1) : (0))))));
+            /* gₜ₋₁ ← g̃ */
             const double g_prev_new = ((x0) ? (0) : (g));
             param = (T)(theta_new);
             g_prev = g_prev_new;

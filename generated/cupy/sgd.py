@@ -41,6 +41,7 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* θ ← θ − η·g */
             const float theta_new = c0*g + theta;
             param = (T)(theta_new);
     ''',
@@ -54,6 +55,7 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* θ ← θ − η·g */
             const double theta_new = c0*g + theta;
             param = (T)(theta_new);
     ''',

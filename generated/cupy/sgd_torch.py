@@ -61,7 +61,10 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃) */
             const float b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
+            /* θ ← θ − η·b */
             const float theta_new = c3*b_new + theta;
             param = (T)(theta_new);
             b = b_new;
@@ -78,7 +81,10 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃) */
             const double b_new = ((c1) ? (x0) : (b*momentum + c2*x0));
+            /* θ ← θ − η·b */
             const double theta_new = c3*b_new + theta;
             param = (T)(theta_new);
             b = b_new;

@@ -59,7 +59,10 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b ← (g̃ if t = 1 else μ·b + g̃) */
             const float b_new = ((c1) ? (x0) : (b*momentum + x0));
+            /* θ ← θ − η·(g̃ + μ·b) */
             const float theta_new = c2*(momentum*b_new + x0) + theta;
             param = (T)(theta_new);
             b = b_new;
@@ -75,7 +78,10 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            /* g̃ ← g + λ·θ */
+            /* b ← (g̃ if t = 1 else μ·b + g̃) */
             const double b_new = ((c1) ? (x0) : (b*momentum + x0));
+            /* θ ← θ − η·(g̃ + μ·b) */
             const double theta_new = c2*(momentum*b_new + x0) + theta;
             param = (T)(theta_new);
             b = b_new;

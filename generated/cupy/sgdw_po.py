@@ -62,7 +62,10 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g) */
             const float b_new = ((c1) ? (g) : (b*momentum + c2*g));
+            /* θ ← θ − η·b */
             const float theta_new = c0*theta + c3*b_new;
             param = (T)(theta_new);
             b = b_new;
@@ -77,7 +80,10 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* θ ← (1 − η·λ)·θ */
+            /* b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g) */
             const double b_new = ((c1) ? (g) : (b*momentum + c2*g));
+            /* θ ← θ − η·b */
             const double theta_new = c0*theta + c3*b_new;
             param = (T)(theta_new);
             b = b_new;

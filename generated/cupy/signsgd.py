@@ -44,6 +44,7 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
+            /* θ ← θ − η·sign(g) */
             const float theta_new = c0*((g > 0) ? (1) : (((g < 0) ? (-1) : (0)))) + theta;
             param = (T)(theta_new);
     ''',
@@ -57,6 +58,7 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
+            /* θ ← θ − η·sign(g) */
             const double theta_new = c0*((g > 0) ? (1) : (((g < 0) ? (-1) : (0)))) + theta;
             param = (T)(theta_new);
     ''',

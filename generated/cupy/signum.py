@@ -53,8 +53,10 @@ KERNELS = {
             const float g = (float)(grad);
             const float x0 = c0*g;
             const float x1 = c0*(g - m) + m;
+            /* θ ← θ − η·sign(m) */
             const float theta_new = c2*((c1) ? (((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0)))))
                                         : (((x1 > 0) ? (1) : (((x1 < 0) ? (-1) : (0)))))) + theta;
+            /* m ← β·m + (1 − β)·g */
             const float m_new = ((c1) ? (x0) : (x1));
             param = (T)(theta_new);
             m = m_new;
@@ -71,8 +73,10 @@ KERNELS = {
             const double g = (double)(grad);
             const double x0 = c0*g;
             const double x1 = c0*(g - m) + m;
+            /* θ ← θ − η·sign(m) */
             const double theta_new = c2*((c1) ? (((x0 > 0) ? (1) : (((x0 < 0) ? (-1) : (0)))))
                                          : (((x1 > 0) ? (1) : (((x1 < 0) ? (-1) : (0)))))) + theta;
+            /* m ← β·m + (1 − β)·g */
             const double m_new = ((c1) ? (x0) : (x1));
             param = (T)(theta_new);
             m = m_new;

@@ -70,11 +70,15 @@ KERNELS = {
             const float g = (float)(grad);
             const float x0 = theta*weight_decay;
             const float x1 = g + ((c1) ? (0) : (x0));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = c3*(-m + x1) + m;
             const float x2 = -v + g*g;
             const float x3 = v - ((g + x0)*(g + x0));
+            /* v ← v − (1 − β₂)·g̃²·sign(v − g̃²) */
             const float v_new = c2*(x1*x1)*((c1) ? (((x2 < 0) ? (1) : (((x2 > 0) ? (-1) : (0)))))
                                             : (((x3 > 0) ? (1) : (((x3 < 0) ? (-1) : (0)))))) + v;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c6*m_new/(c5 + sqrtf(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -93,11 +97,15 @@ KERNELS = {
             const double g = (double)(grad);
             const double x0 = theta*weight_decay;
             const double x1 = g + ((c1) ? (0) : (x0));
+            /* g̃ ← g + λ·θ */
+            /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = c3*(-m + x1) + m;
             const double x2 = -v + g*g;
             const double x3 = v - ((g + x0)*(g + x0));
+            /* v ← v − (1 − β₂)·g̃²·sign(v − g̃²) */
             const double v_new = c2*(x1*x1)*((c1) ? (((x2 < 0) ? (1) : (((x2 > 0) ? (-1) : (0)))))
                                              : (((x3 > 0) ? (1) : (((x3 < 0) ? (-1) : (0)))))) + v;
+            /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c6*m_new/(c5 + sqrt(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
