@@ -112,13 +112,36 @@ def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> Ker
             {*names.values(), *(s.name for s, _ in ir.host + ir.body)} & {PARAM_ARG.name, GRAD_ARG.name}:
         raise ValueError(f"{ir.spec.name}: symbols named 'param' or 'grad' clash with the kernel arguments")
     body = _OperandNamer(ir).rewrite(ir.body)
-    # An output that only names another body statement (m_new = x0) stores that statement, which is printed
-    # under the output's name (``names``): no copy.
-    outputs = {symbol for _, symbol in ir.array_outputs}
+    # A statement that only names another (m_new = x0, x0 = a2) is not declared: each chain of such names is one
+    # C variable, declared once, under an output's name where the chain has one. No copy; and every
+    # expression keeps its symbols, so the printer orders sums and products as before.
+    # (a chain may end at the loaded parameter or gradient: g_prev_new = g stores g; not at a state, which is
+    # the array element itself and may be stored before the chain is)
+    values = dict(body)
+
+    def resolved(symbol):
+        while isinstance(values.get(symbol), sp.Symbol):
+            symbol = values[symbol]
+        return symbol
+    # A state whose new value is its old one is never stored, so it may end a chain too.
+    unchanged = {s.symbol for s in ir.spec.array_state if resolved(dict(ir.array_outputs)[s.name]) == s.symbol}
+    loaded = {PARAM, GRAD} | unchanged
     aliases = {symbol: expr for symbol, expr in body
-               if symbol in outputs and isinstance(expr, sp.Symbol) and expr in dict(body)}
-    symbols = free_symbols(*(e for _, e in body)) | {s for s, _ in body if s not in aliases} | set(ir.array_inputs)
-    printer = KernelPrinter(precision, c_identifiers(symbols | set(ir.host_inputs), names))
+               if isinstance(expr, sp.Symbol) and (expr in dict(body) or expr in loaded)}
+    chains: dict[sp.Symbol, list[sp.Symbol]] = {}
+    for symbol, _ in body:
+        root = symbol
+        while root in aliases:
+            root = aliases[root]
+        chains.setdefault(root, [root] if root in loaded else []).append(symbol)
+    outputs = [symbol for _, symbol in ir.array_outputs]
+    heads = {root: root if root in loaded else next((s for s in outputs if s in chain), chain[-1])
+             for root, chain in chains.items()}
+    symbols = free_symbols(*(e for _, e in body)) | {s for s, _ in body} | set(ir.array_inputs)
+    c_names = c_identifiers((symbols | set(ir.host_inputs)) - {s for root, chain in chains.items() for s in chain
+                                                                if s != heads[root]}, names)
+    c_names.update({s: c_names[heads[root]] for root, chain in chains.items() for s in chain})
+    printer = KernelPrinter(precision, c_names)
     arithmetic = ARITHMETIC_TYPES[precision]
     ctype = printer.doprint(arithmetic)
     booleans = ir.host_booleans()
@@ -132,10 +155,12 @@ def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> Ker
         if symbol in read:
             statements.append(Variable(symbol, type=arithmetic, attrs={value_const}).as_Declaration(
                 value=Cast(storage, ctype)))
-    outputs = {name: aliases.get(symbol, symbol) for name, symbol in ir.array_outputs}
+    outputs = dict(ir.array_outputs)
     declared = [(symbol, expr) for symbol, expr in body if symbol not in aliases]
     # one comment per spec assignment, before the declaration that holds its value
-    comments, rest = equation_comments(ir, [symbol for symbol, _ in declared], names, outputs)
+    declaring = {s: root for root, chain in chains.items() for s in chain}  # symbol → its declared statement
+    comments, rest = equation_comments(ir, [symbol for symbol, _ in declared], names,
+                                       {name: declaring.get(symbol, symbol) for name, symbol in outputs.items()})
     def statement(node) -> str:
         text = printer.doprint(node)
         return text if text.endswith(";") else text + ";"
@@ -146,7 +171,7 @@ def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> Ker
         lines.append(statement(Variable(symbol, type=kind, attrs={value_const}).as_Declaration(value=expr)))
     lines += comment_lines(rest, True, LINE_WIDTH - 12)
     lines.append(statement(Assignment(PARAM_ARG, Cast(outputs[PARAM.name], "T"))))
-    lines += [statement(Assignment(s, outputs[s.name])) for s in state]
+    lines += [statement(Assignment(s, outputs[s.name])) for s in state if s not in unchanged]
 
     def param(type_name, symbol):
         return f"{type_name} {printer.doprint(symbol)}"

@@ -94,11 +94,10 @@ KERNELS = {
             const float abs_sig = 1.0F/(1
                                         + expf(-fabsf(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2)
                     + c4*(g_prev2 - g_prev3))));
+            /* gₜ₋₁ ← g */
             /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c7*m_new/(c6 + sqrtf(v_new))*((g*g_prev1 < 0) ? (abs_sig)
                     : (lam*abs_sig + 1)) + theta;
-            /* gₜ₋₁ ← g */
-            const float g_prev1_new = g;
             /* gₜ₋₂ ← gₜ₋₁ */
             const float g_prev2_new = g_prev1;
             /* gₜ₋₃ ← gₜ₋₂ */
@@ -106,7 +105,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-            g_prev1 = g_prev1_new;
+            g_prev1 = g;
             g_prev2 = g_prev2_new;
             g_prev3 = g_prev3_new;
     ''',
@@ -132,11 +131,10 @@ KERNELS = {
             const double abs_sig = 1.0/(1
                                         + exp(-fabs(beta3*(g - g_prev1) + c3*(g_prev1 - g_prev2)
                                                     + c4*(g_prev2 - g_prev3))));
+            /* gₜ₋₁ ← g */
             /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c7*m_new/(c6 + sqrt(v_new))*((g*g_prev1 < 0) ? (abs_sig)
                     : (lam*abs_sig + 1)) + theta;
-            /* gₜ₋₁ ← g */
-            const double g_prev1_new = g;
             /* gₜ₋₂ ← gₜ₋₁ */
             const double g_prev2_new = g_prev1;
             /* gₜ₋₃ ← gₜ₋₂ */
@@ -144,7 +142,7 @@ KERNELS = {
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-            g_prev1 = g_prev1_new;
+            g_prev1 = g;
             g_prev2 = g_prev2_new;
             g_prev3 = g_prev3_new;
     ''',

@@ -60,9 +60,8 @@ KERNELS = {
             const float m_new = c0*(g - m) + m;
             const float a0 = fabsf(g);
             const float a1 = beta2*u;
-            const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* u ← max(β₂·u, |g|) */
-            const float u_new = a2;
+            const float u_new = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·u) */
             const float theta_new = c1*m_new/u_new + theta;
             param = (T)(theta_new);
@@ -83,9 +82,8 @@ KERNELS = {
             const double m_new = c0*(g - m) + m;
             const double a0 = fabs(g);
             const double a1 = beta2*u;
-            const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* u ← max(β₂·u, |g|) */
-            const double u_new = a2;
+            const double u_new = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·u) */
             const double theta_new = c1*m_new/u_new + theta;
             param = (T)(theta_new);

@@ -69,9 +69,8 @@ KERNELS = {
             const float m_new = c1*(g - m) + m;
             const float a0 = beta2*u;
             const float a1 = eps + fabsf(g);
-            const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* u ← max(β₂·u, |g| + ε) */
-            const float u_new = a2;
+            const float u_new = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·u) */
             const float theta_new = c0*theta + c2*m_new/u_new;
             param = (T)(theta_new);
@@ -93,9 +92,8 @@ KERNELS = {
             const double m_new = c1*(g - m) + m;
             const double a0 = beta2*u;
             const double a1 = eps + fabs(g);
-            const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* u ← max(β₂·u, |g| + ε) */
-            const double u_new = a2;
+            const double u_new = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·u) */
             const double theta_new = c0*theta + c2*m_new/u_new;
             param = (T)(theta_new);

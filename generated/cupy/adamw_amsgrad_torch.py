@@ -71,9 +71,8 @@ KERNELS = {
             const float m_new = c3*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c2*g)*g;
-            const float a0 = ((v_max > v_new || v_max != v_max) ? v_max : v_new);
             /* vᵐᵃˣ ← max(vᵐᵃˣ, v) */
-            const float v_max_new = a0;
+            const float v_max_new = ((v_max > v_new || v_max != v_max) ? v_max : v_new);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε)) */
             const float theta_new = c1*theta + c6*m_new/(c5 + sqrtf(v_max_new));
             param = (T)(theta_new);
@@ -97,9 +96,8 @@ KERNELS = {
             const double m_new = c3*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c2*g)*g;
-            const double a0 = ((v_max > v_new || v_max != v_max) ? v_max : v_new);
             /* vᵐᵃˣ ← max(vᵐᵃˣ, v) */
-            const double v_max_new = a0;
+            const double v_max_new = ((v_max > v_new || v_max != v_max) ? v_max : v_new);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε)) */
             const double theta_new = c1*theta + c6*m_new/(c5 + sqrt(v_max_new));
             param = (T)(theta_new);

@@ -90,12 +90,11 @@ KERNELS = {
             /* θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ) */
             const float theta_new = c7*(c4*s*m_new + c6*s*v_new + theta);
             /* gₜ₋₁ ← g */
-            const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             n_ema = n_ema_new;
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float32',
@@ -121,12 +120,11 @@ KERNELS = {
             /* θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ) */
             const double theta_new = c7*(c4*s*m_new + c6*s*v_new + theta);
             /* gₜ₋₁ ← g */
-            const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             n_ema = n_ema_new;
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float64',

@@ -93,12 +93,11 @@ KERNELS = {
             /* θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ) */
             const float theta_new = c3*theta + c5*s*m_new + c7*s*v_new;
             /* gₜ₋₁ ← g */
-            const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             n_ema = n_ema_new;
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float32',
@@ -125,12 +124,11 @@ KERNELS = {
             /* θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ) */
             const double theta_new = c3*theta + c5*s*m_new + c7*s*v_new;
             /* gₜ₋₁ ← g */
-            const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
             n_ema = n_ema_new;
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
         precision='float64',

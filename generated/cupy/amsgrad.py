@@ -69,9 +69,8 @@ KERNELS = {
             /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c0*g)*g;
             const float a0 = c1*v_new;
-            const float a1 = ((a0 > v_hat_max || a0 != a0) ? a0 : v_hat_max);
             /* v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ)) */
-            const float v_hat_max_new = a1;
+            const float v_hat_max_new = ((a0 > v_hat_max || a0 != a0) ? a0 : v_hat_max);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε)) */
             const float theta_new = c3*m_new/(eps + sqrtf(v_hat_max_new)) + theta;
             param = (T)(theta_new);
@@ -95,9 +94,8 @@ KERNELS = {
             /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c0*g)*g;
             const double a0 = c1*v_new;
-            const double a1 = ((a0 > v_hat_max || a0 != a0) ? a0 : v_hat_max);
             /* v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ)) */
-            const double v_hat_max_new = a1;
+            const double v_hat_max_new = ((a0 > v_hat_max || a0 != a0) ? a0 : v_hat_max);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε)) */
             const double theta_new = c3*m_new/(eps + sqrt(v_hat_max_new)) + theta;
             param = (T)(theta_new);

@@ -68,15 +68,14 @@ KERNELS = {
             const float m_new = c2*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c1*g)*g;
+            /* gₜ₋₁ ← g */
             /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c5*m_new/(1 + expf(-fabsf(g - g_prev)))/(c4 + sqrtf(v_new))
                     + theta;
-            /* gₜ₋₁ ← g */
-            const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('beta2', 'c1', 'c2', 'c4', 'c5'),
         precision='float32',
@@ -93,15 +92,14 @@ KERNELS = {
             const double m_new = c2*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c1*g)*g;
+            /* gₜ₋₁ ← g */
             /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c5*m_new/(1 + exp(-fabs(g - g_prev)))/(c4 + sqrt(v_new))
                     + theta;
-            /* gₜ₋₁ ← g */
-            const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('beta2', 'c1', 'c2', 'c4', 'c5'),
         precision='float64',

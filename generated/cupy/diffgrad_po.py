@@ -75,15 +75,14 @@ KERNELS = {
             const float m_new = c2*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c1*g)*g;
+            /* gₜ₋₁ ← g */
             /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε)) */
             const float theta_new = c0*theta
                     + c3*m_new/(1 + expf(-fabsf(g - g_prev)))/(eps + sqrtf(v_new + 1.0e-15F));
-            /* gₜ₋₁ ← g */
-            const float g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
@@ -102,16 +101,15 @@ KERNELS = {
             const double m_new = c2*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c1*g)*g;
+            /* gₜ₋₁ ← g */
             /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε)) */
             const double theta_new = c0*theta
                     + c3*m_new/(1 + exp(-fabs(g - g_prev)))/(eps
                     + sqrt(v_new + 1.0000000000000001e-15));
-            /* gₜ₋₁ ← g */
-            const double g_prev_new = g;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',

@@ -80,9 +80,7 @@ KERNELS = {
             /* θ ← μ·θ + (1 − μ)·z */
             const float theta_new = c1*(x0 - s_new/(eps + powf(nu_new, 1.0F/3.0F)))
                     + ((c2) ? (0) : (momentum*theta));
-            const float x0_new = x0;
             param = (T)(theta_new);
-            x0 = x0_new;
             nu = nu_new;
             s = s_new;
     ''',
@@ -108,9 +106,7 @@ KERNELS = {
             /* θ ← μ·θ + (1 − μ)·z */
             const double theta_new = c1*(x0 - s_new/(eps + pow(nu_new, 1.0/3.0)))
                     + ((c2) ? (0) : (momentum*theta));
-            const double x0_new = x0;
             param = (T)(theta_new);
-            x0 = x0_new;
             nu = nu_new;
             s = s_new;
     ''',

@@ -60,9 +60,8 @@ KERNELS = {
             const float g = (float)(grad);
             const float a0 = fabsf(g);
             const float a1 = beta2*u;
-            const float a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* u ← max(β₂·u, |g|) */
-            const float u_new = a2;
+            const float u_new = ((a0 > a1 || a0 != a0) ? a0 : a1);
             const float x0 = c0*g;
             /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c0*(g - m) + m;
@@ -84,9 +83,8 @@ KERNELS = {
             const double g = (double)(grad);
             const double a0 = fabs(g);
             const double a1 = beta2*u;
-            const double a2 = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* u ← max(β₂·u, |g|) */
-            const double u_new = a2;
+            const double u_new = ((a0 > a1 || a0 != a0) ? a0 : a1);
             const double x0 = c0*g;
             /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c0*(g - m) + m;

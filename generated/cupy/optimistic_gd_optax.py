@@ -57,9 +57,8 @@ KERNELS = {
             /* θ ← θ − η·((α + β)·g − β·gₜ₋₁) */
             const float theta_new = c3*(c0*g + c2*((c1) ? (g) : (g_prev))) + theta;
             /* gₜ₋₁ ← g */
-            const float g_prev_new = g;
             param = (T)(theta_new);
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('c0', 'c1', 'c2', 'c3'),
         precision='float32',
@@ -74,9 +73,8 @@ KERNELS = {
             /* θ ← θ − η·((α + β)·g − β·gₜ₋₁) */
             const double theta_new = c3*(c0*g + c2*((c1) ? (g) : (g_prev))) + theta;
             /* gₜ₋₁ ← g */
-            const double g_prev_new = g;
             param = (T)(theta_new);
-            g_prev = g_prev_new;
+            g_prev = g;
     ''',
         scalars=('c0', 'c1', 'c2', 'c3'),
         precision='float64',

@@ -74,9 +74,8 @@ KERNELS = {
             const bool x0 = p < 0;
             const float a0 = step_size*((p > 0) ? (eta_plus) : (((x0) ? (eta_minus) : (1))));
             const float a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
-            const float a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
             /* Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ) */
-            const float step_size_new = a2;
+            const float step_size_new = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
             /* g̃ ← (0 if p < 0 else g) */
             /* θ ← θ − Γ·sign(g̃) */
             const float theta_new = theta
@@ -103,9 +102,8 @@ KERNELS = {
             const bool x0 = p < 0;
             const double a0 = step_size*((p > 0) ? (eta_plus) : (((x0) ? (eta_minus) : (1))));
             const double a1 = ((a0 > step_size_min || a0 != a0) ? a0 : step_size_min);
-            const double a2 = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
             /* Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ) */
-            const double step_size_new = a2;
+            const double step_size_new = ((a1 < step_size_max || a1 != a1) ? a1 : step_size_max);
             /* g̃ ← (0 if p < 0 else g) */
             /* θ ← θ − Γ·sign(g̃) */
             const double theta_new = theta
