@@ -28,10 +28,6 @@ __all__ = ["display_names", "PASS_NAME", "fresh_symbols", "used_names"]
 #: temporaries ``d``, each with a number.
 PASS_NAME = re.compile(r"([hcxd])(\d+)")
 
-#: Statements whose value has more nodes than this are not compared with the spec's temporaries.
-COMPARED_SIZE = 200
-
-
 def used_names(ir: KernelIR) -> set[str]:
     """Every name the spec declares or the IR defines or reads."""
     names = {s.name for s in ir.spec.symbols()}
@@ -48,32 +44,43 @@ def fresh_symbols(prefix: str, ir: KernelIR):
     return (s for s in sp.numbered_symbols(prefix, real=True) if s.name not in taken)
 
 
-def _temporary_values(spec) -> dict[sp.Expr, sp.Symbol]:
-    """The value of each spec temporary as an expression of the inputs → the temporary (first one wins)."""
-    current: dict = {}
-    values: dict = {}
-    for a in spec.assignments:
-        current[a.target] = substitute(a.value, current)
-        if a.target in spec.temporaries:
-            values.setdefault(current[a.target], a.target)
-    return values
+#: Values with more nodes than this (estimated before substituting, so that SymPy never evaluates a large
+#: expression) are not compared with the spec's temporaries: the names worth keeping are of small values.
+COMPARED_SIZE = 60
+
+
+def _meanings(statements, limit: int = COMPARED_SIZE) -> dict:
+    """Symbol → its value as an expression of the inputs after ``statements`` (in order; a symbol may be
+    assigned again), or a ``Dummy`` where that value has more than ``limit`` nodes (an estimate bounds the
+    work: a larger value is never built)."""
+    meaning: dict = {}
+    for symbol, expr in statements:
+        expr = plain_sympy(expr) if isinstance(expr, sp.Basic) else expr
+        sizes = tree_sizes(expr)
+        estimate = sizes[expr] + sum(tree_sizes(meaning[s])[meaning[s]] for s in expr.free_symbols if s in meaning)
+        value = None
+        if estimate <= limit:
+            try:
+                value = substitute(expr, meaning)
+            except SYMPY_REFUSALS:
+                pass
+        # a value not built is unknown (a symbol nothing equals), never the symbol's earlier value
+        meaning[symbol] = sp.Dummy() if value is None else value
+    return meaning
 
 
 def _spec_words(ir: KernelIR, taken: set[str]) -> dict[sp.Symbol, str]:
-    temporaries = _temporary_values(ir.spec)
+    spec = ir.spec
+    values = _meanings([(a.target, a.value) for a in spec.assignments])
+    temporaries: dict = {}
+    for a in spec.assignments:  # a temporary is assigned once; a value read before any other name for it wins
+        if a.target in spec.temporaries and a.target in values and not values[a.target].is_Atom:
+            temporaries.setdefault(values[a.target], a.target)
     outputs = {s for _, s in ir.array_outputs + ir.scalar_outputs}
-    meaning: dict = {}
     names: dict[sp.Symbol, str] = {}
-    for symbol, expr in ir.host + ir.body:
-        try:
-            value = plain_sympy(expr).xreplace(meaning)
-        except SYMPY_REFUSALS:
-            value = symbol
-        meaning[symbol] = value
-        if symbol in outputs or value.is_Atom or tree_sizes(value)[value] > COMPARED_SIZE:
-            continue
+    for symbol, value in _meanings(ir.host + ir.body).items():  # (SSA: each symbol once)
         temporary = temporaries.get(value)
-        if temporary is not None and temporary.name not in taken:
+        if temporary is not None and symbol not in outputs and temporary.name not in taken:
             names[symbol] = temporary.name
             taken.add(temporary.name)
     return names
