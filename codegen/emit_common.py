@@ -158,9 +158,14 @@ def host_prologue_lines(ir, printer) -> list[str]:
     # CSE may split (24/25)**x into 24**x * 25**(-x), which overflows to inf*0 = NaN for large x; powsimp
     # merges the bases again (only where SymPy's assumptions allow it).
     # A constant is a numpy.float64 too, so arithmetic on it never raises (Python's 0.0**-1 would).
-    return unpack + [f"{printer.doprint(sym)} = " + (printer.doprint(sp.powsimp(expr, combine='base'))
-                                                     if free_symbols(expr) else f"numpy.float64({printer.doprint(expr)})")
-                     for sym, expr in ir.host]
+    lines = []
+    for sym, expr in ir.host:
+        name = printer.doprint(sym)
+        value = printer.doprint(sp.powsimp(expr, combine='base')) if free_symbols(expr) else \
+            f"numpy.float64({printer.doprint(expr)})"
+        if value != name:  # an alias printed under the name of what it names (codegen.names) is no statement
+            lines.append(f"{name} = {value}")
+    return unpack + lines
 
 
 def host_block_lines(ir, printer) -> list[str]:

@@ -103,9 +103,20 @@ def display_names(ir: KernelIR) -> dict[sp.Symbol, str]:
         aliased = body.get(output)
         if isinstance(aliased, sp.Symbol) and aliased in body and aliased not in names:
             names[aliased] = output.name  # the alias statement itself is not printed (see the backends)
+    # A host statement that only names another (c0 = h0: the body reads c0, the host h0) is one variable: the
+    # named statement prints under the alias's name and the alias line is not printed (see
+    # emit_common.host_prologue_lines). Not where the body reads both (a backend passes each body scalar
+    # once) nor for a scalar output (stored after the NumPy backend casts the body's scalars).
+    host = dict(ir.host)
+    body_reads = {s for _, e in ir.body for s in e.free_symbols}
+    scalar_outputs = {s for _, s in ir.scalar_outputs}
+    shared = {target: alias for alias, target in ir.host
+              if isinstance(target, sp.Symbol) and target in host and target not in body_reads
+              and not {alias, target} & scalar_outputs}
+    shared = {target: alias for target, alias in shared.items() if alias not in shared}  # no chains
     counters: dict[str, int] = {}
     for symbol in renumbered:
-        if symbol in names:
+        if symbol in names or symbol in shared:
             continue
         prefix = PASS_NAME.fullmatch(symbol.name).group(1)
         while True:
@@ -115,4 +126,6 @@ def display_names(ir: KernelIR) -> dict[sp.Symbol, str]:
                 break
         names[symbol] = candidate
         taken.add(candidate)
+    for target, alias in shared.items():
+        names[target] = names.get(alias, alias.name)
     return {s: n for s, n in names.items() if n != s.name}

@@ -153,15 +153,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         small_const = numpy.float64(_hp['small_const'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = small_const**2
-        beta = h0*xi/kappa
-        zeta = small_const/(beta + small_const)
+        c6 = h0*xi/kappa
+        c2 = small_const/(c6 + small_const)
         c0 = numpy.equal(weight_decay, 0)
         c1 = -lr
-        c2 = zeta
         c3 = -1 + kappa/(h0*xi)
         c4 = -kappa*lr/small_const
-        c5 = beta*(1 - zeta)
-        c6 = beta
+        c5 = c6*(1 - c2)
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(weight_decay), bool(c0),
                          _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
                          _dtype.type(c5), _dtype.type(c6), param, state['bar_a'], stream=stream)

@@ -150,17 +150,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        h0 = beta1 - 1
+        c2 = beta1 - 1
         c0 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c0)
+        h0 = 1/numpy.sqrt(c0)
         c1 = -lr*weight_decay + 1
-        c2 = h0
         c3 = -beta1
         c4 = 1 - beta2
-        c5 = -h0
+        c5 = -c2
         c6 = -lr/(1 - beta1**t)
-        c7 = eps*h1
-        c8 = c6*h1
+        c7 = eps*h0
+        c8 = c6*h0
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
                          _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
                          _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'],

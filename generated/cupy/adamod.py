@@ -164,11 +164,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         beta3 = numpy.float64(_hp['beta3'])
         eps = numpy.float64(_hp['eps'])
-        h0 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+        c3 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
         c0 = 1 - beta2
-        c1 = h0*(1 - beta3)
+        c1 = c3*(1 - beta3)
         c2 = 1 - beta1
-        c3 = h0
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3),
                          _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2),
                          _dtype.type(c3), param, state['m'], state['v'], state['s'], stream=stream)

@@ -148,12 +148,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         t0 = numpy.float64(_hp['t0'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         eta = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
-        mu = numpy.maximum(1, t - t0 - 1)**(-1.0)
+        c4 = numpy.maximum(1, t - t0 - 1)**(-1.0)
         c0 = -eta*lambd + 1
         c1 = numpy.equal(weight_decay, 0)
         c2 = -eta
-        c3 = numpy.equal(mu, 1)
-        c4 = mu
+        c3 = numpy.equal(c4, 1)
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0),
                          bool(c1), _dtype.type(c2), bool(c3), _dtype.type(c4), param, state['ax'],
                          stream=stream)

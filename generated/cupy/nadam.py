@@ -147,16 +147,15 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
-        h0 = 1 - beta1
+        c3 = 1 - beta1
         c0 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c0)
+        h0 = 1/numpy.sqrt(c0)
         c1 = 1 - beta2
-        c2 = h0/(1 - beta1**t)
-        c3 = h0
+        c2 = c3/(1 - beta1**t)
         c4 = beta1/(1 - beta1**(t + 1))
         c5 = -lr
-        c6 = eps*h1
-        c7 = c5*h1
+        c6 = eps*h0
+        c7 = c5*h0
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c1),
                          _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6),
                          _dtype.type(c7), param, state['m'], state['v'], stream=stream)

@@ -142,17 +142,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
-        h0 = 1 - beta1
-        h1 = (1 - beta1**t)**(-1.0)
+        c3 = 1 - beta1
+        h0 = (1 - beta1**t)**(-1.0)
         c0 = (1 - beta2**t)**(-1.0)
-        h2 = 1/numpy.sqrt(c0)
+        h1 = 1/numpy.sqrt(c0)
         c1 = 1 - beta2
-        c2 = h0*h1
-        c3 = h0
-        c4 = beta1*h1
+        c2 = c3*h0
+        c4 = beta1*h0
         c5 = -lr
-        c6 = eps*h2
-        c7 = c5*h2
+        c6 = eps*h1
+        c7 = c5*h1
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c1),
                          _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6),
                          _dtype.type(c7), param, state['m'], state['v'], stream=stream)

@@ -158,17 +158,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        h0 = beta1 - 1
+        c3 = beta1 - 1
         c0 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c0)
+        h0 = 1/numpy.sqrt(c0)
         c1 = -beta1
         c2 = numpy.equal(weight_decay, 0)
-        c3 = h0
         c4 = 1 - beta2
-        c5 = -h0
+        c5 = -c3
         c6 = -lr/(1 - beta1**t)
-        c7 = eps*h1
-        c8 = c6*h1
+        c7 = eps*h0
+        c8 = c6*h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['s']),
         (_dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay),

@@ -174,12 +174,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta3 = numpy.float64(_hp['beta3'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        h0 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+        c4 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
         c0 = 1 - beta2
-        c1 = h0*(1 - beta3)
+        c1 = c4*(1 - beta3)
         c2 = -lr*weight_decay + 1
         c3 = 1 - beta1
-        c4 = h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['s']),
         (_dtype.type(beta2), _dtype.type(beta3), _dtype.type(eps), _dtype.type(c0),

@@ -191,7 +191,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = 1/numpy.sqrt(1 - beta3**t)
-        h0 = c0**(-1.0)
+        c9 = c0**(-1.0)
         c1 = numpy.equal(t, 1)
         c2 = 1 - beta3
         c3 = 1 - beta1
@@ -199,8 +199,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c5 = 1 - beta2
         c6 = -beta2*lr/(1 - beta2**t)
         c7 = (lr*weight_decay + 1)**(-1.0)
-        c8 = eps*h0
-        c9 = h0
+        c8 = eps*c9
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['n_ema'], state['g_prev']),
         (_dtype.type(beta2), _dtype.type(beta3), bool(c1), _dtype.type(c2), _dtype.type(c3),

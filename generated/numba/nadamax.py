@@ -142,9 +142,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr = numpy.float64(_hp['lr'])
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
-        h0 = 1 - beta1
-        c0 = h0/(1 - beta1**t)
-        c1 = h0
+        c1 = 1 - beta1
+        c0 = c1/(1 - beta1**t)
         c2 = beta1/(1 - beta1**(t + 1))
         c3 = -lr
     _numba_runtime.run(

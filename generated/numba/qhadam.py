@@ -178,16 +178,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         w2 = numpy.float64(state['w2'])
         h0 = beta1*w1 + 1
         h1 = beta2*w2 + 1
-        h2 = h1**(-1.0)
-        h3 = h0**(-1.0)
+        c2 = h1**(-1.0)
+        c5 = h0**(-1.0)
         w1_new = h0
         w2_new = h1
-        c0 = 1 - h2
+        c0 = 1 - c2
         c1 = numpy.equal(weight_decay, 0)
-        c2 = h2
         c3 = 1 - nu2
-        c4 = 1 - h3
-        c5 = h3
+        c4 = 1 - c5
         c6 = 1 - nu1
         c7 = -lr
     _numba_runtime.run(

@@ -156,23 +156,22 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
-        h0 = 1 - beta2
-        h1 = beta2**t
-        h2 = (1 - h1)**(-1.0)
-        h3 = -2/h0
-        h4 = h3 + 1
-        h5 = h3 + 5
-        h6 = h3 + 3
-        h7 = 2*h1*h2*t
-        h8 = lr/(1 - beta1**t)
-        h9 = 1/numpy.sqrt(h2)
-        c0 = h0
+        c0 = 1 - beta2
+        h0 = beta2**t
+        h1 = (1 - h0)**(-1.0)
+        h2 = -2/c0
+        h3 = h2 + 1
+        h4 = h2 + 5
+        h5 = h2 + 3
+        h6 = 2*h0*h1*t
+        h7 = lr/(1 - beta1**t)
+        h8 = 1/numpy.sqrt(h1)
         c1 = 1 - beta1
-        c2 = -h8*numpy.sqrt(numpy.maximum(0, -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
-        c3 = numpy.less(h3 + h7, -5)
-        c4 = -h8
-        c5 = eps*h9
-        c6 = c2*h9
+        c2 = -h7*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
+        c3 = numpy.less(h2 + h6, -5)
+        c4 = -h7
+        c5 = eps*h8
+        c6 = c2*h8
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
         (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), bool(c3), _dtype.type(c4),

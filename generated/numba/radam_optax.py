@@ -159,25 +159,23 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         threshold = numpy.float64(_hp['threshold'])
-        h0 = 1 - beta2
-        h1 = beta2**t
-        h2 = (1 - h1)**(-1.0)
-        h3 = (1 - beta1**t)**(-1.0)
-        h4 = -2/h0
-        h5 = h4 + 1
-        h6 = h4 + 5
-        h7 = h4 + 3
-        h8 = 2*h1*h2*t
-        rho = -h5 - h8
-        h9 = 1/numpy.sqrt(h2)
-        c0 = h0
+        c0 = 1 - beta2
+        h0 = beta2**t
+        h1 = (1 - h0)**(-1.0)
+        c4 = (1 - beta1**t)**(-1.0)
+        h2 = -2/c0
+        h3 = h2 + 1
+        h4 = h2 + 5
+        h5 = h2 + 3
+        h6 = 2*h0*h1*t
+        rho = -h3 - h6
+        h7 = 1/numpy.sqrt(h1)
         c1 = 1 - beta1
-        c2 = h3*numpy.sqrt(numpy.maximum(0, -h5*(-h6 - h8)*(-h7 - h8)/(h6*h7*rho)))
+        c2 = c4*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
         c3 = numpy.less_equal(threshold, rho)
-        c4 = h3
         c5 = -lr
-        c6 = eps*h9
-        c7 = c2*h9
+        c6 = eps*h7
+        c7 = c2*h7
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
         (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), bool(c3), _dtype.type(c4),

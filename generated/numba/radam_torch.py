@@ -169,22 +169,21 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        h0 = 1 - beta2
-        h1 = beta2**t
-        h2 = 1 - h1
-        h3 = -2/h0
-        h4 = h3 + 1
-        h5 = h3 + 5
-        h6 = h3 + 3
-        h7 = 2*h1*t/h2
-        h8 = lr/(1 - beta1**t)
+        c1 = 1 - beta2
+        h0 = beta2**t
+        h1 = 1 - h0
+        h2 = -2/c1
+        h3 = h2 + 1
+        h4 = h2 + 5
+        h5 = h2 + 3
+        h6 = 2*h0*t/h1
+        h7 = lr/(1 - beta1**t)
         c0 = numpy.equal(weight_decay, 0)
-        c1 = h0
         c2 = 1 - beta1
-        c3 = -numpy.sqrt(h2)*h8*numpy.sqrt(numpy.maximum(0,
-                -h4*(-h5 - h7)*(-h6 - h7)/(h5*h6*(-h4 - h7))))
-        c4 = numpy.less(h3 + h7, -6)
-        c5 = -h8
+        c3 = -numpy.sqrt(h1)*h7*numpy.sqrt(numpy.maximum(0,
+                -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
+        c4 = numpy.less(h2 + h6, -6)
+        c5 = -h7
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
         (_dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0),

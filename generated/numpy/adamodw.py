@@ -104,12 +104,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta3 = numpy.float64(_hp['beta3'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        h0 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+        c4 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
         c0 = 1 - beta2
-        c1 = h0*(1 - beta3)
+        c1 = c4*(1 - beta3)
         c2 = -lr*weight_decay + 1
         c3 = 1 - beta1
-        c4 = h0
         beta2 = numpy.asarray(beta2, _dtype)
         beta3 = numpy.asarray(beta3, _dtype)
         c0 = numpy.asarray(c0, _dtype)
