@@ -114,11 +114,14 @@ def display_names(ir: KernelIR) -> dict[sp.Symbol, str]:
               if isinstance(target, sp.Symbol) and target in host and target not in body_reads
               and not {alias, target} & scalar_outputs}
     shared = {target: alias for target, alias in shared.items() if alias not in shared}  # no chains
+    aliases = set(shared.values())
     counters: dict[str, int] = {}
-    for symbol in renumbered:
-        if symbol in names or symbol in shared:
+    for symbol in renumbered:  # in order of definition (a shared pair where its named statement is)
+        alias = shared.get(symbol)
+        if symbol in names or symbol in aliases or (alias is not None and (
+                alias in names or not PASS_NAME.fullmatch(alias.name) or alias.name in spec_names)):
             continue
-        prefix = PASS_NAME.fullmatch(symbol.name).group(1)
+        prefix = PASS_NAME.fullmatch((alias or symbol).name).group(1)
         while True:
             candidate = f"{prefix}{counters.get(prefix, 0)}"
             counters[prefix] = counters.get(prefix, 0) + 1
@@ -126,6 +129,8 @@ def display_names(ir: KernelIR) -> dict[sp.Symbol, str]:
                 break
         names[symbol] = candidate
         taken.add(candidate)
-    for target, alias in shared.items():
-        names[target] = names.get(alias, alias.name)
+        if alias is not None:
+            names[alias] = candidate
+    for target, alias in shared.items():  # one name for the pair: a spec word where either has one
+        names[target] = names[alias] = names.get(target) or names.get(alias) or alias.name
     return {s: n for s, n in names.items() if n != s.name}

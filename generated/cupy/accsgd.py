@@ -62,50 +62,50 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_accsgd_float32',
-        in_params='G grad, float32 weight_decay, bool c0, float32 c1, float32 c2, float32 c3, '
-                  'float32 c4, float32 c5, float32 c6',
+        in_params='G grad, float32 weight_decay, bool c0, float32 c1, float32 zeta, float32 c2, '
+                  'float32 c3, float32 c4, float32 beta',
         out_params='T param, float32 bar_a',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const float x1 = bar_a*c3 + c4*x0 + theta;
+            const float x1 = bar_a*c2 + c3*x0 + theta;
             /* θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā */
-            const float theta_new = c2*(c1*x0 + theta) + c5*x1;
+            const float theta_new = zeta*(c1*x0 + theta) + c4*x1;
             /* g̃ ← g + λ·θ */
             /* η̄ ← η·κ/c */
             /* β ← ξ·c²/κ */
             /* ζ ← c/(β + c) */
             /* ā ← β·((1/β − 1)·ā + θ − η̄·g̃) */
-            const float bar_a_new = c6*x1;
+            const float bar_a_new = beta*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;
     ''',
-        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
+        scalars=('weight_decay', 'c0', 'c1', 'zeta', 'c2', 'c3', 'c4', 'beta'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_accsgd_float64',
-        in_params='G grad, float64 weight_decay, bool c0, float64 c1, float64 c2, float64 c3, '
-                  'float64 c4, float64 c5, float64 c6',
+        in_params='G grad, float64 weight_decay, bool c0, float64 c1, float64 zeta, float64 c2, '
+                  'float64 c3, float64 c4, float64 beta',
         out_params='T param, float64 bar_a',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
-            const double x1 = bar_a*c3 + c4*x0 + theta;
+            const double x1 = bar_a*c2 + c3*x0 + theta;
             /* θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā */
-            const double theta_new = c2*(c1*x0 + theta) + c5*x1;
+            const double theta_new = zeta*(c1*x0 + theta) + c4*x1;
             /* g̃ ← g + λ·θ */
             /* η̄ ← η·κ/c */
             /* β ← ξ·c²/κ */
             /* ζ ← c/(β + c) */
             /* ā ← β·((1/β − 1)·ā + θ − η̄·g̃) */
-            const double bar_a_new = c6*x1;
+            const double bar_a_new = beta*x1;
             param = (T)(theta_new);
             bar_a = bar_a_new;
     ''',
-        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
+        scalars=('weight_decay', 'c0', 'c1', 'zeta', 'c2', 'c3', 'c4', 'beta'),
         precision='float64',
     ),
 }
@@ -153,14 +153,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         small_const = numpy.float64(_hp['small_const'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = small_const**2
-        c6 = h0*xi/kappa
-        c2 = small_const/(c6 + small_const)
+        beta = h0*xi/kappa
+        zeta = small_const/(beta + small_const)
         c0 = numpy.equal(weight_decay, 0)
         c1 = -lr
-        c3 = -1 + kappa/(h0*xi)
-        c4 = -kappa*lr/small_const
-        c5 = c6*(1 - c2)
+        c2 = -1 + kappa/(h0*xi)
+        c3 = -kappa*lr/small_const
+        c4 = beta*(1 - zeta)
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(weight_decay), bool(c0),
-                         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
-                         _dtype.type(c5), _dtype.type(c6), param, state['bar_a'], stream=stream)
+                         _dtype.type(c1), _dtype.type(zeta), _dtype.type(c2), _dtype.type(c3),
+                         _dtype.type(c4), _dtype.type(beta), param, state['bar_a'], stream=stream)
 

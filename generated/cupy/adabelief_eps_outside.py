@@ -56,7 +56,7 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_eps_outside_float32',
-        in_params='G grad, float32 beta2, float32 c1, float32 c2, float32 c3, float32 c4, '
+        in_params='G grad, float32 beta2, float32 c0, float32 c2, float32 c3, float32 c4, '
                   'float32 c6, float32 c7',
         out_params='T param, float32 m, float32 s',
         operation='''
@@ -65,19 +65,19 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c4*(g - m) + m;
             /* s ← β₂·s + (1 − β₂)·(g − m)² */
-            const float s_new = beta2*s + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
+            const float s_new = beta2*s + (c3*(c0*g + c2*m + g))*(c0*g + c2*m + g);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c7*m_new/(c6 + sqrtf(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
     ''',
-        scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
+        scalars=('beta2', 'c0', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adabelief_eps_outside_float64',
-        in_params='G grad, float64 beta2, float64 c1, float64 c2, float64 c3, float64 c4, '
+        in_params='G grad, float64 beta2, float64 c0, float64 c2, float64 c3, float64 c4, '
                   'float64 c6, float64 c7',
         out_params='T param, float64 m, float64 s',
         operation='''
@@ -86,14 +86,14 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c4*(g - m) + m;
             /* s ← β₂·s + (1 − β₂)·(g − m)² */
-            const double s_new = beta2*s + (c3*(c1*g + c2*m + g))*(c1*g + c2*m + g);
+            const double s_new = beta2*s + (c3*(c0*g + c2*m + g))*(c0*g + c2*m + g);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c7*m_new/(c6 + sqrt(s_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
     ''',
-        scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
+        scalars=('beta2', 'c0', 'c2', 'c3', 'c4', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -141,16 +141,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
-        c1 = beta1 - 1
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
+        c0 = beta1 - 1
+        c1 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c1)
         c2 = -beta1
         c3 = 1 - beta2
-        c4 = -c1
+        c4 = -c0
         c5 = -lr/(1 - beta1**t)
         c6 = eps*h0
         c7 = c5*h0
-    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c1),
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0),
                          _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6),
                          _dtype.type(c7), param, state['m'], state['s'], stream=stream)
 

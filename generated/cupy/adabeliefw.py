@@ -62,7 +62,7 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adabeliefw_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 c1, float32 c2, float32 c3, '
+        in_params='G grad, float32 beta2, float32 eps, float32 c2, float32 c0, float32 c3, '
                   'float32 c4, float32 c5, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 s',
         operation='''
@@ -72,19 +72,19 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c5*(g - m) + m;
             /* s ← β₂·s + (1 − β₂)·(g − m)² + ε */
-            const float s_new = beta2*s + eps + (c4*(c2*g + c3*m + g))*(c2*g + c3*m + g);
+            const float s_new = beta2*s + eps + (c4*(c0*g + c3*m + g))*(c0*g + c3*m + g);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
-            const float theta_new = c1*theta + c8*m_new/(c7 + sqrtf(s_new));
+            const float theta_new = c2*theta + c8*m_new/(c7 + sqrtf(s_new));
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
     ''',
-        scalars=('beta2', 'eps', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
+        scalars=('beta2', 'eps', 'c2', 'c0', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adabeliefw_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 c1, float64 c2, float64 c3, '
+        in_params='G grad, float64 beta2, float64 eps, float64 c2, float64 c0, float64 c3, '
                   'float64 c4, float64 c5, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 s',
         operation='''
@@ -94,14 +94,14 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c5*(g - m) + m;
             /* s ← β₂·s + (1 − β₂)·(g − m)² + ε */
-            const double s_new = beta2*s + eps + (c4*(c2*g + c3*m + g))*(c2*g + c3*m + g);
+            const double s_new = beta2*s + eps + (c4*(c0*g + c3*m + g))*(c0*g + c3*m + g);
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε)) */
-            const double theta_new = c1*theta + c8*m_new/(c7 + sqrt(s_new));
+            const double theta_new = c2*theta + c8*m_new/(c7 + sqrt(s_new));
             param = (T)(theta_new);
             m = m_new;
             s = s_new;
     ''',
-        scalars=('beta2', 'eps', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
+        scalars=('beta2', 'eps', 'c2', 'c0', 'c3', 'c4', 'c5', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -150,18 +150,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = beta1 - 1
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
-        c1 = -lr*weight_decay + 1
+        c0 = beta1 - 1
+        c1 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c1)
+        c2 = -lr*weight_decay + 1
         c3 = -beta1
         c4 = 1 - beta2
-        c5 = -c2
+        c5 = -c0
         c6 = -lr/(1 - beta1**t)
         c7 = eps*h0
         c8 = c6*h0
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
-                         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+                         _dtype.type(c2), _dtype.type(c0), _dtype.type(c3), _dtype.type(c4),
                          _dtype.type(c5), _dtype.type(c7), _dtype.type(c8), param, state['m'],
                          state['s'], stream=stream)
 

@@ -63,21 +63,21 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adamod_float32',
-        in_params='G grad, float32 beta2, float32 beta3, float32 eps, float32 c0, float32 c1, '
-                  'float32 c2, float32 c3',
+        in_params='G grad, float32 beta2, float32 beta3, float32 eps, float32 c1, float32 c2, '
+                  'float32 c3, float32 c0',
         out_params='T param, float32 m, float32 v, float32 s',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             /* v ← β₂·v + (1 − β₂)·g² */
-            const float v_new = beta2*v + (c0*g)*g;
+            const float v_new = beta2*v + (c1*g)*g;
             const float x0 = 1.0F/(eps + sqrtf(v_new));
             /* m ← β₁·m + (1 − β₁)·g */
-            const float m_new = c2*(g - m) + m;
+            const float m_new = c3*(g - m) + m;
             /* η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε)) */
             /* s ← β₃·s + (1 − β₃)·η̂ */
-            const float s_new = beta3*s + c1*x0;
-            const float a0 = c3*x0;
+            const float s_new = beta3*s + c2*x0;
+            const float a0 = c0*x0;
             const float a1 = ((a0 < s_new || a0 != a0) ? a0 : s_new);
             /* θ ← θ − m·min(η̂, s) */
             const float theta_new = -a1*m_new + theta;
@@ -86,26 +86,26 @@ KERNELS = {
             v = v_new;
             s = s_new;
     ''',
-        scalars=('beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'beta3', 'eps', 'c1', 'c2', 'c3', 'c0'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adamod_float64',
-        in_params='G grad, float64 beta2, float64 beta3, float64 eps, float64 c0, float64 c1, '
-                  'float64 c2, float64 c3',
+        in_params='G grad, float64 beta2, float64 beta3, float64 eps, float64 c1, float64 c2, '
+                  'float64 c3, float64 c0',
         out_params='T param, float64 m, float64 v, float64 s',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             /* v ← β₂·v + (1 − β₂)·g² */
-            const double v_new = beta2*v + (c0*g)*g;
+            const double v_new = beta2*v + (c1*g)*g;
             const double x0 = 1.0/(eps + sqrt(v_new));
             /* m ← β₁·m + (1 − β₁)·g */
-            const double m_new = c2*(g - m) + m;
+            const double m_new = c3*(g - m) + m;
             /* η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε)) */
             /* s ← β₃·s + (1 − β₃)·η̂ */
-            const double s_new = beta3*s + c1*x0;
-            const double a0 = c3*x0;
+            const double s_new = beta3*s + c2*x0;
+            const double a0 = c0*x0;
             const double a1 = ((a0 < s_new || a0 != a0) ? a0 : s_new);
             /* θ ← θ − m·min(η̂, s) */
             const double theta_new = -a1*m_new + theta;
@@ -114,7 +114,7 @@ KERNELS = {
             v = v_new;
             s = s_new;
     ''',
-        scalars=('beta2', 'beta3', 'eps', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'beta3', 'eps', 'c1', 'c2', 'c3', 'c0'),
         precision='float64',
     ),
 }
@@ -164,11 +164,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         beta3 = numpy.float64(_hp['beta3'])
         eps = numpy.float64(_hp['eps'])
-        c3 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-        c0 = 1 - beta2
-        c1 = c3*(1 - beta3)
-        c2 = 1 - beta1
+        c0 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+        c1 = 1 - beta2
+        c2 = c0*(1 - beta3)
+        c3 = 1 - beta1
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3),
-                         _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2),
-                         _dtype.type(c3), param, state['m'], state['v'], state['s'], stream=stream)
+                         _dtype.type(eps), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3),
+                         _dtype.type(c0), param, state['m'], state['v'], state['s'], stream=stream)
 

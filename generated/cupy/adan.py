@@ -71,24 +71,24 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adan_float32',
-        in_params='G grad, float32 beta2, float32 beta3, bool c1, float32 c2, float32 c3, '
-                  'float32 c4, float32 c5, float32 c6, float32 c7, float32 c8, float32 c9',
+        in_params='G grad, float32 beta2, float32 beta3, bool c2, float32 c3, float32 c4, '
+                  'float32 c5, float32 c6, float32 c7, float32 c8, float32 c9, float32 c1',
         out_params='T param, float32 m, float32 v, float32 n_ema, float32 g_prev',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g - ((c1) ? (g) : (g_prev));
+            const float x0 = g - ((c2) ? (g) : (g_prev));
             /* n ← β₃·n + (1 − β₃)·(g + β₂·d)² */
-            const float n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
+            const float n_ema_new = beta3*n_ema + (c3*(beta2*x0 + g))*(beta2*x0 + g);
             /* d ← g − gₜ₋₁ */
             /* m ← β₁·m + (1 − β₁)·g */
-            const float m_new = c3*(g - m) + m;
+            const float m_new = c4*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·d */
-            const float v_new = c5*(-v + x0) + v;
-            const float s = c9/(c8 + sqrtf(n_ema_new));
+            const float v_new = c6*(-v + x0) + v;
+            const float s = c1/(c9 + sqrtf(n_ema_new));
             /* δ ← √n/√(1 − β₃ᵗ) + ε */
             /* θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ) */
-            const float theta_new = c7*(c4*s*m_new + c6*s*v_new + theta);
+            const float theta_new = c8*(c5*s*m_new + c7*s*v_new + theta);
             /* gₜ₋₁ ← g */
             param = (T)(theta_new);
             m = m_new;
@@ -96,29 +96,29 @@ KERNELS = {
             n_ema = n_ema_new;
             g_prev = g;
     ''',
-        scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
+        scalars=('beta2', 'beta3', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c1'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adan_float64',
-        in_params='G grad, float64 beta2, float64 beta3, bool c1, float64 c2, float64 c3, '
-                  'float64 c4, float64 c5, float64 c6, float64 c7, float64 c8, float64 c9',
+        in_params='G grad, float64 beta2, float64 beta3, bool c2, float64 c3, float64 c4, '
+                  'float64 c5, float64 c6, float64 c7, float64 c8, float64 c9, float64 c1',
         out_params='T param, float64 m, float64 v, float64 n_ema, float64 g_prev',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g - ((c1) ? (g) : (g_prev));
+            const double x0 = g - ((c2) ? (g) : (g_prev));
             /* n ← β₃·n + (1 − β₃)·(g + β₂·d)² */
-            const double n_ema_new = beta3*n_ema + (c2*(beta2*x0 + g))*(beta2*x0 + g);
+            const double n_ema_new = beta3*n_ema + (c3*(beta2*x0 + g))*(beta2*x0 + g);
             /* d ← g − gₜ₋₁ */
             /* m ← β₁·m + (1 − β₁)·g */
-            const double m_new = c3*(g - m) + m;
+            const double m_new = c4*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·d */
-            const double v_new = c5*(-v + x0) + v;
-            const double s = c9/(c8 + sqrt(n_ema_new));
+            const double v_new = c6*(-v + x0) + v;
+            const double s = c1/(c9 + sqrt(n_ema_new));
             /* δ ← √n/√(1 − β₃ᵗ) + ε */
             /* θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ) */
-            const double theta_new = c7*(c4*s*m_new + c6*s*v_new + theta);
+            const double theta_new = c8*(c5*s*m_new + c7*s*v_new + theta);
             /* gₜ₋₁ ← g */
             param = (T)(theta_new);
             m = m_new;
@@ -126,7 +126,7 @@ KERNELS = {
             n_ema = n_ema_new;
             g_prev = g;
     ''',
-        scalars=('beta2', 'beta3', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'),
+        scalars=('beta2', 'beta3', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c1'),
         precision='float64',
     ),
 }
@@ -179,18 +179,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = 1/numpy.sqrt(1 - beta3**t)
-        c9 = c0**(-1.0)
-        c1 = numpy.equal(t, 1)
-        c2 = 1 - beta3
-        c3 = 1 - beta1
-        c4 = -lr/(1 - beta1**t)
-        c5 = 1 - beta2
-        c6 = -beta2*lr/(1 - beta2**t)
-        c7 = (lr*weight_decay + 1)**(-1.0)
-        c8 = eps*c9
+        c1 = c0**(-1.0)
+        c2 = numpy.equal(t, 1)
+        c3 = 1 - beta3
+        c4 = 1 - beta1
+        c5 = -lr/(1 - beta1**t)
+        c6 = 1 - beta2
+        c7 = -beta2*lr/(1 - beta2**t)
+        c8 = (lr*weight_decay + 1)**(-1.0)
+        c9 = eps*c1
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(beta3),
-                         bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
-                         _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8),
-                         _dtype.type(c9), param, state['m'], state['v'], state['n_ema'],
+                         bool(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5),
+                         _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), _dtype.type(c9),
+                         _dtype.type(c1), param, state['m'], state['v'], state['n_ema'],
                          state['g_prev'], stream=stream)
 

@@ -63,7 +63,7 @@ KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_asgd_torch_float32',
         in_params='G grad, float32 weight_decay, float32 c0, bool c1, float32 c2, bool c3, '
-                  'float32 c4',
+                  'float32 mu',
         out_params='T param, float32 ax',
         operation='''
             const float theta = (float)(param);
@@ -74,17 +74,17 @@ KERNELS = {
             /* θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃ */
             const float theta_new = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
             /* θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄)) */
-            const float ax_new = ((c3) ? (theta_new) : (ax + c4*(-ax + theta_new)));
+            const float ax_new = ((c3) ? (theta_new) : (ax + mu*(-ax + theta_new)));
             param = (T)(theta_new);
             ax = ax_new;
     ''',
-        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
+        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'mu'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_asgd_torch_float64',
         in_params='G grad, float64 weight_decay, float64 c0, bool c1, float64 c2, bool c3, '
-                  'float64 c4',
+                  'float64 mu',
         out_params='T param, float64 ax',
         operation='''
             const double theta = (double)(param);
@@ -95,11 +95,11 @@ KERNELS = {
             /* θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃ */
             const double theta_new = c0*theta + c2*(g + ((c1) ? (0) : (theta*weight_decay)));
             /* θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄)) */
-            const double ax_new = ((c3) ? (theta_new) : (ax + c4*(-ax + theta_new)));
+            const double ax_new = ((c3) ? (theta_new) : (ax + mu*(-ax + theta_new)));
             param = (T)(theta_new);
             ax = ax_new;
     ''',
-        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4'),
+        scalars=('weight_decay', 'c0', 'c1', 'c2', 'c3', 'mu'),
         precision='float64',
     ),
 }
@@ -148,12 +148,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         t0 = numpy.float64(_hp['t0'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         eta = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
-        c4 = numpy.maximum(1, t - t0 - 1)**(-1.0)
+        mu = numpy.maximum(1, t - t0 - 1)**(-1.0)
         c0 = -eta*lambd + 1
         c1 = numpy.equal(weight_decay, 0)
         c2 = -eta
-        c3 = numpy.equal(c4, 1)
+        c3 = numpy.equal(mu, 1)
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(weight_decay), _dtype.type(c0),
-                         bool(c1), _dtype.type(c2), bool(c3), _dtype.type(c4), param, state['ax'],
+                         bool(c1), _dtype.type(c2), bool(c3), _dtype.type(mu), param, state['ax'],
                          stream=stream)
 

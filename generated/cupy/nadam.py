@@ -58,48 +58,48 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadam_float32',
-        in_params='G grad, float32 beta2, float32 c1, float32 c2, float32 c3, float32 c4, '
+        in_params='G grad, float32 beta2, float32 c2, float32 c3, float32 c0, float32 c4, '
                   'float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             /* m ← β₁·m + (1 − β₁)·g */
-            const float m_new = c3*(g - m) + m;
+            const float m_new = c0*(g - m) + m;
             /* m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹) */
             /* v ← β₂·v + (1 − β₂)·g² */
-            const float v_new = beta2*v + (c1*g)*g;
+            const float v_new = beta2*v + (c2*g)*g;
             /* v̂ ← v/(1 − β₂ᵗ) */
             /* θ ← θ − η·m̄/(√v̂ + ε) */
-            const float theta_new = c7/(c6 + sqrtf(v_new))*(c2*g + c4*m_new) + theta;
+            const float theta_new = c7/(c6 + sqrtf(v_new))*(c3*g + c4*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
+        scalars=('beta2', 'c2', 'c3', 'c0', 'c4', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadam_float64',
-        in_params='G grad, float64 beta2, float64 c1, float64 c2, float64 c3, float64 c4, '
+        in_params='G grad, float64 beta2, float64 c2, float64 c3, float64 c0, float64 c4, '
                   'float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             /* m ← β₁·m + (1 − β₁)·g */
-            const double m_new = c3*(g - m) + m;
+            const double m_new = c0*(g - m) + m;
             /* m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹) */
             /* v ← β₂·v + (1 − β₂)·g² */
-            const double v_new = beta2*v + (c1*g)*g;
+            const double v_new = beta2*v + (c2*g)*g;
             /* v̂ ← v/(1 − β₂ᵗ) */
             /* θ ← θ − η·m̄/(√v̂ + ε) */
-            const double theta_new = c7/(c6 + sqrt(v_new))*(c2*g + c4*m_new) + theta;
+            const double theta_new = c7/(c6 + sqrt(v_new))*(c3*g + c4*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c6', 'c7'),
+        scalars=('beta2', 'c2', 'c3', 'c0', 'c4', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -147,16 +147,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
-        c3 = 1 - beta1
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
-        c1 = 1 - beta2
-        c2 = c3/(1 - beta1**t)
+        c0 = 1 - beta1
+        c1 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c1)
+        c2 = 1 - beta2
+        c3 = c0/(1 - beta1**t)
         c4 = beta1/(1 - beta1**(t + 1))
         c5 = -lr
         c6 = eps*h0
         c7 = c5*h0
-    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c1),
-                         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c6),
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c2),
+                         _dtype.type(c3), _dtype.type(c0), _dtype.type(c4), _dtype.type(c6),
                          _dtype.type(c7), param, state['m'], state['v'], stream=stream)
 

@@ -52,7 +52,7 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadamax_float32',
-        in_params='G grad, float32 beta2, float32 c0, float32 c1, float32 c2, float32 c3',
+        in_params='G grad, float32 beta2, float32 c1, float32 c0, float32 c2, float32 c3',
         out_params='T param, float32 m, float32 u',
         operation='''
             const float theta = (float)(param);
@@ -63,19 +63,19 @@ KERNELS = {
             /* u ← max(β₂·u, |g|) */
             const float u_new = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* m ← β₁·m + (1 − β₁)·g */
-            const float m_new = c1*(g - m) + m;
+            const float m_new = c0*(g - m) + m;
             /* θ ← θ − η·m̄/u */
-            const float theta_new = c3/u_new*(c0*g + c2*m_new) + theta;
+            const float theta_new = c3/u_new*(c1*g + c2*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta2', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'c1', 'c0', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadamax_float64',
-        in_params='G grad, float64 beta2, float64 c0, float64 c1, float64 c2, float64 c3',
+        in_params='G grad, float64 beta2, float64 c1, float64 c0, float64 c2, float64 c3',
         out_params='T param, float64 m, float64 u',
         operation='''
             const double theta = (double)(param);
@@ -86,14 +86,14 @@ KERNELS = {
             /* u ← max(β₂·u, |g|) */
             const double u_new = ((a0 > a1 || a0 != a0) ? a0 : a1);
             /* m ← β₁·m + (1 − β₁)·g */
-            const double m_new = c1*(g - m) + m;
+            const double m_new = c0*(g - m) + m;
             /* θ ← θ − η·m̄/u */
-            const double theta_new = c3/u_new*(c0*g + c2*m_new) + theta;
+            const double theta_new = c3/u_new*(c1*g + c2*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
     ''',
-        scalars=('beta2', 'c0', 'c1', 'c2', 'c3'),
+        scalars=('beta2', 'c1', 'c0', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -140,11 +140,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         lr = numpy.float64(_hp['lr'])
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
-        c1 = 1 - beta1
-        c0 = c1/(1 - beta1**t)
+        c0 = 1 - beta1
+        c1 = c0/(1 - beta1**t)
         c2 = beta1/(1 - beta1**(t + 1))
         c3 = -lr
-    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0),
-                         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param, state['m'],
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c1),
+                         _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), param, state['m'],
                          state['u'], stream=stream)
 

@@ -62,7 +62,7 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_nadamw_float32',
-        in_params='G grad, float32 beta2, float32 c1, float32 c2, float32 c3, float32 c4, '
+        in_params='G grad, float32 beta2, float32 c2, float32 c3, float32 c4, float32 c0, '
                   'float32 c5, float32 c7, float32 c8',
         out_params='T param, float32 m, float32 v',
         operation='''
@@ -70,23 +70,23 @@ KERNELS = {
             const float g = (float)(grad);
             /* θ ← (1 − η·λ)·θ */
             /* m ← β₁·m + (1 − β₁)·g */
-            const float m_new = c4*(g - m) + m;
+            const float m_new = c0*(g - m) + m;
             /* m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹) */
             /* v ← β₂·v + (1 − β₂)·g² */
-            const float v_new = beta2*v + (c2*g)*g;
+            const float v_new = beta2*v + (c3*g)*g;
             /* v̂ ← v/(1 − β₂ᵗ) */
             /* θ ← θ − η·m̄/(√v̂ + ε) */
-            const float theta_new = c1*theta + c8/(c7 + sqrtf(v_new))*(c3*g + c5*m_new);
+            const float theta_new = c2*theta + c8/(c7 + sqrtf(v_new))*(c4*g + c5*m_new);
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
+        scalars=('beta2', 'c2', 'c3', 'c4', 'c0', 'c5', 'c7', 'c8'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_nadamw_float64',
-        in_params='G grad, float64 beta2, float64 c1, float64 c2, float64 c3, float64 c4, '
+        in_params='G grad, float64 beta2, float64 c2, float64 c3, float64 c4, float64 c0, '
                   'float64 c5, float64 c7, float64 c8',
         out_params='T param, float64 m, float64 v',
         operation='''
@@ -94,18 +94,18 @@ KERNELS = {
             const double g = (double)(grad);
             /* θ ← (1 − η·λ)·θ */
             /* m ← β₁·m + (1 − β₁)·g */
-            const double m_new = c4*(g - m) + m;
+            const double m_new = c0*(g - m) + m;
             /* m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹) */
             /* v ← β₂·v + (1 − β₂)·g² */
-            const double v_new = beta2*v + (c2*g)*g;
+            const double v_new = beta2*v + (c3*g)*g;
             /* v̂ ← v/(1 − β₂ᵗ) */
             /* θ ← θ − η·m̄/(√v̂ + ε) */
-            const double theta_new = c1*theta + c8/(c7 + sqrt(v_new))*(c3*g + c5*m_new);
+            const double theta_new = c2*theta + c8/(c7 + sqrt(v_new))*(c4*g + c5*m_new);
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'c1', 'c2', 'c3', 'c4', 'c5', 'c7', 'c8'),
+        scalars=('beta2', 'c2', 'c3', 'c4', 'c0', 'c5', 'c7', 'c8'),
         precision='float64',
     ),
 }
@@ -154,18 +154,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c4 = 1 - beta1
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
-        c1 = -lr*weight_decay + 1
-        c2 = 1 - beta2
-        c3 = c4/(1 - beta1**t)
+        c0 = 1 - beta1
+        c1 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c1)
+        c2 = -lr*weight_decay + 1
+        c3 = 1 - beta2
+        c4 = c0/(1 - beta1**t)
         c5 = beta1/(1 - beta1**(t + 1))
         c6 = -lr
         c7 = eps*h0
         c8 = c6*h0
-    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c1),
-                         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5),
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c2),
+                         _dtype.type(c3), _dtype.type(c4), _dtype.type(c0), _dtype.type(c5),
                          _dtype.type(c7), _dtype.type(c8), param, state['m'], state['v'],
                          stream=stream)
 

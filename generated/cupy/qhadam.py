@@ -70,56 +70,56 @@ KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_qhadam_float32',
         in_params='G grad, float32 nu1, float32 nu2, float32 eps, float32 weight_decay, '
-                  'float32 c0, bool c1, float32 c2, float32 c3, float32 c4, float32 c5, '
+                  'float32 c2, bool c3, float32 c0, float32 c4, float32 c5, float32 c1, '
                   'float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const float x0 = g + ((c3) ? (0) : (theta*weight_decay));
             /* g̃ ← g + λ·θ */
             /* w₁ ← β₁·w₁ + 1 */
             /* w₂ ← β₂·w₂ + 1 */
             /* m ← (1 − 1/w₁)·m + g̃/w₁ */
-            const float m_new = c4*m + c5*x0;
+            const float m_new = c5*m + c1*x0;
             const float x1 = x0*x0;
             /* v ← (1 − 1/w₂)·v + g̃²/w₂ */
-            const float v_new = c0*v + c2*x1;
+            const float v_new = c2*v + c0*x1;
             /* θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε) */
-            const float theta_new = c7/(eps + sqrtf(c3*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
+            const float theta_new = c7/(eps + sqrtf(c4*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6',
+        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c2', 'c3', 'c0', 'c4', 'c5', 'c1', 'c6',
                  'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_qhadam_float64',
         in_params='G grad, float64 nu1, float64 nu2, float64 eps, float64 weight_decay, '
-                  'float64 c0, bool c1, float64 c2, float64 c3, float64 c4, float64 c5, '
+                  'float64 c2, bool c3, float64 c0, float64 c4, float64 c5, float64 c1, '
                   'float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
+            const double x0 = g + ((c3) ? (0) : (theta*weight_decay));
             /* g̃ ← g + λ·θ */
             /* w₁ ← β₁·w₁ + 1 */
             /* w₂ ← β₂·w₂ + 1 */
             /* m ← (1 − 1/w₁)·m + g̃/w₁ */
-            const double m_new = c4*m + c5*x0;
+            const double m_new = c5*m + c1*x0;
             const double x1 = x0*x0;
             /* v ← (1 − 1/w₂)·v + g̃²/w₂ */
-            const double v_new = c0*v + c2*x1;
+            const double v_new = c2*v + c0*x1;
             /* θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε) */
-            const double theta_new = c7/(eps + sqrt(c3*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
+            const double theta_new = c7/(eps + sqrt(c4*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6',
+        scalars=('nu1', 'nu2', 'eps', 'weight_decay', 'c2', 'c3', 'c0', 'c4', 'c5', 'c1', 'c6',
                  'c7'),
         precision='float64',
     ),
@@ -176,19 +176,19 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         w2 = numpy.float64(state['w2'])
         h0 = beta1*w1 + 1
         h1 = beta2*w2 + 1
-        c2 = h1**(-1.0)
-        c5 = h0**(-1.0)
+        c0 = h1**(-1.0)
+        c1 = h0**(-1.0)
         w1_new = h0
         w2_new = h1
-        c0 = 1 - c2
-        c1 = numpy.equal(weight_decay, 0)
-        c3 = 1 - nu2
-        c4 = 1 - c5
+        c2 = 1 - c0
+        c3 = numpy.equal(weight_decay, 0)
+        c4 = 1 - nu2
+        c5 = 1 - c1
         c6 = 1 - nu1
         c7 = -lr
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(nu1), _dtype.type(nu2),
-                         _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c0), bool(c1),
-                         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5),
+                         _dtype.type(eps), _dtype.type(weight_decay), _dtype.type(c2), bool(c3),
+                         _dtype.type(c0), _dtype.type(c4), _dtype.type(c5), _dtype.type(c1),
                          _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'],
                          stream=stream)
     state['w1'] = float(w1_new)

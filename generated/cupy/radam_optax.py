@@ -61,14 +61,14 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_radam_optax_float32',
-        in_params='G grad, float32 beta2, float32 c0, float32 c1, bool c3, float32 c4, '
+        in_params='G grad, float32 beta2, float32 c0, float32 c2, bool c4, float32 c1, '
                   'float32 c5, float32 c6, float32 c7',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
             /* m ← β₁·m + (1 − β₁)·g */
-            const float m_new = c1*(g - m) + m;
+            const float m_new = c2*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c0*g)*g;
             /* m̂ ← m/(1 − β₁ᵗ) */
@@ -76,24 +76,24 @@ KERNELS = {
             /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
             /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
             /* θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂) */
-            const float theta_new = c5*((c3) ? (c7*m_new/(c6 + sqrtf(v_new))) : (c4*m_new)) + theta;
+            const float theta_new = c5*((c4) ? (c7*m_new/(c6 + sqrtf(v_new))) : (c1*m_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c6', 'c7'),
+        scalars=('beta2', 'c0', 'c2', 'c4', 'c1', 'c5', 'c6', 'c7'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_radam_optax_float64',
-        in_params='G grad, float64 beta2, float64 c0, float64 c1, bool c3, float64 c4, '
+        in_params='G grad, float64 beta2, float64 c0, float64 c2, bool c4, float64 c1, '
                   'float64 c5, float64 c6, float64 c7',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
             /* m ← β₁·m + (1 − β₁)·g */
-            const double m_new = c1*(g - m) + m;
+            const double m_new = c2*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c0*g)*g;
             /* m̂ ← m/(1 − β₁ᵗ) */
@@ -101,12 +101,12 @@ KERNELS = {
             /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
             /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
             /* θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂) */
-            const double theta_new = c5*((c3) ? (c7*m_new/(c6 + sqrt(v_new))) : (c4*m_new)) + theta;
+            const double theta_new = c5*((c4) ? (c7*m_new/(c6 + sqrt(v_new))) : (c1*m_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'c0', 'c1', 'c3', 'c4', 'c5', 'c6', 'c7'),
+        scalars=('beta2', 'c0', 'c2', 'c4', 'c1', 'c5', 'c6', 'c7'),
         precision='float64',
     ),
 }
@@ -158,7 +158,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c0 = 1 - beta2
         h0 = beta2**t
         h1 = (1 - h0)**(-1.0)
-        c4 = (1 - beta1**t)**(-1.0)
+        c1 = (1 - beta1**t)**(-1.0)
         h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
@@ -166,14 +166,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         h6 = 2*h0*h1*t
         rho = -h3 - h6
         h7 = 1/numpy.sqrt(h1)
-        c1 = 1 - beta1
-        c2 = c4*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
-        c3 = numpy.less_equal(threshold, rho)
+        c2 = 1 - beta1
+        c3 = c1*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
+        c4 = numpy.less_equal(threshold, rho)
         c5 = -lr
         c6 = eps*h7
-        c7 = c2*h7
+        c7 = c3*h7
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0),
-                         _dtype.type(c1), bool(c3), _dtype.type(c4), _dtype.type(c5),
+                         _dtype.type(c2), bool(c4), _dtype.type(c1), _dtype.type(c5),
                          _dtype.type(c6), _dtype.type(c7), param, state['m'], state['v'],
                          stream=stream)
 

@@ -66,7 +66,7 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_radam_po_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, '
+        in_params='G grad, float32 beta2, float32 eps, float32 c1, float32 c0, float32 c2, '
                   'float32 c3, bool c4',
         out_params='T param, float32 m, float32 v',
         operation='''
@@ -75,23 +75,23 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c2*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
-            const float v_new = beta2*v + (c1*g)*g;
+            const float v_new = beta2*v + (c0*g)*g;
             /* m̂ ← m/(1 − β₁ᵗ) */
             /* ρ∞ ← 2/(1 − β₂) − 1 */
             /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
             /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
             /* θ ← ((1 − η·λ)·θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ ≥ 5 else θ) */
-            const float theta_new = ((c4) ? (c0*theta + c3*m_new/(eps + sqrtf(v_new))) : (theta));
+            const float theta_new = ((c4) ? (c1*theta + c3*m_new/(eps + sqrtf(v_new))) : (theta));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4'),
+        scalars=('beta2', 'eps', 'c1', 'c0', 'c2', 'c3', 'c4'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_radam_po_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, '
+        in_params='G grad, float64 beta2, float64 eps, float64 c1, float64 c0, float64 c2, '
                   'float64 c3, bool c4',
         out_params='T param, float64 m, float64 v',
         operation='''
@@ -100,18 +100,18 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c2*(g - m) + m;
             /* v ← β₂·v + (1 − β₂)·g² */
-            const double v_new = beta2*v + (c1*g)*g;
+            const double v_new = beta2*v + (c0*g)*g;
             /* m̂ ← m/(1 − β₁ᵗ) */
             /* ρ∞ ← 2/(1 − β₂) − 1 */
             /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
             /* rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2))) */
             /* θ ← ((1 − η·λ)·θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ ≥ 5 else θ) */
-            const double theta_new = ((c4) ? (c0*theta + c3*m_new/(eps + sqrt(v_new))) : (theta));
+            const double theta_new = ((c4) ? (c1*theta + c3*m_new/(eps + sqrt(v_new))) : (theta));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3', 'c4'),
+        scalars=('beta2', 'eps', 'c1', 'c0', 'c2', 'c3', 'c4'),
         precision='float64',
     ),
 }
@@ -160,20 +160,20 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c1 = 1 - beta2
+        c0 = 1 - beta2
         h0 = beta2**t
         h1 = 1 - h0
-        h2 = -2/c1
+        h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
         h5 = h2 + 3
         h6 = 2*h0*t/h1
-        c0 = -lr*weight_decay + 1
+        c1 = -lr*weight_decay + 1
         c2 = 1 - beta1
         c3 = -numpy.sqrt(h1)*lr*numpy.sqrt(numpy.maximum(0,
                 -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))/(1 - beta1**t)
         c4 = numpy.less_equal(h2 + h6, -6)
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
-                         _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3),
+                         _dtype.type(c1), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3),
                          bool(c4), param, state['m'], state['v'], stream=stream)
 

@@ -67,18 +67,18 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_radam_torch_float32',
-        in_params='G grad, float32 beta2, float32 eps, float32 weight_decay, bool c0, float32 c1, '
+        in_params='G grad, float32 beta2, float32 eps, float32 weight_decay, bool c1, float32 c0, '
                   'float32 c2, float32 c3, bool c4, float32 c5',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const float x0 = g + ((c1) ? (0) : (theta*weight_decay));
             /* g̃ ← g + λ·θ */
             /* m ← β₁·m + (1 − β₁)·g̃ */
             const float m_new = c2*(-m + x0) + m;
             /* v ← β₂·v + (1 − β₂)·g̃² */
-            const float v_new = beta2*v + (c1*x0)*x0;
+            const float v_new = beta2*v + (c0*x0)*x0;
             /* m̂ ← m/(1 − β₁ᵗ) */
             /* ρ∞ ← 2/(1 − β₂) − 1 */
             /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
@@ -90,23 +90,23 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
+        scalars=('beta2', 'eps', 'weight_decay', 'c1', 'c0', 'c2', 'c3', 'c4', 'c5'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_radam_torch_float64',
-        in_params='G grad, float64 beta2, float64 eps, float64 weight_decay, bool c0, float64 c1, '
+        in_params='G grad, float64 beta2, float64 eps, float64 weight_decay, bool c1, float64 c0, '
                   'float64 c2, float64 c3, bool c4, float64 c5',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = g + ((c0) ? (0) : (theta*weight_decay));
+            const double x0 = g + ((c1) ? (0) : (theta*weight_decay));
             /* g̃ ← g + λ·θ */
             /* m ← β₁·m + (1 − β₁)·g̃ */
             const double m_new = c2*(-m + x0) + m;
             /* v ← β₂·v + (1 − β₂)·g̃² */
-            const double v_new = beta2*v + (c1*x0)*x0;
+            const double v_new = beta2*v + (c0*x0)*x0;
             /* m̂ ← m/(1 − β₁ᵗ) */
             /* ρ∞ ← 2/(1 − β₂) − 1 */
             /* ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ) */
@@ -118,7 +118,7 @@ KERNELS = {
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'eps', 'weight_decay', 'c0', 'c1', 'c2', 'c3', 'c4', 'c5'),
+        scalars=('beta2', 'eps', 'weight_decay', 'c1', 'c0', 'c2', 'c3', 'c4', 'c5'),
         precision='float64',
     ),
 }
@@ -167,23 +167,23 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c1 = 1 - beta2
+        c0 = 1 - beta2
         h0 = beta2**t
         h1 = 1 - h0
-        h2 = -2/c1
+        h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
         h5 = h2 + 3
         h6 = 2*h0*t/h1
         h7 = lr/(1 - beta1**t)
-        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.equal(weight_decay, 0)
         c2 = 1 - beta1
         c3 = -numpy.sqrt(h1)*h7*numpy.sqrt(numpy.maximum(0,
                 -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
         c4 = numpy.less(h2 + h6, -6)
         c5 = -h7
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
-                         _dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2),
+                         _dtype.type(weight_decay), bool(c1), _dtype.type(c0), _dtype.type(c2),
                          _dtype.type(c3), bool(c4), _dtype.type(c5), param, state['m'], state['v'],
                          stream=stream)
 

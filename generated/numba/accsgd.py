@@ -58,42 +58,42 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _bar_a, weight_decay, c0, c1, c2, c3, c4, c5, c6):
+def _loop_float32(_param, _grad, _bar_a, weight_decay, c0, c1, zeta, c2, c3, c4, beta):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         bar_a = _bar_a[_i]
         x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
-        x1 = theta + bar_a*c3 + c4*x0
+        x1 = theta + bar_a*c2 + c3*x0
         # θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
-        theta_new = c2*(theta + c1*x0) + c5*x1
+        theta_new = zeta*(theta + c1*x0) + c4*x1
         # g̃ ← g + λ·θ
         # η̄ ← η·κ/c
         # β ← ξ·c²/κ
         # ζ ← c/(β + c)
         # ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
-        bar_a_new = c6*x1
+        bar_a_new = beta*x1
         _param[_i] = theta_new
         _bar_a[_i] = bar_a_new
 
 
-def _loop_float64(_param, _grad, _bar_a, weight_decay, c0, c1, c2, c3, c4, c5, c6):
+def _loop_float64(_param, _grad, _bar_a, weight_decay, c0, c1, zeta, c2, c3, c4, beta):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         bar_a = _bar_a[_i]
         x0 = g + ((0) if c0 else (theta*weight_decay))
-        x1 = theta + bar_a*c3 + c4*x0
+        x1 = theta + bar_a*c2 + c3*x0
         # θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
-        theta_new = c2*(theta + c1*x0) + c5*x1
+        theta_new = zeta*(theta + c1*x0) + c4*x1
         # g̃ ← g + λ·θ
         # η̄ ← η·κ/c
         # β ← ξ·c²/κ
         # ζ ← c/(β + c)
         # ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
-        bar_a_new = c6*x1
+        bar_a_new = beta*x1
         _param[_i] = theta_new
         _bar_a[_i] = bar_a_new
 
@@ -155,15 +155,15 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         small_const = numpy.float64(_hp['small_const'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = small_const**2
-        c6 = h0*xi/kappa
-        c2 = small_const/(c6 + small_const)
+        beta = h0*xi/kappa
+        zeta = small_const/(beta + small_const)
         c0 = numpy.equal(weight_decay, 0)
         c1 = -lr
-        c3 = -1 + kappa/(h0*xi)
-        c4 = -kappa*lr/small_const
-        c5 = c6*(1 - c2)
+        c2 = -1 + kappa/(h0*xi)
+        c3 = -kappa*lr/small_const
+        c4 = beta*(1 - zeta)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['bar_a'],),
-        (_dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3),
-         _dtype.type(c4), _dtype.type(c5), _dtype.type(c6)))
+        (_dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(zeta), _dtype.type(c2),
+         _dtype.type(c3), _dtype.type(c4), _dtype.type(beta)))
 

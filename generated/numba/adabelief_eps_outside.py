@@ -52,7 +52,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _s, beta2, c1, c2, c3, c4, c6, c7):
+def _loop_float32(_param, _grad, _m, _s, beta2, c0, c2, c3, c4, c6, c7):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -62,7 +62,7 @@ def _loop_float32(_param, _grad, _m, _s, beta2, c1, c2, c3, c4, c6, c7):
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
         # s ← β₂·s + (1 − β₂)·(g − m)²
-        s_new = (c3*(g + c1*g + c2*m))*(g + c1*g + c2*m) + s*beta2
+        s_new = (c3*(g + c0*g + c2*m))*(g + c0*g + c2*m) + s*beta2
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c7*m_new/(c6 + numpy.sqrt(s_new))
         _param[_i] = theta_new
@@ -70,7 +70,7 @@ def _loop_float32(_param, _grad, _m, _s, beta2, c1, c2, c3, c4, c6, c7):
         _s[_i] = s_new
 
 
-def _loop_float64(_param, _grad, _m, _s, beta2, c1, c2, c3, c4, c6, c7):
+def _loop_float64(_param, _grad, _m, _s, beta2, c0, c2, c3, c4, c6, c7):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -80,7 +80,7 @@ def _loop_float64(_param, _grad, _m, _s, beta2, c1, c2, c3, c4, c6, c7):
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c4*(g - m)
         # s ← β₂·s + (1 − β₂)·(g − m)²
-        s_new = (c3*(g + c1*g + c2*m))*(g + c1*g + c2*m) + s*beta2
+        s_new = (c3*(g + c0*g + c2*m))*(g + c0*g + c2*m) + s*beta2
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c7*m_new/(c6 + numpy.sqrt(s_new))
         _param[_i] = theta_new
@@ -145,17 +145,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
-        c1 = beta1 - 1
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
+        c0 = beta1 - 1
+        c1 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c1)
         c2 = -beta1
         c3 = 1 - beta2
-        c4 = -c1
+        c4 = -c0
         c5 = -lr/(1 - beta1**t)
         c6 = eps*h0
         c7 = c5*h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['s']),
-        (_dtype.type(beta2), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+        (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
          _dtype.type(c6), _dtype.type(c7)))
 

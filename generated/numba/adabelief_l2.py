@@ -58,7 +58,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _s, beta1, beta2, eps, weight_decay, c1, c2, c3, c4, c5, c7,
+def _loop_float32(_param, _grad, _m, _s, beta1, beta2, eps, weight_decay, c2, c3, c0, c4, c5, c7,
                   c8):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
@@ -66,12 +66,12 @@ def _loop_float32(_param, _grad, _m, _s, beta1, beta2, eps, weight_decay, c1, c2
         g = _grad[_i]
         m = _m[_i]
         s = _s[_i]
-        x0 = g + ((numpy.float32(0)) if c2 else (theta*weight_decay))
+        x0 = g + ((numpy.float32(0)) if c3 else (theta*weight_decay))
         # g̃ ← g + λ·θ
         # m ← β₁·m + (1 − β₁)·g̃
         m_new = c5*x0 + m*beta1
         # s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε
-        s_new = eps + (c4*(x0 + c1*m + c3*x0))*(x0 + c1*m + c3*x0) + s*beta2
+        s_new = eps + (c4*(x0 + c2*m + c0*x0))*(x0 + c2*m + c0*x0) + s*beta2
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
@@ -79,7 +79,7 @@ def _loop_float32(_param, _grad, _m, _s, beta1, beta2, eps, weight_decay, c1, c2
         _s[_i] = s_new
 
 
-def _loop_float64(_param, _grad, _m, _s, beta1, beta2, eps, weight_decay, c1, c2, c3, c4, c5, c7,
+def _loop_float64(_param, _grad, _m, _s, beta1, beta2, eps, weight_decay, c2, c3, c0, c4, c5, c7,
                   c8):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
@@ -87,12 +87,12 @@ def _loop_float64(_param, _grad, _m, _s, beta1, beta2, eps, weight_decay, c1, c2
         g = _grad[_i]
         m = _m[_i]
         s = _s[_i]
-        x0 = g + ((0) if c2 else (theta*weight_decay))
+        x0 = g + ((0) if c3 else (theta*weight_decay))
         # g̃ ← g + λ·θ
         # m ← β₁·m + (1 − β₁)·g̃
         m_new = c5*x0 + m*beta1
         # s ← β₂·s + (1 − β₂)·(g̃ − m)² + ε
-        s_new = eps + (c4*(x0 + c1*m + c3*x0))*(x0 + c1*m + c3*x0) + s*beta2
+        s_new = eps + (c4*(x0 + c2*m + c0*x0))*(x0 + c2*m + c0*x0) + s*beta2
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
@@ -158,19 +158,19 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c3 = beta1 - 1
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
-        c1 = -beta1
-        c2 = numpy.equal(weight_decay, 0)
+        c0 = beta1 - 1
+        c1 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c1)
+        c2 = -beta1
+        c3 = numpy.equal(weight_decay, 0)
         c4 = 1 - beta2
-        c5 = -c3
+        c5 = -c0
         c6 = -lr/(1 - beta1**t)
         c7 = eps*h0
         c8 = c6*h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['s']),
         (_dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay),
-         _dtype.type(c1), bool(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c5),
+         _dtype.type(c2), bool(c3), _dtype.type(c0), _dtype.type(c4), _dtype.type(c5),
          _dtype.type(c7), _dtype.type(c8)))
 

@@ -58,7 +58,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c5, c7, c8):
+def _loop_float32(_param, _grad, _m, _s, beta2, eps, c2, c0, c3, c4, c5, c7, c8):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -69,15 +69,15 @@ def _loop_float32(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c5, c7, c8)
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c5*(g - m)
         # s ← β₂·s + (1 − β₂)·(g − m)² + ε
-        s_new = eps + (c4*(g + c2*g + c3*m))*(g + c2*g + c3*m) + s*beta2
+        s_new = eps + (c4*(g + c0*g + c3*m))*(g + c0*g + c3*m) + s*beta2
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
-        theta_new = c1*theta + c8*m_new/(c7 + numpy.sqrt(s_new))
+        theta_new = c2*theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _s[_i] = s_new
 
 
-def _loop_float64(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c5, c7, c8):
+def _loop_float64(_param, _grad, _m, _s, beta2, eps, c2, c0, c3, c4, c5, c7, c8):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -88,9 +88,9 @@ def _loop_float64(_param, _grad, _m, _s, beta2, eps, c1, c2, c3, c4, c5, c7, c8)
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c5*(g - m)
         # s ← β₂·s + (1 − β₂)·(g − m)² + ε
-        s_new = eps + (c4*(g + c2*g + c3*m))*(g + c2*g + c3*m) + s*beta2
+        s_new = eps + (c4*(g + c0*g + c3*m))*(g + c0*g + c3*m) + s*beta2
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
-        theta_new = c1*theta + c8*m_new/(c7 + numpy.sqrt(s_new))
+        theta_new = c2*theta + c8*m_new/(c7 + numpy.sqrt(s_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _s[_i] = s_new
@@ -154,18 +154,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c2 = beta1 - 1
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
-        c1 = -lr*weight_decay + 1
+        c0 = beta1 - 1
+        c1 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c1)
+        c2 = -lr*weight_decay + 1
         c3 = -beta1
         c4 = 1 - beta2
-        c5 = -c2
+        c5 = -c0
         c6 = -lr/(1 - beta1**t)
         c7 = eps*h0
         c8 = c6*h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['s']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3),
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c2), _dtype.type(c0), _dtype.type(c3),
          _dtype.type(c4), _dtype.type(c5), _dtype.type(c7), _dtype.type(c8)))
 

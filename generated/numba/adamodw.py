@@ -64,7 +64,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, _s, beta2, beta3, eps, c0, c1, c2, c3, c4):
+def _loop_float32(_param, _grad, _m, _v, _s, beta2, beta3, eps, c1, c2, c3, c4, c0):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -73,23 +73,23 @@ def _loop_float32(_param, _grad, _m, _v, _s, beta2, beta3, eps, c0, c1, c2, c3, 
         v = _v[_i]
         s = _s[_i]
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c0*g) + v*beta2
+        v_new = g*(c1*g) + v*beta2
         x0 = numpy.float32(1)/(eps + numpy.sqrt(v_new))
         # θ ← (1 − η·λ)·θ
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c3*(g - m)
+        m_new = m + c4*(g - m)
         # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
         # s ← β₃·s + (1 − β₃)·η̂
-        s_new = c1*x0 + s*beta3
+        s_new = c2*x0 + s*beta3
         # θ ← θ − m·min(η̂, s)
-        theta_new = c2*theta - m_new*numpy.minimum(s_new, c4*x0)
+        theta_new = c3*theta - m_new*numpy.minimum(s_new, c0*x0)
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
         _s[_i] = s_new
 
 
-def _loop_float64(_param, _grad, _m, _v, _s, beta2, beta3, eps, c0, c1, c2, c3, c4):
+def _loop_float64(_param, _grad, _m, _v, _s, beta2, beta3, eps, c1, c2, c3, c4, c0):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -98,16 +98,16 @@ def _loop_float64(_param, _grad, _m, _v, _s, beta2, beta3, eps, c0, c1, c2, c3, 
         v = _v[_i]
         s = _s[_i]
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c0*g) + v*beta2
+        v_new = g*(c1*g) + v*beta2
         x0 = 1/(eps + numpy.sqrt(v_new))
         # θ ← (1 − η·λ)·θ
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c3*(g - m)
+        m_new = m + c4*(g - m)
         # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
         # s ← β₃·s + (1 − β₃)·η̂
-        s_new = c1*x0 + s*beta3
+        s_new = c2*x0 + s*beta3
         # θ ← θ − m·min(η̂, s)
-        theta_new = c2*theta - m_new*numpy.minimum(s_new, c4*x0)
+        theta_new = c3*theta - m_new*numpy.minimum(s_new, c0*x0)
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -174,13 +174,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta3 = numpy.float64(_hp['beta3'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c4 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
-        c0 = 1 - beta2
-        c1 = c4*(1 - beta3)
-        c2 = -lr*weight_decay + 1
-        c3 = 1 - beta1
+        c0 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+        c1 = 1 - beta2
+        c2 = c0*(1 - beta3)
+        c3 = -lr*weight_decay + 1
+        c4 = 1 - beta1
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['s']),
-        (_dtype.type(beta2), _dtype.type(beta3), _dtype.type(eps), _dtype.type(c0),
-         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4)))
+        (_dtype.type(beta2), _dtype.type(beta3), _dtype.type(eps), _dtype.type(c1),
+         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c0)))
 

@@ -67,8 +67,8 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c1, c2, c3, c4, c5, c6, c7,
-                  c8, c9):
+def _loop_float32(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c2, c3, c4, c5, c6, c7, c8,
+                  c9, c1):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -77,18 +77,18 @@ def _loop_float32(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c1, c2, 
         v = _v[_i]
         n_ema = _n_ema[_i]
         g_prev = _g_prev[_i]
-        x0 = g - ((g) if c1 else (g_prev))
+        x0 = g - ((g) if c2 else (g_prev))
         # n ← β₃·n + (1 − β₃)·(g + β₂·d)²
-        n_ema_new = (c2*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
+        n_ema_new = (c3*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
         # d ← g − gₜ₋₁
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c3*(g - m)
+        m_new = m + c4*(g - m)
         # v ← β₂·v + (1 − β₂)·d
-        v_new = v + c5*(x0 - v)
-        s = c9/(c8 + numpy.sqrt(n_ema_new))
+        v_new = v + c6*(x0 - v)
+        s = c1/(c9 + numpy.sqrt(n_ema_new))
         # δ ← √n/√(1 − β₃ᵗ) + ε
         # θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ)
-        theta_new = c7*(theta + c4*s*m_new + c6*s*v_new)
+        theta_new = c8*(theta + c5*s*m_new + c7*s*v_new)
         # gₜ₋₁ ← g
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -97,8 +97,8 @@ def _loop_float32(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c1, c2, 
         _g_prev[_i] = g
 
 
-def _loop_float64(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c1, c2, c3, c4, c5, c6, c7,
-                  c8, c9):
+def _loop_float64(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c2, c3, c4, c5, c6, c7, c8,
+                  c9, c1):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -107,18 +107,18 @@ def _loop_float64(_param, _grad, _m, _v, _n_ema, _g_prev, beta2, beta3, c1, c2, 
         v = _v[_i]
         n_ema = _n_ema[_i]
         g_prev = _g_prev[_i]
-        x0 = g - ((g) if c1 else (g_prev))
+        x0 = g - ((g) if c2 else (g_prev))
         # n ← β₃·n + (1 − β₃)·(g + β₂·d)²
-        n_ema_new = (c2*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
+        n_ema_new = (c3*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
         # d ← g − gₜ₋₁
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c3*(g - m)
+        m_new = m + c4*(g - m)
         # v ← β₂·v + (1 − β₂)·d
-        v_new = v + c5*(x0 - v)
-        s = c9/(c8 + numpy.sqrt(n_ema_new))
+        v_new = v + c6*(x0 - v)
+        s = c1/(c9 + numpy.sqrt(n_ema_new))
         # δ ← √n/√(1 − β₃ᵗ) + ε
         # θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ)
-        theta_new = c7*(theta + c4*s*m_new + c6*s*v_new)
+        theta_new = c8*(theta + c5*s*m_new + c7*s*v_new)
         # gₜ₋₁ ← g
         _param[_i] = theta_new
         _m[_i] = m_new
@@ -191,18 +191,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         c0 = 1/numpy.sqrt(1 - beta3**t)
-        c9 = c0**(-1.0)
-        c1 = numpy.equal(t, 1)
-        c2 = 1 - beta3
-        c3 = 1 - beta1
-        c4 = -lr/(1 - beta1**t)
-        c5 = 1 - beta2
-        c6 = -beta2*lr/(1 - beta2**t)
-        c7 = (lr*weight_decay + 1)**(-1.0)
-        c8 = eps*c9
+        c1 = c0**(-1.0)
+        c2 = numpy.equal(t, 1)
+        c3 = 1 - beta3
+        c4 = 1 - beta1
+        c5 = -lr/(1 - beta1**t)
+        c6 = 1 - beta2
+        c7 = -beta2*lr/(1 - beta2**t)
+        c8 = (lr*weight_decay + 1)**(-1.0)
+        c9 = eps*c1
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['n_ema'], state['g_prev']),
-        (_dtype.type(beta2), _dtype.type(beta3), bool(c1), _dtype.type(c2), _dtype.type(c3),
-         _dtype.type(c4), _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8),
-         _dtype.type(c9)))
+        (_dtype.type(beta2), _dtype.type(beta3), bool(c2), _dtype.type(c3), _dtype.type(c4),
+         _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), _dtype.type(c9),
+         _dtype.type(c1)))
 

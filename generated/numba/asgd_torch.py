@@ -58,7 +58,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, c4):
+def _loop_float32(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, mu):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -70,12 +70,12 @@ def _loop_float32(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, c4):
         # θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
         theta_new = c0*theta + c2*(g + ((numpy.float32(0)) if c1 else (theta*weight_decay)))
         # θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
-        ax_new = ((theta_new) if c3 else (ax + c4*(theta_new - ax)))
+        ax_new = ((theta_new) if c3 else (ax + mu*(theta_new - ax)))
         _param[_i] = theta_new
         _ax[_i] = ax_new
 
 
-def _loop_float64(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, c4):
+def _loop_float64(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, mu):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -87,7 +87,7 @@ def _loop_float64(_param, _grad, _ax, weight_decay, c0, c1, c2, c3, c4):
         # θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
         theta_new = c0*theta + c2*(g + ((0) if c1 else (theta*weight_decay)))
         # θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
-        ax_new = ((theta_new) if c3 else (ax + c4*(theta_new - ax)))
+        ax_new = ((theta_new) if c3 else (ax + mu*(theta_new - ax)))
         _param[_i] = theta_new
         _ax[_i] = ax_new
 
@@ -150,13 +150,13 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         t0 = numpy.float64(_hp['t0'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         eta = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
-        c4 = numpy.maximum(1, t - t0 - 1)**(-1.0)
+        mu = numpy.maximum(1, t - t0 - 1)**(-1.0)
         c0 = -eta*lambd + 1
         c1 = numpy.equal(weight_decay, 0)
         c2 = -eta
-        c3 = numpy.equal(c4, 1)
+        c3 = numpy.equal(mu, 1)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['ax'],),
         (_dtype.type(weight_decay), _dtype.type(c0), bool(c1), _dtype.type(c2), bool(c3),
-         _dtype.type(c4)))
+         _dtype.type(mu)))
 

@@ -70,7 +70,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, _slow, beta2, eps, weight_decay, c0, c1, c2, c3, c4, c5,
+def _loop_float32(_param, _grad, _m, _v, _slow, beta2, eps, weight_decay, c1, c0, c2, c3, c4, c5,
                   c6, c7, c8, c9):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
@@ -79,12 +79,12 @@ def _loop_float32(_param, _grad, _m, _v, _slow, beta2, eps, weight_decay, c0, c1
         m = _m[_i]
         v = _v[_i]
         slow = _slow[_i]
-        x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+        x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
         # g̃ ← g + λ·θ
         # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c2*(x0 - m)
         # v ← β₂·v + (1 − β₂)·g̃²
-        v_new = (c1*x0)*x0 + v*beta2
+        v_new = (c0*x0)*x0 + v*beta2
         theta_1 = ((theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta + c5*m_new))
         x1 = slow - theta_1
         x2 = ((theta_1 + c6*x1) if c7 else (slow + c8*x1))
@@ -103,7 +103,7 @@ def _loop_float32(_param, _grad, _m, _v, _slow, beta2, eps, weight_decay, c0, c1
         _slow[_i] = slow_new
 
 
-def _loop_float64(_param, _grad, _m, _v, _slow, beta2, eps, weight_decay, c0, c1, c2, c3, c4, c5,
+def _loop_float64(_param, _grad, _m, _v, _slow, beta2, eps, weight_decay, c1, c0, c2, c3, c4, c5,
                   c6, c7, c8, c9):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
@@ -112,12 +112,12 @@ def _loop_float64(_param, _grad, _m, _v, _slow, beta2, eps, weight_decay, c0, c1
         m = _m[_i]
         v = _v[_i]
         slow = _slow[_i]
-        x0 = g + ((0) if c0 else (theta*weight_decay))
+        x0 = g + ((0) if c1 else (theta*weight_decay))
         # g̃ ← g + λ·θ
         # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c2*(x0 - m)
         # v ← β₂·v + (1 − β₂)·g̃²
-        v_new = (c1*x0)*x0 + v*beta2
+        v_new = (c0*x0)*x0 + v*beta2
         theta_1 = ((theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta + c5*m_new))
         x1 = slow - theta_1
         x2 = ((theta_1 + c6*x1) if c7 else (slow + c8*x1))
@@ -199,16 +199,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         weight_decay = numpy.float64(_hp['weight_decay'])
         k = numpy.float64(_hp['k'])
         alpha = numpy.float64(_hp['alpha'])
-        c1 = 1 - beta2
+        c0 = 1 - beta2
         h0 = beta2**t
         h1 = 1 - h0
-        h2 = -2/c1
+        h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
         h5 = h2 + 3
         h6 = 2*h0*t/h1
         h7 = lr/(1 - beta1**t)
-        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.equal(weight_decay, 0)
         c2 = 1 - beta1
         c3 = -numpy.sqrt(h1)*h7*numpy.sqrt(numpy.maximum(0,
                 -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
@@ -220,7 +220,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c9 = numpy.equal(numpy.mod(t, k), 0)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['slow']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c0),
-         _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), bool(c4), _dtype.type(c5),
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c1),
+         _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), bool(c4), _dtype.type(c5),
          _dtype.type(c6), bool(c7), _dtype.type(c8), bool(c9)))
 

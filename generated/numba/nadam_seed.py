@@ -53,7 +53,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c6, c7):
+def _loop_float32(_param, _grad, _m, _v, beta2, c2, c3, c0, c4, c6, c7):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -61,17 +61,17 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c6, c7):
         m = _m[_i]
         v = _v[_i]
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c3*(g - m)
+        m_new = m + c0*(g - m)
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c1*g) + v*beta2
+        v_new = g*(c2*g) + v*beta2
         # θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε)
-        theta_new = theta + c7*(c2*g + c4*m_new)/(c6 + numpy.sqrt(v_new))
+        theta_new = theta + c7*(c3*g + c4*m_new)/(c6 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c6, c7):
+def _loop_float64(_param, _grad, _m, _v, beta2, c2, c3, c0, c4, c6, c7):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -79,11 +79,11 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c6, c7):
         m = _m[_i]
         v = _v[_i]
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c3*(g - m)
+        m_new = m + c0*(g - m)
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c1*g) + v*beta2
+        v_new = g*(c2*g) + v*beta2
         # θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε)
-        theta_new = theta + c7*(c2*g + c4*m_new)/(c6 + numpy.sqrt(v_new))
+        theta_new = theta + c7*(c3*g + c4*m_new)/(c6 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -146,18 +146,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
-        c3 = 1 - beta1
+        c0 = 1 - beta1
         h0 = (1 - beta1**t)**(-1.0)
-        c0 = (1 - beta2**t)**(-1.0)
-        h1 = 1/numpy.sqrt(c0)
-        c1 = 1 - beta2
-        c2 = c3*h0
+        c1 = (1 - beta2**t)**(-1.0)
+        h1 = 1/numpy.sqrt(c1)
+        c2 = 1 - beta2
+        c3 = c0*h0
         c4 = beta1*h0
         c5 = -lr
         c6 = eps*h1
         c7 = c5*h1
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+        (_dtype.type(beta2), _dtype.type(c2), _dtype.type(c3), _dtype.type(c0), _dtype.type(c4),
          _dtype.type(c6), _dtype.type(c7)))
 

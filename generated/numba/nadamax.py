@@ -48,7 +48,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _u, beta2, c0, c1, c2, c3):
+def _loop_float32(_param, _grad, _m, _u, beta2, c1, c0, c2, c3):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -59,15 +59,15 @@ def _loop_float32(_param, _grad, _m, _u, beta2, c0, c1, c2, c3):
         # u ← max(β₂·u, |g|)
         u_new = numpy.maximum(abs(g), u*beta2)
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c1*(g - m)
+        m_new = m + c0*(g - m)
         # θ ← θ − η·m̄/u
-        theta_new = theta + c3*(c0*g + c2*m_new)/u_new
+        theta_new = theta + c3*(c1*g + c2*m_new)/u_new
         _param[_i] = theta_new
         _m[_i] = m_new
         _u[_i] = u_new
 
 
-def _loop_float64(_param, _grad, _m, _u, beta2, c0, c1, c2, c3):
+def _loop_float64(_param, _grad, _m, _u, beta2, c1, c0, c2, c3):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -78,9 +78,9 @@ def _loop_float64(_param, _grad, _m, _u, beta2, c0, c1, c2, c3):
         # u ← max(β₂·u, |g|)
         u_new = numpy.maximum(abs(g), u*beta2)
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c1*(g - m)
+        m_new = m + c0*(g - m)
         # θ ← θ − η·m̄/u
-        theta_new = theta + c3*(c0*g + c2*m_new)/u_new
+        theta_new = theta + c3*(c1*g + c2*m_new)/u_new
         _param[_i] = theta_new
         _m[_i] = m_new
         _u[_i] = u_new
@@ -142,11 +142,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr = numpy.float64(_hp['lr'])
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
-        c1 = 1 - beta1
-        c0 = c1/(1 - beta1**t)
+        c0 = 1 - beta1
+        c1 = c0/(1 - beta1**t)
         c2 = beta1/(1 - beta1**(t + 1))
         c3 = -lr
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['u']),
-        (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3)))
+        (_dtype.type(beta2), _dtype.type(c1), _dtype.type(c0), _dtype.type(c2), _dtype.type(c3)))
 

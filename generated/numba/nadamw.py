@@ -58,7 +58,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c5, c7, c8):
+def _loop_float32(_param, _grad, _m, _v, beta2, c2, c3, c4, c0, c5, c7, c8):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -67,19 +67,19 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c5, c7, c8):
         v = _v[_i]
         # θ ← (1 − η·λ)·θ
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c4*(g - m)
+        m_new = m + c0*(g - m)
         # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c2*g) + v*beta2
+        v_new = g*(c3*g) + v*beta2
         # v̂ ← v/(1 − β₂ᵗ)
         # θ ← θ − η·m̄/(√v̂ + ε)
-        theta_new = c1*theta + c8*(c3*g + c5*m_new)/(c7 + numpy.sqrt(v_new))
+        theta_new = c2*theta + c8*(c4*g + c5*m_new)/(c7 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c5, c7, c8):
+def _loop_float64(_param, _grad, _m, _v, beta2, c2, c3, c4, c0, c5, c7, c8):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -88,13 +88,13 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c1, c2, c3, c4, c5, c7, c8):
         v = _v[_i]
         # θ ← (1 − η·λ)·θ
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c4*(g - m)
+        m_new = m + c0*(g - m)
         # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c2*g) + v*beta2
+        v_new = g*(c3*g) + v*beta2
         # v̂ ← v/(1 − β₂ᵗ)
         # θ ← θ − η·m̄/(√v̂ + ε)
-        theta_new = c1*theta + c8*(c3*g + c5*m_new)/(c7 + numpy.sqrt(v_new))
+        theta_new = c2*theta + c8*(c4*g + c5*m_new)/(c7 + numpy.sqrt(v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -158,18 +158,18 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c4 = 1 - beta1
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
-        c1 = -lr*weight_decay + 1
-        c2 = 1 - beta2
-        c3 = c4/(1 - beta1**t)
+        c0 = 1 - beta1
+        c1 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c1)
+        c2 = -lr*weight_decay + 1
+        c3 = 1 - beta2
+        c4 = c0/(1 - beta1**t)
         c5 = beta1/(1 - beta1**(t + 1))
         c6 = -lr
         c7 = eps*h0
         c8 = c6*h0
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
+        (_dtype.type(beta2), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(c0),
          _dtype.type(c5), _dtype.type(c7), _dtype.type(c8)))
 

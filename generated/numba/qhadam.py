@@ -65,7 +65,7 @@ SCALAR_STATE = ('w1', 'w2',)
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2, c3, c4, c5, c6,
+def _loop_float32(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c2, c3, c0, c4, c5, c1, c6,
                   c7):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
@@ -73,23 +73,23 @@ def _loop_float32(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+        x0 = g + ((numpy.float32(0)) if c3 else (theta*weight_decay))
         # g̃ ← g + λ·θ
         # w₁ ← β₁·w₁ + 1
         # w₂ ← β₂·w₂ + 1
         # m ← (1 − 1/w₁)·m + g̃/w₁
-        m_new = c4*m + c5*x0
+        m_new = c5*m + c1*x0
         x1 = x0*x0
         # v ← (1 − 1/w₂)·v + g̃²/w₂
-        v_new = c0*v + c2*x1
+        v_new = c2*v + c0*x1
         # θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
-        theta_new = theta + c7*(c6*x0 + nu1*m_new)/(eps + numpy.sqrt(c3*x1 + nu2*v_new))
+        theta_new = theta + c7*(c6*x0 + nu1*m_new)/(eps + numpy.sqrt(c4*x1 + nu2*v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2, c3, c4, c5, c6,
+def _loop_float64(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c2, c3, c0, c4, c5, c1, c6,
                   c7):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
@@ -97,17 +97,17 @@ def _loop_float64(_param, _grad, _m, _v, nu1, nu2, eps, weight_decay, c0, c1, c2
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = g + ((0) if c1 else (theta*weight_decay))
+        x0 = g + ((0) if c3 else (theta*weight_decay))
         # g̃ ← g + λ·θ
         # w₁ ← β₁·w₁ + 1
         # w₂ ← β₂·w₂ + 1
         # m ← (1 − 1/w₁)·m + g̃/w₁
-        m_new = c4*m + c5*x0
+        m_new = c5*m + c1*x0
         x1 = x0*x0
         # v ← (1 − 1/w₂)·v + g̃²/w₂
-        v_new = c0*v + c2*x1
+        v_new = c2*v + c0*x1
         # θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
-        theta_new = theta + c7*(c6*x0 + nu1*m_new)/(eps + numpy.sqrt(c3*x1 + nu2*v_new))
+        theta_new = theta + c7*(c6*x0 + nu1*m_new)/(eps + numpy.sqrt(c4*x1 + nu2*v_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -178,20 +178,20 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         w2 = numpy.float64(state['w2'])
         h0 = beta1*w1 + 1
         h1 = beta2*w2 + 1
-        c2 = h1**(-1.0)
-        c5 = h0**(-1.0)
+        c0 = h1**(-1.0)
+        c1 = h0**(-1.0)
         w1_new = h0
         w2_new = h1
-        c0 = 1 - c2
-        c1 = numpy.equal(weight_decay, 0)
-        c3 = 1 - nu2
-        c4 = 1 - c5
+        c2 = 1 - c0
+        c3 = numpy.equal(weight_decay, 0)
+        c4 = 1 - nu2
+        c5 = 1 - c1
         c6 = 1 - nu1
         c7 = -lr
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
         (_dtype.type(nu1), _dtype.type(nu2), _dtype.type(eps), _dtype.type(weight_decay),
-         _dtype.type(c0), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c4),
-         _dtype.type(c5), _dtype.type(c6), _dtype.type(c7)))
+         _dtype.type(c2), bool(c3), _dtype.type(c0), _dtype.type(c4), _dtype.type(c5),
+         _dtype.type(c1), _dtype.type(c6), _dtype.type(c7)))
     state['w1'] = float(w1_new)
     state['w2'] = float(w2_new)

@@ -57,7 +57,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c6, c7):
+def _loop_float32(_param, _grad, _m, _v, beta2, c0, c2, c4, c1, c5, c6, c7):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -65,7 +65,7 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c6, c7):
         m = _m[_i]
         v = _v[_i]
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c1*(g - m)
+        m_new = m + c2*(g - m)
         # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
         # m̂ ← m/(1 − β₁ᵗ)
@@ -73,13 +73,13 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c6, c7):
         # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
         # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
         # θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂)
-        theta_new = theta + c5*((c7*m_new/(c6 + numpy.sqrt(v_new))) if c3 else (c4*m_new))
+        theta_new = theta + c5*((c7*m_new/(c6 + numpy.sqrt(v_new))) if c4 else (c1*m_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c6, c7):
+def _loop_float64(_param, _grad, _m, _v, beta2, c0, c2, c4, c1, c5, c6, c7):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -87,7 +87,7 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c6, c7):
         m = _m[_i]
         v = _v[_i]
         # m ← β₁·m + (1 − β₁)·g
-        m_new = m + c1*(g - m)
+        m_new = m + c2*(g - m)
         # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
         # m̂ ← m/(1 − β₁ᵗ)
@@ -95,7 +95,7 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c0, c1, c3, c4, c5, c6, c7):
         # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
         # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
         # θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂)
-        theta_new = theta + c5*((c7*m_new/(c6 + numpy.sqrt(v_new))) if c3 else (c4*m_new))
+        theta_new = theta + c5*((c7*m_new/(c6 + numpy.sqrt(v_new))) if c4 else (c1*m_new))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -162,7 +162,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = 1 - beta2
         h0 = beta2**t
         h1 = (1 - h0)**(-1.0)
-        c4 = (1 - beta1**t)**(-1.0)
+        c1 = (1 - beta1**t)**(-1.0)
         h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
@@ -170,14 +170,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         h6 = 2*h0*h1*t
         rho = -h3 - h6
         h7 = 1/numpy.sqrt(h1)
-        c1 = 1 - beta1
-        c2 = c4*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
-        c3 = numpy.less_equal(threshold, rho)
+        c2 = 1 - beta1
+        c3 = c1*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
+        c4 = numpy.less_equal(threshold, rho)
         c5 = -lr
         c6 = eps*h7
-        c7 = c2*h7
+        c7 = c3*h7
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), bool(c3), _dtype.type(c4),
+        (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), bool(c4), _dtype.type(c1),
          _dtype.type(c5), _dtype.type(c6), _dtype.type(c7)))
 

@@ -62,7 +62,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4):
+def _loop_float32(_param, _grad, _m, _v, beta2, eps, c1, c0, c2, c3, c4):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -72,19 +72,19 @@ def _loop_float32(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4):
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c1*g) + v*beta2
+        v_new = g*(c0*g) + v*beta2
         # m̂ ← m/(1 − β₁ᵗ)
         # ρ∞ ← 2/(1 − β₂) − 1
         # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
         # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
         # θ ← ((1 − η·λ)·θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ ≥ 5 else θ)
-        theta_new = ((c0*theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta))
+        theta_new = ((c1*theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4):
+def _loop_float64(_param, _grad, _m, _v, beta2, eps, c1, c0, c2, c3, c4):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -94,13 +94,13 @@ def _loop_float64(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4):
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c1*g) + v*beta2
+        v_new = g*(c0*g) + v*beta2
         # m̂ ← m/(1 − β₁ᵗ)
         # ρ∞ ← 2/(1 − β₂) − 1
         # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
         # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
         # θ ← ((1 − η·λ)·θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ ≥ 5 else θ)
-        theta_new = ((c0*theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta))
+        theta_new = ((c1*theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -164,21 +164,21 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c1 = 1 - beta2
+        c0 = 1 - beta2
         h0 = beta2**t
         h1 = 1 - h0
-        h2 = -2/c1
+        h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
         h5 = h2 + 3
         h6 = 2*h0*t/h1
-        c0 = -lr*weight_decay + 1
+        c1 = -lr*weight_decay + 1
         c2 = 1 - beta1
         c3 = -numpy.sqrt(h1)*lr*numpy.sqrt(numpy.maximum(0,
                 -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))/(1 - beta1**t)
         c4 = numpy.less_equal(h2 + h6, -6)
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2),
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c1), _dtype.type(c0), _dtype.type(c2),
          _dtype.type(c3), bool(c4)))
 

@@ -64,19 +64,19 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4, c5):
+def _loop_float32(_param, _grad, _m, _v, beta2, eps, c1, c0, c2, c3, c4, c5):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = c0*theta
+        x0 = c1*theta
         # θ ← (1 − η·λ)·θ
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c1*g) + v*beta2
+        v_new = g*(c0*g) + v*beta2
         # m̂ ← m/(1 − β₁ᵗ)
         # ρ∞ ← 2/(1 − β₂) − 1
         # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
@@ -88,19 +88,19 @@ def _loop_float32(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4, c5):
         _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3, c4, c5):
+def _loop_float64(_param, _grad, _m, _v, beta2, eps, c1, c0, c2, c3, c4, c5):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
         g = _grad[_i]
         m = _m[_i]
         v = _v[_i]
-        x0 = c0*theta
+        x0 = c1*theta
         # θ ← (1 − η·λ)·θ
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c2*(g - m)
         # v ← β₂·v + (1 − β₂)·g²
-        v_new = g*(c1*g) + v*beta2
+        v_new = g*(c0*g) + v*beta2
         # m̂ ← m/(1 − β₁ᵗ)
         # ρ∞ ← 2/(1 − β₂) − 1
         # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
@@ -170,16 +170,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c1 = 1 - beta2
+        c0 = 1 - beta2
         h0 = beta2**t
         h1 = 1 - h0
-        h2 = -2/c1
+        h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
         h5 = h2 + 3
         h6 = 2*h0*t/h1
         h7 = lr/(1 - beta1**t)
-        c0 = -lr*weight_decay + 1
+        c1 = -lr*weight_decay + 1
         c2 = 1 - beta1
         c3 = -numpy.sqrt(h1)*h7*numpy.sqrt(numpy.maximum(0,
                 -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
@@ -187,6 +187,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c5 = -h7
     _numba_runtime.run(
         LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1), _dtype.type(c2),
+        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c1), _dtype.type(c0), _dtype.type(c2),
          _dtype.type(c3), bool(c4), _dtype.type(c5)))
 

@@ -95,20 +95,20 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         small_const = numpy.float64(_hp['small_const'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         h0 = small_const**2
-        c6 = h0*xi/kappa
-        c2 = small_const/(c6 + small_const)
+        beta = h0*xi/kappa
+        zeta = small_const/(beta + small_const)
         c0 = numpy.equal(weight_decay, 0)
         c1 = -lr
-        c3 = -1 + kappa/(h0*xi)
-        c4 = -kappa*lr/small_const
-        c5 = c6*(1 - c2)
+        c2 = -1 + kappa/(h0*xi)
+        c3 = -kappa*lr/small_const
+        c4 = beta*(1 - zeta)
+        beta = numpy.asarray(beta, _dtype)
         c1 = numpy.asarray(c1, _dtype)
         c2 = numpy.asarray(c2, _dtype)
         c3 = numpy.asarray(c3, _dtype)
         c4 = numpy.asarray(c4, _dtype)
-        c5 = numpy.asarray(c5, _dtype)
-        c6 = numpy.asarray(c6, _dtype)
         weight_decay = numpy.asarray(weight_decay, _dtype)
+        zeta = numpy.asarray(zeta, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _bar_a_all = state['bar_a'].reshape(-1)
@@ -129,14 +129,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             else:
                 numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(bar_a, c3, out=bar_a)
-            numpy.multiply(c4, _buf0, out=_buf1)
+            numpy.multiply(bar_a, c2, out=bar_a)
+            numpy.multiply(c3, _buf0, out=_buf1)
             numpy.add(theta, bar_a, out=bar_a)
             numpy.add(bar_a, _buf1, out=bar_a)
             numpy.multiply(c1, _buf0, out=_buf0)
             numpy.add(theta, _buf0, out=_buf0)
-            numpy.multiply(c2, _buf0, out=_buf0)
-            numpy.multiply(c5, bar_a, out=_buf1)
+            numpy.multiply(zeta, _buf0, out=_buf0)
+            numpy.multiply(c4, bar_a, out=_buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
-            numpy.multiply(c6, bar_a, out=bar_a)
+            numpy.multiply(beta, bar_a, out=bar_a)
 

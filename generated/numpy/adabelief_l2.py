@@ -96,20 +96,20 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c3 = beta1 - 1
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
-        c1 = -beta1
-        c2 = numpy.equal(weight_decay, 0)
+        c0 = beta1 - 1
+        c1 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c1)
+        c2 = -beta1
+        c3 = numpy.equal(weight_decay, 0)
         c4 = 1 - beta2
-        c5 = -c3
+        c5 = -c0
         c6 = -lr/(1 - beta1**t)
         c7 = eps*h0
         c8 = c6*h0
         beta1 = numpy.asarray(beta1, _dtype)
         beta2 = numpy.asarray(beta2, _dtype)
-        c1 = numpy.asarray(c1, _dtype)
-        c3 = numpy.asarray(c3, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
         c4 = numpy.asarray(c4, _dtype)
         c5 = numpy.asarray(c5, _dtype)
         c7 = numpy.asarray(c7, _dtype)
@@ -134,7 +134,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            if c2:
+            if c3:
                 numpy.copyto(_buf0, 0)
             else:
                 numpy.multiply(theta, weight_decay, out=_buf0)
@@ -142,8 +142,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(c5, _buf0, out=_buf1)
             numpy.multiply(m, beta1, out=_buf2)
             numpy.add(_buf1, _buf2, out=_buf2)
-            numpy.multiply(c1, m, out=m)
-            numpy.multiply(c3, _buf0, out=_buf1)
+            numpy.multiply(c2, m, out=m)
+            numpy.multiply(c0, _buf0, out=_buf1)
             numpy.add(_buf0, m, out=m)
             numpy.add(m, _buf1, out=m)
             numpy.multiply(c4, m, out=_buf1)

@@ -96,14 +96,14 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         t0 = numpy.float64(_hp['t0'])
         weight_decay = numpy.float64(_hp['weight_decay'])
         eta = lr*(lambd*lr*(t - 1) + 1)**(-alpha)
-        c4 = numpy.maximum(1, t - t0 - 1)**(-1.0)
+        mu = numpy.maximum(1, t - t0 - 1)**(-1.0)
         c0 = -eta*lambd + 1
         c1 = numpy.equal(weight_decay, 0)
         c2 = -eta
-        c3 = numpy.equal(c4, 1)
+        c3 = numpy.equal(mu, 1)
         c0 = numpy.asarray(c0, _dtype)
         c2 = numpy.asarray(c2, _dtype)
-        c4 = numpy.asarray(c4, _dtype)
+        mu = numpy.asarray(mu, _dtype)
         weight_decay = numpy.asarray(weight_decay, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
@@ -132,7 +132,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
                 numpy.copyto(ax, _buf1)
             else:
                 numpy.subtract(_buf1, ax, out=_buf0)
-                numpy.multiply(c4, _buf0, out=_buf0)
+                numpy.multiply(mu, _buf0, out=_buf0)
                 numpy.add(ax, _buf0, out=ax)
             numpy.copyto(_theta_out, _buf1)
 

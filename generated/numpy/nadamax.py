@@ -84,8 +84,8 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr = numpy.float64(_hp['lr'])
         beta1 = numpy.float64(_hp['beta1'])
         beta2 = numpy.float64(_hp['beta2'])
-        c1 = 1 - beta1
-        c0 = c1/(1 - beta1**t)
+        c0 = 1 - beta1
+        c1 = c0/(1 - beta1**t)
         c2 = beta1/(1 - beta1**(t + 1))
         c3 = -lr
         beta2 = numpy.asarray(beta2, _dtype)
@@ -114,9 +114,9 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(u, beta2, out=u)
             numpy.maximum(_buf0, u, out=u)
             numpy.subtract(g, m, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.multiply(c0, _buf0, out=_buf0)
             numpy.add(m, _buf0, out=m)
-            numpy.multiply(c0, g, out=_buf0)
+            numpy.multiply(c1, g, out=_buf0)
             numpy.multiply(c2, m, out=_buf1)
             numpy.add(_buf0, _buf1, out=_buf1)
             numpy.multiply(c3, _buf1, out=_buf1)

@@ -110,19 +110,19 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         w2 = numpy.float64(state['w2'])
         h0 = beta1*w1 + 1
         h1 = beta2*w2 + 1
-        c2 = h1**(-1.0)
-        c5 = h0**(-1.0)
+        c0 = h1**(-1.0)
+        c1 = h0**(-1.0)
         w1_new = h0
         w2_new = h1
-        c0 = 1 - c2
-        c1 = numpy.equal(weight_decay, 0)
-        c3 = 1 - nu2
-        c4 = 1 - c5
+        c2 = 1 - c0
+        c3 = numpy.equal(weight_decay, 0)
+        c4 = 1 - nu2
+        c5 = 1 - c1
         c6 = 1 - nu1
         c7 = -lr
         c0 = numpy.asarray(c0, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
         c2 = numpy.asarray(c2, _dtype)
-        c3 = numpy.asarray(c3, _dtype)
         c4 = numpy.asarray(c4, _dtype)
         c5 = numpy.asarray(c5, _dtype)
         c6 = numpy.asarray(c6, _dtype)
@@ -149,23 +149,23 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            if c1:
+            if c3:
                 numpy.copyto(_buf0, 0)
             else:
                 numpy.multiply(theta, weight_decay, out=_buf0)
             numpy.add(g, _buf0, out=_buf0)
-            numpy.multiply(c4, m, out=m)
-            numpy.multiply(c5, _buf0, out=_buf1)
+            numpy.multiply(c5, m, out=m)
+            numpy.multiply(c1, _buf0, out=_buf1)
             numpy.add(m, _buf1, out=m)
             numpy.multiply(_buf0, _buf0, out=_buf1)
-            numpy.multiply(c0, v, out=v)
-            numpy.multiply(c2, _buf1, out=_buf2)
+            numpy.multiply(c2, v, out=v)
+            numpy.multiply(c0, _buf1, out=_buf2)
             numpy.add(v, _buf2, out=v)
             numpy.multiply(c6, _buf0, out=_buf0)
             numpy.multiply(nu1, m, out=_buf2)
             numpy.add(_buf0, _buf2, out=_buf2)
             numpy.multiply(c7, _buf2, out=_buf2)
-            numpy.multiply(c3, _buf1, out=_buf1)
+            numpy.multiply(c4, _buf1, out=_buf1)
             numpy.multiply(nu2, v, out=_buf0)
             numpy.add(_buf1, _buf0, out=_buf0)
             numpy.sqrt(_buf0, out=_buf0)

@@ -98,7 +98,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = 1 - beta2
         h0 = beta2**t
         h1 = (1 - h0)**(-1.0)
-        c4 = (1 - beta1**t)**(-1.0)
+        c1 = (1 - beta1**t)**(-1.0)
         h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
@@ -106,16 +106,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         h6 = 2*h0*h1*t
         rho = -h3 - h6
         h7 = 1/numpy.sqrt(h1)
-        c1 = 1 - beta1
-        c2 = c4*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
-        c3 = numpy.less_equal(threshold, rho)
+        c2 = 1 - beta1
+        c3 = c1*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
+        c4 = numpy.less_equal(threshold, rho)
         c5 = -lr
         c6 = eps*h7
-        c7 = c2*h7
+        c7 = c3*h7
         beta2 = numpy.asarray(beta2, _dtype)
         c0 = numpy.asarray(c0, _dtype)
         c1 = numpy.asarray(c1, _dtype)
-        c4 = numpy.asarray(c4, _dtype)
+        c2 = numpy.asarray(c2, _dtype)
         c5 = numpy.asarray(c5, _dtype)
         c6 = numpy.asarray(c6, _dtype)
         c7 = numpy.asarray(c7, _dtype)
@@ -137,20 +137,20 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             numpy.subtract(g, m, out=_buf0)
-            numpy.multiply(c1, _buf0, out=_buf0)
+            numpy.multiply(c2, _buf0, out=_buf0)
             numpy.add(m, _buf0, out=m)
             numpy.multiply(c0, g, out=_buf0)
             numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
-            if c3:
+            if c4:
                 numpy.multiply(c7, m, out=_buf0)
                 numpy.sqrt(v, out=_buf1)
                 numpy.add(c6, _buf1, out=_buf1)
                 numpy.divide(_buf0, _buf1, out=_buf1)
                 numpy.copyto(_buf0, _buf1)
             else:
-                numpy.multiply(c4, m, out=_buf0)
+                numpy.multiply(c1, m, out=_buf0)
             numpy.multiply(c5, _buf0, out=_buf0)
             numpy.add(theta, _buf0, out=_theta_out)
 

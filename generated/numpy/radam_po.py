@@ -100,15 +100,15 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c1 = 1 - beta2
+        c0 = 1 - beta2
         h0 = beta2**t
         h1 = 1 - h0
-        h2 = -2/c1
+        h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
         h5 = h2 + 3
         h6 = 2*h0*t/h1
-        c0 = -lr*weight_decay + 1
+        c1 = -lr*weight_decay + 1
         c2 = 1 - beta1
         c3 = -numpy.sqrt(h1)*lr*numpy.sqrt(numpy.maximum(0,
                 -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))/(1 - beta1**t)
@@ -140,12 +140,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.subtract(g, m, out=_buf0)
             numpy.multiply(c2, _buf0, out=_buf0)
             numpy.add(m, _buf0, out=m)
-            numpy.multiply(c1, g, out=_buf0)
+            numpy.multiply(c0, g, out=_buf0)
             numpy.multiply(g, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             if c4:
-                numpy.multiply(c0, theta, out=_buf0)
+                numpy.multiply(c1, theta, out=_buf0)
                 numpy.multiply(c3, m, out=_buf1)
                 numpy.sqrt(v, out=_buf2)
                 numpy.add(eps, _buf2, out=_buf2)

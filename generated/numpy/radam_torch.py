@@ -101,23 +101,23 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c1 = 1 - beta2
+        c0 = 1 - beta2
         h0 = beta2**t
         h1 = 1 - h0
-        h2 = -2/c1
+        h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
         h5 = h2 + 3
         h6 = 2*h0*t/h1
         h7 = lr/(1 - beta1**t)
-        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.equal(weight_decay, 0)
         c2 = 1 - beta1
         c3 = -numpy.sqrt(h1)*h7*numpy.sqrt(numpy.maximum(0,
                 -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
         c4 = numpy.less(h2 + h6, -6)
         c5 = -h7
         beta2 = numpy.asarray(beta2, _dtype)
-        c1 = numpy.asarray(c1, _dtype)
+        c0 = numpy.asarray(c0, _dtype)
         c2 = numpy.asarray(c2, _dtype)
         c3 = numpy.asarray(c3, _dtype)
         c5 = numpy.asarray(c5, _dtype)
@@ -140,7 +140,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             v = _v_all[_lo:_hi]
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
-            if c0:
+            if c1:
                 numpy.copyto(_buf0, 0)
             else:
                 numpy.multiply(theta, weight_decay, out=_buf0)
@@ -148,7 +148,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.subtract(_buf0, m, out=_buf1)
             numpy.multiply(c2, _buf1, out=_buf1)
             numpy.add(m, _buf1, out=m)
-            numpy.multiply(c1, _buf0, out=_buf1)
+            numpy.multiply(c0, _buf0, out=_buf1)
             numpy.multiply(_buf1, _buf0, out=_buf0)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)

@@ -102,16 +102,16 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         beta2 = numpy.float64(_hp['beta2'])
         eps = numpy.float64(_hp['eps'])
         weight_decay = numpy.float64(_hp['weight_decay'])
-        c1 = 1 - beta2
+        c0 = 1 - beta2
         h0 = beta2**t
         h1 = 1 - h0
-        h2 = -2/c1
+        h2 = -2/c0
         h3 = h2 + 1
         h4 = h2 + 5
         h5 = h2 + 3
         h6 = 2*h0*t/h1
         h7 = lr/(1 - beta1**t)
-        c0 = -lr*weight_decay + 1
+        c1 = -lr*weight_decay + 1
         c2 = 1 - beta1
         c3 = -numpy.sqrt(h1)*h7*numpy.sqrt(numpy.maximum(0,
                 -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
@@ -142,11 +142,11 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             _buf0 = _buffers[0][:_n]
             _buf1 = _buffers[1][:_n]
             _buf2 = _buffers[2][:_n]
-            numpy.multiply(c0, theta, out=_buf0)
+            numpy.multiply(c1, theta, out=_buf0)
             numpy.subtract(g, m, out=_buf1)
             numpy.multiply(c2, _buf1, out=_buf1)
             numpy.add(m, _buf1, out=m)
-            numpy.multiply(c1, g, out=_buf1)
+            numpy.multiply(c0, g, out=_buf1)
             numpy.multiply(g, _buf1, out=_buf1)
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf1, v, out=v)
