@@ -3,6 +3,8 @@ the comparison: every torch.optim, pytorch_optimizer and torch_optimizer optimiz
 the passes that make it so do what they claim."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -73,7 +75,8 @@ def test_small_factor_multiplies_first():
 
     source = open(adam.__file__).read()
     assert "(c0*g)*g" in _body("adam")
-    assert "numpy.multiply(c0, g, out=" in source and "numpy.multiply(g, g" not in source
+    # (the module numbers its constants in order of definition: the IR's c0 prints as another c)
+    assert re.search(r"numpy\.multiply\(c\d+, g, out=", source) and "numpy.multiply(g, g" not in source
 
 
 def test_zero_switches_skip_their_terms():
