@@ -76,9 +76,13 @@ def module_docstring(spec: OptimizerSpec, backend: str) -> str:
         lines += [""] + textwrap.wrap(spec.notes, LINE_WIDTH)
     wrapped = []
     for line in lines:  # a long reference or equation continues indented under its first line
+        if len(line) <= LINE_WIDTH - 3:  # 3: the opening quotes
+            wrapped.append(line)
+            continue
         lead = " " * (len(line) - len(line.lstrip()))
-        wrapped += textwrap.wrap(line, LINE_WIDTH - 3, initial_indent=lead, subsequent_indent=lead + "    ",
-                                 break_long_words=False, break_on_hyphens=False) or [""]
+        wrapped += textwrap.wrap(line.lstrip(), LINE_WIDTH - 3, initial_indent=lead,
+                                 subsequent_indent=lead + "    ", break_long_words=False, break_on_hyphens=False,
+                                 expand_tabs=False, replace_whitespace=False) or [""]
     return docstring_literal("\n".join(line.rstrip() for line in wrapped) + "\n")
 
 

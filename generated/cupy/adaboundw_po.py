@@ -9,28 +9,28 @@ Source: seed 002 §3.2.3, Algorithm 12.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        θ ← (1 − η·λ)·θ
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        ηₗ ← η*·(1 − 1/(1 + γ·t))
-        ηᵤ ← η*·(1 + 1/(γ·t))
-        η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
-        θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+    θ ← (1 − η·λ)·θ
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    ηₗ ← η*·(1 − 1/(1 + γ·t))
+    ηᵤ ← η*·(1 + 1/(γ·t))
+    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
+    θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        final_lr = 0.1 in [0, ∞)
-        gamma = 0.001 in (0, ∞)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    final_lr = 0.1 in [0, ∞)
+    gamma = 0.001 in (0, ∞)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
+    m = 0
+    v = 0
 
 θ ← θ − clip(η√(1−β₂^t)/(1−β₁^t)/(√v+ε), η*(1−1/(γt+1)), η*(1+1/(γt)))·m, the official code's
     form:

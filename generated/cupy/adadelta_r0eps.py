@@ -8,20 +8,20 @@ Source: seed 004 §6, eq. (3.1) and code.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        r ← β·r + (1 − β)·g²
-        Δθ ← −g·√s/√r
-        s ← β·s + (1 − β)·Δθ²
-        θ ← θ + Δθ
+    r ← β·r + (1 − β)·g²
+    Δθ ← −g·√s/√r
+    s ← β·s + (1 − β)·Δθ²
+    θ ← θ + Δθ
 
 Hyperparameters (default, allowed range)::
 
-        beta = 0.999 in [0, 1)
-        eps = 1e-08 in (0, ∞)
+    beta = 0.999 in [0, 1)
+    eps = 1e-08 in (0, ∞)
 
 State (initial value)::
 
-        r = eps
-        s = eps
+    r = eps
+    s = eps
 
 s₀ = r₀ = ε and Δ = −√s_{t−1}/√r_t · g: ε decays in both accumulators (not Zeiler's form).
 """

@@ -8,25 +8,25 @@ Source: reference/peer_semantics.md §1.5.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        m ← β₁·m + (1 − β₁)·g̃
-        v ← β₂·v + (1 − β₂)·g̃²
-        m̂ ← m/(1 − β₁ᵗ)
-        v̂ ← v/(1 − β₂ᵗ)
-        θ ← θ − η·m̂/(√v̂ + ε)
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̂/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
+    m = 0
+    v = 0
 
 Identical to `adam` when weight_decay = 0; weight decay is coupled (g ← g + λθ). torch evaluates
 (η/(1−β₁^t))·m/(√v/√(1−β₂^t) + ε), the same map as m̂/(√v̂ + ε). Composition:

@@ -8,20 +8,20 @@ Source: seed 004 §8, eqs. (6.2)-(6.3); seed 003 §3.6.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        u ← max(β₂·u, |g|)
-        θ ← θ − η·m/((1 − β₁ᵗ)·u)
+    m ← β₁·m + (1 − β₁)·g
+    u ← max(β₂·u, |g|)
+    θ ← θ − η·m/((1 − β₁ᵗ)·u)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.002 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
+    lr = 0.002 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
 
 State (initial value)::
 
-        m = 0
-        u = 0
+    m = 0
+    u = 0
 
 No ε: u_t = max(β₂u_{t−1}, |g_t|) is 0 while all gradients are 0.
 """

@@ -9,25 +9,25 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        b₀ ← β₀·b₀ + g̃
-        b₁ ← β₁·b₁ + g̃
-        b₂ ← β₂·b₂ + g̃
-        θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
+    g̃ ← g + λ·θ
+    b₀ ← β₀·b₀ + g̃
+    b₁ ← β₁·b₁ + g̃
+    b₂ ← β₂·b₂ + g̃
+    θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta0 = 0.0 in [0, 1)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.99 in [0, 1)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta0 = 0.0 in [0, 1)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.99 in [0, 1)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        b0 = 0
-        b1 = 0
-        b2 = 0
+    b0 = 0
+    b1 = 0
+    b2 = 0
 
 Three velocities b_i ← β_i b_i + g (β = 0, 0.9, 0.99), θ ← θ − η/3·Σb_i. Composition:
 with_weight_decay(aggmo, 'coupled').

@@ -9,23 +9,23 @@ Source: seed 002 §3.2.2, Algorithm 8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
-        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
-        v_hat_max = 0
+    m = 0
+    v = 0
+    v_hat_max = 0
 
 v̂max_t = max(v̂max_{t−1}, v_t/(1−β₂^t)); ε outside the square root. torch takes the max over the
 raw v instead (amsgrad_torch); the two are not equivalent.

@@ -9,23 +9,23 @@ Source: peers (torch.optim.ASGD).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
-        μₜ ← 1/max(1, t − 1 − t₀)
-        θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
-        θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
+    g̃ ← g + λ·θ
+    ηₜ ← η·(1 + λ_η·η·(t − 1))^(−α)
+    μₜ ← 1/max(1, t − 1 − t₀)
+    θ ← (1 − λ_η·ηₜ)·θ − ηₜ·g̃
+    θ̄ ← (θ if μₜ = 1 else θ̄ + μₜ·(θ − θ̄))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        lambd = 0.0001 in [0, ∞)
-        alpha = 0.75 in [0, ∞)
-        t0 = 1000000.0 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.01 in [0, ∞)
+    lambd = 0.0001 in [0, ∞)
+    alpha = 0.75 in [0, ∞)
+    t0 = 1000000.0 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        ax = 0
+    ax = 0
 
 η_t = lr/(1+λ_η·lr·(t−1))^α and μ_t = 1/max(1, t−1−t₀) are the values computed after the previous
 step; θ ← θ(1−λ_η η_t) − η_t g; the average ā ← ā + μ_t(θ − ā) is state only (torch returns θ,

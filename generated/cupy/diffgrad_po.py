@@ -9,26 +9,26 @@ Source: seed 002 §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        θ ← (1 − η·λ)·θ
-        ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        gₜ₋₁ ← g
-        θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
+    θ ← (1 − η·λ)·θ
+    ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    gₜ₋₁ ← g
+    θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
-        g_prev = 0
+    m = 0
+    v = 0
+    g_prev = 0
 
 As diffgrad_to with √(v + 1e-15) (pytorch_optimizer's apply_ams_bound). Composition:
 with_weight_decay(diffgrad_po, 'decoupled').

@@ -9,25 +9,25 @@ Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
-        θ ← θ − η·b
-        θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
-        φ ← (θ if t mod k = 0 else φ)
+    g̃ ← g + λ·θ
+    b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+    θ ← θ − η·b
+    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+    φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        momentum = 0.0 in [0, ∞)
-        dampening = 0.0 in [0, 1]
-        weight_decay = 0.0 in [0, ∞)
-        k = 5 in integers ≥ 1
-        alpha = 0.5 in [0, 1]
+    lr = 0.001 in [0, ∞)
+    momentum = 0.0 in [0, ∞)
+    dampening = 0.0 in [0, 1]
+    weight_decay = 0.0 in [0, ∞)
+    k = 5 in integers ≥ 1
+    alpha = 0.5 in [0, 1]
 
 State (initial value)::
 
-        b = 0
-        slow = initial parameter
+    b = 0
+    slow = initial parameter
 
 Composition: lookahead(sgd_torch, schedule='paper').
 """

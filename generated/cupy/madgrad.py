@@ -9,25 +9,25 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        λₜ ← (ε + η)·√t
-        ν ← ν + λₜ·g̃²
-        s ← s + λₜ·g̃
-        z ← θ₀ − s/(ν^(1/3) + ε)
-        θ ← μ·θ + (1 − μ)·z
+    g̃ ← g + λ·θ
+    λₜ ← (ε + η)·√t
+    ν ← ν + λₜ·g̃²
+    s ← s + λₜ·g̃
+    z ← θ₀ − s/(ν^(1/3) + ε)
+    θ ← μ·θ + (1 − μ)·z
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        momentum = 0.9 in [0, 1)
-        eps = 1e-06 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.01 in [0, ∞)
+    momentum = 0.9 in [0, 1)
+    eps = 1e-06 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        x0 = initial parameter
-        nu = 0
-        s = 0
+    x0 = initial parameter
+    nu = 0
+    s = 0
 
 λ_t = (η+ε)√t (torch_optimizer adds ε to η); ν ← ν + λg², s ← s + λg, z = θ₀ − s/(ν^{1/3} + ε), θ
     ←

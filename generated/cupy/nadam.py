@@ -9,23 +9,23 @@ Source: seed 004 §9; seed 001; seed 003 §3.7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
-        v ← β₂·v + (1 − β₂)·g²
-        v̂ ← v/(1 − β₂ᵗ)
-        θ ← θ − η·m̄/(√v̂ + ε)
+    m ← β₁·m + (1 − β₁)·g
+    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+    v ← β₂·v + (1 − β₂)·g²
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̄/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
+    m = 0
+    v = 0
 
 m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); seed 004 writes 1−β₁^t in the first term (see
 derive/).

@@ -9,29 +9,29 @@ Source: reference/peer_semantics.md §1.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
-        μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
-        Π ← μₜ·Π
-        m ← β₁·m + (1 − β₁)·g̃
-        v ← β₂·v + (1 − β₂)·g̃²
-        d ← √(v/(1 − β₂ᵗ)) + ε
-        θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
+    g̃ ← g + λ·θ
+    μₜ ← β₁·(1 − (24/25)^(ψ·t)/2)
+    μₜ₊₁ ← β₁·(1 − (24/25)^(ψ·(t + 1))/2)
+    Π ← μₜ·Π
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    d ← √(v/(1 − β₂ᵗ)) + ε
+    θ ← θ − η·(1 − μₜ)·g̃/((1 − Π)·d) − η·μₜ₊₁·m/((1 − μₜ₊₁·Π)·d)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.002 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        momentum_decay = 0.004 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.002 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    momentum_decay = 0.004 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        mu_product (scalar) = 1
-        m = 0
-        v = 0
+    mu_product (scalar) = 1
+    m = 0
+    v = 0
 
 Keeps the running product Π_t = ∏μ_i as scalar state (torch stores it in the default dtype);
 momentum_decay = 0 gives μ = β₁/2, not plain Nadam. Composition: with_weight_decay(nadam_torch,

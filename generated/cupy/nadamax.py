@@ -8,21 +8,21 @@ Source: seed 004 §10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
-        u ← max(β₂·u, |g|)
-        θ ← θ − η·m̄/u
+    m ← β₁·m + (1 − β₁)·g
+    m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
+    u ← max(β₂·u, |g|)
+    θ ← θ − η·m̄/u
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.002 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
+    lr = 0.002 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
 
 State (initial value)::
 
-        m = 0
-        u = 0
+    m = 0
+    u = 0
 
 Nadam's m̄ over AdaMax's u_t = max(β₂u_{t−1}, |g_t|); no ε, as in AdaMax.
 """

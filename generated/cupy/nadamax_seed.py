@@ -8,20 +8,20 @@ Source: seed 004 §10, eqs. (6.1)-(6.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        u ← max(β₂·u, |g|)
-        θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u)
+    m ← β₁·m + (1 − β₁)·g
+    u ← max(β₂·u, |g|)
+    θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.002 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
+    lr = 0.002 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
 
 State (initial value)::
 
-        m = 0
-        u = 0
+    m = 0
+    u = 0
 
 θ ← θ − η/(1−β₁^t)·(β₁m_t + (1−β₁)g_t)/u_t with u_t = max(β₂u_{t−1}, |g_t|); Dozat's `nadamax`
     has

@@ -8,29 +8,29 @@ Source: peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        w₁ ← β₁·w₁ + 1
-        w₂ ← β₂·w₂ + 1
-        m ← (1 − 1/w₁)·m + g̃/w₁
-        v ← (1 − 1/w₂)·v + g̃²/w₂
-        θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
+    g̃ ← g + λ·θ
+    w₁ ← β₁·w₁ + 1
+    w₂ ← β₂·w₂ + 1
+    m ← (1 − 1/w₁)·m + g̃/w₁
+    v ← (1 − 1/w₂)·v + g̃²/w₂
+    θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        nu1 = 1.0 in [0, 1]
-        nu2 = 1.0 in [0, 1]
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    nu1 = 1.0 in [0, 1]
+    nu2 = 1.0 in [0, 1]
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        w1 (scalar) = 0
-        w2 (scalar) = 0
-        m = 0
-        v = 0
+    w1 (scalar) = 0
+    w2 (scalar) = 0
+    m = 0
+    v = 0
 
 Coupled L2 weight decay as in the reference code. Composition: with_weight_decay(qhadam,
     'coupled').

@@ -8,18 +8,18 @@ Source: seed 004 §5; seed 003 §3.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        r ← β·r + (1 − β)·g²
-        θ ← θ − η·g/(√r + ε)
+    r ← β·r + (1 − β)·g²
+    θ ← θ − η·g/(√r + ε)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta = 0.9 in [0, 1)
-        eps = 1e-08 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta = 0.9 in [0, 1)
+    eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-        r = 0
+    r = 0
 
 ε outside the square root; no bias correction.
 """

@@ -8,24 +8,24 @@ Source: peers (torch.optim.Rprop).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        p ← g·gₜ₋₁
-        Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
-        g̃ ← (0 if p < 0 else g)
-        θ ← θ − Γ·sign(g̃)
-        gₜ₋₁ ← g̃
+    p ← g·gₜ₋₁
+    Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
+    g̃ ← (0 if p < 0 else g)
+    θ ← θ − Γ·sign(g̃)
+    gₜ₋₁ ← g̃
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in (0, ∞)
-        eta_minus = 0.5 in (0, 1)
-        eta_plus = 1.2 in (1, ∞)
-        step_size_min = 1e-06 in [0, ∞)
-        step_size_max = 50.0 in (0, ∞)
+    lr = 0.01 in (0, ∞)
+    eta_minus = 0.5 in (0, 1)
+    eta_plus = 1.2 in (1, ∞)
+    step_size_min = 1e-06 in [0, ∞)
+    step_size_max = 50.0 in (0, ∞)
 
 State (initial value)::
 
-        g_prev = 0
-        step_size = lr
+    g_prev = 0
+    step_size = lr
 
 Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous gradient)
     or

@@ -8,19 +8,19 @@ Source: reference/peer_semantics.md §1.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        b ← (g̃ if t = 1 else μ·b + g̃)
-        θ ← θ − η·(g̃ + μ·b)
+    g̃ ← g + λ·θ
+    b ← (g̃ if t = 1 else μ·b + g̃)
+    θ ← θ − η·(g̃ + μ·b)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        momentum = 0.9 in (0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    momentum = 0.9 in (0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        b = 0
+    b = 0
 
 The buffer starts as the first (decayed) gradient and dampening is not applied on step 1; with
 momentum = 0 the buffer is bypassed. Nesterov requires momentum > 0 and dampening = 0.

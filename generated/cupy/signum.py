@@ -8,17 +8,17 @@ Source: peers (pytorch_optimizer.SignSGD, optax.signum).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β·m + (1 − β)·g
-        θ ← θ − η·sign(m)
+    m ← β·m + (1 − β)·g
+    θ ← θ − η·sign(m)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        momentum = 0.9 in [0, 1)
+    lr = 0.001 in [0, ∞)
+    momentum = 0.9 in [0, 1)
 
 State (initial value)::
 
-        m = 0
+    m = 0
 
 m ← βm + (1−β)g (no bias correction), θ ← θ − η·sign(m).
 """

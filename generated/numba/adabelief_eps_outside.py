@@ -9,21 +9,21 @@ Source: seed 002 §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        s ← β₂·s + (1 − β₂)·(g − m)²
-        θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
+    m ← β₁·m + (1 − β₁)·g
+    s ← β₂·s + (1 − β₂)·(g − m)²
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(s/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-16 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-16 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        s = 0
+    m = 0
+    s = 0
 
 s_t = β₂s_{t−1} + (1−β₂)(g_t − m_t)² without ε (arXiv v1 and several re-implementations); not
 equivalent to adabelief for ε > 0.

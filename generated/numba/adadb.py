@@ -9,32 +9,32 @@ Source: seed 002 §3.2.2, Algorithm 11.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
-        σ_|·| ← 1/(1 + exp(−|Δg|))
-        ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        gₜ₋₃ ← gₜ₋₂
-        gₜ₋₂ ← gₜ₋₁
-        gₜ₋₁ ← g
-        θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+    Δg ← β₃·(gₜ₋₁ − g) + β₃²·(gₜ₋₂ − gₜ₋₁) + β₃³·(gₜ₋₃ − gₜ₋₂)
+    σ_|·| ← 1/(1 + exp(−|Δg|))
+    ξ ← (σ_|·| if g·gₜ₋₁ < 0 else 1 + λ·σ_|·|)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    gₜ₋₃ ← gₜ₋₂
+    gₜ₋₂ ← gₜ₋₁
+    gₜ₋₁ ← g
+    θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        beta3 = 0.9 in [0, 1)
-        lam = 0.1 in [0, ∞)
-        eps = 1e-08 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    beta3 = 0.9 in [0, 1)
+    lam = 0.1 in [0, ∞)
+    eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
-        g_prev1 = 0
-        g_prev2 = 0
-        g_prev3 = 0
+    m = 0
+    v = 0
+    g_prev1 = 0
+    g_prev2 = 0
+    g_prev3 = 0
 
 Δg_t = β₃(g_{t−1} − g_t) + β₃²(g_{t−2} − g_{t−1}) + β₃³(g_{t−3} − g_{t−2}) with g₀ = g₋₁ = g₋₂ =
     0;

@@ -8,18 +8,18 @@ Source: reference/peer_semantics.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        s ← s + g²
-        θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
+    s ← s + g²
+    θ ← θ − η·(g/√(s + ε) if s > 0 else 0)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        initial_accumulator_value = 0.1 in [0, ∞)
-        eps = 1e-07 in [0, ∞)
+    lr = 0.01 in [0, ∞)
+    initial_accumulator_value = 0.1 in [0, ∞)
+    eps = 1e-07 in [0, ∞)
 
 State (initial value)::
 
-        s = initial_accumulator_value
+    s = initial_accumulator_value
 
 ε inside the square root, accumulator starting at 0.1, and a zero update where the accumulator is
     0.

@@ -8,23 +8,23 @@ Source: seed 004 §7, eqs. (4.1)-(4.5); seed 002 §2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        m̂ ← m/(1 − β₁ᵗ)
-        v̂ ← v/(1 − β₂ᵗ)
-        θ ← θ − η·m̂/(√v̂ + ε)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̂/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
+    m = 0
+    v = 0
 
 ε outside the square root of the bias-corrected v̂ (the paper's form; torch and optax agree).
 """

@@ -8,25 +8,25 @@ Source: seed 002 §3.2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        m̂ ← m/(1 − β₁ᵗ)
-        v̂ ← v/(1 − β₂ᵗ)
-        θ ← (1 − ηₜ·λ)·θ − α·ηₜ·m̂/(√v̂ + ε)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← (1 − ηₜ·λ)·θ − α·ηₜ·m̂/(√v̂ + ε)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 1e-05 in [0, ∞)
-        schedule_multiplier = 1.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 1e-05 in [0, ∞)
+    schedule_multiplier = 1.0 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
+    m = 0
+    v = 0
 
 The paper decays by the schedule multiplier η_t·λ, not by lr·λ; the default λ = 1e-5 equals
     torch's

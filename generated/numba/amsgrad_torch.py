@@ -8,25 +8,25 @@ Source: reference/peer_semantics.md §1.5, §2.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        m ← β₁·m + (1 − β₁)·g̃
-        v ← β₂·v + (1 − β₂)·g̃²
-        vᵐᵃˣ ← max(vᵐᵃˣ, v)
-        θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    vᵐᵃˣ ← max(vᵐᵃˣ, v)
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
-        v_max = 0
+    m = 0
+    v = 0
+    v_max = 0
 
 The max is over the raw v; the bias correction 1/√(1−β₂^t) is applied after it. Composition:
 with_weight_decay(amsgrad_torch, 'coupled').

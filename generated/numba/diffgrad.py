@@ -9,24 +9,24 @@ Source: seed 002 §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        gₜ₋₁ ← g
-        θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+    ξ ← 1/(1 + exp(−|g − gₜ₋₁|))
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    gₜ₋₁ ← g
+    θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
-        g_prev = 0
+    m = 0
+    v = 0
+    g_prev = 0
 
 ξ_t = AbsSig(g_{t−1} − g_t) with g₀ = 0, applied to Adam's m̂/(√v̂+ε).
 """

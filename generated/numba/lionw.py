@@ -8,21 +8,21 @@ Source: peers (pytorch_optimizer.Lion, optax.lion).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        θ ← (1 − η·λ)·θ
-        c ← (1 − β₁)·g + β₁·m
-        θ ← θ − η·sign(c)
-        m ← β₂·m + (1 − β₂)·g
+    θ ← (1 − η·λ)·θ
+    c ← (1 − β₁)·g + β₁·m
+    θ ← θ − η·sign(c)
+    m ← β₂·m + (1 − β₂)·g
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.0001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.99 in [0, 1)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.0001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.99 in [0, 1)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
+    m = 0
 
 c = β₁m + (1−β₁)g; θ ← θ − η·sign(c); m ← β₂m + (1−β₂)g; sign(0) = 0. Composition:
 with_weight_decay(lion, 'decoupled').

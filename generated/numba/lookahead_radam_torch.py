@@ -10,32 +10,32 @@ Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        m ← β₁·m + (1 − β₁)·g̃
-        v ← β₂·v + (1 − β₂)·g̃²
-        m̂ ← m/(1 − β₁ᵗ)
-        ρ∞ ← 2/(1 − β₂) − 1
-        ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
-        rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
-        θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
-        θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
-        φ ← (θ if t mod k = 0 else φ)
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    m̂ ← m/(1 − β₁ᵗ)
+    ρ∞ ← 2/(1 − β₂) − 1
+    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+    θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
+    θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+    φ ← (θ if t mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
-        k = 5 in integers ≥ 1
-        alpha = 0.5 in [0, 1]
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
+    k = 5 in integers ≥ 1
+    alpha = 0.5 in [0, 1]
 
 State (initial value)::
 
-        m = 0
-        v = 0
-        slow = initial parameter
+    m = 0
+    v = 0
+    slow = initial parameter
 
 RAdam + Lookahead is the core of 'Ranger' (without gradient centralisation). Composition:
 lookahead(radam_torch, schedule='paper').

@@ -9,21 +9,21 @@ Source: seed 003 §4.6; seed 004 §9, eq. (5.8).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in (0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in (0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
+    m = 0
+    v = 0
 
 θ ← θ − η(β₁m̂_t + (1−β₁)g_t/(1−β₁^t))/(√v̂_t + ε), ε outside the root as in seed 003 (seed 004
     puts

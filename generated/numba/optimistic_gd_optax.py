@@ -8,18 +8,18 @@ Source: reference/peer_semantics.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        θ ← θ − η·((α + β)·g − β·gₜ₋₁)
-        gₜ₋₁ ← g
+    θ ← θ − η·((α + β)·g − β·gₜ₋₁)
+    gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        alpha = 1.0 in (−∞, ∞)
-        beta = 1.0 in (−∞, ∞)
+    lr = 0.001 in [0, ∞)
+    alpha = 1.0 in (−∞, ∞)
+    beta = 1.0 in (−∞, ∞)
 
 State (initial value)::
 
-        g_prev = first gradient
+    g_prev = first gradient
 
 θ ← θ − η((α+β)g_t − βg_{t−1}) with g₀ := g₁. optax has no default learning rate; 1e-3 here.
 """

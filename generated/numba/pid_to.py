@@ -9,26 +9,26 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
-        D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
-        gₜ₋₁ ← (0 if t = 1 else g̃)
-        θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
+    g̃ ← g + λ·θ
+    I ← (g̃ if t = 1 else μ·I + (1 − τ)·g̃)
+    D ← (0 if t = 1 else μ·D + (1 − μ)·(g̃ − gₜ₋₁))
+    gₜ₋₁ ← (0 if t = 1 else g̃)
+    θ ← θ − η·(g̃ + K_d·D + Kᵢ·I)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        momentum = 0.9 in (0, 1)
-        dampening = 0.0 in [0, 1]
-        integral = 5.0 in [0, ∞)
-        derivative = 10.0 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    momentum = 0.9 in (0, 1)
+    dampening = 0.0 in [0, 1]
+    integral = 5.0 in [0, ∞)
+    derivative = 10.0 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        i_buf = 0
-        d_buf = 0
-        g_prev = 0
+    i_buf = 0
+    d_buf = 0
+    g_prev = 0
 
 I ← μI + (1−τ)g (I₁ = g), D ← μD + (1−μ)(g − g_{t−1}) (D₁ = 0), θ ← θ − η(g + K_i I + K_d D).
 torch_optimizer writes its previous-gradient buffer only from step 2, so g_{t−1} is still 0 at

@@ -8,20 +8,20 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        b ← β·b + (1 − β)·g̃
-        θ ← θ − η·(ν·b + (1 − ν)·g̃)
+    g̃ ← g + λ·θ
+    b ← β·b + (1 − β)·g̃
+    θ ← θ − η·(ν·b + (1 − ν)·g̃)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        momentum = 0.999 in [0, 1)
-        nu = 0.7 in [0, 1]
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    momentum = 0.999 in [0, 1)
+    nu = 0.7 in [0, 1]
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        b = 0
+    b = 0
 
 b ← βb + (1−β)g; θ ← θ − η(νb + (1−ν)g). Defaults are the paper's recommendation (β = 0.999, ν =
 0.7); torch_optimizer defaults to momentum = 0. Composition: with_weight_decay(qhm, 'coupled').

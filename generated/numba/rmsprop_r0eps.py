@@ -8,18 +8,18 @@ Source: seed 004 §5 (code).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        r ← β·r + (1 − β)·g²
-        θ ← θ − η·g/√r
+    r ← β·r + (1 − β)·g²
+    θ ← θ − η·g/√r
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta = 0.999 in [0, 1)
-        eps = 1e-08 in (0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta = 0.999 in [0, 1)
+    eps = 1e-08 in (0, ∞)
 
 State (initial value)::
 
-        r = eps
+    r = eps
 
 r₀ = ε and θ ← θ − ηg/√r: unlike AdaGrad, ε decays as β^t ε, so this is not the ε-inside form.
 """

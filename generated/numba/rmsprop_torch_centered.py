@@ -8,25 +8,25 @@ Source: reference/peer_semantics.md §1.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        v ← α·v + (1 − α)·g̃²
-        ḡ ← ḡ + (1 − α)·(g̃ − ḡ)
-        b ← μ·b + g̃/(√(v − ḡ²) + ε)
-        θ ← θ − η·b
+    g̃ ← g + λ·θ
+    v ← α·v + (1 − α)·g̃²
+    ḡ ← ḡ + (1 − α)·(g̃ − ḡ)
+    b ← μ·b + g̃/(√(v − ḡ²) + ε)
+    θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        alpha = 0.99 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
-        momentum = 0.0 in [0, ∞)
+    lr = 0.01 in [0, ∞)
+    alpha = 0.99 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
+    momentum = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        v = 0
-        b = 0
-        g_avg = 0
+    v = 0
+    b = 0
+    g_avg = 0
 
 Coupled weight decay; the momentum buffer excludes the learning rate and starts at 0.
 """

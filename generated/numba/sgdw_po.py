@@ -8,20 +8,20 @@ Source: reference/peer_semantics.md §2.10b.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        θ ← (1 − η·λ)·θ
-        b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g)
-        θ ← θ − η·b
+    θ ← (1 − η·λ)·θ
+    b ← (g if μ = 0 or t = 1 else μ·b + (1 − τ)·g)
+    θ ← θ − η·b
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        momentum = 0.0 in [0, ∞)
-        dampening = 0.0 in [0, 1]
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    momentum = 0.0 in [0, ∞)
+    dampening = 0.0 in [0, 1]
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        b = 0
+    b = 0
 
 The buffer starts as the first (decayed) gradient and dampening is not applied on step 1; with
 momentum = 0 the buffer is bypassed. Decoupled decay θ ← θ(1 − ηλ) before the step

@@ -9,11 +9,11 @@ Source: peers (pytorch_optimizer.SignSGD, optax.sign_sgd).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        θ ← θ − η·sign(g)
+    θ ← θ − η·sign(g)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
+    lr = 0.001 in [0, ∞)
 
 sign(0) = 0.
 """

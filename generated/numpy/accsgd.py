@@ -9,24 +9,24 @@ Source: peers (torch_optimizer 0.3).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        η̄ ← η·κ/c
-        β ← ξ·c²/κ
-        ζ ← c/(β + c)
-        ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
-        θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
+    g̃ ← g + λ·θ
+    η̄ ← η·κ/c
+    β ← ξ·c²/κ
+    ζ ← c/(β + c)
+    ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
+    θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        kappa = 1000.0 in (0, ∞)
-        xi = 10.0 in (0, ∞)
-        small_const = 0.7 in (0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    kappa = 1000.0 in (0, ∞)
+    xi = 10.0 in (0, ∞)
+    small_const = 0.7 in (0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        bar_a = initial parameter
+    bar_a = initial parameter
 
 With η̄ = ηκ/c, α = 1 − c²ξ/κ, β = 1 − α, ζ = c/(c+β): ā ← (1−β)ā − βη̄g + βθ (ā₀ = θ₀), θ ← ζ(θ
     −

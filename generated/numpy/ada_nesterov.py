@@ -8,21 +8,21 @@ Source: seed 000 §3, eqs. (10)-(12).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
-        Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁
-        E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ²
-        θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁
+    RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
+    Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁
+    E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ²
+    θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁
 
 Hyperparameters (default, allowed range)::
 
-        momentum = 0.5 in [0, 1)
-        decay = 0.95 in [0, 1)
-        eps = 1e-05 in (0, ∞)
+    momentum = 0.5 in [0, 1)
+    decay = 0.95 in [0, 1)
+    eps = 1e-05 in (0, ∞)
 
 State (initial value)::
 
-        delta = 0
-        acc_delta = 0
+    delta = 0
+    acc_delta = 0
 
 Eq. (12): Δθ_t = ρΔθ_{t−1} − RMS[Δθ]_{t−1}·∇L(θ_{t−1} + ρΔθ_{t−1}), θ_t = θ_{t−1} + Δθ_t, with
 E[Δθ²]_t = γE[Δθ²]_{t−1} + (1−γ)Δθ_t² and RMS[Δθ] = √(E[Δθ²] + ε). The stored parameter is the

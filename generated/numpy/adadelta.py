@@ -8,20 +8,20 @@ Source: seed 004 §6; seed 000 §2; seed 003 §3.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        E[g²] ← ρ·E[g²] + (1 − ρ)·g²
-        Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
-        E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
-        θ ← θ + Δθ
+    E[g²] ← ρ·E[g²] + (1 − ρ)·g²
+    Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+    E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
+    θ ← θ + Δθ
 
 Hyperparameters (default, allowed range)::
 
-        rho = 0.95 in [0, 1)
-        eps = 1e-06 in [0, ∞)
+    rho = 0.95 in [0, 1)
+    eps = 1e-06 in [0, ∞)
 
 State (initial value)::
 
-        r = 0
-        s = 0
+    r = 0
+    s = 0
 
 No learning rate: the step is RMS[Δθ]_{t−1}/RMS[g]_t · g, ε inside both square roots.
 """

@@ -8,23 +8,23 @@ Source: reference/peer_semantics.md §1.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        v ← ρ·v + (1 − ρ)·g̃²
-        Δ ← g̃·√(u + ε)/√(v + ε)
-        u ← ρ·u + (1 − ρ)·Δ²
-        θ ← θ − η·Δ
+    g̃ ← g + λ·θ
+    v ← ρ·v + (1 − ρ)·g̃²
+    Δ ← g̃·√(u + ε)/√(v + ε)
+    u ← ρ·u + (1 − ρ)·Δ²
+    θ ← θ − η·Δ
 
 Hyperparameters (default, allowed range)::
 
-        lr = 1.0 in [0, ∞)
-        rho = 0.9 in [0, 1)
-        eps = 1e-06 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 1.0 in [0, ∞)
+    rho = 0.9 in [0, 1)
+    eps = 1e-06 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        v = 0
-        u = 0
+    v = 0
+    u = 0
 
 Adds a learning rate (default 1.0) applied after the Δ² accumulation, and coupled weight decay; ρ
 defaults to 0.9.

@@ -8,17 +8,17 @@ Source: seed 004 §4, eqs. (2.1)-(2.2).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        r ← r + g²
-        θ ← θ − η·g/(√r + ε)
+    r ← r + g²
+    θ ← θ − η·g/(√r + ε)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        eps = 1e-10 in [0, ∞)
+    lr = 0.01 in [0, ∞)
+    eps = 1e-10 in [0, ∞)
 
 State (initial value)::
 
-        r = 0
+    r = 0
 
 ε outside the square root, accumulator starts at 0.
 """

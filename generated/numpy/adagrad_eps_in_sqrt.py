@@ -8,17 +8,17 @@ Source: seed 003 §4.1; seed 004 §4 (r₀ = ε code).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        G ← G + g²
-        θ ← θ − η·g/√(G + ε)
+    G ← G + g²
+    θ ← θ − η·g/√(G + ε)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        eps = 1e-08 in (0, ∞)
+    lr = 0.01 in [0, ∞)
+    eps = 1e-08 in (0, ∞)
 
 State (initial value)::
 
-        G = 0
+    G = 0
 
 θ ← θ − η g/√(G_t + ε). Seed 004 starts r₀ = ε and drops ε from the denominator: the same
 trajectory.

@@ -8,21 +8,21 @@ Source: reference/peer_semantics.md §1.2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        s ← s + g̃²
-        θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
+    g̃ ← g + λ·θ
+    s ← s + g̃²
+    θ ← θ − η·g̃/((1 + δ·(t − 1))·(√s + ε))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        lr_decay = 0.0 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
-        initial_accumulator_value = 0.0 in [0, ∞)
-        eps = 1e-10 in [0, ∞)
+    lr = 0.01 in [0, ∞)
+    lr_decay = 0.0 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
+    initial_accumulator_value = 0.0 in [0, ∞)
+    eps = 1e-10 in [0, ∞)
 
 State (initial value)::
 
-        sum = initial_accumulator_value
+    sum = initial_accumulator_value
 
 Learning-rate decay η/(1+(t−1)·lr_decay), coupled weight decay, accumulator starting at
 initial_accumulator_value, ε outside the square root.

@@ -8,21 +8,21 @@ Source: seed 004 §7 (code).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        θ ← θ − η·√(1 − β₂ᵗ)·m/((1 − β₁ᵗ)·√v)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    θ ← θ − η·√(1 − β₂ᵗ)·m/((1 − β₁ᵗ)·√v)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in (0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in (0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = eps
+    m = 0
+    v = eps
 
 v₀ = ε and θ ← θ − η√(1−β₂^t)/(1−β₁^t)·m/√v.
 """

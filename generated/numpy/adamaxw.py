@@ -8,23 +8,23 @@ Source: reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        θ ← (1 − η·λ)·θ
-        m ← β₁·m + (1 − β₁)·g
-        u ← max(β₂·u, |g| + ε)
-        θ ← θ − η·m/((1 − β₁ᵗ)·u)
+    θ ← (1 − η·λ)·θ
+    m ← β₁·m + (1 − β₁)·g
+    u ← max(β₂·u, |g| + ε)
+    θ ← θ − η·m/((1 − β₁ᵗ)·u)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.002 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0001 in [0, ∞)
+    lr = 0.002 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0001 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        u = 0
+    m = 0
+    u = 0
 
 optax.adamaxw: u = m̂/ν + λθ, θ ← θ − ηu ≡ θ(1−ηλ) − ηm̂/ν. Composition:
 with_weight_decay(adamax_torch, 'decoupled').

@@ -9,25 +9,25 @@ Source: seed 002 §3.2.3, Algorithm 13.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
-        s ← β₃·s + (1 − β₃)·η̂
-        θ ← θ − m·min(η̂, s)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+    s ← β₃·s + (1 − β₃)·η̂
+    θ ← θ − m·min(η̂, s)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        beta3 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    beta3 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
-        s = 0
+    m = 0
+    v = 0
+    s = 0
 
 η̂_t = η√(1−β₂^t)/(1−β₁^t)/(√v_t+ε); s_t = β₃s_{t−1} + (1−β₃)η̂_t (s₀ = 0, not bias corrected); θ
     ←

@@ -9,30 +9,30 @@ Source: peers (pytorch_optimizer.Adan).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        θ ← (1 − η·λ)·θ
-        d ← g − gₜ₋₁
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·d
-        n ← β₃·n + (1 − β₃)·(g + β₂·d)²
-        δ ← √n/√(1 − β₃ᵗ) + ε
-        θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ)
-        gₜ₋₁ ← g
+    θ ← (1 − η·λ)·θ
+    d ← g − gₜ₋₁
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·d
+    n ← β₃·n + (1 − β₃)·(g + β₂·d)²
+    δ ← √n/√(1 − β₃ᵗ) + ε
+    θ ← θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ)
+    gₜ₋₁ ← g
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.98 in [0, 1)
-        beta2 = 0.92 in [0, 1)
-        beta3 = 0.99 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.98 in [0, 1)
+    beta2 = 0.92 in [0, 1)
+    beta3 = 0.99 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
-        n_ema = 0
-        g_prev = first gradient
+    m = 0
+    v = 0
+    n_ema = 0
+    g_prev = first gradient
 
 β's are EMA factors (the paper's 1−β): d_t = g_t − g_{t−1} with d₁ = 0; n ← β₃n + (1−β₃)(g +
     β₂d)²;

@@ -9,30 +9,30 @@ Source: seed 002 §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        m ← β₁·m + (1 − β₁)·g̃
-        v ← β₂·v + (1 − β₂)·g̃²
-        m̂ ← m/(1 − β₁ᵗ)
-        v̂ ← v/(1 − β₂ᵗ)
-        θ ← θ − η·m̂/(√v̂ + ε)
-        θ ← (θ if t = 1 else αₗₐ·θ + (1 − αₗₐ)·φ if (t + k − 1) mod k = 0 else θ)
-        φ ← (θ if (t + k − 1) mod k = 0 else φ)
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    m̂ ← m/(1 − β₁ᵗ)
+    v̂ ← v/(1 − β₂ᵗ)
+    θ ← θ − η·m̂/(√v̂ + ε)
+    θ ← (θ if t = 1 else αₗₐ·θ + (1 − αₗₐ)·φ if (t + k − 1) mod k = 0 else θ)
+    φ ← (θ if (t + k − 1) mod k = 0 else φ)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
-        k = 5 in integers ≥ 1
-        alpha = 0.5 in [0, 1]
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
+    k = 5 in integers ≥ 1
+    alpha = 0.5 in [0, 1]
 
 State (initial value)::
 
-        m = 0
-        v = 0
-        slow = initial parameter
+    m = 0
+    v = 0
+    slow = initial parameter
 
 torch_optimizer's schedule: syncs after t = 1, 1+k, …, slow weights anchored at θ₁. Composition:
 lookahead(adam_torch, schedule='to').

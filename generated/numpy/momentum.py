@@ -8,17 +8,17 @@ Source: seed 004 §2, eqs. (1.5)-(1.6).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        v ← α·v − η·g
-        θ ← θ + v
+    v ← α·v − η·g
+    θ ← θ + v
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        momentum = 0.9 in [0, 1)
+    lr = 0.001 in [0, ∞)
+    momentum = 0.9 in [0, 1)
 
 State (initial value)::
 
-        v = 0
+    v = 0
 
 v ← αv − ηg keeps the learning rate inside the buffer; torch's SGD(momentum) keeps it outside
     (see

@@ -8,17 +8,17 @@ Source: seed 004 §3, eqs. (5.3)-(5.4).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        v ← α·v − η·g
-        θ ← θ + α·v − η·g
+    v ← α·v − η·g
+    θ ← θ + α·v − η·g
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        momentum = 0.9 in [0, 1)
+    lr = 0.001 in [0, ∞)
+    momentum = 0.9 in [0, 1)
 
 State (initial value)::
 
-        v = 0
+    v = 0
 
 The stored parameters are the look-ahead point θ + αv of the original form, so g = ∇J(θ) is an
 ordinary gradient (derive/ proves the two forms equivalent).

@@ -8,26 +8,26 @@ Source: reference/peer_semantics.md §1.9, §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        v ← β₂·v + (1 − β₂)·g²
-        m̂ ← m/(1 − β₁ᵗ)
-        ρ∞ ← 2/(1 − β₂) − 1
-        ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
-        rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
-        θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂)
+    m ← β₁·m + (1 − β₁)·g
+    v ← β₂·v + (1 − β₂)·g²
+    m̂ ← m/(1 − β₁ᵗ)
+    ρ∞ ← 2/(1 − β₂) − 1
+    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+    θ ← θ − η·(rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ ≥ ρₘᵢₙ else m̂)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        threshold = 5.0 in (0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    threshold = 5.0 in (0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
+    m = 0
+    v = 0
 
 Rectifies when ρ_t ≥ threshold (5); ε on √v̂ (torch puts it on √v).
 """

@@ -9,27 +9,27 @@ Source: seed 002 §3.2.3, Algorithm 14.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        m ← β₁·m + (1 − β₁)·g̃
-        v ← β₂·v + (1 − β₂)·g̃²
-        m̂ ← m/(1 − β₁ᵗ)
-        ρ∞ ← 2/(1 − β₂) − 1
-        ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
-        rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
-        θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← β₂·v + (1 − β₂)·g̃²
+    m̂ ← m/(1 − β₁ᵗ)
+    ρ∞ ← 2/(1 − β₂) − 1
+    ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+    rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+    θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.001 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
+    m = 0
+    v = 0
 
 Rectifies when ρ_t > 5 (so from t = 6 with β₂ = 0.999, one step later than the paper); ε is added
     to

@@ -8,22 +8,22 @@ Source: reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, d
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        ν ← ρ·ν + (1 − ρ)·g²
-        b ← μ·b + η·g/√(ν + ε)
-        θ ← θ − b
+    ν ← ρ·ν + (1 − ρ)·g²
+    b ← μ·b + η·g/√(ν + ε)
+    θ ← θ − b
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        decay = 0.9 in [0, 1)
-        eps = 1e-08 in [0, ∞)
-        initial_scale = 0.0 in [0, ∞)
-        momentum = 0.0 in [0, 1)
+    lr = 0.01 in [0, ∞)
+    decay = 0.9 in [0, 1)
+    eps = 1e-08 in [0, ∞)
+    initial_scale = 0.0 in [0, ∞)
+    momentum = 0.0 in [0, 1)
 
 State (initial value)::
 
-        nu = initial_scale
-        b = 0
+    nu = initial_scale
+    b = 0
 
 ε inside the square root, decay 0.9, ν₀ = initial_scale; the momentum trace follows the lr
     scaling

@@ -8,11 +8,11 @@ Source: seed 004 §1 (Δw = −η g).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        θ ← θ − η·g
+    θ ← θ − η·g
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.001 in [0, ∞)
+    lr = 0.001 in [0, ∞)
 """
 import math
 

@@ -9,21 +9,21 @@ Source: seed 002 §3.2.2, Algorithm 7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        m ← β₁·m + (1 − β₁)·g
-        v ← v − (1 − β₂)·g²·sign(v − g²)
-        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+    m ← β₁·m + (1 − β₁)·g
+    v ← v − (1 − β₂)·g²·sign(v − g²)
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 0.001 in [0, ∞)
+    lr = 0.01 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 0.001 in [0, ∞)
 
 State (initial value)::
 
-        m = 0
-        v = 0
+    m = 0
+    v = 0
 
 v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in seed 002 (sign(0 −
     g²) =

@@ -8,24 +8,24 @@ Source: reference/peer_semantics.md §2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
-        g̃ ← g + λ·θ
-        m ← β₁·m + (1 − β₁)·g̃
-        v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
-        θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+    g̃ ← g + λ·θ
+    m ← β₁·m + (1 − β₁)·g̃
+    v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+    θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
 
 Hyperparameters (default, allowed range)::
 
-        lr = 0.01 in [0, ∞)
-        beta1 = 0.9 in [0, 1)
-        beta2 = 0.999 in [0, 1)
-        eps = 0.001 in [0, ∞)
-        initial_accumulator = 1e-06 in [0, ∞)
-        weight_decay = 0.0 in [0, ∞)
+    lr = 0.01 in [0, ∞)
+    beta1 = 0.9 in [0, 1)
+    beta2 = 0.999 in [0, 1)
+    eps = 0.001 in [0, ∞)
+    initial_accumulator = 1e-06 in [0, ∞)
+    weight_decay = 0.0 in [0, ∞)
 
 State (initial value)::
 
-        m = initial_accumulator
-        v = initial_accumulator
+    m = initial_accumulator
+    v = initial_accumulator
 
 Both moments start at initial_accumulator = 1e-6; ε = 1e-3 outside √v̂. Composition:
 with_weight_decay(yogi_po, 'coupled').
