@@ -4,9 +4,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import sympy as sp
+
 from optiforge.specs.dsl import OptimizerSpec
 
 from .ir import KernelIR, lower
+from .names import display_names
 from .passes import PIPELINE
 
 __all__ = ["Lowered", "lower_and_optimize"]
@@ -18,6 +21,11 @@ class Lowered:
 
     ir: KernelIR
     stages: tuple[tuple[str, KernelIR], ...]
+
+    @functools.cached_property
+    def names(self) -> dict[sp.Symbol, str]:
+        """The names the emitted code prints for the final IR's symbols (:func:`~.names.display_names`)."""
+        return display_names(self.ir)
 
 
 def lower_and_optimize(spec: OptimizerSpec, passes=PIPELINE) -> Lowered:

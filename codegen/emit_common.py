@@ -16,8 +16,8 @@ __all__ = ["CHECKED_STEP", "banner", "module_docstring", "docstring_literal", "m
 
 #: ``step`` of a backend on host arrays (NumPy, numba): the shared checks, then the module's ``step_unchecked``.
 CHECKED_STEP = '''def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -40,16 +40,22 @@ def _initial_value_text(s) -> str:
     return f"{text}, with the gradient and parameter of step 1" if deferred_init(s) else text
 
 
-def docstring_literal(text: str) -> str:
-    """``text`` as a triple-quoted Python literal whose value reads as ``text`` (backslashes and quotes
-    escaped, a control character, NUL or lone surrogate written as its escape sequence, so the file is
-    printable UTF-8 and compiles whatever the spec's texts contain)."""
+def printable(text: str) -> str:
+    """``text`` with every character but a newline that is not printable (a control character, NUL, a lone
+    surrogate) written as its escape sequence ``\\xNN``/``\\uNNNN``/``\\UNNNNNNNN``."""
     def escape(ch: str) -> str:
         if ch == "\n" or ch.isprintable():
             return ch
         code = ord(ch)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-    body = "".join(escape(ch) for ch in text.replace("\\", "\\\\")).replace('"""', '\\"\\"\\"')
+    return "".join(escape(ch) for ch in text)
+
+
+def docstring_literal(text: str) -> str:
+    """``text`` as a triple-quoted Python literal whose value reads as ``text`` (backslashes and
+    quotes escaped, a control character, NUL or lone surrogate written as its escape sequence, so
+    the file is printable UTF-8 and compiles whatever the spec's texts contain)."""
+    body = printable(text.replace("\\", "\\\\")).replace('"""', '\\"\\"\\"')
     if body.endswith('"'):
         body += "\n"
     return f'"""{body}"""'
@@ -67,8 +73,17 @@ def module_docstring(spec: OptimizerSpec, backend: str) -> str:
         lines += ["", "State (initial value)::", ""]
         lines += [f"    {s.name}{' (scalar)' if s.scalar else ''} = {_initial_value_text(s)}" for s in spec.state]
     if spec.notes:
-        lines += [""] + textwrap.wrap(spec.notes, 100)
-    return docstring_literal("\n".join(line.rstrip() for line in lines) + "\n")
+        lines += [""] + textwrap.wrap(spec.notes, LINE_WIDTH)
+    wrapped = []
+    for line in lines:  # a long reference or equation continues indented under its first line
+        if len(line) <= LINE_WIDTH - 3:  # 3: the opening quotes
+            wrapped.append(line)
+            continue
+        lead = " " * (len(line) - len(line.lstrip()))
+        wrapped += textwrap.wrap(line.lstrip(), LINE_WIDTH - 3, initial_indent=lead,
+                                 subsequent_indent=lead + "    ", break_long_words=False, break_on_hyphens=False,
+                                 expand_tabs=False, replace_whitespace=False) or [""]
+    return docstring_literal("\n".join(line.rstrip() for line in wrapped) + "\n")
 
 
 def domain_constructor(domain: sp.Set) -> str:
@@ -86,11 +101,19 @@ def domain_constructor(domain: sp.Set) -> str:
 
 
 def indent(lines: list[str], spaces: int) -> str:
-    return textwrap.indent("\n".join(lines), " " * spaces)
+    """``lines`` of code indented by ``spaces``, each broken to fit :data:`LINE_WIDTH`
+    (:func:`wrap_code`)."""
+    out, in_string = [], False
+    for line in (piece for text in lines for piece in text.split("\n")):
+        line = " " * spaces + line if line else line
+        out += [line] if in_string else wrap_code(line)  # the lines of a multi-line string stay as they are
+        in_string ^= line.count("\'\'\'") % 2 == 1
+    return "\n".join(out)
 
 
 def module_constants(spec: OptimizerSpec) -> str:
-    """``NAME``, ``HYPERPARAMETERS`` (defaults), ``DOMAINS`` (runtime checks), ``STATE``, ``SCALAR_STATE``."""
+    """``NAME``, ``HYPERPARAMETERS`` (defaults), ``DOMAINS`` (runtime checks), ``STATE``,
+    ``SCALAR_STATE``."""
     hypers = "\n".join(f"    {h.name!r}: {h.default!r}," for h in spec.hyperparameters)
     domains = "\n".join(f"    {h.name!r}: {domain_constructor(h.domain)}," for h in spec.hyperparameters)
     state = "".join(f"{s.name!r}, " for s in spec.array_state).rstrip(" ")
@@ -108,7 +131,8 @@ def init_hyperparameter_lines(spec: OptimizerSpec) -> list[str]:
 
 
 def init_state_lines(spec: OptimizerSpec, printer, array_module: str) -> list[str]:
-    """The entries of ``init_state``'s dict: arrays of ``_dtype`` (``array_module`` is numpy or cupy)."""
+    """The entries of ``init_state``'s dict: arrays of ``_dtype`` (``array_module`` is numpy or
+    cupy)."""
     lines = []
     for s in spec.array_state:
         if s.init == PARAM:
@@ -126,10 +150,9 @@ def init_state_lines(spec: OptimizerSpec, printer, array_module: str) -> list[st
 
 
 def host_prologue_lines(ir, printer) -> list[str]:
-    """The step, hyperparameters and scalar state as ``numpy.float64``, then the host assignments, in order.
-
-    Run under ``numpy.errstate(all="ignore")``: a hoisted subexpression of a branch that is not taken may be
-    NaN or infinite, and must not raise."""
+    """The step, hyperparameters and scalar state as ``numpy.float64``, then the host
+    assignments, in order. Run under ``numpy.errstate(all="ignore")``: a hoisted subexpression of
+    a branch that is not taken may be NaN or infinite, and must not raise."""
     spec = ir.spec
     # t as numpy.float64 too: an expression of t and numbers only must not raise in Python int/float
     # arithmetic ((1 - t)**-1.0 at t = 1, 2.0**t past t = 1023)
@@ -139,15 +162,20 @@ def host_prologue_lines(ir, printer) -> list[str]:
     # CSE may split (24/25)**x into 24**x * 25**(-x), which overflows to inf*0 = NaN for large x; powsimp
     # merges the bases again (only where SymPy's assumptions allow it).
     # A constant is a numpy.float64 too, so arithmetic on it never raises (Python's 0.0**-1 would).
-    return unpack + [f"{printer.doprint(sym)} = " + (printer.doprint(sp.powsimp(expr, combine='base'))
-                                                     if free_symbols(expr) else f"numpy.float64({printer.doprint(expr)})")
-                     for sym, expr in ir.host]
+    lines = []
+    for sym, expr in ir.host:
+        name = printer.doprint(sym)
+        value = printer.doprint(sp.powsimp(expr, combine='base')) if free_symbols(expr) else \
+            f"numpy.float64({printer.doprint(expr)})"
+        if value != name:  # an alias printed under the name of what it names (codegen.names) is no statement
+            lines.append(f"{name} = {value}")
+    return unpack + lines
 
 
 def host_block_lines(ir, printer) -> list[str]:
-    """:func:`host_prologue_lines` under ``numpy.errstate(all="ignore")``, for a backend whose body runs
-    elsewhere (a kernel launch, a compiled loop); none for a spec without hyperparameters, step or scalar
-    state."""
+    """:func:`host_prologue_lines` under ``numpy.errstate(all="ignore")``, for a backend whose
+    body runs elsewhere (a kernel launch, a compiled loop); none for a spec without
+    hyperparameters, step or scalar state."""
     prologue = host_prologue_lines(ir, printer)
     if not prologue:
         return []
@@ -157,3 +185,157 @@ def host_block_lines(ir, printer) -> list[str]:
 
 def scalar_state_store_lines(ir, printer) -> list[str]:
     return [f"state[{name!r}] = float({printer.doprint(sym)})" for name, sym in ir.scalar_outputs]
+
+
+#: The longest line an emitted module holds.
+LINE_WIDTH = 100
+
+#: Where a long line of code may break: after a comma, or before one of these operators (spaced as
+#: the printers space them), inside brackets.
+_BREAK_BEFORE = (" + ", " - ", " if ", " else ", " ? ", " : ", " && ", " || ", " and ", " or ")
+
+
+def _break_point(line: str, width: int, opens: list[int], c: bool) -> tuple[int, int, list[int]] | None:
+    """(index to break at, column of the continuation, the alignment columns of the brackets open there) for
+    the break that leaves at most ``width`` characters on the first line: the shallowest in brackets, a comma
+    before an operator, then the rightmost; None where there is none (outside brackets, in strings). ``opens``: alignment columns of the brackets open where ``line``
+    starts (a continuation line). ``c``: C code, which may also break outside brackets."""
+    opens = list(opens)
+    quote = None
+    candidates = []  # (depth, 0 for a comma or 1 for an operator, index, column, open brackets)
+    for i, ch in enumerate(line[:width + 1]):
+        if quote:
+            if ch == quote and line[i - 1] != "\\":
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            opens.append(i + 1)
+        elif ch in ")]}":
+            if opens:
+                opens.pop()
+        elif opens or c:
+            column = opens[-1] if opens else len(line) - len(line.lstrip()) + 8
+            if ch == "," and line[i + 1:i + 2] == " ":
+                candidates.append((len(opens), 0, i + 2, column, list(opens)))
+            elif ch == " " and any(line.startswith(op, i) for op in _BREAK_BEFORE):
+                candidates.append((len(opens), 1, i + 1, column, list(opens)))
+    fitting = [c for c in candidates if c[3] < c[2] <= width]
+    if not fitting:
+        return None
+    depth, kind, at, column, open_there = min(fitting, key=lambda c: (c[0], c[1], -c[2]))
+    return at, column, open_there
+
+
+def _operator_outside_brackets(text: str) -> bool:
+    depth, quote = 0, None
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote and text[i - 1] != "\\" else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch == " " and any(text.startswith(op, i) for op in _BREAK_BEFORE):
+            return True
+    return False
+
+
+def wrap_code(line: str, width: int = LINE_WIDTH, *, c: bool = False) -> list[str]:
+    """A line of Python or C broken inside its brackets (after a comma, else before an operator) into lines
+    of at most ``width`` characters where it can be, each continuation aligned one past its open bracket
+    (or indented 8 past the line where that is deeper than half the width); ``c``: C code, which may
+    also break outside brackets. The code means the same."""
+    out = []
+    indent_of = len(line) - len(line.lstrip())
+    opens: list[int] = []
+    while len(line) > width:
+        code = not (c or out or line.lstrip().startswith("#"))
+        if code and " = " in line and _operator_outside_brackets(line.split(" = ", 1)[1]):
+            # a Python assignment whose value has an operator outside brackets: the value in parentheses, so
+            # that it may break there
+            target, value = line.split(" = ", 1)
+            line = f"{target} = ({value})"
+        point = _break_point(line, width, opens, c)
+        if point is None:
+            break
+        at, column, opens = point
+        if column > width // 2:
+            column = indent_of + 8
+        rest = " " * column + line[at:].lstrip()
+        if len(rest) >= len(line):
+            break
+        out.append(line[:at].rstrip())
+        # the brackets still open keep their columns; the text moves by column - at
+        opens = [c if c <= at else c + column - (at + len(line[at:]) - len(line[at:].lstrip())) for c in opens]
+        line = rest
+    return out + [line]
+
+
+def wrap_lines(lines, width: int = LINE_WIDTH) -> list[str]:
+    """Every line of ``lines`` through :func:`wrap_code`."""
+    return [piece for line in lines for piece in wrap_code(line, width)]
+
+
+def string_pieces(text: str, width: int) -> list[str]:
+    """Python literals whose implicit concatenation is ``text``, each at most ``width``
+    characters, broken after ``", "`` (for an argument list or a signature written over several
+    lines)."""
+    pieces, current = [], ""
+    for part in text.split(", "):
+        candidate = f"{current}, {part}" if current else part
+        if current and len(repr(candidate + ", ")) > width:
+            pieces.append(current + ", ")
+            current = part
+        else:
+            current = candidate
+    return [repr(p) for p in pieces + [current]]
+
+
+def equation_comments(ir, statements, names: dict, stored: dict) -> tuple[dict[int, list[str]], list[str]]:
+    """The spec's assignments as comment texts (``θ ← θ − η·m̂/(√v̂ + ε)``), each once: (statement index →
+    the texts to print before ``statements[index]``, the texts left for the end). An assignment goes before
+    the statement holding its value (``stored``: state name → symbol stored; a temporary: the statement
+    printed under its name), with those before it in the spec that no statement holds (host values, an
+    earlier value of a state)."""
+    spec = ir.spec
+    equations = equations_unicode(spec)
+    last = {a.target: k for k, a in enumerate(spec.assignments)}
+    holder = {}
+    for name, symbol in stored.items():
+        if spec.symbol(name) in last:
+            holder[last[spec.symbol(name)]] = symbol
+    temporaries = {t.name: t for t in spec.temporaries}
+    for symbol in statements:
+        shown = names.get(symbol, symbol.name)
+        if shown in temporaries and temporaries[shown] in last:
+            holder[last[temporaries[shown]]] = symbol
+    position = {symbol: i for i, symbol in enumerate(statements)}
+    comments: dict[int, list[str]] = {}
+    pending: list[str] = []
+    for k, equation in enumerate(equations):
+        pending.append(equation)
+        if holder.get(k) in position:
+            comments.setdefault(position[holder[k]], []).extend(pending)
+            pending = []
+    return comments, pending
+
+
+def comment_lines(texts, c: bool, width: int) -> list[str]:
+    """``texts`` as comments of at most ``width`` characters: Python ``#`` lines, or C ``/* … */`` lines
+    (``c``), which neither a ``*/`` nor a final backslash in a text can end early; characters that are not
+    printable are escaped (:func:`printable`)."""
+    lines = []
+    for text in texts:
+        text = printable(" ".join(text.split()))
+        if c:
+            text = text.replace("*/", "* /")
+        start, more, end = ("/* ", "   ", " */") if c else ("# ", "#     ", "")
+        wrapped = textwrap.wrap(text, width - len(end), initial_indent=start, subsequent_indent=more,
+                                break_long_words=False, break_on_hyphens=False)
+        wrapped[-1] += end
+        lines += wrapped
+    return lines

@@ -32,7 +32,7 @@ from optiforge.specs.validate import BOOLEAN_FUNCTIONS, ELEMENTWISE_FUNCTIONS
 from optiforge.specs.expression_dag import (SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild, rebuild_unevaluated,
                                             tree_sizes)
 
-__all__ = ["KernelIR", "lower", "plain_sympy", "INLINE_LIMIT", "fresh_names"]
+__all__ = ["KernelIR", "lower", "plain_sympy", "INLINE_LIMIT", "fresh_names", "truth_valued"]
 
 #: A value read more than once is substituted into its readers only while its tree has at most this many
 #: nodes; a larger one is computed once under a name.
@@ -91,14 +91,16 @@ class KernelIR:
     def host_booleans(self) -> set[sp.Symbol]:
         """Host symbols holding a truth value. A bare Symbol is a SymPy ``Boolean`` too, so an alias
         ``c3 = h0`` is a truth value only when what it names is one."""
-        return _truth_valued(self.host)
+        return truth_valued(self.host)
 
     def body_booleans(self) -> set[sp.Symbol]:
         """Body symbols holding a truth value (a condition shared by several selections)."""
-        return _truth_valued(self.body, self.host_booleans())
+        return truth_valued(self.body, self.host_booleans())
 
 
-def _truth_valued(statements, known=frozenset()) -> set[sp.Symbol]:
+def truth_valued(statements, known=frozenset()) -> set[sp.Symbol]:
+    """The symbols of ``statements`` (``(symbol, expr)`` pairs in order) that hold a truth value, given the
+    ``known`` ones (not returned)."""
     booleans = set(known)
     for symbol, expr in statements:
         if expr in booleans or (isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)):

@@ -38,6 +38,7 @@ PUBLIC_NAMES: dict[str, dict[str, str]] = {
     "Declaring optimizers": {
         "SpecBuilder": "optiforge.specs",
         "OptimizerSpec": "optiforge.specs",
+        "Numerics": "optiforge.specs",
         "SpecError": "optiforge.specs",
         "get": "optiforge.specs",
         "names": "optiforge.specs",

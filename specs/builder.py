@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .dsl import Assignment, Hyperparameter, OptimizerSpec, State, domain_assumptions
+from .dsl import Assignment, Hyperparameter, Numerics, OptimizerSpec, State, domain_assumptions
 from .validate import validate
 
 __all__ = ["SpecBuilder"]
@@ -37,9 +37,9 @@ class SpecBuilder:
     """
 
     def __init__(self, name: str, title: str, *, reference: str, source: str = "", notes: str = "",
-                 peers: tuple[str, ...] = ()):
+                 peers: tuple[str, ...] = (), numerics: Numerics = Numerics()):
         self.name, self.title, self.reference, self.source, self.notes = name, title, reference, source, notes
-        self.peers = peers
+        self.peers, self.numerics = peers, numerics
         self._hyper: list[Hyperparameter] = []
         self._state: list[State] = []
         self._temporaries: dict[sp.Symbol, str] = {}
@@ -79,5 +79,5 @@ class SpecBuilder:
         peers = tuple(self.peers) if isinstance(self.peers, (tuple, list)) else self.peers
         spec = OptimizerSpec(self.name, self.title, self.reference, self.source, tuple(self._hyper),
                              tuple(self._state), dict(self._temporaries), tuple(self._assignments),
-                             self.notes, peers)
+                             self.notes, peers, self.numerics)
         return validate(spec)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .dsl import (GRAD, NONNEGATIVE, PARAM, POSITIVE_INTEGER, STEP, UNIT_CLOSED, Assignment, Hyperparameter,
-                  OptimizerSpec, SpecError, State, normal_domain_assumptions)
+                  Numerics, OptimizerSpec, SpecError, State, normal_domain_assumptions)
 from .validate import validate
 
 __all__ = ["with_weight_decay", "lookahead"]
@@ -29,16 +29,20 @@ def _hyper(name: str, default, latex: str, domain: sp.Set, doc: str = "") -> Hyp
     return Hyperparameter(sp.Symbol(name, **normal_domain_assumptions(domain)), default, latex, domain, doc)
 
 
-def _rebuild(spec: OptimizerSpec, *, name, title, reference, source, notes, peers, hyperparameters, state,
-             temporaries, assignments) -> OptimizerSpec:
+def _rebuild(spec: OptimizerSpec, *, name, title, reference, source, notes, peers, numerics, hyperparameters,
+             state, temporaries, assignments) -> OptimizerSpec:
+    """The composed spec, validated; ``numerics`` None keeps the inner spec's."""
     return validate(OptimizerSpec(name, title, reference, source, tuple(hyperparameters), tuple(state),
-                                  dict(temporaries), tuple(assignments), notes, tuple(peers)))
+                                  dict(temporaries), tuple(assignments), notes, tuple(peers),
+                                  spec.numerics if numerics is None else numerics))
 
 
 def with_weight_decay(spec: OptimizerSpec, mode: str = "decoupled", *, name: str | None = None,
                       default: float = 0.0, title: str | None = None, reference: str | None = None,
-                      source: str | None = None, peers: tuple[str, ...] = (), notes: str = "") -> OptimizerSpec:
-    r"""``spec`` with weight decay λ (hyperparameter ``weight_decay``, default ``default``).
+                      source: str | None = None, peers: tuple[str, ...] = (), notes: str = "",
+                      numerics: Numerics | None = None) -> OptimizerSpec:
+    r"""``spec`` with weight decay λ (hyperparameter ``weight_decay``, default ``default``); ``numerics``
+    (default: ``spec``'s) says how its kernels evaluate non-finite values (:class:`~specs.dsl.Numerics`).
 
     ``mode="coupled"``: the gradient is replaced everywhere by :math:`\tilde g = g + \lambda\theta_{t-1}` (L2).
     ``mode="decoupled"``: :math:`\theta \leftarrow \theta(1 - \eta\lambda)` runs before the inner assignments, so the
@@ -80,7 +84,7 @@ def with_weight_decay(spec: OptimizerSpec, mode: str = "decoupled", *, name: str
         reference=reference or spec.reference, source=source or spec.source,
         notes=((notes or spec.notes) + " " if (notes or spec.notes) else "")
         + f"Composition: with_weight_decay({spec.name}, {mode!r}).",
-        peers=peers, hyperparameters=spec.hyperparameters + (wd,), state=spec.state, temporaries=temporaries,
+        peers=peers, numerics=numerics, hyperparameters=spec.hyperparameters + (wd,), state=spec.state, temporaries=temporaries,
         assignments=assignments)
 
 
@@ -94,9 +98,11 @@ SCHEDULES = {
 
 
 def lookahead(spec: OptimizerSpec, k: int = 5, alpha: float = 0.5, schedule: str = "paper", *,
-              name: str | None = None, peers: tuple[str, ...] = (), notes: str = "") -> OptimizerSpec:
+              name: str | None = None, peers: tuple[str, ...] = (), notes: str = "",
+              numerics: Numerics | None = None) -> OptimizerSpec:
     r"""Lookahead over ``spec``: after the inner step, on sync steps :math:`\theta \leftarrow \phi + \alpha(\theta-\phi)`
-    and :math:`\phi \leftarrow \theta`. ``k`` and ``alpha`` become hyperparameters with these defaults.
+    and :math:`\phi \leftarrow \theta`. ``k`` and ``alpha`` become hyperparameters with these defaults;
+    ``numerics`` (default: ``spec``'s) as in :func:`with_weight_decay`.
 
     ``schedule="paper"`` syncs after t = k, 2k, … with φ₀ = θ₀; ``schedule="to"`` (torch_optimizer) syncs after
     t = 1, 1+k, … and anchors φ at θ₁ (the first sync is a no-op interpolation).
@@ -126,7 +132,7 @@ def lookahead(spec: OptimizerSpec, k: int = 5, alpha: float = 0.5, schedule: str
         spec, name=name or default_name, title=f"Lookahead({spec.title})",
         reference="Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back, "
                   f"Algorithm 1; inner: {spec.reference}",
-        source="seed 002 §3.2.3, Algorithm 15", peers=peers,
+        source="seed 002 §3.2.3, Algorithm 15", peers=peers, numerics=numerics,
         notes=(notes + " " if notes else "") + f"Composition: lookahead({spec.name}, schedule={schedule!r}).",
         hyperparameters=spec.hyperparameters + (kk, aa), state=spec.state + (slow,),
         temporaries=spec.temporaries, assignments=assignments)

@@ -35,7 +35,7 @@ __all__ = [
     "SpecError", "Hyperparameter", "State", "Assignment", "OptimizerSpec",
     "PARAM", "GRAD", "STEP", "POSITIVE", "NONNEGATIVE", "UNIT_HALF_OPEN", "UNIT_OPEN", "UNIT_CLOSED",
     "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval", "normal_domain", "normal_default", "domain_contains",
-    "deferred_init", "normal_domain_assumptions",
+    "deferred_init", "normal_domain_assumptions", "Numerics", "TORCH_NUMERICS", "TORCH_OPTIMIZER_NUMERICS",
 ]
 
 
@@ -235,6 +235,43 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Numerics:
+    r"""How the kernels evaluate what IEEE arithmetic leaves open, so that NaN and ±inf land where a peer's do.
+
+    Every choice is the same real number on the whole domain; only non-finite inputs and overflow tell them
+    apart (``docs/sources/peers.md`` §1 and §2 give the peers' arithmetic). The default is the spec as written.
+
+    * ``averages``: ``"as_written"`` keeps :math:`\beta\,x + (1-\beta)\,y`; ``"lerp"`` evaluates a moving
+      average of a state towards the gradient as torch's ``lerp`` does, :math:`x + (1-\beta)(y - x)` (an
+      infinite :math:`x` then gives NaN).
+    * ``sign_of_nan``: ``"nan"`` (NumPy, JAX: :math:`\operatorname{sign}(\mathrm{NaN}) = \mathrm{NaN}`) or
+      ``"zero"`` (``torch.sign``).
+    * ``squares``: ``"as_written"`` groups a host scalar :math:`c` with the first factor of :math:`c\,a\,a` only
+      where :math:`|c| \le 1`; ``"addcmul"`` always, as torch's ``addcmul_(a, a, value=c)`` computes
+      :math:`(c\,a)\,a`.
+    """
+
+    averages: str = "as_written"
+    sign_of_nan: str = "nan"
+    squares: str = "as_written"
+
+    #: field → the values it accepts (the first is the default)
+    CHOICES = {"averages": ("as_written", "lerp"), "sign_of_nan": ("nan", "zero"),
+               "squares": ("as_written", "addcmul")}
+
+    def describe(self) -> str:
+        """The fields that differ from the default, ``averages=lerp, …`` (empty for the default)."""
+        return ", ".join(f"{k}={getattr(self, k)}" for k, values in self.CHOICES.items()
+                         if getattr(self, k) != values[0])
+
+
+#: torch.optim and pytorch_optimizer: ``lerp_`` moving averages, ``torch.sign``, ``addcmul_`` squares.
+TORCH_NUMERICS = Numerics(averages="lerp", sign_of_nan="zero", squares="addcmul")
+#: torch_optimizer's own optimizers: ``mul_(β).add_(g, alpha=1 − β)`` averages, ``torch.sign``, ``addcmul_``.
+TORCH_OPTIMIZER_NUMERICS = Numerics(averages="as_written", sign_of_nan="zero", squares="addcmul")
+
+
+@dataclass(frozen=True)
 class OptimizerSpec:
     """An optimizer as ordered SymPy assignments; construct with ``SpecBuilder``."""
 
@@ -247,7 +284,10 @@ class OptimizerSpec:
     temporaries: dict = field(hash=False, compare=False)  # symbol -> latex
     assignments: tuple[Assignment, ...]
     notes: str = ""
+    #: the peers, as text for the documents (the kernels read ``numerics``, never these)
     peers: tuple[str, ...] = ()
+    #: how the kernels evaluate non-finite values and overflow (:class:`Numerics`)
+    numerics: Numerics = Numerics()
 
     # --- lookups -------------------------------------------------------------
     @property
@@ -305,6 +345,8 @@ class OptimizerSpec:
         parts += [f"H {h.name} {h.default!r} {_serialise(h.domain)}" for h in self.hyperparameters]
         parts += [f"S {s.name} {s.scalar} {_serialise(s.init)}" for s in self.state]
         parts += [f"A {a.target.name} {_serialise(a.value)}" for a in self.assignments]
+        if isinstance(self.numerics, Numerics) and self.numerics.describe():  # the default adds nothing
+            parts.append(f"N {self.numerics.describe()}")
         # surrogatepass: a text field may hold a lone surrogate (the generated file escapes it)
         return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -24,8 +24,8 @@ import mpmath
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-from .dsl import (GRAD, PARAM, RESERVED, STEP, Assignment, Hyperparameter, OptimizerSpec, SpecError, State,
-                  domain_contains, normal_default, normal_domain, normal_domain_assumptions)
+from .dsl import (GRAD, PARAM, RESERVED, STEP, Assignment, Hyperparameter, Numerics, OptimizerSpec, SpecError,
+                  State,                   domain_contains, normal_default, normal_domain, normal_domain_assumptions)
 from .expression_dag import SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild
 
 __all__ = ["validate", "ELEMENTWISE_FUNCTIONS", "BOOLEAN_FUNCTIONS", "RESERVED_NAMES", "EMITTED_BUILTINS"]
@@ -259,6 +259,7 @@ def _normalise(spec) -> OptimizerSpec:
         checker.fail(f"peers must be a tuple of strings, got {type(spec.peers).__name__}")
     for peer in spec.peers:
         checker.text(peer, "each peer")
+    _check_numerics(checker, spec.numerics)
     for what, value, kind in (("hyperparameters", spec.hyperparameters, tuple), ("state", spec.state, tuple),
                               ("assignments", spec.assignments, tuple), ("temporaries", spec.temporaries, dict)):
         if not isinstance(value, kind):
@@ -287,7 +288,16 @@ def _normalise(spec) -> OptimizerSpec:
         where = f"the update of {target.name!r}"
         assignments.append(Assignment(target, _unify(checker, checker.expression(a.value, where), declared, where)))
     return OptimizerSpec(name, spec.title, spec.reference, spec.source, hyperparameters, state, temporaries,
-                         tuple(assignments), spec.notes, spec.peers)
+                         tuple(assignments), spec.notes, spec.peers, spec.numerics)
+
+
+def _check_numerics(checker: _Checker, numerics) -> None:
+    if not isinstance(numerics, Numerics):
+        checker.fail(f"numerics must be a Numerics, got {type(numerics).__name__} {numerics!r}")
+    for field_name, allowed in Numerics.CHOICES.items():
+        value = getattr(numerics, field_name)
+        if not isinstance(value, str) or value not in allowed:
+            checker.fail(f"numerics.{field_name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
 def _check_names(checker: _Checker, hyperparameters, state, temporaries) -> None:

@@ -46,7 +46,7 @@ def test_half_scalars_travel_in_float32(runtime):
     (source, scalars, size), = runtime.launches
     assert source.precision == "float32" and size == 8
     assert scalars["beta2"].dtype == numpy.float32 and scalars["beta2"] == numpy.float32(0.999)
-    assert scalars["c0"] == numpy.float32(1 - 0.999)  # 1 - β₂ computed in float64 on the host
+    assert scalars["c1"] == numpy.float32(1 - 0.999)  # 1 - β₂ computed in float64 on the host (c1 = 1 - beta2)
 
 
 def test_multi_tensor_step_on_the_cupy_module(runtime):

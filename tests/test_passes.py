@@ -197,3 +197,42 @@ def test_factor_scalars_leaves_unproved_signs_alone():
 @pytest.mark.parametrize("name, calls", [("adam", 12), ("adamw", 15), ("adam_torch", 15), ("nadam", 15)])
 def test_factoring_removes_a_multiply_per_element(name, calls):
     assert len(build_program(lower_and_optimize(specs.get(name)).ir).calls) <= calls
+
+
+def test_kernels_read_the_numerics_never_the_peers():
+    """Every catalogue module is the same text with the spec's ``peers`` reversed behind a torch_optimizer peer
+    (which once decided the arithmetic, as the first peer) or with no peers at all: the peers are documents."""
+    import dataclasses
+
+    from optiforge.codegen.generate import BACKENDS
+
+    for name in specs.names():
+        spec = specs.get(name)
+        for peers in (("torch_optimizer.Other",) + spec.peers[::-1], ()):
+            shuffled = dataclasses.replace(spec, peers=peers)
+            for backend, render in BACKENDS.items():
+                assert render(shuffled, "x") == render(spec, "x"), (name, backend, peers)
+
+
+def _moving_average_spec(numerics):
+    builder = specs.SpecBuilder("average", "An average", reference="test", numerics=numerics)
+    beta = builder.hyper("beta", 0.0, r"\beta", specs.UNIT_HALF_OPEN)
+    m = builder.state("m", 0)
+    builder.update(m, beta * m + (1 - beta) * specs.GRAD)
+    builder.update(specs.PARAM, specs.PARAM - m)
+    return builder.build()
+
+
+def test_a_spec_without_numerics_averages_as_written():
+    r""":math:`\beta m + (1-\beta) g` with :math:`\beta = 0` is exactly :math:`g`; torch's lerp form
+    :math:`m + (g - m)` cancels for a large :math:`m` (1e20 + (1 − 1e20) = 0), so it is used only where the spec
+    asks for it."""
+    from optiforge.codegen.generate import load_module
+
+    results = {}
+    for averages in ("as_written", "lerp"):
+        kernel = load_module(_moving_average_spec(specs.Numerics(averages=averages)))
+        param, state = np.zeros(1), {"m": np.array([1e20])}
+        kernel.step(param, np.array([1.0]), state, 2)
+        results[averages] = state["m"][0]
+    assert results == {"as_written": 1.0, "lerp": 0.0}

@@ -1,4 +1,6 @@
 """Every spec validates; every invalid spec gives a SpecError naming the spec and the culprit."""
+import dataclasses
+
 import pytest
 import sympy as sp
 
@@ -159,3 +161,27 @@ def test_step_map_is_the_forward_substituted_update():
     m_new = b1 * m + (1 - b1) * g
     expected = theta - lr * (m_new / (1 - b1**t)) / (sp.sqrt((b2 * v + (1 - b2) * g**2) / (1 - b2**t)) + eps)
     assert sp.simplify(step[theta] - expected) == 0
+
+
+@pytest.mark.parametrize("numerics, fragments", [
+    (specs.Numerics(averages="lerpp"), ("numerics.averages", "'as_written', 'lerp'", "'lerpp'")),
+    (specs.Numerics(sign_of_nan=0), ("numerics.sign_of_nan", "'nan', 'zero'", "got 0")),
+    (specs.Numerics(squares="fma"), ("numerics.squares", "'addcmul'", "'fma'")),
+    ("torch", ("numerics must be a Numerics", "str")),
+])
+def test_bad_numerics(numerics, fragments):
+    spec = SpecBuilder("bad", "Bad", reference="test", numerics=numerics)
+    lr = spec.hyper("lr", 0.1, r"\eta", specs.POSITIVE)
+    spec.update(theta, theta - lr * g)
+    _raises(spec.build, *fragments)
+
+
+def test_numerics_default_to_the_spec_as_written_and_enter_the_fingerprint():
+    spec, lr = _builder("plain")
+    spec.update(theta, theta - lr * g)
+    plain = spec.build()
+    assert plain.numerics == specs.Numerics() and plain.numerics.describe() == ""
+    torch_like = dataclasses.replace(plain, numerics=specs.dsl.TORCH_NUMERICS)
+    assert torch_like.fingerprint() != plain.fingerprint()
+    # the peers are documents: they change neither the numerics nor the fingerprint
+    assert dataclasses.replace(plain, peers=("torch.optim.SGD",)).fingerprint() == plain.fingerprint()

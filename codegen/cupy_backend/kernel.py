@@ -17,14 +17,15 @@ statements holding a condition several selections share.
 from __future__ import annotations
 
 import sympy as sp
-from sympy.codegen.ast import Assignment, CodeBlock, Variable, bool_, value_const
+from sympy.codegen.ast import Assignment, Variable, bool_, value_const
 
 from optiforge.runtime.cupy_support import KernelSource
 from optiforge.specs.dsl import GRAD, PARAM
 from optiforge.specs.expression_dag import free_symbols, rebuild_unevaluated
 
-from ..ir import KernelIR, _truth_valued
-from ..passes._naming import fresh_symbols
+from ..emit_common import LINE_WIDTH, comment_lines, equation_comments
+from ..ir import KernelIR, truth_valued
+from ..names import fresh_symbols
 from .printer import ARITHMETIC_TYPES, C_RESERVED, Cast, KernelPrinter, Remainder
 
 __all__ = ["build_kernel", "c_identifiers", "PARAM_ARG", "GRAD_ARG"]
@@ -83,15 +84,19 @@ class _OperandNamer:
         return self.statements
 
 
-def c_identifiers(symbols) -> dict[sp.Symbol, str]:
-    """A unique C identifier for each symbol: its name when that is ASCII and not reserved
-    (:data:`~.printer.C_RESERVED`), else the name with non-ASCII characters spelled ``Uxxxx`` and ``_``
+def c_identifiers(symbols, display: dict | None = None) -> dict[sp.Symbol, str]:
+    """A unique C identifier for each symbol: its name (``display``'s, else its own) when that is ASCII and not
+    reserved (:data:`~.printer.C_RESERVED`), else the name with non-ASCII characters spelled ``Uxxxx`` and ``_``
     appended until it is free."""
+    display = display or {}
     names: dict[sp.Symbol, str] = {}
     taken = set()
-    ordered = sorted(set(symbols), key=lambda s: (not (s.name.isascii() and s.name not in C_RESERVED), s.name))
+
+    def shown(s):
+        return display.get(s, s.name)
+    ordered = sorted(set(symbols), key=lambda s: (not (shown(s).isascii() and shown(s) not in C_RESERVED), shown(s)))
     for symbol in ordered:
-        name = "".join(ch if ch.isascii() else f"U{ord(ch):04x}" for ch in symbol.name)
+        name = "".join(ch if ch.isascii() else f"U{ord(ch):04x}" for ch in shown(symbol))
         while name in C_RESERVED or name in taken:
             name += "_"
         taken.add(name)
@@ -99,18 +104,48 @@ def c_identifiers(symbols) -> dict[sp.Symbol, str]:
     return names
 
 
-def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
-    """``ElementwiseKernel`` arguments computing ``ir.body`` in ``precision`` ("float32"/"float64")."""
-    names = {s.name for s in ir.spec.symbols()} | {s.name for s, _ in ir.host + ir.body}
-    if names & {PARAM_ARG.name, GRAD_ARG.name}:
+def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> KernelSource:
+    """``ElementwiseKernel`` arguments computing ``ir.body`` in ``precision`` ("float32"/"float64");
+    ``names``: the printed name of a symbol (:func:`codegen.names.display_names`)."""
+    names = names or {}
+    if {s.name for s in ir.spec.symbols()} & {PARAM_ARG.name, GRAD_ARG.name} or \
+            {*names.values(), *(s.name for s, _ in ir.host + ir.body)} & {PARAM_ARG.name, GRAD_ARG.name}:
         raise ValueError(f"{ir.spec.name}: symbols named 'param' or 'grad' clash with the kernel arguments")
     body = _OperandNamer(ir).rewrite(ir.body)
+    # A statement that only names another (m_new = x0, x0 = a2) is not declared: each chain of such names is one
+    # C variable, declared once, under an output's name where the chain has one. No copy; and every
+    # expression keeps its symbols, so the printer orders sums and products as before.
+    # (a chain may end at the loaded parameter or gradient: g_prev_new = g stores g; not at a state, which is
+    # the array element itself and may be stored before the chain is)
+    values = dict(body)
+
+    def resolved(symbol):
+        while isinstance(values.get(symbol), sp.Symbol):
+            symbol = values[symbol]
+        return symbol
+    # A state whose new value is its old one is never stored, so it may end a chain too.
+    unchanged = {s.symbol for s in ir.spec.array_state if resolved(dict(ir.array_outputs)[s.name]) == s.symbol}
+    loaded = {PARAM, GRAD} | unchanged
+    aliases = {symbol: expr for symbol, expr in body
+               if isinstance(expr, sp.Symbol) and (expr in dict(body) or expr in loaded)}
+    chains: dict[sp.Symbol, list[sp.Symbol]] = {}
+    for symbol, _ in body:
+        root = symbol
+        while root in aliases:
+            root = aliases[root]
+        chains.setdefault(root, [root] if root in loaded else []).append(symbol)
+    outputs = [symbol for _, symbol in ir.array_outputs]
+    heads = {root: root if root in loaded else next((s for s in outputs if s in chain), chain[-1])
+             for root, chain in chains.items()}
     symbols = free_symbols(*(e for _, e in body)) | {s for s, _ in body} | set(ir.array_inputs)
-    printer = KernelPrinter(precision, c_identifiers(symbols | set(ir.host_inputs)))
+    c_names = c_identifiers((symbols | set(ir.host_inputs)) - {s for root, chain in chains.items() for s in chain
+                                                                if s != heads[root]}, names)
+    c_names.update({s: c_names[heads[root]] for root, chain in chains.items() for s in chain})
+    printer = KernelPrinter(precision, c_names)
     arithmetic = ARITHMETIC_TYPES[precision]
     ctype = printer.doprint(arithmetic)
     booleans = ir.host_booleans()
-    body_booleans = _truth_valued(body, booleans)
+    body_booleans = truth_valued(body, booleans)
     scalars = _kernel_scalars(ir, body)
     read = free_symbols(*(expr for _, expr in body)) if body else set()
     state = [s.symbol for s in ir.spec.array_state]
@@ -120,12 +155,23 @@ def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
         if symbol in read:
             statements.append(Variable(symbol, type=arithmetic, attrs={value_const}).as_Declaration(
                 value=Cast(storage, ctype)))
-    for symbol, expr in body:
-        kind = bool_ if symbol in body_booleans else arithmetic
-        statements.append(Variable(symbol, type=kind, attrs={value_const}).as_Declaration(value=expr))
     outputs = dict(ir.array_outputs)
-    statements.append(Assignment(PARAM_ARG, Cast(outputs[PARAM.name], "T")))
-    statements += [Assignment(s, outputs[s.name]) for s in state]
+    declared = [(symbol, expr) for symbol, expr in body if symbol not in aliases]
+    # one comment per spec assignment, before the declaration that holds its value
+    declaring = {s: root for root, chain in chains.items() for s in chain}  # symbol → its declared statement
+    comments, rest = equation_comments(ir, [symbol for symbol, _ in declared], names,
+                                       {name: declaring.get(symbol, symbol) for name, symbol in outputs.items()})
+    def statement(node) -> str:
+        text = printer.doprint(node)
+        return text if text.endswith(";") else text + ";"
+    lines = [statement(node) for node in statements]
+    for position, (symbol, expr) in enumerate(declared):
+        kind = bool_ if symbol in body_booleans else arithmetic
+        lines += comment_lines(comments.get(position, ()), True, LINE_WIDTH - 12)
+        lines.append(statement(Variable(symbol, type=kind, attrs={value_const}).as_Declaration(value=expr)))
+    lines += comment_lines(rest, True, LINE_WIDTH - 12)
+    lines.append(statement(Assignment(PARAM_ARG, Cast(outputs[PARAM.name], "T"))))
+    lines += [statement(Assignment(s, outputs[s.name])) for s in state if s not in unchanged]
 
     def param(type_name, symbol):
         return f"{type_name} {printer.doprint(symbol)}"
@@ -135,7 +181,7 @@ def build_kernel(ir: KernelIR, precision: str) -> KernelSource:
         name=f"optiforge_{ir.spec.name}_{precision}",
         in_params=", ".join(in_params),
         out_params=", ".join(out_params),
-        operation=printer.doprint(CodeBlock(*statements)),
-        scalars=tuple(s.name for s in scalars),
+        operation="\n".join(lines),
+        scalars=tuple(names.get(s, s.name) for s in scalars),
         precision=precision,
     )

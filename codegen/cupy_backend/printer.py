@@ -15,6 +15,8 @@ Differences from :class:`sympy.printing.c.C99CodePrinter`, each for a reason:
 * names are printed through ``c_names`` (``kernel.py`` maps every symbol to a unique C identifier: ASCII,
   no C/C++ keyword, math function or name the kernel template owns — ``i``, ``n``, the typedefs);
   a name starting with ``_`` is rejected (CuPy's own);
+* a product with a divisor prints ``a/b``, not SymPy's ``a*1.0F/b`` (``(a*1)/b`` is ``a/b`` exactly in IEEE
+  arithmetic, whatever ``a``);
 * an ``UnevaluatedExpr`` holding a sum that prints with a leading ``-`` (a grouping fixed by
   :mod:`codegen.passes.evaluation_order`) prints in parentheses: SymPy's sum printer takes the leading ``-`` of a term's text for the term's sign, so
   :math:`s + (-g/10 + \theta)` would print as ``s - (g/10 + theta)``.
@@ -23,6 +25,8 @@ Operands that a printed form repeats (``Max``, ``Min``, ``sign``, ``Heaviside``)
 text stays linear in the expression: ``kernel.py`` names them first.
 """
 from __future__ import annotations
+
+import re
 
 import sympy as sp
 from sympy.codegen.ast import String, float32, float64, real
@@ -55,6 +59,10 @@ C_RESERVED = TEMPLATE_NAMES | frozenset("""
     half float32 float64 float16 int8 int16 int32 int64 uint8 uint16 uint32 uint64 complex64 complex128
     CArray CIndexer CUPY_FOR size_t ptrdiff_t
 """.split())
+
+
+#: ``*1.0F/`` or ``*1.0/``: SymPy's C printer writes the reciprocal of a divisor it keeps whole as ``1.0F/b``.
+_TIMES_ONE_OVER = re.compile(r"\*1\.0F?/")
 
 
 class Remainder(sp.Function):
@@ -94,6 +102,10 @@ class KernelPrinter(C99CodePrinter):
         if expr in self.c_names:
             return self.c_names[expr]
         return super()._print_Symbol(expr)
+
+    def _print_Mul(self, expr) -> str:
+        # C's * and / are left-associative and of one precedence: a*1.0F/b is (a*1.0F)/b, which is a/b.
+        return _TIMES_ONE_OVER.sub("/", super()._print_Mul(expr))
 
     def _print_UnevaluatedExpr(self, expr) -> str:
         inner = self._print(expr.args[0])

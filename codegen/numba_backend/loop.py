@@ -22,6 +22,7 @@ import sympy as sp
 
 from optiforge.specs.dsl import GRAD, PARAM
 
+from ..emit_common import LINE_WIDTH, comment_lines, equation_comments, wrap_lines
 from ..ir import KernelIR
 from .printer import LoopPrinter
 
@@ -57,9 +58,10 @@ def _live_body(ir: KernelIR, stored: dict[str, sp.Symbol]) -> list[tuple[sp.Symb
     return kept[::-1]
 
 
-def build_loop(ir: KernelIR, precision: str) -> LoopSource:
-    """The loop computing ``ir.body`` in ``precision`` ("float32" or "float64")."""
-    printer = LoopPrinter(precision, [symbol for symbol, _ in ir.body])
+def build_loop(ir: KernelIR, precision: str, names: dict | None = None) -> LoopSource:
+    """The loop computing ``ir.body`` in ``precision`` ("float32" or "float64"); ``names``: the printed name of a
+    symbol (:func:`codegen.names.display_names`)."""
+    printer = LoopPrinter(precision, [symbol for symbol, _ in ir.body], names)
     booleans = ir.host_booleans()
     scalars = loop_scalars(ir)
     body = dict(ir.body)
@@ -76,16 +78,21 @@ def build_loop(ir: KernelIR, precision: str) -> LoopSource:
     read = set().union(*(expr.free_symbols for _, expr in assignments), stored.values())
 
     lines = [f"{printer.doprint(symbol)} = {array}[{index}]" for symbol, array in arrays.items() if symbol in read]
-    lines += [f"{printer.doprint(symbol)} = {printer.doprint(expr)}" for symbol, expr in assignments]
+    # one comment per spec assignment, before the statement that holds its value
+    comments, rest = equation_comments(ir, [symbol for symbol, _ in assignments], names or {}, stored)
+    for position, (symbol, expr) in enumerate(assignments):
+        lines += comment_lines(comments.get(position, ()), False, LINE_WIDTH - 8)
+        lines.append(f"{printer.doprint(symbol)} = {printer.doprint(expr)}")
+    lines += comment_lines(rest, False, LINE_WIDTH - 8)
     lines += [f"{arrays[ir.spec.symbol(name)]}[{index}] = {printer.doprint(symbol)}" for name, symbol in stored.items()]
 
     name = f"_loop_{precision}"
     parameters = [*arrays.values(), *(printer.doprint(s) for s in scalars)]
     types = [f"{precision}[::1]"] * len(arrays) + ["boolean" if s in booleans else precision for s in scalars]
-    text = "\n".join([
+    text = "\n".join(wrap_lines([
         f"def {name}({', '.join(parameters)}):",
         f'    """One step of every element, in place: {precision} arithmetic on contiguous {precision} arrays."""',
         f"    for {index} in _numba_runtime.prange(_param.size):",
         *(" " * 8 + line for line in lines),
-    ])
+    ]))
     return LoopSource(name, precision, text, f"void({', '.join(types)})", tuple(scalars))

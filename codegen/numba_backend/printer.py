@@ -1,6 +1,6 @@
 r"""Python printer for the bodies of numba loops: one element of the IR body in one arithmetic precision.
 
-Built on the NumPy backend's :class:`~optiforge.codegen.numpy_backend.printer.HostPrinter` (NumPy's scalar
+Built on the shared :class:`~optiforge.codegen.host_printer.HostPrinter` (NumPy's scalar
 functions, NaN-propagating ``numpy.maximum``/``numpy.minimum`` for :math:`\max`/:math:`\min`, ``Piecewise``
 as a lazy conditional expression), with these differences, each for a reason:
 
@@ -23,7 +23,7 @@ from sympy.printing.pycode import AbstractPythonCodePrinter
 
 from optiforge.runtime.backends import PRECISIONS
 
-from ..numpy_backend.printer import HostPrinter
+from ..host_printer import HostPrinter
 from ..numpy_backend.program import product_factors, sum_terms
 
 __all__ = ["LoopPrinter"]
@@ -34,10 +34,10 @@ class LoopPrinter(HostPrinter):
     """Expressions of an elementwise body in ``precision``; ``body_symbols`` are the body's own SSA names
     (the NumPy backend multiplies inputs and scalars before them)."""
 
-    def __init__(self, precision: str, body_symbols=()):
+    def __init__(self, precision: str, body_symbols=(), names: dict | None = None):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-        super().__init__()
+        super().__init__(names)
         self.precision = precision
         self._body_symbols = frozenset(body_symbols)
         #: placeholder → printed operand, while a branch built on the placeholder prints

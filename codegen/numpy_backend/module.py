@@ -8,7 +8,8 @@ from optiforge.specs.dsl import GRAD, PARAM, OptimizerSpec
 from ..driver import lower_and_optimize
 from ..emit_common import (CHECKED_STEP, banner, host_prologue_lines, indent, init_hyperparameter_lines,
                            init_state_lines, module_constants, module_docstring, scalar_state_store_lines)
-from .printer import HostPrinter, UfuncPrinter
+from ..host_printer import HostPrinter
+from .printer import UfuncPrinter
 from .program import build_program
 
 __all__ = ["render_numpy_module"]
@@ -16,20 +17,20 @@ __all__ = ["render_numpy_module"]
 
 def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
     """The complete module text (deterministic for a given spec and generator)."""
-    ir = lower_and_optimize(spec).ir
+    lowered = lower_and_optimize(spec)
+    ir = lowered.ir
     program = build_program(ir)
-    host_printer = HostPrinter()
-    ufunc_printer = UfuncPrinter(program.host_booleans)
+    host_printer = HostPrinter(lowered.names)
+    ufunc_printer = UfuncPrinter(program.host_booleans, lowered.names)
 
 
     arrays = {PARAM.name, GRAD.name, "_theta_out"} | {s.name for s in spec.array_state}
     registers = {f"_buf{i}" for i in range(program.float_buffers)} | {f"_mask{i}" for i in range(program.mask_buffers)}
     used = [a for call in program.calls for a in call.args] + [v for _, v in program.copies]
-    cast = sorted({a.name for a in used if isinstance(a, sp.Symbol) and a.name not in arrays | registers
-                   and a not in program.host_booleans})
+    cast = sorted({host_printer.doprint(a) for a in used if isinstance(a, sp.Symbol)
+                   and a.name not in arrays | registers and a not in program.host_booleans})
     # 0-d arrays of the compute dtype: measured cheaper as ufunc operands than NumPy scalars.
-    as_arrays = ", ".join(f"numpy.asarray({c}, _dtype)" for c in cast)
-    casts = [f"{', '.join(cast)} = {as_arrays}"] if cast else []
+    casts = [f"{c} = numpy.asarray({c}, _dtype)" for c in cast]
 
     reads = {a.name for a in used if isinstance(a, sp.Symbol)} | set(program.outputs)
     block = ["_n = _hi - _lo", "_theta_out = _theta_all[_lo:_hi]"]
@@ -41,8 +42,7 @@ def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
     block += [f"{s.name} = _{s.name}_all[_lo:_hi]" for s in spec.array_state if s.name in reads]
     block += [f"_buf{i} = _buffers[{i}][:_n]" for i in range(program.float_buffers)]
     block += [f"_mask{i} = _masks[{i}][:_n]" for i in range(program.mask_buffers)]
-    for call in program.calls:
-        block += ufunc_printer.call(call)
+    block += ufunc_printer.calls(program.calls)
     for name, operand in program.copies:
         block.append(f"numpy.copyto({program.targets[name]}, {ufunc_printer.doprint(operand)})")
 
@@ -67,7 +67,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
 {indent(init_hyperparameter_lines(spec), 4)}
     _dtype = _runtime.check_param(NAME, param)
     return {{
@@ -79,9 +80,10 @@ def init_state(param, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
 {indent(host_prologue_lines(ir, host_printer) + casts + flat, 8)}

@@ -5,6 +5,8 @@ value is dead.
 Two small steps, each a function:
 
 * :func:`linearize` — expression trees → three-address ufunc calls on virtual registers;
+* :func:`group_host_branches` — the calls only one arm of a selection on a host boolean needs, moved next to
+  it, so that the printed block computes that arm under ``if`` (the other arm is not computed);
 * :func:`allocate_buffers` — liveness-based reuse of a few scratch buffers; results of outputs are written
   in place when that is safe.
 """
@@ -19,8 +21,8 @@ from optiforge.specs.dsl import GRAD, PARAM
 
 from ..ir import KernelIR
 
-__all__ = ["Call", "UfuncProgram", "linearize", "allocate_buffers", "build_program", "sum_terms",
-           "product_factors"]
+__all__ = ["Call", "UfuncProgram", "linearize", "group_host_branches", "allocate_buffers", "build_program",
+           "sum_terms", "product_factors"]
 
 _UNARY = {sp.Abs: "absolute", sp.sign: "sign", sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
           sp.floor: "floor", sp.ceiling: "ceil", Sqrt: "sqrt"}
@@ -35,12 +37,15 @@ class Call:
     """``out = numpy.<ufunc>(*args)``; ``ufunc == "select"`` means ``where(args[0], args[1], args[2])``.
 
     ``boolean`` marks a mask result. ``out`` is a virtual register until :func:`allocate_buffers` names it.
+    ``arms``: for a selection on a host boolean, how many of the calls just before it compute only its
+    "then" operand and then only its "else" operand (:func:`group_host_branches`).
     """
 
     ufunc: str
     args: tuple
     out: sp.Symbol
     boolean: bool = False
+    arms: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -280,11 +285,58 @@ def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
         for a in dying:
             if a not in reusable:
                 free[assigned[a].name.startswith("_mask")].append(assigned[a])
-        calls[index] = Call(call.ufunc, args, out, call.boolean)
+        calls[index] = Call(call.ufunc, args, out, call.boolean, call.arms)
     program.outputs = {k: assigned.get(v, v) for k, v in program.outputs.items()}
     program.copies = [(name, assigned.get(v, v)) for name, v in program.copies]
     program.float_buffers, program.mask_buffers = counts[False], counts[True]
     return program
+
+
+def group_host_branches(program: UfuncProgram) -> UfuncProgram:
+    """The same program with, before each selection on a host boolean, the calls whose results only its
+    "then" operand needs, then those only its "else" operand needs (each group in program order), counted
+    in ``Call.arms``. A group moves later, past calls it does not read, and nothing outside it but the
+    selection reads it: computing one group alone computes the same selection (the buffers are allocated
+    afterwards, for the whole sequence, so the other group's calls may simply be skipped)."""
+    calls = list(program.calls)
+    outputs = set(program.outputs.values())
+    selects = [c for c in calls if c.ufunc == "select" and c.args[0] in program.host_booleans]
+    for select in selects:
+        index = next(i for i, c in enumerate(calls) if c.out == select.out)
+        readers: dict = {}
+        for i, call in enumerate(calls):
+            for a in call.args:
+                readers.setdefault(a, set()).add(i)
+        producer = {call.out: i for i, call in enumerate(calls[:index])}
+        # (the selection's other operand counts as an output: the arm that is taken reads it)
+        arms = [_needed_only_by(calls, operand, index, producer, readers, outputs | (set(select.args) - {operand}))
+                for operand in select.args[1:]]
+        then_arm, else_arm = sorted(arms[0] - arms[1]), sorted(arms[1] - arms[0])
+        if not then_arm and not else_arm:
+            continue
+        moved = set(then_arm) | set(else_arm)
+        grouped = [calls[i] for i in then_arm] + [calls[i] for i in else_arm]
+        select = Call(select.ufunc, select.args, select.out, select.boolean, (len(then_arm), len(else_arm)))
+        calls = [c for i, c in enumerate(calls[:index]) if i not in moved] + grouped + [select] + calls[index + 1:]
+    return UfuncProgram(calls, dict(program.outputs), dict(program.storage), program.host_booleans,
+                        dict(program.targets))
+
+
+def _needed_only_by(calls, operand, index, producer, readers, outputs) -> set[int]:
+    """The calls before ``index`` that ``operand`` needs and whose results nothing else reads (no output,
+    no call outside the set but the one at ``index``)."""
+    cone, stack = set(), [operand]
+    while stack:
+        value = stack.pop()
+        if value in producer and producer[value] not in cone:
+            cone.add(producer[value])
+            stack += list(calls[producer[value]].args)
+    while True:
+        leaking = {i for i in cone if calls[i].out in outputs
+                   or not readers.get(calls[i].out, set()) <= cone | {index}}
+        if not leaking:
+            return cone
+        cone -= leaking
 
 
 def _sink_parameter_update(program: UfuncProgram) -> UfuncProgram | None:
@@ -324,9 +376,9 @@ def build_program(ir: KernelIR) -> UfuncProgram:
 
     linear = linearize(ir)
     sunk = _sink_parameter_update(linear)
-    program = allocate_buffers(linear)
+    program = allocate_buffers(group_host_branches(linear))
     if sunk is not None:
-        alternative = allocate_buffers(sunk)
+        alternative = allocate_buffers(group_host_branches(sunk))
         if cost(alternative) < cost(program):
             return alternative
     return program

@@ -13,7 +13,7 @@ import sympy as sp
 from optiforge.specs.expression_dag import free_symbols, substitute
 
 from ..ir import KernelIR
-from ._naming import fresh_symbols
+from ..names import fresh_symbols
 
 __all__ = ["common_subexpressions"]
 

@@ -34,8 +34,9 @@ other interpolations keep the form their spec gives them (torch_optimizer's Look
 :math:`\alpha\theta + (1-\alpha)\phi`). (torch switches to :math:`y - \beta\,(y - x)` for
 :math:`1-\beta \ge 1/2`; the first form is kept for every :math:`\beta`, which differs from torch only for
 :math:`\beta \le 1/2` with a non-finite :math:`x`.) torch_optimizer's own optimizers average with
-``m.mul_(β).add_(g, alpha=1 - β)`` instead (:math:`\infty` stays :math:`\infty`): a spec whose first peer is one of
-them keeps :math:`\beta\,x + (1-\beta)\,y` (:func:`averages_as_lerp`).
+``m.mul_(β).add_(g, alpha=1 - β)`` instead (:math:`\infty` stays :math:`\infty`). The spec chooses:
+``numerics.averages`` is ``"lerp"`` for the former, ``"as_written"`` (the default) keeps
+:math:`\beta\,x + (1-\beta)\,y` (:class:`~specs.dsl.Numerics`).
 """
 from __future__ import annotations
 
@@ -49,19 +50,8 @@ from optiforge.specs.expression_dag import forward_substituted, rebuild_unevalua
 from ..ir import KernelIR
 from .host_bounds import bound, host_bounds
 from .squared_temporaries import VALUE_LIMIT
-from .torch_sign import first_peer_on_torch
 
-__all__ = ["evaluation_order", "averages_as_lerp"]
-
-
-def averages_as_lerp(spec) -> bool:
-    """Whether ``spec``'s first peer computes moving averages with ``lerp`` (torch.optim, pytorch_optimizer,
-    torch_optimizer's wrappers of torch.optim optimizers, and a spec without peers) rather than with
-    ``mul_``/``add_`` (torch_optimizer's own optimizers)."""
-    if not spec.peers:
-        return True
-    first = spec.peers[0]
-    return not first.startswith("torch_optimizer.") or "torch.optim." in first
+__all__ = ["evaluation_order"]
 
 
 def _factors(expr: sp.Basic) -> list[sp.Basic]:
@@ -83,8 +73,8 @@ class _Orderer:
         # Values beyond the limit stay symbols: p + q = 1 is then not recognised, and the average is left as is.
         self.host_values = forward_substituted(ir.host, VALUE_LIMIT)
         self.body = dict(ir.body)
-        self.lerp = averages_as_lerp(ir.spec)
-        self.torch_peer = first_peer_on_torch(ir.spec)
+        self.lerp = ir.spec.numerics.averages == "lerp"
+        self.addcmul = ir.spec.numerics.squares == "addcmul"
 
     def is_scalar(self, expr) -> bool:
         return expr.free_symbols <= self.scalars
@@ -184,8 +174,8 @@ class _Orderer:
         if len(multiplicands) < 2 or c in (1, -1):  # a sign cannot overflow
             return None
         # A scalar that may exceed 1 keeps its place (multiplied first it could overflow instead), except in a
-        # square c·a·a where the first peer runs on torch: addcmul_(a, a, value=c) computes (c·a)·a whatever c.
-        addcmul = self.torch_peer and len(multiplicands) == 2 and multiplicands[0] == multiplicands[1]
+        # square c·a·a with numerics.squares == "addcmul": addcmul_(a, a, value=c) computes (c·a)·a whatever c.
+        addcmul = self.addcmul and len(multiplicands) == 2 and multiplicands[0] == multiplicands[1]
         if not (self.small(c) or addcmul):
             return None
         first = multiplicands[0]
@@ -197,7 +187,7 @@ class _Orderer:
 
 def evaluation_order(ir: KernelIR) -> KernelIR:
     """Group each proved-small host scalar with the first factor of the product it multiplies; factor centred
-    second moments under a square root; write moving averages as torch's lerp (where the first peer does)."""
+    second moments under a square root; write moving averages as torch's lerp (where ``numerics`` says so)."""
     orderer = _Orderer(ir)
     theta_new = dict(ir.array_outputs)[PARAM.name]
     body = tuple((symbol, _onto_parameter(orderer.visit(expr)) if symbol == theta_new else orderer.visit(expr))

@@ -16,7 +16,7 @@ import sympy as sp
 from optiforge.specs.expression_dag import distinct_nodes
 
 from ..ir import KernelIR
-from ._naming import fresh_symbols
+from ..names import fresh_symbols
 
 __all__ = ["hoist_scalars"]
 

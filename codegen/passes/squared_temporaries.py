@@ -22,7 +22,7 @@ import sympy as sp
 from optiforge.specs.expression_dag import forward_substituted, free_symbols
 
 from ..ir import INLINE_LIMIT, KernelIR
-from ._naming import fresh_symbols
+from ..names import fresh_symbols
 
 __all__ = ["squared_temporaries", "squared", "VALUE_LIMIT"]
 

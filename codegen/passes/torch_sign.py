@@ -1,10 +1,11 @@
-r"""Evaluate :math:`\operatorname{sign}` as torch does when the spec's first peer runs on torch: 0 for NaN.
+r"""Evaluate :math:`\operatorname{sign}` as torch does where the spec asks for it
+(``numerics.sign_of_nan == "zero"``, :class:`~specs.dsl.Numerics`): 0 for NaN.
 
 ``torch.sign(nan)`` is 0 (so are ``sign_`` and ``sgn``), where ``numpy.sign``, JAX and the generated kernels
 (:math:`\operatorname{sign}(\mathrm{NaN}) = \mathrm{NaN}`) propagate NaN. A NaN gradient therefore leaves a
 sign-based update (Lion, signSGD, Signum, Rprop) where it is in torch.optim, pytorch_optimizer and
-torch_optimizer, and turns the parameter into NaN in optax. For a spec whose first peer is one of the former,
-every :math:`\operatorname{sign}(x)` of the body becomes
+torch_optimizer, and turns the parameter into NaN in optax. For a spec that follows the former
+(``numerics=TORCH_NUMERICS``), every :math:`\operatorname{sign}(x)` of the body becomes
 
 .. math:: \begin{cases} 1 & x > 0 \\ -1 & x < 0 \\ 0 & \text{otherwise,} \end{cases}
 
@@ -18,15 +19,11 @@ from sympy.functions.elementary.piecewise import piecewise_fold
 
 from ..ir import KernelIR
 
-__all__ = ["torch_sign", "TORCH_LIBRARIES", "first_peer_on_torch"]
+__all__ = ["torch_sign", "TORCH_LIBRARIES"]
 
-#: Peers whose name starts with one of these run on torch.
+#: Peers whose name starts with one of these run on torch (for the tests that run the peers; the kernels read
+#: the spec's ``numerics``, never its ``peers``).
 TORCH_LIBRARIES = ("torch.optim.", "pytorch_optimizer.", "torch_optimizer.")
-
-
-def first_peer_on_torch(spec) -> bool:
-    """Whether ``spec``'s first peer is a torch.optim, pytorch_optimizer or torch_optimizer optimizer."""
-    return bool(spec.peers) and spec.peers[0].startswith(TORCH_LIBRARIES)
 
 
 def _sign_as_torch(x: sp.Expr) -> sp.Expr:
@@ -37,8 +34,8 @@ def _sign_as_torch(x: sp.Expr) -> sp.Expr:
 
 
 def torch_sign(ir: KernelIR) -> KernelIR:
-    """``sign(x)`` → torch's sign (NaN → 0) in the body, where the first peer runs on torch."""
-    if not first_peer_on_torch(ir.spec):
+    """``sign(x)`` → torch's sign (NaN → 0) in the body, where ``numerics.sign_of_nan`` is ``"zero"``."""
+    if ir.spec.numerics.sign_of_nan != "zero":
         return ir
     body = tuple((symbol, expr.replace(sp.sign, _sign_as_torch)) for symbol, expr in ir.body)
     return ir.with_(body=body)

@@ -25,7 +25,8 @@ State (initial value)::
     acc_delta = 0
 
 Eq. (12): Δθ_t = ρΔθ_{t−1} − RMS[Δθ]_{t−1}·∇L(θ_{t−1} + ρΔθ_{t−1}), θ_t = θ_{t−1} + Δθ_t, with
-E[Δθ²]_t = γE[Δθ²]_{t−1} + (1−γ)Δθ_t² and RMS[Δθ] = √(E[Δθ²] + ε). The stored parameter is the look-
+E[Δθ²]_t = γE[Δθ²]_{t−1} + (1−γ)Δθ_t² and RMS[Δθ] = √(E[Δθ²] + ε). The stored parameter is the
+    look-
 ahead point φ = θ + ρΔθ, so g = ∇L(φ) and φ_t = φ_{t−1} + ρΔθ_t − RMS[Δθ]_{t−1}·g_t (as for
 `nesterov`). Defaults: ρ = 0.5 and ε = 1e-5 from the paper's experiments; γ = 0.95 (AdaDelta's),
 because the paper's 'decay coefficient 0.001' is not identifiable with γ. No peer implements it;
@@ -52,8 +53,9 @@ DOMAINS = {
 STATE = ('delta', 'acc_delta',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_ada_nesterov_float32',
@@ -63,10 +65,13 @@ KERNELS = {
             const float theta = (float)(param);
             const float g = (float)(grad);
             const float x0 = g*sqrtf(acc_delta + eps);
-            const float x1 = -x0 + ((c0) ? (0) : (delta*momentum));
-            const float theta_new = ((c0) ? (0) : (momentum*x1)) + (theta - x0);
-            const float delta_new = x1;
-            const float acc_delta_new = acc_delta*decay + (c1*x1)*x1;
+            /* RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε) */
+            /* Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁ */
+            const float delta_new = -x0 + ((c0) ? (0) : (delta*momentum));
+            /* θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁ */
+            const float theta_new = ((c0) ? (0) : (momentum*delta_new)) + (theta - x0);
+            /* E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ² */
+            const float acc_delta_new = acc_delta*decay + (c1*delta_new)*delta_new;
             param = (T)(theta_new);
             delta = delta_new;
             acc_delta = acc_delta_new;
@@ -82,10 +87,13 @@ KERNELS = {
             const double theta = (double)(param);
             const double g = (double)(grad);
             const double x0 = g*sqrt(acc_delta + eps);
-            const double x1 = -x0 + ((c0) ? (0) : (delta*momentum));
-            const double theta_new = ((c0) ? (0) : (momentum*x1)) + (theta - x0);
-            const double delta_new = x1;
-            const double acc_delta_new = acc_delta*decay + (c1*x1)*x1;
+            /* RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε) */
+            /* Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁ */
+            const double delta_new = -x0 + ((c0) ? (0) : (delta*momentum));
+            /* θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁ */
+            const double theta_new = ((c0) ? (0) : (momentum*delta_new)) + (theta - x0);
+            /* E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ² */
+            const double acc_delta_new = acc_delta*decay + (c1*delta_new)*delta_new;
             param = (T)(theta_new);
             delta = delta_new;
             acc_delta = acc_delta_new;
@@ -103,7 +111,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -115,9 +124,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -125,9 +135,10 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         momentum = numpy.float64(_hp['momentum'])
@@ -135,6 +146,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         eps = numpy.float64(_hp['eps'])
         c0 = numpy.equal(momentum, 0)
         c1 = 1 - decay
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(decay), _dtype.type(eps), bool(c0), _dtype.type(c1), param, state['delta'], state['acc_delta'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(decay),
+                         _dtype.type(eps), bool(c0), _dtype.type(c1), param, state['delta'],
+                         state['acc_delta'], stream=stream)
 

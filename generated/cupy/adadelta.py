@@ -43,8 +43,9 @@ DOMAINS = {
 STATE = ('r', 's',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adadelta_float32',
@@ -53,10 +54,13 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = (c0*g)*g + r*rho;
-            const float d0 = g*sqrtf(eps + s)*1.0F/sqrtf(eps + x0);
+            /* E[g²] ← ρ·E[g²] + (1 − ρ)·g² */
+            const float r_new = (c0*g)*g + r*rho;
+            const float d0 = g*sqrtf(eps + s)/sqrtf(eps + r_new);
+            /* θ ← θ + Δθ */
             const float theta_new = -d0 + theta;
-            const float r_new = x0;
+            /* Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε) */
+            /* E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ² */
             const float s_new = (c0*d0)*d0 + rho*s;
             param = (T)(theta_new);
             r = r_new;
@@ -72,10 +76,13 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = (c0*g)*g + r*rho;
-            const double d0 = g*sqrt(eps + s)*1.0/sqrt(eps + x0);
+            /* E[g²] ← ρ·E[g²] + (1 − ρ)·g² */
+            const double r_new = (c0*g)*g + r*rho;
+            const double d0 = g*sqrt(eps + s)/sqrt(eps + r_new);
+            /* θ ← θ + Δθ */
             const double theta_new = -d0 + theta;
-            const double r_new = x0;
+            /* Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε) */
+            /* E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ² */
             const double s_new = (c0*d0)*d0 + rho*s;
             param = (T)(theta_new);
             r = r_new;
@@ -94,7 +101,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -106,9 +114,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -116,14 +125,15 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         rho = numpy.float64(_hp['rho'])
         eps = numpy.float64(_hp['eps'])
         c0 = 1 - rho
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps), _dtype.type(c0), param, state['r'], state['s'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(rho), _dtype.type(eps),
+                         _dtype.type(c0), param, state['r'], state['s'], stream=stream)
 

@@ -43,8 +43,9 @@ DOMAINS = {
 STATE = ('r', 's',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adadelta_r0eps_float32',
@@ -53,10 +54,13 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = beta*r + (c0*g)*g;
-            const float d0 = g*sqrtf(s)*1.0F/sqrtf(x0);
+            /* r ← β·r + (1 − β)·g² */
+            const float r_new = beta*r + (c0*g)*g;
+            const float d0 = g*sqrtf(s)/sqrtf(r_new);
+            /* θ ← θ + Δθ */
             const float theta_new = -d0 + theta;
-            const float r_new = x0;
+            /* Δθ ← −g·√s/√r */
+            /* s ← β·s + (1 − β)·Δθ² */
             const float s_new = beta*s + (c0*d0)*d0;
             param = (T)(theta_new);
             r = r_new;
@@ -72,10 +76,13 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = beta*r + (c0*g)*g;
-            const double d0 = g*sqrt(s)*1.0/sqrt(x0);
+            /* r ← β·r + (1 − β)·g² */
+            const double r_new = beta*r + (c0*g)*g;
+            const double d0 = g*sqrt(s)/sqrt(r_new);
+            /* θ ← θ + Δθ */
             const double theta_new = -d0 + theta;
-            const double r_new = x0;
+            /* Δθ ← −g·√s/√r */
+            /* s ← β·s + (1 − β)·Δθ² */
             const double s_new = beta*s + (c0*d0)*d0;
             param = (T)(theta_new);
             r = r_new;
@@ -94,7 +101,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     eps = _hp['eps']
     _dtype = _runtime.check_param(NAME, param, array_library())
@@ -107,9 +115,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -117,14 +126,15 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         beta = numpy.float64(_hp['beta'])
         eps = numpy.float64(_hp['eps'])
         c0 = 1 - beta
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(beta), _dtype.type(c0), param, state['r'], state['s'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta), _dtype.type(c0), param,
+                         state['r'], state['s'], stream=stream)
 

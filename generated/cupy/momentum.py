@@ -20,7 +20,8 @@ State (initial value)::
 
     v = 0
 
-v ← αv − ηg keeps the learning rate inside the buffer; torch's SGD(momentum) keeps it outside (see
+v ← αv − ηg keeps the learning rate inside the buffer; torch's SGD(momentum) keeps it outside
+    (see
 sgd_torch).
 """
 import math
@@ -41,8 +42,9 @@ DOMAINS = {
 STATE = ('v',)
 SCALAR_STATE = ()
 
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters (state
-#: in float32), float64 serves float64. T and G are the parameter and gradient storage dtypes.
+#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+#: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
+#: dtypes.
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_momentum_float32',
@@ -51,9 +53,10 @@ KERNELS = {
         operation='''
             const float theta = (float)(param);
             const float g = (float)(grad);
-            const float x0 = c0*g + ((c1) ? (0) : (momentum*v));
-            const float theta_new = theta + x0;
-            const float v_new = x0;
+            /* v ← α·v − η·g */
+            const float v_new = c0*g + ((c1) ? (0) : (momentum*v));
+            /* θ ← θ + v */
+            const float theta_new = theta + v_new;
             param = (T)(theta_new);
             v = v_new;
     ''',
@@ -67,9 +70,10 @@ KERNELS = {
         operation='''
             const double theta = (double)(param);
             const double g = (double)(grad);
-            const double x0 = c0*g + ((c1) ? (0) : (momentum*v));
-            const double theta_new = theta + x0;
-            const double v_new = x0;
+            /* v ← α·v − η·g */
+            const double v_new = c0*g + ((c1) ? (0) : (momentum*v));
+            /* θ ← θ + v */
+            const double theta_new = theta + v_new;
             param = (T)(theta_new);
             v = v_new;
     ''',
@@ -86,7 +90,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for float16/bfloat16)."""
+    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
@@ -97,9 +102,10 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, *, stream=None, **hyperparameters):
-    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or a
-    ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first (the
-    hyperparameters and ``t`` before CuPy is imported): a rejected call (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
+    a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
+    (the hyperparameters and ``t`` before CuPy is imported): a rejected call
+    (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
@@ -107,15 +113,16 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step``, ``check_arrays`` and ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])
         momentum = numpy.float64(_hp['momentum'])
         c0 = -lr
         c1 = numpy.equal(momentum, 0)
-    _cupy_runtime.launch(
-        KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0), bool(c1), param, state['v'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(momentum), _dtype.type(c0),
+                         bool(c1), param, state['v'], stream=stream)
 

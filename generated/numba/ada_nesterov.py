@@ -25,7 +25,8 @@ State (initial value)::
     acc_delta = 0
 
 Eq. (12): Δθ_t = ρΔθ_{t−1} − RMS[Δθ]_{t−1}·∇L(θ_{t−1} + ρΔθ_{t−1}), θ_t = θ_{t−1} + Δθ_t, with
-E[Δθ²]_t = γE[Δθ²]_{t−1} + (1−γ)Δθ_t² and RMS[Δθ] = √(E[Δθ²] + ε). The stored parameter is the look-
+E[Δθ²]_t = γE[Δθ²]_{t−1} + (1−γ)Δθ_t² and RMS[Δθ] = √(E[Δθ²] + ε). The stored parameter is the
+    look-
 ahead point φ = θ + ρΔθ, so g = ∇L(φ) and φ_t = φ_{t−1} + ρΔθ_t − RMS[Δθ]_{t−1}·g_t (as for
 `nesterov`). Defaults: ρ = 0.5 and ε = 1e-5 from the paper's experiments; γ = 0.95 (AdaDelta's),
 because the paper's 'decay coefficient 0.001' is not identifiable with γ. No peer implements it;
@@ -62,11 +63,15 @@ def _loop_float32(_param, _grad, _delta, _acc_delta, momentum, decay, eps, c0, c
         delta = _delta[_i]
         acc_delta = _acc_delta[_i]
         x0 = g*numpy.sqrt(acc_delta + eps)
-        x1 = ((numpy.float32(0)) if c0 else (delta*momentum)) - x0
-        theta_new = (theta - x0) + ((numpy.float32(0)) if c0 else (momentum*x1))
-        acc_delta_new = acc_delta*decay + (c1*x1)*x1
+        # RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
+        # Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁
+        delta_new = ((numpy.float32(0)) if c0 else (delta*momentum)) - x0
+        # θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁
+        theta_new = (theta - x0) + ((numpy.float32(0)) if c0 else (momentum*delta_new))
+        # E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ²
+        acc_delta_new = acc_delta*decay + (c1*delta_new)*delta_new
         _param[_i] = theta_new
-        _delta[_i] = x1
+        _delta[_i] = delta_new
         _acc_delta[_i] = acc_delta_new
 
 
@@ -78,20 +83,34 @@ def _loop_float64(_param, _grad, _delta, _acc_delta, momentum, decay, eps, c0, c
         delta = _delta[_i]
         acc_delta = _acc_delta[_i]
         x0 = g*numpy.sqrt(acc_delta + eps)
-        x1 = ((0) if c0 else (delta*momentum)) - x0
-        theta_new = (theta - x0) + ((0) if c0 else (momentum*x1))
-        acc_delta_new = acc_delta*decay + (c1*x1)*x1
+        # RMS[Δθ]ₜ₋₁ ← √(E[Δθ²] + ε)
+        # Δθ ← ρ·Δθ − g·RMS[Δθ]ₜ₋₁
+        delta_new = ((0) if c0 else (delta*momentum)) - x0
+        # θ ← θ + ρ·Δθ − g·RMS[Δθ]ₜ₋₁
+        theta_new = (theta - x0) + ((0) if c0 else (momentum*delta_new))
+        # E[Δθ²] ← γ·E[Δθ²] + (1 − γ)·Δθ²
+        acc_delta_new = acc_delta*decay + (c1*delta_new)*delta_new
         _param[_i] = theta_new
-        _delta[_i] = x1
+        _delta[_i] = delta_new
         _acc_delta[_i] = acc_delta_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, boolean, float32)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, boolean, float64)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
+        'boolean, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
+        'boolean, float64)',
+        'float64',
+    ),
 }
 
 
@@ -101,7 +120,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -112,8 +132,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -121,10 +141,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         momentum = numpy.float64(_hp['momentum'])

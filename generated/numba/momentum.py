@@ -20,7 +20,8 @@ State (initial value)::
 
     v = 0
 
-v ← αv − ηg keeps the learning rate inside the buffer; torch's SGD(momentum) keeps it outside (see
+v ← αv − ηg keeps the learning rate inside the buffer; torch's SGD(momentum) keeps it outside
+    (see
 sgd_torch).
 """
 import math
@@ -49,10 +50,12 @@ def _loop_float32(_param, _grad, _v, momentum, c0, c1):
         theta = _param[_i]
         g = _grad[_i]
         v = _v[_i]
-        x0 = c0*g + ((numpy.float32(0)) if c1 else (v*momentum))
-        theta_new = theta + x0
+        # v ← α·v − η·g
+        v_new = c0*g + ((numpy.float32(0)) if c1 else (v*momentum))
+        # θ ← θ + v
+        theta_new = theta + v_new
         _param[_i] = theta_new
-        _v[_i] = x0
+        _v[_i] = v_new
 
 
 def _loop_float64(_param, _grad, _v, momentum, c0, c1):
@@ -61,18 +64,28 @@ def _loop_float64(_param, _grad, _v, momentum, c0, c1):
         theta = _param[_i]
         g = _grad[_i]
         v = _v[_i]
-        x0 = c0*g + ((0) if c1 else (v*momentum))
-        theta_new = theta + x0
+        # v ← α·v − η·g
+        v_new = c0*g + ((0) if c1 else (v*momentum))
+        # θ ← θ + v
+        theta_new = theta + v_new
         _param[_i] = theta_new
-        _v[_i] = x0
+        _v[_i] = v_new
 
 
-#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE arithmetic) and
-#: cached on disk outside the package (``_numba_runtime.cache_dir()``). float32 serves float16, bfloat16
-#: and float32 parameters (state in float32), float64 serves float64.
+#: Arithmetic precision → loop and numba signature, compiled on first use (parallel, IEEE
+#: arithmetic) and cached on disk outside the package (``_numba_runtime.cache_dir()``). float32
+#: serves float16, bfloat16 and float32 parameters (state in float32), float64 serves float64.
 LOOPS = {
-    'float32': _numba_runtime.Loop(_loop_float32, 'void(float32[::1], float32[::1], float32[::1], float32, float32, boolean)', 'float32'),
-    'float64': _numba_runtime.Loop(_loop_float64, 'void(float64[::1], float64[::1], float64[::1], float64, float64, boolean)', 'float64'),
+    'float32': _numba_runtime.Loop(
+        _loop_float32,
+        'void(float32[::1], float32[::1], float32[::1], float32, float32, boolean)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _loop_float64,
+        'void(float64[::1], float64[::1], float64[::1], float64, float64, boolean)',
+        'float64',
+    ),
 }
 
 
@@ -82,7 +95,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _numba_runtime.numba_module()  # without numba, fail here with the extra to install
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
@@ -92,8 +106,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -101,10 +115,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Per-step scalars in float64 on the host, then one loop (threads: see
-    ``_numba_runtime.run``)."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
+    in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         lr = numpy.float64(_hp['lr'])

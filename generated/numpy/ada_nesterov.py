@@ -25,7 +25,8 @@ State (initial value)::
     acc_delta = 0
 
 Eq. (12): Δθ_t = ρΔθ_{t−1} − RMS[Δθ]_{t−1}·∇L(θ_{t−1} + ρΔθ_{t−1}), θ_t = θ_{t−1} + Δθ_t, with
-E[Δθ²]_t = γE[Δθ²]_{t−1} + (1−γ)Δθ_t² and RMS[Δθ] = √(E[Δθ²] + ε). The stored parameter is the look-
+E[Δθ²]_t = γE[Δθ²]_{t−1} + (1−γ)Δθ_t² and RMS[Δθ] = √(E[Δθ²] + ε). The stored parameter is the
+    look-
 ahead point φ = θ + ρΔθ, so g = ∇L(φ) and φ_t = φ_{t−1} + ρΔθ_t − RMS[Δθ]_{t−1}·g_t (as for
 `nesterov`). Defaults: ρ = 0.5 and ε = 1e-5 from the paper's experiments; γ = 0.95 (AdaDelta's),
 because the paper's 'decay coefficient 0.001' is not identifiable with γ. No peer implements it;
@@ -60,7 +61,8 @@ def array_library():
 
 
 def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16 params)."""
+    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     _dtype = _runtime.check_param(NAME, param)
     return {
@@ -70,8 +72,8 @@ def init_state(param, **hyperparameters):
 
 
 def step(param, grad, state, t, **hyperparameters):
-    """One in-place update of ``param`` and ``state``. Every argument is checked first: a rejected call
-    (ValueError/TypeError) writes nothing."""
+    """One in-place update of ``param`` and ``state``. Every argument is checked first: a
+    rejected call (ValueError/TypeError) writes nothing."""
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE)
@@ -79,9 +81,10 @@ def step(param, grad, state, t, **hyperparameters):
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every tensor before it
-    updates any): ``_hp``, ``t`` and ``_dtype`` as returned by ``_runtime.resolve_hyperparameters``,
-    ``check_step`` and ``check_arrays``. Scalars in float64, arrays in blocks."""
+    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks."""
     # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
         momentum = numpy.float64(_hp['momentum'])
@@ -89,7 +92,10 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         eps = numpy.float64(_hp['eps'])
         c0 = numpy.equal(momentum, 0)
         c1 = 1 - decay
-        c1, decay, eps, momentum = numpy.asarray(c1, _dtype), numpy.asarray(decay, _dtype), numpy.asarray(eps, _dtype), numpy.asarray(momentum, _dtype)
+        c1 = numpy.asarray(c1, _dtype)
+        decay = numpy.asarray(decay, _dtype)
+        eps = numpy.asarray(eps, _dtype)
+        momentum = numpy.asarray(momentum, _dtype)
         _theta_all = param.reshape(-1)
         _grad_all = grad.reshape(-1)
         _delta_all = state['delta'].reshape(-1)
@@ -110,12 +116,17 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.add(acc_delta, eps, out=_buf0)
             numpy.sqrt(_buf0, out=_buf0)
             numpy.multiply(g, _buf0, out=_buf0)
-            numpy.multiply(delta, momentum, out=delta)
-            numpy.copyto(_buf1, 0 if c0 else delta)
+            if c0:
+                numpy.copyto(_buf1, 0)
+            else:
+                numpy.multiply(delta, momentum, out=delta)
+                numpy.copyto(_buf1, delta)
             numpy.subtract(_buf1, _buf0, out=delta)
             numpy.subtract(theta, _buf0, out=_buf0)
-            numpy.multiply(momentum, delta, out=_buf1)
-            numpy.copyto(_buf1, 0 if c0 else _buf1)
+            if c0:
+                numpy.copyto(_buf1, 0)
+            else:
+                numpy.multiply(momentum, delta, out=_buf1)
             numpy.add(_buf0, _buf1, out=_theta_out)
             numpy.multiply(acc_delta, decay, out=acc_delta)
             numpy.multiply(c1, delta, out=_buf1)

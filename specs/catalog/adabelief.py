@@ -5,12 +5,13 @@ from sympy import sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t
+from optiforge.specs.dsl import (GRAD as g, PARAM as theta, STEP as t, TORCH_NUMERICS, TORCH_OPTIMIZER_NUMERICS, Numerics)
 
 
 def _adabelief(name, title, eps_in_state, notes):
     spec = SpecBuilder(name, title, reference="Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the "
                        "Belief in Observed Gradients, Algorithm 2", source="seed 002 §3.2.2, Algorithm 9",
+                       numerics=TORCH_NUMERICS if eps_in_state else Numerics(averages="lerp"),
                        peers=("pytorch_optimizer.AdaBelief(weight_decay=0)", "torch_optimizer.AdaBelief(weight_decay=0)",
                               "optax.adabelief") if eps_in_state else (), notes=notes)
     lr, beta1, beta2, eps = adam_hyperparameters(spec, eps=1e-16)
@@ -31,9 +32,9 @@ SPECS = (
                "s_t = β₂s_{t−1} + (1−β₂)(g_t − m_t)² without ε (arXiv v1 and several re-implementations); not "
                "equivalent to adabelief for ε > 0."),
     with_weight_decay(paper, "coupled", name="adabelief_l2",
-                      peers=("torch_optimizer.AdaBelief (default weight_decouple=False)",
+                      numerics=TORCH_OPTIMIZER_NUMERICS, peers=("torch_optimizer.AdaBelief (default weight_decouple=False)",
                              "pytorch_optimizer.AdaBelief(weight_decouple=False)"), title="AdaBelief + L2"),
     with_weight_decay(paper, "decoupled", name="adabeliefw",
-                      peers=("pytorch_optimizer.AdaBelief (default weight_decouple=True)",),
+                      numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.AdaBelief (default weight_decouple=True)",),
                       title="AdaBelief with decoupled weight decay"),
 )

@@ -5,7 +5,7 @@ from sympy import Max, Min, sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_moments, betas, epsilon, learning_rate
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t
+from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, TORCH_NUMERICS, TORCH_OPTIMIZER_NUMERICS
 
 
 def _adabound(name, root_shift):
@@ -29,9 +29,9 @@ _notes = ("θ ← θ − clip(η√(1−β₂^t)/(1−β₁^t)/(√v+ε), η*(1�
           "final_lr is used as given (the peers rescale it by lr/base_lr under a schedule).")
 SPECS = (
     with_weight_decay(_adabound("adabound", 0), "coupled", name="adabound", title="AdaBound",
-                      peers=("torch_optimizer.AdaBound", "pytorch_optimizer.AdaBound(weight_decouple=False) (√(v+1e-15))"),
+                      numerics=TORCH_OPTIMIZER_NUMERICS, peers=("torch_optimizer.AdaBound", "pytorch_optimizer.AdaBound(weight_decouple=False) (√(v+1e-15))"),
                       notes=_notes),
     with_weight_decay(_adabound("adaboundw_po", 1e-15), "decoupled", name="adaboundw_po",
                       title="AdaBound (pytorch_optimizer, decoupled weight decay, √(v+1e-15))",
-                      peers=("pytorch_optimizer.AdaBound",), notes=_notes),
+                      numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.AdaBound",), notes=_notes),
 )

@@ -4,10 +4,10 @@ from sympy import Abs, Piecewise, exp, sqrt
 
 from optiforge.specs.common import betas, ema_update, epsilon, learning_rate
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, Numerics
 
 spec = SpecBuilder(
-    "adadb", "AdaDB", reference="Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for "
+    "adadb", "AdaDB", numerics=Numerics(averages="lerp"), reference="Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for "
     "Gradient Descent, IEEE Access 9:99581-99588", source="seed 002 §3.2.2, Algorithm 11",
     notes="Δg_t = β₃(g_{t−1} − g_t) + β₃²(g_{t−2} − g_{t−1}) + β₃³(g_{t−3} − g_{t−2}) with g₀ = g₋₁ = g₋₂ = 0; "
           "ξ_t = AbsSig(Δg_t) when g_t·g_{t−1} < 0 (opposite signs: friction) and ξ_t = 1 + λ·AbsSig(Δg_t) "

@@ -2,7 +2,7 @@
 from sympy import sqrt
 
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, TORCH_NUMERICS
 
 paper = SpecBuilder("adadelta", "AdaDelta", reference="Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method, "
                     "Algorithm 1", source="seed 004 §6; seed 000 §2; seed 003 §3.4",
@@ -17,7 +17,7 @@ paper.update(s, rho * s + (1 - rho) * delta**2)
 paper.update(theta, theta + delta)
 
 torch = SpecBuilder("adadelta_torch", "AdaDelta (torch.optim.Adadelta)", reference="torch.optim.Adadelta, torch 2.13",
-                    source="reference/peer_semantics.md §1.4", peers=("torch.optim.Adadelta", "optax.adadelta"),
+                    source="reference/peer_semantics.md §1.4", numerics=TORCH_NUMERICS, peers=("torch.optim.Adadelta", "optax.adadelta"),
                     notes="Adds a learning rate (default 1.0) applied after the Δ² accumulation, and coupled "
                           "weight decay; ρ defaults to 0.9.")
 lr = torch.hyper("lr", 1.0, r"\eta", NONNEGATIVE)

@@ -4,9 +4,10 @@ from sympy import Abs, Max
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters, betas, learning_rate
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, Numerics, TORCH_NUMERICS
 
-paper = SpecBuilder("adamax", "AdaMax", reference="Kingma & Ba (2015), Algorithm 2 (§7.1)",
+paper = SpecBuilder("adamax", "AdaMax", numerics=Numerics(averages="lerp"),
+                    reference="Kingma & Ba (2015), Algorithm 2 (§7.1)",
                     source="seed 004 §8, eqs. (6.2)-(6.3); seed 003 §3.6",
                     notes="No ε: u_t = max(β₂u_{t−1}, |g_t|) is 0 while all gradients are 0.")
 lr = learning_rate(paper, 2e-3)
@@ -29,8 +30,8 @@ core = core.build()
 
 SPECS = (paper.build(),
          with_weight_decay(core, "coupled", name="adamax_torch", title="AdaMax (torch.optim.Adamax)",
-                           peers=("torch.optim.Adamax", "optax.adamax"),
+                           numerics=TORCH_NUMERICS, peers=("torch.optim.Adamax", "optax.adamax"),
                            notes="ε inside the max (|g| + ε, as in seed 003's code) and coupled weight decay."),
          with_weight_decay(core, "decoupled", name="adamaxw", default=1e-4,
-                           title="AdaMax with decoupled weight decay (optax.adamaxw)", peers=("optax.adamaxw",),
+                           title="AdaMax with decoupled weight decay (optax.adamaxw)", numerics=Numerics(averages="lerp"), peers=("optax.adamaxw",),
                            notes="optax.adamaxw: u = m̂/ν + λθ, θ ← θ − ηu ≡ θ(1−ηλ) − ηm̂/ν."))

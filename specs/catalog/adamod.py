@@ -5,9 +5,10 @@ from sympy import Min, sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import betas, ema_update, epsilon, learning_rate
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, UNIT_HALF_OPEN
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, TORCH_NUMERICS, UNIT_HALF_OPEN, Numerics
 
-spec = SpecBuilder("adamod", "AdaMod", reference="Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method "
+spec = SpecBuilder("adamod", "AdaMod", numerics=Numerics(averages="lerp"),
+                   reference="Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method "
                    "for Stochastic Learning, Algorithm 1; official code", source="seed 002 §3.2.3, Algorithm 13",
                    notes="η̂_t = η√(1−β₂^t)/(1−β₁^t)/(√v_t+ε); s_t = β₃s_{t−1} + (1−β₃)η̂_t (s₀ = 0, not bias "
                          "corrected); θ ← θ − min(η̂_t, s_t)·m_t. pytorch_optimizer defaults to β₃ = 0.9999 and "
@@ -29,6 +30,6 @@ paper = spec.build()
 SPECS = (
     paper,
     with_weight_decay(paper, "decoupled", name="adamodw", title="AdaMod with decoupled weight decay",
-                      peers=("pytorch_optimizer.AdaMod(betas=(0.9, 0.999, 0.999))",
+                      numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.AdaMod(betas=(0.9, 0.999, 0.999))",
                              "torch_optimizer.AdaMod(weight_decay>0)")),
 )

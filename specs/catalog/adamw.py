@@ -3,12 +3,12 @@ from sympy import sqrt
 
 from optiforge.specs.common import adam_hyperparameters, adam_moments
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t
+from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, TORCH_NUMERICS
 
 
 paper = SpecBuilder("adamw", "AdamW (decoupled weight decay)",
                     reference="Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization, Algorithm 2",
-                    source="seed 002 §3.2.1", peers=("torch.optim.AdamW (λ_paper = lr·λ_torch)", "optax.adamw"),
+                    source="seed 002 §3.2.1", numerics=TORCH_NUMERICS, peers=("torch.optim.AdamW (λ_paper = lr·λ_torch)", "optax.adamw"),
                     notes="The paper decays by the schedule multiplier η_t·λ, not by lr·λ; the default λ = 1e-5 "
                           "equals torch's AdamW default lr·λ = 1e-3·1e-2. The step θ − η_t(αm̂/(√v̂ + ε) + λθ) is "
                           "computed as θ(1 − η_tλ) − η_tαm̂/(√v̂ + ε), as torch does (an infinite θ stays infinite; "
@@ -28,5 +28,5 @@ from optiforge.specs.combinators import with_weight_decay  # noqa: E402
 SPECS = (paper.build(),
          with_weight_decay(_adam, "decoupled", name="adamw_torch", default=1e-2, title="AdamW (torch.optim.AdamW)",
                            reference="torch.optim.AdamW, torch 2.13", source="reference/peer_semantics.md §1.6",
-                           peers=("torch.optim.AdamW",),
+                           numerics=TORCH_NUMERICS, peers=("torch.optim.AdamW",),
                            notes="θ ← θ(1 − ηλ) is applied before the Adam step, with θ_{t-1}."))

@@ -4,14 +4,14 @@ from sympy import sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import betas, epsilon, learning_rate
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, UNIT_HALF_OPEN, TORCH_NUMERICS
 
 
 def _adan(name, proximal):
     spec = SpecBuilder(name, "Adan", reference="Xie, Zhou, Li, Lin & Yan (2024), Adan: Adaptive Nesterov Momentum "
                        "Algorithm for Faster Optimizing Deep Models, Algorithm 1 (official code)",
                        source="peers (pytorch_optimizer.Adan)",
-                       peers=("pytorch_optimizer.Adan(weight_decouple=False)",) if proximal else (),
+                       numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.Adan(weight_decouple=False)",) if proximal else (),
                        notes="β's are EMA factors (the paper's 1−β): d_t = g_t − g_{t−1} with d₁ = 0; "
                              "n ← β₃n + (1−β₃)(g + β₂d)²; bias-corrected steps on m and on the difference EMA. "
                              "Weight decay is the paper's proximal θ/(1+ηλ). optax.adan uses the coefficient 1−β₂ "
@@ -39,5 +39,5 @@ def _adan(name, proximal):
 SPECS = (
     _adan("adan", True),
     with_weight_decay(_adan("adanw", False), "decoupled", name="adanw", title="Adan with decoupled weight decay",
-                      peers=("pytorch_optimizer.Adan(weight_decouple=True)",)),
+                      numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.Adan(weight_decouple=True)",)),
 )

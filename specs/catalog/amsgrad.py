@@ -5,13 +5,13 @@ from sympy import Max, sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters, adam_moments
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import PARAM as theta, STEP as t
+from optiforge.specs.dsl import PARAM as theta, STEP as t, Numerics, TORCH_NUMERICS
 
 
 paper = SpecBuilder("amsgrad", "AMSGrad (max of bias-corrected v̂)",
                     reference="Reddi, Kale & Kumar (2018), On the Convergence of Adam and Beyond, Algorithm 2, "
                               "with Adam's bias corrections as in seed 002",
-                    source="seed 002 §3.2.2, Algorithm 8", peers=("optax.amsgrad",),
+                    source="seed 002 §3.2.2, Algorithm 8", numerics=Numerics(averages="lerp"), peers=("optax.amsgrad",),
                     notes="v̂max_t = max(v̂max_{t−1}, v_t/(1−β₂^t)); ε outside the square root. torch takes the max "
                           "over the raw v instead (amsgrad_torch); the two are not equivalent.")
 lr, beta1, beta2, eps = adam_hyperparameters(paper)
@@ -31,10 +31,10 @@ core = core.build()
 
 SPECS = (
     paper.build(),
-    with_weight_decay(core, "coupled", name="amsgrad_torch", peers=("torch.optim.Adam(amsgrad=True)",),
+    with_weight_decay(core, "coupled", name="amsgrad_torch", numerics=TORCH_NUMERICS, peers=("torch.optim.Adam(amsgrad=True)",),
                       title="AMSGrad (torch.optim.Adam(amsgrad=True))",
                       notes="The max is over the raw v; the bias correction 1/√(1−β₂^t) is applied after it."),
     with_weight_decay(core, "decoupled", name="adamw_amsgrad_torch", default=1e-2,
-                      peers=("torch.optim.AdamW(amsgrad=True)",), title="AMSGrad with decoupled weight decay "
+                      numerics=TORCH_NUMERICS, peers=("torch.optim.AdamW(amsgrad=True)",), title="AMSGrad with decoupled weight decay "
                       "(torch.optim.AdamW(amsgrad=True))"),
 )

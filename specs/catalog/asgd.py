@@ -3,7 +3,7 @@ from sympy import Eq, Max, Piecewise
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, TORCH_NUMERICS
 
 spec = SpecBuilder("asgd_torch", "ASGD (torch.optim.ASGD)", reference="Polyak & Juditsky (1992); Bottou (2012), "
                    "Stochastic Gradient Descent Tricks; torch.optim.ASGD, torch 2.13", source="peers (torch.optim.ASGD)",
@@ -21,4 +21,4 @@ spec.update(theta, theta * (1 - lambd * eta) - eta * g)
 # torch copies θ into ā while μ_t = 1 (so an infinite θ gives ā = ∞, not ∞ − ∞ = NaN).
 spec.update(ax, Piecewise((theta, Eq(mu, 1)), (ax + mu * (theta - ax), True)))
 SPEC = with_weight_decay(spec.build(), "coupled", name="asgd_torch", title="ASGD (torch.optim.ASGD)",
-                         peers=("torch.optim.ASGD",))
+                         numerics=TORCH_NUMERICS, peers=("torch.optim.ASGD",))

@@ -4,7 +4,7 @@ from sympy import Abs, Max, Rational, sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters, betas, ema_update, epsilon, learning_rate
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, Numerics, TORCH_NUMERICS
 
 
 def _moments(spec, second: str):
@@ -19,7 +19,7 @@ def _moments(spec, second: str):
 
 nadam = SpecBuilder("nadam", "Nadam", reference="Dozat (2016), Incorporating Nesterov Momentum into Adam, "
                     "Algorithm 2 with constant μ_t = β₁", source="seed 004 §9; seed 001; seed 003 §3.7",
-                    peers=("optax.nadam", "torch.optim.NAdam(momentum_decay→∞)"),
+                    numerics=Numerics(averages="lerp"), peers=("optax.nadam", "torch.optim.NAdam(momentum_decay→∞)"),
                     notes="m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); seed 004 writes 1−β₁^t in the first "
                           "term (see derive/).")
 lr, beta1, beta2, m_bar, v = _moments(nadam, "v")
@@ -28,7 +28,8 @@ nadam.update(v, beta2 * v + (1 - beta2) * g**2)
 v_hat = nadam.let("v_hat", v / (1 - beta2**t), r"\hat{v}")
 nadam.update(theta, theta - lr * m_bar / (sqrt(v_hat) + eps))
 
-nadamax = SpecBuilder("nadamax", "NadaMax", reference="Dozat (2016) §3 (Nesterov momentum with AdaMax's "
+nadamax = SpecBuilder("nadamax", "NadaMax", numerics=Numerics(averages="lerp"),
+                      reference="Dozat (2016) §3 (Nesterov momentum with AdaMax's "
                       "infinity norm)", source="seed 004 §10",
                       notes="Nadam's m̄ over AdaMax's u_t = max(β₂u_{t−1}, |g_t|); no ε, as in AdaMax.")
 lr_x, beta1_x, beta2_x, m_bar_x, u = _moments(nadamax, "u")
@@ -57,7 +58,7 @@ core = core.build()
 
 SPECS = (nadam.build(), nadamax.build(),
          with_weight_decay(core, "coupled", name="nadam_torch", title="NAdam (torch.optim.NAdam)",
-                           peers=("torch.optim.NAdam",)),
+                           numerics=TORCH_NUMERICS, peers=("torch.optim.NAdam",)),
          with_weight_decay(core, "decoupled", name="nadamw_torch",
                            title="NAdamW (torch.optim.NAdam(decoupled_weight_decay=True))",
-                           peers=("torch.optim.NAdam(decoupled_weight_decay=True)",)))
+                           numerics=TORCH_NUMERICS, peers=("torch.optim.NAdam(decoupled_weight_decay=True)",)))

@@ -7,10 +7,10 @@ from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters, adam_moments
 from optiforge.specs.catalog.nadam import SPECS as _nadam
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, REAL, STEP as t, UNIT_HALF_OPEN
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, REAL, STEP as t, UNIT_HALF_OPEN, Numerics
 
 adagrad = SpecBuilder("adagrad_optax", "AdaGrad (optax.adagrad)", reference="optax.adagrad (optax 0.2.8)",
-                      source="reference/peer_semantics.md §3.1", peers=("optax.adagrad",),
+                      source="reference/peer_semantics.md §3.1", numerics=Numerics(averages="lerp"), peers=("optax.adagrad",),
                       notes="ε inside the square root, accumulator starting at 0.1, and a zero update where the "
                             "accumulator is 0.")
 lr = adagrad.hyper("lr", 1e-2, r"\eta", NONNEGATIVE)
@@ -25,7 +25,7 @@ def _rmsprop(centered: bool):
     name = "rmsprop_optax_centered" if centered else "rmsprop_optax"
     spec = SpecBuilder(name, f"RMSprop (optax.rmsprop, centered={centered})", reference="optax.rmsprop (optax 0.2.8)",
                        source="reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, decay 0.9)",
-                       peers=(f"optax.rmsprop(centered={centered}, eps_in_sqrt=True)",),
+                       numerics=Numerics(averages="lerp"), peers=(f"optax.rmsprop(centered={centered}, eps_in_sqrt=True)",),
                        notes="ε inside the square root, decay 0.9, ν₀ = initial_scale; the momentum trace follows "
                              "the lr scaling (the same as torch for a constant lr).")
     lr = spec.hyper("lr", 1e-2, r"\eta", NONNEGATIVE)
@@ -48,7 +48,7 @@ def _rmsprop(centered: bool):
 
 
 radam = SpecBuilder("radam_optax", "RAdam (optax.radam)", reference="optax.radam (optax 0.2.8); Liu et al. (2020)",
-                    source="reference/peer_semantics.md §1.9, §3.1", peers=("optax.radam",),
+                    source="reference/peer_semantics.md §1.9, §3.1", numerics=Numerics(averages="lerp"), peers=("optax.radam",),
                     notes="Rectifies when ρ_t ≥ threshold (5); ε on √v̂ (torch puts it on √v).")
 lr, beta1, beta2, eps = adam_hyperparameters(radam)
 threshold = radam.hyper("threshold", 5.0, r"\rho_{\min}", POSITIVE)
@@ -62,7 +62,7 @@ radam.update(theta, theta - lr * Piecewise((r * m_hat / (sqrt(v / (1 - beta2**t)
 
 ogd = SpecBuilder("optimistic_gd_optax", "Optimistic gradient descent (optax.optimistic_gradient_descent)",
                   reference="Daskalakis et al. (2018), Training GANs with Optimism; optax 0.2.8",
-                  source="reference/peer_semantics.md §3.1", peers=("optax.optimistic_gradient_descent",),
+                  source="reference/peer_semantics.md §3.1", numerics=Numerics(averages="lerp"), peers=("optax.optimistic_gradient_descent",),
                   notes="θ ← θ − η((α+β)g_t − βg_{t−1}) with g₀ := g₁. optax has no default learning rate; 1e-3 here.")
 lr = ogd.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
 alpha = ogd.hyper("alpha", 1.0, r"\alpha", REAL)
@@ -74,4 +74,4 @@ ogd.update(prev, g)
 nadam = next(s for s in _nadam if s.name == "nadam")
 SPECS = (adagrad.build(), _rmsprop(False), _rmsprop(True), radam.build(), ogd.build(),
          with_weight_decay(nadam, "decoupled", name="nadamw", title="NAdamW (Nadam with decoupled weight decay)",
-                           default=1e-4, peers=("optax.nadamw",)))
+                           default=1e-4, numerics=Numerics(averages="lerp"), peers=("optax.nadamw",)))

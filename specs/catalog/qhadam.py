@@ -4,7 +4,7 @@ from sympy import sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import betas, epsilon, learning_rate
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, PARAM as theta, UNIT_CLOSED
+from optiforge.specs.dsl import GRAD as g, PARAM as theta, UNIT_CLOSED, TORCH_OPTIMIZER_NUMERICS
 
 spec = SpecBuilder("qhadam", "QHAdam", reference="Ma & Yarats (2019), Quasi-hyperbolic momentum and Adam for deep "
                    "learning, Algorithm 2", source="peers (torch_optimizer.QHAdam, pytorch_optimizer.QHAdam)",
@@ -25,5 +25,5 @@ spec.update(m, (1 - 1 / w1) * m + g / w1)
 spec.update(v, (1 - 1 / w2) * v + g**2 / w2)
 spec.update(theta, theta - lr * (nu1 * m + (1 - nu1) * g) / (sqrt(nu2 * v + (1 - nu2) * g**2) + eps))
 SPEC = with_weight_decay(spec.build(), "coupled", name="qhadam", title="QHAdam",
-                         peers=("torch_optimizer.QHAdam", "pytorch_optimizer.QHAdam(weight_decouple=False)"),
+                         numerics=TORCH_OPTIMIZER_NUMERICS, peers=("torch_optimizer.QHAdam", "pytorch_optimizer.QHAdam(weight_decouple=False)"),
                          notes="Coupled L2 weight decay as in the reference code.")

@@ -5,12 +5,12 @@ from sympy import Max, Piecewise, sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters, adam_moments
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t
+from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, TORCH_NUMERICS, Numerics
 
 
-def _radam(name, title, form, notes, peers=()):
+def _radam(name, title, form, notes, peers=(), numerics=Numerics()):
     spec = SpecBuilder(name, title, reference="Liu et al. (2020), On the Variance of the Adaptive Learning Rate and "
-                       "Beyond, Algorithm 2", source="seed 002 §3.2.3, Algorithm 14", notes=notes, peers=peers)
+                       "Beyond, Algorithm 2", source="seed 002 §3.2.3, Algorithm 14", notes=notes, peers=peers, numerics=numerics)
     lr, beta1, beta2, eps = adam_hyperparameters(spec)
     m, v = adam_moments(spec, beta1, beta2)
     m_hat = spec.let("m_hat", m / (1 - beta1**t), r"\hat{m}")
@@ -39,16 +39,16 @@ _po = _radam("radam_po", "RAdam (pytorch_optimizer)", "po",
              "pytorch_optimizer's default degenerated_to_sgd=False: θ is left unchanged while ρ_t < 5 (the moments "
              "still advance) and so is the decoupled weight decay θ(1−ηλ), which pytorch_optimizer applies only on "
              "steps that update θ (so radam_po is not with_weight_decay(…)); rectified steps as in radam_torch.",
-             peers=("pytorch_optimizer.RAdam",))
+             numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.RAdam",))
 SPECS = (
     _radam("radam", "RAdam", "paper",
            "Rectifies when ρ_t > 4 (the paper; from t = 5 with β₂ = 0.999), ε on √v̂; otherwise θ ← θ − ηm̂.",
-           peers=("optax.radam(threshold=4.0)",)),
+           numerics=Numerics(averages="lerp"), peers=("optax.radam(threshold=4.0)",)),
     with_weight_decay(_torch, "coupled", name="radam_torch", title="RAdam (torch.optim.RAdam)",
-                      peers=("torch.optim.RAdam", "pytorch_optimizer.RAdam(degenerated_to_sgd=True, weight_decay=0)")),
+                      numerics=TORCH_NUMERICS, peers=("torch.optim.RAdam", "pytorch_optimizer.RAdam(degenerated_to_sgd=True, weight_decay=0)")),
     with_weight_decay(_torch, "decoupled", name="radamw_torch",
                       title="RAdam with decoupled weight decay (torch.optim.RAdam(decoupled_weight_decay=True))",
-                      peers=("torch.optim.RAdam(decoupled_weight_decay=True)",
+                      numerics=TORCH_NUMERICS, peers=("torch.optim.RAdam(decoupled_weight_decay=True)",
                              "pytorch_optimizer.RAdam(degenerated_to_sgd=True)")),
     _po,
 )

@@ -2,11 +2,11 @@
 from sympy import Max, Min, Piecewise, sign
 
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, interval
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, interval, TORCH_NUMERICS
 
 spec = SpecBuilder("rprop_torch", "Rprop (torch.optim.Rprop)", reference="Riedmiller & Braun (1993), RPROP; "
                    "torch.optim.Rprop, torch 2.13 (the iRprop− variant)", source="peers (torch.optim.Rprop)",
-                   peers=("torch.optim.Rprop",),
+                   numerics=TORCH_NUMERICS, peers=("torch.optim.Rprop",),
                    notes="Per-element step sizes start at lr and are multiplied by η₊ (same sign as the previous "
                          "gradient) or η₋ (sign change), clipped to [Γ_min, Γ_max]; on a sign change the gradient "
                          "is zeroed for this step and for the next comparison. sign(g) is torch's (the torch_sign pass): 0 for a NaN gradient.")

@@ -9,15 +9,15 @@ from sympy import Abs, Max, sqrt
 
 from optiforge.specs.common import adam_hyperparameters, adam_moments, betas, learning_rate
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_HALF_OPEN
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_HALF_OPEN, Numerics
 
 
-def _b(name, title, source, notes):
+def _b(name, title, source, notes, numerics=Numerics()):
     return SpecBuilder(name, title, reference={"adagrad": "Duchi, Hazan & Singer (2011)", "rmsprop": "Tieleman & "
                        "Hinton (2012)", "adadelta": "Zeiler (2012)", "adam": "Kingma & Ba (2015)",
                        "nadam": "Dozat (2016), as rewritten in Ruder (2016), An overview of gradient descent "
                        "optimization algorithms", "nadamax": "Dozat (2016), as rewritten in Ruder (2016)"}[
-                       name.split("_")[0]], source=source, notes=notes)
+                       name.split("_")[0]], source=source, notes=notes, numerics=numerics)
 
 
 # AdaGrad, ε inside the square root (seed 003 §4.1); seed 004 §4's r₀ = ε form is the same map with s = r − ε.
@@ -53,20 +53,23 @@ adadelta.update(theta, theta + delta)
 
 
 adam_in = _b("adam_eps_in_sqrt", "Adam (ε inside the square root)", "seed 004 §7, eq. (4.5)",
-             "θ ← θ − η m̂/√(v̂ + ε) (optax.adam(eps=0, eps_root=ε)).")
+             "θ ← θ − η m̂/√(v̂ + ε) (optax.adam(eps=0, eps_root=ε)).",
+             numerics=Numerics(averages="lerp"))
 lr, beta1, beta2, eps = adam_hyperparameters(adam_in, eps_domain=POSITIVE)
 m, v = adam_moments(adam_in, beta1, beta2)
 adam_in.update(theta, theta - lr * (m / (1 - beta1**t)) / sqrt(v / (1 - beta2**t) + eps))
 
 adam_r0 = _b("adam_r0eps", "Adam (v₀ = ε, no ε in the denominator)", "seed 004 §7 (code)",
-             "v₀ = ε and θ ← θ − η√(1−β₂^t)/(1−β₁^t)·m/√v.")
+             "v₀ = ε and θ ← θ − η√(1−β₂^t)/(1−β₁^t)·m/√v.",
+             numerics=Numerics(averages="lerp"))
 lr, beta1, beta2, eps = adam_hyperparameters(adam_r0, eps_domain=POSITIVE)
 m, v = adam_moments(adam_r0, beta1, beta2, v_init=eps)
 adam_r0.update(theta, theta - lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / sqrt(v))
 
 nadam = _b("nadam_seed", "Nadam (seeds' form: β₁m̂_t + (1−β₁)g/(1−β₁^t))", "seed 003 §4.6; seed 004 §9, eq. (5.8)",
            "θ ← θ − η(β₁m̂_t + (1−β₁)g_t/(1−β₁^t))/(√v̂_t + ε), ε outside the root as in seed 003 (seed 004 puts it "
-           "inside). Differs from Dozat's `nadam` (1−β₁^{t+1} in the first term) at every finite t.")
+           "inside). Differs from Dozat's `nadam` (1−β₁^{t+1} in the first term) at every finite t.",
+           numerics=Numerics(averages="lerp"))
 lr, beta1, beta2, eps = adam_hyperparameters(nadam, eps_domain=POSITIVE)
 m, v = adam_moments(nadam, beta1, beta2)
 nadam.update(theta, theta - lr * (beta1 * m / (1 - beta1**t) + (1 - beta1) * g / (1 - beta1**t))
@@ -74,7 +77,8 @@ nadam.update(theta, theta - lr * (beta1 * m / (1 - beta1**t) + (1 - beta1) * g /
 
 nadamax = _b("nadamax_seed", "NadaMax (seed 004's form)", "seed 004 §10, eqs. (6.1)-(6.3)",
              "θ ← θ − η/(1−β₁^t)·(β₁m_t + (1−β₁)g_t)/u_t with u_t = max(β₂u_{t−1}, |g_t|); Dozat's `nadamax` has "
-             "1−β₁^{t+1} in the momentum term.")
+             "1−β₁^{t+1} in the momentum term.",
+             numerics=Numerics(averages="lerp"))
 lr = learning_rate(nadamax, 2e-3)
 beta1, beta2 = betas(nadamax)
 m = nadamax.state("m", 0)

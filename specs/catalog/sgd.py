@@ -1,9 +1,9 @@
 """Plain stochastic gradient descent (seed 004 §1)."""
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, TORCH_NUMERICS
 
 spec = SpecBuilder("sgd", "SGD", reference="Robbins & Monro (1951)", source="seed 004 §1 (Δw = −η g)",
-                   peers=("torch.optim.SGD (momentum=0)", "optax.sgd"))
+                   numerics=TORCH_NUMERICS, peers=("torch.optim.SGD (momentum=0)", "optax.sgd"))
 lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
 spec.update(theta, theta - lr * g)
 SPEC = spec.build()

@@ -4,7 +4,7 @@ from sympy import Eq, Or, Piecewise
 
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_CLOSED
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_CLOSED, TORCH_NUMERICS
 
 
 def _core(nesterov: bool):
@@ -29,12 +29,12 @@ def _notes(nesterov: bool) -> str:
 
 SPECS = tuple(
     with_weight_decay(_core(nesterov), "coupled", name=_core(nesterov).name, title=_core(nesterov).title,
-                      peers=(f"torch.optim.SGD(nesterov={nesterov})",), notes=_notes(nesterov))
+                      numerics=TORCH_NUMERICS, peers=(f"torch.optim.SGD(nesterov={nesterov})",), notes=_notes(nesterov))
     for nesterov in (False, True)
 ) + (
     with_weight_decay(_core(False), "decoupled", name="sgdw_po", title="SGDW (pytorch_optimizer.SGDW)",
                       reference="Loshchilov & Hutter (2019), SGDW; pytorch_optimizer 4.1 SGDW",
-                      source="reference/peer_semantics.md §2.10b", peers=("pytorch_optimizer.SGDW",),
+                      source="reference/peer_semantics.md §2.10b", numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.SGDW",),
                       notes=_notes(False) + " Decoupled decay θ ← θ(1 − ηλ) before the step (torch_optimizer's "
                             "SGDW subtracts the constant ηλ instead, a bug). pytorch_optimizer's default lr is 1e-4."),
 )

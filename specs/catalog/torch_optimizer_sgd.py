@@ -4,8 +4,8 @@ from sympy import Eq, Piecewise, Rational, sqrt
 
 from optiforge.specs.builder import SpecBuilder
 from optiforge.specs.combinators import with_weight_decay
-from optiforge.specs.dsl import (GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, UNIT_CLOSED, UNIT_HALF_OPEN,
-                       UNIT_OPEN)
+from optiforge.specs.dsl import (GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t, TORCH_OPTIMIZER_NUMERICS,
+                                 UNIT_CLOSED, UNIT_HALF_OPEN, UNIT_OPEN)
 
 SOURCE = "peers (torch_optimizer 0.3)"
 
@@ -84,6 +84,6 @@ z = madgrad.let("z", x0 - s / (nu_m**Rational(1, 3) + eps), "z")
 madgrad.update(theta, mom * theta + (1 - mom) * z)
 
 SPECS = tuple(
-    with_weight_decay(b.build(), "coupled", name=b.name, title=b.title, peers=(f"torch_optimizer.{peer}",))
+    with_weight_decay(b.build(), "coupled", name=b.name, title=b.title, numerics=TORCH_OPTIMIZER_NUMERICS, peers=(f"torch_optimizer.{peer}",))
     for b, peer in ((qhm, "QHM"), (aggmo, "AggMo"), (accsgd, "AccSGD"), (pid, "PID"), (madgrad, "MADGRAD"))
 )

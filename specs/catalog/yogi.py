@@ -4,7 +4,7 @@ from sympy import sign, sqrt
 from optiforge.specs.combinators import with_weight_decay
 from optiforge.specs.common import adam_hyperparameters
 from optiforge.specs.builder import SpecBuilder
-from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t
+from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, TORCH_NUMERICS, Numerics
 
 
 def _yogi(spec, init):
@@ -19,7 +19,8 @@ def _yogi(spec, init):
     return spec.build()
 
 
-paper = SpecBuilder("yogi", "Yogi", reference="Zaheer, Reddi, Sachan, Kale & Kumar (2018), Adaptive Methods for "
+paper = SpecBuilder("yogi", "Yogi", numerics=Numerics(averages="lerp"),
+                    reference="Zaheer, Reddi, Sachan, Kale & Kumar (2018), Adaptive Methods for "
                     "Nonconvex Optimization, Algorithm 2", source="seed 002 §3.2.2, Algorithm 7",
                     notes="v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in seed 002 "
                           "(sign(0 − g²) = −1, so the first step is Adam's). The peers start at 1e-6 (yogi_po).")
@@ -30,6 +31,6 @@ peer = SpecBuilder("yogi_po", "Yogi (pytorch_optimizer / torch_optimizer / optax
 SPECS = (
     _yogi(paper, None),
     with_weight_decay(_yogi(peer, 1e-6), "coupled", name="yogi_po",
-                      peers=("pytorch_optimizer.Yogi(weight_decouple=False)", "torch_optimizer.Yogi", "optax.yogi"),
+                      numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.Yogi(weight_decouple=False)", "torch_optimizer.Yogi", "optax.yogi"),
                       title="Yogi (pytorch_optimizer / torch_optimizer / optax)"),
 )
