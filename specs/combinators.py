@@ -132,7 +132,7 @@ def lookahead(spec: OptimizerSpec, k: int = 5, alpha: float = 0.5, schedule: str
         spec, name=name or default_name, title=f"Lookahead({spec.title})",
         reference="Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back, "
                   f"Algorithm 1; inner: {spec.reference}",
-        source="seed 002 §3.2.3, Algorithm 15", peers=peers, numerics=numerics,
+        source="docs/sources/seed-002.md §3.2.3, Algorithm 15", peers=peers, numerics=numerics,
         notes=(notes + " " if notes else "") + f"Composition: lookahead({spec.name}, schedule={schedule!r}).",
         hyperparameters=spec.hyperparameters + (kk, aa), state=spec.state + (slow,),
         temporaries=spec.temporaries, assignments=assignments)

@@ -5,7 +5,7 @@ A case is (spec, peer, peer factory, spec hyperparameters, tolerances): the spec
 in float64 and in float32, with non-default hyperparameters, on random gradients (never zeros).
 
 Peers: torch.optim 2.13, pytorch_optimizer 4.1 ("po"), torch_optimizer 0.3 ("to"). Harness hazards handled here
-(reference/peer_semantics.md): po and to mutate ``p.grad`` (a fresh tensor is assigned every step); po is run with
+(docs/sources/peers.md): po and to mutate ``p.grad`` (a fresh tensor is assigned every step); po is run with
 ``foreach=False``; torch with ``foreach=False`` (and ``fused=False``), and the default dtype is set to float64 for
 the float64 runs so that torch's step counters, NAdam's Π and ASGD's η/μ are float64; one parameter tensor per
 optimizer, so po's per-group step counter equals the per-parameter one.
@@ -78,7 +78,7 @@ ADAM_T = dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6)
 # Hand-written float64 references of the papers' equations (independent of the specs and of specs.reference)
 # --------------------------------------------------------------------------------------------------------------
 def ref_adadb(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, beta3=0.9, lam=0.1, eps=1e-8):
-    """Seed 002 Algorithm 11 (Khan et al. 2021), with the history g_{t-1}, g_{t-2}, g_{t-3} kept in a list."""
+    """docs/sources/seed-002.md Algorithm 11 (Khan et al. 2021), with the history g_{t-1}, g_{t-2}, g_{t-3} kept in a list."""
     theta = np.array(param, dtype=np.float64)
     m = np.zeros_like(theta)
     v = np.zeros_like(theta)
@@ -99,7 +99,7 @@ def ref_adadb(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, beta3=0.9, lam=0.1,
 
 
 def ref_ada_nesterov_original(theta0, grad_fn, steps, momentum=0.5, decay=0.95, eps=1e-5):
-    """Seed 000 eq. (12) in its original form: the gradient is taken at the look-ahead point θ + ρΔθ_{t−1}.
+    """docs/sources/seed-000.md eq. (12) in its original form: the gradient is taken at the look-ahead point θ + ρΔθ_{t−1}.
     Returns the look-ahead points θ_t + ρΔθ_t (what the reparametrised spec stores)."""
     theta = np.array(theta0, dtype=np.float64)
     delta = np.zeros_like(theta)
@@ -116,7 +116,7 @@ def ref_ada_nesterov_original(theta0, grad_fn, steps, momentum=0.5, decay=0.95, 
 
 
 def ref_amsgrad_seed(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Seed 002 Algorithm 8 (= optax.amsgrad): max over the bias-corrected v̂."""
+    """docs/sources/seed-002.md Algorithm 8 (= optax.amsgrad): max over the bias-corrected v̂."""
     theta, m, v, vmax, out = np.array(param, float), 0.0, 0.0, 0.0, []
     for t, g in enumerate(grads, start=1):
         m = beta1 * m + (1 - beta1) * g
@@ -128,7 +128,7 @@ def ref_amsgrad_seed(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 def ref_radam_paper(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Seed 002 Algorithm 14 / Liu et al. (2020) Algorithm 2: rectify when ρ_t > 4."""
+    """docs/sources/seed-002.md Algorithm 14 / Liu et al. (2020) Algorithm 2: rectify when ρ_t > 4."""
     theta, m, v, out = np.array(param, float), 0.0, 0.0, []
     rho_inf = 2 / (1 - beta2) - 1
     for t, g in enumerate(grads, start=1):
@@ -146,7 +146,7 @@ def ref_radam_paper(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 def ref_yogi_seed(param, grads, lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-3):
-    """Seed 002 Algorithm 7: m₀ = v₀ = 0."""
+    """docs/sources/seed-002.md Algorithm 7: m₀ = v₀ = 0."""
     theta, m, v, out = np.array(param, float), 0.0, 0.0, []
     for t, g in enumerate(grads, start=1):
         m = beta1 * m + (1 - beta1) * g
@@ -157,7 +157,7 @@ def ref_yogi_seed(param, grads, lr=1e-2, beta1=0.9, beta2=0.999, eps=1e-3):
 
 
 def ref_diffgrad_paper(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Seed 002 Algorithm 10: ξ = AbsSig(g_{t−1} − g_t), θ ← θ − η ξ m̂/(√v̂ + ε)."""
+    """docs/sources/seed-002.md Algorithm 10: ξ = AbsSig(g_{t−1} − g_t), θ ← θ − η ξ m̂/(√v̂ + ε)."""
     theta, m, v, prev, out = np.array(param, float), 0.0, 0.0, 0.0, []
     for t, g in enumerate(grads, start=1):
         xi = 1 / (1 + np.exp(-np.abs(prev - g)))
@@ -192,7 +192,7 @@ def ref_nadamax(param, grads, lr=2e-3, beta1=0.9, beta2=0.999):
 
 
 def ref_adagrad_r0eps(param, grads, lr=1e-2, eps=1e-8):
-    """Seed 004 §4 code: r₀ = ε, Δw = −η g/√r (checks the claimed identity with ε inside the root)."""
+    """docs/sources/seed-004.md §4 code: r₀ = ε, Δw = −η g/√r (checks the claimed identity with ε inside the root)."""
     theta, r, out = np.array(param, float), eps, []
     for g in grads:
         r = r + g**2
@@ -211,7 +211,7 @@ def ref_rmsprop_r0eps(param, grads, lr=1e-3, beta=0.999, eps=1e-8):
 
 
 def ref_adadelta_r0eps(param, grads, beta=0.999, eps=1e-8):
-    """Seed 004 §6 code, including its algebraic shortcut s ← βs + (s/r)(1−β)g²."""
+    """docs/sources/seed-004.md §6 code, including its algebraic shortcut s ← βs + (s/r)(1−β)g²."""
     theta, r, s, out = np.array(param, float), eps, eps, []
     for g in grads:
         g_square = (1 - beta) * g**2
@@ -234,7 +234,7 @@ def ref_adam_eps_in_sqrt(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8
 
 
 def ref_adam_r0eps(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Seed 004 §7 code with its `beta_i *= beta_i` line corrected to `beta_i *= beta`."""
+    """docs/sources/seed-004.md §7 code with its `beta_i *= beta_i` line corrected to `beta_i *= beta`."""
     theta, s, r, a_i, b_i, out = np.array(param, float), 0.0, eps, 1.0, 1.0, []
     for g in grads:
         s = s * beta1 + (1 - beta1) * g
@@ -246,7 +246,7 @@ def ref_adam_r0eps(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 def ref_nadam_seed(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """Seed 003 §4.6 (text equation; its code divides m̂ by 1−β₁^t a second time, a bug)."""
+    """docs/sources/seed-003.md §4.6 (text equation; its code divides m̂ by 1−β₁^t a second time, a bug)."""
     theta, m, v, out = np.array(param, float), 0.0, 0.0, []
     for t, g in enumerate(grads, start=1):
         m = beta1 * m + (1 - beta1) * g
@@ -258,7 +258,7 @@ def ref_nadam_seed(param, grads, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 def ref_nadamax_seed(param, grads, lr=2e-3, beta1=0.9, beta2=0.999):
-    """Seed 004 §10 code."""
+    """docs/sources/seed-004.md §10 code."""
     theta, s, r, a_i, out = np.array(param, float), 0.0, 0.0, 1.0, []
     for g in grads:
         s = s * beta1 + (1 - beta1) * g
@@ -538,32 +538,32 @@ CASES = [
          lambda p: to.MADGRAD(p, lr=0.02, momentum=0.8, eps=1e-5, weight_decay=0.01),
          dict(lr=0.02, momentum=0.8, eps=1e-5, weight_decay=0.01)),
     # ---- hand-written float64 references (no installable implementation) ----
-    Case("adadb", "hand-written (seed 002 Alg. 11)", None, dict(lr=0.01, beta1=0.8, beta2=0.99, beta3=0.7, lam=0.3,
+    Case("adadb", "hand-written (docs/sources/seed-002.md Alg. 11)", None, dict(lr=0.01, beta1=0.8, beta2=0.99, beta3=0.7, lam=0.3,
                                                                  eps=1e-6), reference=ref_adadb, rtol32=None),
-    Case("amsgrad", "hand-written (seed 002 Alg. 8 = optax.amsgrad)", None, ADAM_H, reference=ref_amsgrad_seed,
+    Case("amsgrad", "hand-written (docs/sources/seed-002.md Alg. 8 = optax.amsgrad)", None, ADAM_H, reference=ref_amsgrad_seed,
          rtol32=None),
-    Case("radam", "hand-written (seed 002 Alg. 14)", None, dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-6),
+    Case("radam", "hand-written (docs/sources/seed-002.md Alg. 14)", None, dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-6),
          reference=ref_radam_paper, rtol32=None),
-    Case("yogi", "hand-written (seed 002 Alg. 7)", None, dict(lr=0.02, beta1=0.85, beta2=0.99, eps=1e-4),
+    Case("yogi", "hand-written (docs/sources/seed-002.md Alg. 7)", None, dict(lr=0.02, beta1=0.85, beta2=0.99, eps=1e-4),
          reference=ref_yogi_seed, rtol32=None),
-    Case("diffgrad", "hand-written (seed 002 Alg. 10)", None, ADAM_H, reference=ref_diffgrad_paper, rtol32=None),
+    Case("diffgrad", "hand-written (docs/sources/seed-002.md Alg. 10)", None, ADAM_H, reference=ref_diffgrad_paper, rtol32=None),
     Case("adabelief_eps_outside", "hand-written", None, dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-10),
          reference=ref_adabelief_eps_outside, rtol32=None),
     Case("nadamax", "hand-written (Dozat 2016 §3)", None, dict(lr=0.01, beta1=0.85, beta2=0.99),
          reference=ref_nadamax, rtol32=None),
-    Case("adagrad_eps_in_sqrt", "hand-written (seed 004 §4 code, r₀ = ε)", None, dict(lr=0.05, eps=1e-4),
+    Case("adagrad_eps_in_sqrt", "hand-written (docs/sources/seed-004.md §4 code, r₀ = ε)", None, dict(lr=0.05, eps=1e-4),
          reference=ref_adagrad_r0eps, rtol32=None),
-    Case("rmsprop_r0eps", "hand-written (seed 004 §5 code)", None, dict(lr=0.01, beta=0.95, eps=1e-4),
+    Case("rmsprop_r0eps", "hand-written (docs/sources/seed-004.md §5 code)", None, dict(lr=0.01, beta=0.95, eps=1e-4),
          reference=ref_rmsprop_r0eps, rtol32=None),
-    Case("adadelta_r0eps", "hand-written (seed 004 §6 code)", None, dict(beta=0.95, eps=1e-4),
+    Case("adadelta_r0eps", "hand-written (docs/sources/seed-004.md §6 code)", None, dict(beta=0.95, eps=1e-4),
          reference=ref_adadelta_r0eps, rtol32=None),
-    Case("adam_eps_in_sqrt", "hand-written (seed 004 eq. 4.5)", None, dict(ADAM_H, eps=1e-4),
+    Case("adam_eps_in_sqrt", "hand-written (docs/sources/seed-004.md eq. 4.5)", None, dict(ADAM_H, eps=1e-4),
          reference=ref_adam_eps_in_sqrt, rtol32=None),
-    Case("adam_r0eps", "hand-written (seed 004 §7 code)", None, dict(ADAM_H, eps=1e-4),
+    Case("adam_r0eps", "hand-written (docs/sources/seed-004.md §7 code)", None, dict(ADAM_H, eps=1e-4),
          reference=ref_adam_r0eps, rtol32=None),
-    Case("nadam_seed", "hand-written (seed 003 §4.6)", None, dict(lr=0.01, beta1=0.85, beta2=0.99, eps=1e-6),
+    Case("nadam_seed", "hand-written (docs/sources/seed-003.md §4.6)", None, dict(lr=0.01, beta1=0.85, beta2=0.99, eps=1e-6),
          reference=ref_nadam_seed, rtol32=None),
-    Case("nadamax_seed", "hand-written (seed 004 §10 code)", None, dict(lr=0.01, beta1=0.85, beta2=0.99),
+    Case("nadamax_seed", "hand-written (docs/sources/seed-004.md §10 code)", None, dict(lr=0.01, beta1=0.85, beta2=0.99),
          reference=ref_nadamax_seed, rtol32=None),
     Case("adagrad_optax", "hand-written (optax.adagrad formula)", None,
          dict(lr=0.05, initial_accumulator_value=0.2, eps=1e-5), reference=ref_adagrad_optax, rtol32=None),
@@ -627,7 +627,7 @@ def test_conformance(case: Case, precision: str, engine: str):
 
 
 def test_ada_nesterov_matches_equation_12_in_original_form(engine):
-    """Ada_Nesterov against seed 000 eq. (12) with the gradient at the look-ahead point (no peer exists)."""
+    """Ada_Nesterov against docs/sources/seed-000.md eq. (12) with the gradient at the look-ahead point (no peer exists)."""
     rng = np.random.default_rng(1)
     a = np.exp(rng.uniform(-2, 1, SIZE))
     b = rng.normal(size=SIZE)

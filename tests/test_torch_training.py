@@ -17,7 +17,7 @@ observed differences are 2e-7 to 5e-7, the rounding of a float32 loss.
 
 Hyperparameter names are the specs' (torch's ``betas`` would also be accepted); torch's AdamW
 ``weight_decay`` λ multiplies lr (θ ← θ(1 − ηλ)), which is what ``adamw_torch`` implements (the paper's
-``adamw`` spec takes the product ηλ instead; see its notes and reference/peer_semantics.md §1.6).
+``adamw`` spec takes the product ηλ instead; see its notes and docs/sources/peers.md §1.6).
 """
 from __future__ import annotations
 

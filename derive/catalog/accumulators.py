@@ -1,5 +1,5 @@
-r"""4. "Start the accumulator at ε and drop ε" (seed 004 §AdaGrad/RMSProp/AdaDelta) and AdaDelta's units
-argument (seeds 000 (9)–(11), 003 §4.3)."""
+r"""4. "Start the accumulator at ε and drop ε" (docs/sources/seed-004.md §AdaGrad/RMSProp/AdaDelta) and AdaDelta's units
+argument (docs/sources/seed-000.md (9)–(11), docs/sources/seed-003.md §4.3)."""
 import sympy as sp
 
 from optiforge import specs
@@ -33,7 +33,7 @@ ADADELTA_DECAYING = Dynamics.from_assignments(
                               (delta, -sp.sqrt(s + rho**(t - 1) * eps) / sp.sqrt(r + rho**t * eps) * g),
                               (s, rho * s + (1 - rho) * delta**2), (theta, theta + delta)], {r: 0, s: 0})
 ADADELTA_R = ADADELTA.symbol("r")
-SEED = "seed 004 §AdaGrad (r_0 = ε, (2.2) without ε), §RMSProp, §AdaDelta (s_0 = r_0 = ε)"
+SEED = "docs/sources/seed-004.md §AdaGrad (r_0 = ε, (2.2) without ε), §RMSProp, §AdaDelta (s_0 = r_0 = ε)"
 
 
 @CLAIMS.claim("accumulators.adagrad_trick_vs_paper", "AdaGrad: r₀ = ε without ε ≡ ε/(ε + √r) of (2.2)?",
@@ -44,7 +44,7 @@ def adagrad_vs_paper():
 
 
 @CLAIMS.claim("accumulators.adagrad_trick_is_eps_in_sqrt", "AdaGrad: r₀ = ε without ε ≡ η g/√(Σg² + ε) exactly",
-              "equivalence", SEED + "; seed 003 §4.1 (√(G_t + ε))")
+              "equivalence", SEED + "; docs/sources/seed-003.md §4.1 (√(G_t + ε))")
 def adagrad_inside():
     return equivalent(ADAGRAD_TRICK, ADAGRAD_INSIDE, {r: r - eps})
 
@@ -77,8 +77,8 @@ def adadelta_decaying():
     return equivalent(ADADELTA_TRICK, ADADELTA_DECAYING, {r: r - rho**t * eps, s: s - rho**t * eps})
 
 
-@CLAIMS.claim("accumulators.adadelta_simplified_s", "seed 004: s_i = βs_{i−1} + (s_{i−1}/r_i)(1−β)g_i²",
-              "substitution", "seed 004 §AdaDelta (after (3.1))")
+@CLAIMS.claim("accumulators.adadelta_simplified_s", "docs/sources/seed-004.md: s_i = βs_{i−1} + (s_{i−1}/r_i)(1−β)g_i²",
+              "substitution", "docs/sources/seed-004.md §AdaDelta (after (3.1))")
 def simplified_s():
     sp_, rp = sp.symbols("s_prev r_t", positive=True)
     dw = sp.Symbol(r"\Delta w", real=True)
@@ -87,7 +87,7 @@ def simplified_s():
 
 
 @CLAIMS.claim("accumulators.adadelta_units", "η = RMS[Δθ]_{t−1} turns the RMSProp step into the AdaDelta step",
-              "substitution", "seed 000 (9), (10), (11); seed 003 §4.3 (Δθ_t = −RMS[Δθ]_{t−1}/RMS[g]_t g_t)",
+              "substitution", "docs/sources/seed-000.md (9), (10), (11); docs/sources/seed-003.md §4.3 (Δθ_t = −RMS[Δθ]_{t−1}/RMS[g]_t g_t)",
               specs=("adadelta",))
 def units():
     eta = sp.Symbol("eta", positive=True)

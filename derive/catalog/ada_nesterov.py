@@ -1,4 +1,4 @@
-r"""9. Ada_Nesterov (seed 000 §3): AdaDelta's per-dimension rate (11) put into Nesterov's update (2) gives (12);
+r"""9. Ada_Nesterov (docs/sources/seed-000.md §3): AdaDelta's per-dimension rate (11) put into Nesterov's update (2) gives (12);
 and (12) reparametrised so that a kernel only needs the gradient at the stored parameters."""
 import sympy as sp
 
@@ -15,7 +15,7 @@ dtheta, Eg, Ed = sp.symbols(r"Delta_theta E_g2 E_dtheta2", real=True)  # Δθ (v
 eta = sp.Symbol("eta", positive=True)
 rms_g, rms_dx = sp.symbols(r"RMS[g]_t RMS[\Delta\theta]_{t-1}", positive=True)
 grad_lookahead = sp.Symbol(r"\nabla_\theta L(\theta+\rho\Delta\theta)", real=True)
-SOURCES = "seed 000 §2.4 eq. (2), §2.6 eqs. (7)–(9), §3 eqs. (10)–(12)"
+SOURCES = "docs/sources/seed-000.md §2.4 eq. (2), §2.6 eqs. (7)–(9), §3 eqs. (10)–(12)"
 SAMPLE = {rho: [sp.Rational(1, 2)], gamma: [sp.Rational(1, 2)], eps: [sp.Rational(1, 4)]}
 
 RMS_DX = sp.sqrt(Ed + eps)

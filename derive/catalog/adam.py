@@ -1,4 +1,4 @@
-r"""5. Adam: seed 004's one-factor step size, ε conventions, rescaling invariance, the first step, and the
+r"""5. Adam: docs/sources/seed-004.md's one-factor step size, ε conventions, rescaling invariance, the first step, and the
 effective-step bounds of Kingma & Ba (2015) §2.1."""
 from fractions import Fraction
 
@@ -23,7 +23,7 @@ m_t, v_t = STEP_MAP[m], STEP_MAP[v]
 # used by substituting positive Dummies for the bias-correction factors.
 C1, C2 = sp.Dummy("C1", positive=True), sp.Dummy("C2", positive=True)
 BIAS = {beta1**t: 1 - C1, beta2**t: 1 - C2}
-SEED004 = "seed 004 §Adam, (4.1)–(4.5) and the r_0 = ε rewriting"
+SEED004 = "docs/sources/seed-004.md §Adam, (4.1)–(4.5) and the r_0 = ε rewriting"
 q = sp.Symbol("q", positive=True)
 
 
@@ -53,7 +53,7 @@ EPS_HAT = eps * sp.sqrt(1 - beta2**t)
 
 
 @CLAIMS.claim("adam.keras_epsilon_hat", "paper ε ≡ TF/Keras form η_t m/(√v + ε̂) with ε̂_t = ε√(1−β₂^t)",
-              "identity", SEED004 + "; Kingma & Ba (2015) §2 (ε̂ remark); peer_semantics.md (torch folds the same way)",
+              "identity", SEED004 + "; Kingma & Ba (2015) §2 (ε̂ remark); docs/sources/peers.md (torch folds the same way)",
               specs=("adam",))
 def keras_hat():
     keras = theta - lr * sp.sqrt(1 - beta2**t) / (1 - beta1**t) * m_t / (sp.sqrt(v_t) + EPS_HAT)
@@ -83,14 +83,14 @@ def keras_constant():
     return equivalent(KERAS_CONSTANT, Dynamics.from_spec(ADAM), sample=POSITIVE_EPS)
 
 
-@CLAIMS.claim("adam.seed004_r0_eps", "seed 004: r₀ = ε and drop ε ≡ spec `adam`?", "equivalence", SEED004,
+@CLAIMS.claim("adam.seed004_r0_eps", "docs/sources/seed-004.md: r₀ = ε and drop ε ≡ spec `adam`?", "equivalence", SEED004,
               expected=FAILS,
               specs=("adam",))
 def r0_eps():
     return equivalent(SEED_R0_EPS, Dynamics.from_spec(ADAM), {v: v - beta2**t * eps}, sample=POSITIVE_EPS)
 
 
-@CLAIMS.claim("adam.seed004_eps_in_sqrt", "seed 004 (4.5) √(r̂ + ε) ≡ the paper's √v̂ + ε?", "equivalence",
+@CLAIMS.claim("adam.seed004_eps_in_sqrt", "docs/sources/seed-004.md (4.5) √(r̂ + ε) ≡ the paper's √v̂ + ε?", "equivalence",
               SEED004 + " (4.5)", expected=FAILS,
               specs=("adam",))
 def eps_inside():
@@ -101,7 +101,7 @@ c = sp.Symbol("c", positive=True)
 
 
 @CLAIMS.claim("adam.rescaling_invariance", "ε = 0: gradients c·g (c > 0) give the same trajectory", "equivalence",
-              "Kingma & Ba (2015) §2.1 (invariant to diagonal rescaling); seed 002 §2",
+              "Kingma & Ba (2015) §2.1 (invariant to diagonal rescaling); docs/sources/seed-002.md §3.2.1, Algorithm 6",
               specs=("adam",))
 def rescaling():
     adam0 = Dynamics.from_spec(ADAM, fix={eps: 0})
@@ -119,7 +119,7 @@ def rescaling_eps():
 
 
 @CLAIMS.claim("adam.first_step", "ε = 0, g₁ ≠ 0: |Δ₁| = η exactly", "identity",
-              "Kingma & Ba (2015) §2.1; seed 004 (4.3)–(4.5)",
+              "Kingma & Ba (2015) §2.1; docs/sources/seed-004.md (4.3)–(4.5)",
               specs=("adam",))
 def first_step():
     g1 = sp.Symbol("g", real=True, nonzero=True)
@@ -225,8 +225,8 @@ SEED004_CODE = Dynamics.from_assignments("adam_seed004_code", [
     {m: 0, v: eps, alpha_i: 1, beta_i: 1})
 
 
-@CLAIMS.claim("adam.seed004_code_beta_power", "seed 004's code (beta_i *= beta_i) implements its formula?",
-              "equivalence", "seed 004 §Adam and §Nadam code: self.beta_i *= self.beta_i", expected=FAILS,
+@CLAIMS.claim("adam.seed004_code_beta_power", "docs/sources/seed-004.md's code (beta_i *= beta_i) implements its formula?",
+              "equivalence", "docs/sources/seed-004.md §Adam and §Nadam code: self.beta_i *= self.beta_i", expected=FAILS,
               note="beta_i starts at 1 and 1·1 = 1, so √(1 − beta_i) = 0: the code never moves the parameters "
                    "(intended: beta_i *= self.beta).")
 def code_slip():

@@ -1,5 +1,5 @@
 r"""6. AdaMax: the :math:`p\to\infty` limit of the :math:`L^p` Adam accumulator (a squeeze, general t, every step
-checked) and the recursion :math:`u_t = \max(\beta_2 u_{t-1}, |g_t|)` (a real induction on t, seeds 003 §4.5,
+checked) and the recursion :math:`u_t = \max(\beta_2 u_{t-1}, |g_t|)` (a real induction on t, docs/sources/seed-003.md §4.5,
 004 §AdaMax)."""
 import sympy as sp
 
@@ -16,7 +16,7 @@ p = sp.Symbol("p", positive=True)
 i, j = sp.symbols("i j", integer=True)
 x = sp.Symbol("x", nonnegative=True)
 grad = sp.Function("g", real=True)  # the gradient sequence g_1, g_2, …
-SOURCES = "seed 003 §4.5 (u_t = lim (v_t)^{1/p}); seed 004 §AdaMax (r_i, ‖·‖_∞); Kingma & Ba (2015) §7.1"
+SOURCES = "docs/sources/seed-003.md §4.5 (u_t = lim (v_t)^{1/p}); docs/sources/seed-004.md §AdaMax (r_i, ‖·‖_∞); Kingma & Ba (2015) §7.1"
 
 
 def term(k):
@@ -74,8 +74,8 @@ def squeeze():
                              rule="squeeze", kind="limit")]
 
 
-@CLAIMS.claim("adamax.seed004_first_line", "seed 004 as printed: lim (1 − β^p Σ β^{p(i−j)}|g_i|^p)^{1/p} = max",
-              "limit", "seed 004 §AdaMax, first line of the ‖·‖_∞ derivation", expected=FAILS,
+@CLAIMS.claim("adamax.seed004_first_line", "docs/sources/seed-004.md as printed: lim (1 − β^p Σ β^{p(i−j)}|g_i|^p)^{1/p} = max",
+              "limit", "docs/sources/seed-004.md §AdaMax, first line of the ‖·‖_∞ derivation", expected=FAILS,
               note="Missing parentheses: (1 − β^p)Σ… was printed as 1 − β^pΣ…. With t = 1, β = e^{−1}, |g₁| = 3/2 "
                    "the printed expression tends to 1, not to max = 3/2.")
 def first_line():
@@ -83,9 +83,9 @@ def first_line():
                   sp.Rational(3, 2))]
 
 
-@CLAIMS.claim("adamax.seed004_unrolled_lp", "seed 004: β^p r_{i−1} + (1−β^p)|g_i|^p = (1−β^p) Σ β^{i−j}|g_j|^p",
-              "identity", "seed 004 §AdaMax (the L_p accumulator unrolled)", expected=FAILS,
-              note="The weights must be β^{p(i−j)} (as seed 003 writes); checked at i = 2, p = 2.")
+@CLAIMS.claim("adamax.seed004_unrolled_lp", "docs/sources/seed-004.md: β^p r_{i−1} + (1−β^p)|g_i|^p = (1−β^p) Σ β^{i−j}|g_j|^p",
+              "identity", "docs/sources/seed-004.md §AdaMax (the L_p accumulator unrolled)", expected=FAILS,
+              note="The weights must be β^{p(i−j)} (as docs/sources/seed-003.md writes); checked at i = 2, p = 2.")
 def unrolled():
     b, a1, a2 = sp.symbols("beta a_1 a_2", positive=True)  # a_j = |g_j|
     power = 2

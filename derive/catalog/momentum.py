@@ -1,4 +1,4 @@
-"""2. Momentum: the velocity form v ← αv − ηg vs the EMA form with a learning rate (seed 004 §Momentum)."""
+"""2. Momentum: the velocity form v ← αv − ηg vs the EMA form with a learning rate (docs/sources/seed-004.md §Momentum)."""
 import sympy as sp
 
 from optiforge import specs
@@ -12,9 +12,9 @@ SPEC = specs.get("momentum")
 lr, alpha, v = SPEC.symbol("lr"), SPEC.symbol("momentum"), SPEC.symbol("v")
 lr_ema = sp.Symbol("lr_ema", positive=True)  # η' of the EMA form
 m = sp.Symbol("m", real=True)
-SOURCE = "seed 004 §Momentum, eq. (1.6) and the 指数加权平均 form v_i = αv_{i−1} + (1−α)g_i, Δw = −ηv_i"
+SOURCE = "docs/sources/seed-004.md §Momentum, eq. (1.6) and the 指数加权平均 form v_i = αv_{i−1} + (1−α)g_i, Δw = −ηv_i"
 
-#: seed 004's EMA form: m ← αm + (1−α)g, θ ← θ − η' m.
+#: docs/sources/seed-004.md's EMA form: m ← αm + (1−α)g, θ ← θ − η' m.
 EMA_FORM = Dynamics.from_assignments("momentum_ema", [(m, alpha * m + (1 - alpha) * g), (theta, theta - lr_ema * m)],
                                      {m: 0})
 
@@ -52,7 +52,7 @@ def steady_state():
             limit("t → ∞ (α = e^{−k})", closed.subs(alpha, sp.exp(-k)), t, sp.oo, -lr * c / (1 - sp.exp(-k)))]
 
 
-@CLAIMS.claim("momentum.seed004_steady_state_sign", "seed 004: v_i → ηg/(1−α) (sign)", "limit", SOURCE,
+@CLAIMS.claim("momentum.seed004_steady_state_sign", "docs/sources/seed-004.md: v_i → ηg/(1−α) (sign)", "limit", SOURCE,
               expected=FAILS, note="The limit is −ηg/(1−α): v accumulates −ηg. The magnitude is right, the sign is not.",
               specs=("momentum",))
 def seed_sign():

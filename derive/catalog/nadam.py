@@ -1,4 +1,4 @@
-r"""7–8. Nadam from Adam (seeds 001 §Nadam, 003 §4.6, 004 §Nadam) and NadaMax (seed 004 §NadaMax)."""
+r"""7–8. Nadam from Adam (docs/sources/seed-001.md §Nadam, docs/sources/seed-003.md §4.6, docs/sources/seed-004.md §Nadam) and NadaMax (docs/sources/seed-004.md §NadaMax)."""
 import sympy as sp
 
 from optiforge import specs
@@ -16,7 +16,7 @@ k = sp.Symbol("k", positive=True)  # β₁ = e^{−k}
 D = sp.Symbol("D", positive=True)  # √v̂_t + ε
 m_hat_prev, m_hat = sp.symbols(r"\hat{m}_{t-1} \hat{m}_t", real=True)
 m_t = beta1 * m + (1 - beta1) * g
-SOURCES = "seed 003 §4.6 (Adam expanded, m̂_{t−1} → m̂_t); seed 004 §Nadam (5.5)–(5.8); seed 001 §Nadam"
+SOURCES = "docs/sources/seed-003.md §4.6 (Adam expanded, m̂_{t−1} → m̂_t); docs/sources/seed-004.md §Nadam (5.5)–(5.8); docs/sources/seed-001.md §Nadam"
 SEED_DIRECTION = beta1 * m_t / (1 - beta1**t) + (1 - beta1) * g / (1 - beta1**t)  # β₁m̂_t + (1−β₁)g/(1−β₁^t)
 
 
@@ -75,7 +75,7 @@ def seed_approx_spec():
 
 
 @CLAIMS.claim("nadam.seed004_closed_form", "ε = 0: −η/√r̂ (αŝ + (1−α)g/(1−α^t)) = −η√(1−β^t)/(1−α^t)·(αs+(1−α)g)/√r",
-              "identity", "seed 004 §Nadam, last display before the code",
+              "identity", "docs/sources/seed-004.md §Nadam, last display before the code",
               specs=("nadam_seed",))
 def closed_form():
     r_t = beta2 * v + (1 - beta2) * g**2
@@ -85,8 +85,8 @@ def closed_form():
                                                        with_positive_bias(rhs))]
 
 
-@CLAIMS.claim("nadam.seed003_code", "seed 003 §4.6.1 code ≡ its own formula?", "equivalence",
-              "seed 003 §4.6.1 (… (beta1 * mt_hat + (1 - beta1) * p2.grad) / (1 - beta1 ** self.t) …)",
+@CLAIMS.claim("nadam.seed003_code", "docs/sources/seed-003.md §4.6.1 code ≡ its own formula?", "equivalence",
+              "docs/sources/seed-003.md §4.6.1 (… (beta1 * mt_hat + (1 - beta1) * p2.grad) / (1 - beta1 ** self.t) …)",
               expected=FAILS, note="The code divides β₁m̂_t by (1−β₁^t) a second time.",
               specs=("nadam_seed",))
 def seed003_code():
@@ -100,7 +100,7 @@ SEED_NADAMAX = Dynamics.from_assignments("nadamax_seed004", [(m, m_t), (u, u_t),
 
 
 @CLAIMS.claim("nadamax.seed004_derivation", "(6.1) with r_i = max(βr, |g|): −η/r (αŝ + (1−α)g/(1−α^t)) = "
-              "−η/(1−α^t)·(αs+(1−α)g)/r", "identity", "seed 004 §NadaMax (6.1)–(6.3)", tags=("nadam",),
+              "−η/(1−α^t)·(αs+(1−α)g)/r", "identity", "docs/sources/seed-004.md §NadaMax (6.1)–(6.3)", tags=("nadam",),
               specs=("nadamax_seed",))
 def nadamax_derivation():
     r = sp.Symbol("r", positive=True)
@@ -110,7 +110,7 @@ def nadamax_derivation():
 
 
 @CLAIMS.claim("nadamax.nadam_with_adamax_denominator", "spec `nadamax` = spec `nadam` with √v̂+ε replaced by u_t",
-              "identity", "seed 004 §NadaMax; Dozat (2016) §3", tags=("nadam", "spec_identities"),
+              "identity", "docs/sources/seed-004.md §NadaMax; Dozat (2016) §3", tags=("nadam", "spec_identities"),
               specs=("nadam", "nadamax"))
 def nadamax_from_nadam():
     nadam, nadamax = NADAM.step_map(), NADAMAX.step_map()
@@ -119,8 +119,8 @@ def nadamax_from_nadam():
                      (nadam[theta] - theta) * denominator / nadamax[u])]
 
 
-@CLAIMS.claim("nadamax.seed004_vs_spec", "seed 004's NadaMax ≡ spec `nadamax`?", "equivalence",
-              "seed 004 §NadaMax (final formulas and code)", expected=FAILS, tags=("nadam",),
+@CLAIMS.claim("nadamax.seed004_vs_spec", "docs/sources/seed-004.md's NadaMax ≡ spec `nadamax`?", "equivalence",
+              "docs/sources/seed-004.md §NadaMax (final formulas and code)", expected=FAILS, tags=("nadam",),
               specs=("nadamax", "nadamax_seed"))
 def nadamax_vs_spec():
     return equivalent(SEED_NADAMAX, Dynamics.from_spec(NADAMAX), sample=SAMPLE)

@@ -69,14 +69,14 @@ LR = ADAM.symbol("lr")
 
 
 @CLAIMS.claim("spec_identities.sgd_torch_nesterov_is_nesterov", "torch SGD(nesterov, λ = 0) ≡ Nesterov (v = −ηb)",
-              "equivalence", "peer_semantics.md §1.1; seed 004 (5.3)–(5.4)")
+              "equivalence", "docs/sources/peers.md §1.1; docs/sources/seed-004.md (5.3)–(5.4)")
 def torch_nesterov():
     return equivalent(spec("sgd_torch_nesterov", weight_decay=0), spec("nesterov", momentum=MU),
                       {sp.Symbol("v", real=True): -LR * b})
 
 
 @CLAIMS.claim("spec_identities.sgd_torch_is_momentum", "torch SGD(μ, τ = 0, λ = 0) ≡ Momentum (v = −ηb)",
-              "equivalence", "peer_semantics.md §1.1; seed 004 (1.6)")
+              "equivalence", "docs/sources/peers.md §1.1; docs/sources/seed-004.md (1.6)")
 def torch_momentum():
     torch = specs.get("sgd_torch")
     return equivalent(spec("sgd_torch", weight_decay=0, dampening=0),
@@ -84,7 +84,7 @@ def torch_momentum():
 
 
 @CLAIMS.claim("spec_identities.sgd_torch_dampening", "torch SGD with dampening τ ≡ Momentum with rate η(1−τ)?",
-              "equivalence", "peer_semantics.md §1.1 (no dampening on step 1)", expected=FAILS,
+              "equivalence", "docs/sources/peers.md §1.1 (no dampening on step 1)", expected=FAILS,
               note="torch's buffer starts as g₁ undamped, so the first step is η g₁, not η(1−τ) g₁.")
 def torch_dampening():
     torch = specs.get("sgd_torch")
@@ -96,7 +96,7 @@ def torch_dampening():
 
 
 @CLAIMS.claim("spec_identities.rmsprop_vs_adam_bias_corrected", "RMSProp(β) ≡ Adam(β₁ = 0, β₂ = β) with v̂ = v/(1−β^t)?",
-              "equivalence", "seed 004 §Adam ('Adam = Momentum + RMSProp')", expected=FAILS,
+              "equivalence", "docs/sources/seed-004.md §Adam ('Adam = Momentum + RMSProp')", expected=FAILS,
               note="Adam's second-moment bias correction has no counterpart in RMSProp.")
 def rmsprop_vs_adam():
     return equivalent(spec("adam", beta1=0), spec("rmsprop", beta=beta2), {r: v},

@@ -14,7 +14,7 @@ from .adam import BIAS, SEED_EPS_INSIDE, SEED_R0_EPS, positivity_of_bias_correct
 from .nadam import SEED_NADAM, SEED_NADAMAX
 
 CLAIMS = ClaimList()
-PEERS = "/work/shared/reference/peer_semantics.md"
+PEERS = "docs/sources/peers.md"
 Q = sp.Rational
 
 
@@ -23,7 +23,7 @@ def spec(name, **fix):
 
 
 # --- RAdam ------------------------------------------------------------------------------------------------
-RADAM_SRC = "Liu et al. (2020) Alg. 2 (ρ_t > 4); seed 002 §3.2.3 Alg. 14; peer_semantics.md §1.9, §2.10, §3.1"
+RADAM_SRC = "Liu et al. (2020) Alg. 2 (ρ_t > 4); docs/sources/seed-002.md §3.2.3 Alg. 14; docs/sources/peers.md §1.9, §2.10, §3.1"
 
 
 @CLAIMS.claim("variants.radam_paper_vs_torch", "RAdam paper (ρ_t > 4, ε on √v̂) ≡ torch RAdam (ρ_t > 5, ε on √v)?",
@@ -138,7 +138,7 @@ def radam_po_vs_torch():
 
 # --- AMSGrad, AdaBelief, Yogi, Lookahead, diffGrad -------------------------------------------------------------
 @CLAIMS.claim("variants.amsgrad_vhat_vs_raw", "AMSGrad: max of v̂ (optax, spec `amsgrad`) ≡ max of raw v (torch)?",
-              "equivalence", "Reddi et al. (2018) Alg. 2; peer_semantics.md §1.5, §2.8", expected=FAILS,
+              "equivalence", "Reddi et al. (2018) Alg. 2; docs/sources/peers.md §1.5, §2.8", expected=FAILS,
               specs=("amsgrad", "amsgrad_torch"),
               note="max_s v_s/(1−β₂^s) ≠ (max_s v_s)/(1−β₂^t) once an earlier v̂_s is the maximum, e.g. β₂ = 1/2, "
                    "g = 1, 2, −1: v̂₃ = 13/7 < v̂₂ = 3, while torch uses max(v)/(1−β₂³) = 18/7.")
@@ -147,13 +147,13 @@ def amsgrad():
 
 
 @CLAIMS.claim("variants.adabelief_eps_inside_vs_outside", "AdaBelief: ε added inside s_t (official) ≡ ε only in the "
-              "denominator?", "equivalence", "Zhuang et al. (2020) Alg. 2; peer_semantics.md §2.2", expected=FAILS,
+              "denominator?", "equivalence", "Zhuang et al. (2020) Alg. 2; docs/sources/peers.md §2.2", expected=FAILS,
               specs=("adabelief", "adabelief_eps_outside"))
 def adabelief():
     return equivalent(spec("adabelief"), spec("adabelief_eps_outside"))
 
 
-YOGI_SRC = "Zaheer et al. (2018) Alg. 2; peer_semantics.md §2.1 (po/to: m₀ = v₀ = initial_accumulator = 1e-6)"
+YOGI_SRC = "Zaheer et al. (2018) Alg. 2; docs/sources/peers.md §2.1 (po/to: m₀ = v₀ = initial_accumulator = 1e-6)"
 
 
 @CLAIMS.claim("variants.yogi_vs_po_default", "Yogi (m₀ = v₀ = 0) ≡ pytorch_optimizer Yogi (m₀ = v₀ = 10⁻⁶)?",
@@ -171,7 +171,7 @@ def yogi_zero():
 
 @CLAIMS.claim("variants.lookahead_paper_vs_to_schedule", "Lookahead: sync after t = k, 2k, … (paper, po, optax) ≡ "
               "after t = 1, 1+k, … (torch_optimizer)?", "equivalence",
-              "Zhang et al. (2019) Alg. 1; peer_semantics.md §2.6", expected=FAILS,
+              "Zhang et al. (2019) Alg. 1; docs/sources/peers.md §2.6", expected=FAILS,
               specs=("lookahead_adam_torch", "lookahead_adam_torch_to"),
               note="With k = 2 the paper interpolates after step 2, torch_optimizer does not (its syncs are "
                    "after steps 1, 3, 5, … and the first is a no-op).")
@@ -179,7 +179,7 @@ def lookahead():
     return equivalent(spec("lookahead_adam_torch", weight_decay=0), spec("lookahead_adam_torch_to", weight_decay=0))
 
 
-DIFFGRAD_SRC = "Dubey et al. (2019) Alg. 1; peer_semantics.md §2.3 (to: ε on √v, √(1−β₂^t) in the step size)"
+DIFFGRAD_SRC = "Dubey et al. (2019) Alg. 1; docs/sources/peers.md §2.3 (to: ε on √v, √(1−β₂^t) in the step size)"
 
 
 @CLAIMS.claim("variants.diffgrad_vs_to_eps0", "ε = 0: diffGrad (ε on √v̂) ≡ torch_optimizer DiffGrad (ε on √v), λ = 0",
@@ -197,9 +197,9 @@ def diffgrad_eps():
 
 
 # --- ε conventions -------------------------------------------------------------------------------------------
-@CLAIMS.claim("variants.adagrad_eps_in_sqrt_is_r0_eps", "spec `adagrad_eps_in_sqrt` ≡ seed 004's r₀ = ε form "
+@CLAIMS.claim("variants.adagrad_eps_in_sqrt_is_r0_eps", "spec `adagrad_eps_in_sqrt` ≡ docs/sources/seed-004.md's r₀ = ε form "
               "(no ε in the step) under r = G + ε", "equivalence",
-              "seed 004 §AdaGrad (r₀ = ε); seed 003 §4.1 (√(G_t + ε))", specs=("adagrad_eps_in_sqrt",),
+              "docs/sources/seed-004.md §AdaGrad (r₀ = ε); docs/sources/seed-003.md §4.1 (√(G_t + ε))", specs=("adagrad_eps_in_sqrt",),
               note="The seed form is accumulators.ADAGRAD_TRICK (not a spec); accumulators.adagrad_trick_is_eps_in_sqrt "
                    "proves the same against a hand-written form, this claim against the catalogue's spec.")
 def adagrad_eps():
@@ -208,8 +208,8 @@ def adagrad_eps():
     return equivalent(spec("adagrad_eps_in_sqrt"), ADAGRAD_TRICK, {r: spec_.symbol("G") + spec_.symbol("eps")})
 
 
-@CLAIMS.claim("variants.rmsprop_r0eps_vs_optax", "RMSProp r₀ = ε (seed 004) ≡ optax rmsprop (ε inside √, ν₀ = 0)?",
-              "equivalence", "seed 004 §RMSProp; peer_semantics.md §3.1 (optax rmsprop)", expected=FAILS,
+@CLAIMS.claim("variants.rmsprop_r0eps_vs_optax", "RMSProp r₀ = ε (docs/sources/seed-004.md) ≡ optax rmsprop (ε inside √, ν₀ = 0)?",
+              "equivalence", "docs/sources/seed-004.md §RMSProp; docs/sources/peers.md §3.1 (optax rmsprop)", expected=FAILS,
               specs=("rmsprop_r0eps", "rmsprop_optax"),
               note="r₀ = ε leaves β^t ε inside the root (a protection that decays); optax adds a constant ε.")
 def rmsprop_r0eps():
@@ -218,9 +218,9 @@ def rmsprop_r0eps():
                       sample={specs.get("rmsprop_r0eps").symbol("eps"): [Q(1, 2), 2]})
 
 
-@CLAIMS.claim("variants.rmsprop_r0eps_is_optax_initial_scale", "RMSProp r₀ = ε (seed 004) ≡ optax rmsprop with "
+@CLAIMS.claim("variants.rmsprop_r0eps_is_optax_initial_scale", "RMSProp r₀ = ε (docs/sources/seed-004.md) ≡ optax rmsprop with "
               "initial_scale = ε, eps = 0 (momentum 0)", "equivalence",
-              "seed 004 §RMSProp; peer_semantics.md §3.1 (optax rmsprop initial_scale)",
+              "docs/sources/seed-004.md §RMSProp; docs/sources/peers.md §3.1 (optax rmsprop initial_scale)",
               specs=("rmsprop_r0eps", "rmsprop_optax"),
               note="What is true instead of rmsprop_r0eps_vs_optax: the seed's trick is optax's initial_scale. "
                    "optax's momentum buffer b is dropped from the state: with momentum = 0 nothing reads it.")
@@ -235,8 +235,8 @@ def rmsprop_r0eps_initial_scale():
     return equivalent(spec("rmsprop_r0eps"), reduced, {nu: r0.symbol("r")})
 
 
-@CLAIMS.claim("variants.adam_r0eps_vs_eps_in_sqrt", "Adam r₀ = ε (seed 004) ≡ Adam with √(v̂ + ε) (seed 004 (4.5))?",
-              "equivalence", "seed 004 §Adam (4.5) and the r₀ = ε rewriting", expected=FAILS,
+@CLAIMS.claim("variants.adam_r0eps_vs_eps_in_sqrt", "Adam r₀ = ε (docs/sources/seed-004.md) ≡ Adam with √(v̂ + ε) (docs/sources/seed-004.md (4.5))?",
+              "equivalence", "docs/sources/seed-004.md §Adam (4.5) and the r₀ = ε rewriting", expected=FAILS,
               specs=("adam_r0eps", "adam_eps_in_sqrt"),
               note="r₀ = ε puts β₂^t ε/(1−β₂^t) into v̂, not ε.")
 def adam_r0eps():
@@ -246,15 +246,15 @@ def adam_r0eps():
 
 # --- Nadam / NadaMax seed forms --------------------------------------------------------------------------------
 @CLAIMS.claim("variants.nadam_seed_spec_is_seed_formula", "spec `nadam_seed` ≡ seed (5.8) as checked in "
-              "nadam.seed_form_vs_spec", "equivalence", "seed 004 (5.8)", specs=("nadam_seed",),
+              "nadam.seed_form_vs_spec", "equivalence", "docs/sources/seed-004.md (5.8)", specs=("nadam_seed",),
               note="Ties the refutation nadam.seed_form_vs_spec (seed (5.8) ≢ spec `nadam` at finite t) to the "
                    "catalogue's spec `nadam_seed`; the refutation is not repeated here.")
 def nadam_seed():
     return equivalent(SEED_NADAM, spec("nadam_seed"))
 
 
-@CLAIMS.claim("variants.nadamax_seed_spec_is_seed_formula", "spec `nadamax_seed` ≡ seed 004's NadaMax as checked in "
-              "nadamax.seed004_vs_spec", "equivalence", "seed 004 §NadaMax", specs=("nadamax_seed",),
+@CLAIMS.claim("variants.nadamax_seed_spec_is_seed_formula", "spec `nadamax_seed` ≡ docs/sources/seed-004.md's NadaMax as checked in "
+              "nadamax.seed004_vs_spec", "equivalence", "docs/sources/seed-004.md §NadaMax", specs=("nadamax_seed",),
               note="Ties the refutation nadamax.seed004_vs_spec to the catalogue's spec `nadamax_seed`.")
 def nadamax_seed():
     return equivalent(SEED_NADAMAX, spec("nadamax_seed"))
@@ -291,7 +291,7 @@ QH = specs.get("qhadam")
 
 
 @CLAIMS.claim("variants.qhadam_nu1_is_adam", "QHAdam(ν₁ = ν₂ = 1, λ = 0) ≡ Adam", "equivalence",
-              "Ma & Yarats (2019) §4 (QHAdam recovers Adam); peer_semantics.md §2.9", specs=("qhadam", "adam"),
+              "Ma & Yarats (2019) §4 (QHAdam recovers Adam); docs/sources/peers.md §2.9", specs=("qhadam", "adam"),
               note="QHAdam's weights w_t = βw_{t−1} + 1 are proved to equal (1−β^t)/(1−β) by induction; with that "
                    "closed form its m, v are Adam's m̂, v̂ (Φ: m_Adam = (1−β₁^t) m_QH, v_Adam = (1−β₂^t) v_QH).")
 def qhadam():
@@ -311,7 +311,7 @@ def qhadam():
 
 
 # --- zero weight decay, Signum ----------------------------------------------------------------------------------
-WD_SRC = "specs/combinators.py with_weight_decay (λ = 0 is the inner spec); peer_semantics.md"
+WD_SRC = "specs/combinators.py with_weight_decay (λ = 0 is the inner spec); docs/sources/peers.md"
 SIMPLE = [  # (name, title, A, B, specs)
     ("nadamw_zero_decay", "NAdamW (optax form, λ = 0) ≡ Nadam", lambda: spec("nadamw", weight_decay=0),
      lambda: spec("nadam"), ("nadamw", "nadam")),

@@ -1,4 +1,4 @@
-r"""10. Coupled L2 regularisation vs decoupled weight decay (seed 002 §3.2.1; Loshchilov & Hutter 2019)."""
+r"""10. Coupled L2 regularisation vs decoupled weight decay (docs/sources/seed-002.md §3.2.1; Loshchilov & Hutter 2019)."""
 import sympy as sp
 
 from optiforge import specs
@@ -12,7 +12,7 @@ CLAIMS = ClaimList()
 lr = sp.Symbol("lr", real=True, nonnegative=True)
 l2 = sp.Symbol("weight_decay", real=True, nonnegative=True)  # λ of the coupled (L2) form, torch's name
 decay = sp.Symbol("decoupled_decay", real=True, nonnegative=True)  # per-step decoupled factor λ'
-SOURCES = "seed 002 §3.2.1 (L2 正则化和权重衰减: 对 SGD 等价, 对 Adam 不等价; AdamW)"
+SOURCES = "docs/sources/seed-002.md §3.2.1 (L2 正则化和权重衰减: 对 SGD 等价, 对 Adam 不等价; AdamW)"
 
 SGD_L2 = Dynamics.from_assignments("sgd_l2", [(theta, theta - lr * (g + l2 * theta))], {})
 SGD_DECOUPLED = Dynamics.from_assignments("sgd_decoupled", [(theta, theta - lr * g - decay * theta)], {})
@@ -51,7 +51,7 @@ def adam_vs_paper():
 
 
 @CLAIMS.claim("weight_decay.adamw_paper_vs_torch", "AdamW paper (η_t = 1, λ_paper = η·λ) ≡ torch AdamW (λ)",
-              "equivalence", "Loshchilov & Hutter (2019) Alg. 2; peer_semantics.md §1.6; spec `adamw` notes",
+              "equivalence", "Loshchilov & Hutter (2019) Alg. 2; docs/sources/peers.md §1.6; spec `adamw` notes",
               tags=("spec_identities",),
               specs=("adamw", "adamw_torch"))
 def adamw_paper_vs_torch():

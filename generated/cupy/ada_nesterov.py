@@ -3,8 +3,8 @@
 # Regenerate with `optiforge generate`.
 """Ada_Nesterov: generated CuPy kernel.
 
-Reference: Ada_Nesterov momentum algorithm (seed 000), eq. (12) and Algorithm 1.
-Source: seed 000 §3, eqs. (10)-(12).
+Reference: Ada_Nesterov momentum algorithm (docs/sources/seed-000.md), eq. (12) and Algorithm 1.
+Source: docs/sources/seed-000.md §3, eqs. (10)-(12).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

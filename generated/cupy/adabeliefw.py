@@ -5,7 +5,7 @@
 
 Reference: Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the Belief in
     Observed Gradients, Algorithm 2.
-Source: seed 002 §3.2.2, Algorithm 9.
+Source: docs/sources/seed-002.md §3.2.2, Algorithm 9.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

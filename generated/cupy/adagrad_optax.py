@@ -4,7 +4,7 @@
 """AdaGrad (optax.adagrad): generated CuPy kernel.
 
 Reference: optax.adagrad (optax 0.2.8).
-Source: reference/peer_semantics.md §3.1.
+Source: docs/sources/peers.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """Adam (ε inside the square root): generated CuPy kernel.
 
 Reference: Kingma & Ba (2015).
-Source: seed 004 §7, eq. (4.5).
+Source: docs/sources/seed-004.md §7, eq. (4.5).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """Adam (v₀ = ε, no ε in the denominator): generated CuPy kernel.
 
 Reference: Kingma & Ba (2015).
-Source: seed 004 §7 (code).
+Source: docs/sources/seed-004.md §7 (code).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

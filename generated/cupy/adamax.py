@@ -4,7 +4,7 @@
 """AdaMax: generated CuPy kernel.
 
 Reference: Kingma & Ba (2015), Algorithm 2 (§7.1).
-Source: seed 004 §8, eqs. (6.2)-(6.3); seed 003 §3.6.
+Source: docs/sources/seed-004.md §8, eqs. (6.2)-(6.3); docs/sources/seed-003.md §4.5.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

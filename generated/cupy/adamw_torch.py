@@ -4,7 +4,7 @@
 """AdamW (torch.optim.AdamW): generated CuPy kernel.
 
 Reference: torch.optim.AdamW, torch 2.13.
-Source: reference/peer_semantics.md §1.6.
+Source: docs/sources/peers.md §1.6.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

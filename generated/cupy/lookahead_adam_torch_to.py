@@ -5,7 +5,7 @@
 
 Reference: Zhang, Lucas, Hinton & Ba (2019), Lookahead Optimizer: k steps forward, 1 step back,
     Algorithm 1; inner: torch.optim.Adam, torch 2.13 (amsgrad=False).
-Source: seed 002 §3.2.3, Algorithm 15.
+Source: docs/sources/seed-002.md §3.2.3, Algorithm 15.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

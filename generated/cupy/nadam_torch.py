@@ -5,7 +5,7 @@
 
 Reference: torch.optim.NAdam, torch 2.13; Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ})
     schedule.
-Source: reference/peer_semantics.md §1.8.
+Source: docs/sources/peers.md §1.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

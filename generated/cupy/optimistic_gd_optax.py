@@ -4,7 +4,7 @@
 """Optimistic gradient descent (optax.optimistic_gradient_descent): generated CuPy kernel.
 
 Reference: Daskalakis et al. (2018), Training GANs with Optimism; optax 0.2.8.
-Source: reference/peer_semantics.md §3.1.
+Source: docs/sources/peers.md §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

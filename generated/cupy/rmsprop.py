@@ -4,7 +4,7 @@
 """RMSProp: generated CuPy kernel.
 
 Reference: Tieleman & Hinton (2012), COURSERA lecture 6.5.
-Source: seed 004 §5; seed 003 §3.3.
+Source: docs/sources/seed-004.md §5; docs/sources/seed-003.md §4.2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

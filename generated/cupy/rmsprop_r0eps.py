@@ -4,7 +4,7 @@
 """RMSProp (r₀ = ε, no ε in the denominator): generated CuPy kernel.
 
 Reference: Tieleman & Hinton (2012).
-Source: seed 004 §5 (code).
+Source: docs/sources/seed-004.md §5 (code).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

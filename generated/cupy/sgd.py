@@ -4,7 +4,7 @@
 """SGD: generated CuPy kernel.
 
 Reference: Robbins & Monro (1951).
-Source: seed 004 §1 (Δw = −η g).
+Source: docs/sources/seed-004.md §1 (Δw = −η g).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

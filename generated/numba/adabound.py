@@ -5,7 +5,7 @@
 
 Reference: Luo et al. (2019), Adaptive Gradient Methods with Dynamic Bound of Learning Rate;
     official code.
-Source: seed 002 §3.2.3, Algorithm 12.
+Source: docs/sources/seed-002.md §3.2.3, Algorithm 12.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

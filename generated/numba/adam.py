@@ -4,7 +4,8 @@
 """Adam: generated numba kernel.
 
 Reference: Kingma & Ba (2015), Adam: A Method for Stochastic Optimization, Algorithm 1.
-Source: seed 004 §7, eqs. (4.1)-(4.5); seed 002 §2.
+Source: docs/sources/seed-004.md §7, eqs. (4.1)-(4.5); docs/sources/seed-002.md §3.2.1, Algorithm
+    6.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

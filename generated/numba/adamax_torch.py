@@ -4,7 +4,7 @@
 """AdaMax (torch.optim.Adamax): generated numba kernel.
 
 Reference: torch.optim.Adamax, torch 2.13.
-Source: reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε).
+Source: docs/sources/peers.md §1.7; docs/sources/seed-003.md §4.5 (code: |g| + ε).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
@@ -26,8 +26,8 @@ State (initial value)::
     m = 0
     u = 0
 
-ε inside the max (|g| + ε, as in seed 003's code) and coupled weight decay. Composition:
-with_weight_decay(adamax_torch, 'coupled').
+ε inside the max (|g| + ε, as in docs/sources/seed-003.md's code) and coupled weight decay.
+Composition: with_weight_decay(adamax_torch, 'coupled').
 """
 import math
 

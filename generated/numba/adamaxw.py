@@ -4,7 +4,7 @@
 """AdaMax with decoupled weight decay (optax.adamaxw): generated numba kernel.
 
 Reference: torch.optim.Adamax, torch 2.13.
-Source: reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε).
+Source: docs/sources/peers.md §1.7; docs/sources/seed-003.md §4.5 (code: |g| + ε).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """AMSGrad (torch.optim.Adam(amsgrad=True)): generated numba kernel.
 
 Reference: torch.optim.Adam(amsgrad=True), torch 2.13.
-Source: reference/peer_semantics.md §1.5, §2.8.
+Source: docs/sources/peers.md §1.5, §2.8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

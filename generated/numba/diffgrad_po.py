@@ -5,7 +5,7 @@
 
 Reference: Dubey et al. (2020), diffGrad: An Optimization Method for Convolutional Neural
     Networks, Algorithm 1.
-Source: seed 002 §3.2.2, Algorithm 10.
+Source: docs/sources/seed-002.md §3.2.2, Algorithm 10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """Momentum (heavy ball): generated numba kernel.
 
 Reference: Polyak (1964); Sutskever et al. (2013) eq. (1).
-Source: seed 004 §2, eqs. (1.5)-(1.6).
+Source: docs/sources/seed-004.md §2, eqs. (1.5)-(1.6).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """NadaMax: generated numba kernel.
 
 Reference: Dozat (2016) §3 (Nesterov momentum with AdaMax's infinity norm).
-Source: seed 004 §10.
+Source: docs/sources/seed-004.md §10.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """Nesterov momentum: generated numba kernel.
 
 Reference: Nesterov (1983); Sutskever et al. (2013); Bengio et al. (2013) §3.5.
-Source: seed 004 §3, eqs. (5.3)-(5.4).
+Source: docs/sources/seed-004.md §3, eqs. (5.3)-(5.4).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -5,7 +5,7 @@
 
 Reference: Liu et al. (2020), On the Variance of the Adaptive Learning Rate and Beyond, Algorithm
     2.
-Source: seed 002 §3.2.3, Algorithm 14.
+Source: docs/sources/seed-002.md §3.2.3, Algorithm 14.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """SGD (torch.optim.SGD, nesterov=True): generated numba kernel.
 
 Reference: torch.optim.SGD, torch 2.13.
-Source: reference/peer_semantics.md §1.1.
+Source: docs/sources/peers.md §1.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -5,7 +5,7 @@
 
 Reference: Zaheer, Reddi, Sachan, Kale & Kumar (2018), Adaptive Methods for Nonconvex
     Optimization, Algorithm 2.
-Source: seed 002 §3.2.2, Algorithm 7.
+Source: docs/sources/seed-002.md §3.2.2, Algorithm 7.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
@@ -25,9 +25,9 @@ State (initial value)::
     m = 0
     v = 0
 
-v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in seed 002 (sign(0 −
-    g²) =
-−1, so the first step is Adam's). The peers start at 1e-6 (yogi_po).
+v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in
+    docs/sources/seed-002.md
+(sign(0 − g²) = −1, so the first step is Adam's). The peers start at 1e-6 (yogi_po).
 """
 import math
 

@@ -4,7 +4,7 @@
 """Yogi (pytorch_optimizer / torch_optimizer / optax): generated numba kernel.
 
 Reference: pytorch_optimizer 4.1 Yogi, torch_optimizer 0.3 Yogi, optax.yogi.
-Source: reference/peer_semantics.md §2.1.
+Source: docs/sources/peers.md §2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

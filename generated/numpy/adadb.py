@@ -5,7 +5,7 @@
 
 Reference: Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for
     Gradient Descent, IEEE Access 9:99581-99588.
-Source: seed 002 §3.2.2, Algorithm 11.
+Source: docs/sources/seed-002.md §3.2.2, Algorithm 11.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

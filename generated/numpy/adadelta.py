@@ -4,7 +4,7 @@
 """AdaDelta: generated NumPy kernel.
 
 Reference: Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method, Algorithm 1.
-Source: seed 004 §6; seed 000 §2; seed 003 §3.4.
+Source: docs/sources/seed-004.md §6; docs/sources/seed-000.md §2; docs/sources/seed-003.md §4.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """AdaDelta (s₀ = r₀ = ε): generated NumPy kernel.
 
 Reference: Zeiler (2012).
-Source: seed 004 §6, eq. (3.1) and code.
+Source: docs/sources/seed-004.md §6, eq. (3.1) and code.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

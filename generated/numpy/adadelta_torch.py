@@ -4,7 +4,7 @@
 """AdaDelta (torch.optim.Adadelta): generated NumPy kernel.
 
 Reference: torch.optim.Adadelta, torch 2.13.
-Source: reference/peer_semantics.md §1.4.
+Source: docs/sources/peers.md §1.4.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """AdaGrad: generated NumPy kernel.
 
 Reference: Duchi, Hazan & Singer (2011), diagonal AdaGrad.
-Source: seed 004 §4, eqs. (2.1)-(2.2).
+Source: docs/sources/seed-004.md §4, eqs. (2.1)-(2.2).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """AdaGrad (ε inside the square root): generated NumPy kernel.
 
 Reference: Duchi, Hazan & Singer (2011).
-Source: seed 003 §4.1; seed 004 §4 (r₀ = ε code).
+Source: docs/sources/seed-003.md §4.1; docs/sources/seed-004.md §4 (r₀ = ε code).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
@@ -20,8 +20,9 @@ State (initial value)::
 
     G = 0
 
-θ ← θ − η g/√(G_t + ε). Seed 004 starts r₀ = ε and drops ε from the denominator: the same
-trajectory.
+θ ← θ − η g/√(G_t + ε). docs/sources/seed-004.md starts r₀ = ε and drops ε from the denominator:
+    the
+same trajectory.
 """
 import math
 

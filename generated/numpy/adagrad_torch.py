@@ -4,7 +4,7 @@
 """AdaGrad (torch.optim.Adagrad): generated NumPy kernel.
 
 Reference: torch.optim.Adagrad, torch 2.13.
-Source: reference/peer_semantics.md §1.2.
+Source: docs/sources/peers.md §1.2.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """Adam (torch.optim.Adam): generated NumPy kernel.
 
 Reference: torch.optim.Adam, torch 2.13 (amsgrad=False).
-Source: reference/peer_semantics.md §1.5.
+Source: docs/sources/peers.md §1.5.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -5,7 +5,7 @@
 
 Reference: Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method for Stochastic
     Learning, Algorithm 1; official code.
-Source: seed 002 §3.2.3, Algorithm 13.
+Source: docs/sources/seed-002.md §3.2.3, Algorithm 13.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

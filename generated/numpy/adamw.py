@@ -4,7 +4,7 @@
 """AdamW (decoupled weight decay): generated NumPy kernel.
 
 Reference: Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization, Algorithm 2.
-Source: seed 002 §3.2.1.
+Source: docs/sources/seed-002.md §3.2.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,8 +4,8 @@
 """AMSGrad (max of bias-corrected v̂): generated NumPy kernel.
 
 Reference: Reddi, Kale & Kumar (2018), On the Convergence of Adam and Beyond, Algorithm 2, with
-    Adam's bias corrections as in seed 002.
-Source: seed 002 §3.2.2, Algorithm 8.
+    Adam's bias corrections as in docs/sources/seed-002.md.
+Source: docs/sources/seed-002.md §3.2.2, Algorithm 8.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

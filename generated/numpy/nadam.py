@@ -5,7 +5,7 @@
 
 Reference: Dozat (2016), Incorporating Nesterov Momentum into Adam, Algorithm 2 with constant μ_t
     = β₁.
-Source: seed 004 §9; seed 001; seed 003 §3.7.
+Source: docs/sources/seed-004.md §9; docs/sources/seed-001.md; docs/sources/seed-003.md §4.6.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
@@ -27,8 +27,8 @@ State (initial value)::
     m = 0
     v = 0
 
-m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); seed 004 writes 1−β₁^t in the first term (see
-derive/).
+m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); docs/sources/seed-004.md writes 1−β₁^t in the first
+term (see derive/).
 """
 import math
 

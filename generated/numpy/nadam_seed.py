@@ -5,7 +5,7 @@
 
 Reference: Dozat (2016), as rewritten in Ruder (2016), An overview of gradient descent
     optimization algorithms.
-Source: seed 003 §4.6; seed 004 §9, eq. (5.8).
+Source: docs/sources/seed-003.md §4.6; docs/sources/seed-004.md §9, eq. (5.8).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 
@@ -25,9 +25,9 @@ State (initial value)::
     m = 0
     v = 0
 
-θ ← θ − η(β₁m̂_t + (1−β₁)g_t/(1−β₁^t))/(√v̂_t + ε), ε outside the root as in seed 003 (seed 004
-    puts
-it inside). Differs from Dozat's `nadam` (1−β₁^{t+1} in the first term) at every finite t.
+θ ← θ − η(β₁m̂_t + (1−β₁)g_t/(1−β₁^t))/(√v̂_t + ε), ε outside the root as in
+docs/sources/seed-003.md (docs/sources/seed-004.md puts it inside). Differs from Dozat's `nadam`
+(1−β₁^{t+1} in the first term) at every finite t.
 """
 import math
 

@@ -4,7 +4,7 @@
 """RAdam (optax.radam): generated NumPy kernel.
 
 Reference: optax.radam (optax 0.2.8); Liu et al. (2020).
-Source: reference/peer_semantics.md §1.9, §3.1.
+Source: docs/sources/peers.md §1.9, §3.1.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """RMSprop (optax.rmsprop, centered=False): generated NumPy kernel.
 
 Reference: optax.rmsprop (optax 0.2.8).
-Source: reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, decay 0.9).
+Source: docs/sources/peers.md §3.1; docs/sources/seed-003.md §4.2 (ε inside the root, decay 0.9).
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

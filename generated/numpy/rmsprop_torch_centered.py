@@ -4,7 +4,7 @@
 """RMSprop (torch.optim.RMSprop, centered=True): generated NumPy kernel.
 
 Reference: torch.optim.RMSprop, torch 2.13.
-Source: reference/peer_semantics.md §1.3.
+Source: docs/sources/peers.md §1.3.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -4,7 +4,7 @@
 """SGDW (pytorch_optimizer.SGDW): generated NumPy kernel.
 
 Reference: Loshchilov & Hutter (2019), SGDW; pytorch_optimizer 4.1 SGDW.
-Source: reference/peer_semantics.md §2.10b.
+Source: docs/sources/peers.md §2.10b.
 
 Update, for t = 1, 2, … (g is the gradient, θ the parameter)::
 

@@ -1,4 +1,4 @@
-"""Ada_Nesterov: Nesterov momentum with AdaDelta's per-element learning rate RMS[Δθ]_{t−1} (seed 000, eq. (12)),
+"""Ada_Nesterov: Nesterov momentum with AdaDelta's per-element learning rate RMS[Δθ]_{t−1} (docs/sources/seed-000.md, eq. (12)),
 reparametrised so the gradient is an ordinary gradient at the stored parameters."""
 from sympy import sqrt
 
@@ -6,8 +6,8 @@ from optiforge.specs.builder import SpecBuilder
 from optiforge.specs.dsl import GRAD as g, PARAM as theta, POSITIVE, UNIT_HALF_OPEN
 
 spec = SpecBuilder(
-    "ada_nesterov", "Ada_Nesterov", reference="Ada_Nesterov momentum algorithm (seed 000), eq. (12) and Algorithm 1",
-    source="seed 000 §3, eqs. (10)-(12)",
+    "ada_nesterov", "Ada_Nesterov", reference="Ada_Nesterov momentum algorithm (docs/sources/seed-000.md), eq. (12) and Algorithm 1",
+    source="docs/sources/seed-000.md §3, eqs. (10)-(12)",
     notes="Eq. (12): Δθ_t = ρΔθ_{t−1} − RMS[Δθ]_{t−1}·∇L(θ_{t−1} + ρΔθ_{t−1}), θ_t = θ_{t−1} + Δθ_t, with "
           "E[Δθ²]_t = γE[Δθ²]_{t−1} + (1−γ)Δθ_t² and RMS[Δθ] = √(E[Δθ²] + ε). The stored parameter is the look-ahead "
           "point φ = θ + ρΔθ, so g = ∇L(φ) and φ_t = φ_{t−1} + ρΔθ_t − RMS[Δθ]_{t−1}·g_t (as for `nesterov`). "

@@ -10,7 +10,7 @@ from optiforge.specs.dsl import (GRAD as g, PARAM as theta, STEP as t, TORCH_NUM
 
 def _adabelief(name, title, eps_in_state, notes):
     spec = SpecBuilder(name, title, reference="Zhuang et al. (2020), AdaBelief Optimizer: Adapting Stepsizes by the "
-                       "Belief in Observed Gradients, Algorithm 2", source="seed 002 §3.2.2, Algorithm 9",
+                       "Belief in Observed Gradients, Algorithm 2", source="docs/sources/seed-002.md §3.2.2, Algorithm 9",
                        numerics=TORCH_NUMERICS if eps_in_state else Numerics(averages="lerp"),
                        peers=("pytorch_optimizer.AdaBelief(weight_decay=0)", "torch_optimizer.AdaBelief(weight_decay=0)",
                               "optax.adabelief") if eps_in_state else (), notes=notes)

@@ -10,7 +10,7 @@ from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, POSITIVE, STEP as t
 
 def _adabound(name, root_shift):
     spec = SpecBuilder(name, "AdaBound", reference="Luo et al. (2019), Adaptive Gradient Methods with Dynamic "
-                       "Bound of Learning Rate; official code", source="seed 002 §3.2.3, Algorithm 12")
+                       "Bound of Learning Rate; official code", source="docs/sources/seed-002.md §3.2.3, Algorithm 12")
     lr = learning_rate(spec)
     beta1, beta2 = betas(spec)
     final_lr = spec.hyper("final_lr", 0.1, r"\eta^{*}", NONNEGATIVE)

@@ -1,5 +1,5 @@
 """AdaDB: Khan, Jawad & Khan (2021), diffGrad with a friction coefficient from the last three gradient differences
-and a sign-dependent form, as given in seed 002 Algorithm 11 (the adaptive batch-size part is not an update rule)."""
+and a sign-dependent form, as given in docs/sources/seed-002.md Algorithm 11 (the adaptive batch-size part is not an update rule)."""
 from sympy import Abs, Piecewise, exp, sqrt
 
 from optiforge.specs.common import betas, ema_update, epsilon, learning_rate
@@ -8,7 +8,7 @@ from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as 
 
 spec = SpecBuilder(
     "adadb", "AdaDB", numerics=Numerics(averages="lerp"), reference="Khan, Jawad & Khan (2021), AdaDB: Adaptive Diff-Batch Optimization Technique for "
-    "Gradient Descent, IEEE Access 9:99581-99588", source="seed 002 §3.2.2, Algorithm 11",
+    "Gradient Descent, IEEE Access 9:99581-99588", source="docs/sources/seed-002.md §3.2.2, Algorithm 11",
     notes="Δg_t = β₃(g_{t−1} − g_t) + β₃²(g_{t−2} − g_{t−1}) + β₃³(g_{t−3} − g_{t−2}) with g₀ = g₋₁ = g₋₂ = 0; "
           "ξ_t = AbsSig(Δg_t) when g_t·g_{t−1} < 0 (opposite signs: friction) and ξ_t = 1 + λ·AbsSig(Δg_t) "
           "otherwise (same sign: acceleration), AbsSig(x) = 1/(1+e^{−|x|}). The seed's text is a damaged PDF "

@@ -5,7 +5,7 @@ from optiforge.specs.builder import SpecBuilder
 from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, TORCH_NUMERICS
 
 paper = SpecBuilder("adadelta", "AdaDelta", reference="Zeiler (2012), ADADELTA: An Adaptive Learning Rate Method, "
-                    "Algorithm 1", source="seed 004 §6; seed 000 §2; seed 003 §3.4",
+                    "Algorithm 1", source="docs/sources/seed-004.md §6; docs/sources/seed-000.md §2; docs/sources/seed-003.md §4.3",
                     notes="No learning rate: the step is RMS[Δθ]_{t−1}/RMS[g]_t · g, ε inside both square roots.")
 rho = paper.hyper("rho", 0.95, r"\rho", UNIT_HALF_OPEN)
 eps = paper.hyper("eps", 1e-6, r"\epsilon", NONNEGATIVE)
@@ -17,7 +17,7 @@ paper.update(s, rho * s + (1 - rho) * delta**2)
 paper.update(theta, theta + delta)
 
 torch = SpecBuilder("adadelta_torch", "AdaDelta (torch.optim.Adadelta)", reference="torch.optim.Adadelta, torch 2.13",
-                    source="reference/peer_semantics.md §1.4", numerics=TORCH_NUMERICS, peers=("torch.optim.Adadelta", "optax.adadelta"),
+                    source="docs/sources/peers.md §1.4", numerics=TORCH_NUMERICS, peers=("torch.optim.Adadelta", "optax.adadelta"),
                     notes="Adds a learning rate (default 1.0) applied after the Δ² accumulation, and coupled "
                           "weight decay; ρ defaults to 0.9.")
 lr = torch.hyper("lr", 1.0, r"\eta", NONNEGATIVE)

@@ -5,7 +5,7 @@ from optiforge.specs.builder import SpecBuilder
 from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, TORCH_NUMERICS
 
 paper = SpecBuilder("adagrad", "AdaGrad", reference="Duchi, Hazan & Singer (2011), diagonal AdaGrad",
-                    source="seed 004 §4, eqs. (2.1)-(2.2)", numerics=TORCH_NUMERICS, peers=("torch.optim.Adagrad (defaults)",),
+                    source="docs/sources/seed-004.md §4, eqs. (2.1)-(2.2)", numerics=TORCH_NUMERICS, peers=("torch.optim.Adagrad (defaults)",),
                     notes="ε outside the square root, accumulator starts at 0.")
 lr = paper.hyper("lr", 1e-2, r"\eta", NONNEGATIVE)
 eps = paper.hyper("eps", 1e-10, r"\epsilon", NONNEGATIVE)
@@ -14,7 +14,7 @@ paper.update(r, r + g**2)
 paper.update(theta, theta - lr * g / (eps + sqrt(r)))
 
 torch = SpecBuilder("adagrad_torch", "AdaGrad (torch.optim.Adagrad)", reference="torch.optim.Adagrad, torch 2.13",
-                    source="reference/peer_semantics.md §1.2", numerics=TORCH_NUMERICS, peers=("torch.optim.Adagrad",),
+                    source="docs/sources/peers.md §1.2", numerics=TORCH_NUMERICS, peers=("torch.optim.Adagrad",),
                     notes="Learning-rate decay η/(1+(t−1)·lr_decay), coupled weight decay, accumulator starting "
                           "at initial_accumulator_value, ε outside the square root.")
 lr_ = torch.hyper("lr", 1e-2, r"\eta", NONNEGATIVE)

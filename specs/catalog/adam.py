@@ -6,7 +6,7 @@ from optiforge.specs.builder import SpecBuilder
 from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, TORCH_NUMERICS
 
 spec = SpecBuilder("adam", "Adam", reference="Kingma & Ba (2015), Adam: A Method for Stochastic Optimization, Algorithm 1",
-                   source="seed 004 §7, eqs. (4.1)-(4.5); seed 002 §2", numerics=TORCH_NUMERICS, peers=("torch.optim.Adam", "optax.adam"),
+                   source="docs/sources/seed-004.md §7, eqs. (4.1)-(4.5); docs/sources/seed-002.md §3.2.1, Algorithm 6", numerics=TORCH_NUMERICS, peers=("torch.optim.Adam", "optax.adam"),
                    notes="ε outside the square root of the bias-corrected v̂ (the paper's form; torch and optax agree).")
 lr, beta1, beta2, eps = adam_hyperparameters(spec)
 # Written out (not specs.common.adam_moments): this file is the reference example of a spec.

@@ -8,7 +8,7 @@ from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, Numerics, 
 
 paper = SpecBuilder("adamax", "AdaMax", numerics=Numerics(averages="lerp"),
                     reference="Kingma & Ba (2015), Algorithm 2 (§7.1)",
-                    source="seed 004 §8, eqs. (6.2)-(6.3); seed 003 §3.6",
+                    source="docs/sources/seed-004.md §8, eqs. (6.2)-(6.3); docs/sources/seed-003.md §4.5",
                     notes="No ε: u_t = max(β₂u_{t−1}, |g_t|) is 0 while all gradients are 0.")
 lr = learning_rate(paper, 2e-3)
 beta1, beta2 = betas(paper)
@@ -19,7 +19,7 @@ paper.update(u, Max(beta2 * u, Abs(g)))
 paper.update(theta, theta - lr / (1 - beta1**t) * m / u)
 
 core = SpecBuilder("adamax_torch", "AdaMax (torch.optim.Adamax)", reference="torch.optim.Adamax, torch 2.13",
-                   source="reference/peer_semantics.md §1.7; seed 003 §4.5 (code: |g| + ε)")
+                   source="docs/sources/peers.md §1.7; docs/sources/seed-003.md §4.5 (code: |g| + ε)")
 lr_, beta1_, beta2_, eps = adam_hyperparameters(core, lr=2e-3)
 m_ = core.state("m", 0)
 u_ = core.state("u", 0)
@@ -31,7 +31,7 @@ core = core.build()
 SPECS = (paper.build(),
          with_weight_decay(core, "coupled", name="adamax_torch", title="AdaMax (torch.optim.Adamax)",
                            numerics=TORCH_NUMERICS, peers=("torch.optim.Adamax", "optax.adamax"),
-                           notes="ε inside the max (|g| + ε, as in seed 003's code) and coupled weight decay."),
+                           notes="ε inside the max (|g| + ε, as in docs/sources/seed-003.md's code) and coupled weight decay."),
          with_weight_decay(core, "decoupled", name="adamaxw", default=1e-4,
                            title="AdaMax with decoupled weight decay (optax.adamaxw)", numerics=Numerics(averages="lerp"), peers=("optax.adamaxw",),
                            notes="optax.adamaxw: u = m̂/ν + λθ, θ ← θ − ηu ≡ θ(1−ηλ) − ηm̂/ν."))

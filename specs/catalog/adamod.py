@@ -9,7 +9,7 @@ from optiforge.specs.dsl import GRAD as g, PARAM as theta, STEP as t, TORCH_NUME
 
 spec = SpecBuilder("adamod", "AdaMod", numerics=Numerics(averages="lerp"),
                    reference="Ding, Ren, Luo & Sun (2019), An Adaptive and Momental Bound Method "
-                   "for Stochastic Learning, Algorithm 1; official code", source="seed 002 §3.2.3, Algorithm 13",
+                   "for Stochastic Learning, Algorithm 1; official code", source="docs/sources/seed-002.md §3.2.3, Algorithm 13",
                    notes="η̂_t = η√(1−β₂^t)/(1−β₁^t)/(√v_t+ε); s_t = β₃s_{t−1} + (1−β₃)η̂_t (s₀ = 0, not bias "
                          "corrected); θ ← θ − min(η̂_t, s_t)·m_t. pytorch_optimizer defaults to β₃ = 0.9999 and "
                          "β₂ = 0.99.")

@@ -8,7 +8,7 @@ from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, TORCH_NU
 
 paper = SpecBuilder("adamw", "AdamW (decoupled weight decay)",
                     reference="Loshchilov & Hutter (2019), Decoupled Weight Decay Regularization, Algorithm 2",
-                    source="seed 002 §3.2.1", numerics=TORCH_NUMERICS, peers=("torch.optim.AdamW (λ_paper = lr·λ_torch)", "optax.adamw"),
+                    source="docs/sources/seed-002.md §3.2.1", numerics=TORCH_NUMERICS, peers=("torch.optim.AdamW (λ_paper = lr·λ_torch)", "optax.adamw"),
                     notes="The paper decays by the schedule multiplier η_t·λ, not by lr·λ; the default λ = 1e-5 "
                           "equals torch's AdamW default lr·λ = 1e-3·1e-2. The step θ − η_t(αm̂/(√v̂ + ε) + λθ) is "
                           "computed as θ(1 − η_tλ) − η_tαm̂/(√v̂ + ε), as torch does (an infinite θ stays infinite; "
@@ -27,6 +27,6 @@ from optiforge.specs.combinators import with_weight_decay  # noqa: E402
 
 SPECS = (paper.build(),
          with_weight_decay(_adam, "decoupled", name="adamw_torch", default=1e-2, title="AdamW (torch.optim.AdamW)",
-                           reference="torch.optim.AdamW, torch 2.13", source="reference/peer_semantics.md §1.6",
+                           reference="torch.optim.AdamW, torch 2.13", source="docs/sources/peers.md §1.6",
                            numerics=TORCH_NUMERICS, peers=("torch.optim.AdamW",),
                            notes="θ ← θ(1 − ηλ) is applied before the Adam step, with θ_{t-1}."))

@@ -1,4 +1,4 @@
-"""diffGrad: Dubey et al. (2020), paper form (seed 002), and the 'efficient Adam' form of the implementations."""
+"""diffGrad: Dubey et al. (2020), paper form (docs/sources/seed-002.md), and the 'efficient Adam' form of the implementations."""
 from sympy import Abs, exp, sqrt
 
 from optiforge.specs.combinators import with_weight_decay
@@ -9,7 +9,7 @@ from optiforge.specs.dsl import (GRAD as g, PARAM as theta, STEP as t, TORCH_NUM
 
 def _diffgrad(name, title, form, notes, peers=(), numerics=Numerics()):
     spec = SpecBuilder(name, title, reference="Dubey et al. (2020), diffGrad: An Optimization Method for "
-                       "Convolutional Neural Networks, Algorithm 1", source="seed 002 §3.2.2, Algorithm 10",
+                       "Convolutional Neural Networks, Algorithm 1", source="docs/sources/seed-002.md §3.2.2, Algorithm 10",
                        notes=notes, peers=peers, numerics=numerics)
     lr, beta1, beta2, eps = adam_hyperparameters(spec)
     m = spec.state("m", 0)

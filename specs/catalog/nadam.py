@@ -18,9 +18,9 @@ def _moments(spec, second: str):
 
 
 nadam = SpecBuilder("nadam", "Nadam", reference="Dozat (2016), Incorporating Nesterov Momentum into Adam, "
-                    "Algorithm 2 with constant μ_t = β₁", source="seed 004 §9; seed 001; seed 003 §3.7",
+                    "Algorithm 2 with constant μ_t = β₁", source="docs/sources/seed-004.md §9; docs/sources/seed-001.md; docs/sources/seed-003.md §4.6",
                     numerics=Numerics(averages="lerp"), peers=("optax.nadam", "torch.optim.NAdam(momentum_decay→∞)"),
-                    notes="m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); seed 004 writes 1−β₁^t in the first "
+                    notes="m̄ = β₁m_t/(1−β₁^{t+1}) + (1−β₁)g_t/(1−β₁^t); docs/sources/seed-004.md writes 1−β₁^t in the first "
                           "term (see derive/).")
 lr, beta1, beta2, m_bar, v = _moments(nadam, "v")
 eps = epsilon(nadam)
@@ -30,7 +30,7 @@ nadam.update(theta, theta - lr * m_bar / (sqrt(v_hat) + eps))
 
 nadamax = SpecBuilder("nadamax", "NadaMax", numerics=Numerics(averages="lerp"),
                       reference="Dozat (2016) §3 (Nesterov momentum with AdaMax's "
-                      "infinity norm)", source="seed 004 §10",
+                      "infinity norm)", source="docs/sources/seed-004.md §10",
                       notes="Nadam's m̄ over AdaMax's u_t = max(β₂u_{t−1}, |g_t|); no ε, as in AdaMax.")
 lr_x, beta1_x, beta2_x, m_bar_x, u = _moments(nadamax, "u")
 nadamax.update(u, Max(beta2_x * u, Abs(g)))
@@ -38,7 +38,7 @@ nadamax.update(theta, theta - lr_x * m_bar_x / u)
 
 core = SpecBuilder("nadam_torch", "NAdam (torch.optim.NAdam)", reference="torch.optim.NAdam, torch 2.13; "
                    "Dozat (2016) with the μ_t = β₁(1 − ½·0.96^{tψ}) schedule",
-                   source="reference/peer_semantics.md §1.8",
+                   source="docs/sources/peers.md §1.8",
                    notes="Keeps the running product Π_t = ∏μ_i as scalar state (torch stores it in the default "
                          "dtype); momentum_decay = 0 gives μ = β₁/2, not plain Nadam.")
 lr_t, beta1_t, beta2_t, eps_t = adam_hyperparameters(core, lr=2e-3)

@@ -1,6 +1,6 @@
-"""Elementwise optax optimizers whose update differs from the torch forms (optax 0.2.8, reference/peer_semantics.md
+"""Elementwise optax optimizers whose update differs from the torch forms (optax 0.2.8, docs/sources/peers.md
 §3.1). optax is not a test dependency (it needs jax); these specs are checked against hand-written references of
-the formulas in peer_semantics.md."""
+the formulas in docs/sources/peers.md."""
 from sympy import Max, Piecewise, sqrt
 
 from optiforge.specs.combinators import with_weight_decay
@@ -10,7 +10,7 @@ from optiforge.specs.builder import SpecBuilder
 from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE, REAL, STEP as t, UNIT_HALF_OPEN, Numerics
 
 adagrad = SpecBuilder("adagrad_optax", "AdaGrad (optax.adagrad)", reference="optax.adagrad (optax 0.2.8)",
-                      source="reference/peer_semantics.md §3.1", numerics=Numerics(averages="lerp"), peers=("optax.adagrad",),
+                      source="docs/sources/peers.md §3.1", numerics=Numerics(averages="lerp"), peers=("optax.adagrad",),
                       notes="ε inside the square root, accumulator starting at 0.1, and a zero update where the "
                             "accumulator is 0.")
 lr = adagrad.hyper("lr", 1e-2, r"\eta", NONNEGATIVE)
@@ -24,7 +24,7 @@ adagrad.update(theta, theta - lr * Piecewise((g / sqrt(s + eps), s > 0), (0, Tru
 def _rmsprop(centered: bool):
     name = "rmsprop_optax_centered" if centered else "rmsprop_optax"
     spec = SpecBuilder(name, f"RMSprop (optax.rmsprop, centered={centered})", reference="optax.rmsprop (optax 0.2.8)",
-                       source="reference/peer_semantics.md §3.1; seed 003 §4.2 (ε inside the root, decay 0.9)",
+                       source="docs/sources/peers.md §3.1; docs/sources/seed-003.md §4.2 (ε inside the root, decay 0.9)",
                        numerics=Numerics(averages="lerp"), peers=(f"optax.rmsprop(centered={centered}, eps_in_sqrt=True)",),
                        notes="ε inside the square root, decay 0.9, ν₀ = initial_scale; the momentum trace follows "
                              "the lr scaling (the same as torch for a constant lr).")
@@ -48,7 +48,7 @@ def _rmsprop(centered: bool):
 
 
 radam = SpecBuilder("radam_optax", "RAdam (optax.radam)", reference="optax.radam (optax 0.2.8); Liu et al. (2020)",
-                    source="reference/peer_semantics.md §1.9, §3.1", numerics=Numerics(averages="lerp"), peers=("optax.radam",),
+                    source="docs/sources/peers.md §1.9, §3.1", numerics=Numerics(averages="lerp"), peers=("optax.radam",),
                     notes="Rectifies when ρ_t ≥ threshold (5); ε on √v̂ (torch puts it on √v).")
 lr, beta1, beta2, eps = adam_hyperparameters(radam)
 threshold = radam.hyper("threshold", 5.0, r"\rho_{\min}", POSITIVE)
@@ -62,7 +62,7 @@ radam.update(theta, theta - lr * Piecewise((r * m_hat / (sqrt(v / (1 - beta2**t)
 
 ogd = SpecBuilder("optimistic_gd_optax", "Optimistic gradient descent (optax.optimistic_gradient_descent)",
                   reference="Daskalakis et al. (2018), Training GANs with Optimism; optax 0.2.8",
-                  source="reference/peer_semantics.md §3.1", numerics=Numerics(averages="lerp"), peers=("optax.optimistic_gradient_descent",),
+                  source="docs/sources/peers.md §3.1", numerics=Numerics(averages="lerp"), peers=("optax.optimistic_gradient_descent",),
                   notes="θ ← θ − η((α+β)g_t − βg_{t−1}) with g₀ := g₁. optax has no default learning rate; 1e-3 here.")
 lr = ogd.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
 alpha = ogd.hyper("alpha", 1.0, r"\alpha", REAL)

@@ -1,4 +1,4 @@
-"""RAdam: Liu et al. (2020). The paper rectifies when ρ_t > 4 (seed 002 Algorithm 14); torch and the official code
+"""RAdam: Liu et al. (2020). The paper rectifies when ρ_t > 4 (docs/sources/seed-002.md Algorithm 14); torch and the official code
 when ρ_t > 5 with ε on √v (not √v̂); pytorch_optimizer (default) does not move θ at all before rectification."""
 from sympy import Max, Piecewise, sqrt
 
@@ -10,7 +10,7 @@ from optiforge.specs.dsl import NONNEGATIVE, PARAM as theta, STEP as t, TORCH_NU
 
 def _radam(name, title, form, notes, peers=(), numerics=Numerics()):
     spec = SpecBuilder(name, title, reference="Liu et al. (2020), On the Variance of the Adaptive Learning Rate and "
-                       "Beyond, Algorithm 2", source="seed 002 §3.2.3, Algorithm 14", notes=notes, peers=peers, numerics=numerics)
+                       "Beyond, Algorithm 2", source="docs/sources/seed-002.md §3.2.3, Algorithm 14", notes=notes, peers=peers, numerics=numerics)
     lr, beta1, beta2, eps = adam_hyperparameters(spec)
     m, v = adam_moments(spec, beta1, beta2)
     m_hat = spec.let("m_hat", m / (1 - beta1**t), r"\hat{m}")

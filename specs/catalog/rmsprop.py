@@ -5,7 +5,7 @@ from optiforge.specs.builder import SpecBuilder
 from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, TORCH_NUMERICS
 
 paper = SpecBuilder("rmsprop", "RMSProp", reference="Tieleman & Hinton (2012), COURSERA lecture 6.5",
-                    source="seed 004 §5; seed 003 §3.3", numerics=TORCH_NUMERICS, peers=("torch.optim.RMSprop(alpha=beta)",),
+                    source="docs/sources/seed-004.md §5; docs/sources/seed-003.md §4.2", numerics=TORCH_NUMERICS, peers=("torch.optim.RMSprop(alpha=beta)",),
                     notes="ε outside the square root; no bias correction.")
 lr = paper.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
 beta = paper.hyper("beta", 0.9, r"\beta", UNIT_HALF_OPEN)
@@ -18,7 +18,7 @@ paper.update(theta, theta - lr * g / (sqrt(r) + eps))
 def _rmsprop_torch(centered: bool):
     name = "rmsprop_torch_centered" if centered else "rmsprop_torch"
     spec = SpecBuilder(name, "RMSprop (torch.optim.RMSprop" + (", centered=True)" if centered else ")"),
-                       reference="torch.optim.RMSprop, torch 2.13", source="reference/peer_semantics.md §1.3",
+                       reference="torch.optim.RMSprop, torch 2.13", source="docs/sources/peers.md §1.3",
                        numerics=TORCH_NUMERICS, peers=(f"torch.optim.RMSprop(centered={centered})",),
                        notes="Coupled weight decay; the momentum buffer excludes the learning rate and starts at 0.")
     lr = spec.hyper("lr", 1e-2, r"\eta", NONNEGATIVE)

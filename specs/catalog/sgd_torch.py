@@ -10,7 +10,7 @@ from optiforge.specs.dsl import GRAD as g, NONNEGATIVE, PARAM as theta, POSITIVE
 def _core(nesterov: bool):
     name = "sgd_torch_nesterov" if nesterov else "sgd_torch"
     spec = SpecBuilder(name, "SGD (torch.optim.SGD" + (", nesterov=True)" if nesterov else ")"),
-                       reference="torch.optim.SGD, torch 2.13", source="reference/peer_semantics.md §1.1")
+                       reference="torch.optim.SGD, torch 2.13", source="docs/sources/peers.md §1.1")
     lr = spec.hyper("lr", 1e-3, r"\eta", NONNEGATIVE)
     mu = spec.hyper("momentum", 0.9 if nesterov else 0.0, r"\mu", POSITIVE if nesterov else NONNEGATIVE)
     tau = 0 if nesterov else spec.hyper("dampening", 0.0, r"\tau", UNIT_CLOSED)
@@ -34,7 +34,7 @@ SPECS = tuple(
 ) + (
     with_weight_decay(_core(False), "decoupled", name="sgdw_po", title="SGDW (pytorch_optimizer.SGDW)",
                       reference="Loshchilov & Hutter (2019), SGDW; pytorch_optimizer 4.1 SGDW",
-                      source="reference/peer_semantics.md §2.10b", numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.SGDW",),
+                      source="docs/sources/peers.md §2.10b", numerics=TORCH_NUMERICS, peers=("pytorch_optimizer.SGDW",),
                       notes=_notes(False) + " Decoupled decay θ ← θ(1 − ηλ) before the step (torch_optimizer's "
                             "SGDW subtracts the constant ηλ instead, a bug). pytorch_optimizer's default lr is 1e-4."),
 )

@@ -1,4 +1,4 @@
-"""Yogi: Zaheer et al. (2018), as in seed 002 (m₀ = v₀ = 0), and the peers' form (m₀ = v₀ = 1e-6)."""
+"""Yogi: Zaheer et al. (2018), as in docs/sources/seed-002.md (m₀ = v₀ = 0), and the peers' form (m₀ = v₀ = 1e-6)."""
 from sympy import sign, sqrt
 
 from optiforge.specs.combinators import with_weight_decay
@@ -21,12 +21,12 @@ def _yogi(spec, init):
 
 paper = SpecBuilder("yogi", "Yogi", numerics=Numerics(averages="lerp"),
                     reference="Zaheer, Reddi, Sachan, Kale & Kumar (2018), Adaptive Methods for "
-                    "Nonconvex Optimization, Algorithm 2", source="seed 002 §3.2.2, Algorithm 7",
-                    notes="v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in seed 002 "
+                    "Nonconvex Optimization, Algorithm 2", source="docs/sources/seed-002.md §3.2.2, Algorithm 7",
+                    notes="v_t = v_{t−1} − (1−β₂)·sign(v_{t−1} − g²)·g²; both moments start at 0 as in docs/sources/seed-002.md "
                           "(sign(0 − g²) = −1, so the first step is Adam's). The peers start at 1e-6 (yogi_po).")
 peer = SpecBuilder("yogi_po", "Yogi (pytorch_optimizer / torch_optimizer / optax)",
                    reference="pytorch_optimizer 4.1 Yogi, torch_optimizer 0.3 Yogi, optax.yogi",
-                   source="reference/peer_semantics.md §2.1",
+                   source="docs/sources/peers.md §2.1",
                    notes="Both moments start at initial_accumulator = 1e-6; ε = 1e-3 outside √v̂.")
 SPECS = (
     _yogi(paper, None),
