@@ -65,7 +65,8 @@ __all__ = ["FEATURES", "CI_FEATURES", "WideGenerator", "check_recipes", "campaig
 FEATURES = ("endpoints", "extreme_constants", "float_constants", "rounding_functions", "read_write_orders",
             "moving_averages", "combinators", "raw", "large_powers", "huge_inputs", "sub_float64_domain_ends")
 #: The features CI checks: those that pass on today's code generator. The others fail in classes that need codegen
-#: fixes (tests/oracle_known_failures.py): ``moving_averages`` (the lerp rewrite cancels), ``extreme_constants``
+#: fixes (tests/oracle_known_failures.py): ``moving_averages`` (its lerp class is fixed by typed numerics and is a
+#: regression test, FIXED in test_codegen_oracle_regressions; the feature joins CI after a campaign), ``extreme_constants``
 #: and ``float_constants`` (constants printed with 15 digits; integers beyond int64), ``large_powers`` (numba
 #: raises ZeroDivisionError at 0**-5 in a Piecewise branch; lowering (a/10)**30 can take over 30 s),
 #: ``huge_inputs`` (rewrites such as (a/b)² → a²/b² overflow where the written form does not: ∞/∞ = NaN),

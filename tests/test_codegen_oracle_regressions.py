@@ -17,7 +17,7 @@ from optiforge.specs import GRAD, PARAM, SpecBuilder, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 #: names of KNOWN_FAILURES whose fix is merged: every backend and precision must now be correct
-FIXED: tuple[str, ...] = ()
+FIXED: tuple[str, ...] = ("lerp_cancels", "lerp_of_an_infinite_state")
 
 
 @pytest.mark.parametrize("value, shown", [
