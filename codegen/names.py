@@ -55,15 +55,16 @@ def _meanings(statements, limit: int = COMPARED_SIZE) -> dict:
     work: a larger value is never built)."""
     meaning: dict = {}
     for symbol, expr in statements:
-        expr = plain_sympy(expr) if isinstance(expr, sp.Basic) else expr
-        sizes = tree_sizes(expr)
-        estimate = sizes[expr] + sum(tree_sizes(meaning[s])[meaning[s]] for s in expr.free_symbols if s in meaning)
         value = None
-        if estimate <= limit:
-            try:
+        try:  # plain_sympy evaluates (Max of a Piecewise may be refused): a refusal leaves the value unknown
+            expr = plain_sympy(expr) if isinstance(expr, sp.Basic) else expr
+            sizes = tree_sizes(expr)
+            estimate = sizes[expr] + sum(tree_sizes(meaning[s])[meaning[s]] for s in expr.free_symbols
+                                         if s in meaning)
+            if estimate <= limit:
                 value = substitute(expr, meaning)
-            except SYMPY_REFUSALS:
-                pass
+        except SYMPY_REFUSALS:
+            pass
         # a value not built is unknown (a symbol nothing equals), never the symbol's earlier value
         meaning[symbol] = sp.Dummy() if value is None else value
     return meaning
