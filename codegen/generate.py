@@ -22,19 +22,20 @@ from optiforge.runtime import backends as backend_registry
 from optiforge.specs.dsl import OptimizerSpec, SpecError
 
 from . import __version__
-from .cupy_backend.module import render_cupy_module
+from .backend import Backend
+from .cupy_backend.module import CUPY
 from .documents import REPOSITORY_ROOT, source_checkout
-from .numba_backend.module import render_numba_module
-from .numpy_backend.module import render_numpy_module
+from .numba_backend.module import NUMBA
+from .numpy_backend.module import NUMPY
 
-__all__ = ["BACKENDS", "GENERATED_ROOT", "OutputError", "writable_folder", "output_root", "render_all", "render_package", "write",
+__all__ = ["DESCRIPTORS", "BACKENDS", "GENERATED_ROOT", "OutputError", "writable_folder", "output_root", "render_all", "render_package", "write",
            "stale", "load_module", "kernel_for"]
 
-_RENDERERS = {"numpy": render_numpy_module, "cupy": render_cupy_module, "numba": render_numba_module}
-#: backend name (those of the registry ``optiforge.runtime.backends.BACKENDS``, in its order) → renderer(spec,
-#: generator_version) -> module text
-BACKENDS: dict[str, Callable[[OptimizerSpec, str], str]] = {name: _RENDERERS[name]
-                                                             for name in backend_registry.BACKENDS}
+_DEFINED = {descriptor.name: descriptor for descriptor in (NUMPY, CUPY, NUMBA)}
+#: backend name (those of the registry ``optiforge.runtime.backends.BACKENDS``, in its order) → its descriptor
+DESCRIPTORS: dict[str, Backend] = {name: _DEFINED[name] for name in backend_registry.BACKENDS}
+#: backend name → renderer(spec, generator_version) -> module text (its descriptor's :meth:`~.Backend.render`)
+BACKENDS: dict[str, Callable[[OptimizerSpec, str], str]] = {name: d.render for name, d in DESCRIPTORS.items()}
 
 GENERATED_ROOT = Path(__file__).resolve().parent.parent / "generated"
 

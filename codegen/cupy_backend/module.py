@@ -4,14 +4,14 @@ from __future__ import annotations
 from optiforge.runtime.backends import PRECISIONS
 from optiforge.specs.dsl import OptimizerSpec
 
-from ..driver import lower_and_optimize
-from ..emit_common import (LINE_WIDTH, banner, host_block_lines, indent, init_hyperparameter_lines,
-                           init_state_lines, module_constants, module_docstring, scalar_state_store_lines,
-                           string_pieces, wrap_code)
+from ..backend import Backend, ModuleBody
+from ..driver import Lowered
+from ..emit_common import (LINE_WIDTH, host_block_lines, indent, init_hyperparameter_lines, init_state_lines,
+                           scalar_state_store_lines, string_pieces, wrap_code)
 from ..host_printer import HostPrinter
 from .kernel import build_kernel
 
-__all__ = ["render_cupy_module"]
+__all__ = ["CUPY", "cupy_module_body"]
 
 
 
@@ -40,12 +40,11 @@ def _kernel_literal(source) -> list[str]:
     ]
 
 
-def render_cupy_module(spec: OptimizerSpec, generator_version: str) -> str:
-    """The complete module text (deterministic for a given spec and generator)."""
-    lowered = lower_and_optimize(spec)
+def cupy_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostPrinter) -> ModuleBody:
+    """The CuPy module's kernel table ``KERNELS``, ``init_state`` (on the parameter's device) and
+    ``step_unchecked`` (the host scalars, then one launch)."""
     ir = lowered.ir
     kernels = [build_kernel(ir, precision, lowered.names) for precision in PRECISIONS]
-    host_printer = HostPrinter(lowered.names)
     booleans = {host_printer.doprint(s) for s in ir.host_booleans()}
 
     # Scalars travel in the arithmetic type (never the storage type: float16(0.999) = 0.99902).
@@ -54,43 +53,27 @@ def render_cupy_module(spec: OptimizerSpec, generator_version: str) -> str:
               + "".join(f", state[{s.name!r}]" for s in spec.array_state) + ", stream=stream)"]
 
     kernel_dict = [line for source in kernels for line in _kernel_literal(source)]
-    return f'''{banner(spec, generator_version, "cupy")}
-{module_docstring(spec, "CuPy")}
-import math
-
-import numpy
-
-from optiforge.runtime import cupy_support as _cupy_runtime, kernel_support as _runtime
-
-{module_constants(spec)}
-
-#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
+    kernels_table = f'''#: Arithmetic precision → fused kernel. float32 serves float16, bfloat16 and float32 parameters
 #: (state in float32), float64 serves float64. T and G are the parameter and gradient storage
 #: dtypes.
 KERNELS = {{
 {indent(kernel_dict, 4)}
-}}
-BACKEND = 'cupy'
-
-
-def array_library():
-    """How the argument checks see this backend's arrays (``cupy.ndarray``; imports CuPy)."""
-    return _cupy_runtime.array_library()
-
-
-def init_state(param, **hyperparameters):
-    """Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
-    float16/bfloat16)."""
-{indent(init_hyperparameter_lines(spec), 4)}
+}}'''
+    init_state = f'''{indent(init_hyperparameter_lines(spec), 4)}
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
         return {{
 {indent(init_state_lines(spec, host_printer, 'cupy'), 12)}
-        }}
+        }}'''
+    step_unchecked = "\n".join([indent(host_block_lines(ir, host_printer), 4), indent(launch, 4),
+                                indent(scalar_state_store_lines(ir, host_printer), 4)])
+    return ModuleBody(init_state=init_state, step_unchecked=step_unchecked, constants=(kernels_table,))
 
 
-def step(param, grad, state, t, *, stream=None, **hyperparameters):
+#: ``step`` of the CuPy module: the shared checks (CuPy imported only after the hyperparameters and ``t``
+#: passed), then one launch on the caller's stream.
+_CUPY_STEP = '''def step(param, grad, state, t, *, stream=None, **hyperparameters):
     """One in-place update of ``param`` and ``state``: one launch on ``stream`` (a CuPy stream or
     a ``torch.cuda.Stream``; default: CuPy's current stream). Every argument is checked first
     (the hyperparameters and ``t`` before CuPy is imported): a rejected call
@@ -98,15 +81,22 @@ def step(param, grad, state, t, *, stream=None, **hyperparameters):
     _hp = _runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream))'''
 
-
-def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+#: The CuPy backend: one fused ``cupy.ElementwiseKernel`` per arithmetic precision, launched on a stream.
+CUPY = Backend(
+    name="cupy",
+    title="CuPy",
+    imports="from optiforge.runtime import cupy_support as _cupy_runtime, kernel_support as _runtime",
+    body=cupy_module_body,
+    array_type="``cupy.ndarray``; imports CuPy",
+    array_library="_cupy_runtime.array_library()",
+    init_state_doc="""Fresh state for ``param`` on its device: arrays in the arithmetic dtype (float32 for
+    float16/bfloat16).""",
+    step=_CUPY_STEP,
+    step_unchecked_parameters="param, grad, state, t, _hp, _dtype, *, stream=None",
+    step_unchecked_doc=""":func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
     tensor before it updates any): ``_hp``, ``t``, ``_dtype`` and ``stream`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step``, ``check_arrays`` and
-    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host."""
-{indent(host_block_lines(ir, host_printer), 4)}
-{indent(launch, 4)}
-{indent(scalar_state_store_lines(ir, host_printer), 4)}
-'''
+    ``_cupy_runtime.as_stream``. Per-step scalars in float64 on the host.""",
+)

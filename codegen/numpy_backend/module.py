@@ -5,24 +5,22 @@ import sympy as sp
 
 from optiforge.specs.dsl import GRAD, PARAM, OptimizerSpec
 
-from ..driver import lower_and_optimize
-from ..emit_common import (CHECKED_STEP, banner, host_prologue_lines, indent, init_hyperparameter_lines,
-                           init_state_lines, module_constants, module_docstring, scalar_state_store_lines)
+from ..backend import Backend, ModuleBody, host_init_state_body
+from ..driver import Lowered
+from ..emit_common import host_prologue_lines, indent, scalar_state_store_lines
 from ..host_printer import HostPrinter
 from .printer import UfuncPrinter
 from .program import build_program
 
-__all__ = ["render_numpy_module"]
+__all__ = ["NUMPY", "numpy_module_body"]
 
 
-def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
-    """The complete module text (deterministic for a given spec and generator)."""
-    lowered = lower_and_optimize(spec)
+def numpy_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostPrinter) -> ModuleBody:
+    """``init_state`` and ``step_unchecked`` of the NumPy module: the host scalars, then the ufunc program over
+    each block."""
     ir = lowered.ir
     program = build_program(ir)
-    host_printer = HostPrinter(lowered.names)
     ufunc_printer = UfuncPrinter(program.host_booleans, lowered.names)
-
 
     arrays = {PARAM.name, GRAD.name, "_theta_out"} | {s.name for s in spec.array_state}
     registers = {f"_buf{i}" for i in range(program.float_buffers)} | {f"_mask{i}" for i in range(program.mask_buffers)}
@@ -49,42 +47,7 @@ def render_numpy_module(spec: OptimizerSpec, generator_version: str) -> str:
     flat = ["_theta_all = param.reshape(-1)", "_grad_all = grad.reshape(-1)"]
     flat += [f"_{s.name}_all = state[{s.name!r}].reshape(-1)" for s in spec.array_state]
 
-    return f'''{banner(spec, generator_version, "numpy")}
-{module_docstring(spec, "NumPy")}
-import math
-
-import numpy
-
-from optiforge.runtime import kernel_support as _runtime
-
-{module_constants(spec)}
-BACKEND = 'numpy'
-
-
-def array_library():
-    """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
-    return _runtime.NUMPY
-
-
-def init_state(param, **hyperparameters):
-    """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
-    params)."""
-{indent(init_hyperparameter_lines(spec), 4)}
-    _dtype = _runtime.check_param(NAME, param)
-    return {{
-{indent(init_state_lines(spec, host_printer, 'numpy'), 8)}
-    }}
-
-
-{CHECKED_STEP}
-
-
-def step_unchecked(param, grad, state, t, _hp, _dtype):
-    """:func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
-    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
-    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
-    float64, arrays in blocks."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    step_unchecked = f'''    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
 {indent(host_prologue_lines(ir, host_printer) + casts + flat, 8)}
         # {program.float_buffers} work buffers, then 2 for param/grad converted to the compute dtype.
@@ -93,5 +56,22 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
 {indent(block, 12)}
-{indent(scalar_state_store_lines(ir, host_printer), 8)}
-'''
+{indent(scalar_state_store_lines(ir, host_printer), 8)}'''
+    return ModuleBody(init_state=host_init_state_body(spec, host_printer), step_unchecked=step_unchecked)
+
+
+#: The NumPy backend: ufunc programs over cache-sized blocks of the flattened arrays.
+NUMPY = Backend(
+    name="numpy",
+    title="NumPy",
+    imports="from optiforge.runtime import kernel_support as _runtime",
+    body=numpy_module_body,
+    array_type="``numpy.ndarray``",
+    array_library="_runtime.NUMPY",
+    init_state_doc="""Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params).""",
+    step_unchecked_doc=""":func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
+    tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
+    ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
+    float64, arrays in blocks.""",
+)

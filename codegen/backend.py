@@ -1,0 +1,92 @@
+"""A backend as a descriptor, and the one module skeleton every backend's emitted module is rendered from.
+
+A :class:`Backend` names what differs between targets: the runtime it imports, the passes the IR goes through,
+the host printer, the body builder (the spec's lowered IR → the parts of the module only this target has) and
+the fixed text of its functions (docstrings, ``step``). :meth:`Backend.render` lowers the spec once and fills
+the skeleton: banner, docstring, imports, ``NAME``/``HYPERPARAMETERS``/``DOMAINS``/``STATE``/``SCALAR_STATE``,
+the backend's own constants, ``BACKEND``, its own definitions, ``array_library``, ``init_state``, ``step`` and
+``step_unchecked``. The registry of descriptors, one per name of ``optiforge.runtime.backends.BACKENDS``, is
+``codegen.generate.DESCRIPTORS``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from optiforge.specs.dsl import OptimizerSpec
+
+from .driver import Lowered, lower_and_optimize
+from .emit_common import (CHECKED_STEP, banner, indent, init_hyperparameter_lines, init_state_lines,
+                          module_constants, module_docstring)
+from .host_printer import HostPrinter
+from .passes import PIPELINE
+
+__all__ = ["Backend", "ModuleBody", "host_init_state_body"]
+
+
+@dataclass(frozen=True)
+class ModuleBody:
+    """The parts of one spec's module that only its backend has (what a body builder returns)."""
+
+    #: ``init_state``'s body after its docstring, indented by 4
+    init_state: str
+    #: ``step_unchecked``'s body after its docstring, indented by 4
+    step_unchecked: str
+    #: top-level blocks between ``SCALAR_STATE`` and ``BACKEND`` (CuPy's ``KERNELS``)
+    constants: tuple[str, ...] = ()
+    #: top-level blocks between ``BACKEND`` and ``array_library`` (numba's loops and ``LOOPS``)
+    definitions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One target of the generator: what its emitted module imports, computes and says."""
+
+    #: the name of ``optiforge.runtime.backends.BACKENDS`` (the folder ``<package>/<name>/``)
+    name: str
+    #: how the module docstring names the target (``NumPy``)
+    title: str
+    #: the runtime modules the emitted module imports, after ``math`` and ``numpy``
+    imports: str
+    #: ``body(spec, lowered, host_printer)``: the parts of the module only this backend has
+    body: Callable[[OptimizerSpec, Lowered, HostPrinter], ModuleBody]
+    #: what ``array_library`` says the argument checks see, and the expression it returns
+    array_type: str
+    array_library: str
+    #: the docstrings of ``init_state`` and ``step_unchecked`` (lines after the first indented by 4)
+    init_state_doc: str
+    step_unchecked_doc: str
+    #: ``step``: the shared checks, then ``step_unchecked``
+    step: str = CHECKED_STEP
+    #: the parameters of ``step_unchecked``
+    step_unchecked_parameters: str = "param, grad, state, t, _hp, _dtype"
+    #: the passes the lowered IR goes through (name, function) and the printer of host scalars
+    passes: tuple = PIPELINE
+    host_printer: Callable[[dict], HostPrinter] = HostPrinter
+
+    def render(self, spec: OptimizerSpec, generator_version: str) -> str:
+        """The complete module text (deterministic for a given spec and generator)."""
+        lowered = lower_and_optimize(spec, self.passes)
+        body = self.body(spec, lowered, self.host_printer(lowered.names))
+        head = (f"{banner(spec, generator_version, self.name)}\n{module_docstring(spec, self.title)}\n"
+                f"import math\n\nimport numpy\n\n{self.imports}\n\n"
+                + "\n\n".join((module_constants(spec),) + body.constants) + f"\nBACKEND = {self.name!r}")
+        functions = (
+            f'def array_library():\n    """How the argument checks see this backend\'s arrays ({self.array_type})."""\n'
+            f"    return {self.array_library}",
+            f'def init_state(param, **hyperparameters):\n    """{self.init_state_doc}"""\n{body.init_state}',
+            self.step,
+            f'def step_unchecked({self.step_unchecked_parameters}):\n    """{self.step_unchecked_doc}"""\n'
+            f"{body.step_unchecked}",
+        )
+        return "\n\n\n".join((head,) + body.definitions + functions) + "\n"
+
+
+def host_init_state_body(spec: OptimizerSpec, host_printer: HostPrinter) -> str:
+    """``init_state``'s body for host arrays (NumPy, numba): the hyperparameters, the checked compute dtype,
+    then the fresh state in it."""
+    return (f"{indent(init_hyperparameter_lines(spec), 4)}\n"
+            "    _dtype = _runtime.check_param(NAME, param)\n"
+            "    return {\n"
+            f"{indent(init_state_lines(spec, host_printer, 'numpy'), 8)}\n"
+            "    }")
