@@ -7,10 +7,10 @@ as a lazy conditional expression), with these differences, each for a reason:
 * every literal of a float32 body is ``numpy.float32(…)``: numba types a Python ``2`` or ``0.5`` as int64 or
   float64, and ``float32 * int64`` is float64 there, which would silently run the loop in double precision;
 * literals of a float64 body print as the exact double (``repr``), never SymPy's 15 significant digits;
-* ``Add`` and ``Mul`` evaluate in the order of the NumPy backend's ufunc program (its ``sum_terms`` and
-  ``product_factors``): positive terms left to right, then each negative one subtracted; numbers and inputs
-  first in a product, then the divisors' product divides. Each IEEE operation then rounds, overflows and
-  produces NaN exactly as there;
+* ``Add`` and ``Mul`` evaluate in the order of the NumPy backend's ufunc program (the shared ``sum_terms``
+  and ``product_factors`` of ``codegen/operation_order.py``): positive terms left to right, then each
+  negative one subtracted; numbers and inputs first in a product, then the divisors' product divides. Each
+  IEEE operation then rounds, overflows and produces NaN exactly as there;
 * relations and logic print as Python operators on scalars (exclusive or as ``!=`` of truth values),
   ``Heaviside`` as its NaN-propagating branches (numba has no ``numpy.heaviside``).
 """
@@ -23,8 +23,8 @@ from sympy.printing.pycode import AbstractPythonCodePrinter
 
 from optiforge.runtime.backends import PRECISIONS
 
+from ..operation_order import product_factors, sum_terms
 from ..host_printer import HostPrinter
-from ..numpy_backend.program import product_factors, sum_terms
 
 __all__ = ["LoopPrinter"]
 
