@@ -1,4 +1,5 @@
-"""Emit ``generated/cupy/<name>.py``: one fused ``cupy.ElementwiseKernel`` per optimizer and precision."""
+"""The CuPy backend's descriptor :data:`CUPY` and its body builder: ``generated/cupy/<name>.py`` has one fused
+``cupy.ElementwiseKernel`` per arithmetic precision."""
 from __future__ import annotations
 
 from optiforge.runtime.backends import PRECISIONS

@@ -1,4 +1,5 @@
-"""Emit ``generated/numba/<name>.py``: one parallel numba loop per optimizer and arithmetic precision."""
+"""The numba backend's descriptor :data:`NUMBA` and its body builder: ``generated/numba/<name>.py`` has one parallel
+numba loop per arithmetic precision."""
 from __future__ import annotations
 
 from optiforge.runtime.backends import PRECISIONS

@@ -1,4 +1,5 @@
-"""Emit ``generated/numpy/<name>.py`` from a lowered spec."""
+"""The NumPy backend's descriptor :data:`NUMPY` and its body builder: ``generated/numpy/<name>.py`` runs a ufunc
+program over cache-sized blocks."""
 from __future__ import annotations
 
 import sympy as sp
