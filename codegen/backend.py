@@ -48,8 +48,8 @@ class Backend:
     title: str
     #: the runtime modules the emitted module imports, after ``math`` and ``numpy``
     imports: str
-    #: ``body(spec, lowered, host_printer)``: the parts of the module only this backend has
-    body: Callable[[OptimizerSpec, Lowered, HostPrinter], ModuleBody]
+    #: the body builder: ``build_body(spec, lowered, host_printer)`` → the parts of the module only this backend has
+    build_body: Callable[[OptimizerSpec, Lowered, HostPrinter], ModuleBody]
     #: what ``array_library`` says the argument checks see, and the expression it returns
     array_type: str
     array_library: str
@@ -67,7 +67,7 @@ class Backend:
     def render(self, spec: OptimizerSpec, generator_version: str) -> str:
         """The complete module text (deterministic for a given spec and generator)."""
         lowered = lower_and_optimize(spec, self.passes)
-        body = self.body(spec, lowered, self.host_printer(lowered.names))
+        body = self.build_body(spec, lowered, self.host_printer(lowered.names))
         head = (f"{banner(spec, generator_version, self.name)}\n{module_docstring(spec, self.title)}\n"
                 f"import math\n\nimport numpy\n\n{self.imports}\n\n"
                 + "\n\n".join((module_constants(spec),) + body.constants) + f"\nBACKEND = {self.name!r}")

@@ -28,8 +28,8 @@ from .documents import REPOSITORY_ROOT, source_checkout
 from .numba_backend.module import NUMBA
 from .numpy_backend.module import NUMPY
 
-__all__ = ["DESCRIPTORS", "BACKENDS", "GENERATED_ROOT", "OutputError", "writable_folder", "output_root", "render_all", "render_package", "write",
-           "stale", "load_module", "kernel_for"]
+__all__ = ["DESCRIPTORS", "BACKENDS", "GENERATED_ROOT", "OutputError", "writable_folder", "output_root", "render_all",
+           "render_package", "write", "stale", "load_module", "kernel_for"]
 
 _DEFINED = {descriptor.name: descriptor for descriptor in (NUMPY, CUPY, NUMBA)}
 #: backend name (those of the registry ``optiforge.runtime.backends.BACKENDS``, in its order) → its descriptor

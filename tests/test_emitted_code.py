@@ -72,3 +72,20 @@ def test_wrapping_keeps_the_code():
     assert all(len(piece) <= 60 for piece in wrapped) and len(wrapped) > 1
     assert "".join(piece.strip() for piece in wrapped).replace(" ", "") == \
         f"c2=({line.split(' = ')[1]})".replace(" ", "")
+
+
+def test_every_backend_is_a_descriptor_rendered_through_the_one_skeleton():
+    from optiforge.codegen import __version__
+    from optiforge.codegen.generate import BACKENDS, DESCRIPTORS
+    from optiforge.runtime.backends import BACKENDS as NAMES
+
+    assert tuple(DESCRIPTORS) == NAMES and all(d.name == name for name, d in DESCRIPTORS.items())
+    for name, descriptor in DESCRIPTORS.items():
+        assert BACKENDS[name] == descriptor.render
+        text = _text(name, "adam")
+        assert descriptor.render(specs.get("adam"), __version__) == text
+        # the skeleton's order: constants, BACKEND, the backend's definitions, then the four functions
+        order = [text.index(s) for s in ("\nNAME = ", "\nSCALAR_STATE = ", f"\nBACKEND = {name!r}\n",
+                                          "\ndef array_library():", "\ndef init_state(", "\ndef step(",
+                                          "\ndef step_unchecked(")]
+        assert order == sorted(order), name
