@@ -5,7 +5,12 @@ import signal
 import time
 from contextlib import contextmanager
 
-__all__ = ["CheckTimeout", "time_limit"]
+__all__ = ["CheckTimeout", "time_limit", "RETRY_SECONDS"]
+
+#: After the deadline the alarm repeats this often until the block has left: Python swallows an exception
+#: raised while it runs a gc callback or a finalizer (hypothesis installs a gc callback), so a single alarm
+#: landing there would let the block run on unlimited.
+RETRY_SECONDS = 0.05
 
 
 class CheckTimeout(BaseException):
@@ -18,6 +23,7 @@ def time_limit(seconds: float):
 
     Nests: an inner limit never extends an outer one, and the outer timer is restored afterwards."""
     def _raise(signum, frame):
+        signal.setitimer(signal.ITIMER_REAL, RETRY_SECONDS)  # again, in case this one is swallowed
         raise CheckTimeout(f"timed out after {seconds:g} s")
 
     outer_remaining = signal.getitimer(signal.ITIMER_REAL)[0]
@@ -27,7 +33,12 @@ def time_limit(seconds: float):
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        while True:  # a repeated alarm may land here once more
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                break
+            except CheckTimeout:
+                continue
         signal.signal(signal.SIGALRM, previous)
         if outer_remaining > 0:  # the outer block keeps its own deadline
             signal.setitimer(signal.ITIMER_REAL, max(outer_remaining - (time.monotonic() - start), 1e-3))

@@ -165,6 +165,35 @@ def test_nested_time_limits_keep_the_outer_deadline(monkeypatch):
     assert result.status == UNPROVED and time.perf_counter() - start < 3
 
 
+def test_a_swallowed_timeout_is_raised_again():
+    """Python swallows an exception raised in a gc callback or a finalizer (hypothesis installs a gc callback):
+    the alarm repeats until the block has left, so a timeout landing there cannot let the block run on."""
+    from optiforge.derive.timing import CheckTimeout, time_limit
+
+    def swallowing(seconds):  # stands in for a gc callback: whatever it raises is lost
+        end = time.perf_counter() + seconds
+        try:
+            while time.perf_counter() < end:
+                pass
+        except CheckTimeout:
+            pass
+
+    start = time.perf_counter()
+    with pytest.raises(CheckTimeout):
+        with time_limit(0.1):
+            swallowing(0.3)  # the deadline passes in here
+            while time.perf_counter() - start < 5:
+                pass
+    assert time.perf_counter() - start < 1
+    assert signal_timer_is_off()
+
+
+def signal_timer_is_off() -> bool:
+    import signal
+
+    return signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
 def test_first_step_special_case_is_checked_not_assumed():
     """torch's buffer starts as g₁: the two-phase invariant must reject a wrong change of variables."""
     torch = Dynamics.from_spec(specs.get("sgd_torch_nesterov"), fix={"weight_decay": 0})
