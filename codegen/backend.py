@@ -50,12 +50,15 @@ class Backend:
     imports: str
     #: the body builder: ``build_body(spec, lowered, host_printer)`` → the parts of the module only this backend has
     build_body: Callable[[OptimizerSpec, Lowered, HostPrinter], ModuleBody]
-    #: what ``array_library`` says the argument checks see, and the expression it returns
-    array_type: str
-    array_library: str
-    #: the docstrings of ``init_state`` and ``step_unchecked`` (lines after the first indented by 4)
-    init_state_doc: str
+    #: the docstring of ``step_unchecked`` (lines after the first indented by 4)
     step_unchecked_doc: str
+    #: what ``array_library`` says the argument checks see, and the expression it returns (default: NumPy
+    #: arrays on the host)
+    array_type: str = "``numpy.ndarray``"
+    array_library: str = "_runtime.NUMPY"
+    #: the docstring of ``init_state``
+    init_state_doc: str = """Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
+    params)."""
     #: ``step``: the shared checks, then ``step_unchecked``
     step: str = CHECKED_STEP
     #: the parameters of ``step_unchecked``

@@ -67,10 +67,6 @@ NUMPY = Backend(
     title="NumPy",
     imports="from optiforge.runtime import kernel_support as _runtime",
     build_body=numpy_module_body,
-    array_type="``numpy.ndarray``",
-    array_library="_runtime.NUMPY",
-    init_state_doc="""Fresh state for ``param``: arrays in the compute dtype (float32 for float16/bfloat16
-    params).""",
     step_unchecked_doc=""":func:`step` without the checks, for a caller that ran them (``Optimizer`` checks every
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Scalars in
