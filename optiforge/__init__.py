@@ -17,9 +17,8 @@ and the NumPy :class:`Optimizer`).
 """
 from __future__ import annotations
 
-import importlib
-
 from optiforge.runtime import legacy as _legacy
+from optiforge.runtime.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -76,15 +75,4 @@ _EXPORTS = {name: module for group in PUBLIC_NAMES.values() for name, module in 
 
 __all__ = ["__version__", *_EXPORTS]
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'optiforge' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, globals())

@@ -24,7 +24,7 @@ the front door (``optiforge.kernel_for``), never imported here. The names below 
 """
 from __future__ import annotations
 
-import importlib
+from optiforge.runtime.lazy import lazy_attributes
 
 #: public name → the runtime module that defines it (imported on first access)
 _EXPORTS = {
@@ -44,15 +44,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'optiforge.runtime' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_attributes(__name__, _EXPORTS, globals())
