@@ -41,8 +41,8 @@ def select(names=None) -> list[Claim]:
     every = claims()
     if not names:
         return every
-    chosen = [c for c in every if any(n == c.name or n in c.tags or c.name.startswith(n + ".") for n in names)]
-    unknown = [n for n in names if not any(n == c.name or n in c.tags or c.name.startswith(n + ".") for c in every)]
+    chosen = [c for c in every if any(c.matches(n) for n in names)]
+    unknown = [n for n in names if not any(c.matches(n) for c in every)]
     if unknown:
         raise KeyError(f"no claim matches {unknown}")
     return chosen

@@ -61,6 +61,10 @@ class Claim:
     specs: tuple[str, ...] = ()
     domains: dict = field(default_factory=dict)
 
+    def matches(self, name: str) -> bool:
+        """Whether ``name`` is this claim's name, its topic (the part before the first dot) or one of its tags."""
+        return name == self.name or name in self.tags or self.name.startswith(name + ".")
+
     def run(self) -> "ClaimResult":
         start = time.perf_counter()
         with specs.recording() as used:

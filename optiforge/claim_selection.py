@@ -14,12 +14,7 @@ import functools
 import types
 from dataclasses import dataclass
 
-__all__ = ["ClaimSelection", "matches", "specs_named_by", "select_claims"]
-
-
-def matches(name: str, claim) -> bool:
-    """Whether ``name`` is ``claim``'s name, its topic (the part before the first dot) or one of its tags."""
-    return name == claim.name or name in claim.tags or claim.name.startswith(name + ".")
+__all__ = ["ClaimSelection", "specs_named_by", "select_claims"]
 
 
 def specs_named_by(claim, spec_names) -> set[str]:
@@ -115,7 +110,7 @@ def select_claims(claims, names, spec_names) -> ClaimSelection:
     if not names:
         return ClaimSelection(tuple(claims), frozenset(c.name for c in claims), frozenset())
     optimizers = {n for n in names if n in spec_names}
-    unknown = [n for n in names if n not in optimizers and not any(matches(n, c) for c in claims)]
+    unknown = [n for n in names if n not in optimizers and not any(c.matches(n) for c in claims)]
     if unknown:
         candidates = sorted({c.name for c in claims} | {c.name.split(".")[0] for c in claims}
                             | {t for c in claims for t in c.tags} | spec_names)
@@ -124,6 +119,6 @@ def select_claims(claims, names, spec_names) -> ClaimSelection:
             close = difflib.get_close_matches(n, candidates, n=3, cutoff=0.6)
             hints.append(f"{n!r}" + (f" (did you mean {', '.join(map(repr, close))}?)" if close else ""))
         raise KeyError(f"no claim, topic, tag or optimizer matches {', '.join(hints)} (see `optiforge list`)")
-    direct = frozenset(c.name for c in claims if any(matches(n, c) for n in names))
+    direct = frozenset(c.name for c in claims if any(c.matches(n) for n in names))
     run = tuple(c for c in claims if c.name in direct or optimizers & specs_named_by(c, spec_names))
     return ClaimSelection(run, direct, frozenset(optimizers))
