@@ -25,13 +25,14 @@ from . import __version__
 from .backend import Backend
 from .cupy_backend.module import CUPY
 from .documents import REPOSITORY_ROOT, source_checkout
+from .jax_backend.module import JAX
 from .numba_backend.module import NUMBA
 from .numpy_backend.module import NUMPY
 
 __all__ = ["DESCRIPTORS", "BACKENDS", "GENERATED_ROOT", "OutputError", "writable_folder", "output_root", "render_all",
            "render_package", "write", "stale", "load_module", "kernel_for"]
 
-_DEFINED = {descriptor.name: descriptor for descriptor in (NUMPY, CUPY, NUMBA)}
+_DEFINED = {descriptor.name: descriptor for descriptor in (NUMPY, CUPY, NUMBA, JAX)}
 #: backend name (those of the registry ``optiforge.runtime.backends.BACKENDS``, in its order) → its descriptor
 DESCRIPTORS: dict[str, Backend] = {name: _DEFINED[name] for name in backend_registry.BACKENDS}
 #: backend name → renderer(spec, generator_version) -> module text (its descriptor's :meth:`~.Backend.render`)
