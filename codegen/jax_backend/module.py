@@ -99,9 +99,9 @@ def jax_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostPri
 
 
 _STEP = '''def step(param, grad, state, t, **hyperparameters):
-    """One update, as a pure function: ``(new_param, new_state)``; ``param``, ``grad`` and ``state`` are not
-    modified. Concrete hyperparameters and ``t`` are checked first (ValueError/TypeError); traced ones
-    (inside ``jax.jit``) are taken as they are."""
+    """One update, as a pure function: ``(new_param, new_state)``; ``param``, ``grad`` and
+    ``state`` are not modified. Concrete hyperparameters and ``t`` are checked first
+    (ValueError/TypeError); traced ones (inside ``jax.jit``) are taken as they are."""
     _hp = _jax_runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)
     t = _jax_runtime.check_step(NAME, t)
     return step_unchecked(param, grad, state, t, _hp)'''
