@@ -11,10 +11,13 @@ float32 or float64 arrays (float64 under ``jax_enable_x64``): ``init`` gives eac
 **The update and its rounding.** A spec computes the new parameter :math:`\theta'`; optax wants
 :math:`u` with :math:`\theta + u = \theta'`. The update is :math:`u = \theta' - \theta` in the parameter's dtype
 (:math:`u = 0` where :math:`\theta' = \theta`, so an infinite :math:`\theta` that the step leaves infinite stays
-infinite instead of becoming :math:`\infty - \infty`). Where :math:`\theta'` lies within a factor 2 of
-:math:`\theta` (every ordinary step) the subtraction is exact (Sterbenz) and ``optax.apply_updates`` gives
-:math:`\theta'` bit for bit; elsewhere (a parameter crossing zero or shrinking by half in one step) it is within
-one rounding of :math:`\theta'`.
+infinite instead of becoming :math:`\infty - \infty`), computed in the compute dtype: float32 for float16 and
+bfloat16 parameters, whose difference float32 holds exactly (unless their exponents differ by more than 13), so
+``optax.apply_updates`` (which adds in float32 and rounds back) gives :math:`\theta'` bit for bit. For float32 and
+float64 parameters :math:`u` has their dtype: where :math:`\theta'` lies within a factor 2 of :math:`\theta`
+(every ordinary step) the subtraction is exact (Sterbenz) and ``apply_updates`` gives :math:`\theta'` bit for
+bit; elsewhere (a parameter crossing zero or halving in one step) :math:`\theta + u` is within one rounding of
+:math:`\theta'`.
 
 The step count is the transform's own (``count``, int32 as optax keeps it); the first update is ``t = 1``.
 JAX and optax are optional: without them this module's functions raise an ``ImportError`` naming the extra
@@ -91,7 +94,10 @@ def transform(name_or_spec, **hyperparameters):
         for param, grad, leaf_state in zip(leaves, grads, states):
             param = jnp.asarray(param)
             new_param, new_state = module.step_unchecked(param, jnp.asarray(grad), leaf_state, count, resolved)
-            new_updates.append(jnp.where(new_param == param, jnp.zeros((), param.dtype), new_param - param))
+            # in the compute dtype: two float16/bfloat16 numbers differ by a float32 (almost always exactly)
+            dtype = jax_support.compute_dtype(module.NAME, param)
+            old, new = param.astype(dtype), new_param.astype(dtype)
+            new_updates.append(jnp.where(new == old, jnp.zeros((), dtype), new - old))
             new_states.append(new_state)
         return treedef.unflatten(new_updates), TransformState(count=count, state=treedef.unflatten(new_states))
 
