@@ -18,7 +18,7 @@ from ..driver import Lowered
 from ..emit_common import (LINE_WIDTH, comment_lines, equation_comments, indent, init_hyperparameter_lines,
                            init_state_lines)
 from ..host_printer import HostPrinter
-from ..numba_backend.loop import _live_body, loop_scalars
+from ..numba_backend.loop import live_body, loop_scalars
 from .printer import JaxBodyPrinter, JaxHostPrinter
 
 __all__ = ["JAX", "jax_module_body"]
@@ -51,7 +51,7 @@ def jax_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostPri
     values = {name: body[symbol] if isinstance(body.get(symbol), sp.Symbol) else symbol
               for name, symbol in ir.array_outputs}
     stored = {name: value for name, value in values.items() if value != ir.spec.symbol(name)}
-    assignments = _live_body(ir, stored)
+    assignments = live_body(ir, stored)
     body_reads = set().union(*(expr.free_symbols for _, expr in assignments), stored.values())
     scalars = [s for s in loop_scalars(ir) if s in body_reads]
     host_reads = set(free_symbols(*(expr for _, expr in ir.host))) | set(scalars)
