@@ -36,7 +36,10 @@ import torch
 import torch_optimizer as to
 
 from catalog_support import ENGINES, relative_error, trajectory
-from optax_peers import BY_SPEC as OPTAX, reference as optax_reference
+try:
+    from optax_peers import BY_SPEC as OPTAX, reference as optax_reference
+except ImportError:  # JAX needs Python >= 3.11; the test extra installs jax and optax there
+    OPTAX = None
 
 STEPS = 200
 SIZE = 24
@@ -273,6 +276,11 @@ def ref_nadamax_seed(param, grads, lr=2e-3, beta1=0.9, beta2=0.999):
     return np.array(out)
 
 
+#: The specs whose only peer is optax: compared with optax itself (tests/optax_peers.py).
+OPTAX_FORMS = ("adagrad_optax", "rmsprop_optax", "rmsprop_optax_centered", "radam_optax", "optimistic_gd_optax",
+               "adamaxw", "nadamw")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The case registry
 # --------------------------------------------------------------------------------------------------------------
@@ -489,8 +497,7 @@ CASES = [
          reference=ref_nadamax_seed, rtol32=None),
     # ---- optax 0.2.8 itself (tests/optax_peers.py; float64 through jax_enable_x64) ----
     *(Case(spec, OPTAX[spec].call, None, OPTAX[spec].hyper, reference=optax_reference(OPTAX[spec]), rtol32=None)
-      for spec in ("adagrad_optax", "rmsprop_optax", "rmsprop_optax_centered", "radam_optax", "optimistic_gd_optax",
-                   "adamaxw", "nadamw")),
+      for spec in OPTAX_FORMS if OPTAX is not None),
 ]
 
 
@@ -553,6 +560,8 @@ def test_ada_nesterov_matches_equation_12_in_original_form(engine):
 def test_every_spec_has_a_conformance_case():
     from optiforge import specs
     covered = {c.spec for c in CASES} | {"ada_nesterov"}
+    if OPTAX is None:
+        pytest.skip("optax (Python >= 3.11) is not installed: the optax-only forms have no peer here")
     missing = sorted(set(specs.names()) - covered)
     assert not missing, f"specs without an independent check: {missing}"
 
