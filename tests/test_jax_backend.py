@@ -48,6 +48,20 @@ def test_every_kernel_matches_the_numpy_backend(name):
         assert np.max(np.abs(theirs - ours)) <= 1e-6 * max(np.max(np.abs(ours)), 1.0), name
 
 
+def test_every_kernel_traces_with_the_step_and_hyperparameters_traced():
+    """No Python control flow on a traced value anywhere (the eager test above runs with concrete ones): every
+    module traces (``jax.make_jaxpr``, no compilation) with ``t`` and every hyperparameter abstract, and its
+    outputs keep the parameter's dtype and the state's."""
+    for name in specs.names():
+        kernel = importlib.import_module(f"optiforge.generated.jax.{name}")
+        param = jnp.ones(3, jnp.bfloat16)
+        state = kernel.init_state(param)
+        hp = {k: jnp.float32(v) for k, v in kernel.HYPERPARAMETERS.items()}
+        shapes = jax.eval_shape(kernel.step_unchecked, param, param, state, jnp.int32(1), hp)
+        assert shapes[0].dtype == jnp.bfloat16, name
+        assert {k: v.dtype for k, v in shapes[1].items()} == {k: jnp.asarray(v).dtype for k, v in state.items()}, name
+
+
 def test_a_new_step_or_hyperparameter_value_does_not_retrace():
     kernel = importlib.import_module("optiforge.generated.jax.adam")
     traces = []
