@@ -70,10 +70,11 @@ CASES = [
 BY_SPEC = {case.spec: case for case in CASES}
 
 
-def trajectory(transform: optax.GradientTransformation, params, grads: list) -> list:
-    """The parameters after each step of ``transform`` (one jitted update), ``grads`` a list of pytrees."""
+def trajectory(transform: optax.GradientTransformation, params, grads: list, *, jit: bool = True) -> list:
+    """The parameters after each step of ``transform`` (one jitted update, or op by op), ``grads`` a list of
+    pytrees."""
     state = transform.init(params)
-    update = jax.jit(transform.update)
+    update = jax.jit(transform.update) if jit else transform.update
     out = []
     for grad in grads:
         updates, state = update(grad, state, params)
@@ -82,10 +83,10 @@ def trajectory(transform: optax.GradientTransformation, params, grads: list) -> 
     return out
 
 
-def both(case: OptaxCase, params, grads: list) -> tuple[list, list]:
+def both(case: OptaxCase, params, grads: list, *, jit: bool = True) -> tuple[list, list]:
     """(optiforge's trajectory, optax's) for ``case`` from the same parameters and gradients."""
-    return (trajectory(optiforge.optax.transform(case.spec, **case.hyper), params, grads),
-            trajectory(case.factory(), params, grads))
+    return (trajectory(optiforge.optax.transform(case.spec, **case.hyper), params, grads, jit=jit),
+            trajectory(case.factory(), params, grads, jit=jit))
 
 
 def flat(trajectory_: list) -> np.ndarray:

@@ -7,7 +7,7 @@ trajectory (max |ours − optax| / max |optax|). Bounds: float64 1e-12 (observed
 NumPy backend's bound against its peers in ``tests/test_conformance.py`` (observed ≤ 7e-7).
 
 NaN and ±inf: from every pairing of {±inf, NaN, ±huge, tiny, 0, 1, −2} as parameter and gradient, then a finite
-step, the parameters are NaN and ±inf in the same elements as optax's, except where a spec's ``numerics`` follow
+step (op by op: two steps do not pay a compilation), the parameters are NaN and ±inf in the same elements as optax's, except where a spec's ``numerics`` follow
 its torch peer or its own formula on purpose (:data:`KNOWN_NONFINITE`, each with its reason; the test also checks
 that each listed difference is still there).
 
@@ -83,7 +83,7 @@ def _nonfinite_mismatches(case, dtype: str) -> int:
         param, grad = (a.ravel().astype(dtype) for a in np.meshgrid(values, values))
         params = {"p": jax.numpy.asarray(param)}
         grads = [{"p": jax.numpy.asarray(grad)}, {"p": jax.numpy.asarray(np.full(param.size, 0.5, dtype))}]
-        ours, theirs = (flat(x) for x in both(case, params, grads))
+        ours, theirs = (flat(x) for x in both(case, params, grads, jit=False))  # two steps: no compilation
     same = (np.isnan(ours) == np.isnan(theirs)) & (np.isposinf(ours) == np.isposinf(theirs)) & \
         (np.isneginf(ours) == np.isneginf(theirs))
     return int(np.sum(~same))
