@@ -219,3 +219,40 @@ def test_subnormal_numbers_are_flushed_to_zero_by_xla():
     this fails, and the feature can join."""
     with jax.enable_x64(True):
         assert float(jnp.asarray(5e-324) * 1.0) == 0.0
+
+
+def test_a_users_package_has_jax_kernels_that_optax_runs(tmp_path, monkeypatch):
+    """``optiforge generate --specs DIR --out PKG`` writes ``PKG/jax/<name>.py``; the module runs through
+    ``optiforge.optax.transform`` as the catalogue's do, and matches the NumPy kernel of the same package."""
+    from optiforge.cli import main
+
+    folder = tmp_path / "myspecs"
+    folder.mkdir()
+    (folder / "my_momentum.py").write_text('''\
+from optiforge.specs import GRAD as g, NONNEGATIVE, PARAM as theta, UNIT_HALF_OPEN, SpecBuilder
+
+spec = SpecBuilder("my_momentum", "heavy ball", reference="tests/test_jax_backend.py")
+lr = spec.hyper("lr", 0.1, "eta", NONNEGATIVE)
+mu = spec.hyper("mu", 0.9, "mu", UNIT_HALF_OPEN)
+b = spec.state("b", 0)
+spec.update(b, mu * b + g)
+spec.update(theta, theta - lr * b)
+SPEC = spec.build()
+''')
+    assert main(["generate", "--specs", str(folder), "--out", str(tmp_path / "mykernels")]) == 0
+    assert (tmp_path / "mykernels" / "jax" / "my_momentum.py").is_file()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    jax_kernel = importlib.import_module("mykernels.jax.my_momentum")
+    numpy_kernel = importlib.import_module("mykernels.numpy.my_momentum")
+    with jax.enable_x64(True):
+        transform = optiforge.optax.transform(jax_kernel, mu=0.5)
+        param = jnp.asarray([1.0, -2.0, 3.0])
+        state = transform.init(param)
+        expected = np.asarray(param).copy()
+        numpy_state = numpy_kernel.init_state(expected, mu=0.5)
+        for t in range(1, 4):
+            grad = jnp.sin(param)
+            numpy_kernel.step(expected, np.asarray(grad), numpy_state, t, mu=0.5)
+            updates, state = transform.update(grad, state, param)
+            param = optax.apply_updates(param, updates)
+        np.testing.assert_array_equal(np.asarray(param), expected)
