@@ -2,7 +2,7 @@
 # Regenerate with `optiforge generate`.
 """The catalogue's generated kernels, ``optiforge.generated.<backend>.<name>``: emitted files only.
 
-Each module imports NumPy and :mod:`optiforge.runtime` (CuPy or numba at first use); the optimizer over them is
-``optiforge.Optimizer``. Names this package exported before the runtime moved out of it (``Optimizer``,
+Each module imports NumPy and :mod:`optiforge.runtime` (CuPy, numba or JAX at first use); the optimizer over them
+is ``optiforge.Optimizer`` (``optiforge.optax.transform`` for the pure JAX ones). Names this package exported before the runtime moved out of it (``Optimizer``,
 ``kernel_module``, ``available``, ``_runtime``, …) resolve through ``optiforge.runtime.legacy``.
 """

@@ -74,7 +74,10 @@ FEATURES = ("endpoints", "extreme_constants", "float_constants", "rounding_funct
 CI_FEATURES = ("endpoints", "rounding_functions", "read_write_orders", "combinators", "raw")
 OUTCOMES = ("correct", "wrong", "nan_where_finite", "kernel_crash", "generator_crash", "nonfinite_mismatch",
             "rejected", "over_time")
-BACKEND_NAMES = ("numpy", "numba", "cupy")
+BACKEND_NAMES = ("numpy", "numba", "cupy", "jax")
+#: What a campaign checks unless told (``--backends``): JAX on request, as XLA flushes subnormal numbers to zero
+#: on CPU, which the ``endpoints`` feature draws (docs/jax.md); tests/test_jax_backend.py runs it without them.
+DEFAULT_BACKENDS = ("numpy", "numba", "cupy")
 PRECISIONS = ("float64", "float32")
 TIME_LIMIT = 30.0
 
@@ -252,11 +255,40 @@ def _generate(recipe, backends):
         try:
             with time_limit(TIME_LIMIT):
                 modules[backend] = differential._load(BACKENDS[backend](spec, __version__), f"{spec.name}_{backend}")
+                if backend == "jax":
+                    modules[backend] = JaxInPlace(modules[backend])
         except CheckTimeout:
             failed[backend] = ("over_time", f"more than {TIME_LIMIT} s to generate")
         except Exception:  # noqa: BLE001
             failed[backend] = ("generator_crash", traceback.format_exc(limit=-3))
     return spec, modules, failed, time.process_time() - start
+
+
+class JaxInPlace:
+    """A generated JAX module (pure: ``step`` returns the new parameter and state) run as the in-place modules
+    are, op by op (no ``jit``: one compilation per random spec would dominate) and with ``jax_enable_x64``, so
+    that its per-step scalars are float64 as the other backends' are, in either precision."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def init_state(self, param, **hp):
+        import jax
+        with jax.enable_x64(True):
+            state = self.module.init_state(jax.numpy.asarray(param), **hp)
+        return {k: float(v) if k in self.module.SCALAR_STATE else np.array(v) for k, v in state.items()}
+
+    def step(self, param, grad, state, t, **hp):
+        import jax
+        with jax.enable_x64(True):
+            new_param, new_state = self.module.step(jax.numpy.asarray(param), jax.numpy.asarray(grad),
+                                                    {k: jax.numpy.asarray(v) for k, v in state.items()}, t, **hp)
+            param[...] = np.asarray(new_param)
+            for k, v in new_state.items():
+                if k in self.module.SCALAR_STATE:
+                    state[k] = float(v)
+                else:
+                    state[k][...] = np.asarray(v)
 
 
 class _Checker:
@@ -377,7 +409,7 @@ def _sampled(recipe, backend, precision, every) -> bool:
     return zlib.crc32(f"{backend}:{precision}:{recipe.name}".encode()) % n == 0
 
 
-def check_recipes(recipes, *, backends=BACKEND_NAMES, precisions=PRECISIONS, steps=4, size=12, seed=0,
+def check_recipes(recipes, *, backends=DEFAULT_BACKENDS, precisions=PRECISIONS, steps=4, size=12, seed=0,
                   every: dict | None = None, features=FEATURES, on_result=None) -> list[Result]:
     """Generate and check ``recipes``; ``every`` maps ``backend`` or ``backend:precision`` → n (one spec in n)."""
     every = every or {}
@@ -497,7 +529,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--size", type=int, default=12)
     parser.add_argument("--features", default=",".join(FEATURES), help="comma-separated; 'ci' for CI_FEATURES")
-    parser.add_argument("--backends", default=",".join(BACKEND_NAMES))
+    parser.add_argument("--backends", default=",".join(DEFAULT_BACKENDS))
     parser.add_argument("--precisions", default=",".join(PRECISIONS))
     parser.add_argument("--every", nargs=2, action="append", metavar=("BACKEND[:PRECISION]", "N"), default=[])
     parser.add_argument("--show", type=int, default=20)

@@ -26,7 +26,7 @@ from ..emit_common import LINE_WIDTH, comment_lines, equation_comments, wrap_lin
 from ..ir import KernelIR
 from .printer import LoopPrinter
 
-__all__ = ["LoopSource", "build_loop", "loop_scalars"]
+__all__ = ["LoopSource", "build_loop", "loop_scalars", "live_body"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def loop_scalars(ir: KernelIR) -> list[sp.Symbol]:
     return [s for s in (*ir.host_inputs, *(symbol for symbol, _ in ir.host)) if s in read]
 
 
-def _live_body(ir: KernelIR, stored: dict[str, sp.Symbol]) -> list[tuple[sp.Symbol, sp.Expr]]:
+def live_body(ir: KernelIR, stored: dict[str, sp.Symbol]) -> list[tuple[sp.Symbol, sp.Expr]]:
     """The body assignments the stores need (an unchanged state's ``m_new = m`` is not one)."""
     live = set(stored.values())
     kept = []
@@ -73,7 +73,7 @@ def build_loop(ir: KernelIR, precision: str, names: dict | None = None) -> LoopS
     values = {name: body[symbol] if isinstance(body.get(symbol), sp.Symbol) else symbol
               for name, symbol in ir.array_outputs}
     stored = {name: value for name, value in values.items() if value != ir.spec.symbol(name)}
-    assignments = _live_body(ir, stored)
+    assignments = live_body(ir, stored)
     # What the kept assignments read, and inputs stored as they are (m_new = g: no assignment reads g).
     read = set().union(*(expr.free_symbols for _, expr in assignments), stored.values())
 

@@ -6,10 +6,14 @@ else defines them.
 """
 from __future__ import annotations
 
-__all__ = ["BACKENDS", "STORAGE_DTYPES", "PRECISIONS"]
+__all__ = ["BACKENDS", "FUNCTIONAL_BACKENDS", "STORAGE_DTYPES", "PRECISIONS"]
 
 #: The backends of a kernel package, in the order the generator writes them: ``<package>.<backend>.<name>``.
-BACKENDS = ("numpy", "cupy", "numba")
+BACKENDS = ("numpy", "cupy", "numba", "jax")
+
+#: The backends whose kernels are pure functions returning new arrays (JAX): ``optiforge.optax`` runs them;
+#: :class:`~optiforge.runtime.Optimizer`, which updates arrays in place, refuses them.
+FUNCTIONAL_BACKENDS = ("jax",)
 
 #: Parameter and gradient storage dtypes (native byte order).
 STORAGE_DTYPES = ("float16", "bfloat16", "float32", "float64")

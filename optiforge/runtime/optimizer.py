@@ -24,7 +24,7 @@ from types import ModuleType
 import numpy
 
 from optiforge.runtime import kernel_support
-from optiforge.runtime.backends import BACKENDS
+from optiforge.runtime.backends import BACKENDS, FUNCTIONAL_BACKENDS
 from optiforge.runtime.flat import MultiTensor, same_memory
 
 __all__ = ["Optimizer", "kernel_module", "available", "UnknownOptimizerError", "STATE_DICT_FORMAT",
@@ -99,8 +99,14 @@ class Optimizer:
     """
 
     def __init__(self, params, name, *, backend: str = "numpy", flat: bool = False, **hyperparameters):
+        if backend in FUNCTIONAL_BACKENDS:
+            raise ValueError(f"backend {backend!r} computes new arrays instead of updating them in place: use "
+                             "optiforge.optax.transform (an optax GradientTransformation)")
         self.kernel = _kernel(name, backend)
         self.name, self.backend = self.kernel.NAME, getattr(self.kernel, "BACKEND", backend)
+        if self.backend in FUNCTIONAL_BACKENDS:
+            raise ValueError(f"{self.name}: the {self.backend} kernel computes new arrays instead of updating them "
+                             "in place: use optiforge.optax.transform (an optax GradientTransformation)")
         if not isinstance(flat, bool):
             raise TypeError(f"{self.name}: flat must be True or False, got {kernel_support.shown(flat)}")
         self._library = self.kernel.array_library()

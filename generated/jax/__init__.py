@@ -1,0 +1,1 @@
+"""Generated jax kernels, one module per spec. DO NOT EDIT: see `optiforge generate`."""
