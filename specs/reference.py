@@ -21,11 +21,13 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 
 from .dsl import GRAD, PARAM, STEP, OptimizerSpec, deferred_init
 from .expression_dag import distinct_nodes
+from .validate import ELEMENTARY_FUNCTIONS
 
 __all__ = ["init_state", "step", "run", "evaluate"]
 
 _UNARY = {sp.Abs: np.abs, sp.sign: np.sign, sp.exp: np.exp, sp.log: np.log, sp.tanh: np.tanh,
-          sp.floor: np.floor, sp.ceiling: np.ceil}
+          sp.floor: np.floor, sp.ceiling: np.ceil,
+          **{function: getattr(np, ufunc) for function, ufunc in ELEMENTARY_FUNCTIONS.items()}}
 _COMPARISONS = {sp.StrictGreaterThan: np.greater, sp.GreaterThan: np.greater_equal, sp.StrictLessThan: np.less,
                 sp.LessThan: np.less_equal, sp.Equality: np.equal, sp.Unequality: np.not_equal}
 _FOLDS = {sp.Max: np.maximum, sp.Min: np.minimum, sp.And: np.logical_and,

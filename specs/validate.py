@@ -22,18 +22,28 @@ import weakref
 
 import mpmath
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from .dsl import (GRAD, PARAM, RESERVED, STEP, Assignment, Hyperparameter, Numerics, OptimizerSpec, SpecError,
                   State,                   domain_contains, normal_default, normal_domain, normal_domain_assumptions)
 from .expression_dag import SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild
 
-__all__ = ["validate", "ELEMENTWISE_FUNCTIONS", "BOOLEAN_FUNCTIONS", "RESERVED_NAMES", "EMITTED_BUILTINS"]
+__all__ = ["validate", "ELEMENTWISE_FUNCTIONS", "ELEMENTARY_FUNCTIONS", "BOOLEAN_FUNCTIONS", "RESERVED_NAMES",
+           "EMITTED_BUILTINS"]
 
+#: The elementary functions of one argument beyond exp, log and tanh, by the name of the NumPy ufunc that
+#: computes them (numba compiles the same ufuncs, CuPy's kernels call C's function of SymPy's name). Each is
+#: a function every backend has: ``erf``, for one, is not (NumPy has no ``erf`` ufunc).
+ELEMENTARY_FUNCTIONS = {
+    sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "arcsin", sp.acos: "arccos", sp.atan: "arctan",
+    sp.sinh: "sinh", sp.cosh: "cosh", sp.asinh: "arcsinh", sp.acosh: "arccosh", sp.atanh: "arctanh",
+    log1p: "log1p", expm1: "expm1",
+}
 #: Expression nodes allowed in update expressions: all act elementwise (or on scalars).
 ELEMENTWISE_FUNCTIONS = (
     sp.Add, sp.Mul, sp.Pow, sp.Abs, sp.sign, sp.Max, sp.Min, sp.exp, sp.log, sp.tanh, sp.Piecewise,
-    sp.floor, sp.ceiling, sp.Mod, sp.Heaviside,
+    sp.floor, sp.ceiling, sp.Mod, sp.Heaviside, *ELEMENTARY_FUNCTIONS,
 )
 #: Truth-valued nodes allowed in the conditions of a ``Piecewise``.
 BOOLEAN_FUNCTIONS = (sp.And, sp.Or, sp.Not, sp.Xor, sp.ITE, sp.Implies, sp.Equivalent, sp.Nand, sp.Nor)
@@ -57,7 +67,12 @@ RESERVED_NAMES = {
     **{name: "a Python builtin the generated modules use" for name in EMITTED_BUILTINS},
     **{name: "reserved: generated kernels use it" for name in GENERATED_MODULE_NAMES},
 }
-_ALLOWED_FUNCTIONS_TEXT = "+, *, **, sqrt, Abs, sign, Max, Min, exp, log, tanh, Piecewise, floor, ceiling, Mod, Heaviside"
+_ALLOWED_FUNCTIONS_TEXT = ("+, *, **, sqrt, Abs, sign, Max, Min, exp, log, tanh, Piecewise, floor, ceiling, Mod, "
+                           "Heaviside, " + ", ".join(f.__name__ for f in ELEMENTARY_FUNCTIONS)
+                           + " (log1p and expm1 from sympy.codegen.cfunctions)")
+#: Functions that act elementwise but that some backend lacks, and which backend.
+_MISSING_FUNCTIONS = {sp.erf: "NumPy has no erf ufunc", sp.erfc: "NumPy has no erfc ufunc",
+                      sp.gamma: "NumPy has no gamma ufunc", sp.loggamma: "NumPy has no lgamma ufunc"}
 _FLOAT64_MAX = 1.7976931348623157e308
 
 
@@ -169,9 +184,18 @@ class _Checker:
             self.fail(f"{where}: the logic function {type(node).__name__} is not supported "
                       f"(allowed: relations, {', '.join(f.__name__ for f in BOOLEAN_FUNCTIONS)})")
         func = getattr(node, "func", type(node))
-        kind = "undefined function" if isinstance(node, sp.core.function.AppliedUndef) else "function"
-        self.fail(f"{kind} {getattr(func, '__name__', func)} in {where} is not elementwise "
-                  f"(allowed: {_ALLOWED_FUNCTIONS_TEXT})")
+        name = getattr(func, '__name__', func)
+        if isinstance(node, sp.core.function.AppliedUndef):
+            self.fail(f"undefined function {name} in {where} is not a function the kernels compute "
+                      f"(supported: {_ALLOWED_FUNCTIONS_TEXT})")
+        if isinstance(node, tuple(_MISSING_FUNCTIONS)):
+            self.fail(f"function {name} in {where} is not supported: {_MISSING_FUNCTIONS[func]} "
+                      f"(supported: {_ALLOWED_FUNCTIONS_TEXT})")
+        if isinstance(node, sp.Function) and len(node.args) == 1:  # elementwise, but no backend form
+            self.fail(f"function {name} in {where} is not supported by every backend "
+                      f"(supported: {_ALLOWED_FUNCTIONS_TEXT})")
+        self.fail(f"function {name} in {where} is not elementwise or not supported "
+                  f"(supported: {_ALLOWED_FUNCTIONS_TEXT})")
 
     def _constant(self, node, where: str):
         if node.is_extended_real is not True or node.is_finite is not True:

@@ -18,6 +18,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
 
 from optiforge.specs.dsl import GRAD, PARAM
+from optiforge.specs.validate import ELEMENTARY_FUNCTIONS
 
 from ..operation_order import product_factors, sum_terms
 from ..ir import KernelIR
@@ -25,7 +26,7 @@ from ..ir import KernelIR
 __all__ = ["Call", "UfuncProgram", "linearize", "group_host_branches", "allocate_buffers", "build_program"]
 
 _UNARY = {sp.Abs: "absolute", sp.sign: "sign", sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
-          sp.floor: "floor", sp.ceiling: "ceil", Sqrt: "sqrt"}
+          sp.floor: "floor", sp.ceiling: "ceil", Sqrt: "sqrt", **ELEMENTARY_FUNCTIONS}
 _BINARY_FOLD = {sp.Max: "maximum", sp.Min: "minimum", sp.And: "logical_and", sp.Or: "logical_or",
                 sp.Xor: "logical_xor"}
 _COMPARISONS = {sp.StrictGreaterThan: "greater", sp.GreaterThan: "greater_equal", sp.StrictLessThan: "less",
