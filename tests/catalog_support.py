@@ -16,19 +16,22 @@ from optiforge.specs import reference
 ENGINES = ["reference", "numpy"]
 
 
-def trajectory(name: str, param, grads, engine: str = "reference", dtype=np.float64, **hyper) -> np.ndarray:
+def trajectory(name: str, param, grads, engine: str = "reference", dtype=np.float64, *, inputs=None,
+               **hyper) -> np.ndarray:
     """Parameters after each of ``len(grads)`` steps of optimizer ``name`` (array of shape (steps, *param.shape)),
-    as float64; ``dtype`` is the generated kernel's parameter dtype (the reference always computes in float64)."""
+    as float64; ``dtype`` is the generated kernel's parameter dtype (the reference always computes in float64).
+    ``inputs``: for a spec with inputs besides the gradient, one dict name → array per step."""
     spec = specs.get(name)
     if engine == "reference":
-        return np.array(reference.run(spec, param, grads, **hyper))
+        return np.array(reference.run(spec, param, grads, inputs=inputs, **hyper))
     if engine == "numpy":
         module = importlib.import_module(f"optiforge.generated.numpy.{name}")
         p = np.array(param, dtype=dtype)
         state = module.init_state(p, **hyper)
         out = []
         for t, g in enumerate(grads, start=1):
-            module.step(p, np.asarray(g, dtype=dtype), state, t, **hyper)
+            extra = {k: np.asarray(v, dtype=dtype) for k, v in (inputs[t - 1] if inputs else {}).items()}
+            module.step(p, np.asarray(g, dtype=dtype), state, t, **extra, **hyper)
             out.append(p.astype(np.float64))
         return np.array(out)
     raise ValueError(f"unknown engine {engine!r}")
