@@ -17,7 +17,7 @@ from optiforge.specs.dsl import OptimizerSpec
 
 from .driver import Lowered, lower_and_optimize
 from .emit_common import (CHECKED_STEP, banner, indent, init_hyperparameter_lines, init_state_lines,
-                          module_constants, module_docstring)
+                          module_constants, module_docstring, wrap_lines)
 from .host_printer import HostPrinter
 from .passes import PIPELINE
 
@@ -134,4 +134,4 @@ def with_inputs(step: str, spec: OptimizerSpec) -> str:
             indent_ = line[:len(line) - len(line.lstrip())]
             out.append(f"{indent_}_runtime.check_inputs(NAME, param, grad, state, STATE, {{{given}}}, array_library())")
         out.append(line)
-    return f"def step({with_input_parameters(signature, spec)}):\n" + "\n".join(out)
+    return "\n".join(wrap_lines([f"def step({with_input_parameters(signature, spec)}):"] + out))
