@@ -216,3 +216,23 @@ def test_torch_init_state_creates_the_state_that_the_first_step_keeps():
     opt.step()
     assert torch.equal(opt.state[p]["m"], torch.full((2,), 4.0, dtype=torch.float64))
     assert torch.equal(p.detach(), torch.full((2,), -2.0, dtype=torch.float64))
+
+
+def test_torch_closure_may_compute_the_inputs():
+    """The inputs are read after the closure ran: a closure can fill the list it was given."""
+    p = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    opt = ot.Optimizer([p], _spec())
+    hessian, other = [], []
+
+    def closure():
+        opt.zero_grad()
+        loss = (p**2).sum()
+        loss.backward()
+        hessian[:] = [torch.full_like(p, 2.0).detach()]  # the exact Hessian diagonal of ‖p‖²
+        other[:] = [torch.zeros_like(p)]
+        return loss
+
+    assert float(opt.step(closure, hessian=hessian, other=other).detach()) == 3.0
+    expected, _ = reference.step(_spec(), np.ones(3), 2 * np.ones(3), reference.init_state(_spec(), np.ones(3)), 1,
+                                 inputs={"hessian": 2 * np.ones(3), "other": np.zeros(3)})
+    np.testing.assert_allclose(p.detach().numpy(), expected, rtol=1e-15)
