@@ -134,4 +134,7 @@ def with_inputs(step: str, spec: OptimizerSpec) -> str:
             indent_ = line[:len(line) - len(line.lstrip())]
             out.append(f"{indent_}_runtime.check_inputs(NAME, param, grad, state, STATE, {{{given}}}, array_library())")
         out.append(line)
+    if len(out) == len(lines):  # a step of another shape: it would neither check nor pass the inputs
+        raise NotImplementedError(f"{spec.name}: this backend's step does not call step_unchecked(param, grad, "
+                                  "state, t, _hp, _dtype, ...), so it cannot take the spec's inputs")
     return "\n".join(wrap_lines([f"def step({with_input_parameters(signature, spec)}):"] + out))
