@@ -18,8 +18,8 @@ from .validate import validate
 
 __all__ = [
     "get", "names", "all_specs", "register", "recording", "SpecBuilder", "SpecError", "OptimizerSpec", "Hyperparameter",
-    "State", "Input", "Assignment", "Numerics", "validate", "PARAM", "GRAD", "STEP", "POSITIVE", "NONNEGATIVE", "UNIT_HALF_OPEN",
-    "UNIT_OPEN", "UNIT_CLOSED", "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval",
+    "State", "Input", "Assignment", "Numerics", "validate", "PARAM", "GRAD", "STEP", "POSITIVE", "NONNEGATIVE",
+    "UNIT_HALF_OPEN", "UNIT_OPEN", "UNIT_CLOSED", "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval",
 ]
 
 _REGISTRY: dict[str, OptimizerSpec] = {}

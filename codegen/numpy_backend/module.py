@@ -51,12 +51,13 @@ def numpy_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostP
     flat += [f"_{i.name}_all = {i.name}.reshape(-1)" for i in spec.inputs]
     flat += [f"_{s.name}_all = state[{s.name!r}].reshape(-1)" for s in spec.array_state]
     loaded = "param/grad" + "".join(f"/{i.name}" for i in spec.inputs)
+    buffers = program.float_buffers + 2 + len(spec.inputs)
 
     step_unchecked = f'''    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
 {indent(host_prologue_lines(ir, host_printer) + casts + flat, 8)}
         # {program.float_buffers} work buffers, then {2 + len(spec.inputs)} for {loaded} converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, {program.float_buffers + 2 + len(spec.inputs)}, {program.mask_buffers})
+        _buffers, _masks = _runtime.scratch(_dtype, {buffers}, {program.mask_buffers})
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)
