@@ -17,11 +17,11 @@ from optiforge.specs.dsl import OptimizerSpec
 
 from .driver import Lowered, lower_and_optimize
 from .emit_common import (CHECKED_STEP, banner, indent, init_hyperparameter_lines, init_state_lines,
-                          module_constants, module_docstring)
+                          module_constants, module_docstring, wrap_lines)
 from .host_printer import HostPrinter
 from .passes import PIPELINE
 
-__all__ = ["Backend", "ModuleBody", "host_init_state_body"]
+__all__ = ["Backend", "ModuleBody", "host_init_state_body", "with_inputs", "with_input_parameters"]
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,15 @@ class Backend:
         body = self.build_body(spec, lowered, self.host_printer(lowered.names))
         head = (f"{banner(spec, generator_version, self.name)}\n{module_docstring(spec, self.title)}\n"
                 f"import math\n\nimport numpy\n\n{self.imports}\n\n"
-                + "\n\n".join((module_constants(spec),) + body.constants) + f"\nBACKEND = {self.name!r}")
+                + "\n\n".join((module_constants(spec) + input_constant(spec),) + body.constants)
+                + f"\nBACKEND = {self.name!r}")
         functions = (
             f'def array_library():\n    """How the argument checks see this backend\'s arrays ({self.array_type})."""\n'
             f"    return {self.array_library}",
             f'def init_state(param, **hyperparameters):\n    """{self.init_state_doc}"""\n{body.init_state}',
-            self.step,
-            f'def step_unchecked({self.step_unchecked_parameters}):\n    """{self.step_unchecked_doc}"""\n'
-            f"{body.step_unchecked}",
+            with_inputs(self.step, spec),
+            f'def step_unchecked({with_input_parameters(self.step_unchecked_parameters, spec)}):\n'
+            f'    """{self.step_unchecked_doc}"""\n{body.step_unchecked}',
         )
         return "\n\n\n".join((head,) + body.definitions + functions) + "\n"
 
@@ -93,3 +94,47 @@ def host_init_state_body(spec: OptimizerSpec, host_printer: HostPrinter) -> str:
             "    return {\n"
             f"{indent(init_state_lines(spec, host_printer, 'numpy'), 8)}\n"
             "    }")
+
+
+# --- declared inputs besides the gradient (a spec without them renders as before) ---------------------------------
+def input_constant(spec: OptimizerSpec) -> str:
+    """``INPUTS = ('hessian',)``: the keyword arguments ``step`` and ``step_unchecked`` take besides the
+    gradient (nothing for a spec without inputs)."""
+    if not spec.inputs:
+        return ""
+    return f"\nINPUTS = ({''.join(f'{i.name!r}, ' for i in spec.inputs).rstrip(' ')})"
+
+
+def with_input_parameters(parameters: str, spec: OptimizerSpec) -> str:
+    """A parameter list with the spec's inputs as required keyword-only parameters (first after ``*``)."""
+    if not spec.inputs:
+        return parameters
+    names = ", ".join(i.name for i in spec.inputs)
+    if ", *, " in parameters:
+        return parameters.replace(", *, ", f", *, {names}, ", 1)
+    if ", **" in parameters:
+        return parameters.replace(", **", f", *, {names}, **", 1)
+    return f"{parameters}, *, {names}"
+
+
+def with_inputs(step: str, spec: OptimizerSpec) -> str:
+    """``step``'s text for a spec with inputs: each a required keyword-only argument, checked (shape, dtype,
+    device, memory: ``_runtime.check_inputs``) after the other arrays, then passed on to ``step_unchecked``."""
+    if not spec.inputs:
+        return step
+    signature, rest = step.split("\n", 1)
+    signature = signature.replace("def step(", "").replace("):", "")
+    lines = rest.split("\n")
+    given = ", ".join(f"{i.name!r}: {i.name}" for i in spec.inputs)
+    passed = ", ".join(f"{i.name}={i.name}" for i in spec.inputs)
+    out = []
+    for line in lines:
+        if "step_unchecked(param, grad, state, t, _hp, _dtype" in line:
+            line = line.replace("_hp, _dtype", f"_hp, _dtype, {passed}", 1)
+            indent_ = line[:len(line) - len(line.lstrip())]
+            out.append(f"{indent_}_runtime.check_inputs(NAME, param, grad, state, STATE, {{{given}}}, array_library())")
+        out.append(line)
+    if len(out) == len(lines):  # a step of another shape: it would neither check nor pass the inputs
+        raise NotImplementedError(f"{spec.name}: this backend's step does not call step_unchecked(param, grad, "
+                                  "state, t, _hp, _dtype, ...), so it cannot take the spec's inputs")
+    return "\n".join(wrap_lines([f"def step({with_input_parameters(signature, spec)}):"] + out))

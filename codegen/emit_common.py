@@ -69,6 +69,9 @@ def module_docstring(spec: OptimizerSpec, backend: str) -> str:
     lines += ["    " + eq for eq in equations_unicode(spec)]
     lines += ["", "Hyperparameters (default, allowed range)::", ""]
     lines += [f"    {h.name} = {h.default!r} in {domain_text(h.domain)}" for h in spec.hyperparameters]
+    if spec.inputs:  # (a spec without inputs: no section)
+        lines += ["", "Inputs besides g (keyword arguments of ``step``, shaped like θ)::", ""]
+        lines += [f"    {i.name}" + (f": {i.doc}" if i.doc else "") for i in spec.inputs]
     if spec.state:
         lines += ["", "State (initial value)::", ""]
         lines += [f"    {s.name}{' (scalar)' if s.scalar else ''} = {_initial_value_text(s)}" for s in spec.state]

@@ -70,7 +70,12 @@ class KernelIR:
 
     @property
     def array_inputs(self) -> tuple[sp.Symbol, ...]:
-        return (PARAM, GRAD) + tuple(s.symbol for s in self.spec.array_state)
+        return (PARAM, GRAD) + self.extra_inputs + tuple(s.symbol for s in self.spec.array_state)
+
+    @property
+    def extra_inputs(self) -> tuple[sp.Symbol, ...]:
+        """The spec's declared inputs besides the gradient: read-only arrays like ``g``."""
+        return tuple(i.symbol for i in self.spec.inputs)
 
     @property
     def host_inputs(self) -> tuple[sp.Symbol, ...]:

@@ -52,10 +52,14 @@ def compare_with_reference(spec: OptimizerSpec, kernel, *, steps: int = 50, size
     ref_param = param.astype(np.float64)
     ref_state = reference.init_state(spec, ref_param, **hp)
     worst = 0.0
+    # the spec's inputs besides the gradient: gradient-like values from a stream of their own (the gradients'
+    # stream stays that of a spec without inputs)
+    input_rng = np.random.default_rng([seed, 1])
     for t, grad in enumerate(random_gradients(rng, steps, size), start=1):
-        kernel.step(param, grad.astype(dtype), state, t, **hp)
+        inputs = {i.name: random_gradients(input_rng, 1, size)[0].astype(dtype) for i in spec.inputs}
+        kernel.step(param, grad.astype(dtype), state, t, **inputs, **hp)
         ref_param, ref_state = reference.step(spec, ref_param, grad.astype(dtype).astype(np.float64), ref_state,
-                                              t, **hp)
+                                              t, inputs={k: v.astype(np.float64) for k, v in inputs.items()}, **hp)
         scale = max(np.max(np.abs(ref_param)), 1e-300)
         error = np.max(np.abs(param.astype(np.float64) - ref_param)) / scale
         worst = max(worst, float(error) if not math.isnan(error) else math.inf)

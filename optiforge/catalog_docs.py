@@ -91,6 +91,10 @@ def render_spec(spec: OptimizerSpec, results=None) -> str:
         lines += [f"| ${s.latex}$ (`{s.name}`) | {'scalar' if s.scalar else 'per element'} | {_init(spec, s)} |"
                   for s in spec.state]
         lines.append("")
+    if spec.inputs:
+        lines += ["| input (a keyword argument of `step`, shaped like $\\theta$) | symbol | meaning |", "|---|---|---|"]
+        lines += [f"| `{i.name}` | ${i.latex}$ | {i.doc or '—'} |" for i in spec.inputs]
+        lines.append("")
     lines += ["| hyperparameter | symbol | default | domain |", "|---|---|---|---|"]
     lines += [f"| `{h.name}` | ${h.latex}$ | {h.default!r} | {_domain(h.domain)} |" for h in spec.hyperparameters]
     lines.append("")

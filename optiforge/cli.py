@@ -49,6 +49,7 @@ def _spec_json(spec) -> dict:
                                  "latex": h.latex} for h in spec.hyperparameters],
             "state": [{"name": s.name, "scalar": s.scalar,
                        "initial": None if s.init is None else expression_unicode(spec, s.init)} for s in spec.state],
+            "inputs": [{"name": i.name, "latex": i.latex, "doc": i.doc} for i in spec.inputs],
             "equations": equations_unicode(spec), "equations_latex": equations_latex(spec)}
 
 
@@ -83,6 +84,10 @@ def _show(args) -> int:
     width = max(len(h.name) for h in spec.hyperparameters) if spec.hyperparameters else 0
     for h in spec.hyperparameters:
         print(f"  {h.name:<{width}} = {h.default:g} in {domain_text(h.domain)}")
+    if spec.inputs:
+        print("Inputs besides g (keyword arguments of step, shaped like θ):")
+        for i in spec.inputs:
+            print(f"  {i.name}" + (f": {i.doc}" if i.doc else ""))
     if spec.state:
         print("State:")
         for s in spec.state:

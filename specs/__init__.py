@@ -12,14 +12,14 @@ import pkgutil
 
 from .builder import SpecBuilder
 from .dsl import (BOOLEAN, GRAD, NONNEGATIVE, PARAM, POSITIVE, POSITIVE_INTEGER, REAL, STEP, UNIT_CLOSED,
-                  UNIT_HALF_OPEN, UNIT_OPEN, Assignment, Hyperparameter, Numerics, OptimizerSpec, SpecError,
+                  UNIT_HALF_OPEN, UNIT_OPEN, Assignment, Hyperparameter, Input, Numerics, OptimizerSpec, SpecError,
                   State, interval)
 from .validate import validate
 
 __all__ = [
     "get", "names", "all_specs", "register", "recording", "SpecBuilder", "SpecError", "OptimizerSpec", "Hyperparameter",
-    "State", "Assignment", "Numerics", "validate", "PARAM", "GRAD", "STEP", "POSITIVE", "NONNEGATIVE", "UNIT_HALF_OPEN",
-    "UNIT_OPEN", "UNIT_CLOSED", "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval",
+    "State", "Input", "Assignment", "Numerics", "validate", "PARAM", "GRAD", "STEP", "POSITIVE", "NONNEGATIVE",
+    "UNIT_HALF_OPEN", "UNIT_OPEN", "UNIT_CLOSED", "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval",
 ]
 
 _REGISTRY: dict[str, OptimizerSpec] = {}

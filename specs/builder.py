@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .dsl import Assignment, Hyperparameter, Numerics, OptimizerSpec, State, domain_assumptions
+from .dsl import Assignment, Hyperparameter, Input, Numerics, OptimizerSpec, State, domain_assumptions
 from .validate import validate
 
 __all__ = ["SpecBuilder"]
@@ -41,6 +41,7 @@ class SpecBuilder:
         self.name, self.title, self.reference, self.source, self.notes = name, title, reference, source, notes
         self.peers, self.numerics = peers, numerics
         self._hyper: list[Hyperparameter] = []
+        self._inputs: list[Input] = []
         self._state: list[State] = []
         self._temporaries: dict[sp.Symbol, str] = {}
         self._assignments: list[Assignment] = []
@@ -49,6 +50,14 @@ class SpecBuilder:
         """Declare a hyperparameter; its domain becomes SymPy assumptions and the runtime check."""
         symbol = _declared_symbol(name, domain_assumptions(domain))
         self._hyper.append(Hyperparameter(symbol, default, latex, domain, doc))
+        return symbol
+
+    def input(self, name: str, latex: str | None = None, doc: str = "") -> sp.Symbol:
+        """Declare an array the caller supplies at every step besides the gradient, shaped like the parameter
+        (read-only: assigning it is an error, as for ``g``); the kernels take it as the keyword argument
+        ``name``."""
+        symbol = _declared_symbol(name, {"real": True})
+        self._inputs.append(Input(symbol, _display(latex, name), doc))
         return symbol
 
     def state(self, name: str, init=0, latex: str | None = None, doc: str = "") -> sp.Symbol:
@@ -79,5 +88,5 @@ class SpecBuilder:
         peers = tuple(self.peers) if isinstance(self.peers, (tuple, list)) else self.peers
         spec = OptimizerSpec(self.name, self.title, self.reference, self.source, tuple(self._hyper),
                              tuple(self._state), dict(self._temporaries), tuple(self._assignments),
-                             self.notes, peers, self.numerics)
+                             self.notes, peers, self.numerics, tuple(self._inputs))
         return validate(spec)

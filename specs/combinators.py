@@ -34,7 +34,7 @@ def _rebuild(spec: OptimizerSpec, *, name, title, reference, source, notes, peer
     """The composed spec, validated; ``numerics`` None keeps the inner spec's."""
     return validate(OptimizerSpec(name, title, reference, source, tuple(hyperparameters), tuple(state),
                                   dict(temporaries), tuple(assignments), notes, tuple(peers),
-                                  spec.numerics if numerics is None else numerics))
+                                  spec.numerics if numerics is None else numerics, spec.inputs))
 
 
 def with_weight_decay(spec: OptimizerSpec, mode: str = "decoupled", *, name: str | None = None,

@@ -32,7 +32,7 @@ import sympy as sp
 from .expression_dag import distinct_nodes, substitute
 
 __all__ = [
-    "SpecError", "Hyperparameter", "State", "Assignment", "OptimizerSpec",
+    "SpecError", "Hyperparameter", "State", "Input", "Assignment", "OptimizerSpec",
     "PARAM", "GRAD", "STEP", "POSITIVE", "NONNEGATIVE", "UNIT_HALF_OPEN", "UNIT_OPEN", "UNIT_CLOSED",
     "REAL", "BOOLEAN", "POSITIVE_INTEGER", "interval", "normal_domain", "normal_default", "domain_contains",
     "deferred_init", "normal_domain_assumptions", "Numerics", "TORCH_NUMERICS", "TORCH_OPTIMIZER_NUMERICS",
@@ -227,6 +227,20 @@ def deferred_init(state: State) -> bool:
 
 
 @dataclass(frozen=True)
+class Input:
+    r"""An array the caller supplies at every step besides the gradient, shaped like the parameter (Sophia's
+    Hessian estimate :math:`\hat h_t`, a second gradient): read-only, per element, like :data:`GRAD`."""
+
+    symbol: sp.Symbol
+    latex: str
+    doc: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.symbol.name
+
+
+@dataclass(frozen=True)
 class Assignment:
     """``target ← value``; ``target`` is the parameter, a state variable or a temporary."""
 
@@ -288,6 +302,8 @@ class OptimizerSpec:
     peers: tuple[str, ...] = ()
     #: how the kernels evaluate non-finite values and overflow (:class:`Numerics`)
     numerics: Numerics = Numerics()
+    #: arrays the caller supplies at every step besides the gradient (:class:`Input`), in declaration order
+    inputs: tuple[Input, ...] = ()
 
     # --- lookups -------------------------------------------------------------
     @property
@@ -316,12 +332,13 @@ class OptimizerSpec:
         raise KeyError(f"{self.name}: no symbol {name!r}")
 
     def symbols(self) -> list[sp.Symbol]:
-        return ([PARAM, GRAD, STEP] + [h.symbol for h in self.hyperparameters]
+        return ([PARAM, GRAD, STEP] + [h.symbol for h in self.hyperparameters] + [i.symbol for i in self.inputs]
                 + [s.symbol for s in self.state] + list(self.temporaries))
 
     def latex_names(self) -> dict[sp.Symbol, str]:
         names = {PARAM: r"\theta", GRAD: "g", STEP: "t"}
         names.update({h.symbol: h.latex for h in self.hyperparameters})
+        names.update({i.symbol: i.latex for i in self.inputs})
         names.update({s.symbol: s.latex for s in self.state})
         names.update(self.temporaries)
         return names
@@ -343,6 +360,7 @@ class OptimizerSpec:
         serialised as its DAG of distinct subexpressions, so shared subexpressions are written once)."""
         parts = [self.name, self.title]
         parts += [f"H {h.name} {h.default!r} {_serialise(h.domain)}" for h in self.hyperparameters]
+        parts += [f"I {i.name}" for i in self.inputs]  # none: the fingerprint of a spec without inputs is unchanged
         parts += [f"S {s.name} {s.scalar} {_serialise(s.init)}" for s in self.state]
         parts += [f"A {a.target.name} {_serialise(a.value)}" for a in self.assignments]
         if isinstance(self.numerics, Numerics) and self.numerics.describe():  # the default adds nothing

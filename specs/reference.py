@@ -21,11 +21,13 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 
 from .dsl import GRAD, PARAM, STEP, OptimizerSpec, deferred_init
 from .expression_dag import distinct_nodes
+from .validate import ELEMENTARY_FUNCTIONS
 
 __all__ = ["init_state", "step", "run", "evaluate"]
 
 _UNARY = {sp.Abs: np.abs, sp.sign: np.sign, sp.exp: np.exp, sp.log: np.log, sp.tanh: np.tanh,
-          sp.floor: np.floor, sp.ceiling: np.ceil}
+          sp.floor: np.floor, sp.ceiling: np.ceil,
+          **{function: getattr(np, ufunc) for function, ufunc in ELEMENTARY_FUNCTIONS.items()}}
 _COMPARISONS = {sp.StrictGreaterThan: np.greater, sp.GreaterThan: np.greater_equal, sp.StrictLessThan: np.less,
                 sp.LessThan: np.less_equal, sp.Equality: np.equal, sp.Unequality: np.not_equal}
 _FOLDS = {sp.Max: np.maximum, sp.Min: np.minimum, sp.And: np.logical_and,
@@ -158,14 +160,33 @@ def init_state(spec: OptimizerSpec, param, **hyperparameters) -> dict:
     return state
 
 
+def _inputs(spec: OptimizerSpec, inputs: dict | None, shape) -> dict:
+    """The spec's declared inputs (name → array shaped like the parameter) in float64, by symbol."""
+    inputs = dict(inputs or {})
+    declared = [i.name for i in spec.inputs]
+    if set(inputs) != set(declared):
+        missing, unknown = sorted(set(declared) - set(inputs)), sorted(set(inputs) - set(declared))
+        raise TypeError(f"{spec.name}: inputs {declared} expected"
+                        + (f"; missing {missing}" if missing else "") + (f"; unknown {unknown}" if unknown else ""))
+    values = {}
+    for i in spec.inputs:
+        value = np.array(inputs[i.name], dtype=np.float64)
+        if value.shape != shape:
+            raise ValueError(f"{spec.name}: input {i.name!r} has shape {value.shape}, the parameter {shape}")
+        values[i.symbol] = value
+    return values
+
+
 def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list | None = None,
-         exceptional: list | None = None, rounding=None, **hyperparameters):
-    """One step; returns ``(new_param, new_state)`` without modifying the inputs. ``trace``, when given,
-    receives the value of every assignment (and of every initial value read at step 1), in order;
-    ``exceptional`` and ``rounding`` are passed to :func:`evaluate`."""
+         exceptional: list | None = None, rounding=None, inputs: dict | None = None, **hyperparameters):
+    """One step; returns ``(new_param, new_state)`` without modifying the inputs. ``inputs``: the spec's
+    declared inputs, name → array shaped like the parameter. ``trace``, when given, receives the value of every
+    assignment (and of every initial value read at step 1), in order; ``exceptional`` and ``rounding`` are
+    passed to :func:`evaluate`."""
     env: dict[sp.Symbol, object] = dict(_hyperparameters(spec, hyperparameters))
     env[PARAM] = np.array(param, dtype=np.float64)
     env[GRAD] = np.array(grad, dtype=np.float64)
+    env.update(_inputs(spec, inputs, env[PARAM].shape))
     env[STEP] = int(t)  # an int, as the generated host code has it (β**t rounds as there)
     shape = env[PARAM].shape
     arrays = {PARAM} | {s.symbol for s in spec.array_state}
@@ -188,11 +209,13 @@ def step(spec: OptimizerSpec, param, grad, state: dict, t: int, *, trace: list |
     return env[PARAM], new_state
 
 
-def run(spec: OptimizerSpec, param, grads, **hyperparameters):
-    """Trajectory of ``len(grads)`` steps from ``param``; returns the list of parameters after each step."""
+def run(spec: OptimizerSpec, param, grads, *, inputs: list | None = None, **hyperparameters):
+    """Trajectory of ``len(grads)`` steps from ``param``; returns the list of parameters after each step.
+    ``inputs``: one dict of the spec's inputs per step."""
     state = init_state(spec, param, **hyperparameters)
     trajectory = []
     for t, grad in enumerate(grads, start=1):
-        param, state = step(spec, param, grad, state, t, **hyperparameters)
+        param, state = step(spec, param, grad, state, t, inputs=None if inputs is None else inputs[t - 1],
+                            **hyperparameters)
         trajectory.append(param)
     return trajectory

@@ -22,18 +22,28 @@ import weakref
 
 import mpmath
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-from .dsl import (GRAD, PARAM, RESERVED, STEP, Assignment, Hyperparameter, Numerics, OptimizerSpec, SpecError,
-                  State,                   domain_contains, normal_default, normal_domain, normal_domain_assumptions)
+from .dsl import (GRAD, PARAM, RESERVED, STEP, Assignment, Hyperparameter, Input, Numerics, OptimizerSpec,
+                  SpecError, State,                   domain_contains, normal_default, normal_domain, normal_domain_assumptions)
 from .expression_dag import SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild
 
-__all__ = ["validate", "ELEMENTWISE_FUNCTIONS", "BOOLEAN_FUNCTIONS", "RESERVED_NAMES", "EMITTED_BUILTINS"]
+__all__ = ["validate", "ELEMENTWISE_FUNCTIONS", "ELEMENTARY_FUNCTIONS", "BOOLEAN_FUNCTIONS", "RESERVED_NAMES",
+           "EMITTED_BUILTINS"]
 
+#: The elementary functions of one argument beyond exp, log and tanh, by the name of the NumPy ufunc that
+#: computes them (numba compiles the same ufuncs, CuPy's kernels call C's function of SymPy's name). Each is
+#: a function every backend has: ``erf``, for one, is not (NumPy has no ``erf`` ufunc).
+ELEMENTARY_FUNCTIONS = {
+    sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "arcsin", sp.acos: "arccos", sp.atan: "arctan",
+    sp.sinh: "sinh", sp.cosh: "cosh", sp.asinh: "arcsinh", sp.acosh: "arccosh", sp.atanh: "arctanh",
+    log1p: "log1p", expm1: "expm1",
+}
 #: Expression nodes allowed in update expressions: all act elementwise (or on scalars).
 ELEMENTWISE_FUNCTIONS = (
     sp.Add, sp.Mul, sp.Pow, sp.Abs, sp.sign, sp.Max, sp.Min, sp.exp, sp.log, sp.tanh, sp.Piecewise,
-    sp.floor, sp.ceiling, sp.Mod, sp.Heaviside,
+    sp.floor, sp.ceiling, sp.Mod, sp.Heaviside, *ELEMENTARY_FUNCTIONS,
 )
 #: Truth-valued nodes allowed in the conditions of a ``Piecewise``.
 BOOLEAN_FUNCTIONS = (sp.And, sp.Or, sp.Not, sp.Xor, sp.ITE, sp.Implies, sp.Equivalent, sp.Nand, sp.Nor)
@@ -42,7 +52,7 @@ _RELATIONS = (sp.Eq, sp.Ne, sp.Lt, sp.Le, sp.Gt, sp.Ge)
 #: (their other locals all start with ``_``).
 GENERATED_MODULE_NAMES = frozenset({
     "param", "grad", "state", "hyperparameters", "numpy", "math", "cupy", "NAME", "HYPERPARAMETERS", "DOMAINS",
-    "STATE", "SCALAR_STATE", "KERNELS", "init_state", "step", "stream",
+    "STATE", "SCALAR_STATE", "KERNELS", "init_state", "step", "stream", "INPUTS", "inputs",
 })
 #: Python builtins the generated modules call, or may: a local of that name would shadow the builtin in
 #: ``step`` (tests/test_spec_fuzz.py checks that the generated modules call no other builtin). Other
@@ -57,7 +67,12 @@ RESERVED_NAMES = {
     **{name: "a Python builtin the generated modules use" for name in EMITTED_BUILTINS},
     **{name: "reserved: generated kernels use it" for name in GENERATED_MODULE_NAMES},
 }
-_ALLOWED_FUNCTIONS_TEXT = "+, *, **, sqrt, Abs, sign, Max, Min, exp, log, tanh, Piecewise, floor, ceiling, Mod, Heaviside"
+_ALLOWED_FUNCTIONS_TEXT = ("+, *, **, sqrt, Abs, sign, Max, Min, exp, log, tanh, Piecewise, floor, ceiling, Mod, "
+                           "Heaviside, " + ", ".join(f.__name__ for f in ELEMENTARY_FUNCTIONS)
+                           + " (log1p and expm1 from sympy.codegen.cfunctions)")
+#: Functions that act elementwise but that some backend lacks, and which backend.
+_MISSING_FUNCTIONS = {sp.erf: "NumPy has no erf ufunc", sp.erfc: "NumPy has no erfc ufunc",
+                      sp.gamma: "NumPy has no gamma ufunc", sp.loggamma: "NumPy has no lgamma ufunc"}
 _FLOAT64_MAX = 1.7976931348623157e308
 
 
@@ -169,9 +184,18 @@ class _Checker:
             self.fail(f"{where}: the logic function {type(node).__name__} is not supported "
                       f"(allowed: relations, {', '.join(f.__name__ for f in BOOLEAN_FUNCTIONS)})")
         func = getattr(node, "func", type(node))
-        kind = "undefined function" if isinstance(node, sp.core.function.AppliedUndef) else "function"
-        self.fail(f"{kind} {getattr(func, '__name__', func)} in {where} is not elementwise "
-                  f"(allowed: {_ALLOWED_FUNCTIONS_TEXT})")
+        name = getattr(func, '__name__', func)
+        if isinstance(node, sp.core.function.AppliedUndef):
+            self.fail(f"undefined function {name} in {where} is not a function the kernels compute "
+                      f"(supported: {_ALLOWED_FUNCTIONS_TEXT})")
+        if isinstance(node, tuple(_MISSING_FUNCTIONS)):
+            self.fail(f"function {name} in {where} is not supported: {_MISSING_FUNCTIONS[func]} "
+                      f"(supported: {_ALLOWED_FUNCTIONS_TEXT})")
+        if isinstance(node, sp.Function) and len(node.args) == 1:  # elementwise, but no backend form
+            self.fail(f"function {name} in {where} is not supported by every backend "
+                      f"(supported: {_ALLOWED_FUNCTIONS_TEXT})")
+        self.fail(f"function {name} in {where} is not elementwise or not supported "
+                  f"(supported: {_ALLOWED_FUNCTIONS_TEXT})")
 
     def _constant(self, node, where: str):
         if node.is_extended_real is not True or node.is_finite is not True:
@@ -213,6 +237,13 @@ class _Checker:
         if extra:
             self.fail(f"symbol {symbol.name!r} assumes {', '.join(f'{k}={symbol.assumptions0[k]}' for k in extra)}, "
                       f"which {what} does not imply")
+
+    def input(self, i) -> Input:
+        if not isinstance(i, Input):
+            self.fail(f"inputs must be Input objects, got {type(i).__name__} {i!r}")
+        name = self.name(i.symbol, "input name")
+        self.assumptions(i.symbol, {"real": True}, f"input {name!r}")
+        return Input(i.symbol, self.text(i.latex, f"LaTeX name of {name!r}"), self.text(i.doc, f"doc of {name!r}"))
 
     def state(self, s) -> State:
         if not isinstance(s, State):
@@ -261,19 +292,21 @@ def _normalise(spec) -> OptimizerSpec:
         checker.text(peer, "each peer")
     _check_numerics(checker, spec.numerics)
     for what, value, kind in (("hyperparameters", spec.hyperparameters, tuple), ("state", spec.state, tuple),
-                              ("assignments", spec.assignments, tuple), ("temporaries", spec.temporaries, dict)):
+                              ("assignments", spec.assignments, tuple), ("temporaries", spec.temporaries, dict),
+                              ("inputs", spec.inputs, tuple)):
         if not isinstance(value, kind):
             checker.fail(f"{what} must be a {kind.__name__}, got {type(value).__name__}")
     hyperparameters = tuple(checker.hyperparameter(h) for h in spec.hyperparameters)
+    inputs = tuple(checker.input(i) for i in spec.inputs)
     state = [checker.state(s) for s in spec.state]
     temporaries = {}
     for symbol, latex in spec.temporaries.items():
         temporary = checker.name(symbol, "temporary name")
         checker.assumptions(symbol, {"real": True}, f"temporary {temporary!r}")
         temporaries[symbol] = checker.text(latex, f"LaTeX name of {temporary!r}")
-    _check_names(checker, hyperparameters, state, temporaries)
+    _check_names(checker, hyperparameters, state, temporaries, inputs)
     declared = {s.name: s for s in [PARAM, GRAD, STEP] + [h.symbol for h in hyperparameters]
-                + [s.symbol for s in state] + list(temporaries)}
+                + [i.symbol for i in inputs] + [s.symbol for s in state] + list(temporaries)}
     state = tuple(State(s.symbol, _unify(checker, s.init, declared, f"the initial value of {s.name!r}"), s.latex,
                         s.scalar, s.doc) for s in state)
     assignments = []
@@ -288,7 +321,7 @@ def _normalise(spec) -> OptimizerSpec:
         where = f"the update of {target.name!r}"
         assignments.append(Assignment(target, _unify(checker, checker.expression(a.value, where), declared, where)))
     return OptimizerSpec(name, spec.title, spec.reference, spec.source, hyperparameters, state, temporaries,
-                         tuple(assignments), spec.notes, spec.peers, spec.numerics)
+                         tuple(assignments), spec.notes, spec.peers, spec.numerics, inputs)
 
 
 def _check_numerics(checker: _Checker, numerics) -> None:
@@ -300,9 +333,10 @@ def _check_numerics(checker: _Checker, numerics) -> None:
             checker.fail(f"numerics.{field_name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
-def _check_names(checker: _Checker, hyperparameters, state, temporaries) -> None:
+def _check_names(checker: _Checker, hyperparameters, state, temporaries, inputs=()) -> None:
     seen: set[str] = set()
-    for symbol in [h.symbol for h in hyperparameters] + [s.symbol for s in state] + list(temporaries):
+    for symbol in ([h.symbol for h in hyperparameters] + [i.symbol for i in inputs] + [s.symbol for s in state]
+                   + list(temporaries)):
         name = symbol.name
         if name in RESERVED:
             role = {"theta": "parameter", "g": "gradient", "t": "step counter"}[name]
@@ -329,6 +363,10 @@ def _check_inits(checker: _Checker, spec: OptimizerSpec) -> None:
                 checker.fail(f"the initial value of {s.name!r} reads state {symbol.name!r} "
                              "(state is read before initialisation)")
             allowed = hypers if s.scalar else hypers | {GRAD, PARAM}
+            if symbol in {i.symbol for i in spec.inputs}:
+                checker.fail(f"the initial value of {s.name!r} reads input {symbol.name!r} (an initial value may "
+                             "read hyperparameters, the parameter and the gradient; assign the state from the "
+                             "input in the step instead)")
             if symbol not in allowed:
                 what = "undefined symbol" if symbol not in (GRAD, PARAM, STEP) else "symbol"
                 reads = "hyperparameters" if s.scalar else "hyperparameters, the parameter and the gradient"
@@ -363,9 +401,10 @@ def _temporary_cycle(spec: OptimizerSpec) -> list[str] | None:
 def _check_assignments(checker: _Checker, spec: OptimizerSpec) -> None:
     hypers = {h.symbol: h for h in spec.hyperparameters}
     states = {s.symbol: s for s in spec.state}
+    inputs = {i.symbol for i in spec.inputs}
     if cycle := _temporary_cycle(spec):
         checker.fail("cycle among temporaries: " + " -> ".join(cycle))
-    defined = {PARAM, GRAD, STEP, *hypers} | {s for s, st in states.items() if st.init is not None}
+    defined = {PARAM, GRAD, STEP, *hypers, *inputs} | {s for s, st in states.items() if st.init is not None}
     assigned_temporaries: set[sp.Symbol] = set()
     scalar = {STEP, *hypers} | {s for s, st in states.items() if st.scalar}
     for a in spec.assignments:
@@ -375,6 +414,8 @@ def _check_assignments(checker: _Checker, spec: OptimizerSpec) -> None:
             checker.fail(f"assignment to hyperparameter {target.name!r} (hyperparameters are read-only)")
         if target == GRAD:
             checker.fail("assignment to the gradient 'g' (the gradient is an input)")
+        if target in inputs:
+            checker.fail(f"assignment to input {target.name!r} (inputs are read-only, like the gradient)")
         if target == STEP:
             checker.fail("assignment to the step counter 't'")
         if target not in states and target not in spec.temporaries and target != PARAM:

@@ -132,12 +132,13 @@ def module_cases(module, dtype, label: str) -> list[Case]:
     def step_case(kind, corrupt):
         def build():
             param, grad, state = _module_world(module, dtype)
+            inputs = {name: grad.copy() for name in getattr(module, "INPUTS", ())}  # valid: the case corrupts others
             args = corrupt(param, grad, state)
-            watched = [param, grad, *(v for v in state.values() if isinstance(v, np.ndarray))]
+            watched = [param, grad, *(v for v in state.values() if isinstance(v, np.ndarray)), *inputs.values()]
             watched += [a for a in args[:2] if isinstance(a, np.ndarray)]
             if isinstance(args[2], dict):
                 watched += [v for v in args[2].values() if isinstance(v, np.ndarray)]
-            call = lambda: module.step(*args[:4], **args[4])  # noqa: E731
+            call = lambda: module.step(*args[:4], **inputs, **args[4])  # noqa: E731
             return call, watched, lambda: {k: v for k, v in state.items() if not isinstance(v, np.ndarray)}
         cases.append(Case(f"{label}.step", kind, build))
 
@@ -196,12 +197,17 @@ def module_cases(module, dtype, label: str) -> list[Case]:
     return cases
 
 
+def _valid_inputs(opt, dtype) -> dict:
+    """Valid values of the optimizer's inputs besides the gradient (the cases corrupt other arguments)."""
+    return {name: [np.ones(s, dtype) for s in SHAPES] for name in getattr(opt.kernel, "INPUTS", ())}
+
+
 def _optimizer_world(name, flat, dtype, kernel=None, seed=1):
     rng = np.random.default_rng(seed)
     params = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
     opt = Optimizer(params, kernel or name, flat=flat)
     for _ in range(2):
-        opt.step([rng.standard_normal(s).astype(dtype) for s in SHAPES])
+        opt.step([rng.standard_normal(s).astype(dtype) for s in SHAPES], **_valid_inputs(opt, dtype))
     grads = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
     return opt, grads
 
@@ -283,7 +289,8 @@ def optimizer_cases(name: str, flat: bool, dtype, kernel=None) -> list[Case]:
             watched = _optimizer_arrays(opt) + [g for g in grads if isinstance(g, np.ndarray)]
             if isinstance(value, list):
                 watched += [g for g in value if isinstance(g, np.ndarray)]
-            return lambda: opt.step(value), watched, lambda: _optimizer_scalars(opt)
+            inputs = _valid_inputs(opt, dtype)
+            return lambda: opt.step(value, **inputs), watched, lambda: _optimizer_scalars(opt)
         cases.append(Case(f"{label}.step", kind, build))
 
     step_case("grads a bare array", lambda o, gs: gs[0])
@@ -333,7 +340,7 @@ def optimizer_cases(name: str, flat: bool, dtype, kernel=None) -> list[Case]:
         def build():
             opt, grads = _optimizer_world(name, flat, dtype, kernel)
             donor, _ = _optimizer_world(name, flat, dtype, kernel, seed=5)
-            donor.step(grads)
+            donor.step(grads, **_valid_inputs(donor, dtype))
             d = donor.state_dict()
             value = corrupt(d, opt)
             watched = _optimizer_arrays(opt)

@@ -95,24 +95,29 @@ def run(name: str, dtype: str, cupy_module):
     sync_to_host = getattr(cupy_module, "sync_to_host", lambda: None)
     for t in range(1, STEPS + 1):
         grad = host_arrays(dtype, rng.standard_normal(SIZE))
+        # the spec's inputs besides the gradient, in its storage dtype (none: the draws stay as before)
+        inputs = {i.name: host_arrays(dtype, rng.standard_normal(SIZE)) for i in spec.inputs}
+        exact_inputs = {k: v.astype(numpy.float64) for k, v in inputs.items()}
         if local:
             param_ref = param_host.astype(numpy.float64)
             state_ref = dict(state_ref) | {s: state_host[s].astype(numpy.float64) for s in outputs[1:]}
         before = {"theta": param_ref.copy()} | {s: numpy.array(state_ref[s], numpy.float64) for s in outputs[1:]}
         state_before = dict(state_ref)
-        cupy_module.step(param_host, grad, state_host, t, **hp)
+        cupy_module.step(param_host, grad, state_host, t, **inputs, **hp)
         if local:
             sync_to_host()
-        numpy_module.step(param_numpy, grad, state_numpy, t, **hp)
-        param_ref, state_ref = reference.step(spec, param_ref, grad.astype(numpy.float64), state_ref, t, **hp)
+        numpy_module.step(param_numpy, grad, state_numpy, t, **inputs, **hp)
+        param_ref, state_ref = reference.step(spec, param_ref, grad.astype(numpy.float64), state_ref, t,
+                                              inputs=exact_inputs, **hp)
         after = {"theta": param_ref} | {s: numpy.asarray(state_ref[s], numpy.float64) for s in outputs[1:]}
-        sensitivity = gradient_sensitivity(spec, before, state_before, grad.astype(numpy.float64), t, hp, outputs)
+        sensitivity = gradient_sensitivity(spec, before, state_before, grad.astype(numpy.float64), t, hp, outputs,
+                                           exact_inputs)
         summands = numpy.abs(grad.astype(numpy.float64)) + hp.get("weight_decay", 0.0) * numpy.abs(before["theta"])
         step_bound = {o: u * (4 * numpy.abs(after[o]) + K * numpy.abs(after[o] - before[o])
                               + 2 * summands * sensitivity[o]) for o in outputs}
         if discontinuous:
             jumps = jump_near_discontinuities(spec, before, state_before, grad.astype(numpy.float64), t, hp,
-                                              outputs, after, u)
+                                              outputs, after, u, exact_inputs)
             step_bound = {o: step_bound[o] + jumps[o] for o in outputs}
         if local:
             # one rounding to storage may differ by one storage ulp
@@ -128,13 +133,14 @@ def run(name: str, dtype: str, cupy_module):
     return host, numpy_result, ref, bound, worst_local
 
 
-def gradient_sensitivity(spec, before, state, grad, t, hp, outputs) -> dict:
+def gradient_sensitivity(spec, before, state, grad, t, hp, outputs, inputs=None) -> dict:
     """|dX/dg| per element by central differences of the float64 reference step."""
     delta = 2.0 ** -20 * numpy.maximum(numpy.abs(grad), 1.0)
     start = {k: v for k, v in state.items() if k not in outputs} | {o: before[o] for o in outputs[1:]}
     results = []
     for sign in (1, -1):
-        param, new_state = reference.step(spec, before["theta"].copy(), grad + sign * delta, dict(start), t, **hp)
+        param, new_state = reference.step(spec, before["theta"].copy(), grad + sign * delta, dict(start), t,
+                                          inputs=inputs, **hp)
         results.append({"theta": param} | {o: numpy.asarray(new_state[o], numpy.float64) for o in outputs[1:]})
     return {o: numpy.abs(results[0][o] - results[1][o]) / (2 * delta) for o in outputs}
 
@@ -151,12 +157,13 @@ def has_elementwise_discontinuity(spec) -> bool:
     return False
 
 
-def jump_near_discontinuities(spec, before, state, grad, t, hp, outputs, after, u) -> dict:
+def jump_near_discontinuities(spec, before, state, grad, t, hp, outputs, after, u, inputs=None) -> dict:
     """max over ± of |X(g(1 ± 8u)) − X(g)| from the float64 reference: the jump a rounding can trigger."""
     start = {k: v for k, v in state.items() if k not in outputs} | {o: before[o] for o in outputs[1:]}
     jump = {o: numpy.zeros_like(after[o]) for o in outputs}
     for sign in (1, -1):
-        param, new_state = reference.step(spec, before["theta"].copy(), grad * (1 + sign * 8 * u), dict(start), t, **hp)
+        param, new_state = reference.step(spec, before["theta"].copy(), grad * (1 + sign * 8 * u), dict(start), t,
+                                          inputs=inputs, **hp)
         moved = {"theta": param} | {o: numpy.asarray(new_state[o], numpy.float64) for o in outputs[1:]}
         jump = {o: numpy.maximum(jump[o], numpy.abs(moved[o] - after[o])) for o in outputs}
     return jump

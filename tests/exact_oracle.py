@@ -403,6 +403,109 @@ def exp(x: Bounds, target: Target) -> Bounds:
     return Bounds(max(b.lo, ZERO), b.hi, b.nan)
 
 
+#: Roundings allowed for the trigonometric and hyperbolic functions, ``log1p`` and ``expm1``: NumPy's SIMD
+#: float32 versions are accurate to a few ulp, not correctly rounded.
+ELEMENTARY_ROUNDINGS = 4
+
+
+def _on_domain(f, x: Bounds, target: Target, start, end, *, increasing=True) -> Bounds:
+    """A function monotone on its domain ``[start, end]`` (NaN outside it); ``f`` gives its values at the ends,
+    infinite ones included."""
+    if x.empty:
+        return x
+    nan = x.nan or x.lo < start or x.hi > end
+    lo, hi = max(x.lo, start), min(x.hi, end)
+    if lo > hi:
+        return Bounds(INF, -INF, True)
+    low, high = (_library(f, lo, False), _library(f, hi, True)) if increasing else \
+        (_library(f, hi, False), _library(f, lo, True))
+    return rounded(Bounds(low, high, nan), ELEMENTARY_ROUNDINGS, target,
+                   exact_point=lo == hi == 0 and f(ZERO) == 0)
+
+
+def _limits(f, at_minus_inf, at_plus_inf):
+    """``f`` with its limits at ±∞ (and at a finite end where mpmath would go complex)."""
+    def g(v, _f=f):
+        if v == INF:
+            return at_plus_inf
+        if v == -INF:
+            return at_minus_inf
+        return _f(v)
+    return g
+
+
+def _cosh(x: Bounds, target: Target) -> Bounds:
+    """Even: decreasing on (−∞, 0], increasing on [0, ∞)."""
+    if x.empty:
+        return x
+    parts = []
+    if x.lo < 0:
+        parts.append(_on_domain(mp.cosh, x, target, -INF, ZERO, increasing=False))
+    if x.hi >= 0:
+        parts.append(_on_domain(mp.cosh, x, target, ZERO, INF))
+    part = hull(*parts)
+    return Bounds(max(part.lo, ONE), part.hi, x.nan)
+
+
+def _pi_multiples(lo, hi, offset) -> tuple[int, int]:
+    """The integers k with lo ≤ offset + kπ ≤ hi (lo, hi finite), as a range (first, last)."""
+    bits = PRECISION + 20 + max(0, int(mp.mag(max(abs(lo), abs(hi), ONE))))
+    with mp.workprec(bits):
+        return int(mp.ceil((lo - offset) / mp.pi)), int(mp.floor((hi - offset) / mp.pi))
+
+
+def _periodic(f, x: Bounds, target: Target, half_pi_offset: bool) -> Bounds:
+    r"""``sin`` (extremes :math:`(-1)^k` at :math:`\pi/2 + k\pi`, ``half_pi_offset``) or ``cos`` (at
+    :math:`k\pi`); NaN at ±∞."""
+    if x.empty:
+        return x
+    nan = x.nan or not mp.isfinite(x.lo) or not mp.isfinite(x.hi)
+    if not (mp.isfinite(x.lo) and mp.isfinite(x.hi)) or x.hi - x.lo >= 7:  # an infinite end, or a whole period
+        return Bounds(-ONE, ONE, nan)
+    with mp.workprec(PRECISION + 20):
+        offset = mp.pi / 2 if half_pi_offset else ZERO
+    first, last = _pi_multiples(x.lo, x.hi, offset)
+    extremes = [ONE if k % 2 == 0 else -ONE for k in range(first, last + 1)]
+    ends = (_library(f, x.lo, False), _library(f, x.lo, True), _library(f, x.hi, False), _library(f, x.hi, True))
+    b = rounded(Bounds(min(ends + tuple(extremes)), max(ends + tuple(extremes)), nan), ELEMENTARY_ROUNDINGS,
+                target, exact_point=x.point and x.lo == 0 and f(ZERO) == 0)
+    return Bounds(max(b.lo, -ONE), min(b.hi, ONE), b.nan)
+
+
+def _tan(x: Bounds, target: Target) -> Bounds:
+    """Increasing between its poles at π/2 + kπ; every value across a pole; NaN at ±∞."""
+    if x.empty:
+        return x
+    if not (mp.isfinite(x.lo) and mp.isfinite(x.hi)) or x.hi - x.lo >= 4:
+        return Bounds(-INF, INF, True)
+    with mp.workprec(PRECISION + 20):
+        offset = mp.pi / 2
+    first, last = _pi_multiples(x.lo, x.hi, offset)
+    if first <= last:
+        return Bounds(-INF, INF, x.nan)
+    return _on_domain(mp.tan, x, target, x.lo, x.hi)
+
+
+#: SymPy function → its oracle (by the function's name, so this module need not import codegen's classes).
+ELEMENTARY = {
+    "sin": lambda x, target: _periodic(mp.sin, x, target, True),
+    "cos": lambda x, target: _periodic(mp.cos, x, target, False),
+    "tan": _tan,
+    "asin": lambda x, target: _on_domain(mp.asin, x, target, -ONE, ONE),
+    "acos": lambda x, target: _on_domain(mp.acos, x, target, -ONE, ONE, increasing=False),
+    "atan": lambda x, target: _on_domain(mp.atan, x, target, -INF, INF),
+    "sinh": lambda x, target: _on_domain(mp.sinh, x, target, -INF, INF),
+    "cosh": _cosh,
+    "asinh": lambda x, target: _on_domain(mp.asinh, x, target, -INF, INF),
+    "acosh": lambda x, target: _on_domain(_limits(mp.acosh, INF, INF), x, target, ONE, INF),
+    "atanh": lambda x, target: _on_domain(
+        lambda v: -INF if v == -1 else INF if v == 1 else mp.atanh(v), x, target, -ONE, ONE),
+    "log1p": lambda x, target: _on_domain(
+        lambda v: -INF if v == -1 else mp.log1p(v), x, target, -ONE, INF),
+    "expm1": lambda x, target: _on_domain(_limits(mp.expm1, -ONE, INF), x, target, -INF, INF),
+}
+
+
 def absolute(x: Bounds) -> Bounds:
     if x.empty:
         return x
@@ -661,6 +764,8 @@ def _node(node, memo, env, target):
         return log(args[0], target)
     if kind is sp.tanh:
         return tanh(args[0], target)
+    if kind.__name__ in ELEMENTARY and len(args) == 1:
+        return ELEMENTARY[kind.__name__](args[0], target)
     if kind is sp.Abs:
         return absolute(args[0])
     if kind is sp.sign:

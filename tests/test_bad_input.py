@@ -151,8 +151,9 @@ def test_random_arguments_succeed_exactly_when_valid_and_fail_cleanly_otherwise(
     before = [a.tobytes() for a in (param, *(v for v in state.values() if isinstance(v, np.ndarray)))]
     valid = (_valid_step(t) and _valid_number(value, module.DOMAINS[hyper]) and shape_delta == 0
              and grad_dtype in ("float16", "float32", "float64"))
+    inputs = {name: grad.copy() for name in getattr(module, "INPUTS", ())}  # as valid as the gradient
     try:
-        module.step(param, grad, state, t, **{hyper: value})
+        module.step(param, grad, state, t, **inputs, **{hyper: value})
     except (ValueError, TypeError):
         assert not valid
         assert [a.tobytes() for a in (param, *(v for v in state.values() if isinstance(v, np.ndarray)))] == before

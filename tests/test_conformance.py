@@ -440,6 +440,19 @@ CASES = [
          lambda p: po.QHAdam(p, lr=0.01, betas=(0.95, 0.998), nus=(0.7, 0.8), eps=1e-6, weight_decay=0.01, **PO),
          dict(lr=0.01, beta1=0.95, beta2=0.998, nu1=0.7, nu2=0.8, eps=1e-6, weight_decay=0.01),
          rtol64=1e-7),  # po keeps the weights w₁, w₂ as float32 tensors even for float64 parameters
+    Case("adopt", "po.ADOPT", lambda p: po.ADOPT(p, lr=0.01, betas=(0.8, 0.99), eps=1e-6, **PO),
+         dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-6)),
+    # T = 250 > 200 steps: after T_max, CosineAnnealingLR rises again (it is periodic) where the spec holds η_min
+    # (test_lion_cosine_holds_the_final_rate)
+    Case("lion_cosine", "po.Lion+CosineAnnealingLR",
+         lambda p: _with_scheduler(po.Lion(p, lr=3e-3, betas=(0.8, 0.95), **PO),
+                                   lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=250, eta_min=1e-4)),
+         dict(lr=3e-3, lr_min=1e-4, total_steps=250, beta1=0.8, beta2=0.95)),
+    Case("schedule_free_adamw", "po.ScheduleFreeAdamW(warmup,r,wd)",
+         lambda p: po.ScheduleFreeAdamW(p, lr=0.01, betas=(0.8, 0.99), weight_decay=0.01, r=0.5,
+                                        weight_lr_power=2.0, warmup_steps=20, eps=1e-6, **PO),
+         dict(lr=0.01, beta1=0.8, beta2=0.99, weight_decay=0.01, r=0.5, weight_lr_power=2.0, warmup_steps=20,
+              eps=1e-6)),
     Case("signsgd", "po.SignSGD(momentum=0)", lambda p: po.SignSGD(p, lr=0.01, momentum=0.0, **PO), dict(lr=0.01)),
     Case("signum", "po.SignSGD(momentum)", lambda p: po.SignSGD(p, lr=0.01, momentum=0.8, **PO),
          dict(lr=0.01, momentum=0.8)),
@@ -501,16 +514,25 @@ CASES = [
 ]
 
 
+def _with_scheduler(optimizer, scheduler):
+    """A peer whose learning rate a torch scheduler sets: (optimizer, scheduler(optimizer)), the scheduler stepped
+    after each optimizer step."""
+    return optimizer, scheduler(optimizer)
+
+
 def _peer_trajectory(case: Case, param: np.ndarray, grads: np.ndarray, dtype: torch.dtype) -> np.ndarray:
     previous = torch.get_default_dtype()
     torch.set_default_dtype(dtype)  # step counters, NAdam's Π and ASGD's η/μ follow the default dtype
     try:
         p = torch.tensor(param, dtype=dtype, requires_grad=True)
         opt = case.factory([p])
+        opt, scheduler = opt if isinstance(opt, tuple) else (opt, None)
         out = []
         for g in grads:
             p.grad = torch.tensor(g, dtype=dtype)  # fresh every step: po/to mutate p.grad in place
             opt.step()
+            if scheduler is not None:
+                scheduler.step()
             out.append(p.detach().to(torch.float64).numpy().copy())
         return np.array(out)
     finally:
@@ -559,7 +581,7 @@ def test_ada_nesterov_matches_equation_12_in_original_form(engine):
 
 def test_every_spec_has_a_conformance_case():
     from optiforge import specs
-    covered = {c.spec for c in CASES} | {"ada_nesterov"}
+    covered = {c.spec for c in CASES} | {"ada_nesterov", "sophia"}  # (sophia: test_sophia_with_a_supplied_hessian)
     if OPTAX is None:
         pytest.skip("optax (Python >= 3.11) is not installed: the optax-only forms have no peer here")
     missing = sorted(set(specs.names()) - covered)
@@ -591,3 +613,52 @@ if __name__ == "__main__":  # python tests/test_conformance.py: print the confor
     print("| optimizer | peer | float64 | float32 |\n|---|---|---|---|")
     for spec, peer, e64, e32 in conformance_table():
         print(f"| {spec} | {peer} | {e64:.1e} | {'—' if e32 is None else f'{e32:.1e}'} |")
+
+
+def test_lion_cosine_holds_the_final_rate():
+    """After T steps the rate is η_min: one step of Lion with sign(c) = ±1 moves θ by exactly η_min."""
+    from optiforge import specs
+    from optiforge.specs import reference
+    spec = specs.get("lion_cosine")
+    hyper = dict(lr=0.5, lr_min=0.125, total_steps=4, beta1=0.5, beta2=0.5)
+    theta = np.array([1.0, -2.0])
+    state = reference.init_state(spec, theta, **hyper)
+    for t in (1, 5, 9):
+        new, _ = reference.step(spec, theta, np.array([1.0, -1.0]), state, t, **hyper)
+        rate = 0.5 if t == 1 else 0.125
+        assert np.array_equal(theta - new, [rate, -rate]), (t, theta - new)
+
+
+def _sophia_data(seed: int = 2):
+    rng = np.random.default_rng(seed)
+    scale = np.logspace(-2, 1, SIZE)
+    return (rng.normal(size=(STEPS, SIZE)) + 0.5) * scale  # mostly positive; the negative ones meet the ε floor
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_sophia_with_a_supplied_hessian(precision, engine):
+    """sophia against pytorch_optimizer's SophiaH given the same Hessian estimates through step(hessian=...) at the
+    steps it reads them ((t − 1) mod k = 0; None between, where SophiaH reads none either)."""
+    k, hyper = 3, dict(lr=0.01, beta1=0.9, beta2=0.95, p=0.05, update_period=3, eps=1e-6)
+    param, grads = _data()
+    hessians = _sophia_data()
+    if precision == "float32":
+        param, grads, hessians = (x.astype(np.float32).astype(np.float64) for x in (param, grads, hessians))
+    ours = trajectory("sophia", param, grads, engine, np.dtype(precision), inputs=[{"hessian": h} for h in hessians],
+                      **hyper)
+    dtype = torch.float64 if precision == "float64" else torch.float32
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        p = torch.tensor(param, dtype=dtype, requires_grad=True)
+        opt = po.SophiaH([p], lr=0.01, betas=(0.9, 0.95), p=0.05, update_period=k, eps=1e-6, **PO)
+        theirs = []
+        for t, (g, h) in enumerate(zip(grads, hessians), start=1):
+            p.grad = torch.tensor(g, dtype=dtype)
+            opt.step(hessian=[torch.tensor(h, dtype=dtype)] if (t - 1) % k == 0 else None)
+            theirs.append(p.detach().to(torch.float64).numpy().copy())
+    finally:
+        torch.set_default_dtype(previous)
+    assert np.max(np.abs(ours[-1] - param)) > 1e-6, "the trajectory must move"
+    error = relative_error(np.array(theirs), ours)
+    assert error <= (1e-10 if precision == "float64" else 2e-5), error

@@ -44,8 +44,11 @@ def test_kernels_are_typed_for_their_precision_and_never_see_the_step(name):
     assert "double" not in kernels["float32"].operation and "float " not in kernels["float64"].operation
     for precision, source in kernels.items():
         assert source.out_params.startswith("T param") and source.in_params.startswith("G grad")
-        # every scalar travels in the arithmetic type (or bool), never in the storage type T/G
-        for declaration in source.in_params.split(",")[1:]:
+        # the inputs besides the gradient in its storage type G, then every scalar in the arithmetic type (or
+        # bool), never in the storage type T/G
+        inputs = len(getattr(MODULES[name], "INPUTS", ()))
+        assert all(d.split()[0] == "G" for d in source.in_params.split(",")[1:1 + inputs])
+        for declaration in source.in_params.split(",")[1 + inputs:]:
             assert declaration.split()[0] in (precision, "bool"), declaration
 
 

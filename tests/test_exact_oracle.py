@@ -16,6 +16,7 @@ import exact_oracle as oracle
 from sympy.functions.elementary.piecewise import ExprCondPair
 from optiforge.specs import GRAD, PARAM, UNIT_CLOSED, SpecBuilder, reference
 from optiforge.specs.expression_dag import SYMPY_REFUSALS
+from optiforge.specs.validate import ELEMENTARY_FUNCTIONS
 
 X, Y = sp.symbols("x y", real=True)
 
@@ -194,3 +195,27 @@ def test_a_deliberately_wrong_kernel_fails_the_campaign_check():
         checker.run(3)
         assert "numpy" not in checker.outcomes, checker.details
         assert checker.outcomes["bad"] == outcome, checker.details
+
+
+_ELEMENTARY_POINTS = [0.0, -0.0, 1e-300, 0.5, -0.5, 1.0, -1.0, 1.5, -1.5, 1.5707963267948966, 3.141592653589793,
+                      4.71238898038469, 10.0, -30.0, 100.0, 1e10, -1e20, 1e300, np.inf, -np.inf, np.nan]
+
+
+@pytest.mark.parametrize("function", sorted(ELEMENTARY_FUNCTIONS, key=lambda f: f.__name__))
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_numpy_elementary_functions_lie_in_the_bounds(function, precision):
+    """NumPy's ufunc (the reference's and the NumPy kernels') in either precision is within the oracle's bounds
+    at ordinary points, domain ends, poles' neighbours, huge arguments and ±∞/NaN; a value off by a relative
+    1e-5 at an ordinary point is not."""
+    dtype = np.dtype(precision).type
+    ufunc = getattr(np, ELEMENTARY_FUNCTIONS[function])
+    with np.errstate(all="ignore"):
+        points = [dtype(x) for x in _ELEMENTARY_POINTS] + [dtype(x) for x in np.linspace(-3, 3, 41)]
+        for x in points:
+            value = ufunc(x)
+            bounds = oracle.evaluate(function(X), {X: oracle.value_of(float(x))}, oracle.TARGETS[precision])
+            assert oracle.verdict(bounds, value) == "correct", (function, precision, x, value, bounds)
+        x = dtype(1.3 if function is sp.acosh else 0.3)
+        off = ufunc(x) * (1 + 1e-5)
+        bounds = oracle.evaluate(function(X), {X: oracle.value_of(float(x))}, oracle.TARGETS[precision])
+        assert oracle.verdict(bounds, off) == "wrong", (function, off, bounds)

@@ -8,6 +8,7 @@ import pytest
 
 from optiforge import specs
 from optiforge.runtime.flat import FlatBuffer, MultiTensor
+from catalog_support import step_inputs
 
 SHAPES = [(3, 4), (5,), (2, 3, 2), (1,)]
 
@@ -33,9 +34,13 @@ def test_one_flat_step_equals_per_tensor_steps(name):
         grads = [rng.standard_normal(s).astype(numpy.float32) for s in SHAPES]
         for view, g in zip(flat.grads, grads):
             view[...] = g
+        inputs = step_inputs(module, lambda: [rng.standard_normal(s).astype(numpy.float32) for s in SHAPES])
+        for name_, values in inputs.items():
+            for view, value in zip(flat.inputs[name_], values):
+                view[...] = value
         flat.step(t)
-        for p, g, s in zip(separate, grads, states):
-            module.step(p, g, s, t)
+        for k, (p, g, s) in enumerate(zip(separate, grads, states)):
+            module.step(p, g, s, t, **{name_: values[k] for name_, values in inputs.items()})
     for k, p in enumerate(separate):
         numpy.testing.assert_array_equal(flat.params[k], p)
         for state_name in module.STATE:

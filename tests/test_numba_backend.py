@@ -29,6 +29,7 @@ from optiforge.codegen.numba_backend.printer import LoopPrinter
 from optiforge.codegen.selfcheck import compare_with_reference, random_gradients, sample_hyperparameters
 from optiforge.runtime import Optimizer, kernel_support as _runtime, numba_support as _numba_runtime
 from optiforge.specs import GRAD as g, NONNEGATIVE, PARAM as theta, STEP as t, SpecBuilder, reference
+from catalog_support import step_inputs
 
 NAMES = specs.names()
 STEPS = 50
@@ -106,10 +107,11 @@ def test_nan_and_inf_propagate_exactly_as_in_the_numpy_backend(name, dtype):
     numpy_param, numpy_state = param.copy(), {k: (v.copy() if hasattr(v, "copy") else v) for k, v in state.items()}
     for step in range(1, 4):
         grad = _extreme_values(dtype, rng, size)
+        inputs = step_inputs(ours, lambda: _extreme_values(dtype, rng, size))
         with np.errstate(all="raise"):  # the loop never warns (NumPy's ufuncs do: overflow, inf - inf, …)
-            ours.step(param, grad, state, step, **hp)
+            ours.step(param, grad, state, step, **inputs, **hp)
         with np.errstate(all="ignore"):
-            theirs.step(numpy_param, grad, numpy_state, step, **hp)
+            theirs.step(numpy_param, grad, numpy_state, step, **inputs, **hp)
         _assert_same_values(param, numpy_param, dtype, f"{name} θ at t={step}")
         for key in ours.STATE:
             _assert_same_values(state[key], numpy_state[key], dtype, f"{name} {key} at t={step}")
@@ -262,9 +264,10 @@ def test_flat_optimizer_equals_per_tensor_steps(name):
     on_numpy = Optimizer([p.copy() for p in params], name, backend="numpy", flat=True)
     for _ in range(3):
         grads = [rng.standard_normal(s).astype(np.float32) for s in SHAPES]
-        flat.step(grads)
-        separate.step(grads)
-        on_numpy.step(grads)
+        inputs = step_inputs(flat.kernel, lambda: [rng.standard_normal(s).astype(np.float32) for s in SHAPES])
+        flat.step(grads, **inputs)
+        separate.step(grads, **inputs)
+        on_numpy.step(grads, **inputs)
     for k in range(len(SHAPES)):
         np.testing.assert_array_equal(flat.params[k], separate.params[k])
         np.testing.assert_allclose(flat.params[k], on_numpy.params[k], rtol=1e-5, atol=1e-6)

@@ -37,3 +37,18 @@ def test_random_specs_match_the_exact_oracle(report_line):
     assert table[("numpy", "float64")]["correct"] == COUNT
     assert table[("numpy", "float32")]["correct"] >= COUNT // (2 * FLOAT32_EVERY)
     assert table[("numba", "float64")]["correct"] >= COUNT // (2 * NUMBA_EVERY)
+
+
+def test_the_elementary_functions_feature_draws_every_function():
+    """The ``elementary_functions`` feature (not in CI_FEATURES: see tests/oracle_differential.py) draws each of
+    them, mostly on its domain."""
+    import sympy as sp
+    from oracle_differential import WideGenerator
+    from optiforge.specs.validate import ELEMENTARY_FUNCTIONS
+
+    generator = WideGenerator(7, CI_FEATURES + ("elementary_functions",))
+    seen = set()
+    for index in range(80):
+        for _, _, value in generator.recipe(index).steps:
+            seen |= {type(node) for node in sp.preorder_traversal(value)}
+    assert set(ELEMENTARY_FUNCTIONS) <= seen, set(ELEMENTARY_FUNCTIONS) - seen

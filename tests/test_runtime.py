@@ -71,7 +71,8 @@ def test_generated_modules_import_without_sympy():
             "from optiforge import runtime\n"
             "from optiforge.runtime import Optimizer\n"
             "for name in runtime.available():\n"
-            "    Optimizer([np.ones(3)], name).step([np.ones(3)])\n"
+            "    opt = Optimizer([np.ones(3)], name)\n"
+            "    opt.step([np.ones(3)], **{k: [np.ones(3)] for k in getattr(opt.kernel, 'INPUTS', ())})\n"
             "print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"

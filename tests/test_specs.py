@@ -8,6 +8,7 @@ from optiforge import specs
 from optiforge.specs import GRAD as g, PARAM as theta, STEP as t
 from optiforge.specs.builder import SpecBuilder
 from optiforge.specs.dsl import Assignment, OptimizerSpec, SpecError
+from optiforge.specs.validate import ELEMENTARY_FUNCTIONS
 
 CORE = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamax", "nadam", "nadamax",
         "adamw"]
@@ -98,15 +99,24 @@ def test_cycle_among_temporaries():
     _raises(lambda: specs.validate(spec), "cycle among temporaries", "x -> y -> x")
 
 
-@pytest.mark.parametrize("expr, culprit", [
-    (sp.Function("f")(g), "undefined function f"),
-    (sp.sin(g), "function sin"),
-    (sp.Sum(g, (t, 1, 3)), "function Sum"),
+@pytest.mark.parametrize("expr, culprit, why", [
+    (sp.Function("f")(g), "undefined function f", "not a function the kernels compute"),
+    (sp.erf(g), "function erf", "NumPy has no erf ufunc"),
+    (sp.polygamma(1, g), "function polygamma", "not elementwise or not supported"),
+    (sp.Sum(g, (t, 1, 3)), "function Sum", "not elementwise or not supported"),
 ])
-def test_function_that_is_not_elementwise(expr, culprit):
+def test_function_that_is_not_supported(expr, culprit, why):
+    """The message names the function, says why, and lists every supported function."""
     spec, lr = _builder()
     spec.update(theta, theta - lr * expr)
-    _raises(spec.build, culprit, "not elementwise")
+    _raises(spec.build, culprit, why, "supported: +, *, **, sqrt", "cos", "atan", "log1p")
+
+
+@pytest.mark.parametrize("function", sorted(ELEMENTARY_FUNCTIONS, key=lambda f: f.__name__))
+def test_elementary_functions_are_allowed(function):
+    spec, lr = _builder()
+    spec.update(theta, theta - lr * function(g / 2))
+    assert spec.build().assignments[-1].value.has(function)
 
 
 def test_empty_domain():

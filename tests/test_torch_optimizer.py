@@ -48,7 +48,8 @@ class DirectKernels:
         self.groups_of, self.hyperparameters = groups_of, hyperparameters
         self.state, self.steps = [None] * len(params), [0] * len(params)
 
-    def step(self, grads):
+    def step(self, grads, **inputs):
+        """``inputs``: the spec's inputs besides the gradient, name → one tensor per parameter."""
         for k, g in enumerate(grads):
             if g is None:
                 continue
@@ -56,7 +57,8 @@ class DirectKernels:
             if self.state[k] is None:
                 self.state[k] = self.module.init_state(self.params[k], **hp)
             self.steps[k] += 1
-            self.module.step(self.params[k], as_numpy(g), self.state[k], self.steps[k], **hp)
+            extra = {name: as_numpy(values[k]) for name, values in inputs.items()}
+            self.module.step(self.params[k], as_numpy(g), self.state[k], self.steps[k], **extra, **hp)
 
 
 def assert_same(tensor, array):
@@ -78,8 +80,10 @@ def test_every_catalogue_spec_steps_like_its_kernel(name, flat):
         grads = [torch.randn(p.shape, generator=gen, dtype=torch.float64) for p in params]
         for p, g in zip(params, grads):
             p.grad = g.clone()
-        opt.step()
-        direct.step(grads)
+        inputs = {name: [torch.randn(p.shape, generator=gen, dtype=torch.float64) for p in params]
+                  for name in opt.input_names}
+        opt.step(**inputs)
+        direct.step(grads, **inputs)
     for k, p in enumerate(params):
         assert_same(p, direct.params[k])
         state = opt.state[p]

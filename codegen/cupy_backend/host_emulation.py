@@ -99,7 +99,7 @@ class HostRuntime:
         return self._libraries[key]
 
     def launch(self, source: KernelSource, grad, *arguments, stream=None) -> None:
-        param = arguments[len(source.scalars)]
+        param = arguments[len(parse_params(source.in_params)) - 1]  # after grad, the inputs and the scalars
         self.streams.append(stream)
         assert param.dtype.name in PRECISIONS[source.precision], (source.name, param.dtype)
         self.launches.append((source, dict(zip(source.scalars, arguments)), param.size))

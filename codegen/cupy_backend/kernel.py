@@ -125,7 +125,7 @@ def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> Ker
         return symbol
     # A state whose new value is its old one is never stored, so it may end a chain too.
     unchanged = {s.symbol for s in ir.spec.array_state if resolved(dict(ir.array_outputs)[s.name]) == s.symbol}
-    loaded = {PARAM, GRAD} | unchanged
+    loaded = {PARAM, GRAD, *ir.extra_inputs} | unchanged
     aliases = {symbol: expr for symbol, expr in body
                if isinstance(expr, sp.Symbol) and (expr in dict(body) or expr in loaded)}
     chains: dict[sp.Symbol, list[sp.Symbol]] = {}
@@ -150,8 +150,17 @@ def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> Ker
     read = free_symbols(*(expr for _, expr in body)) if body else set()
     state = [s.symbol for s in ir.spec.array_state]
 
+    # A declared input arrives as the argument <name>_in (in the gradient's storage type G), loaded like g.
+    taken = set(c_names.values()) | {PARAM_ARG.name, GRAD_ARG.name} | C_RESERVED
+    input_args = {}
+    for symbol in ir.extra_inputs:
+        name = f"{c_names[symbol]}_in"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        input_args[symbol] = sp.Symbol(name)
     statements = []
-    for symbol, storage in ((PARAM, PARAM_ARG), (GRAD, GRAD_ARG)):
+    for symbol, storage in ((PARAM, PARAM_ARG), (GRAD, GRAD_ARG), *input_args.items()):
         if symbol in read:
             statements.append(Variable(symbol, type=arithmetic, attrs={value_const}).as_Declaration(
                 value=Cast(storage, ctype)))
@@ -175,7 +184,8 @@ def build_kernel(ir: KernelIR, precision: str, names: dict | None = None) -> Ker
 
     def param(type_name, symbol):
         return f"{type_name} {printer.doprint(symbol)}"
-    in_params = [param("G", GRAD_ARG)] + [param("bool" if s in booleans else precision, s) for s in scalars]
+    in_params = [param("G", GRAD_ARG)] + [param("G", a) for a in input_args.values()] \
+        + [param("bool" if s in booleans else precision, s) for s in scalars]
     out_params = [param("T", PARAM_ARG)] + [param(precision, s) for s in state]
     return KernelSource(
         name=f"optiforge_{ir.spec.name}_{precision}",

@@ -50,7 +50,8 @@ def cupy_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostPr
 
     # Scalars travel in the arithmetic type (never the storage type: float16(0.999) = 0.99902).
     arguments = [f"bool({n})" if n in booleans else f"_dtype.type({n})" for n in kernels[0].scalars]
-    launch = ["_cupy_runtime.launch(KERNELS[_dtype.name], grad, " + "".join(f"{a}, " for a in arguments) + "param"
+    launch = ["_cupy_runtime.launch(KERNELS[_dtype.name], grad, " + "".join(f"{i.name}, " for i in spec.inputs)
+              + "".join(f"{a}, " for a in arguments) + "param"
               + "".join(f", state[{s.name!r}]" for s in spec.array_state) + ", stream=stream)"]
 
     kernel_dict = [line for source in kernels for line in _kernel_literal(source)]

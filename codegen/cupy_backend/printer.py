@@ -55,6 +55,8 @@ C_RESERVED = TEMPLATE_NAMES | frozenset("""
     typename union unsigned using virtual void volatile wchar_t while xor xor_eq entry
     threadIdx blockIdx blockDim gridDim warpSize std
     sqrt sqrtf fabs fabsf exp expf log logf tanh tanhf pow powf floor floorf ceil ceilf fmod fmodf nan nanf
+    sin sinf cos cosf tan tanf asin asinf acos acosf atan atanf sinh sinhf cosh coshf asinh asinhf acosh acoshf
+    atanh atanhf log1p log1pf expm1 expm1f
     isnan isinf isfinite signbit copysign fmax fmin abs min max NAN INFINITY HUGE_VAL HUGE_VALF M_PI M_E
     half float32 float64 float16 int8 int16 int32 int64 uint8 uint16 uint32 uint64 complex64 complex128
     CArray CIndexer CUPY_FOR size_t ptrdiff_t

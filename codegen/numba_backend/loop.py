@@ -65,7 +65,8 @@ def build_loop(ir: KernelIR, precision: str, names: dict | None = None) -> LoopS
     booleans = ir.host_booleans()
     scalars = loop_scalars(ir)
     body = dict(ir.body)
-    arrays = {PARAM: "_param", GRAD: "_grad"} | {s.symbol: f"_{s.name}" for s in ir.spec.array_state}
+    arrays = {PARAM: "_param", GRAD: "_grad"} | {i.symbol: f"_{i.name}" for i in ir.spec.inputs} \
+        | {s.symbol: f"_{s.name}" for s in ir.spec.array_state}
     index = "_i"
     while index in arrays.values():
         index += "_"

@@ -32,6 +32,8 @@ def numba_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostP
     run = ["_numba_runtime.run(",
            f"    LOOPS[_dtype.name], param, grad, {_tuple(state)},",
            f"    {_tuple(scalars)})"]
+    if spec.inputs:  # the declared inputs, loaded like the gradient
+        run[-1] = f"    {_tuple(scalars)}, {_tuple([i.name for i in spec.inputs])})"
     loop_table = []
     for loop in loops:
         loop_table += [f"{loop.precision!r}: _numba_runtime.Loop(", f"    {loop.name},"]

@@ -23,7 +23,7 @@ def numpy_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostP
     program = build_program(ir)
     ufunc_printer = UfuncPrinter(program.host_booleans, lowered.names)
 
-    arrays = {PARAM.name, GRAD.name, "_theta_out"} | {s.name for s in spec.array_state}
+    arrays = {PARAM.name, GRAD.name, "_theta_out"} | {s.name for s in spec.array_state} | {i.name for i in spec.inputs}
     registers = {f"_buf{i}" for i in range(program.float_buffers)} | {f"_mask{i}" for i in range(program.mask_buffers)}
     used = [a for call in program.calls for a in call.args] + [v for _, v in program.copies]
     cast = sorted({host_printer.doprint(a) for a in used if isinstance(a, sp.Symbol)
@@ -38,6 +38,8 @@ def numpy_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostP
         block.append(f"theta = _runtime.load(_theta_out, _buffers[{loads}][:_n])")
     if GRAD.name in reads:
         block.append(f"g = _runtime.load(_grad_all[_lo:_hi], _buffers[{loads + 1}][:_n])")
+    block += [f"{i.name} = _runtime.load(_{i.name}_all[_lo:_hi], _buffers[{loads + 2 + k}][:_n])"
+              for k, i in enumerate(spec.inputs) if i.name in reads]
     block += [f"{s.name} = _{s.name}_all[_lo:_hi]" for s in spec.array_state if s.name in reads]
     block += [f"_buf{i} = _buffers[{i}][:_n]" for i in range(program.float_buffers)]
     block += [f"_mask{i} = _masks[{i}][:_n]" for i in range(program.mask_buffers)]
@@ -46,13 +48,16 @@ def numpy_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostP
         block.append(f"numpy.copyto({program.targets[name]}, {ufunc_printer.doprint(operand)})")
 
     flat = ["_theta_all = param.reshape(-1)", "_grad_all = grad.reshape(-1)"]
+    flat += [f"_{i.name}_all = {i.name}.reshape(-1)" for i in spec.inputs]
     flat += [f"_{s.name}_all = state[{s.name!r}].reshape(-1)" for s in spec.array_state]
+    loaded = "param/grad" + "".join(f"/{i.name}" for i in spec.inputs)
+    buffers = program.float_buffers + 2 + len(spec.inputs)
 
     step_unchecked = f'''    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
     with numpy.errstate(all="ignore"):
 {indent(host_prologue_lines(ir, host_printer) + casts + flat, 8)}
-        # {program.float_buffers} work buffers, then 2 for param/grad converted to the compute dtype.
-        _buffers, _masks = _runtime.scratch(_dtype, {program.float_buffers + 2}, {program.mask_buffers})
+        # {program.float_buffers} work buffers, then {2 + len(spec.inputs)} for {loaded} converted to the compute dtype.
+        _buffers, _masks = _runtime.scratch(_dtype, {buffers}, {program.mask_buffers})
         _block = _runtime.block_size(_dtype)
         for _lo in range(0, _theta_all.size, _block):
             _hi = min(_lo + _block, _theta_all.size)

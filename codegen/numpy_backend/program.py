@@ -18,6 +18,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import Sqrt
 
 from optiforge.specs.dsl import GRAD, PARAM
+from optiforge.specs.validate import ELEMENTARY_FUNCTIONS
 
 from ..operation_order import product_factors, sum_terms
 from ..ir import KernelIR
@@ -25,7 +26,7 @@ from ..ir import KernelIR
 __all__ = ["Call", "UfuncProgram", "linearize", "group_host_branches", "allocate_buffers", "build_program"]
 
 _UNARY = {sp.Abs: "absolute", sp.sign: "sign", sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
-          sp.floor: "floor", sp.ceiling: "ceil", Sqrt: "sqrt"}
+          sp.floor: "floor", sp.ceiling: "ceil", Sqrt: "sqrt", **ELEMENTARY_FUNCTIONS}
 _BINARY_FOLD = {sp.Max: "maximum", sp.Min: "minimum", sp.And: "logical_and", sp.Or: "logical_or",
                 sp.Xor: "logical_xor"}
 _COMPARISONS = {sp.StrictGreaterThan: "greater", sp.GreaterThan: "greater_equal", sp.StrictLessThan: "less",
@@ -58,6 +59,8 @@ class UfuncProgram:
     host_booleans: set[sp.Symbol]
     #: storage name → the name the printed block writes it through ("theta" → "_theta_out")
     targets: dict[str, str]
+    #: the spec's inputs besides the gradient (read-only, loaded like it)
+    extra_inputs: tuple = ()
     #: filled by allocate_buffers: final copies (storage, operand) and buffer counts
     copies: list[tuple[str, sp.Basic]] = field(default_factory=list)
     float_buffers: int = 0
@@ -163,7 +166,8 @@ def linearize(ir: KernelIR) -> UfuncProgram:
     lin = _Linearizer(host_booleans)
     for symbol, expr in ir.body:
         lin.env[symbol] = lin.value(expr)
-    storage = {s: s.name for s in ir.array_inputs if s.name != "g"}
+    # (the gradient and the other inputs are loaded into compute-dtype buffers, never written)
+    storage = {s: s.name for s in ir.array_inputs if s != GRAD and s not in ir.extra_inputs}
     outputs = {}
     for name, symbol in ir.array_outputs:
         operand = lin.env[symbol]
@@ -172,7 +176,7 @@ def linearize(ir: KernelIR) -> UfuncProgram:
             operand = lin.emit("positive", operand)
         outputs[name] = operand
     targets = {name: "_theta_out" if name == "theta" else name for name in outputs}
-    return UfuncProgram(lin.calls, outputs, storage, host_booleans, targets)
+    return UfuncProgram(lin.calls, outputs, storage, host_booleans, targets, ir.extra_inputs)
 
 
 def allocate_buffers(program: UfuncProgram) -> UfuncProgram:
@@ -293,7 +297,7 @@ def group_host_branches(program: UfuncProgram) -> UfuncProgram:
         select = Call(select.ufunc, select.args, select.out, select.boolean, (len(then_arm), len(else_arm)))
         calls = [c for i, c in enumerate(calls[:index]) if i not in moved] + grouped + [select] + calls[index + 1:]
     return UfuncProgram(calls, dict(program.outputs), dict(program.storage), program.host_booleans,
-                        dict(program.targets))
+                        dict(program.targets), program.extra_inputs)
 
 
 def _needed_only_by(calls, operand, index, producer, readers, outputs) -> set[int]:
@@ -331,7 +335,7 @@ def _sink_parameter_update(program: UfuncProgram) -> UfuncProgram | None:
 
     theta = program.outputs.get("theta")
     needed = ancestors([theta]) - ancestors([v for k, v in program.outputs.items() if k != "theta"])
-    inputs = set(program.storage) | {GRAD}
+    inputs = set(program.storage) | {GRAD, *program.extra_inputs}
     stay = {i for i in needed if any(a in inputs and a != PARAM for a in calls[i].args)}
     stay |= ancestors([calls[i].out for i in stay])
     sink = sorted(needed - stay)
@@ -339,7 +343,7 @@ def _sink_parameter_update(program: UfuncProgram) -> UfuncProgram | None:
         return None
     order = [i for i in range(len(calls)) if i not in set(sink)] + sink
     return UfuncProgram([calls[i] for i in order], dict(program.outputs), dict(program.storage),
-                        program.host_booleans, dict(program.targets))
+                        program.host_booleans, dict(program.targets), program.extra_inputs)
 
 
 def build_program(ir: KernelIR) -> UfuncProgram:

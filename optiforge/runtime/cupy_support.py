@@ -79,7 +79,7 @@ def as_stream(stream):
 
 
 def launch(source: KernelSource, grad, *arguments, stream=None):
-    """Run the kernel of ``source`` on ``grad``'s device, ``(grad, *scalars, param, *state)`` in place, on
+    """Run the kernel of ``source`` on ``grad``'s device, ``(grad, *inputs, *scalars, param, *state)`` in place, on
     ``stream`` (see :func:`as_stream`; default: CuPy's current stream)."""
     stream = as_stream(stream)
     with device_of(grad), stream if stream is not None else contextlib.nullcontext():

@@ -132,8 +132,11 @@ class MultiTensor:
         self.module = module
         self._params = FlatBuffer.copy_of(params)
         self._grads = FlatBuffer.empty_like(params, grad_dtype)
+        # the spec's inputs besides the gradient (kernel_support.check_inputs: in the gradient's dtype)
+        self._inputs = {name: FlatBuffer.empty_like(params, grad_dtype) for name in getattr(module, "INPUTS", ())}
         with _on_device_of(self._grads.buffer):
-            self._grads.buffer[...] = 0
+            for flat in (self._grads, *self._inputs.values()):
+                flat.buffer[...] = 0
         # New buffers only: a rejected hyperparameter leaves nothing behind.
         self._state = module.init_state(self._params.buffer, **hyperparameters)
 
@@ -144,6 +147,12 @@ class MultiTensor:
     @property
     def grads(self) -> list:
         return self._grads.views
+
+    @property
+    def inputs(self) -> dict:
+        """The spec's inputs besides the gradient (``module.INPUTS``): name → per-tensor views of its flat
+        buffer, to write each step's values into (they start at zero)."""
+        return {name: flat.views for name, flat in self._inputs.items()}
 
     @property
     def state(self) -> dict:
@@ -161,14 +170,21 @@ class MultiTensor:
     def buffers(self) -> dict:
         """Every flat buffer, by what error messages call it."""
         return {"the flat param buffer": self._params.buffer, "the flat grad buffer": self._grads.buffer,
+                **{f"the flat {name} buffer": flat.buffer for name, flat in self._inputs.items()},
                 **{f"the flat state[{name!r}] buffer": self._state[name] for name in self.module.STATE}}
 
+    def _input_buffers(self) -> dict:
+        return {name: flat.buffer for name, flat in self._inputs.items()}
+
     def step(self, t: int, **hyperparameters) -> None:
-        """One update of every parameter (one kernel launch on the CuPy backend)."""
-        self.module.step(self._params.buffer, self._grads.buffer, self._state, t, **hyperparameters)
+        """One update of every parameter (one kernel launch on the CuPy backend), reading the gradients and the
+        inputs from their flat buffers."""
+        self.module.step(self._params.buffer, self._grads.buffer, self._state, t, **self._input_buffers(),
+                         **hyperparameters)
 
     def step_unchecked(self, t: int, hyperparameters: dict) -> None:
         """:meth:`step` for a caller that has checked ``t`` and ``hyperparameters`` (as ``Optimizer`` does); the
         buffers are this object's own."""
         dtype = kernel_support.compute_dtype(self.module.NAME, self._params.buffer.dtype)
-        self.module.step_unchecked(self._params.buffer, self._grads.buffer, self._state, t, hyperparameters, dtype)
+        self.module.step_unchecked(self._params.buffer, self._grads.buffer, self._state, t, hyperparameters, dtype,
+                                   **self._input_buffers())

@@ -25,7 +25,7 @@ from optiforge.runtime.backends import STORAGE_DTYPES
 
 __all__ = ["Interval", "OneOf", "Integers", "ArrayLibrary", "NUMPY", "MAX_STEP", "STORAGE_DTYPES",
            "resolve_hyperparameters", "check_integer", "check_step", "compute_dtype", "check_param", "check_grad",
-           "check_arrays", "check_state", "check_disjoint", "check_scalar_state", "check_params", "type_name", "shown",
+           "check_arrays", "check_inputs", "check_state", "check_disjoint", "check_scalar_state", "check_params", "type_name", "shown",
            "Extents", "scratch", "clear_scratch", "load", "BLOCK_BYTES", "block_size"]
 
 #: Bytes per block and array: the block's slices of param, grad and state plus a few scratch buffers of
@@ -289,6 +289,28 @@ def check_arrays(optimizer: str, param, grad, state: dict, array_state: tuple, s
     check_state(optimizer, param, dtype, state, array_state, scalar_state, library, [(param_name, param)],
                 state_name, transient=[] if grad_is_param else [(grad_name, grad)])
     return dtype
+
+
+def check_inputs(optimizer: str, param, grad, state: dict, array_state: tuple, inputs: dict,
+                 library: ArrayLibrary = NUMPY, names: tuple = ("param", "grad", "state")) -> None:
+    """Validate the declared inputs besides the gradient (name → array) of a ``step`` call whose param, grad and
+    state :func:`check_arrays` passed: each like a gradient (array type, storage dtype, the param's shape,
+    C-contiguous, the param's device) and in the gradient's dtype (the CuPy kernels read both through one
+    storage type), sharing no memory with the param or a state array (which the step writes). ``names``: as
+    for :func:`check_arrays`; an input is called ``<name>`` (``Optimizer`` passes ``hessian[i]`` forms)."""
+    param_name, grad_name, state_name = names
+    for name, array in inputs.items():
+        # Optimizer calls the param params[i]: the input is then hessian[i]
+        what = f"{name}{param_name[param_name.index('['):]}" if "[" in param_name else name
+        check_grad(optimizer, array, param.shape, library, what=what)
+        if library.device is not None:
+            _check_device(optimizer, what, array, library.device(param), library)
+        if array.dtype != grad.dtype:
+            raise TypeError(f"{optimizer}: {what} has dtype {array.dtype}, expected {grad.dtype} (the gradient's)")
+        for other_name, other in [(param_name, param)] + [(f"{state_name}[{key!r}]", state[key])
+                                                          for key in array_state]:
+            if library.may_share_memory(array, other):
+                raise ValueError(f"{optimizer}: {what} shares memory with {other_name}, which the step writes")
 
 
 #: Sets of arrays found disjoint, by the ids of their arrays; weak references tell the same arrays from new

@@ -229,27 +229,30 @@ def _threads_for(size: int):
         numba.set_num_threads(threads)
 
 
-def run(loop: Loop, param, grad, state: tuple, scalars: tuple) -> None:
-    """``loop`` over every element of the (checked, C-contiguous) arrays, in place.
+def run(loop: Loop, param, grad, state: tuple, scalars: tuple, inputs: tuple = ()) -> None:
+    """``loop`` over every element of the (checked, C-contiguous) arrays, in place; ``inputs``: the spec's
+    declared inputs besides the gradient (read like it).
 
-    Parameters and gradients not stored in the arithmetic dtype go through block-sized scratch buffers."""
+    Parameters, gradients and inputs not stored in the arithmetic dtype go through block-sized scratch buffers."""
     kernel = compiled(loop)
     dtype = numpy.dtype(loop.precision)
     theta, g = param.reshape(-1), grad.reshape(-1)
+    extra = [array.reshape(-1) for array in inputs]
     arrays = [array.reshape(-1) for array in state]
     with _threads_for(theta.size):
-        if theta.dtype == dtype and g.dtype == dtype:
+        if theta.dtype == dtype and g.dtype == dtype and all(a.dtype == dtype for a in extra):
             # A grad that is the param itself (the only overlap the checks allow) is read from a copy: the
             # compiled loop may move an element's gradient load past its parameter store (found by
             # tests/differential.py: grad-is-param runs differed from the reference).
-            kernel(theta, g.copy() if numpy.may_share_memory(theta, g) else g, *arrays, *scalars)
+            kernel(theta, g.copy() if numpy.may_share_memory(theta, g) else g, *extra, *arrays, *scalars)
             return
-        buffers, _ = kernel_support.scratch(dtype, 2)
+        buffers, _ = kernel_support.scratch(dtype, 2 + len(extra))
         block = kernel_support.block_size(dtype)
         for lo in range(0, theta.size, block):
             hi = min(lo + block, theta.size)
             theta_block = kernel_support.load(theta[lo:hi], buffers[0][:hi - lo])
-            kernel(theta_block, kernel_support.load(g[lo:hi], buffers[1][:hi - lo]), *(a[lo:hi] for a in arrays),
-                   *scalars)
+            kernel(theta_block, kernel_support.load(g[lo:hi], buffers[1][:hi - lo]),
+                   *(kernel_support.load(a[lo:hi], buffers[2 + k][:hi - lo]) for k, a in enumerate(extra)),
+                   *(a[lo:hi] for a in arrays), *scalars)
             if theta.dtype != dtype:
                 numpy.copyto(theta[lo:hi], theta_block, casting="unsafe")

@@ -182,53 +182,102 @@ class Optimizer:
                 raise ValueError(f"{self.name}: {what}[{i}] shares memory with {shared} (pass an array of its own)")
 
     # ---- the step ----------------------------------------------------------------------------------------
-    def step(self, grads=None) -> None:
+    def _checked_inputs(self, inputs: dict) -> dict:
+        """The spec's inputs besides the gradient (``kernel.INPUTS``), each a list with one array per parameter."""
+        expected = tuple(getattr(self.kernel, "INPUTS", ()))
+        unknown = sorted(set(inputs) - set(expected))
+        if unknown:
+            accepted = f"it takes {', '.join(expected)}" if expected else "it takes none besides the gradients"
+            raise TypeError(f"{self.name}: step() got unknown input(s) {', '.join(unknown)} ({accepted})")
+        checked = {}
+        for name in expected:
+            values = inputs.get(name)
+            if values is None and self._flat is None:
+                raise TypeError(f"{self.name}: step() needs the input {name!r} (a list with one array per parameter, "
+                                f"step(grads, {name}=[...]))")
+            if values is not None:
+                if isinstance(values, self._library.ndarray) or not isinstance(values, (list, tuple)):
+                    raise TypeError(f"{self.name}: {name} must be a list (one array per parameter), got "
+                                    f"{type(values).__name__}")
+                if len(values) != len(self.params):
+                    raise ValueError(f"{self.name}: got {len(values)} arrays for {name} for {len(self.params)} "
+                                     "parameters")
+                checked[name] = list(values)
+        return checked
+
+    def _copy_into_views(self, what: str, values: list, views: list) -> list:
+        """(flat=True) The (index, value) pairs of ``values`` (checked) to copy into the flat buffer's ``views``:
+        ``views[i]`` itself (or an array of exactly its memory) is used where it is; another array sharing
+        memory with the optimizer's is an error."""
+        attribute = what if what == "grads" else f"inputs[{what!r}]"
+        copies = []
+        for i, value in enumerate(values):
+            if value is views[i]:
+                continue
+            shared = self._memory.overlap(value)
+            if shared is None:
+                copies.append((i, value))
+            elif not same_memory(value, views[i]):
+                raise ValueError(f"{self.name}: {what}[{i}] shares memory with {shared} (pass an array of "
+                                 f"its own, or Optimizer.{attribute}[i])")
+        for i, _ in copies:
+            if not views[i].flags.writeable:
+                raise ValueError(f"{self.name}: {what}[{i}] must be copied into Optimizer.{attribute}[{i}], which "
+                                 "is read-only")
+        return copies
+
+    def step(self, grads=None, **inputs) -> None:
         """Apply one update with ``grads[i]`` the gradient of ``params[i]`` (a C-contiguous floating array of
-        its shape; its dtype may differ from the param's).
+        its shape; its dtype may differ from the param's). A spec with inputs besides the gradient (the
+        kernel's ``INPUTS``, e.g. Sophia's ``hessian``) takes each as a list of arrays like ``grads``, in the
+        gradients' dtype: ``step(grads, hessian=[...])``.
 
         With ``flat=True``, gradients written into ``self.grads`` (views of the flat gradient buffer) are
-        used when ``grads`` is None; given ``grads`` are copied there first, except those that are these
-        views (no copy, no extra launch)."""
+        used when ``grads`` is None, and inputs written into ``self.inputs[name]`` when ``name`` is not
+        given; given ones are copied there first, except those that are these views (no copy, no extra
+        launch)."""
         hyperparameters, t = self._checked_scalars()
         kernel, library = self.kernel, self._library
+        inputs = self._checked_inputs(inputs)
         if self._flat is None:
             if grads is None:
                 raise ValueError(f"{self.name}: step() needs the gradients (only flat=True keeps a gradient buffer)")
             grads = self._checked_grads(grads)
             self._check_layout()
+            names = [(f"params[{i}]", f"grads[{i}]", f"state[{i}]") for i in range(len(self.params))]
             dtypes = [kernel_support.check_arrays(self.name, p, g, s, kernel.STATE, kernel.SCALAR_STATE, library,
-                                            (f"params[{i}]", f"grads[{i}]", f"state[{i}]"))
+                                                  names[i])
                       for i, (p, g, s) in enumerate(zip(self.params, grads, self.state))]
+            per_tensor = [{name: values[i] for name, values in inputs.items()} for i in range(len(self.params))]
+            if inputs:
+                for i, (p, g, s) in enumerate(zip(self.params, grads, self.state)):
+                    kernel_support.check_inputs(self.name, p, g, s, kernel.STATE, per_tensor[i], library, names[i])
             self._check_own_memory("grads", grads, range(len(grads)))
-            for p, g, s, dtype in zip(self.params, grads, self.state, dtypes):
-                kernel.step_unchecked(p, g, s, t, hyperparameters, dtype)
+            for name, values in inputs.items():
+                self._check_own_memory(name, values, range(len(values)))
+            for p, g, s, dtype, extra in zip(self.params, grads, self.state, dtypes, per_tensor):
+                kernel.step_unchecked(p, g, s, t, hyperparameters, dtype, **extra)
         else:
-            if grads is not None:
-                grads = self._checked_grads(grads)
-                views = self._flat.grads
-                for i, (g, view) in enumerate(zip(grads, views)):
-                    kernel_support.check_grad(self.name, g, view.shape, library, what=f"grads[{i}]")
-                # opt.grads[i] itself (or an array of exactly its memory) is used where it is: no copy. Any other
-                # array sharing memory with the flat buffers is an error.
-                copies = []
-                for i, g in enumerate(grads):
-                    if g is views[i]:
-                        continue
-                    shared = self._memory.overlap(g)
-                    if shared is None:
-                        copies.append((i, g))
-                    elif not same_memory(g, views[i]):
-                        raise ValueError(f"{self.name}: grads[{i}] shares memory with {shared} (pass an array of "
-                                         "its own, or Optimizer.grads[i])")
-                for i, _ in copies:
-                    if not views[i].flags.writeable:
-                        raise ValueError(f"{self.name}: grads[{i}] must be copied into Optimizer.grads[{i}], which "
-                                         "is read-only")
-                with numpy.errstate(over="ignore", invalid="ignore"):  # float64 → float16 may round to inf
-                    for i, g in copies:
-                        views[i][...] = g
+            given = ([("grads", self._checked_grads(grads), self._flat.grads)] if grads is not None else []) \
+                + [(name, values, self._flat.inputs[name]) for name, values in inputs.items()]
+            for what, values, views in given:
+                for i, (value, view) in enumerate(zip(values, views)):
+                    kernel_support.check_grad(self.name, value, view.shape, library, what=f"{what}[{i}]")
+            copies = [(views, self._copy_into_views(what, values, views)) for what, values, views in given]
+            with numpy.errstate(over="ignore", invalid="ignore"):  # float64 → float16 may round to inf
+                for views, pairs in copies:
+                    for i, value in pairs:
+                        views[i][...] = value
             self._flat.step_unchecked(t, hyperparameters)
         self.t = t
+
+    @property
+    def inputs(self) -> dict:
+        """With ``flat=True``: the spec's inputs besides the gradient, name → per-parameter views of its flat
+        buffer, to write each step's values into."""
+        if self._flat is None:
+            raise AttributeError("inputs exists only with flat=True")
+        return self._flat.inputs
 
     @property
     def grads(self) -> list:

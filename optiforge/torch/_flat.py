@@ -44,6 +44,8 @@ class FlatPartition:
         self.state_buffers = {name: torch.zeros(total, dtype=arithmetic, device=self.device) for name in state_names}
         self.state_views = {name: self._split(buffer) for name, buffer in self.state_buffers.items()}
         self._arrays = None
+        #: the spec's inputs besides the gradient: one buffer each, made at the first step that passes it
+        self.input_buffers: dict[str, torch.Tensor] = {}
 
     def arrays(self, convert) -> SimpleNamespace:
         """Kernel arrays of the buffers (``param``, ``grad``, ``state[name]``), made once by ``convert``."""
@@ -51,6 +53,17 @@ class FlatPartition:
             self._arrays = SimpleNamespace(param=convert(self.param_buffer), grad=convert(self.grad_buffer),
                                            state={name: convert(b) for name, b in self.state_buffers.items()})
         return self._arrays
+
+    def gather_input(self, name: str, tensors: list[torch.Tensor]) -> torch.Tensor:
+        """The flat buffer of input ``name`` (in the dtype of ``tensors``, the gradients') holding ``tensors``,
+        one per parameter, copied in."""
+        buffer = self.input_buffers.get(name)
+        if buffer is None or buffer.dtype != tensors[0].dtype:
+            buffer = self.input_buffers[name] = torch.empty(self.layout.size, dtype=tensors[0].dtype,
+                                                            device=self.device)
+        for view, tensor in zip(self._split(buffer), tensors):
+            view.copy_(tensor)
+        return buffer
 
     def _split(self, buffer: torch.Tensor) -> list[torch.Tensor]:
         return self.layout.split(buffer)

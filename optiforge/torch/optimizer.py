@@ -102,6 +102,8 @@ class Optimizer(torch.optim.Optimizer):
         self._known: dict[int, tuple] = {}
         self._counters: list[GroupCounters] = []  # per param group: step counters and scalar state
         self._positions: dict[torch.Tensor, tuple[int, int]] = {}  # parameter -> (group, position)
+        # parameters whose state init_state() created and initialised (their first step keeps it), by id
+        self._eager: set[int] = set()
         reference = self._kernels.reference
         self._betas = _beta_names(reference.HYPERPARAMETERS)
         given = _translate_aliases(reference.HYPERPARAMETERS, given, f"{self.name}()")
@@ -239,27 +241,114 @@ class Optimizer(torch.optim.Optimizer):
             for partition in partitions:
                 partition.zero_grad()
 
-    def step(self, closure=None):
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The spec's inputs besides the gradient (``step`` takes each as a keyword argument)."""
+        return tuple(getattr(self._kernels.reference, "INPUTS", ()))
+
+    def step(self, closure=None, **inputs):
         """One update of every parameter that has a gradient; ``closure`` re-evaluates the loss (with grad).
 
-        Every group's hyperparameters and flags, every gradient (shape, dtype, device, layout) and every
-        state tensor are checked before anything is written: a refused step (ValueError/TypeError naming the
-        group and parameter) leaves parameters, gradients, state and step counts as they were."""
+        A spec with inputs besides the gradient (:attr:`input_names`, e.g. Sophia's ``hessian``) takes each
+        as a keyword argument: a list with one tensor per parameter (every group's, in order) or a dict
+        parameter → tensor, each of its parameter's shape, device and gradient's dtype:
+        ``opt.step(hessian=[h.detach() for h in estimates])``. With a closure, the inputs are read after it
+        ran (it may compute them).
+
+        Every group's hyperparameters and flags, every gradient (shape, dtype, device, layout), every input
+        and every state tensor are checked before anything is written: a refused step (ValueError/TypeError
+        naming the group and parameter) leaves parameters, gradients, state and step counts as they were."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        _OPAQUE["update"](self)
+        _OPAQUE["update"](self, inputs)
         return loss
 
-    def _update(self) -> None:
+    def _update(self, inputs: dict | None = None) -> None:
         """Check every group, then step them (``step`` calls it as ``_OPAQUE["update"]``, opaque to dynamo)."""
         with torch.no_grad():
-            plans = [self._plan(index, group) for index, group in enumerate(self.param_groups)]
+            by_parameter = self._inputs_by_parameter(inputs or {})
+            plans = [self._plan(index, group, by_parameter) for index, group in enumerate(self.param_groups)]
             for plan in plans:
                 plan()
 
-    def _plan(self, index: int, group: dict):
+    def _inputs_by_parameter(self, inputs: dict) -> dict[int, dict]:
+        """id(parameter) → {input name: tensor}, from ``step``'s keyword arguments (checked: names, counts)."""
+        expected = self.input_names
+        unknown = sorted(set(inputs) - set(expected))
+        if unknown:
+            takes = f"it takes {', '.join(expected)}" if expected else "it takes none besides the gradients"
+            raise TypeError(f"{self.name}: step() got unknown input(s) {', '.join(unknown)} ({takes})")
+        params = [p for group in self.param_groups for p in group["params"]]
+        by_parameter: dict[int, dict] = {id(p): {} for p in params}
+        for name in expected:
+            values = inputs.get(name)
+            if values is None:
+                raise TypeError(f"{self.name}: step() needs the input {name!r}: a list with one tensor per parameter "
+                                f"(or a dict parameter → tensor), step({name}=[...])")
+            if isinstance(values, dict):
+                stray = [key for key in values if not isinstance(key, torch.Tensor) or id(key) not in by_parameter]
+                if stray:
+                    raise ValueError(f"{self.name}: {name} has a key that is not a parameter of this optimizer")
+                pairs = [(id(p), values[p]) for p in params if p in values]
+            elif isinstance(values, (list, tuple)):
+                if len(values) != len(params):
+                    raise ValueError(f"{self.name}: got {len(values)} tensors for {name} for {len(params)} "
+                                     "parameters (one per parameter of every group, in order)")
+                pairs = [(id(p), value) for p, value in zip(params, values)]
+            else:
+                raise TypeError(f"{self.name}: {name} must be a list of tensors (one per parameter) or a dict "
+                                f"parameter → tensor, got {type(values).__name__}")
+            for key, value in pairs:
+                by_parameter[key][name] = value
+        return by_parameter
+
+    def _check_inputs_of(self, p: torch.Tensor, given: dict, where) -> None:
+        """``p``'s inputs besides the gradient: every one given (when ``p`` has a gradient), a tensor of
+        ``p``'s shape and device in its gradient's dtype, sharing no memory with ``p`` or its state."""
+        if p.grad is None:
+            return
+        state = self.state.get(p) or {}
+        storages = {_arrays.local(p).untyped_storage().data_ptr()} | {
+            _arrays.local(t).untyped_storage().data_ptr() for name, t in state.items()
+            if name in self._kernels.reference.STATE and isinstance(t, torch.Tensor)}
+        for name in self.input_names:
+            value = given.get(name)
+            if value is None:
+                raise TypeError(f"{where()}: no {name} given (its gradient is set)")
+            if not isinstance(value, torch.Tensor) or value.layout != torch.strided:
+                raise TypeError(f"{where()}: {name} must be a dense tensor, got {type(value).__name__}")
+            if value.shape != p.shape or value.device != p.device or value.dtype != p.grad.dtype:
+                raise ValueError(f"{where()}: {name} is {tuple(value.shape)} {value.dtype} on {value.device}, "
+                                 f"expected {tuple(p.shape)} {p.grad.dtype} on {p.device} (the gradient's)")
+            if _arrays.is_dtensor(value) != _arrays.is_dtensor(p):
+                raise TypeError(f"{where()}: {name} and the parameter must both be DTensors or neither")
+            if _arrays.local(value).untyped_storage().data_ptr() in storages:
+                raise ValueError(f"{where()}: {name} shares memory with the parameter or its state")
+
+    def init_state(self) -> None:
+        """Create every parameter's state now, from its current value and its group's hyperparameters (the
+        values a first step would start from), instead of at its first step; a parameter's first step then
+        starts from this state as it is (state written into it before that step is kept). State that the
+        spec initialises from the first gradient is set at the first step. Parameters with state are left
+        as they are."""
+        with torch.no_grad():
+            for index, group in enumerate(self.param_groups):
+                hyperparameters = self._group_hyperparameters(group, index)
+                for p in group["params"]:
+                    state = self.state[p]
+                    if state and float(state["step"]) > 0:
+                        continue
+                    if not state:
+                        self._create_state(p, state)
+                    shard = _arrays.local(p)
+                    bridge = self._bridge(shard.device.type, shard.dtype)
+                    with bridge.launch(shard.device):
+                        self._initialize(self._arrays_of(p, shard, state, bridge), state, hyperparameters, bridge)
+                    self._eager.add(id(p))
+
+    def _plan(self, index: int, group: dict, inputs: dict | None = None):
         """Check group ``index`` (nothing is written) and return the call that steps it."""
         where = f"{self.name}: param group {index}"
         hyperparameters = self._group_hyperparameters(group, index)
@@ -273,14 +362,17 @@ class Optimizer(torch.optim.Optimizer):
         if self.flat:
             for partition in self._partitions[index]:
                 partition.check()
+        inputs = inputs or {}
         for k, p in enumerate(params):
             self._check_step_inputs(p, functools.partial(_parameter_where, where, k))
+            if self.input_names:
+                self._check_inputs_of(p, inputs.get(id(p), {}), functools.partial(_parameter_where, where, k))
         if self.flat:
-            return lambda: [self._step_partition(index, partition, hyperparameters, maximize)
+            return lambda: [self._step_partition(index, partition, hyperparameters, maximize, inputs)
                             for partition in self._partitions[index]]
         positions = [k for k, p in enumerate(params) if p.grad is not None]
         return lambda: self._step_tensors(index, positions, [params[k].grad for k in positions], hyperparameters,
-                                          maximize)
+                                          maximize, inputs)
 
     def _check_step_inputs(self, p: torch.Tensor, where) -> None:
         """``p``'s gradient and state as a step needs them (what the kernels would refuse half-way); ``where()``
@@ -356,7 +448,7 @@ class Optimizer(torch.optim.Optimizer):
             raise TypeError(f"{where()}: the gradient and the parameter must both be DTensors or neither")
 
     def _step_tensors(self, index: int, positions: list[int], grads: list, hyperparameters: dict,
-                      maximize: bool = False) -> None:
+                      maximize: bool = False, inputs: dict | None = None) -> None:
         """One kernel call per parameter ``positions`` of group ``index`` (along −g with ``maximize``); then
         count their steps."""
         params = self.param_groups[index]["params"]
@@ -366,21 +458,22 @@ class Optimizer(torch.optim.Optimizer):
             state = self.state[p]
             if not state:
                 self._create_state(p, state)
-            new = self._step_tensor(p, torch.neg(grad) if maximize else grad, state, hyperparameters)
+            new = self._step_tensor(p, torch.neg(grad) if maximize else grad, state, hyperparameters,
+                                    (inputs or {}).get(id(p), {}))
             for name, values in scalars.items():
                 values.append(new[name])
         if positions:
             self._counters[index].advance(positions, scalars)
 
     def _step_partition(self, index: int, partition: FlatPartition, hyperparameters: dict,
-                        maximize: bool = False) -> None:
+                        maximize: bool = False, inputs: dict | None = None) -> None:
         present = partition.gather()
         counters = self._counters[index]
         if not all(present) or not counters.uniform(partition.positions):
             # some parameters without a gradient, or state loaded per parameter: one call per tensor
             chosen = [j for j, there in enumerate(present) if there]
             self._step_tensors(index, [partition.positions[j] for j in chosen],
-                               [partition.grad_views[j] for j in chosen], hyperparameters, maximize)
+                               [partition.grad_views[j] for j in chosen], hyperparameters, maximize, inputs)
             return
         bridge = self._bridge(partition.device.type, partition.dtype)
         t = int(counters.steps[partition.positions[0]]) + 1
@@ -388,19 +481,23 @@ class Optimizer(torch.optim.Optimizer):
             if t == 1:
                 for p in partition.params:  # flat parameters are plain tensors: their own shard
                     entry = self.state[p]
-                    self._initialize(self._arrays_of(p, p, entry, bridge), entry, hyperparameters, bridge)
+                    if id(p) not in self._eager:
+                        self._initialize(self._arrays_of(p, p, entry, bridge), entry, hyperparameters, bridge)
             arrays = partition.arrays(bridge.array)
             state = dict(arrays.state)
             state.update({name: float(self.state[partition.params[0]][name])
                           for name in self._kernels.reference.SCALAR_STATE})
             grad = bridge.array(torch.neg(partition.grad_buffer)) if maximize else arrays.grad
-            self._launch(bridge, stream, arrays.param, grad, state, t, hyperparameters)
+            extra = {name: bridge.array(partition.gather_input(name, [inputs[id(p)][name] for p in partition.params]))
+                     for name in self.input_names}
+            self._launch(bridge, stream, arrays.param, grad, state, t, hyperparameters, extra)
         counters.advance(partition.positions, {name: [state[name]] * len(partition.positions)
                                                for name in self._kernels.reference.SCALAR_STATE})
         for p in partition.params:  # a parameter made a view through .data keeps its own version counter
             torch.autograd.graph.increment_version(p)
 
-    def _step_tensor(self, p: torch.Tensor, grad: torch.Tensor, state: dict, hyperparameters: dict) -> dict:
+    def _step_tensor(self, p: torch.Tensor, grad: torch.Tensor, state: dict, hyperparameters: dict,
+                     inputs: dict | None = None) -> dict:
         """One kernel call for ``p``; returns the kernel's state dict (with the new scalar state). The caller
         counts the step.
 
@@ -413,7 +510,7 @@ class Optimizer(torch.optim.Optimizer):
         with bridge.launch(shard.device) as stream:
             arrays = self._arrays_of(p, shard, state, bridge)
             t = int(state["step"]) + 1
-            if t == 1:
+            if t == 1 and id(p) not in self._eager:
                 self._initialize(arrays, state, hyperparameters, bridge)
             kernel_state = arrays.state
             if scalar_names:
@@ -421,15 +518,17 @@ class Optimizer(torch.optim.Optimizer):
                 kernel_state.update({name: float(state[name]) for name in scalar_names})
             local_grad = _arrays.local(grad)
             grad_array = arrays.gradient(local_grad)
+            # the spec's inputs besides the gradient, as kernel arrays like it (checked in _check_inputs_of)
+            extra = {name: arrays.gradient(_arrays.local(value)) for name, value in (inputs or {}).items()}
             if arrays.checked is not None and arrays.apart_from(local_grad):
                 if stream is None:
                     bridge.module.step_unchecked(arrays.param, grad_array, kernel_state, t, hyperparameters,
-                                                 arrays.checked)
+                                                 arrays.checked, **extra)
                 else:
                     bridge.module.step_unchecked(arrays.param, grad_array, kernel_state, t, hyperparameters,
-                                                 arrays.checked, stream=stream)
+                                                 arrays.checked, stream=stream, **extra)
             else:
-                self._launch(bridge, stream, arrays.param, grad_array, kernel_state, t, hyperparameters)
+                self._launch(bridge, stream, arrays.param, grad_array, kernel_state, t, hyperparameters, extra)
                 arrays.checked = _runtime.compute_dtype(self.name, arrays.param.dtype)
         torch.autograd.graph.increment_version(shard)
         return kernel_state
@@ -443,15 +542,16 @@ class Optimizer(torch.optim.Optimizer):
             arrays = self._views[id(p)] = _arrays.ParameterArrays(shard, state, names, bridge.array)
         return arrays
 
-    def _launch(self, bridge: _Bridge, stream, param, grad, state: dict, t: int, hyperparameters: dict) -> None:
+    def _launch(self, bridge: _Bridge, stream, param, grad, state: dict, t: int, hyperparameters: dict,
+                inputs: dict | None = None) -> None:
         module = bridge.module
         key = (id(module), str(param.dtype))  # kernel modules live as long as the process
         if key in _FIRST_CALLS:
-            _call(module, stream, param, grad, state, t, hyperparameters)
+            _call(module, stream, param, grad, state, t, {**hyperparameters, **(inputs or {})})
             return
         compiled = _compile_seconds()
         start = time.perf_counter()
-        _call(module, stream, param, grad, state, t, hyperparameters)
+        _call(module, stream, param, grad, state, t, {**hyperparameters, **(inputs or {})})
         seconds = time.perf_counter() - start
         _FIRST_CALLS.add(key)
         if getattr(module, "BACKEND", None) == "numba":  # numba's log says what was compiling, not computing
@@ -558,6 +658,7 @@ class Optimizer(torch.optim.Optimizer):
         return interop.torch_state_dict(self)
 
     def _reset_state(self, p: torch.Tensor) -> None:
+        self._eager.discard(id(p))
         if self.flat:
             self.state[p]["step"].zero_()
         else:
