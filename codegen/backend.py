@@ -63,6 +63,8 @@ class Backend:
     step: str = CHECKED_STEP
     #: the parameters of ``step_unchecked``
     step_unchecked_parameters: str = "param, grad, state, t, _hp, _dtype"
+    #: the check ``step`` runs on a spec's declared inputs (``{inputs}``: name → array) before ``step_unchecked``
+    input_check: str = "_runtime.check_inputs(NAME, param, grad, state, STATE, {inputs}, array_library())"
     #: the passes the lowered IR goes through (name, function) and the printer of host scalars
     passes: tuple = PIPELINE
     host_printer: Callable[[dict], HostPrinter] = HostPrinter
@@ -79,7 +81,7 @@ class Backend:
             f'def array_library():\n    """How the argument checks see this backend\'s arrays ({self.array_type})."""\n'
             f"    return {self.array_library}",
             f'def init_state(param, **hyperparameters):\n    """{self.init_state_doc}"""\n{body.init_state}',
-            with_inputs(self.step, spec),
+            with_inputs(self.step, spec, self.input_check),
             f'def step_unchecked({with_input_parameters(self.step_unchecked_parameters, spec)}):\n'
             f'    """{self.step_unchecked_doc}"""\n{body.step_unchecked}',
         )
@@ -117,24 +119,24 @@ def with_input_parameters(parameters: str, spec: OptimizerSpec) -> str:
     return f"{parameters}, *, {names}"
 
 
-def with_inputs(step: str, spec: OptimizerSpec) -> str:
-    """``step``'s text for a spec with inputs: each a required keyword-only argument, checked (shape, dtype,
-    device, memory: ``_runtime.check_inputs``) after the other arrays, then passed on to ``step_unchecked``."""
+def with_inputs(step: str, spec: OptimizerSpec, check: str) -> str:
+    """``step``'s text for a spec with inputs: each a required keyword-only argument, checked (``check``, with
+    ``{inputs}`` the name → array dict) after the other arguments, then passed on to ``step_unchecked``."""
     if not spec.inputs:
         return step
     signature, rest = step.split("\n", 1)
     signature = signature.replace("def step(", "").replace("):", "")
     lines = rest.split("\n")
-    given = ", ".join(f"{i.name!r}: {i.name}" for i in spec.inputs)
+    given = "{" + ", ".join(f"{i.name!r}: {i.name}" for i in spec.inputs) + "}"
     passed = ", ".join(f"{i.name}={i.name}" for i in spec.inputs)
     out = []
     for line in lines:
-        if "step_unchecked(param, grad, state, t, _hp, _dtype" in line:
-            line = line.replace("_hp, _dtype", f"_hp, _dtype, {passed}", 1)
+        if "step_unchecked(param, grad, state, t, _hp" in line and line.rstrip().endswith(")"):
+            line = f"{line.rstrip()[:-1]}, {passed})"
             indent_ = line[:len(line) - len(line.lstrip())]
-            out.append(f"{indent_}_runtime.check_inputs(NAME, param, grad, state, STATE, {{{given}}}, array_library())")
+            out.append(indent_ + check.format(inputs=given))
         out.append(line)
     if len(out) == len(lines):  # a step of another shape: it would neither check nor pass the inputs
         raise NotImplementedError(f"{spec.name}: this backend's step does not call step_unchecked(param, grad, "
-                                  "state, t, _hp, _dtype, ...), so it cannot take the spec's inputs")
+                                  "state, t, _hp, ...) on one line, so it cannot take the spec's inputs")
     return "\n".join(wrap_lines([f"def step({with_input_parameters(signature, spec)}):"] + out))

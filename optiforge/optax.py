@@ -82,18 +82,27 @@ def transform(name_or_spec, **hyperparameters):
         states = [module.init_state(p, **resolved) for p in leaves]
         return TransformState(count=jnp.zeros([], jnp.int32), state=treedef.unflatten(states))
 
-    def update_fn(updates, state, params=None):
+    names = getattr(module, "INPUTS", ())
+
+    def update_fn(updates, state, params=None, **extra_args):
         if params is None:
             raise ValueError(f"{module.NAME}: update needs params (optax's update(updates, state, params)): the "
                              "kernel computes the new parameter from the old one")
+        missing = [name for name in names if name not in extra_args]
+        if missing:
+            raise ValueError(f"{module.NAME}: update needs {', '.join(missing)} (a pytree like params, given as "
+                             f"update(updates, state, params, {missing[0]}=...))")
         leaves, treedef = jax.tree_util.tree_flatten(params)
         grads = treedef.flatten_up_to(updates)
         states = treedef.flatten_up_to(state.state)
+        inputs = {name: treedef.flatten_up_to(extra_args[name]) for name in names}
         count = optax.safe_increment(state.count)
         new_updates, new_states = [], []
-        for param, grad, leaf_state in zip(leaves, grads, states):
-            param = jnp.asarray(param)
-            new_param, new_state = module.step_unchecked(param, jnp.asarray(grad), leaf_state, count, resolved)
+        for k, (param, grad, leaf_state) in enumerate(zip(leaves, grads, states)):
+            param, grad = jnp.asarray(param), jnp.asarray(grad)
+            given = {name: jnp.asarray(values[k]) for name, values in inputs.items()}
+            jax_support.check_inputs(module.NAME, grad, given)
+            new_param, new_state = module.step_unchecked(param, grad, leaf_state, count, resolved, **given)
             # in the compute dtype: two float16/bfloat16 numbers differ by a float32 (almost always exactly)
             dtype = jax_support.compute_dtype(module.NAME, param)
             old, new = param.astype(dtype), new_param.astype(dtype)
@@ -101,6 +110,8 @@ def transform(name_or_spec, **hyperparameters):
             new_states.append(new_state)
         return treedef.unflatten(new_updates), TransformState(count=count, state=treedef.unflatten(new_states))
 
+    if names:  # the inputs travel as optax's extra arguments (they reach it through optax.chain too)
+        return optax.GradientTransformationExtraArgs(init_fn, update_fn)
     return optax.GradientTransformation(init_fn, update_fn)
 
 

@@ -3,6 +3,7 @@ backend, tracing (no retrace for a new step or hyperparameter), dtypes, pytrees,
 the errors (bad hyperparameters, a missing JAX)."""
 from __future__ import annotations
 
+import functools
 import importlib
 import subprocess
 import sys
@@ -31,8 +32,10 @@ def _run_both(name: str, dtype: str, steps: int = 3, size: int = 29):
     jax_state = jax_kernel.init_state(jax_param)
     for t in range(1, steps + 1):
         grad = (rng.normal(size=size) + 0.2).astype(dtype)
-        numpy_kernel.step(param, grad, state, t)
-        jax_param, jax_state = jax_kernel.step(jax_param, jnp.asarray(grad), jax_state, t)
+        inputs = {name: (rng.normal(size=size) ** 2).astype(dtype) for name in getattr(numpy_kernel, "INPUTS", ())}
+        numpy_kernel.step(param, grad, state, t, **inputs)
+        jax_param, jax_state = jax_kernel.step(jax_param, jnp.asarray(grad), jax_state, t,
+                                               **{name: jnp.asarray(value) for name, value in inputs.items()})
     return param, np.asarray(jax_param)
 
 
@@ -57,7 +60,9 @@ def test_every_kernel_traces_with_the_step_and_hyperparameters_traced():
         param = jnp.ones(3, jnp.bfloat16)
         state = kernel.init_state(param)
         hp = {k: jnp.float32(v) for k, v in kernel.HYPERPARAMETERS.items()}
-        shapes = jax.eval_shape(kernel.step_unchecked, param, param, state, jnp.int32(1), hp)
+        inputs = {name: param for name in getattr(kernel, "INPUTS", ())}
+        shapes = jax.eval_shape(functools.partial(kernel.step_unchecked, **inputs), param, param, state,
+                                jnp.int32(1), hp)
         assert shapes[0].dtype == jnp.bfloat16, name
         assert {k: v.dtype for k, v in shapes[1].items()} == {k: jnp.asarray(v).dtype for k, v in state.items()}, name
 
@@ -256,3 +261,26 @@ SPEC = spec.build()
             updates, state = transform.update(grad, state, param)
             param = optax.apply_updates(param, updates)
         np.testing.assert_array_equal(np.asarray(param), expected)
+
+
+def test_a_spec_with_inputs_takes_them_as_optax_extra_arguments():
+    """sophia's Hessian estimate: a pytree like params, passed as ``update(..., hessian=...)`` (optax's extra
+    arguments), gives the NumPy kernel's step; missing or mis-shaped, a ValueError naming it."""
+    with jax.enable_x64(True):
+        tx = optiforge.optax.transform("sophia", lr=0.01)
+        params = {"a": jnp.linspace(-1.0, 1.0, 3), "b": jnp.full((2, 2), 2.0)}
+        grads = jax.tree_util.tree_map(lambda p: 0.3 * p + 0.1, params)
+        hessian = jax.tree_util.tree_map(lambda p: 0.5 + 0 * p, params)
+        state = tx.init(params)
+        updates, state = jax.jit(lambda g, s, p, h: tx.update(g, s, p, hessian=h))(grads, state, params, hessian)
+        new = optax.apply_updates(params, updates)
+        numpy_kernel = kernel_module("sophia")
+        for key in params:
+            expected = np.asarray(params[key], dtype=np.float64).copy()
+            numpy_kernel.step(expected, np.asarray(grads[key]), numpy_kernel.init_state(expected, lr=0.01), 1,
+                              lr=0.01, hessian=np.asarray(hessian[key]))
+            np.testing.assert_array_equal(np.asarray(new[key]), expected)
+        with pytest.raises(ValueError, match="needs hessian"):
+            tx.update(grads, state, params)
+        with pytest.raises(ValueError, match="hessian has shape"):
+            tx.update(grads, state, params, hessian={"a": jnp.ones(1), "b": jnp.ones((2, 2))})

@@ -67,6 +67,7 @@ def jax_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostPri
     if casts:
         lines += ["# The scalars the body reads, in the compute dtype.", *casts]
     arrays = {PARAM: "param.astype(_dtype)", GRAD: "grad.astype(_dtype)"}
+    arrays |= {i.symbol: f"{i.name}.astype(_dtype)" for i in spec.inputs}  # keyword-only (Backend.render)
     arrays |= {s.symbol: f"state[{s.name!r}]" for s in spec.array_state}
     lines += [f"{body_printer.doprint(symbol)} = {source}" for symbol, source in arrays.items() if symbol in body_reads]
     comments, rest = equation_comments(ir, [symbol for symbol, _ in assignments], names, stored)
@@ -123,5 +124,6 @@ JAX = Backend(
     float16/bfloat16 params), scalar state as scalars of the host dtype.""",
     step=_STEP,
     step_unchecked_parameters="param, grad, state, t, _hp",
+    input_check="_jax_runtime.check_inputs(NAME, grad, {inputs})",
     host_printer=JaxHostPrinter,
 )

@@ -150,8 +150,8 @@ def step(param, grad, state, t, *, hessian, stream=None, **hyperparameters):
     t = _runtime.check_step(NAME, t)
     _dtype = _runtime.check_arrays(NAME, param, grad, state, STATE, SCALAR_STATE, array_library())
     _runtime.check_inputs(NAME, param, grad, state, STATE, {'hessian': hessian}, array_library())
-    step_unchecked(param, grad, state, t, _hp, _dtype, hessian=hessian,
-                   stream=_cupy_runtime.as_stream(stream))
+    step_unchecked(param, grad, state, t, _hp, _dtype, stream=_cupy_runtime.as_stream(stream),
+                   hessian=hessian)
 
 
 def step_unchecked(param, grad, state, t, _hp, _dtype, *, hessian, stream=None):

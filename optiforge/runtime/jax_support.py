@@ -20,7 +20,7 @@ import numpy
 
 from optiforge.runtime import kernel_support
 
-__all__ = ["jnp", "jax_module", "INSTALL_HINT", "is_traced", "compute_dtype", "host_dtype", "resolve_hyperparameters",
+__all__ = ["jnp", "jax_module", "INSTALL_HINT", "is_traced", "compute_dtype", "host_dtype", "resolve_hyperparameters", "check_inputs",
            "check_step", "array_library"]
 
 #: What the error raised without JAX tells the user to run.
@@ -108,6 +108,17 @@ def check_step(optimizer: str, t):
     if is_traced(t):
         return t
     return kernel_support.check_step(optimizer, _concrete(optimizer, "step t", t))
+
+
+def check_inputs(optimizer: str, grad, inputs: dict) -> None:
+    """The declared inputs besides the gradient (name → array): each of the gradient's shape and dtype (static
+    under ``jax.jit``, so checked there too: a shape that merely broadcasts would silently change the step)."""
+    for name, array in inputs.items():
+        shape, dtype = getattr(array, "shape", None), getattr(array, "dtype", None)
+        if shape is None or tuple(shape) != tuple(grad.shape):
+            raise ValueError(f"{optimizer}: {name} has shape {shape}, expected {tuple(grad.shape)} (the gradient's)")
+        if dtype != grad.dtype:
+            raise TypeError(f"{optimizer}: {name} has dtype {dtype}, expected {grad.dtype} (the gradient's)")
 
 
 def array_library() -> kernel_support.ArrayLibrary:
