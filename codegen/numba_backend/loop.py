@@ -125,7 +125,7 @@ def build_segment_loop(ir: KernelIR, precision: str, names: dict | None = None) 
     taken = set(element.arrays.values()) | {element.index}
     table, segments, segment, tensor, lo, hi = (_fresh(base, taken) for base in
                                                 ("_table", "_segments", "_s", "_k", "_lo", "_hi"))
-    views = [f"{array} = _numba_runtime.{precision}_at({table}[{tensor}, {column}], {hi})"
+    views = [f"{array} = _numba_runtime.{precision}_at({table}[{tensor}, {column}], {lo}, {hi})"
              for column, array in enumerate(element.arrays.values())]
     text = "\n".join(wrap_lines([
         f"def {name}({', '.join([table, segments, *element.scalars])}):",
@@ -134,7 +134,7 @@ def build_segment_loop(ir: KernelIR, precision: str, names: dict | None = None) 
         f"    for {segment} in _numba_runtime.prange({segments}.shape[0]):",
         f"        {tensor}, {lo}, {hi} = {segments}[{segment}, 0], {segments}[{segment}, 1], {segments}[{segment}, 2]",
         *(" " * 8 + line for line in views),
-        f"        for {element.index} in range({lo}, {hi}):",
+        f"        for {element.index} in range({hi} - {lo}):",
         *(" " * 12 + line for line in element.lines),
     ]))
     types = ["int64[:, ::1]", "int64[:, ::1]", *element.types]

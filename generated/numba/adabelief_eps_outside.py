@@ -112,11 +112,11 @@ def _segments_float32(_table, _segments, beta2, c0, c2, c3, c4, c6, c7):
     float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
     for _s_ in _numba_runtime.prange(_segments.shape[0]):
         _k, _lo, _hi = _segments[_s_, 0], _segments[_s_, 1], _segments[_s_, 2]
-        _param = _numba_runtime.float32_at(_table[_k, 0], _hi)
-        _grad = _numba_runtime.float32_at(_table[_k, 1], _hi)
-        _m = _numba_runtime.float32_at(_table[_k, 2], _hi)
-        _s = _numba_runtime.float32_at(_table[_k, 3], _hi)
-        for _i in range(_lo, _hi):
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _s = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
             theta = _param[_i]
             g = _grad[_i]
             m = _m[_i]
@@ -137,11 +137,11 @@ def _segments_float64(_table, _segments, beta2, c0, c2, c3, c4, c6, c7):
     float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
     for _s_ in _numba_runtime.prange(_segments.shape[0]):
         _k, _lo, _hi = _segments[_s_, 0], _segments[_s_, 1], _segments[_s_, 2]
-        _param = _numba_runtime.float64_at(_table[_k, 0], _hi)
-        _grad = _numba_runtime.float64_at(_table[_k, 1], _hi)
-        _m = _numba_runtime.float64_at(_table[_k, 2], _hi)
-        _s = _numba_runtime.float64_at(_table[_k, 3], _hi)
-        for _i in range(_lo, _hi):
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _s = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
             theta = _param[_i]
             g = _grad[_i]
             m = _m[_i]

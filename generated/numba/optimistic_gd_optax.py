@@ -93,10 +93,10 @@ def _segments_float32(_table, _segments, c0, c1, c2, c3):
     float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
     for _s in _numba_runtime.prange(_segments.shape[0]):
         _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
-        _param = _numba_runtime.float32_at(_table[_k, 0], _hi)
-        _grad = _numba_runtime.float32_at(_table[_k, 1], _hi)
-        _g_prev = _numba_runtime.float32_at(_table[_k, 2], _hi)
-        for _i in range(_lo, _hi):
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _g_prev = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        for _i in range(_hi - _lo):
             theta = _param[_i]
             g = _grad[_i]
             g_prev = _g_prev[_i]
@@ -112,10 +112,10 @@ def _segments_float64(_table, _segments, c0, c1, c2, c3):
     float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
     for _s in _numba_runtime.prange(_segments.shape[0]):
         _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
-        _param = _numba_runtime.float64_at(_table[_k, 0], _hi)
-        _grad = _numba_runtime.float64_at(_table[_k, 1], _hi)
-        _g_prev = _numba_runtime.float64_at(_table[_k, 2], _hi)
-        for _i in range(_lo, _hi):
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _g_prev = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        for _i in range(_hi - _lo):
             theta = _param[_i]
             g = _grad[_i]
             g_prev = _g_prev[_i]
