@@ -275,7 +275,7 @@ class Optimizer(torch.optim.Optimizer):
         if self.flat:
             for partition in self._partitions[index]:
                 partition.check()
-        elif not maximize:
+        elif not maximize and self._segment_loops:
             whole = self._whole_group_step(index, params, hyperparameters)
             if whole is not None:
                 return whole
@@ -412,7 +412,8 @@ class Optimizer(torch.optim.Optimizer):
     @property
     def _segment_loops(self) -> bool:
         """Does the CPU module step several tensors in one call (numba, a spec without scalar state)?"""
-        return hasattr(self._kernels.cpu, "step_segments")
+        bridge = self._bridges.get("cpu")
+        return bridge is not None and hasattr(bridge.module, "step_segments")
 
     def _step_segments(self, index: int, positions: list[int], grads: list, hyperparameters: dict):
         """Step, in one call per dtype, the parameters of ``positions`` that a segment loop takes (first steps
@@ -455,7 +456,7 @@ class Optimizer(torch.optim.Optimizer):
         return rest_positions, rest_grads
 
     def _launch_segments(self, table: _segments.SegmentTable, t: int, hyperparameters: dict) -> None:
-        module, dtype = self._kernels.cpu, table.dtype
+        module, dtype = self._bridges["cpu"].module, table.dtype
         compiled = _compile_seconds()
         module.step_segments(table.table, table.segments, t, hyperparameters, dtype)
         key = (id(module), "segments", dtype.name)
