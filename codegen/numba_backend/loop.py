@@ -70,7 +70,8 @@ class _Element:
     types: list
 
 
-def _element(ir: KernelIR, precision: str, names: dict | None) -> _Element:
+def _element(ir: KernelIR, precision: str, names: dict | None, depth: int) -> _Element:
+    """The statements of one element's update, for a loop body indented by ``depth`` spaces."""
     printer = LoopPrinter(precision, [symbol for symbol, _ in ir.body], names)
     booleans = ir.host_booleans()
     scalars = loop_scalars(ir)
@@ -91,9 +92,9 @@ def _element(ir: KernelIR, precision: str, names: dict | None) -> _Element:
     # one comment per spec assignment, before the statement that holds its value
     comments, rest = equation_comments(ir, [symbol for symbol, _ in assignments], names or {}, stored)
     for position, (symbol, expr) in enumerate(assignments):
-        lines += comment_lines(comments.get(position, ()), False, LINE_WIDTH - 8)
+        lines += comment_lines(comments.get(position, ()), False, LINE_WIDTH - depth)
         lines.append(f"{printer.doprint(symbol)} = {printer.doprint(expr)}")
-    lines += comment_lines(rest, False, LINE_WIDTH - 8)
+    lines += comment_lines(rest, False, LINE_WIDTH - depth)
     lines += [f"{arrays[ir.spec.symbol(name)]}[{index}] = {printer.doprint(symbol)}" for name, symbol in stored.items()]
     types = ["boolean" if s in booleans else precision for s in scalars]
     return _Element(arrays, index, lines, [printer.doprint(s) for s in scalars], types)
@@ -102,7 +103,7 @@ def _element(ir: KernelIR, precision: str, names: dict | None) -> _Element:
 def build_loop(ir: KernelIR, precision: str, names: dict | None = None) -> LoopSource:
     """The loop computing ``ir.body`` in ``precision`` ("float32" or "float64"); ``names``: the printed name of a
     symbol (:func:`codegen.names.display_names`)."""
-    element = _element(ir, precision, names)
+    element = _element(ir, precision, names, 8)
     name = f"_loop_{precision}"
     parameters = [*element.arrays.values(), *element.scalars]
     types = [f"{precision}[::1]"] * len(element.arrays) + element.types
@@ -120,7 +121,7 @@ def build_segment_loop(ir: KernelIR, precision: str, names: dict | None = None) 
     optimizers take a list of tensors): ``_table[k]`` holds the addresses of tensor k's arrays (the parameter,
     the gradient, then the state, in the columns of :data:`loop arguments <build_loop>`), ``_segments[s]`` is
     (k, lo, hi), the elements ``lo ≤ i < hi`` of tensor k; segments run in parallel."""
-    element = _element(ir, precision, names)
+    element = _element(ir, precision, names, 12)
     name = f"_segments_{precision}"
     taken = set(element.arrays.values()) | {element.index}
     table, segments, segment, tensor, lo, hi = (_fresh(base, taken) for base in

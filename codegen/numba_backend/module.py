@@ -2,6 +2,8 @@
 numba loop per arithmetic precision."""
 from __future__ import annotations
 
+import textwrap
+
 from optiforge.runtime.backends import PRECISIONS
 from optiforge.specs.dsl import OptimizerSpec
 
@@ -62,11 +64,13 @@ def numba_module_body(spec: OptimizerSpec, lowered: Lowered, host_printer: HostP
                 *(indent(host, 4).split("\n") if host else ()),
                 f"    return {_tuple(scalars) if scalars else '()'}"])),
             "def step_segments(table, segments, t, _hp, _dtype):\n"
-            '    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:\n'
-            "    ``table[k]`` holds the addresses of tensor k's arrays "
-            f"({', '.join(['param', 'grad', *(s.name for s in spec.array_state)])}),\n"
-            "    contiguous and of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:\n"
-            '    ``_numba_runtime.segments``)."""\n'
+            + "\n".join(textwrap.wrap(
+                ':func:`step_unchecked` over several tensors in one call, for a caller that checked them: '
+                "``table[k]`` holds the addresses of tensor k's arrays "
+                f"({', '.join(['param', 'grad', *(s.name for s in spec.array_state)])}), contiguous and of the "
+                "arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays: "
+                '``_numba_runtime.segments``).', LINE_WIDTH - 4, initial_indent='    """',
+                subsequent_indent="    ", break_on_hyphens=False)) + '"""\n'
             "    _numba_runtime.run_segments(\n"
             "        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))",
         )

@@ -220,8 +220,8 @@ def loop_scalars(t, _hp, _dtype):
 
 def step_segments(table, segments, t, _hp, _dtype):
     """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
-    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, m, v),
-    contiguous and of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, m, v), contiguous and of
+    the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
     ``_numba_runtime.segments``)."""
     _numba_runtime.run_segments(
         SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
