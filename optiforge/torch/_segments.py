@@ -78,16 +78,23 @@ class SegmentTable:
         return True
 
     def accepts(self, grads: list) -> bool:
-        """Does every row take its gradient (:meth:`takes`), each a plain tensor of the parameter's shape?"""
-        for k, (shape, grad) in enumerate(zip(self.shapes, grads)):
-            if type(grad) is not torch.Tensor or grad.shape != shape or not self.takes(k, grad):
+        """Does every row take its gradient (:meth:`takes`), each a plain tensor of the parameter's shape?
+        (:meth:`takes` over a whole group, written out: this runs once per tensor and step.)"""
+        for grad, p, shape, stride, ends in zip(grads, self.params, self.shapes, self.strides, self.ends):
+            if (type(grad) is not torch.Tensor or grad.dtype != p.dtype or grad.shape != shape
+                    or grad.stride() != stride or not grad.is_cpu):
                 return False
+            lo = grad.data_ptr()
+            hi = lo + ends[0][1] - ends[0][0]  # the parameter's bytes: same shape, dtype and strides
+            for start, end in ends:
+                if lo < end and start < hi:
+                    return False
         return True
 
     def takes(self, k: int, grad: torch.Tensor) -> bool:
         """Can row ``k`` read ``grad``: the parameter's dtype and strides, and apart from what the step writes?"""
         p = self.params[k]
-        if grad.dtype != p.dtype or grad.stride() != self.strides[k] or grad.device.type != "cpu":
+        if grad.dtype != p.dtype or grad.stride() != self.strides[k] or not grad.is_cpu:
             return False
         lo = grad.data_ptr()
         hi = lo + grad.numel() * grad.element_size()
