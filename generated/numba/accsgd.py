@@ -117,6 +117,107 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, weight_decay, c0, c1, zeta, c2, c3, c4, beta):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _bar_a = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            bar_a = _bar_a[_i]
+            x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+            x1 = theta + bar_a*c2 + c3*x0
+            # θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
+            theta_new = zeta*(theta + c1*x0) + c4*x1
+            # g̃ ← g + λ·θ
+            # η̄ ← η·κ/c
+            # β ← ξ·c²/κ
+            # ζ ← c/(β + c)
+            # ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
+            bar_a_new = beta*x1
+            _param[_i] = theta_new
+            _bar_a[_i] = bar_a_new
+
+
+def _segments_float64(_table, _segments, weight_decay, c0, c1, zeta, c2, c3, c4, beta):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _bar_a = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            bar_a = _bar_a[_i]
+            x0 = g + ((0) if c0 else (theta*weight_decay))
+            x1 = theta + bar_a*c2 + c3*x0
+            # θ ← ζ·(θ − η·g̃) + (1 − ζ)·ā
+            theta_new = zeta*(theta + c1*x0) + c4*x1
+            # g̃ ← g + λ·θ
+            # η̄ ← η·κ/c
+            # β ← ξ·c²/κ
+            # ζ ← c/(β + c)
+            # ā ← β·((1/β − 1)·ā + θ − η̄·g̃)
+            bar_a_new = beta*x1
+            _param[_i] = theta_new
+            _bar_a[_i] = bar_a_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, boolean, float32, float32, float32, float32, '
+        'float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, boolean, float64, float64, float64, float64, '
+        'float64, float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        kappa = numpy.float64(_hp['kappa'])
+        xi = numpy.float64(_hp['xi'])
+        small_const = numpy.float64(_hp['small_const'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        h0 = small_const**2
+        beta = h0*xi/kappa
+        zeta = small_const/(beta + small_const)
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = -lr
+        c2 = -1 + kappa/(h0*xi)
+        c3 = -kappa*lr/small_const
+        c4 = beta*(1 - zeta)
+    return (_dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(zeta),
+            _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), _dtype.type(beta))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, bar_a), contiguous and
+    of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -147,23 +248,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        lr = numpy.float64(_hp['lr'])
-        kappa = numpy.float64(_hp['kappa'])
-        xi = numpy.float64(_hp['xi'])
-        small_const = numpy.float64(_hp['small_const'])
-        weight_decay = numpy.float64(_hp['weight_decay'])
-        h0 = small_const**2
-        beta = h0*xi/kappa
-        zeta = small_const/(beta + small_const)
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = -lr
-        c2 = -1 + kappa/(h0*xi)
-        c3 = -kappa*lr/small_const
-        c4 = beta*(1 - zeta)
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['bar_a'],),
-        (_dtype.type(weight_decay), bool(c0), _dtype.type(c1), _dtype.type(zeta), _dtype.type(c2),
-         _dtype.type(c3), _dtype.type(c4), _dtype.type(beta)))
-
+        LOOPS[_dtype.name], param, grad, (state['bar_a'],), loop_scalars(t, _hp, _dtype))

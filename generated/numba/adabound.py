@@ -139,6 +139,123 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, beta1, beta2, eps, weight_decay, c0, c1, upper, lower, c2,
+                      c3):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+            # g̃ ← g + λ·θ
+            # m ← β₁·m + (1 − β₁)·g̃
+            m_new = c1*x0 + m*beta1
+            # v ← β₂·v + (1 − β₂)·g̃²
+            v_new = (c2*x0)*x0 + v*beta2
+            # ηₗ ← η*·(1 − 1/(1 + γ·t))
+            # ηᵤ ← η*·(1 + 1/(γ·t))
+            # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+            # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+            theta_new = (theta
+                         - m_new*numpy.minimum(upper,
+                                               numpy.maximum(lower, c3/(eps + numpy.sqrt(v_new)))))
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+
+
+def _segments_float64(_table, _segments, beta1, beta2, eps, weight_decay, c0, c1, upper, lower, c2,
+                      c3):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            x0 = g + ((0) if c0 else (theta*weight_decay))
+            # g̃ ← g + λ·θ
+            # m ← β₁·m + (1 − β₁)·g̃
+            m_new = c1*x0 + m*beta1
+            # v ← β₂·v + (1 − β₂)·g̃²
+            v_new = (c2*x0)*x0 + v*beta2
+            # ηₗ ← η*·(1 − 1/(1 + γ·t))
+            # ηᵤ ← η*·(1 + 1/(γ·t))
+            # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
+            # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
+            theta_new = (theta
+                         - m_new*numpy.minimum(upper,
+                                               numpy.maximum(lower, c3/(eps + numpy.sqrt(v_new)))))
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, float32, boolean, float32, '
+        'float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, float64, boolean, float64, '
+        'float64, float64, float64, float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        final_lr = numpy.float64(_hp['final_lr'])
+        gamma = numpy.float64(_hp['gamma'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = 1 - beta1
+        upper = final_lr*(1 + 1/(gamma*t))
+        lower = final_lr*(1 - 1/(gamma*t + 1))
+        c2 = 1 - beta2
+        c3 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
+    return (_dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay),
+            bool(c0), _dtype.type(c1), _dtype.type(upper), _dtype.type(lower), _dtype.type(c2),
+            _dtype.type(c3))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, m, v), contiguous and of
+    the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -170,25 +287,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        t = numpy.float64(t)
-        lr = numpy.float64(_hp['lr'])
-        beta1 = numpy.float64(_hp['beta1'])
-        beta2 = numpy.float64(_hp['beta2'])
-        final_lr = numpy.float64(_hp['final_lr'])
-        gamma = numpy.float64(_hp['gamma'])
-        eps = numpy.float64(_hp['eps'])
-        weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = 1 - beta1
-        upper = final_lr*(1 + 1/(gamma*t))
-        lower = final_lr*(1 - 1/(gamma*t + 1))
-        c2 = 1 - beta2
-        c3 = lr*numpy.sqrt(1 - beta2**t)/(1 - beta1**t)
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta1), _dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay),
-         bool(c0), _dtype.type(c1), _dtype.type(upper), _dtype.type(lower), _dtype.type(c2),
-         _dtype.type(c3)))
-
+        LOOPS[_dtype.name], param, grad, (state['m'], state['v']), loop_scalars(t, _hp, _dtype))

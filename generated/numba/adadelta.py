@@ -102,6 +102,96 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, rho, eps, c0):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s_ in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s_, 0], _segments[_s_, 1], _segments[_s_, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _r = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _s = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            r = _r[_i]
+            s = _s[_i]
+            # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
+            r_new = g*(c0*g) + r*rho
+            d0 = g*numpy.sqrt(s + eps)/numpy.sqrt(r_new + eps)
+            # θ ← θ + Δθ
+            theta_new = theta - d0
+            # Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+            # E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
+            s_new = (c0*d0)*d0 + s*rho
+            _param[_i] = theta_new
+            _r[_i] = r_new
+            _s[_i] = s_new
+
+
+def _segments_float64(_table, _segments, rho, eps, c0):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s_ in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s_, 0], _segments[_s_, 1], _segments[_s_, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _r = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _s = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            r = _r[_i]
+            s = _s[_i]
+            # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
+            r_new = g*(c0*g) + r*rho
+            d0 = g*numpy.sqrt(s + eps)/numpy.sqrt(r_new + eps)
+            # θ ← θ + Δθ
+            theta_new = theta - d0
+            # Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+            # E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
+            s_new = (c0*d0)*d0 + s*rho
+            _param[_i] = theta_new
+            _r[_i] = r_new
+            _s[_i] = s_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        rho = numpy.float64(_hp['rho'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = 1 - rho
+    return (_dtype.type(rho), _dtype.type(eps), _dtype.type(c0))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, r, s), contiguous and of
+    the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -133,12 +223,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        rho = numpy.float64(_hp['rho'])
-        eps = numpy.float64(_hp['eps'])
-        c0 = 1 - rho
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['r'], state['s']),
-        (_dtype.type(rho), _dtype.type(eps), _dtype.type(c0)))
-
+        LOOPS[_dtype.name], param, grad, (state['r'], state['s']), loop_scalars(t, _hp, _dtype))

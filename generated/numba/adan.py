@@ -148,6 +148,136 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, beta2, beta3, c2, c3, c4, c5, c6, c7, c8, c9, c1):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        _n_ema = _numba_runtime.float32_at(_table[_k, 4], _lo, _hi)
+        _g_prev = _numba_runtime.float32_at(_table[_k, 5], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            n_ema = _n_ema[_i]
+            g_prev = _g_prev[_i]
+            x0 = g - ((g) if c2 else (g_prev))
+            # n ← β₃·n + (1 − β₃)·(g + β₂·d)²
+            n_ema_new = (c3*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
+            # d ← g − gₜ₋₁
+            # m ← β₁·m + (1 − β₁)·g
+            m_new = m + c4*(g - m)
+            # v ← β₂·v + (1 − β₂)·d
+            v_new = v + c6*(x0 - v)
+            s = c1/(c9 + numpy.sqrt(n_ema_new))
+            # δ ← √n/√(1 − β₃ᵗ) + ε
+            # θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ)
+            theta_new = c8*(theta + c5*s*m_new + c7*s*v_new)
+            # gₜ₋₁ ← g
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+            _n_ema[_i] = n_ema_new
+            _g_prev[_i] = g
+
+
+def _segments_float64(_table, _segments, beta2, beta3, c2, c3, c4, c5, c6, c7, c8, c9, c1):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        _n_ema = _numba_runtime.float64_at(_table[_k, 4], _lo, _hi)
+        _g_prev = _numba_runtime.float64_at(_table[_k, 5], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            n_ema = _n_ema[_i]
+            g_prev = _g_prev[_i]
+            x0 = g - ((g) if c2 else (g_prev))
+            # n ← β₃·n + (1 − β₃)·(g + β₂·d)²
+            n_ema_new = (c3*(g + beta2*x0))*(g + beta2*x0) + n_ema*beta3
+            # d ← g − gₜ₋₁
+            # m ← β₁·m + (1 − β₁)·g
+            m_new = m + c4*(g - m)
+            # v ← β₂·v + (1 − β₂)·d
+            v_new = v + c6*(x0 - v)
+            s = c1/(c9 + numpy.sqrt(n_ema_new))
+            # δ ← √n/√(1 − β₃ᵗ) + ε
+            # θ ← (θ − η·m/((1 − β₁ᵗ)·δ) − β₂·η·v/((1 − β₂ᵗ)·δ))/(1 + η·λ)
+            theta_new = c8*(theta + c5*s*m_new + c7*s*v_new)
+            # gₜ₋₁ ← g
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+            _n_ema[_i] = n_ema_new
+            _g_prev[_i] = g
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, boolean, float32, float32, float32, '
+        'float32, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, boolean, float64, float64, float64, '
+        'float64, float64, float64, float64, float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        beta3 = numpy.float64(_hp['beta3'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = 1/numpy.sqrt(1 - beta3**t)
+        c1 = c0**(-1.0)
+        c2 = numpy.equal(t, 1)
+        c3 = 1 - beta3
+        c4 = 1 - beta1
+        c5 = -lr/(1 - beta1**t)
+        c6 = 1 - beta2
+        c7 = -beta2*lr/(1 - beta2**t)
+        c8 = (lr*weight_decay + 1)**(-1.0)
+        c9 = eps*c1
+    return (_dtype.type(beta2), _dtype.type(beta3), bool(c2), _dtype.type(c3), _dtype.type(c4),
+            _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), _dtype.type(c9),
+            _dtype.type(c1))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, m, v, n_ema, g_prev),
+    contiguous and of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64
+    arrays: ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -181,28 +311,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        t = numpy.float64(t)
-        lr = numpy.float64(_hp['lr'])
-        beta1 = numpy.float64(_hp['beta1'])
-        beta2 = numpy.float64(_hp['beta2'])
-        beta3 = numpy.float64(_hp['beta3'])
-        eps = numpy.float64(_hp['eps'])
-        weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = 1/numpy.sqrt(1 - beta3**t)
-        c1 = c0**(-1.0)
-        c2 = numpy.equal(t, 1)
-        c3 = 1 - beta3
-        c4 = 1 - beta1
-        c5 = -lr/(1 - beta1**t)
-        c6 = 1 - beta2
-        c7 = -beta2*lr/(1 - beta2**t)
-        c8 = (lr*weight_decay + 1)**(-1.0)
-        c9 = eps*c1
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['n_ema'], state['g_prev']),
-        (_dtype.type(beta2), _dtype.type(beta3), bool(c2), _dtype.type(c3), _dtype.type(c4),
-         _dtype.type(c5), _dtype.type(c6), _dtype.type(c7), _dtype.type(c8), _dtype.type(c9),
-         _dtype.type(c1)))
-
+        LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['n_ema'],
+                                          state['g_prev']), loop_scalars(t, _hp, _dtype))

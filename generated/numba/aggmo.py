@@ -125,6 +125,111 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, beta0, beta1, beta2, weight_decay, c0, c1):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _b0 = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _b1 = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        _b2 = _numba_runtime.float32_at(_table[_k, 4], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            b0 = _b0[_i]
+            b1 = _b1[_i]
+            b2 = _b2[_i]
+            x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+            # g̃ ← g + λ·θ
+            # b₀ ← β₀·b₀ + g̃
+            b0_new = x0 + b0*beta0
+            # b₁ ← β₁·b₁ + g̃
+            b1_new = x0 + b1*beta1
+            # b₂ ← β₂·b₂ + g̃
+            b2_new = x0 + b2*beta2
+            # θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
+            theta_new = ((theta + c1*b0_new) + c1*b1_new) + c1*b2_new
+            _param[_i] = theta_new
+            _b0[_i] = b0_new
+            _b1[_i] = b1_new
+            _b2[_i] = b2_new
+
+
+def _segments_float64(_table, _segments, beta0, beta1, beta2, weight_decay, c0, c1):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _b0 = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _b1 = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        _b2 = _numba_runtime.float64_at(_table[_k, 4], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            b0 = _b0[_i]
+            b1 = _b1[_i]
+            b2 = _b2[_i]
+            x0 = g + ((0) if c0 else (theta*weight_decay))
+            # g̃ ← g + λ·θ
+            # b₀ ← β₀·b₀ + g̃
+            b0_new = x0 + b0*beta0
+            # b₁ ← β₁·b₁ + g̃
+            b1_new = x0 + b1*beta1
+            # b₂ ← β₂·b₂ + g̃
+            b2_new = x0 + b2*beta2
+            # θ ← θ − η·b₀/3 − η·b₁/3 − η·b₂/3
+            theta_new = ((theta + c1*b0_new) + c1*b1_new) + c1*b2_new
+            _param[_i] = theta_new
+            _b0[_i] = b0_new
+            _b1[_i] = b1_new
+            _b2[_i] = b2_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, float32, boolean, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, float64, boolean, float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        beta0 = numpy.float64(_hp['beta0'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = -0.3333333333333333*lr
+    return (_dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay),
+            bool(c0), _dtype.type(c1))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, b0, b1, b2), contiguous
+    and of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -157,17 +262,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        lr = numpy.float64(_hp['lr'])
-        beta0 = numpy.float64(_hp['beta0'])
-        beta1 = numpy.float64(_hp['beta1'])
-        beta2 = numpy.float64(_hp['beta2'])
-        weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = -0.3333333333333333*lr
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['b0'], state['b1'], state['b2']),
-        (_dtype.type(beta0), _dtype.type(beta1), _dtype.type(beta2), _dtype.type(weight_decay),
-         bool(c0), _dtype.type(c1)))
-
+        LOOPS[_dtype.name], param, grad, (state['b0'], state['b1'], state['b2']), loop_scalars(t,
+                _hp, _dtype))

@@ -108,6 +108,100 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, c0, c1, c2):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            x0 = m + c0*(g - m)
+            # ηₜ ← ηₘᵢₙ + (η − ηₘᵢₙ)·(1 + cos(pi·min(T, t − 1)/T))/2
+            # c ← (1 − β₁)·g + β₁·m
+            # θ ← θ − ηₜ·sign(c)
+            theta_new = (theta
+                         + c1*((numpy.float32(1)) if (x0 > numpy.float32(0))
+                               else (numpy.float32(-1)) if (x0 < numpy.float32(0))
+                               else (numpy.float32(0))))
+            # m ← β₂·m + (1 − β₂)·g
+            m_new = m + c2*(g - m)
+            _param[_i] = theta_new
+            _m[_i] = m_new
+
+
+def _segments_float64(_table, _segments, c0, c1, c2):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            x0 = m + c0*(g - m)
+            # ηₜ ← ηₘᵢₙ + (η − ηₘᵢₙ)·(1 + cos(pi·min(T, t − 1)/T))/2
+            # c ← (1 − β₁)·g + β₁·m
+            # θ ← θ − ηₜ·sign(c)
+            theta_new = theta + c1*((1) if (x0 > 0) else (-1) if (x0 < 0) else (0))
+            # m ← β₂·m + (1 − β₂)·g
+            m_new = m + c2*(g - m)
+            _param[_i] = theta_new
+            _m[_i] = m_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
+        lr = numpy.float64(_hp['lr'])
+        lr_min = numpy.float64(_hp['lr_min'])
+        total_steps = numpy.float64(_hp['total_steps'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        c0 = 1 - beta1
+        c1 = (-lr_min
+              - 0.5*(lr
+                     - lr_min)*(numpy.cos(3.14159265358979*numpy.minimum(total_steps,
+                t - 1)/total_steps) + 1))
+        c2 = 1 - beta2
+    return (_dtype.type(c0), _dtype.type(c1), _dtype.type(c2))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, m), contiguous and of
+    the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -138,21 +232,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        t = numpy.float64(t)
-        lr = numpy.float64(_hp['lr'])
-        lr_min = numpy.float64(_hp['lr_min'])
-        total_steps = numpy.float64(_hp['total_steps'])
-        beta1 = numpy.float64(_hp['beta1'])
-        beta2 = numpy.float64(_hp['beta2'])
-        c0 = 1 - beta1
-        c1 = (-lr_min
-              - 0.5*(lr
-                     - lr_min)*(numpy.cos(3.14159265358979*numpy.minimum(total_steps,
-                t - 1)/total_steps) + 1))
-        c2 = 1 - beta2
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['m'],),
-        (_dtype.type(c0), _dtype.type(c1), _dtype.type(c2)))
-
+        LOOPS[_dtype.name], param, grad, (state['m'],), loop_scalars(t, _hp, _dtype))

@@ -157,6 +157,152 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, beta2, eps, weight_decay, c1, c0, c2, c3, c4, c5, c6, c7,
+                      c8, c9):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        _slow = _numba_runtime.float32_at(_table[_k, 4], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            slow = _slow[_i]
+            x0 = g + ((numpy.float32(0)) if c1 else (theta*weight_decay))
+            # g̃ ← g + λ·θ
+            # m ← β₁·m + (1 − β₁)·g̃
+            m_new = m + c2*(x0 - m)
+            # v ← β₂·v + (1 − β₂)·g̃²
+            v_new = (c0*x0)*x0 + v*beta2
+            theta_1 = ((theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta + c5*m_new))
+            x1 = slow - theta_1
+            x2 = ((theta_1 + c6*x1) if c7 else (slow + c8*x1))
+            # m̂ ← m/(1 − β₁ᵗ)
+            # ρ∞ ← 2/(1 − β₂) − 1
+            # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+            # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+            # θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
+            # θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+            theta_new = ((x2) if c9 else (theta_1))
+            # φ ← (θ if t mod k = 0 else φ)
+            slow_new = ((x2) if c9 else (slow))
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+            _slow[_i] = slow_new
+
+
+def _segments_float64(_table, _segments, beta2, eps, weight_decay, c1, c0, c2, c3, c4, c5, c6, c7,
+                      c8, c9):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        _slow = _numba_runtime.float64_at(_table[_k, 4], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            slow = _slow[_i]
+            x0 = g + ((0) if c1 else (theta*weight_decay))
+            # g̃ ← g + λ·θ
+            # m ← β₁·m + (1 − β₁)·g̃
+            m_new = m + c2*(x0 - m)
+            # v ← β₂·v + (1 − β₂)·g̃²
+            v_new = (c0*x0)*x0 + v*beta2
+            theta_1 = ((theta + c3*m_new/(eps + numpy.sqrt(v_new))) if c4 else (theta + c5*m_new))
+            x1 = slow - theta_1
+            x2 = ((theta_1 + c6*x1) if c7 else (slow + c8*x1))
+            # m̂ ← m/(1 − β₁ᵗ)
+            # ρ∞ ← 2/(1 − β₂) − 1
+            # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+            # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+            # θ ← (θ − η·rₜ·√(1 − β₂ᵗ)·m̂/(√v + ε) if ρₜ > 5 else θ − η·m̂)
+            # θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+            theta_new = ((x2) if c9 else (theta_1))
+            # φ ← (θ if t mod k = 0 else φ)
+            slow_new = ((x2) if c9 else (slow))
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+            _slow[_i] = slow_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, boolean, float32, float32, '
+        'float32, boolean, float32, float32, boolean, float32, boolean)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, boolean, float64, float64, '
+        'float64, boolean, float64, float64, boolean, float64, boolean)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        k = numpy.float64(_hp['k'])
+        alpha = numpy.float64(_hp['alpha'])
+        c0 = 1 - beta2
+        h0 = beta2**t
+        h1 = 1 - h0
+        h2 = -2/c0
+        h3 = h2 + 1
+        h4 = h2 + 5
+        h5 = h2 + 3
+        h6 = 2*h0*t/h1
+        h7 = lr/(1 - beta1**t)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = 1 - beta1
+        c3 = -numpy.sqrt(h1)*h7*numpy.sqrt(numpy.maximum(0,
+                -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
+        c4 = numpy.less(h2 + h6, -6)
+        c5 = -h7
+        c6 = 1 - alpha
+        c7 = numpy.greater(alpha, 0.5)
+        c8 = -alpha
+        c9 = numpy.equal(numpy.mod(t, k), 0)
+    return (_dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c1),
+            _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), bool(c4), _dtype.type(c5),
+            _dtype.type(c6), bool(c7), _dtype.type(c8), bool(c9))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, m, v, slow), contiguous
+    and of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -189,38 +335,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        t = numpy.float64(t)
-        lr = numpy.float64(_hp['lr'])
-        beta1 = numpy.float64(_hp['beta1'])
-        beta2 = numpy.float64(_hp['beta2'])
-        eps = numpy.float64(_hp['eps'])
-        weight_decay = numpy.float64(_hp['weight_decay'])
-        k = numpy.float64(_hp['k'])
-        alpha = numpy.float64(_hp['alpha'])
-        c0 = 1 - beta2
-        h0 = beta2**t
-        h1 = 1 - h0
-        h2 = -2/c0
-        h3 = h2 + 1
-        h4 = h2 + 5
-        h5 = h2 + 3
-        h6 = 2*h0*t/h1
-        h7 = lr/(1 - beta1**t)
-        c1 = numpy.equal(weight_decay, 0)
-        c2 = 1 - beta1
-        c3 = -numpy.sqrt(h1)*h7*numpy.sqrt(numpy.maximum(0,
-                -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
-        c4 = numpy.less(h2 + h6, -6)
-        c5 = -h7
-        c6 = 1 - alpha
-        c7 = numpy.greater(alpha, 0.5)
-        c8 = -alpha
-        c9 = numpy.equal(numpy.mod(t, k), 0)
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['slow']),
-        (_dtype.type(beta2), _dtype.type(eps), _dtype.type(weight_decay), bool(c1),
-         _dtype.type(c0), _dtype.type(c2), _dtype.type(c3), bool(c4), _dtype.type(c5),
-         _dtype.type(c6), bool(c7), _dtype.type(c8), bool(c9)))
-
+        LOOPS[_dtype.name], param, grad, (state['m'], state['v'], state['slow']), loop_scalars(t,
+                _hp, _dtype))

@@ -126,6 +126,119 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, lr, momentum, weight_decay, c0, c1, c2, c3, c4, c5, c6,
+                      c7):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _b = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _slow = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            b = _b[_i]
+            slow = _slow[_i]
+            x0 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+            # g̃ ← g + λ·θ
+            # b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+            b_new = ((x0) if c1 else (b*momentum + c2*x0))
+            x1 = slow + lr*b_new - theta
+            x2 = theta + c4*b_new
+            # θ ← θ − η·b
+            # θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+            theta_new = ((((x2 + c3*x1) if c5 else (slow + c6*x1))) if c7 else (x2))
+            # φ ← (θ if t mod k = 0 else φ)
+            slow_new = ((theta_new) if c7 else (slow))
+            _param[_i] = theta_new
+            _b[_i] = b_new
+            _slow[_i] = slow_new
+
+
+def _segments_float64(_table, _segments, lr, momentum, weight_decay, c0, c1, c2, c3, c4, c5, c6,
+                      c7):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _b = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _slow = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            b = _b[_i]
+            slow = _slow[_i]
+            x0 = g + ((0) if c0 else (theta*weight_decay))
+            # g̃ ← g + λ·θ
+            # b ← (g̃ if μ = 0 or t = 1 else μ·b + (1 − τ)·g̃)
+            b_new = ((x0) if c1 else (b*momentum + c2*x0))
+            x1 = slow + lr*b_new - theta
+            x2 = theta + c4*b_new
+            # θ ← θ − η·b
+            # θ ← ((θ + (1 − αₗₐ)·(φ − θ) if αₗₐ > 1/2 else φ − αₗₐ·(φ − θ)) if t mod k = 0 else θ)
+            theta_new = ((((x2 + c3*x1) if c5 else (slow + c6*x1))) if c7 else (x2))
+            # φ ← (θ if t mod k = 0 else φ)
+            slow_new = ((theta_new) if c7 else (slow))
+            _param[_i] = theta_new
+            _b[_i] = b_new
+            _slow[_i] = slow_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, boolean, boolean, float32, '
+        'float32, float32, boolean, float32, boolean)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, boolean, boolean, float64, '
+        'float64, float64, boolean, float64, boolean)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
+        lr = numpy.float64(_hp['lr'])
+        momentum = numpy.float64(_hp['momentum'])
+        dampening = numpy.float64(_hp['dampening'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        k = numpy.float64(_hp['k'])
+        alpha = numpy.float64(_hp['alpha'])
+        c0 = numpy.equal(weight_decay, 0)
+        c1 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
+        c2 = 1 - dampening
+        c3 = 1 - alpha
+        c4 = -lr
+        c5 = numpy.greater(alpha, 0.5)
+        c6 = -alpha
+        c7 = numpy.equal(numpy.mod(t, k), 0)
+    return (_dtype.type(lr), _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1),
+            _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), bool(c5), _dtype.type(c6), bool(c7))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, b, slow), contiguous and
+    of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -157,25 +270,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        t = numpy.float64(t)
-        lr = numpy.float64(_hp['lr'])
-        momentum = numpy.float64(_hp['momentum'])
-        dampening = numpy.float64(_hp['dampening'])
-        weight_decay = numpy.float64(_hp['weight_decay'])
-        k = numpy.float64(_hp['k'])
-        alpha = numpy.float64(_hp['alpha'])
-        c0 = numpy.equal(weight_decay, 0)
-        c1 = numpy.logical_or.reduce((numpy.equal(momentum, 0),numpy.equal(t, 1)))
-        c2 = 1 - dampening
-        c3 = 1 - alpha
-        c4 = -lr
-        c5 = numpy.greater(alpha, 0.5)
-        c6 = -alpha
-        c7 = numpy.equal(numpy.mod(t, k), 0)
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['b'], state['slow']),
-        (_dtype.type(lr), _dtype.type(momentum), _dtype.type(weight_decay), bool(c0), bool(c1),
-         _dtype.type(c2), _dtype.type(c3), _dtype.type(c4), bool(c5), _dtype.type(c6), bool(c7)))
-
+        LOOPS[_dtype.name], param, grad, (state['b'], state['slow']), loop_scalars(t, _hp, _dtype))

@@ -126,6 +126,115 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, momentum, eps, weight_decay, c0, lam, c1, c2):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s_ in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s_, 0], _segments[_s_, 1], _segments[_s_, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _x0 = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _nu = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        _s = _numba_runtime.float32_at(_table[_k, 4], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            x0 = _x0[_i]
+            nu = _nu[_i]
+            s = _s[_i]
+            x1 = g + ((numpy.float32(0)) if c0 else (theta*weight_decay))
+            # s ← s + λₜ·g̃
+            s_new = s + lam*x1
+            # g̃ ← g + λ·θ
+            # λₜ ← (ε + η)·√t
+            # ν ← ν + λₜ·g̃²
+            nu_new = nu + (lam*x1)*x1
+            # z ← θ₀ − s/(ν^(1/3) + ε)
+            # θ ← μ·θ + (1 − μ)·z
+            theta_new = (c1*(x0 - s_new/(eps + nu_new**numpy.float32(0.3333333333333333)))
+                         + ((numpy.float32(0)) if c2 else (theta*momentum)))
+            _param[_i] = theta_new
+            _nu[_i] = nu_new
+            _s[_i] = s_new
+
+
+def _segments_float64(_table, _segments, momentum, eps, weight_decay, c0, lam, c1, c2):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s_ in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s_, 0], _segments[_s_, 1], _segments[_s_, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _x0 = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _nu = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        _s = _numba_runtime.float64_at(_table[_k, 4], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            x0 = _x0[_i]
+            nu = _nu[_i]
+            s = _s[_i]
+            x1 = g + ((0) if c0 else (theta*weight_decay))
+            # s ← s + λₜ·g̃
+            s_new = s + lam*x1
+            # g̃ ← g + λ·θ
+            # λₜ ← (ε + η)·√t
+            # ν ← ν + λₜ·g̃²
+            nu_new = nu + (lam*x1)*x1
+            # z ← θ₀ − s/(ν^(1/3) + ε)
+            # θ ← μ·θ + (1 − μ)·z
+            theta_new = (c1*(x0 - s_new/(eps + nu_new**0.3333333333333333))
+                         + ((0) if c2 else (theta*momentum)))
+            _param[_i] = theta_new
+            _nu[_i] = nu_new
+            _s[_i] = s_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, boolean, float32, float32, '
+        'boolean)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, boolean, float64, float64, '
+        'boolean)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
+        lr = numpy.float64(_hp['lr'])
+        momentum = numpy.float64(_hp['momentum'])
+        eps = numpy.float64(_hp['eps'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = numpy.equal(weight_decay, 0)
+        lam = numpy.sqrt(t)*(eps + lr)
+        c1 = 1 - momentum
+        c2 = numpy.equal(momentum, 0)
+    return (_dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), bool(c0),
+            _dtype.type(lam), _dtype.type(c1), bool(c2))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, x0, nu, s), contiguous
+    and of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -158,19 +267,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        t = numpy.float64(t)
-        lr = numpy.float64(_hp['lr'])
-        momentum = numpy.float64(_hp['momentum'])
-        eps = numpy.float64(_hp['eps'])
-        weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = numpy.equal(weight_decay, 0)
-        lam = numpy.sqrt(t)*(eps + lr)
-        c1 = 1 - momentum
-        c2 = numpy.equal(momentum, 0)
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['x0'], state['nu'], state['s']),
-        (_dtype.type(momentum), _dtype.type(eps), _dtype.type(weight_decay), bool(c0),
-         _dtype.type(lam), _dtype.type(c1), bool(c2)))
-
+        LOOPS[_dtype.name], param, grad, (state['x0'], state['nu'], state['s']), loop_scalars(t,
+                _hp, _dtype))

@@ -118,6 +118,121 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, beta2, c0, c1, c3, c4, c5, c6):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            # m ← β₁·m + (1 − β₁)·g
+            m_new = m + c1*(g - m)
+            # v ← β₂·v + (1 − β₂)·g²
+            v_new = g*(c0*g) + v*beta2
+            # m̂ ← m/(1 − β₁ᵗ)
+            # ρ∞ ← 2/(1 − β₂) − 1
+            # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+            # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+            # θ ← (θ − η·rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ > 4 else θ − η·m̂)
+            theta_new = ((theta + c6*m_new/(c5 + numpy.sqrt(v_new))) if c3 else (theta + c4*m_new))
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+
+
+def _segments_float64(_table, _segments, beta2, c0, c1, c3, c4, c5, c6):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            # m ← β₁·m + (1 − β₁)·g
+            m_new = m + c1*(g - m)
+            # v ← β₂·v + (1 − β₂)·g²
+            v_new = g*(c0*g) + v*beta2
+            # m̂ ← m/(1 − β₁ᵗ)
+            # ρ∞ ← 2/(1 − β₂) − 1
+            # ρₜ ← ρ∞ − 2·t·β₂ᵗ/(1 − β₂ᵗ)
+            # rₜ ← √max(0, ρ∞·(ρₜ − 4)·(ρₜ − 2)/(ρₜ·(ρ∞ − 4)·(ρ∞ − 2)))
+            # θ ← (θ − η·rₜ·m̂/(√(v/(1 − β₂ᵗ)) + ε) if ρₜ > 4 else θ − η·m̂)
+            theta_new = ((theta + c6*m_new/(c5 + numpy.sqrt(v_new))) if c3 else (theta + c4*m_new))
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, boolean, float32, float32, '
+        'float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, boolean, float64, float64, '
+        'float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        eps = numpy.float64(_hp['eps'])
+        c0 = 1 - beta2
+        h0 = beta2**t
+        h1 = (1 - h0)**(-1.0)
+        h2 = -2/c0
+        h3 = h2 + 1
+        h4 = h2 + 5
+        h5 = h2 + 3
+        h6 = 2*h0*h1*t
+        h7 = lr/(1 - beta1**t)
+        h8 = 1/numpy.sqrt(h1)
+        c1 = 1 - beta1
+        c2 = -h7*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
+        c3 = numpy.less(h2 + h6, -5)
+        c4 = -h7
+        c5 = eps*h8
+        c6 = c2*h8
+    return (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), bool(c3), _dtype.type(c4),
+            _dtype.type(c5), _dtype.type(c6))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, m, v), contiguous and of
+    the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -149,31 +264,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        t = numpy.float64(t)
-        lr = numpy.float64(_hp['lr'])
-        beta1 = numpy.float64(_hp['beta1'])
-        beta2 = numpy.float64(_hp['beta2'])
-        eps = numpy.float64(_hp['eps'])
-        c0 = 1 - beta2
-        h0 = beta2**t
-        h1 = (1 - h0)**(-1.0)
-        h2 = -2/c0
-        h3 = h2 + 1
-        h4 = h2 + 5
-        h5 = h2 + 3
-        h6 = 2*h0*h1*t
-        h7 = lr/(1 - beta1**t)
-        h8 = 1/numpy.sqrt(h1)
-        c1 = 1 - beta1
-        c2 = -h7*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
-        c3 = numpy.less(h2 + h6, -5)
-        c4 = -h7
-        c5 = eps*h8
-        c6 = c2*h8
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c1), bool(c3), _dtype.type(c4),
-         _dtype.type(c5), _dtype.type(c6)))
-
+        LOOPS[_dtype.name], param, grad, (state['m'], state['v']), loop_scalars(t, _hp, _dtype))

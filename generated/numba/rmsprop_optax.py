@@ -112,6 +112,103 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, lr, decay, eps, momentum, c0, c1, c2, c3):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _nu = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _b = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            nu = _nu[_i]
+            b = _b[_i]
+            # ν ← ρ·ν + (1 − ρ)·g²
+            nu_new = g*(c0*g) + nu*decay
+            x0 = g/numpy.sqrt(nu_new + eps)
+            # θ ← θ − b
+            theta_new = (theta + c1*x0) + ((numpy.float32(0)) if c2 else (b*c3))
+            # b ← μ·b + η·g/√(ν + ε)
+            b_new = lr*x0 + ((numpy.float32(0)) if c2 else (b*momentum))
+            _param[_i] = theta_new
+            _nu[_i] = nu_new
+            _b[_i] = b_new
+
+
+def _segments_float64(_table, _segments, lr, decay, eps, momentum, c0, c1, c2, c3):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _nu = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _b = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            nu = _nu[_i]
+            b = _b[_i]
+            # ν ← ρ·ν + (1 − ρ)·g²
+            nu_new = g*(c0*g) + nu*decay
+            x0 = g/numpy.sqrt(nu_new + eps)
+            # θ ← θ − b
+            theta_new = (theta + c1*x0) + ((0) if c2 else (b*c3))
+            # b ← μ·b + η·g/√(ν + ε)
+            b_new = lr*x0 + ((0) if c2 else (b*momentum))
+            _param[_i] = theta_new
+            _nu[_i] = nu_new
+            _b[_i] = b_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, float32, float32, float32, '
+        'boolean, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, float64, float64, float64, '
+        'boolean, float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        decay = numpy.float64(_hp['decay'])
+        eps = numpy.float64(_hp['eps'])
+        initial_scale = numpy.float64(_hp['initial_scale'])
+        momentum = numpy.float64(_hp['momentum'])
+        c0 = 1 - decay
+        c1 = -lr
+        c2 = numpy.equal(momentum, 0)
+        c3 = -momentum
+    return (_dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum),
+            _dtype.type(c0), _dtype.type(c1), bool(c2), _dtype.type(c3))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, nu, b), contiguous and
+    of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -144,19 +241,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        lr = numpy.float64(_hp['lr'])
-        decay = numpy.float64(_hp['decay'])
-        eps = numpy.float64(_hp['eps'])
-        initial_scale = numpy.float64(_hp['initial_scale'])
-        momentum = numpy.float64(_hp['momentum'])
-        c0 = 1 - decay
-        c1 = -lr
-        c2 = numpy.equal(momentum, 0)
-        c3 = -momentum
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['nu'], state['b']),
-        (_dtype.type(lr), _dtype.type(decay), _dtype.type(eps), _dtype.type(momentum),
-         _dtype.type(c0), _dtype.type(c1), bool(c2), _dtype.type(c3)))
-
+        LOOPS[_dtype.name], param, grad, (state['nu'], state['b']), loop_scalars(t, _hp, _dtype))

@@ -135,6 +135,114 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, eta_minus, eta_plus, step_size_min, step_size_max):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _g_prev = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _step_size = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            g_prev = _g_prev[_i]
+            step_size = _step_size[_i]
+            # p ← g·gₜ₋₁
+            p = g*g_prev
+            x0 = (p < numpy.float32(0))
+            # Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
+            step_size_new = numpy.minimum(step_size_max,
+                                          numpy.maximum(step_size_min,
+                    step_size*((eta_plus) if (p > numpy.float32(0)) else (eta_minus) if x0
+                               else (numpy.float32(1)))))
+            # g̃ ← (0 if p < 0 else g)
+            # θ ← θ − Γ·sign(g̃)
+            theta_new = (theta
+                         - step_size_new*((numpy.float32(0)) if x0
+                                          else (((numpy.float32(1)) if (g > numpy.float32(0))
+                                                 else (numpy.float32(-1)) if (g < numpy.float32(0))
+                                                 else (numpy.float32(0))))))
+            # gₜ₋₁ ← g̃
+            g_prev_new = ((numpy.float32(0)) if x0 else (g))
+            _param[_i] = theta_new
+            _g_prev[_i] = g_prev_new
+            _step_size[_i] = step_size_new
+
+
+def _segments_float64(_table, _segments, eta_minus, eta_plus, step_size_min, step_size_max):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _g_prev = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _step_size = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            g_prev = _g_prev[_i]
+            step_size = _step_size[_i]
+            # p ← g·gₜ₋₁
+            p = g*g_prev
+            x0 = (p < 0)
+            # Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
+            step_size_new = numpy.minimum(step_size_max,
+                                          numpy.maximum(step_size_min,
+                    step_size*((eta_plus) if (p > 0) else (eta_minus) if x0 else (1))))
+            # g̃ ← (0 if p < 0 else g)
+            # θ ← θ − Γ·sign(g̃)
+            theta_new = (theta
+                         - step_size_new*((0) if x0
+                                          else (((1) if (g > 0) else (-1) if (g < 0) else (0)))))
+            # gₜ₋₁ ← g̃
+            g_prev_new = ((0) if x0 else (g))
+            _param[_i] = theta_new
+            _g_prev[_i] = g_prev_new
+            _step_size[_i] = step_size_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        lr = numpy.float64(_hp['lr'])
+        eta_minus = numpy.float64(_hp['eta_minus'])
+        eta_plus = numpy.float64(_hp['eta_plus'])
+        step_size_min = numpy.float64(_hp['step_size_min'])
+        step_size_max = numpy.float64(_hp['step_size_max'])
+    return (_dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min),
+            _dtype.type(step_size_max))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, g_prev, step_size),
+    contiguous and of the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64
+    arrays: ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -167,15 +275,6 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        lr = numpy.float64(_hp['lr'])
-        eta_minus = numpy.float64(_hp['eta_minus'])
-        eta_plus = numpy.float64(_hp['eta_plus'])
-        step_size_min = numpy.float64(_hp['step_size_min'])
-        step_size_max = numpy.float64(_hp['step_size_max'])
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['g_prev'], state['step_size']),
-        (_dtype.type(eta_minus), _dtype.type(eta_plus), _dtype.type(step_size_min),
-         _dtype.type(step_size_max)))
-
+        LOOPS[_dtype.name], param, grad, (state['g_prev'], state['step_size']), loop_scalars(t,
+                _hp, _dtype))

@@ -131,6 +131,123 @@ LOOPS = {
 }
 
 
+def _segments_float32(_table, _segments, weight_decay, c1, c2, c3, c5, c6):
+    """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
+    float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float32_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float32_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float32_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float32_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            x0 = theta*weight_decay
+            x1 = g + ((numpy.float32(0)) if c1 else (x0))
+            # g̃ ← g + λ·θ
+            # m ← β₁·m + (1 − β₁)·g̃
+            m_new = m + c3*(x1 - m)
+            x2 = g*g - v
+            x3 = v - (g + x0)*(g + x0)
+            # v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+            v_new = (v
+                     + c2*(x1*x1)*((((numpy.float32(1)) if (x2 < numpy.float32(0))
+                                     else (numpy.float32(-1)) if (x2 > numpy.float32(0))
+                                     else (numpy.float32(0)))) if c1
+                                   else (((numpy.float32(1)) if (x3 > numpy.float32(0))
+                                          else (numpy.float32(-1)) if (x3 < numpy.float32(0))
+                                          else (numpy.float32(0))))))
+            # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+            theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_new))
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+
+
+def _segments_float64(_table, _segments, weight_decay, c1, c2, c3, c5, c6):
+    """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
+    float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
+    for _s in _numba_runtime.prange(_segments.shape[0]):
+        _k, _lo, _hi = _segments[_s, 0], _segments[_s, 1], _segments[_s, 2]
+        _param = _numba_runtime.float64_at(_table[_k, 0], _lo, _hi)
+        _grad = _numba_runtime.float64_at(_table[_k, 1], _lo, _hi)
+        _m = _numba_runtime.float64_at(_table[_k, 2], _lo, _hi)
+        _v = _numba_runtime.float64_at(_table[_k, 3], _lo, _hi)
+        for _i in range(_hi - _lo):
+            theta = _param[_i]
+            g = _grad[_i]
+            m = _m[_i]
+            v = _v[_i]
+            x0 = theta*weight_decay
+            x1 = g + ((0) if c1 else (x0))
+            # g̃ ← g + λ·θ
+            # m ← β₁·m + (1 − β₁)·g̃
+            m_new = m + c3*(x1 - m)
+            x2 = g*g - v
+            x3 = v - (g + x0)*(g + x0)
+            # v ← v − (1 − β₂)·g̃²·sign(v − g̃²)
+            v_new = (v
+                     + c2*(x1*x1)*((((1) if (x2 < 0) else (-1) if (x2 > 0) else (0))) if c1
+                                   else (((1) if (x3 > 0) else (-1) if (x3 < 0) else (0)))))
+            # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
+            theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_new))
+            _param[_i] = theta_new
+            _m[_i] = m_new
+            _v[_i] = v_new
+
+
+#: The same loops over the segments of several tensors (``step_segments``), float32 and
+#: float64 arrays (the torch adapter steps other dtypes one tensor at a time).
+SEGMENT_LOOPS = {
+    'float32': _numba_runtime.Loop(
+        _segments_float32,
+        'void(int64[:, ::1], int64[:, ::1], float32, boolean, float32, float32, float32, float32)',
+        'float32',
+    ),
+    'float64': _numba_runtime.Loop(
+        _segments_float64,
+        'void(int64[:, ::1], int64[:, ::1], float64, boolean, float64, float64, float64, float64)',
+        'float64',
+    ),
+}
+
+
+def loop_scalars(t, _hp, _dtype):
+    """The loops' scalar arguments for step ``t``: computed in float64 on the host, passed in the
+    arithmetic type."""
+    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
+    with numpy.errstate(all="ignore"):
+        t = numpy.float64(t)
+        lr = numpy.float64(_hp['lr'])
+        beta1 = numpy.float64(_hp['beta1'])
+        beta2 = numpy.float64(_hp['beta2'])
+        eps = numpy.float64(_hp['eps'])
+        initial_accumulator = numpy.float64(_hp['initial_accumulator'])
+        weight_decay = numpy.float64(_hp['weight_decay'])
+        c0 = (1 - beta2**t)**(-1.0)
+        h0 = 1/numpy.sqrt(c0)
+        c1 = numpy.equal(weight_decay, 0)
+        c2 = beta2 - 1
+        c3 = 1 - beta1
+        c4 = -lr/(1 - beta1**t)
+        c5 = eps*h0
+        c6 = c4*h0
+    return (_dtype.type(weight_decay), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5),
+            _dtype.type(c6))
+
+
+def step_segments(table, segments, t, _hp, _dtype):
+    """:func:`step_unchecked` over several tensors in one call, for a caller that checked them:
+    ``table[k]`` holds the addresses of tensor k's arrays (param, grad, m, v), contiguous and of
+    the arithmetic dtype ``_dtype``; ``segments[s]`` = (k, lo, hi) (int64 arrays:
+    ``_numba_runtime.segments``)."""
+    _numba_runtime.run_segments(
+        SEGMENT_LOOPS[_dtype.name], table, segments, loop_scalars(t, _hp, _dtype))
+
+
 def array_library():
     """How the argument checks see this backend's arrays (``numpy.ndarray``)."""
     return _runtime.NUMPY
@@ -163,25 +280,5 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
     tensor before it updates any): ``_hp``, ``t`` and ``_dtype`` as returned by
     ``_runtime.resolve_hyperparameters``, ``check_step`` and ``check_arrays``. Per-step scalars
     in float64 on the host, then one loop (threads: see ``_numba_runtime.run``)."""
-    # Host scalars are numpy.float64: a branch not taken may compute NaN or inf, never raise.
-    with numpy.errstate(all="ignore"):
-        t = numpy.float64(t)
-        lr = numpy.float64(_hp['lr'])
-        beta1 = numpy.float64(_hp['beta1'])
-        beta2 = numpy.float64(_hp['beta2'])
-        eps = numpy.float64(_hp['eps'])
-        initial_accumulator = numpy.float64(_hp['initial_accumulator'])
-        weight_decay = numpy.float64(_hp['weight_decay'])
-        c0 = (1 - beta2**t)**(-1.0)
-        h0 = 1/numpy.sqrt(c0)
-        c1 = numpy.equal(weight_decay, 0)
-        c2 = beta2 - 1
-        c3 = 1 - beta1
-        c4 = -lr/(1 - beta1**t)
-        c5 = eps*h0
-        c6 = c4*h0
     _numba_runtime.run(
-        LOOPS[_dtype.name], param, grad, (state['m'], state['v']),
-        (_dtype.type(weight_decay), bool(c1), _dtype.type(c2), _dtype.type(c3), _dtype.type(c5),
-         _dtype.type(c6)))
-
+        LOOPS[_dtype.name], param, grad, (state['m'], state['v']), loop_scalars(t, _hp, _dtype))

@@ -36,7 +36,7 @@ import numpy
 from optiforge.runtime import kernel_support
 
 __all__ = ["Loop", "CompileRecord", "numba_module", "cache_dir", "start_threads", "compiled", "compile_log", "run",
-           "COMPILE_OPTIONS"]
+           "run_segments", "segments", "COMPILE_OPTIONS", "SEGMENT_ELEMENTS"]
 
 #: Options of ``numba.njit`` for every loop (see the module docstring for why).
 COMPILE_OPTIONS = {"parallel": True, "error_model": "numpy", "fastmath": False}
@@ -70,9 +70,15 @@ def numba_module():
 
 
 def __getattr__(name: str):
-    # The loops iterate over ``_numba_runtime.prange``: numba's prange, looked up only when numba compiles them.
+    # The loops iterate over ``_numba_runtime.prange`` and the segment loops view memory through
+    # ``_numba_runtime.float32_at``/``float64_at``: looked up only when numba compiles them.
     if name == "prange":
         return numba_module().prange
+    if name in ("float32_at", "float64_at"):
+        numba_module()
+        from optiforge.runtime import numba_addresses
+
+        return getattr(numba_addresses, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -256,3 +262,25 @@ def run(loop: Loop, param, grad, state: tuple, scalars: tuple, inputs: tuple = (
                    *(a[lo:hi] for a in arrays), *scalars)
             if theta.dtype != dtype:
                 numpy.copyto(theta[lo:hi], theta_block, casting="unsafe")
+
+
+#: Elements per segment of a multi-tensor step (:func:`segments`): a tensor longer than this is cut into
+#: several segments, which threads share.
+SEGMENT_ELEMENTS = 1 << 15
+
+
+def segments(sizes) -> numpy.ndarray:
+    """The (tensor, lo, hi) segments, as an int64 array, that cover tensors of ``sizes`` elements in pieces of
+    at most :data:`SEGMENT_ELEMENTS` (empty tensors have none)."""
+    rows = [(k, lo, min(lo + SEGMENT_ELEMENTS, size))
+            for k, size in enumerate(sizes) for lo in range(0, size, SEGMENT_ELEMENTS)]
+    return numpy.array(rows, dtype=numpy.int64).reshape(-1, 3)
+
+
+def run_segments(loop: Loop, table: numpy.ndarray, segments: numpy.ndarray, scalars: tuple) -> None:
+    """A segment ``loop`` over ``segments`` of the tensors whose addresses ``table`` holds (checked by the
+    caller: contiguous arrays of the loop's precision, alive, a gradient apart from its parameter and state)."""
+    kernel = compiled(loop)
+    with _threads_for(int(segments[:, 2].sum() - segments[:, 1].sum()) if len(segments) > 1 else
+                      (int(segments[0, 2] - segments[0, 1]) if len(segments) else 0)):
+        kernel(table, segments, *scalars)

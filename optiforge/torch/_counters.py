@@ -16,6 +16,7 @@ class GroupCounters:
     def __init__(self, size: int, scalar_names: tuple):
         self.size = size
         self.steps = torch.zeros(size, dtype=torch.float32)
+        self._steps = self.steps.numpy()  # the same memory: counting through NumPy costs a microsecond, not ten
         self.scalars = {name: torch.zeros(size, dtype=torch.float64) for name in scalar_names}
 
     def entry(self, k: int) -> dict:
@@ -36,7 +37,12 @@ class GroupCounters:
 
     def advance(self, positions: list[int], scalars: dict[str, list[float]]) -> None:
         """Count one step of parameters ``positions`` and store their new scalar state."""
+        if len(positions) == self.size:
+            self._steps += 1
+        else:
+            self._steps[list(positions)] += 1
+        if not scalars:
+            return
         index = self._index(positions)
-        self.steps[index] += 1
         for name, values in scalars.items():
             self.scalars[name][index] = torch.tensor(values, dtype=torch.float64)

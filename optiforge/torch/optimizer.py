@@ -33,7 +33,7 @@ import torch
 
 from optiforge.runtime import kernel_support as _runtime
 
-from . import _arrays, interop
+from . import _arrays, _segments, interop
 from ._counters import GroupCounters
 from ._flat import FlatPartition
 from ._kernels import KernelSet
@@ -98,6 +98,8 @@ class Optimizer(torch.optim.Optimizer):
         # kernel arrays per parameter, by id (the param groups keep the parameters alive; Tensor.__hash__ is
         # a Python function, and this lookup is on the per-tensor path)
         self._views: dict[int, _arrays.ParameterArrays] = {}
+        # segment-loop tables by (group, positions) (:meth:`_step_segments`)
+        self._segment_tables: dict[tuple, _segments.SegmentTable] = {}
         # flat mode, by parameter id: its gradient view and array state views (what a step checks by identity)
         self._known: dict[int, tuple] = {}
         self._counters: list[GroupCounters] = []  # per param group: step counters and scalar state
@@ -362,6 +364,10 @@ class Optimizer(torch.optim.Optimizer):
         if self.flat:
             for partition in self._partitions[index]:
                 partition.check()
+        elif not maximize and self._segment_loops:  # (a spec with inputs has no segment loops)
+            whole = self._whole_group_step(index, params, hyperparameters)
+            if whole is not None:
+                return whole
         inputs = inputs or {}
         for k, p in enumerate(params):
             self._check_step_inputs(p, functools.partial(_parameter_where, where, k))
@@ -449,21 +455,110 @@ class Optimizer(torch.optim.Optimizer):
 
     def _step_tensors(self, index: int, positions: list[int], grads: list, hyperparameters: dict,
                       maximize: bool = False, inputs: dict | None = None) -> None:
-        """One kernel call per parameter ``positions`` of group ``index`` (along −g with ``maximize``); then
-        count their steps."""
+        """Step parameters ``positions`` of group ``index`` (along −g with ``maximize``; ``inputs``: a spec's
+        inputs by parameter id): the CPU float32/float64 tensors that share a step count in one segment-loop
+        call per dtype (:mod:`._segments`; specs without inputs), the others one kernel call each; then count
+        their steps."""
         params = self.param_groups[index]["params"]
+        if maximize:
+            grads = [torch.neg(grad) for grad in grads]
+        for k in positions:
+            state = self.state[params[k]]
+            if not state:
+                self._create_state(params[k], state)
+        if self._segment_loops:
+            positions, grads = self._step_segments(index, positions, grads, hyperparameters)
         scalars = {name: [] for name in self._kernels.reference.SCALAR_STATE}
         for k, grad in zip(positions, grads):
             p = params[k]
-            state = self.state[p]
-            if not state:
-                self._create_state(p, state)
-            new = self._step_tensor(p, torch.neg(grad) if maximize else grad, state, hyperparameters,
-                                    (inputs or {}).get(id(p), {}))
+            new = self._step_tensor(p, grad, self.state[p], hyperparameters, (inputs or {}).get(id(p), {}))
             for name, values in scalars.items():
                 values.append(new[name])
         if positions:
             self._counters[index].advance(positions, scalars)
+
+    def _whole_group_step(self, index: int, params: list, hyperparameters: dict):
+        """The step of group ``index`` as one segment-loop call, or None. It is that call when the group's
+        table (built by a step of every parameter through :meth:`_step_segments`) still holds its parameters
+        and state, every gradient is one the table takes, and the step counts are one valid count: then these
+        checks stand for :meth:`_check_step_inputs`' (what they would accept, nothing else); otherwise the
+        general path checks and steps tensor by tensor."""
+        table = self._segment_tables.get((index, tuple(range(len(params)))))
+        if table is None or not table.holds(params, self.state, self._kernels.reference.STATE):
+            return None
+        grads = [p.grad for p in params]
+        if not table.accepts(grads):
+            return None
+        steps = self._counters[index].steps.numpy()
+        count = float(steps[0])
+        if not (count >= 1 and count.is_integer() and (steps == count).all()):
+            return None  # first steps, and counts someone changed, go the general way
+
+        def step():
+            table.set_gradients(grads)
+            self._launch_segments(table, int(count) + 1, hyperparameters)
+            torch.autograd.graph.increment_version(params)
+            self._counters[index].advance(range(len(params)), {})
+
+        return step
+
+    @property
+    def _segment_loops(self) -> bool:
+        """Does the CPU module step several tensors in one call (numba, a spec without scalar state)?"""
+        bridge = self._bridges.get("cpu")
+        return bridge is not None and hasattr(bridge.module, "step_segments")
+
+    def _step_segments(self, index: int, positions: list[int], grads: list, hyperparameters: dict):
+        """Step, in one call per dtype, the parameters of ``positions`` that a segment loop takes (first steps
+        included: their state is initialised first); count their steps. Returns the positions and gradients
+        left to step one at a time."""
+        params = self.param_groups[index]["params"]
+        steps = self._counters[index].steps.numpy()
+        names = self._kernels.reference.STATE
+        chosen: dict = {}  # (dtype, t) -> positions, gradients
+        rest_positions, rest_grads = [], []
+        for k, grad in zip(positions, grads):
+            p = params[k]
+            if _segments.joins(p) and grad.dtype == p.dtype and grad.stride() == p.stride():
+                entry = chosen.setdefault((p.dtype, int(steps[k]) + 1), ([], []))
+                entry[0].append(k)
+                entry[1].append(grad)
+            else:
+                rest_positions.append(k)
+                rest_grads.append(grad)
+        bridge = self._bridge("cpu", torch.float32) if chosen else None
+        for (dtype, t), (chosen_positions, chosen_grads) in chosen.items():
+            chosen_params = [params[k] for k in chosen_positions]
+            states = [self.state[p] for p in chosen_params]
+            key = (index, tuple(chosen_positions))
+            table = self._segment_tables.get(key)
+            if table is None or not table.current(chosen_params, states, names):
+                table = self._segment_tables[key] = _segments.SegmentTable(chosen_params, states, names)
+            apart = [table.takes(j, grad) for j, grad in enumerate(chosen_grads)]
+            if not all(apart):  # a gradient overlapping what the step writes (e.g. the parameter itself)
+                rest_positions += chosen_positions
+                rest_grads += chosen_grads
+                continue
+            if t == 1:
+                for p, state in zip(chosen_params, states):
+                    self._initialize(self._arrays_of(p, p, state, bridge), state, hyperparameters, bridge)
+            table.set_gradients(chosen_grads)
+            self._launch_segments(table, t, hyperparameters)
+            torch.autograd.graph.increment_version(chosen_params)
+            self._counters[index].advance(chosen_positions, {})
+        return rest_positions, rest_grads
+
+    def _launch_segments(self, table: _segments.SegmentTable, t: int, hyperparameters: dict) -> None:
+        module, dtype = self._bridges["cpu"].module, table.dtype
+        compiled = _compile_seconds()
+        module.step_segments(table.table, table.segments, t, hyperparameters, dtype)
+        key = (id(module), "segments", dtype.name)
+        if key not in _FIRST_CALLS:
+            _FIRST_CALLS.add(key)
+            seconds = _compile_seconds() - compiled
+            if seconds > SLOW_FIRST_CALL_S:
+                _LOG.warning("optiforge.torch: compiling the numba segment loop of %s for %s took %.1f s (once per "
+                             "process; later steps reuse it)", self.name, dtype.name, seconds)
 
     def _step_partition(self, index: int, partition: FlatPartition, hyperparameters: dict,
                         maximize: bool = False, inputs: dict | None = None) -> None:
