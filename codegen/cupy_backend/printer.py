@@ -10,6 +10,12 @@ Differences from :class:`sympy.printing.c.C99CodePrinter`, each for a reason:
   ``Xor`` is ``!=`` of truth values (SymPy's C printer expands it, with flipped comparisons);
 * :class:`Remainder` is C's ``fmod`` (the sign of the dividend); ``kernel.py`` builds NumPy's ``mod``
   (the sign of the divisor) from it;
+* a number is a literal of the arithmetic type holding the double nearest to it (:mod:`codegen.literals`),
+  rounded to float32 in a float32 kernel, as NumPy casts a float64 scalar: SymPy's literal where it reads back
+  as that value, else the shortest one that does (SymPy writes an integer beyond int64 as a C integer, which
+  the compiler truncates, and a float32 literal with 9 digits of the exact value); a rational whose numerator
+  and denominator the type holds exactly stays ``p.0/q.0`` (one rounding of the exact quotient), any other is
+  one literal (``1.0e30F/1.3e60F`` would divide by an overflowed inf);
 * number symbols (π, e) are literals of the arithmetic type; ``Abs`` is always ``fabs`` and a cube root
   is ``pow`` (NaN for a negative base, as NumPy says), never C's integer ``abs`` or ``cbrt``;
 * names are printed through ``c_names`` (``kernel.py`` maps every symbol to a unique C identifier: ASCII,
@@ -18,8 +24,8 @@ Differences from :class:`sympy.printing.c.C99CodePrinter`, each for a reason:
 * a product with a divisor prints ``a/b``, not SymPy's ``a*1.0F/b`` (``(a*1)/b`` is ``a/b`` exactly in IEEE
   arithmetic, whatever ``a``);
 * an ``UnevaluatedExpr`` holding a sum that prints with a leading ``-`` (a grouping fixed by
-  :mod:`codegen.passes.evaluation_order`) prints in parentheses: SymPy's sum printer takes the leading ``-`` of a term's text for the term's sign, so
-  :math:`s + (-g/10 + \theta)` would print as ``s - (g/10 + theta)``.
+  :mod:`codegen.passes.evaluation_order`) prints in parentheses: SymPy's sum printer takes the leading ``-`` of
+  a term's text for the term's sign, so :math:`s + (-g/10 + \theta)` would print as ``s - (g/10 + theta)``.
 
 Operands that a printed form repeats (``Max``, ``Min``, ``sign``, ``Heaviside``) must be atoms, so the
 text stays linear in the expression: ``kernel.py`` names them first.
@@ -28,12 +34,15 @@ from __future__ import annotations
 
 import re
 
+import numpy
 import sympy as sp
 from sympy.codegen.ast import String, float32, float64, real
 from sympy.printing.c import C99CodePrinter
 from sympy.printing.precedence import PRECEDENCE
 
-__all__ = ["Cast", "KernelPrinter", "Remainder", "ARITHMETIC_TYPES", "TEMPLATE_NAMES", "C_RESERVED"]
+from ..literals import fits_int64, nearest_double, reads_back
+
+__all__ = ["Cast", "KernelPrinter", "Remainder", "ZeroSignedLike", "ARITHMETIC_TYPES", "TEMPLATE_NAMES", "C_RESERVED"]
 
 #: arithmetic precision → SymPy type used for literals, math functions and declarations
 ARITHMETIC_TYPES = {"float32": float32, "float64": float64}
@@ -69,6 +78,14 @@ class Remainder(sp.Function):
     r"""C's ``fmod(a, b)``: :math:`a - b\,\mathrm{trunc}(a/b)`, exact, with the sign of ``a``."""
 
     nargs = 2
+    is_real = True
+
+
+class ZeroSignedLike(sp.Function):
+    r"""A zero with the sign of its argument: :math:`-0` where it is negative, else :math:`+0` (the value of
+    NumPy's ``mod`` whose remainder is zero)."""
+
+    nargs = 1
     is_real = True
 
 
@@ -111,8 +128,36 @@ class KernelPrinter(C99CodePrinter):
         inner = self._print(expr.args[0])
         return f"({inner})" if isinstance(expr.args[0], sp.Add) and inner.startswith("-") else inner
 
+    # -- numbers: the double nearest to each, as a literal of the arithmetic type
+
+    def _number(self, value: float, text: str | None = None) -> str:
+        """``value`` (a double) as a literal of the arithmetic type: ``text`` (SymPy's) where it reads back as the
+        value rounded to that type, else the shortest literal that does."""
+        precision = "float32" if self.arithmetic_type == float32 else "float64"
+        if text is not None and reads_back(text, value, precision):
+            return text
+        if numpy.isnan(value):
+            return self._print_NaN(sp.nan)
+        with numpy.errstate(over="ignore"):
+            rounded = numpy.float32(value) if precision == "float32" else numpy.float64(value)
+        if numpy.isinf(rounded):
+            return "INFINITY" if rounded > 0 else "-INFINITY"
+        return f"{str(rounded)}F" if precision == "float32" else repr(float(rounded))
+
+    def _print_Float(self, expr) -> str:
+        return self._number(nearest_double(expr), super()._print_Float(expr))
+
+    def _print_Integer(self, expr) -> str:
+        return super()._print_Integer(expr) if fits_int64(expr) else self._number(nearest_double(expr))
+
+    def _print_Rational(self, expr) -> str:
+        exact = 2 ** (24 if self.arithmetic_type == float32 else 53)
+        if abs(expr.p) <= exact and expr.q <= exact:
+            return super()._print_Rational(expr)
+        return self._number(nearest_double(expr))
+
     def _print_NumberSymbol(self, expr) -> str:
-        return self._print(sp.Float(float(expr), precision=53))
+        return self._number(nearest_double(expr))
 
     _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
 
@@ -128,6 +173,10 @@ class KernelPrinter(C99CodePrinter):
 
     def _print_Remainder(self, expr) -> str:
         return self._print_math_func(expr, known="fmod")
+
+    def _print_ZeroSignedLike(self, expr) -> str:
+        x = self.parenthesize(expr.args[0], PRECEDENCE["Relational"])
+        return f"({x} < 0 ? -{self._literal(0)} : {self._literal(0)})"
 
     def _print_Xor(self, expr) -> str:
         printed = [f"(bool)({self._print(a)})" for a in expr.args]

@@ -85,6 +85,8 @@ def build_loop(ir: KernelIR, precision: str, names: dict | None = None) -> LoopS
         lines.append(f"{printer.doprint(symbol)} = {printer.doprint(expr)}")
     lines += comment_lines(rest, False, LINE_WIDTH - 8)
     lines += [f"{arrays[ir.spec.symbol(name)]}[{index}] = {printer.doprint(symbol)}" for name, symbol in stored.items()]
+    if all(line.lstrip().startswith("#") for line in lines):  # θ and every array state keep their values
+        lines.append("pass")
 
     name = f"_loop_{precision}"
     parameters = [*arrays.values(), *(printer.doprint(s) for s in scalars)]
