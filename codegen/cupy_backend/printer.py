@@ -21,8 +21,11 @@ Differences from :class:`sympy.printing.c.C99CodePrinter`, each for a reason:
 * names are printed through ``c_names`` (``kernel.py`` maps every symbol to a unique C identifier: ASCII,
   no C/C++ keyword, math function or name the kernel template owns — ``i``, ``n``, the typedefs);
   a name starting with ``_`` is rejected (CuPy's own);
-* a product with a divisor prints ``a/b``, not SymPy's ``a*1.0F/b`` (``(a*1)/b`` is ``a/b`` exactly in IEEE
-  arithmetic, whatever ``a``);
+* a product divides by its divisors after every other factor has multiplied, as NumPy's does: SymPy's printer
+  takes :math:`x^{-1}` for a divisor only where it knows that :math:`x` commutes (not for an
+  ``UnevaluatedExpr``), and printed ``m*1.0F/(nu + fabsf(z))*(floorf(m) - 1)``, which divides before the
+  last multiply (finite in float32 where NumPy's :math:`m(\lfloor m\rfloor - 1)` overflows); a product with a
+  divisor prints ``a/b``, not SymPy's ``a*1.0F/b`` (``(a*1)/b`` is ``a/b`` exactly in IEEE arithmetic);
 * an ``UnevaluatedExpr`` holding a sum that prints with a leading ``-`` (a grouping fixed by
   :mod:`codegen.passes.evaluation_order`) prints in parentheses: SymPy's sum printer takes the leading ``-`` of
   a term's text for the term's sign, so :math:`s + (-g/10 + \theta)` would print as ``s - (g/10 + theta)``.
@@ -122,7 +125,15 @@ class KernelPrinter(C99CodePrinter):
 
     def _print_Mul(self, expr) -> str:
         # C's * and / are left-associative and of one precedence: a*1.0F/b is (a*1.0F)/b, which is a/b.
-        return _TIMES_ONE_OVER.sub("/", super()._print_Mul(expr))
+        divisors = [f for f in expr.args if f.is_Pow and f.exp.is_Number and f.exp.is_negative]
+        if all(f.is_commutative for f in divisors):  # SymPy's printer divides last
+            return _TIMES_ONE_OVER.sub("/", super()._print_Mul(expr))
+        others = sp.Mul(*[f for f in expr.args if f not in divisors], evaluate=False)
+        text = self.parenthesize(others, PRECEDENCE["Mul"]) if others.is_Add else self._print(others)
+        divisors = [f.base if f.exp == -1 else sp.Pow(f.base, -f.exp, evaluate=False) for f in divisors]
+        if len(divisors) == 1:
+            return f"{text}/{self.parenthesize(divisors[0], PRECEDENCE['Mul'], strict=False)}"
+        return f"{text}/({'*'.join(self.parenthesize(d, PRECEDENCE['Mul']) for d in divisors)})"
 
     def _print_UnevaluatedExpr(self, expr) -> str:
         inner = self._print(expr.args[0])
