@@ -8,7 +8,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
-from .literals import fits_int64, nearest_double, python_literal
+from .literals import fits_int64, nearest_double, python_literal, unprintable_infinity
 
 __all__ = ["FloatNumPyPrinter", "HostPrinter"]
 
@@ -39,6 +39,9 @@ class FloatNumPyPrinter(NumPyPrinter):
 
     def _print_NumberSymbol(self, expr):  # π, e, the golden ratio …: float64 literals
         return python_literal(nearest_double(expr))
+
+    def _print_ComplexInfinity(self, expr):
+        raise unprintable_infinity()
 
     _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
 

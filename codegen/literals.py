@@ -15,7 +15,8 @@ import numpy
 import sympy as sp
 from mpmath.libmp import finf, fnan, fninf
 
-__all__ = ["INT64_MIN", "INT64_MAX", "fits_int64", "nearest_double", "python_literal", "reads_back"]
+__all__ = ["INT64_MIN", "INT64_MAX", "fits_int64", "nearest_double", "python_literal", "reads_back",
+           "unprintable_infinity"]
 
 INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
@@ -59,6 +60,14 @@ def nearest_double(number: sp.Expr) -> float:
             return numpy.inf if number == sp.oo else -numpy.inf
         return nearest_double(sp.Float(number.evalf(_GUARD_DIGITS), _GUARD_DIGITS))
     raise TypeError(f"not a real number: {number!r}")
+
+
+def unprintable_infinity() -> ValueError:
+    """The error of a printer that meets ``zoo``: the spec's validation refuses it (float64 gives +inf, -inf or
+    NaN for a division by zero, by the operands' signs, which SymPy's unsigned infinity no longer holds), so one
+    in a kernel is SymPy evaluating a value it was to leave as written."""
+    return ValueError("zoo (SymPy's unsigned infinity) in a kernel expression: SymPy evaluated a division by zero "
+                      "that the kernel must compute as written (float64 would give +inf, -inf or NaN by the signs)")
 
 
 def python_literal(value: float) -> str:

@@ -43,7 +43,7 @@ from sympy.codegen.ast import String, float32, float64, real
 from sympy.printing.c import C99CodePrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from ..literals import fits_int64, nearest_double, reads_back
+from ..literals import fits_int64, nearest_double, reads_back, unprintable_infinity
 
 __all__ = ["Cast", "KernelPrinter", "Remainder", "ZeroSignedLike", "ARITHMETIC_TYPES", "TEMPLATE_NAMES", "C_RESERVED"]
 
@@ -169,6 +169,9 @@ class KernelPrinter(C99CodePrinter):
 
     def _print_NumberSymbol(self, expr) -> str:
         return self._number(nearest_double(expr))
+
+    def _print_ComplexInfinity(self, expr) -> str:
+        raise unprintable_infinity()
 
     _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
 
