@@ -111,6 +111,12 @@ spec.update(theta, theta - sp.Piecewise((g**-5, sp.Eq(t, 1)), (theta**-5, True))
 spec.update(theta, theta - sp.Mod(g, -3)**-3)"""),
         {}, "numba/cupy both precisions: nonfinite_mismatch at g = 0 (−inf where NumPy has +inf)"),
     KnownFailure(
+        "sign_of_a_negative_zero", "backend-specific: sign(−0) is +0 in NumPy, −0 in numba and CuPy (1/sign(g): ±inf)",
+        "codegen/numba_backend/printer.py, codegen/cupy_backend/printer.py (sign)",
+        _source("sign_of_a_negative_zero", """
+spec.update(theta, theta - 1/sp.sign(g))"""),
+        {}, "numba/cupy both precisions: nonfinite_mismatch at g = −0 (+inf where NumPy has −inf)"),
+    KnownFailure(
         "euler_number", "constants printed with 15 digits: NumPy's e (the issue: no ufunc for Exp1)",
         "codegen/numpy_backend/printer.py",
         _source("euler_number", """

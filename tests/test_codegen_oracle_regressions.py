@@ -35,7 +35,8 @@ FIXED: tuple[str, ...] = (
     # init_state in float64 semantics (codegen/emit_common.py)
     "init_state_in_python_floats", "init_state_overflow", "init_state_complex_power",
     # backend-specific
-    "numba_negative_power_of_zero", "numba_empty_loop", "sign_of_a_zero_remainder", "o12_82", "o12_11",
+    "numba_negative_power_of_zero", "numba_empty_loop", "sign_of_a_zero_remainder", "sign_of_a_negative_zero",
+    "o12_82", "o12_11",
 )
 
 #: Constants whose 15-digit or integer text is not their double, or which a printer could not write.

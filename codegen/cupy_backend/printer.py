@@ -5,7 +5,8 @@ Differences from :class:`sympy.printing.c.C99CodePrinter`, each for a reason:
 * ``sqrtf``/``0.9F`` for float32 arithmetic, ``sqrt``/``0.9`` for float64 (``type_aliases``);
 * :math:`\max(a, b)` and :math:`\min(a, b)` propagate NaN like ``numpy.maximum``/``torch.maximum``
   (C's ``fmaxf`` returns the non-NaN operand, which would hide a NaN gradient);
-* :math:`\operatorname{sign}(x)` is NaN for NaN (C99's ``(x > 0) - (x < 0)`` gives 0) and typed;
+* :math:`\operatorname{sign}(x)` is NaN for NaN (C99's ``(x > 0) - (x < 0)`` gives 0), +0 for ±0 (as
+  ``numpy.sign``) and typed;
 * ``Piecewise`` prints as one nested ternary expression; ``Heaviside`` is NaN for NaN, like NumPy's;
   ``Xor`` is ``!=`` of truth values (SymPy's C printer expands it, with flipped comparisons);
 * :class:`Remainder` is C's ``fmod`` (the sign of the dividend); ``kernel.py`` builds NumPy's ``mod``
@@ -235,8 +236,8 @@ class KernelPrinter(C99CodePrinter):
 
     def _print_sign(self, expr) -> str:
         x = self.parenthesize(expr.args[0], PRECEDENCE["Relational"])
-        # Zero and NaN fall through to x itself: sign(±0) = ±0, sign(NaN) = NaN.
-        return f"({x} > 0 ? {self._literal(1)} : ({x} < 0 ? {self._literal(-1)} : {x}))"
+        # Zero and NaN fall through to x + 0: sign(±0) = +0 as numpy.sign says (−0 + 0 is +0), sign(NaN) = NaN.
+        return f"({x} > 0 ? {self._literal(1)} : ({x} < 0 ? {self._literal(-1)} : {x} + {self._literal(0)}))"
 
     def _print_NaN(self, expr) -> str:
         # A quiet NaN of the arithmetic type; nanf/nan exist in CUDA device code and in the host C library.

@@ -19,7 +19,8 @@ as a lazy conditional expression), with these differences, each for a reason:
   gives inf; ``Mod`` is Python's ``%`` on floats (NumPy's ``mod``: the sign of the divisor, a zero remainder
   signed like the divisor), not numba's ``numpy.mod``, which makes every zero remainder +0; ``Max``/``Min`` are
   numba's ``numpy.maximum``/``numpy.minimum`` with the operands swapped (numba keeps the first of two equal
-  operands, NumPy the second: the sign of a zero).
+  operands, NumPy the second: the sign of a zero); ``sign`` adds +0 to numba's ``numpy.sign``, which keeps the
+  sign of a zero where NumPy's gives +0.
 """
 from __future__ import annotations
 
@@ -116,6 +117,11 @@ class LoopPrinter(OrderedArithmetic, HostPrinter):
         for arg in args[1:]:
             text = f"numpy.{function}({self._print(arg)}, {text})"
         return text
+
+    def _print_sign(self, expr):
+        # numba's numpy.sign keeps the sign of a zero, NumPy's gives +0: adding +0 turns −0 into +0 and leaves
+        # ±1 and NaN as they are.
+        return f"(numpy.sign({self._print(expr.args[0])}) + {self._print(sp.S.Zero)})"
 
     def _print_Mod(self, expr):
         dividend, divisor = expr.args
