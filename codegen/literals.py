@@ -83,9 +83,12 @@ def python_literal(value: float) -> str:
 def reads_back(text: str, value: float, precision: str) -> bool:
     """A decimal literal ``text`` (C's ``F`` suffix allowed) is ``value`` rounded to ``precision`` ("float32" or
     "float64") once a compiler rounds it to the nearest number of that type: it lies strictly between the midpoints to ``value``'s
-    neighbours (±inf: beyond the midpoint to the largest finite number)."""
+    neighbours (±inf: beyond the midpoint to the largest finite number); false for any other text."""
     dtype = numpy.dtype(precision).type
-    exact = Fraction(text.rstrip("Ff"))
+    try:
+        exact = Fraction(text.rstrip("Ff"))
+    except ValueError:  # not a decimal literal (INFINITY, 1.0F/3.0F)
+        return False
     largest = Fraction(float(numpy.finfo(dtype).max))
     beyond = largest + (largest - Fraction(float(numpy.nextafter(numpy.finfo(dtype).max, dtype(0))))) / 2
     with numpy.errstate(over="ignore"):
