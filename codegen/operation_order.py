@@ -1,13 +1,11 @@
 """The order of the IEEE operations of a sum and a product, shared by the printers that must agree on it (the
-NumPy ufunc program, the numba loop printer and the CuPy kernel printer), so that each operation rounds,
-overflows and produces NaN in the same place whatever the target. (The pass ``codegen.passes.evaluation_order``
-regroups the IR itself.)"""
+NumPy ufunc program and the numba loop printer), so that each operation rounds, overflows and produces NaN in
+the same place whatever the target. (The pass ``codegen.passes.evaluation_order`` regroups the IR itself.)"""
 from __future__ import annotations
 
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE
 
-__all__ = ["sum_terms", "product_factors", "OrderedArithmetic"]
+__all__ = ["sum_terms", "product_factors"]
 
 
 def sum_terms(expr: sp.Add) -> tuple[list, list]:
@@ -34,32 +32,3 @@ def product_factors(expr: sp.Mul, computed) -> tuple[bool, list, list]:
         numerator.insert(0, coefficient)
     numerator.sort(key=lambda a: not (a.is_Number or a.is_Symbol and a not in computed))
     return negate, numerator, denominator
-
-
-class OrderedArithmetic:
-    """Printer mixin: a sum and a product in the order of :func:`sum_terms` and :func:`product_factors`, with the
-    infix operators ``+ - * /`` that Python and C read alike (left to right, unary minus tighter than ``*``).
-    ``_body_symbols``: the symbols the body computes (set by the printer); ``_factor`` prints an operand of
-    ``*`` or ``/``."""
-
-    _body_symbols: frozenset = frozenset()
-
-    def _factor(self, expr) -> str:
-        return self.parenthesize(expr, PRECEDENCE["Mul"])
-
-    def _print_Add(self, expr, order=None):
-        positive, negative = sum_terms(expr)
-        if positive:
-            text = " + ".join(self.parenthesize(a, PRECEDENCE["Add"]) for a in positive)
-        else:  # unary minus binds tighter than * and looser than **: -a*b is (-a)*b, exactly -(a*b)
-            text = "-" + self.parenthesize(negative.pop(0), PRECEDENCE["Mul"], strict=True)
-        return text + "".join(f" - {self.parenthesize(a, PRECEDENCE['Add'])}" for a in negative)
-
-    def _print_Mul(self, expr):
-        negate, numerator, denominator = product_factors(expr, self._body_symbols)
-        text = "*".join(self._factor(a) for a in numerator) if numerator else self._print(sp.S.One)
-        if len(denominator) == 1:
-            text += "/" + self._factor(denominator[0])
-        elif denominator:
-            text += f"/({'*'.join(self._factor(d) for d in denominator)})"
-        return f"-{text}" if negate else text

@@ -33,13 +33,13 @@ from optiforge.runtime.backends import PRECISIONS
 
 from ..host_printer import HostPrinter
 from ..literals import fits_int64, nearest_double, python_literal
-from ..operation_order import OrderedArithmetic
+from ..operation_order import product_factors, sum_terms
 
 __all__ = ["LoopPrinter"]
 
 
 
-class LoopPrinter(OrderedArithmetic, HostPrinter):
+class LoopPrinter(HostPrinter):
     """Expressions of an elementwise body in ``precision``; ``body_symbols`` are the body's own SSA names
     (the NumPy backend multiplies inputs and scalars before them)."""
 
@@ -91,6 +91,23 @@ class LoopPrinter(OrderedArithmetic, HostPrinter):
 
     def _factor(self, expr) -> str:
         return self._operand(expr, PRECEDENCE["Mul"])
+
+    def _print_Add(self, expr, order=None):
+        positive, negative = sum_terms(expr)
+        if positive:
+            text = " + ".join(self.parenthesize(a, PRECEDENCE["Add"]) for a in positive)
+        else:  # unary minus binds tighter than * and looser than **: -a*b is (-a)*b, exactly -(a*b)
+            text = "-" + self.parenthesize(negative.pop(0), PRECEDENCE["Mul"], strict=True)
+        return text + "".join(f" - {self.parenthesize(a, PRECEDENCE['Add'])}" for a in negative)
+
+    def _print_Mul(self, expr):
+        negate, numerator, denominator = product_factors(expr, self._body_symbols)
+        text = "*".join(self._factor(a) for a in numerator) if numerator else self._print(sp.S.One)
+        if len(denominator) == 1:
+            text += "/" + self._factor(denominator[0])
+        elif denominator:
+            text += f"/({'*'.join(self._factor(d) for d in denominator)})"
+        return f"-{text}" if negate else text
 
     def _print_Pow(self, expr, rational=False):
         base, exponent = expr.args
