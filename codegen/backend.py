@@ -16,7 +16,7 @@ from typing import Callable
 from optiforge.specs.dsl import OptimizerSpec
 
 from .driver import Lowered, lower_and_optimize
-from .emit_common import (CHECKED_STEP, banner, indent, init_hyperparameter_lines, init_state_lines,
+from .emit_common import (CHECKED_STEP, banner, indent, init_hyperparameter_lines, init_state_return_lines,
                           module_constants, module_docstring, wrap_lines)
 from .host_printer import HostPrinter
 from .passes import PIPELINE
@@ -93,9 +93,7 @@ def host_init_state_body(spec: OptimizerSpec, host_printer: HostPrinter) -> str:
     then the fresh state in it."""
     return (f"{indent(init_hyperparameter_lines(spec), 4)}\n"
             "    _dtype = _runtime.check_param(NAME, param)\n"
-            "    return {\n"
-            f"{indent(init_state_lines(spec, host_printer, 'numpy'), 8)}\n"
-            "    }")
+            f"{indent(init_state_return_lines(spec, host_printer, 'numpy'), 4)}")
 
 
 # --- declared inputs besides the gradient (a spec without them renders as before) ---------------------------------

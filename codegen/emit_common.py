@@ -11,6 +11,7 @@ from optiforge.specs.expression_dag import free_symbols, tree_sizes
 from .equations import MAX_PRINTED_NODES, domain_text, equations_unicode
 
 __all__ = ["CHECKED_STEP", "banner", "module_docstring", "docstring_literal", "module_constants", "init_hyperparameter_lines", "init_state_lines",
+           "init_state_return_lines",
            "host_prologue_lines", "host_block_lines", "scalar_state_store_lines", "domain_constructor", "indent"]
 
 
@@ -126,11 +127,22 @@ def module_constants(spec: OptimizerSpec) -> str:
 
 
 def init_hyperparameter_lines(spec: OptimizerSpec) -> list[str]:
-    """``init_state``'s check of its hyperparameters, unpacking those the initial values read."""
+    """``init_state``'s check of its hyperparameters, unpacking those the initial values read (as
+    ``numpy.float64`` where an initial value is computed from them: :func:`init_state_return_lines`)."""
     resolve = "_runtime.resolve_hyperparameters(NAME, HYPERPARAMETERS, DOMAINS, hyperparameters)"
     read = sorted({sym.name for s in spec.state if s.init is not None for sym in s.init.free_symbols}
                   & {h.name for h in spec.hyperparameters})
-    return [f"_hp = {resolve}"] + [f"{n} = _hp[{n!r}]" for n in read] if read else [resolve]
+    if not read:
+        return [resolve]
+    value = "numpy.float64(_hp[{!r}])" if _computed_initial_values(spec) else "_hp[{!r}]"
+    return [f"_hp = {resolve}"] + [f"{n} = {value.format(n)}" for n in read]
+
+
+def _computed_initial_values(spec: OptimizerSpec) -> bool:
+    """Some state's initial value is an expression ``init_state`` evaluates: not a number, a hyperparameter
+    as it is, the parameter or the first gradient."""
+    return any(s.init is not None and s.init not in (GRAD, PARAM) and not deferred_init(s)
+               and not (s.init.is_Number or s.init.is_Symbol) for s in spec.state)
 
 
 def init_state_lines(spec: OptimizerSpec, printer, array_module: str) -> list[str]:
@@ -150,6 +162,19 @@ def init_state_lines(spec: OptimizerSpec, printer, array_module: str) -> list[st
     lines += [f"{s.name!r}: float({'0.0' if s.init is None else printer.doprint(s.init)}),"
               for s in spec.scalar_state]
     return lines
+
+
+def init_state_return_lines(spec: OptimizerSpec, printer, array_module: str) -> list[str]:
+    """``init_state``'s ``return {…}`` of :func:`init_state_lines`; where an initial value is computed, under
+    ``numpy.errstate(all="ignore")`` on the ``numpy.float64`` hyperparameters: float64 semantics, so
+    :math:`1/h` at :math:`h = 0` is inf, :math:`h^2` at :math:`h = 10^{200}` inf and :math:`r^{3/2}` at
+    :math:`r < 0` NaN, as in a step, never a Python exception."""
+    entries = ["    " + line for line in init_state_lines(spec, printer, array_module)] or [""]
+    block = ["return {", *entries, "}"]
+    if not _computed_initial_values(spec):
+        return block
+    return ['with numpy.errstate(all="ignore"):  # initial values in float64: inf or NaN, never an exception',
+            *("    " + line if line else line for line in block)]
 
 
 def host_prologue_lines(ir, printer) -> list[str]:

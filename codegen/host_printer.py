@@ -8,11 +8,15 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
+from .literals import fits_int64, nearest_double, python_literal, unprintable_infinity
+
 __all__ = ["FloatNumPyPrinter", "HostPrinter"]
 
 
 class FloatNumPyPrinter(NumPyPrinter):
-    """NumPy's printer with fully qualified names and rationals spelled as float literals; ``names`` maps a
+    """NumPy's printer with fully qualified names and every number but an int64 integer spelled as the double
+    nearest to it, in a literal that reads back as that double (:mod:`codegen.literals`; SymPy's own printers
+    write 15 significant digits, and an integer beyond int64 that NumPy cannot convert); ``names`` maps a
     symbol to the name it prints as (:func:`codegen.names.display_names`)."""
 
     def __init__(self, names: dict | None = None):
@@ -23,12 +27,21 @@ class FloatNumPyPrinter(NumPyPrinter):
         name = self._names.get(expr)
         return name if name is not None else super()._print_Symbol(expr)
 
+    def _print_Integer(self, expr):
+        return str(expr.p) if fits_int64(expr) else python_literal(nearest_double(expr))
+
     def _print_Rational(self, expr):
         # 1/2 would already be a float in Python 3; spell it as one so the float intent is visible.
-        return repr(float(expr)) if expr.q != 1 else str(expr.p)
+        return python_literal(nearest_double(expr)) if expr.q != 1 else self._print_Integer(expr)
+
+    def _print_Float(self, expr):
+        return python_literal(nearest_double(expr))
 
     def _print_NumberSymbol(self, expr):  # π, e, the golden ratio …: float64 literals
-        return repr(float(expr))
+        return python_literal(nearest_double(expr))
+
+    def _print_ComplexInfinity(self, expr):
+        raise unprintable_infinity()
 
     _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
 
@@ -40,7 +53,8 @@ class HostPrinter(FloatNumPyPrinter):
 
     def _print_Pow(self, expr, rational=False):
         if expr.base.is_Rational and not expr.base.is_Integer:
-            return f"{float(expr.base)!r}**{self.parenthesize(expr.exp, 60)}"
+            base = self._print(expr.base)
+            return f"{f'({base})' if expr.base.is_negative else base}**{self.parenthesize(expr.exp, 60)}"
         return super()._print_Pow(expr, rational)
 
     def _print_Piecewise(self, expr):

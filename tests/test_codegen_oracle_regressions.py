@@ -1,23 +1,93 @@
 """Regressions of the exact-oracle campaign (``tests/oracle_differential.py``).
 
-The classes fixed on this branch are tests here: validation of constants too large to print. The classes that
-need code-generator fixes are data in ``tests/oracle_known_failures.py`` (one minimal repro each); the tests here
-only check that each repro still builds and names an existing file, not its outcome. When a fix is merged, move
-its entry here as ``test_known_failure_is_fixed`` does for the entries in :data:`FIXED`.
+The classes fixed on this branch are tests here: validation of constants too large to print; constants printed
+as the double nearest to them and integers beyond int64 as doubles on every backend; ``init_state`` in float64
+semantics; the backend-specific classes (numba's ``x**-n`` at 0, its empty loop, its signed zeros of ``Mod``,
+``minimum``/``maximum``; CuPy's zero remainder and its division before a product's last factor). The classes
+that need code-generator fixes are data in ``tests/oracle_known_failures.py`` (one minimal repro each); the
+tests here only check that each repro still builds and names an existing file, not its outcome. When a fix is
+merged, move its entry here as ``test_known_failure_is_fixed`` does for the entries in :data:`FIXED`.
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sympy as sp
 
 from oracle_known_failures import KNOWN_FAILURES, build, check
+from optiforge.codegen.cupy_backend.printer import KernelPrinter
+from optiforge.codegen.host_printer import HostPrinter
+from optiforge.codegen.literals import nearest_double, reads_back
+from optiforge.codegen.numba_backend.printer import LoopPrinter
+from optiforge.codegen.numpy_backend.printer import UfuncPrinter
 from optiforge.specs import GRAD, PARAM, SpecBuilder, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 #: names of KNOWN_FAILURES whose fix is merged: every backend and precision must now be correct
-FIXED: tuple[str, ...] = ("lerp_cancels", "lerp_of_an_infinite_state")
+FIXED: tuple[str, ...] = (
+    "lerp_cancels", "lerp_of_an_infinite_state",
+    # constants and integers beyond int64 (codegen/literals.py and the printers)
+    "constant_printed_with_15_digits", "logarithm_constant_on_the_host", "integer_beyond_int64",
+    "square_root_of_a_huge_integer", "euler_number", "o12_39",
+    # init_state in float64 semantics (codegen/emit_common.py)
+    "init_state_in_python_floats", "init_state_overflow", "init_state_complex_power",
+    # backend-specific
+    "numba_negative_power_of_zero", "numba_empty_loop", "sign_of_a_zero_remainder", "sign_of_a_negative_zero",
+    "o12_82", "o12_11",
+)
+
+#: Constants whose 15-digit or integer text is not their double, or which a printer could not write.
+CONSTANTS = [sp.log(sp.Float(0.1)), sp.E, sp.pi, sp.sqrt(2), sp.Rational(1, 3), sp.Float(1 / 3), sp.Float("0.1", 30),
+             sp.Integer(10) ** 20, sp.Integer(2) ** 70 + 1, -sp.Integer(10) ** 30, sp.Float("1e-310"),
+             sp.Rational(-10 ** 30, 1347848915332905650585522351309777516867383425202804564353001)]
+
+
+def _nearest(number) -> float:
+    """The double nearest to ``number``, independently of codegen/literals.py: Fraction's float() rounds once."""
+    return float(Fraction(number.p, number.q) if number.is_Rational else Fraction(str(sp.N(number, 60))))
+
+
+@pytest.mark.parametrize("number", CONSTANTS, ids=str)
+def test_every_printer_writes_the_double_nearest_to_a_constant(number):
+    expected = _nearest(number)
+    assert nearest_double(number) == expected
+    for printer in (HostPrinter(), UfuncPrinter(set()), LoopPrinter("float64")):
+        text = printer.doprint(number)
+        assert eval(text, {"numpy": np}) == expected, (type(printer).__name__, text)
+    if not (number.is_Number or number.is_NumberSymbol):  # sqrt(2) prints as C's sqrt of 2, rounded once
+        return
+    text = KernelPrinter("float64").doprint(number)
+    if "/" not in text:  # p.0/q.0: a rational whose terms a double holds, divided once
+        assert reads_back(text, expected, "float64") and float(text) == expected, text
+    text32 = KernelPrinter("float32").doprint(number)
+    if "/" not in text32:
+        with np.errstate(over="ignore"):
+            assert np.float32(float(text32.rstrip("F"))) == np.float32(expected), text32
+
+
+def test_reads_back_is_exact_at_a_midpoint():
+    """1 + 2⁻⁵³ lies halfway between 1 and the next double: ``reads_back`` does not count on the tie going to
+    even (the printer then writes its own literal); just inside it does."""
+    assert not reads_back("1.00000000000000011102230246251565404236316680908203125", 1.0, "float64")
+    assert reads_back("1.0000000000000001", 1.0, "float64") and reads_back("3.4028236e38", np.inf, "float32")
+
+
+def test_numba_minimum_and_maximum_keep_numpys_signed_zero():
+    """numba's numpy.minimum(a, b) returns a where a = b, NumPy's b: the loop printer swaps the operands."""
+    import numba
+
+    a, b = sp.symbols("a b", real=True)
+    printer = LoopPrinter("float64")
+    for function, numpy_function in ((sp.Min, np.minimum), (sp.Max, np.maximum)):
+        text = printer.doprint(function(a, b, evaluate=False))
+        compiled = numba.njit(eval(f"lambda a, b: {text}", {"numpy": np}))
+        for x, y in ((0.0, -0.0), (-0.0, 0.0), (np.nan, 1.0), (1.0, np.nan), (2.0, -3.0)):
+            got, want = compiled(x, y), numpy_function(x, y)
+            assert (np.isnan(got) and np.isnan(want)) or (got == want and np.signbit(got) == np.signbit(want)), \
+                (text, x, y, got, want)
 
 
 @pytest.mark.parametrize("value, shown", [
@@ -58,3 +128,15 @@ def test_known_failure_is_fixed(name):
     failure = next(f for f in KNOWN_FAILURES if f.name == name)
     outcomes = check(failure)
     assert all(outcome == "correct" for outcome, _ in outcomes.values()), outcomes
+
+
+def test_an_unsigned_infinity_is_a_spec_error_and_never_printed():
+    """zoo (g/0 folded by SymPy) has lost the sign float64 would give the division: validation refuses it, naming
+    the assignment, and a printer that meets one raises instead of writing NaN or a KeyError."""
+    spec = SpecBuilder("unsigned_infinity", "zoo", reference="tests/test_codegen_oracle_regressions.py")
+    spec.update(PARAM, PARAM - sp.zoo * GRAD)
+    with pytest.raises(SpecError, match="update of 'theta'"):
+        spec.build()
+    for printer in (HostPrinter(), UfuncPrinter(set()), LoopPrinter("float32"), KernelPrinter("float64")):
+        with pytest.raises(ValueError, match="zoo"):
+            printer.doprint(sp.zoo * GRAD)

@@ -26,7 +26,7 @@ from optiforge.specs.expression_dag import free_symbols, rebuild_unevaluated
 from ..emit_common import LINE_WIDTH, comment_lines, equation_comments
 from ..ir import KernelIR, truth_valued
 from ..names import fresh_symbols
-from .printer import ARITHMETIC_TYPES, C_RESERVED, Cast, KernelPrinter, Remainder
+from .printer import ARITHMETIC_TYPES, C_RESERVED, Cast, KernelPrinter, Remainder, ZeroSignedLike
 
 __all__ = ["build_kernel", "c_identifiers", "PARAM_ARG", "GRAD_ARG"]
 
@@ -46,7 +46,8 @@ class _OperandNamer:
     """Body statements rewritten so that every operand a printed form repeats is an atom: n-ary ``Max``
     and ``Min`` become chains of binary ones, the operands of ``Max``, ``Min``, ``sign``, ``Heaviside``
     are named, and ``Mod(a, b)`` (NumPy's, the sign of ``b``) becomes C's remainder ``r = fmod(a, b)``
-    corrected by ``b`` where the signs of ``r`` and ``b`` differ, as ``numpy.mod`` computes it."""
+    corrected by ``b`` where the signs of ``r`` and ``b`` differ, and a zero ``r`` signed like ``b``, as
+    ``numpy.mod`` computes it."""
 
     def __init__(self, ir: KernelIR):
         self.names = fresh_symbols("a", ir)
@@ -73,7 +74,8 @@ class _OperandNamer:
             dividend, divisor = (self.atom(a) for a in args)
             r = self.atom(Remainder(dividend, divisor))
             wrong_sign = sp.And(sp.Ne(r, 0), sp.Xor(r < 0, divisor < 0), evaluate=False)
-            return sp.Piecewise((r + divisor, wrong_sign), (r, True), evaluate=False)
+            return sp.Piecewise((r + divisor, wrong_sign), (ZeroSignedLike(divisor), sp.Eq(r, 0)), (r, True),
+                                evaluate=False)
         return None
 
     def rewrite(self, body):

@@ -7,7 +7,7 @@ from optiforge.specs.dsl import OptimizerSpec
 
 from ..backend import Backend, ModuleBody
 from ..driver import Lowered
-from ..emit_common import (LINE_WIDTH, host_block_lines, indent, init_hyperparameter_lines, init_state_lines,
+from ..emit_common import (LINE_WIDTH, host_block_lines, indent, init_hyperparameter_lines, init_state_return_lines,
                            scalar_state_store_lines, string_pieces, wrap_code)
 from ..host_printer import HostPrinter
 from .kernel import build_kernel
@@ -65,9 +65,7 @@ KERNELS = {{
     _dtype = _runtime.check_param(NAME, param, array_library())
     cupy = _cupy_runtime.cupy_module()
     with _cupy_runtime.device_of(param, NAME):
-        return {{
-{indent(init_state_lines(spec, host_printer, 'cupy'), 12)}
-        }}'''
+{indent(init_state_return_lines(spec, host_printer, 'cupy'), 8)}'''
     step_unchecked = "\n".join([indent(host_block_lines(ir, host_printer), 4), indent(launch, 4),
                                 indent(scalar_state_store_lines(ir, host_printer), 4)])
     return ModuleBody(init_state=init_state, step_unchecked=step_unchecked, constants=(kernels_table,))

@@ -97,6 +97,8 @@ def _element(ir: KernelIR, precision: str, names: dict | None, depth: int) -> _E
         lines.append(f"{printer.doprint(symbol)} = {printer.doprint(expr)}")
     lines += comment_lines(rest, False, LINE_WIDTH - depth)
     lines += [f"{arrays[ir.spec.symbol(name)]}[{index}] = {printer.doprint(symbol)}" for name, symbol in stored.items()]
+    if all(line.lstrip().startswith("#") for line in lines):  # θ and every array state keep their values
+        lines.append("pass")
     types = ["boolean" if s in booleans else precision for s in scalars]
     return _Element(arrays, index, lines, [printer.doprint(s) for s in scalars], types)
 

@@ -6,13 +6,21 @@ as a lazy conditional expression), with these differences, each for a reason:
 
 * every literal of a float32 body is ``numpy.float32(…)``: numba types a Python ``2`` or ``0.5`` as int64 or
   float64, and ``float32 * int64`` is float64 there, which would silently run the loop in double precision;
-* literals of a float64 body print as the exact double (``repr``), never SymPy's 15 significant digits;
+* a number prints as the double nearest to it (``repr``, never SymPy's 15 significant digits), an integer beyond
+  int64 too (numba has no wider integer);
 * ``Add`` and ``Mul`` evaluate in the order of the NumPy backend's ufunc program (the shared ``sum_terms``
   and ``product_factors`` of ``codegen/operation_order.py``): positive terms left to right, then each
   negative one subtracted; numbers and inputs first in a product, then the divisors' product divides. Each
   IEEE operation then rounds, overflows and produces NaN exactly as there;
 * relations and logic print as Python operators on scalars (exclusive or as ``!=`` of truth values),
-  ``Heaviside`` as its NaN-propagating branches (numba has no ``numpy.heaviside``).
+  ``Heaviside`` as its NaN-propagating branches (numba has no ``numpy.heaviside``);
+* a power with a negative integer exponent is ``(1/x**n)``: numba's ``x**-n`` divides inside its own
+  implementation, which raises ZeroDivisionError at ``x = 0`` whatever the loop's error model, where NumPy
+  gives inf; ``Mod`` is Python's ``%`` on floats (NumPy's ``mod``: the sign of the divisor, a zero remainder
+  signed like the divisor), not numba's ``numpy.mod``, which makes every zero remainder +0; ``Max``/``Min`` are
+  numba's ``numpy.maximum``/``numpy.minimum`` with the operands swapped (numba keeps the first of two equal
+  operands, NumPy the second: the sign of a zero); ``sign`` adds +0 to numba's ``numpy.sign``, which keeps the
+  sign of a zero where NumPy's gives +0.
 """
 from __future__ import annotations
 
@@ -23,8 +31,9 @@ from sympy.printing.pycode import AbstractPythonCodePrinter
 
 from optiforge.runtime.backends import PRECISIONS
 
-from ..operation_order import product_factors, sum_terms
 from ..host_printer import HostPrinter
+from ..literals import fits_int64, nearest_double, python_literal
+from ..operation_order import product_factors, sum_terms
 
 __all__ = ["LoopPrinter"]
 
@@ -49,13 +58,13 @@ class LoopPrinter(HostPrinter):
         return text if self.precision == "float64" else f"numpy.float32({text})"
 
     def _print_Integer(self, expr):
-        return self._literal(str(expr.p))
+        return self._literal(str(expr.p) if fits_int64(expr) else python_literal(nearest_double(expr)))
 
     def _print_Rational(self, expr):
-        return self._print_Integer(expr) if expr.q == 1 else self._literal(repr(float(expr)))
+        return self._print_Integer(expr) if expr.q == 1 else self._literal(python_literal(nearest_double(expr)))
 
     def _print_Float(self, expr):
-        return self._literal(repr(float(expr)))
+        return self._literal(python_literal(nearest_double(expr)))
 
     def _print_NaN(self, expr):
         return self._literal("numpy.nan")
@@ -67,7 +76,7 @@ class LoopPrinter(HostPrinter):
         return self._literal("-numpy.inf")
 
     def _print_NumberSymbol(self, expr):  # π, e, …
-        return self._literal(repr(float(expr)))
+        return self._literal(python_literal(nearest_double(expr)))
 
     _print_Pi = _print_Exp1 = _print_GoldenRatio = _print_EulerGamma = _print_Catalan = _print_NumberSymbol
 
@@ -106,9 +115,35 @@ class LoopPrinter(HostPrinter):
             return f"{self._print(sp.S.One)}/{self._factor(base)}"
         if exponent == sp.S.Half:
             return f"numpy.sqrt({self._print(base)})"
+        if fits_int64(exponent) and exponent.is_negative:  # numba's own x**-n raises at x = 0
+            return f"({self._print(sp.S.One)}/{self._print_Pow(sp.Pow(base, -exponent, evaluate=False))})"
         # An integer exponent stays an integer: numba's float32 ** int is float32 (and exact for 2).
-        power = str(exponent.p) if exponent.is_Integer else self._operand(exponent, PRECEDENCE["Pow"])
+        power = str(exponent.p) if fits_int64(exponent) else self._operand(exponent, PRECEDENCE["Pow"])
         return f"{self._operand(base, PRECEDENCE['Pow'], strict=True)}**{power}"
+
+    def _print_Max(self, expr):
+        return self._swapped_fold("maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._swapped_fold("minimum", expr.args)
+
+    def _swapped_fold(self, function: str, args) -> str:
+        # numba's numpy.minimum(a, b) is a where a ≤ b, NumPy's is b where a = b (-0.0 for minimum(0.0, -0.0)):
+        # with the operands swapped numba's gives NumPy's value, signed zeros and NaN included.
+        text = self._print(args[0])
+        for arg in args[1:]:
+            text = f"numpy.{function}({self._print(arg)}, {text})"
+        return text
+
+    def _print_sign(self, expr):
+        # numba's numpy.sign keeps the sign of a zero, NumPy's gives +0: adding +0 turns −0 into +0 and leaves
+        # ±1 and NaN as they are.
+        return f"(numpy.sign({self._print(expr.args[0])}) + {self._print(sp.S.Zero)})"
+
+    def _print_Mod(self, expr):
+        dividend, divisor = expr.args
+        return (f"({self.parenthesize(dividend, PRECEDENCE['Mul'], strict=True)} % "
+                f"{self.parenthesize(divisor, PRECEDENCE['Mul'])})")
 
     # -- branches and logic on scalars
 

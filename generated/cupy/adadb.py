@@ -96,8 +96,8 @@ KERNELS = {
                     + c4*(g_prev2 - g_prev3))));
             /* gₜ₋₁ ← g */
             /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
-            const float theta_new = c7*m_new/(c6 + sqrtf(v_new))*((g*g_prev1 < 0) ? (abs_sig)
-                    : (lam*abs_sig + 1)) + theta;
+            const float theta_new = c7*m_new*((g*g_prev1 < 0) ? (abs_sig) : (lam*abs_sig + 1))/(c6
+                    + sqrtf(v_new)) + theta;
             /* gₜ₋₂ ← gₜ₋₁ */
             const float g_prev2_new = g_prev1;
             /* gₜ₋₃ ← gₜ₋₂ */
@@ -133,8 +133,8 @@ KERNELS = {
                                                     + c4*(g_prev2 - g_prev3))));
             /* gₜ₋₁ ← g */
             /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
-            const double theta_new = c7*m_new/(c6 + sqrt(v_new))*((g*g_prev1 < 0) ? (abs_sig)
-                    : (lam*abs_sig + 1)) + theta;
+            const double theta_new = c7*m_new*((g*g_prev1 < 0) ? (abs_sig) : (lam*abs_sig + 1))/(c6
+                    + sqrt(v_new)) + theta;
             /* gₜ₋₂ ← gₜ₋₁ */
             const double g_prev2_new = g_prev1;
             /* gₜ₋₃ ← gₜ₋₂ */

@@ -70,7 +70,7 @@ KERNELS = {
             const float v_new = beta2*v + (c1*g)*g;
             /* gₜ₋₁ ← g */
             /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
-            const float theta_new = c5*m_new/(1 + expf(-fabsf(g - g_prev)))/(c4 + sqrtf(v_new))
+            const float theta_new = c5*m_new/((1 + expf(-fabsf(g - g_prev)))*(c4 + sqrtf(v_new)))
                     + theta;
             param = (T)(theta_new);
             m = m_new;
@@ -94,7 +94,7 @@ KERNELS = {
             const double v_new = beta2*v + (c1*g)*g;
             /* gₜ₋₁ ← g */
             /* θ ← θ − η·m·ξ/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
-            const double theta_new = c5*m_new/(1 + exp(-fabs(g - g_prev)))/(c4 + sqrt(v_new))
+            const double theta_new = c5*m_new/((1 + exp(-fabs(g - g_prev)))*(c4 + sqrt(v_new)))
                     + theta;
             param = (T)(theta_new);
             m = m_new;

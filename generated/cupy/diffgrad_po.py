@@ -78,7 +78,7 @@ KERNELS = {
             /* gₜ₋₁ ← g */
             /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε)) */
             const float theta_new = c0*theta
-                    + c3*m_new/(1 + expf(-fabsf(g - g_prev)))/(eps + sqrtf(v_new + 1.0e-15F));
+                    + c3*m_new/((1 + expf(-fabsf(g - g_prev)))*(eps + sqrtf(v_new + 1.0e-15F)));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
@@ -104,8 +104,8 @@ KERNELS = {
             /* gₜ₋₁ ← g */
             /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√(v + 1e-15) + ε)) */
             const double theta_new = c0*theta
-                    + c3*m_new/(1 + exp(-fabs(g - g_prev)))/(eps
-                    + sqrt(v_new + 1.0000000000000001e-15));
+                    + c3*m_new/((1 + exp(-fabs(g - g_prev)))*(eps
+                    + sqrt(v_new + 1.0000000000000001e-15)));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;

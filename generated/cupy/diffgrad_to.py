@@ -79,8 +79,8 @@ KERNELS = {
             /* v ← β₂·v + (1 − β₂)·g̃² */
             const float v_new = beta2*v + (c1*g_prev_new)*g_prev_new;
             /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε)) */
-            const float theta_new = c3*m_new/(1 + expf(-fabsf(g_prev - g_prev_new)))/(eps
-                    + sqrtf(v_new)) + theta;
+            const float theta_new = c3*m_new/((1 + expf(-fabsf(g_prev - g_prev_new)))*(eps
+                    + sqrtf(v_new))) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
@@ -106,8 +106,8 @@ KERNELS = {
             /* v ← β₂·v + (1 − β₂)·g̃² */
             const double v_new = beta2*v + (c1*g_prev_new)*g_prev_new;
             /* θ ← θ − η·√(1 − β₂ᵗ)·m·ξ/((1 − β₁ᵗ)·(√v + ε)) */
-            const double theta_new = c3*m_new/(1 + exp(-fabs(g_prev - g_prev_new)))/(eps
-                    + sqrt(v_new)) + theta;
+            const double theta_new = c3*m_new/((1 + exp(-fabs(g_prev - g_prev_new)))*(eps
+                    + sqrt(v_new))) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;

@@ -145,7 +145,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c0 = 1 - beta1
         c1 = (-lr_min
               - 0.5*(lr
-                     - lr_min)*(numpy.cos(3.14159265358979*numpy.minimum(total_steps,
+                     - lr_min)*(numpy.cos(3.141592653589793*numpy.minimum(total_steps,
                 t - 1)/total_steps) + 1))
         c2 = 1 - beta2
     _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(c0), _dtype.type(c1),

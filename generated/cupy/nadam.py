@@ -71,7 +71,7 @@ KERNELS = {
             const float v_new = beta2*v + (c2*g)*g;
             /* v̂ ← v/(1 − β₂ᵗ) */
             /* θ ← θ − η·m̄/(√v̂ + ε) */
-            const float theta_new = c7/(c6 + sqrtf(v_new))*(c3*g + c4*m_new) + theta;
+            const float theta_new = c7*(c3*g + c4*m_new)/(c6 + sqrtf(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
@@ -94,7 +94,7 @@ KERNELS = {
             const double v_new = beta2*v + (c2*g)*g;
             /* v̂ ← v/(1 − β₂ᵗ) */
             /* θ ← θ − η·m̄/(√v̂ + ε) */
-            const double theta_new = c7/(c6 + sqrt(v_new))*(c3*g + c4*m_new) + theta;
+            const double theta_new = c7*(c3*g + c4*m_new)/(c6 + sqrt(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;

@@ -68,7 +68,7 @@ KERNELS = {
             /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c2*g)*g;
             /* θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε) */
-            const float theta_new = c7/(c6 + sqrtf(v_new))*(c3*g + c4*m_new) + theta;
+            const float theta_new = c7*(c3*g + c4*m_new)/(c6 + sqrtf(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
@@ -89,7 +89,7 @@ KERNELS = {
             /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c2*g)*g;
             /* θ ← θ − η·((1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ))/(√(v/(1 − β₂ᵗ)) + ε) */
-            const double theta_new = c7/(c6 + sqrt(v_new))*(c3*g + c4*m_new) + theta;
+            const double theta_new = c7*(c3*g + c4*m_new)/(c6 + sqrt(v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;

@@ -65,7 +65,7 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c0*(g - m) + m;
             /* θ ← θ − η·m̄/u */
-            const float theta_new = c3/u_new*(c1*g + c2*m_new) + theta;
+            const float theta_new = c3*(c1*g + c2*m_new)/u_new + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
@@ -88,7 +88,7 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c0*(g - m) + m;
             /* θ ← θ − η·m̄/u */
-            const double theta_new = c3/u_new*(c1*g + c2*m_new) + theta;
+            const double theta_new = c3*(c1*g + c2*m_new)/u_new + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;

@@ -66,7 +66,7 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const float m_new = c0*(g - m) + m;
             /* θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u) */
-            const float theta_new = c1/u_new*(beta1*m_new + x0) + theta;
+            const float theta_new = c1*(beta1*m_new + x0)/u_new + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;
@@ -89,7 +89,7 @@ KERNELS = {
             /* m ← β₁·m + (1 − β₁)·g */
             const double m_new = c0*(g - m) + m;
             /* θ ← θ − η·((1 − β₁)·g + β₁·m)/((1 − β₁ᵗ)·u) */
-            const double theta_new = c1/u_new*(beta1*m_new + x0) + theta;
+            const double theta_new = c1*(beta1*m_new + x0)/u_new + theta;
             param = (T)(theta_new);
             m = m_new;
             u = u_new;

@@ -76,7 +76,7 @@ KERNELS = {
             const float v_new = beta2*v + (c3*g)*g;
             /* v̂ ← v/(1 − β₂ᵗ) */
             /* θ ← θ − η·m̄/(√v̂ + ε) */
-            const float theta_new = c2*theta + c8/(c7 + sqrtf(v_new))*(c4*g + c5*m_new);
+            const float theta_new = c2*theta + c8*(c4*g + c5*m_new)/(c7 + sqrtf(v_new));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
@@ -100,7 +100,7 @@ KERNELS = {
             const double v_new = beta2*v + (c3*g)*g;
             /* v̂ ← v/(1 − β₂ᵗ) */
             /* θ ← θ − η·m̄/(√v̂ + ε) */
-            const double theta_new = c2*theta + c8/(c7 + sqrt(v_new))*(c4*g + c5*m_new);
+            const double theta_new = c2*theta + c8*(c4*g + c5*m_new)/(c7 + sqrt(v_new));
             param = (T)(theta_new);
             m = m_new;
             v = v_new;

@@ -86,7 +86,7 @@ KERNELS = {
             /* v ← (1 − 1/w₂)·v + g̃²/w₂ */
             const float v_new = c2*v + c0*x1;
             /* θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε) */
-            const float theta_new = c7/(eps + sqrtf(c4*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
+            const float theta_new = c7*(c6*x0 + nu1*m_new)/(eps + sqrtf(c4*x1 + nu2*v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
@@ -114,7 +114,7 @@ KERNELS = {
             /* v ← (1 − 1/w₂)·v + g̃²/w₂ */
             const double v_new = c2*v + c0*x1;
             /* θ ← θ − η·((1 − ν₁)·g̃ + ν₁·m)/(√(ν₂·v + (1 − ν₂)·g̃²) + ε) */
-            const double theta_new = c7/(eps + sqrt(c4*x1 + nu2*v_new))*(c6*x0 + nu1*m_new) + theta;
+            const double theta_new = c7*(c6*x0 + nu1*m_new)/(eps + sqrt(c4*x1 + nu2*v_new)) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;

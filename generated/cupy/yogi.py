@@ -67,7 +67,7 @@ KERNELS = {
             const float x0 = g*g;
             const float a0 = v - x0;
             /* v ← v − (1 − β₂)·g²·sign(v − g²) */
-            const float v_new = c1*x0*(a0 > 0 ? 1.0F : (a0 < 0 ? -1.0F : a0)) + v;
+            const float v_new = c1*x0*(a0 > 0 ? 1.0F : (a0 < 0 ? -1.0F : a0 + 0.0F)) + v;
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const float theta_new = c5*m_new/(c4 + sqrtf(v_new)) + theta;
             param = (T)(theta_new);
@@ -89,7 +89,7 @@ KERNELS = {
             const double x0 = g*g;
             const double a0 = v - x0;
             /* v ← v − (1 − β₂)·g²·sign(v − g²) */
-            const double v_new = c1*x0*(a0 > 0 ? 1.0 : (a0 < 0 ? -1.0 : a0)) + v;
+            const double v_new = c1*x0*(a0 > 0 ? 1.0 : (a0 < 0 ? -1.0 : a0 + 0.0)) + v;
             /* θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε)) */
             const double theta_new = c5*m_new/(c4 + sqrt(v_new)) + theta;
             param = (T)(theta_new);

@@ -97,7 +97,7 @@ def step_unchecked(param, grad, state, t, _hp):
     c0 = 1 - beta1
     c1 = (-lr_min
           - 0.5*(lr
-                 - lr_min)*(jnp.cos(3.14159265358979*jnp.minimum(total_steps, t - 1)/total_steps)
+                 - lr_min)*(jnp.cos(3.141592653589793*jnp.minimum(total_steps, t - 1)/total_steps)
                             + 1))
     c2 = 1 - beta2
     # The scalars the body reads, in the compute dtype.

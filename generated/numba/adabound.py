@@ -87,8 +87,8 @@ def _loop_float32(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1
         # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
         # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
         theta_new = (theta
-                     - m_new*numpy.minimum(upper,
-                                           numpy.maximum(lower, c3/(eps + numpy.sqrt(v_new)))))
+                     - m_new*numpy.minimum(numpy.maximum(c3/(eps + numpy.sqrt(v_new)), lower),
+                                           upper))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -113,8 +113,8 @@ def _loop_float64(_param, _grad, _m, _v, beta1, beta2, eps, weight_decay, c0, c1
         # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
         # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
         theta_new = (theta
-                     - m_new*numpy.minimum(upper,
-                                           numpy.maximum(lower, c3/(eps + numpy.sqrt(v_new)))))
+                     - m_new*numpy.minimum(numpy.maximum(c3/(eps + numpy.sqrt(v_new)), lower),
+                                           upper))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -165,8 +165,8 @@ def _segments_float32(_table, _segments, beta1, beta2, eps, weight_decay, c0, c1
             # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
             # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
             theta_new = (theta
-                         - m_new*numpy.minimum(upper,
-                                               numpy.maximum(lower, c3/(eps + numpy.sqrt(v_new)))))
+                         - m_new*numpy.minimum(numpy.maximum(c3/(eps + numpy.sqrt(v_new)), lower),
+                                               upper))
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new
@@ -198,8 +198,8 @@ def _segments_float64(_table, _segments, beta1, beta2, eps, weight_decay, c0, c1
             # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√v + ε))
             # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
             theta_new = (theta
-                         - m_new*numpy.minimum(upper,
-                                               numpy.maximum(lower, c3/(eps + numpy.sqrt(v_new)))))
+                         - m_new*numpy.minimum(numpy.maximum(c3/(eps + numpy.sqrt(v_new)), lower),
+                                               upper))
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new

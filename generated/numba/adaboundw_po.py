@@ -85,9 +85,8 @@ def _loop_float32(_param, _grad, _m, _v, beta2, eps, c0, c1, upper, lower, c2, c
         # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
         # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
         theta_new = (c0*theta
-                     - m_new*numpy.minimum(upper,
-                                           numpy.maximum(lower,
-                c3/(eps + numpy.sqrt(numpy.float32(1e-15) + v_new)))))
+                     - m_new*numpy.minimum(numpy.maximum(c3/(eps
+                + numpy.sqrt(numpy.float32(1e-15) + v_new)), lower), upper))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -110,9 +109,8 @@ def _loop_float64(_param, _grad, _m, _v, beta2, eps, c0, c1, upper, lower, c2, c
         # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
         # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
         theta_new = (c0*theta
-                     - m_new*numpy.minimum(upper,
-                                           numpy.maximum(lower,
-                c3/(eps + numpy.sqrt(1e-15 + v_new)))))
+                     - m_new*numpy.minimum(numpy.maximum(c3/(eps + numpy.sqrt(1e-15 + v_new)),
+                lower), upper))
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -161,9 +159,8 @@ def _segments_float32(_table, _segments, beta2, eps, c0, c1, upper, lower, c2, c
             # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
             # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
             theta_new = (c0*theta
-                         - m_new*numpy.minimum(upper,
-                                               numpy.maximum(lower,
-                    c3/(eps + numpy.sqrt(numpy.float32(1e-15) + v_new)))))
+                         - m_new*numpy.minimum(numpy.maximum(c3/(eps
+                    + numpy.sqrt(numpy.float32(1e-15) + v_new)), lower), upper))
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new
@@ -193,9 +190,8 @@ def _segments_float64(_table, _segments, beta2, eps, c0, c1, upper, lower, c2, c
             # η̂ ← η·√(1 − β₂ᵗ)/((1 − β₁ᵗ)·(√(v + 1e-15) + ε))
             # θ ← θ − m·min(max(η̂, ηₗ), ηᵤ)
             theta_new = (c0*theta
-                         - m_new*numpy.minimum(upper,
-                                               numpy.maximum(lower,
-                    c3/(eps + numpy.sqrt(1e-15 + v_new)))))
+                         - m_new*numpy.minimum(numpy.maximum(c3/(eps + numpy.sqrt(1e-15 + v_new)),
+                    lower), upper))
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new

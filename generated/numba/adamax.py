@@ -57,7 +57,7 @@ def _loop_float32(_param, _grad, _m, _u, beta2, c0, c1):
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
         # u ← max(β₂·u, |g|)
-        u_new = numpy.maximum(abs(g), u*beta2)
+        u_new = numpy.maximum(u*beta2, abs(g))
         # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = theta + c1*m_new/u_new
         _param[_i] = theta_new
@@ -75,7 +75,7 @@ def _loop_float64(_param, _grad, _m, _u, beta2, c0, c1):
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
         # u ← max(β₂·u, |g|)
-        u_new = numpy.maximum(abs(g), u*beta2)
+        u_new = numpy.maximum(u*beta2, abs(g))
         # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = theta + c1*m_new/u_new
         _param[_i] = theta_new
@@ -117,7 +117,7 @@ def _segments_float32(_table, _segments, beta2, c0, c1):
             # m ← β₁·m + (1 − β₁)·g
             m_new = m + c0*(g - m)
             # u ← max(β₂·u, |g|)
-            u_new = numpy.maximum(abs(g), u*beta2)
+            u_new = numpy.maximum(u*beta2, abs(g))
             # θ ← θ − η·m/((1 − β₁ᵗ)·u)
             theta_new = theta + c1*m_new/u_new
             _param[_i] = theta_new
@@ -142,7 +142,7 @@ def _segments_float64(_table, _segments, beta2, c0, c1):
             # m ← β₁·m + (1 − β₁)·g
             m_new = m + c0*(g - m)
             # u ← max(β₂·u, |g|)
-            u_new = numpy.maximum(abs(g), u*beta2)
+            u_new = numpy.maximum(u*beta2, abs(g))
             # θ ← θ − η·m/((1 − β₁ᵗ)·u)
             theta_new = theta + c1*m_new/u_new
             _param[_i] = theta_new

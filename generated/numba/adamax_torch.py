@@ -67,7 +67,7 @@ def _loop_float32(_param, _grad, _m, _u, beta2, eps, weight_decay, c0, c1, c2):
         # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c1*(x0 - m)
         # u ← max(β₂·u, |g̃| + ε)
-        u_new = numpy.maximum(u*beta2, eps + abs(x0))
+        u_new = numpy.maximum(eps + abs(x0), u*beta2)
         # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = theta + c2*m_new/u_new
         _param[_i] = theta_new
@@ -87,7 +87,7 @@ def _loop_float64(_param, _grad, _m, _u, beta2, eps, weight_decay, c0, c1, c2):
         # m ← β₁·m + (1 − β₁)·g̃
         m_new = m + c1*(x0 - m)
         # u ← max(β₂·u, |g̃| + ε)
-        u_new = numpy.maximum(u*beta2, eps + abs(x0))
+        u_new = numpy.maximum(eps + abs(x0), u*beta2)
         # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = theta + c2*m_new/u_new
         _param[_i] = theta_new
@@ -133,7 +133,7 @@ def _segments_float32(_table, _segments, beta2, eps, weight_decay, c0, c1, c2):
             # m ← β₁·m + (1 − β₁)·g̃
             m_new = m + c1*(x0 - m)
             # u ← max(β₂·u, |g̃| + ε)
-            u_new = numpy.maximum(u*beta2, eps + abs(x0))
+            u_new = numpy.maximum(eps + abs(x0), u*beta2)
             # θ ← θ − η·m/((1 − β₁ᵗ)·u)
             theta_new = theta + c2*m_new/u_new
             _param[_i] = theta_new
@@ -160,7 +160,7 @@ def _segments_float64(_table, _segments, beta2, eps, weight_decay, c0, c1, c2):
             # m ← β₁·m + (1 − β₁)·g̃
             m_new = m + c1*(x0 - m)
             # u ← max(β₂·u, |g̃| + ε)
-            u_new = numpy.maximum(u*beta2, eps + abs(x0))
+            u_new = numpy.maximum(eps + abs(x0), u*beta2)
             # θ ← θ − η·m/((1 − β₁ᵗ)·u)
             theta_new = theta + c2*m_new/u_new
             _param[_i] = theta_new

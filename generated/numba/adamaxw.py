@@ -66,7 +66,7 @@ def _loop_float32(_param, _grad, _m, _u, beta2, eps, c0, c1, c2):
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
         # u ← max(β₂·u, |g| + ε)
-        u_new = numpy.maximum(u*beta2, eps + abs(g))
+        u_new = numpy.maximum(eps + abs(g), u*beta2)
         # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = c0*theta + c2*m_new/u_new
         _param[_i] = theta_new
@@ -85,7 +85,7 @@ def _loop_float64(_param, _grad, _m, _u, beta2, eps, c0, c1, c2):
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c1*(g - m)
         # u ← max(β₂·u, |g| + ε)
-        u_new = numpy.maximum(u*beta2, eps + abs(g))
+        u_new = numpy.maximum(eps + abs(g), u*beta2)
         # θ ← θ − η·m/((1 − β₁ᵗ)·u)
         theta_new = c0*theta + c2*m_new/u_new
         _param[_i] = theta_new
@@ -130,7 +130,7 @@ def _segments_float32(_table, _segments, beta2, eps, c0, c1, c2):
             # m ← β₁·m + (1 − β₁)·g
             m_new = m + c1*(g - m)
             # u ← max(β₂·u, |g| + ε)
-            u_new = numpy.maximum(u*beta2, eps + abs(g))
+            u_new = numpy.maximum(eps + abs(g), u*beta2)
             # θ ← θ − η·m/((1 − β₁ᵗ)·u)
             theta_new = c0*theta + c2*m_new/u_new
             _param[_i] = theta_new
@@ -156,7 +156,7 @@ def _segments_float64(_table, _segments, beta2, eps, c0, c1, c2):
             # m ← β₁·m + (1 − β₁)·g
             m_new = m + c1*(g - m)
             # u ← max(β₂·u, |g| + ε)
-            u_new = numpy.maximum(u*beta2, eps + abs(g))
+            u_new = numpy.maximum(eps + abs(g), u*beta2)
             # θ ← θ − η·m/((1 − β₁ᵗ)·u)
             theta_new = c0*theta + c2*m_new/u_new
             _param[_i] = theta_new

@@ -76,7 +76,7 @@ def _loop_float32(_param, _grad, _m, _v, _s, beta2, beta3, eps, c1, c2, c3, c0):
         # s ← β₃·s + (1 − β₃)·η̂
         s_new = c2*x0 + s*beta3
         # θ ← θ − m·min(η̂, s)
-        theta_new = theta - m_new*numpy.minimum(s_new, c0*x0)
+        theta_new = theta - m_new*numpy.minimum(c0*x0, s_new)
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -100,7 +100,7 @@ def _loop_float64(_param, _grad, _m, _v, _s, beta2, beta3, eps, c1, c2, c3, c0):
         # s ← β₃·s + (1 − β₃)·η̂
         s_new = c2*x0 + s*beta3
         # θ ← θ − m·min(η̂, s)
-        theta_new = theta - m_new*numpy.minimum(s_new, c0*x0)
+        theta_new = theta - m_new*numpy.minimum(c0*x0, s_new)
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -151,7 +151,7 @@ def _segments_float32(_table, _segments, beta2, beta3, eps, c1, c2, c3, c0):
             # s ← β₃·s + (1 − β₃)·η̂
             s_new = c2*x0 + s*beta3
             # θ ← θ − m·min(η̂, s)
-            theta_new = theta - m_new*numpy.minimum(s_new, c0*x0)
+            theta_new = theta - m_new*numpy.minimum(c0*x0, s_new)
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new
@@ -183,7 +183,7 @@ def _segments_float64(_table, _segments, beta2, beta3, eps, c1, c2, c3, c0):
             # s ← β₃·s + (1 − β₃)·η̂
             s_new = c2*x0 + s*beta3
             # θ ← θ − m·min(η̂, s)
-            theta_new = theta - m_new*numpy.minimum(s_new, c0*x0)
+            theta_new = theta - m_new*numpy.minimum(c0*x0, s_new)
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new

@@ -82,7 +82,7 @@ def _loop_float32(_param, _grad, _m, _v, _s, beta2, beta3, eps, c1, c2, c3, c4, 
         # s ← β₃·s + (1 − β₃)·η̂
         s_new = c2*x0 + s*beta3
         # θ ← θ − m·min(η̂, s)
-        theta_new = c3*theta - m_new*numpy.minimum(s_new, c0*x0)
+        theta_new = c3*theta - m_new*numpy.minimum(c0*x0, s_new)
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -107,7 +107,7 @@ def _loop_float64(_param, _grad, _m, _v, _s, beta2, beta3, eps, c1, c2, c3, c4, 
         # s ← β₃·s + (1 − β₃)·η̂
         s_new = c2*x0 + s*beta3
         # θ ← θ − m·min(η̂, s)
-        theta_new = c3*theta - m_new*numpy.minimum(s_new, c0*x0)
+        theta_new = c3*theta - m_new*numpy.minimum(c0*x0, s_new)
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -159,7 +159,7 @@ def _segments_float32(_table, _segments, beta2, beta3, eps, c1, c2, c3, c4, c0):
             # s ← β₃·s + (1 − β₃)·η̂
             s_new = c2*x0 + s*beta3
             # θ ← θ − m·min(η̂, s)
-            theta_new = c3*theta - m_new*numpy.minimum(s_new, c0*x0)
+            theta_new = c3*theta - m_new*numpy.minimum(c0*x0, s_new)
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new
@@ -192,7 +192,7 @@ def _segments_float64(_table, _segments, beta2, beta3, eps, c1, c2, c3, c4, c0):
             # s ← β₃·s + (1 − β₃)·η̂
             s_new = c2*x0 + s*beta3
             # θ ← θ − m·min(η̂, s)
-            theta_new = c3*theta - m_new*numpy.minimum(s_new, c0*x0)
+            theta_new = c3*theta - m_new*numpy.minimum(c0*x0, s_new)
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new

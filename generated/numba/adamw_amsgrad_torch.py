@@ -70,7 +70,7 @@ def _loop_float32(_param, _grad, _m, _v, _v_max, beta2, c1, c2, c3, c5, c6):
         # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
         # vᵐᵃˣ ← max(vᵐᵃˣ, v)
-        v_max_new = numpy.maximum(v_max, v_new)
+        v_max_new = numpy.maximum(v_new, v_max)
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
         theta_new = c1*theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
         _param[_i] = theta_new
@@ -93,7 +93,7 @@ def _loop_float64(_param, _grad, _m, _v, _v_max, beta2, c1, c2, c3, c5, c6):
         # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c2*g) + v*beta2
         # vᵐᵃˣ ← max(vᵐᵃˣ, v)
-        v_max_new = numpy.maximum(v_max, v_new)
+        v_max_new = numpy.maximum(v_new, v_max)
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
         theta_new = c1*theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
         _param[_i] = theta_new
@@ -143,7 +143,7 @@ def _segments_float32(_table, _segments, beta2, c1, c2, c3, c5, c6):
             # v ← β₂·v + (1 − β₂)·g²
             v_new = g*(c2*g) + v*beta2
             # vᵐᵃˣ ← max(vᵐᵃˣ, v)
-            v_max_new = numpy.maximum(v_max, v_new)
+            v_max_new = numpy.maximum(v_new, v_max)
             # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
             theta_new = c1*theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
             _param[_i] = theta_new
@@ -174,7 +174,7 @@ def _segments_float64(_table, _segments, beta2, c1, c2, c3, c5, c6):
             # v ← β₂·v + (1 − β₂)·g²
             v_new = g*(c2*g) + v*beta2
             # vᵐᵃˣ ← max(vᵐᵃˣ, v)
-            v_max_new = numpy.maximum(v_max, v_new)
+            v_max_new = numpy.maximum(v_new, v_max)
             # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
             theta_new = c1*theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
             _param[_i] = theta_new

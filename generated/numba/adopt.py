@@ -68,9 +68,8 @@ def _loop_float32(_param, _grad, _m, _v, beta1, beta2, eps, c0, clip, c1, c2, c3
         # g̃ ← min(max(g/max(√v, ε), −cₜ), cₜ)
         # m ← (m if t = 1 else β₁·m + (1 − β₁)·g̃)
         m_new = ((m) if c0
-                 else (c2*numpy.minimum(clip,
-                                        numpy.maximum(c1, g/numpy.maximum(eps, numpy.sqrt(v))))
-                       + m*beta1))
+                 else (c2*numpy.minimum(numpy.maximum(g/numpy.maximum(numpy.sqrt(v), eps), c1),
+                                        clip) + m*beta1))
         x0 = g*g
         # θ ← (θ if t = 1 else θ − η·m)
         theta_new = ((theta) if c0 else (theta + c3*m_new))
@@ -92,9 +91,8 @@ def _loop_float64(_param, _grad, _m, _v, beta1, beta2, eps, c0, clip, c1, c2, c3
         # g̃ ← min(max(g/max(√v, ε), −cₜ), cₜ)
         # m ← (m if t = 1 else β₁·m + (1 − β₁)·g̃)
         m_new = ((m) if c0
-                 else (c2*numpy.minimum(clip,
-                                        numpy.maximum(c1, g/numpy.maximum(eps, numpy.sqrt(v))))
-                       + m*beta1))
+                 else (c2*numpy.minimum(numpy.maximum(g/numpy.maximum(numpy.sqrt(v), eps), c1),
+                                        clip) + m*beta1))
         x0 = g*g
         # θ ← (θ if t = 1 else θ − η·m)
         theta_new = ((theta) if c0 else (theta + c3*m_new))
@@ -142,9 +140,8 @@ def _segments_float32(_table, _segments, beta1, beta2, eps, c0, clip, c1, c2, c3
             # g̃ ← min(max(g/max(√v, ε), −cₜ), cₜ)
             # m ← (m if t = 1 else β₁·m + (1 − β₁)·g̃)
             m_new = ((m) if c0
-                     else (c2*numpy.minimum(clip,
-                                            numpy.maximum(c1, g/numpy.maximum(eps, numpy.sqrt(v))))
-                           + m*beta1))
+                     else (c2*numpy.minimum(numpy.maximum(g/numpy.maximum(numpy.sqrt(v), eps), c1),
+                                            clip) + m*beta1))
             x0 = g*g
             # θ ← (θ if t = 1 else θ − η·m)
             theta_new = ((theta) if c0 else (theta + c3*m_new))
@@ -173,9 +170,8 @@ def _segments_float64(_table, _segments, beta1, beta2, eps, c0, clip, c1, c2, c3
             # g̃ ← min(max(g/max(√v, ε), −cₜ), cₜ)
             # m ← (m if t = 1 else β₁·m + (1 − β₁)·g̃)
             m_new = ((m) if c0
-                     else (c2*numpy.minimum(clip,
-                                            numpy.maximum(c1, g/numpy.maximum(eps, numpy.sqrt(v))))
-                           + m*beta1))
+                     else (c2*numpy.minimum(numpy.maximum(g/numpy.maximum(numpy.sqrt(v), eps), c1),
+                                            clip) + m*beta1))
             x0 = g*g
             # θ ← (θ if t = 1 else θ − η·m)
             theta_new = ((theta) if c0 else (theta + c3*m_new))

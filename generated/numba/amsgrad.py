@@ -67,7 +67,7 @@ def _loop_float32(_param, _grad, _m, _v, _v_hat_max, beta2, eps, c0, c1, c2, c3)
         # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
         # v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
-        v_hat_max_new = numpy.maximum(v_hat_max, c1*v_new)
+        v_hat_max_new = numpy.maximum(c1*v_new, v_hat_max)
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
         theta_new = theta + c3*m_new/(eps + numpy.sqrt(v_hat_max_new))
         _param[_i] = theta_new
@@ -89,7 +89,7 @@ def _loop_float64(_param, _grad, _m, _v, _v_hat_max, beta2, eps, c0, c1, c2, c3)
         # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
         # v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
-        v_hat_max_new = numpy.maximum(v_hat_max, c1*v_new)
+        v_hat_max_new = numpy.maximum(c1*v_new, v_hat_max)
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
         theta_new = theta + c3*m_new/(eps + numpy.sqrt(v_hat_max_new))
         _param[_i] = theta_new
@@ -138,7 +138,7 @@ def _segments_float32(_table, _segments, beta2, eps, c0, c1, c2, c3):
             # v ← β₂·v + (1 − β₂)·g²
             v_new = g*(c0*g) + v*beta2
             # v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
-            v_hat_max_new = numpy.maximum(v_hat_max, c1*v_new)
+            v_hat_max_new = numpy.maximum(c1*v_new, v_hat_max)
             # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
             theta_new = theta + c3*m_new/(eps + numpy.sqrt(v_hat_max_new))
             _param[_i] = theta_new
@@ -168,7 +168,7 @@ def _segments_float64(_table, _segments, beta2, eps, c0, c1, c2, c3):
             # v ← β₂·v + (1 − β₂)·g²
             v_new = g*(c0*g) + v*beta2
             # v̂ᵐᵃˣ ← max(v̂ᵐᵃˣ, v/(1 − β₂ᵗ))
-            v_hat_max_new = numpy.maximum(v_hat_max, c1*v_new)
+            v_hat_max_new = numpy.maximum(c1*v_new, v_hat_max)
             # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v̂ᵐᵃˣ) + ε))
             theta_new = theta + c3*m_new/(eps + numpy.sqrt(v_hat_max_new))
             _param[_i] = theta_new

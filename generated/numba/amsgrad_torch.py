@@ -72,7 +72,7 @@ def _loop_float32(_param, _grad, _m, _v, _v_max, beta2, weight_decay, c1, c2, c3
         # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
         # vᵐᵃˣ ← max(vᵐᵃˣ, v)
-        v_max_new = numpy.maximum(v_max, v_new)
+        v_max_new = numpy.maximum(v_new, v_max)
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
         theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
         _param[_i] = theta_new
@@ -96,7 +96,7 @@ def _loop_float64(_param, _grad, _m, _v, _v_max, beta2, weight_decay, c1, c2, c3
         # v ← β₂·v + (1 − β₂)·g̃²
         v_new = (c2*x0)*x0 + v*beta2
         # vᵐᵃˣ ← max(vᵐᵃˣ, v)
-        v_max_new = numpy.maximum(v_max, v_new)
+        v_max_new = numpy.maximum(v_new, v_max)
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
         theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
         _param[_i] = theta_new
@@ -147,7 +147,7 @@ def _segments_float32(_table, _segments, beta2, weight_decay, c1, c2, c3, c5, c6
             # v ← β₂·v + (1 − β₂)·g̃²
             v_new = (c2*x0)*x0 + v*beta2
             # vᵐᵃˣ ← max(vᵐᵃˣ, v)
-            v_max_new = numpy.maximum(v_max, v_new)
+            v_max_new = numpy.maximum(v_new, v_max)
             # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
             theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
             _param[_i] = theta_new
@@ -179,7 +179,7 @@ def _segments_float64(_table, _segments, beta2, weight_decay, c1, c2, c3, c5, c6
             # v ← β₂·v + (1 − β₂)·g̃²
             v_new = (c2*x0)*x0 + v*beta2
             # vᵐᵃˣ ← max(vᵐᵃˣ, v)
-            v_max_new = numpy.maximum(v_max, v_new)
+            v_max_new = numpy.maximum(v_new, v_max)
             # θ ← θ − η·m/((1 − β₁ᵗ)·(√(vᵐᵃˣ)/√(1 − β₂ᵗ) + ε))
             theta_new = theta + c6*m_new/(c5 + numpy.sqrt(v_max_new))
             _param[_i] = theta_new

@@ -187,7 +187,7 @@ def loop_scalars(t, _hp, _dtype):
         c0 = 1 - beta1
         c1 = (-lr_min
               - 0.5*(lr
-                     - lr_min)*(numpy.cos(3.14159265358979*numpy.minimum(total_steps,
+                     - lr_min)*(numpy.cos(3.141592653589793*numpy.minimum(total_steps,
                 t - 1)/total_steps) + 1))
         c2 = 1 - beta2
     return (_dtype.type(c0), _dtype.type(c1), _dtype.type(c2))

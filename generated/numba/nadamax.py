@@ -57,7 +57,7 @@ def _loop_float32(_param, _grad, _m, _u, beta2, c1, c0, c2, c3):
         u = _u[_i]
         # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
         # u ← max(β₂·u, |g|)
-        u_new = numpy.maximum(abs(g), u*beta2)
+        u_new = numpy.maximum(u*beta2, abs(g))
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
         # θ ← θ − η·m̄/u
@@ -76,7 +76,7 @@ def _loop_float64(_param, _grad, _m, _u, beta2, c1, c0, c2, c3):
         u = _u[_i]
         # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
         # u ← max(β₂·u, |g|)
-        u_new = numpy.maximum(abs(g), u*beta2)
+        u_new = numpy.maximum(u*beta2, abs(g))
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
         # θ ← θ − η·m̄/u
@@ -121,7 +121,7 @@ def _segments_float32(_table, _segments, beta2, c1, c0, c2, c3):
             u = _u[_i]
             # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
             # u ← max(β₂·u, |g|)
-            u_new = numpy.maximum(abs(g), u*beta2)
+            u_new = numpy.maximum(u*beta2, abs(g))
             # m ← β₁·m + (1 − β₁)·g
             m_new = m + c0*(g - m)
             # θ ← θ − η·m̄/u
@@ -147,7 +147,7 @@ def _segments_float64(_table, _segments, beta2, c1, c0, c2, c3):
             u = _u[_i]
             # m̄ ← (1 − β₁)·g/(1 − β₁ᵗ) + β₁·m/(1 − β₁ᵗ⁺¹)
             # u ← max(β₂·u, |g|)
-            u_new = numpy.maximum(abs(g), u*beta2)
+            u_new = numpy.maximum(u*beta2, abs(g))
             # m ← β₁·m + (1 − β₁)·g
             m_new = m + c0*(g - m)
             # θ ← θ − η·m̄/u

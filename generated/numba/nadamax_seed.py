@@ -57,7 +57,7 @@ def _loop_float32(_param, _grad, _m, _u, beta1, beta2, c0, c1):
         m = _m[_i]
         u = _u[_i]
         # u ← max(β₂·u, |g|)
-        u_new = numpy.maximum(abs(g), u*beta2)
+        u_new = numpy.maximum(u*beta2, abs(g))
         x0 = c0*g
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
@@ -76,7 +76,7 @@ def _loop_float64(_param, _grad, _m, _u, beta1, beta2, c0, c1):
         m = _m[_i]
         u = _u[_i]
         # u ← max(β₂·u, |g|)
-        u_new = numpy.maximum(abs(g), u*beta2)
+        u_new = numpy.maximum(u*beta2, abs(g))
         x0 = c0*g
         # m ← β₁·m + (1 − β₁)·g
         m_new = m + c0*(g - m)
@@ -121,7 +121,7 @@ def _segments_float32(_table, _segments, beta1, beta2, c0, c1):
             m = _m[_i]
             u = _u[_i]
             # u ← max(β₂·u, |g|)
-            u_new = numpy.maximum(abs(g), u*beta2)
+            u_new = numpy.maximum(u*beta2, abs(g))
             x0 = c0*g
             # m ← β₁·m + (1 − β₁)·g
             m_new = m + c0*(g - m)
@@ -147,7 +147,7 @@ def _segments_float64(_table, _segments, beta1, beta2, c0, c1):
             m = _m[_i]
             u = _u[_i]
             # u ← max(β₂·u, |g|)
-            u_new = numpy.maximum(abs(g), u*beta2)
+            u_new = numpy.maximum(u*beta2, abs(g))
             x0 = c0*g
             # m ← β₁·m + (1 − β₁)·g
             m_new = m + c0*(g - m)

@@ -71,10 +71,8 @@ def _loop_float32(_param, _grad, _g_prev, _step_size, eta_minus, eta_plus, step_
         p = g*g_prev
         x0 = (p < numpy.float32(0))
         # Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
-        step_size_new = numpy.minimum(step_size_max,
-                                      numpy.maximum(step_size_min,
-                step_size*((eta_plus) if (p > numpy.float32(0)) else (eta_minus) if x0
-                           else (numpy.float32(1)))))
+        step_size_new = numpy.minimum(numpy.maximum(step_size*((eta_plus) if (p > numpy.float32(0))
+                else (eta_minus) if x0 else (numpy.float32(1))), step_size_min), step_size_max)
         # g̃ ← (0 if p < 0 else g)
         # θ ← θ − Γ·sign(g̃)
         theta_new = (theta
@@ -101,9 +99,8 @@ def _loop_float64(_param, _grad, _g_prev, _step_size, eta_minus, eta_plus, step_
         p = g*g_prev
         x0 = (p < 0)
         # Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
-        step_size_new = numpy.minimum(step_size_max,
-                                      numpy.maximum(step_size_min,
-                step_size*((eta_plus) if (p > 0) else (eta_minus) if x0 else (1))))
+        step_size_new = numpy.minimum(numpy.maximum(step_size*((eta_plus) if (p > 0)
+                else (eta_minus) if x0 else (1)), step_size_min), step_size_max)
         # g̃ ← (0 if p < 0 else g)
         # θ ← θ − Γ·sign(g̃)
         theta_new = (theta
@@ -153,10 +150,9 @@ def _segments_float32(_table, _segments, eta_minus, eta_plus, step_size_min, ste
             p = g*g_prev
             x0 = (p < numpy.float32(0))
             # Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
-            step_size_new = numpy.minimum(step_size_max,
-                                          numpy.maximum(step_size_min,
-                    step_size*((eta_plus) if (p > numpy.float32(0)) else (eta_minus) if x0
-                               else (numpy.float32(1)))))
+            step_size_new = numpy.minimum(numpy.maximum(step_size*((eta_plus)
+                    if (p > numpy.float32(0)) else (eta_minus) if x0 else (numpy.float32(1))),
+                    step_size_min), step_size_max)
             # g̃ ← (0 if p < 0 else g)
             # θ ← θ − Γ·sign(g̃)
             theta_new = (theta
@@ -189,9 +185,8 @@ def _segments_float64(_table, _segments, eta_minus, eta_plus, step_size_min, ste
             p = g*g_prev
             x0 = (p < 0)
             # Γ ← min(max(Γ·(η₊ if p > 0 else η₋ if p < 0 else 1), Γₘᵢₙ), Γₘₐₓ)
-            step_size_new = numpy.minimum(step_size_max,
-                                          numpy.maximum(step_size_min,
-                    step_size*((eta_plus) if (p > 0) else (eta_minus) if x0 else (1))))
+            step_size_new = numpy.minimum(numpy.maximum(step_size*((eta_plus) if (p > 0)
+                    else (eta_minus) if x0 else (1)), step_size_min), step_size_max)
             # g̃ ← (0 if p < 0 else g)
             # θ ← θ − Γ·sign(g̃)
             theta_new = (theta

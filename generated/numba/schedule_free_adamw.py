@@ -206,7 +206,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         lr_max_new = h0
         weight_sum_new = h1
         c2 = 1 - beta2
-        c3 = 1.0e-15 - 1.0e-15*h2
+        c3 = 1e-15 - 1e-15*h2
         c4 = numpy.equal(weight_decay, 0)
         c5 = rate*(beta1*(1 - c) - 1)
         c6 = -rate

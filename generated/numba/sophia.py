@@ -78,7 +78,7 @@ def _loop_float32(_param, _grad, _hessian, _m, _h, beta2, p, eps, c0, c1, c2, c3
         # h ← (β₂·h + (1 − β₂)·ĥ if (t + k − 1) mod k = 0 else h)
         h_new = ((c1*hessian + h*beta2) if c2 else (h))
         # θ ← θ − η·min(max(m/max(h, ε), −ρ), ρ)
-        theta_new = theta + c4*numpy.minimum(p, numpy.maximum(c0, m_new/numpy.maximum(eps, h_new)))
+        theta_new = theta + c4*numpy.minimum(numpy.maximum(m_new/numpy.maximum(h_new, eps), c0), p)
         _param[_i] = theta_new
         _m[_i] = m_new
         _h[_i] = h_new
@@ -97,7 +97,7 @@ def _loop_float64(_param, _grad, _hessian, _m, _h, beta2, p, eps, c0, c1, c2, c3
         # h ← (β₂·h + (1 − β₂)·ĥ if (t + k − 1) mod k = 0 else h)
         h_new = ((c1*hessian + h*beta2) if c2 else (h))
         # θ ← θ − η·min(max(m/max(h, ε), −ρ), ρ)
-        theta_new = theta + c4*numpy.minimum(p, numpy.maximum(c0, m_new/numpy.maximum(eps, h_new)))
+        theta_new = theta + c4*numpy.minimum(numpy.maximum(m_new/numpy.maximum(h_new, eps), c0), p)
         _param[_i] = theta_new
         _m[_i] = m_new
         _h[_i] = h_new

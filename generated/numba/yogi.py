@@ -64,7 +64,7 @@ def _loop_float32(_param, _grad, _m, _v, c1, c2, c4, c5):
         m_new = m + c2*(g - m)
         x0 = g*g
         # v ← v − (1 − β₂)·g²·sign(v − g²)
-        v_new = v + c1*x0*numpy.sign(v - x0)
+        v_new = v + c1*x0*(numpy.sign(v - x0) + numpy.float32(0))
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c5*m_new/(c4 + numpy.sqrt(v_new))
         _param[_i] = theta_new
@@ -83,7 +83,7 @@ def _loop_float64(_param, _grad, _m, _v, c1, c2, c4, c5):
         m_new = m + c2*(g - m)
         x0 = g*g
         # v ← v − (1 − β₂)·g²·sign(v − g²)
-        v_new = v + c1*x0*numpy.sign(v - x0)
+        v_new = v + c1*x0*(numpy.sign(v - x0) + 0)
         # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
         theta_new = theta + c5*m_new/(c4 + numpy.sqrt(v_new))
         _param[_i] = theta_new
@@ -128,7 +128,7 @@ def _segments_float32(_table, _segments, c1, c2, c4, c5):
             m_new = m + c2*(g - m)
             x0 = g*g
             # v ← v − (1 − β₂)·g²·sign(v − g²)
-            v_new = v + c1*x0*numpy.sign(v - x0)
+            v_new = v + c1*x0*(numpy.sign(v - x0) + numpy.float32(0))
             # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
             theta_new = theta + c5*m_new/(c4 + numpy.sqrt(v_new))
             _param[_i] = theta_new
@@ -154,7 +154,7 @@ def _segments_float64(_table, _segments, c1, c2, c4, c5):
             m_new = m + c2*(g - m)
             x0 = g*g
             # v ← v − (1 − β₂)·g²·sign(v − g²)
-            v_new = v + c1*x0*numpy.sign(v - x0)
+            v_new = v + c1*x0*(numpy.sign(v - x0) + 0)
             # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
             theta_new = theta + c5*m_new/(c4 + numpy.sqrt(v_new))
             _param[_i] = theta_new

@@ -147,7 +147,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.multiply(v, beta2, out=v)
             numpy.add(_buf0, v, out=v)
             numpy.multiply(c0, theta, out=_buf0)
-            numpy.add(1.00000000000000e-15, v, out=_buf1)
+            numpy.add(1e-15, v, out=_buf1)
             numpy.sqrt(_buf1, out=_buf1)
             numpy.add(eps, _buf1, out=_buf1)
             numpy.divide(c3, _buf1, out=_buf1)

@@ -144,7 +144,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
             numpy.negative(_buf0, out=_buf0)
             numpy.exp(_buf0, out=_buf0)
             numpy.add(1, _buf0, out=_buf0)
-            numpy.add(1.00000000000000e-15, v, out=_buf3)
+            numpy.add(1e-15, v, out=_buf3)
             numpy.sqrt(_buf3, out=_buf3)
             numpy.add(eps, _buf3, out=_buf3)
             numpy.multiply(_buf0, _buf3, out=_buf3)

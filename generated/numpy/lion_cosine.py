@@ -95,7 +95,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         c0 = 1 - beta1
         c1 = (-lr_min
               - 0.5*(lr
-                     - lr_min)*(numpy.cos(3.14159265358979*numpy.minimum(total_steps,
+                     - lr_min)*(numpy.cos(3.141592653589793*numpy.minimum(total_steps,
                 t - 1)/total_steps) + 1))
         c2 = 1 - beta2
         c0 = numpy.asarray(c0, _dtype)
