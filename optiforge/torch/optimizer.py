@@ -541,7 +541,8 @@ class Optimizer(torch.optim.Optimizer):
                 continue
             if t == 1:
                 for p, state in zip(chosen_params, states):
-                    self._initialize(self._arrays_of(p, p, state, bridge), state, hyperparameters, bridge)
+                    if id(p) not in self._eager:  # (init_state() made its state: the first step keeps it)
+                        self._initialize(self._arrays_of(p, p, state, bridge), state, hyperparameters, bridge)
             table.set_gradients(chosen_grads)
             self._launch_segments(table, t, hyperparameters)
             torch.autograd.graph.increment_version(chosen_params)
