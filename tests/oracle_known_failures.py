@@ -66,6 +66,14 @@ m = spec.state('m', 0)
 spec.update(m, beta*m + (1 - beta)*g)
 spec.update(theta, theta - m/10)"""),
         {"beta": 0.5}, "all backends, both precisions: nan_where_finite at t = 3 (m = NaN, exact +inf; g = inf at t = 2)"),
+    # --- a rewrite false at an endpoint ---------------------------------------------------------------------
+    KnownFailure(
+        "power_of_a_product_at_zero", "rewrite false at an endpoint: (s·A)^q as s^q·A^q, 0·NaN at s = 0 with A < 0",
+        "codegen/passes/factor_scalars.py",
+        _source("power_of_a_product_at_zero", """
+beta = spec.hyper('beta', 0.9, 'beta', UNIT_CLOSED)
+spec.update(theta, theta - sp.sqrt((1 - beta**t)*g))"""),
+        {"beta": 1.0}, "all backends, both precisions: nan_where_finite (θ = NaN at g < 0, exact θ)"),
     # --- constants --------------------------------------------------------------------------------------------
     KnownFailure(
         "constant_printed_with_15_digits", "constants printed with 15 significant digits (1/3 → 0.333333333333333)",

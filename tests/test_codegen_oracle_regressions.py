@@ -13,11 +13,15 @@ import pytest
 import sympy as sp
 
 from oracle_known_failures import KNOWN_FAILURES, build, check
-from optiforge.specs import GRAD, PARAM, SpecBuilder, SpecError
+import numpy as np
+
+from optiforge.codegen.driver import lower_and_optimize
+from optiforge.codegen.generate import load_module
+from optiforge.specs import GRAD, PARAM, UNIT_CLOSED, SpecBuilder, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 #: names of KNOWN_FAILURES whose fix is merged: every backend and precision must now be correct
-FIXED: tuple[str, ...] = ("lerp_cancels", "lerp_of_an_infinite_state")
+FIXED: tuple[str, ...] = ("lerp_cancels", "lerp_of_an_infinite_state", "power_of_a_product_at_zero")
 
 
 @pytest.mark.parametrize("value, shown", [
@@ -58,3 +62,41 @@ def test_known_failure_is_fixed(name):
     failure = next(f for f in KNOWN_FAILURES if f.name == name)
     outcomes = check(failure)
     assert all(outcome == "correct" for outcome, _ in outcomes.values()), outcomes
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_power_of_a_product_is_not_split_where_the_factor_may_be_zero(backend):
+    """factor_scalars wrote sqrt((1 − β^t)·g) as sqrt(1 − β^t)·sqrt(g): at β = 1 that is 0·NaN for g < 0, where
+    the spec's value is sqrt(0) = 0 and θ stays (the oracle's interval for 1 − β^t straddles 0, so it cannot tell)."""
+    failure = next(f for f in KNOWN_FAILURES if f.name == "power_of_a_product_at_zero")
+    module = load_module(build(failure), backend)
+    theta = np.array([1.0, 2.0, -3.0])
+    state = module.init_state(theta, beta=1.0)
+    module.step(theta, np.array([-1.0, 4.0, -1e-30]), state, 1, beta=1.0)
+    assert theta.tolist() == [1.0, 2.0, -3.0]
+
+
+def _power_of_product_spec(domain, exponent, radicand):
+    spec = SpecBuilder("power_of_product", "(s·A)^q", reference="tests/test_codegen_oracle_regressions.py")
+    b = spec.hyper("b", 0.5, "b", domain)
+    # 1 − b: a factor SymPy knows no sign of, so the spec keeps the power of the product as written
+    spec.update(PARAM, PARAM - ((1 - b) * radicand(GRAD)) ** exponent / 10)
+    return spec.build()
+
+
+@pytest.mark.parametrize("domain, exponent, radicand, split", [
+    (sp.Interval.Ropen(0, 1), sp.Rational(1, 2), lambda g: g, True),         # 1 − b >= 2^-53 > 0: any A
+    (UNIT_CLOSED, sp.Rational(1, 2), lambda g: g, False),                    # 1 − b = 0 with A < 0: 0·NaN
+    (UNIT_CLOSED, sp.Rational(1, 2), lambda g: g ** 2 + 1, True),            # A >= 0
+    (UNIT_CLOSED, 3, lambda g: g + 1, True),                                 # an integer power
+    (UNIT_CLOSED, sp.Rational(-1, 2), lambda g: g + 1, False),               # 0^(-1/2)·A^(-1/2) is ∞·…
+])
+def test_factor_scalars_applies_a_rewrite_only_where_its_side_conditions_hold(domain, exponent, radicand, split):
+    """(s·A)^q = s^q·A^q needs s > 0, or s >= 0, q > 0 and (q an integer or A >= 0) (a negative q: s = 0 makes
+    s^q = ∞, whose product with A^q = 0 is NaN where (0·A)^q = ∞)."""
+    ir = dict(lower_and_optimize(_power_of_product_spec(domain, exponent, radicand)).stages)["factor_scalars"]
+    theta_new = dict(ir.array_outputs)["theta"]
+    body = dict(ir.body)[theta_new]
+    host = set(ir.host_inputs) | {symbol for symbol, _ in ir.host}
+    powers = [p for p in sp.preorder_traversal(body) if isinstance(p, sp.Pow) and p.exp == exponent]
+    assert powers and all(not p.base.free_symbols & host for p in powers) == split, (body, ir.host)

@@ -122,7 +122,10 @@ def test_bound_analysis_proves_bias_corrections_positive():
     spec = specs.get("adam")
     beta1, beta2 = spec.symbol("beta1"), spec.symbol("beta2")
     known = host_bounds(lower(spec))
-    assert bound(beta1 ** STEP, known) == Bound(0, 1, False, True)  # β ∈ [0, 1), t >= 1: β^t ∈ [0, 1)
+    # β ∈ [0, 1) is a double: β <= 1 − 2^-53; t >= 1: β^t ∈ [0, 1 − 2^-53], 1 − β^t >= 2^-53
+    below_one = 1 - sp.Rational(1, 2 ** 53)
+    assert bound(beta1 ** STEP, known) == Bound(0, below_one, False, False)
+    assert bound(1 - beta1 ** STEP, known) == Bound(1 - below_one, 1, False, False)
     assert sign(1 - beta1 ** STEP, known) == "positive"
     assert sign(1 / (1 - beta2 ** STEP), known) == "positive"
     assert sign(sp.sqrt(1 - beta2 ** STEP) / (1 - beta1 ** STEP), known) == "positive"
@@ -152,8 +155,11 @@ def test_bounds_of_powers_with_the_step_as_exponent():
 
 
 def test_domain_bounds_keep_open_and_closed_ends():
-    assert domain_bound(sp.Interval.Ropen(0, 1)) == Bound(0, 1, False, True)
+    # A hyperparameter is a double: an open end is the nearest double inside, attained.
+    assert domain_bound(sp.Interval.Ropen(0, 1)) == Bound(0, 1 - sp.Rational(1, 2 ** 53), False, False)
+    assert domain_bound(sp.Interval.open(0, sp.oo)) == Bound(sp.Rational(1, 2 ** 1074), sp.oo, False, True)
     assert domain_bound(sp.Interval.open(0, sp.oo)).is_positive
+    assert domain_bound(sp.Interval.open(-1, 1)) == Bound(-1 + sp.Rational(1, 2 ** 53), 1 - sp.Rational(1, 2 ** 53))
     assert domain_bound(sp.FiniteSet(0, 1)) == Bound(0, 1)
     assert domain_bound(sp.Range(1, sp.oo)) == Bound(1, sp.oo, False, True)
 
