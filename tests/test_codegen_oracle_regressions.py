@@ -100,3 +100,21 @@ def test_factor_scalars_applies_a_rewrite_only_where_its_side_conditions_hold(do
     host = set(ir.host_inputs) | {symbol for symbol, _ in ir.host}
     powers = [p for p in sp.preorder_traversal(body) if isinstance(p, sp.Pow) and p.exp == exponent]
     assert powers and all(not p.base.free_symbols & host for p in powers) == split, (body, ir.host)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_negative_power_is_a_power_of_the_reciprocal(backend):
+    """reduce_powers wrote g**-2 as 1/(g·g): for |g| = 1e20 in float32, g·g overflows and 1/∞ = 0, where g**-2 =
+    1e-40 is a (subnormal) float32; likewise |g|**(-3/2) as 1/(|g|·√|g|) for |g| = 1e26. (The oracle lets an n-term
+    product be evaluated in any order, so it accepts the overflow: this test pins the form.)"""
+    spec = SpecBuilder("negative_powers", "x^-n", reference="tests/test_codegen_oracle_regressions.py")
+    spec.update(PARAM, PARAM - GRAD ** -2 - sp.Abs(GRAD) ** sp.Rational(-3, 2) - GRAD ** -4)
+    module = load_module(spec.build(), backend)
+    g = np.array([1e20, 1e26, 2.0, -1e-30], np.float32)
+    theta = np.zeros(4, np.float32)
+    module.step(theta, g, module.init_state(theta), 1)
+    g64 = g.astype(np.float64)
+    with np.errstate(over="ignore"):  # (−1e-30)**-4 is beyond float32: −∞
+        expected = (-(g64 ** -2) - np.abs(g64) ** -1.5 - g64 ** -4.0).astype(np.float32)
+    np.testing.assert_allclose(theta, expected, rtol=1e-6)
+    assert theta[0] != 0 and theta[1] != 0
