@@ -242,3 +242,23 @@ def test_a_spec_without_numerics_averages_as_written():
         kernel.step(param, np.array([1.0]), state, 2)
         results[averages] = state["m"][0]
     assert results == {"as_written": 1.0, "lerp": 0.0}
+
+
+def test_checked_rewrite_conditions_are_decided_from_the_domains():
+    """The side conditions of codegen/passes/checked_rewrites.py: proved from the declared domains (as float64
+    values), and not proved where a domain end or an unbounded factor breaks them."""
+    from optiforge.codegen.passes.checked_rewrites import (AtMostOne, Facts, InFloatRange, Nonnegative, Positive,
+                                                           SafeScaling, holds)
+    spec = specs.get("adam")
+    facts = Facts(lower(spec))
+    beta1, beta2, lr, eps = (spec.symbol(n) for n in ("beta1", "beta2", "lr", "eps"))
+    g = spec.symbol("g")
+    assert holds(Positive(1 - beta2 ** STEP), facts) and not holds(Positive(g ** 2), facts)  # an array may be 0
+    assert holds(Nonnegative(g ** 2 * sp.Abs(g)), facts) and not holds(Nonnegative(g * (1 - beta1)), facts)
+    assert holds(AtMostOne(1 - beta2), facts) and not holds(AtMostOne(lr), facts)
+    assert holds(InFloatRange(sp.sqrt(1 - beta2 ** STEP)), facts)  # >= 2^-26.5
+    assert not holds(InFloatRange(lr), facts)  # lr in (0, ∞)
+    # a factor >= 1 cannot underflow, <= 1 cannot overflow; beyond the headroom both must be proved
+    assert holds(SafeScaling(beta1, 1 / (1 - beta2 ** STEP)), facts)  # [1, 2^53] onto [0, 1)
+    assert not holds(SafeScaling(lr, sp.Rational(1, 10 ** 30)), facts)  # lr·1e-30 underflows for tiny lr
+    assert holds(SafeScaling(1 + beta1, sp.Rational(1, 10 ** 30)), facts)  # [1, 2)·1e-30 is normal

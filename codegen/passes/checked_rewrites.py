@@ -34,7 +34,7 @@ from optiforge.specs.expression_dag import distinct_nodes
 from ..ir import KernelIR
 from .host_bounds import Bound, bound, host_bounds
 
-__all__ = ["Facts", "Condition", "Positive", "Nonnegative", "IntegerExponent", "AnyOf", "AllOf", "InFloatRange",
+__all__ = ["Facts", "Condition", "Positive", "Nonnegative", "IntegerExponent", "AtMostOne", "AnyOf", "AllOf", "InFloatRange",
            "SafeScaling", "holds", "FLOAT_TINY", "FLOAT_HUGE", "SCALE_HEADROOM"]
 
 #: The smallest normal and the largest finite float32 (the narrowest precision a kernel runs in).
@@ -124,6 +124,17 @@ class IntegerExponent(Condition):
 
     def check(self, facts):
         return bool(self.exponent.is_Integer)
+
+
+@dataclass(frozen=True)
+class AtMostOne(Condition):
+    r"""The host scalar ``expr`` has :math:`|x| \le 1` on the whole domain (a product it joins first cannot
+    overflow where the product without it does not)."""
+    expr: sp.Expr
+
+    def check(self, facts):
+        b = facts.bound(self.expr)
+        return bool(b.lo >= -1 and b.hi <= 1)
 
 
 @dataclass(frozen=True)
