@@ -21,7 +21,7 @@ from optiforge.specs import GRAD, PARAM, UNIT_CLOSED, SpecBuilder, SpecError
 
 ROOT = Path(__file__).resolve().parent.parent
 #: names of KNOWN_FAILURES whose fix is merged: every backend and precision must now be correct
-FIXED: tuple[str, ...] = ("lerp_cancels", "lerp_of_an_infinite_state", "power_of_a_product_at_zero")
+FIXED: tuple[str, ...] = ("lerp_cancels", "lerp_of_an_infinite_state", "power_of_a_product_at_zero", "o61207_498")
 
 
 @pytest.mark.parametrize("value, shown", [
