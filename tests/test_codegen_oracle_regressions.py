@@ -88,12 +88,13 @@ def _power_of_product_spec(domain, exponent, radicand):
     (sp.Interval.Ropen(0, 1), sp.Rational(1, 2), lambda g: g, True),         # 1 − b >= 2^-53 > 0: any A
     (UNIT_CLOSED, sp.Rational(1, 2), lambda g: g, False),                    # 1 − b = 0 with A < 0: 0·NaN
     (UNIT_CLOSED, sp.Rational(1, 2), lambda g: g ** 2 + 1, True),            # A >= 0
-    (UNIT_CLOSED, 3, lambda g: g + 1, True),                                 # an integer power
+    (sp.Interval.Ropen(0, 1), -1, lambda g: g + sp.Abs(g), True),             # a reciprocal
+    (sp.Interval.Ropen(0, 1), sp.Rational(3, 2), lambda g: g + 1, False),    # A^(3/2) overflows, (s·A)^(3/2) need not
     (UNIT_CLOSED, sp.Rational(-1, 2), lambda g: g + 1, False),               # 0^(-1/2)·A^(-1/2) is ∞·…
 ])
 def test_factor_scalars_applies_a_rewrite_only_where_its_side_conditions_hold(domain, exponent, radicand, split):
     """(s·A)^q = s^q·A^q needs s > 0, or s >= 0, q > 0 and (q an integer or A >= 0) (a negative q: s = 0 makes
-    s^q = ∞, whose product with A^q = 0 is NaN where (0·A)^q = ∞)."""
+    s^q = ∞, whose product with A^q = 0 is NaN where (0·A)^q = ∞); and |q| <= 1 for the float range."""
     ir = dict(lower_and_optimize(_power_of_product_spec(domain, exponent, radicand)).stages)["factor_scalars"]
     theta_new = dict(ir.array_outputs)["theta"]
     body = dict(ir.body)[theta_new]

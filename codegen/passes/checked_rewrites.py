@@ -34,7 +34,7 @@ from optiforge.specs.expression_dag import distinct_nodes
 from ..ir import KernelIR
 from .host_bounds import Bound, bound, host_bounds
 
-__all__ = ["Facts", "Condition", "Positive", "Nonnegative", "IntegerExponent", "AtMostOne", "AnyOf", "AllOf", "InFloatRange",
+__all__ = ["Facts", "Condition", "Positive", "Nonnegative", "IntegerExponent", "AtMostOne", "RootOrReciprocal", "AnyOf", "AllOf", "InFloatRange",
            "SafeScaling", "holds", "FLOAT_TINY", "FLOAT_HUGE", "SCALE_HEADROOM"]
 
 #: The smallest normal and the largest finite float32 (the narrowest precision a kernel runs in).
@@ -135,6 +135,18 @@ class AtMostOne(Condition):
     def check(self, facts):
         b = facts.bound(self.expr)
         return bool(b.lo >= -1 and b.hi <= 1)
+
+
+@dataclass(frozen=True)
+class RootOrReciprocal(Condition):
+    r"""The exponent ``exponent`` has :math:`|q| \le 1`: a power :math:`A^q` of a finite :math:`A` then overflows
+    only as :math:`1/A` does (:math:`|A|^q \le \max(|A|, 1)` for :math:`0 < q \le 1`), where a larger :math:`|q|`
+    lets :math:`A^q` overflow although :math:`(s\,A)^q` does not (:math:`s = 10^{-100}`, :math:`A = 10^{150}`,
+    :math:`q = 3`)."""
+    exponent: sp.Expr
+
+    def check(self, facts):
+        return bool(self.exponent.is_Number and abs(self.exponent) <= 1)
 
 
 @dataclass(frozen=True)

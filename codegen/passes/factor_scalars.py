@@ -10,7 +10,8 @@ an identity for :math:`s > 0` and any real :math:`q` (principal powers), and for
 is a single product (no :math:`e/s`), :math:`q > 0`, and :math:`q` is an integer or :math:`A \ge 0`
 (at :math:`s = 0`, :math:`0^q A^q = 0\cdot\mathrm{NaN}` for :math:`A < 0` where :math:`(0\cdot A)^q = 0`:
 :math:`\theta - \sqrt{(1-\beta^t)\,g}` at :math:`\beta = 1`). The new host values must keep the written form's
-float range (:mod:`.checked_rewrites`): :math:`s^q` and :math:`e/s` normal and finite, and :math:`s^q` merged into
+float range (:mod:`.checked_rewrites`): :math:`|q| \le 1` (a root or a reciprocal: :math:`A^3` overflows where
+:math:`(s\,A)^3` need not), :math:`s^q` and :math:`e/s` normal and finite, and :math:`s^q` merged into
 the scalar factors :math:`P` around the power (:math:`P\,s^q`, which :func:`~.hoist_scalars.hoist_scalars`
 folds into one host constant) overflowing or underflowing only where :math:`P` does. :math:`s^q` then joins
 the scalar factors around the power. Applied bottom up, Adam's bias correction leaves the square root and then
@@ -30,7 +31,7 @@ from optiforge.specs.expression_dag import rebuild
 
 from ..ir import KernelIR
 from .checked_rewrites import (AllOf, AnyOf, Facts, InFloatRange, IntegerExponent, Nonnegative, Positive,
-                               SafeScaling, holds)
+                               RootOrReciprocal, SafeScaling, holds)
 from .hoist_scalars import hoist_scalars
 
 __all__ = ["factor_scalars", "common_scalar_factor", "power_of_product"]
@@ -66,7 +67,7 @@ def power_of_product(power: sp.Pow, around: sp.Expr, facts: Facts):
     exact = Positive(factor)
     if single_product and exponent > 0:
         exact = AnyOf((exact, AllOf((Nonnegative(factor), AnyOf((IntegerExponent(exponent), Nonnegative(rest)))))))
-    conditions = [exact, InFloatRange(scaled), SafeScaling(around, scaled)]
+    conditions = [exact, RootOrReciprocal(exponent), InFloatRange(scaled), SafeScaling(around, scaled)]
     conditions += [SafeScaling(t, 1 / factor) for t in terms if facts.is_scalar(t)]
     return scaled, sp.Pow(rest, exponent), conditions
 
