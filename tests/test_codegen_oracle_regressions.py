@@ -67,7 +67,8 @@ def test_known_failure_is_fixed(name):
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 def test_a_power_of_a_product_is_not_split_where_the_factor_may_be_zero(backend):
     """factor_scalars wrote sqrt((1 − β^t)·g) as sqrt(1 − β^t)·sqrt(g): at β = 1 that is 0·NaN for g < 0, where
-    the spec's value is sqrt(0) = 0 and θ stays (the oracle's interval for 1 − β^t straddles 0, so it cannot tell)."""
+    the spec's value is sqrt(0) = 0 and θ stays (the oracle's interval for 1 − β^t straddles 0: it cannot
+    tell)."""
     failure = next(f for f in KNOWN_FAILURES if f.name == "power_of_a_product_at_zero")
     module = load_module(build(failure), backend)
     theta = np.array([1.0, 2.0, -3.0])

@@ -34,8 +34,8 @@ from optiforge.specs.expression_dag import distinct_nodes
 from ..ir import KernelIR
 from .host_bounds import Bound, bound, host_bounds
 
-__all__ = ["Facts", "Condition", "Positive", "Nonnegative", "IntegerExponent", "AtMostOne", "RootOrReciprocal", "AnyOf", "AllOf", "InFloatRange",
-           "SafeScaling", "holds", "FLOAT_TINY", "FLOAT_HUGE", "SCALE_HEADROOM"]
+__all__ = ["Facts", "Condition", "Positive", "Nonnegative", "IntegerExponent", "AtMostOne", "RootOrReciprocal",
+           "AnyOf", "AllOf", "InFloatRange", "SafeScaling", "holds", "FLOAT_TINY", "FLOAT_HUGE", "SCALE_HEADROOM"]
 
 #: The smallest normal and the largest finite float32 (the narrowest precision a kernel runs in).
 FLOAT_TINY = sp.Rational(1, 2 ** 126)
