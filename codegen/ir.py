@@ -3,7 +3,8 @@ r"""The kernel IR: a spec lowered to a host prologue and an elementwise body, bo
 ``lower(spec)`` turns the spec's sequential assignments into SSA statements, forward-substituting a value
 into the places that read it (so the passes see :math:`\theta - \eta\,\hat m` as one expression) unless
 that would copy it: a value read more than once and larger than :data:`INLINE_LIMIT` nodes keeps a name
-of its own, as does a subexpression the spec shares (``d = g + 1; e = d*d + d`` written in Python). So the
+of its own, as does a subexpression the spec shares (``d = g + 1; e = d*d + d`` written in Python) and a
+temporary the spec raises to an integer power (SymPy would distribute the power over it: :func:`squared`). So the
 IR grows linearly with the spec, however the spec nests or chains its temporaries. Statements that read
 only hyperparameters, ``t`` and scalar state go to the host prologue; the others to the body.
 
@@ -220,10 +221,18 @@ class _Lowering:
             if deferred_init(s):  # the initial value, read at t = 1 before any assignment
                 first = sp.Piecewise((self.value(s.init, {}), sp.Eq(STEP, 1)), (s.symbol, True))
                 env[s.symbol] = self.named_if_shared(first, reads[(s.symbol, 0)], f"{s.name}_0")
+        # A power of a substituted product is distributed by SymPy ((a/b)² → a²/b², which overflows where the
+        # written form does not): a temporary that the spec raises to an integer power, whose value is a product
+        # and reads an array, is computed under its own name and then raised.
+        written = {a.target: a.value for a in spec.assignments}
+        powered = {t for t in squared(spec) if isinstance(written[t].as_coeff_Mul()[1], (sp.Mul, sp.Pow))}
         for a in spec.assignments:
             value = self.value(a.value, env)
             version[a.target] += 1
             temporary = a.target in spec.temporaries
+            if temporary and a.target in powered and not value.is_Atom and not free_symbols(value) <= self.scalars:
+                env[a.target] = self.emit(a.target, value)
+                continue
             env[a.target] = self.named_if_shared(value, reads[(a.target, version[a.target])],
                                                  f"{a.target.name}_{version[a.target]}",
                                                  a.target if temporary else None)
@@ -313,6 +322,17 @@ class _Lowering:
             self.statements += pending
             pending.clear()
         return rewritten
+
+
+def squared(spec: OptimizerSpec) -> list[sp.Symbol]:
+    """The temporaries of ``spec`` that an assignment raises to an integer power, in assignment order."""
+    powered = set()
+    for assignment in spec.assignments:
+        for node in sp.preorder_traversal(assignment.value):
+            if isinstance(node, sp.Pow) and node.base in spec.temporaries and node.exp.is_Integer \
+                    and abs(node.exp) >= 2:
+                powered.add(node.base)
+    return [a.target for a in spec.assignments if a.target in powered]
 
 
 def lower(spec: OptimizerSpec) -> KernelIR:

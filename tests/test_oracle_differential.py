@@ -4,7 +4,8 @@ every spec's NumPy kernel in float64, one spec in :data:`FLOAT32_EVERY` in float
 array; NaN/±inf positions of numba compared with NumPy's.
 
 The grammar has the features of :data:`oracle_differential.CI_FEATURES` (hyperparameters at their domain ends,
-floor/ceiling/Mod/Heaviside, state read before and after its update, combinators, raw poles and radicands);
+floor/ceiling/Mod/Heaviside, state read before and after its update, combinators, raw poles and radicands,
+moving averages at their weights' ends);
 the campaign command checks the others too, which today's code generator fails (``tests/oracle_known_failures.py``):
 ``python -m tests.oracle_differential --count 300 --seed 11``.
 

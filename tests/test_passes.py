@@ -122,7 +122,10 @@ def test_bound_analysis_proves_bias_corrections_positive():
     spec = specs.get("adam")
     beta1, beta2 = spec.symbol("beta1"), spec.symbol("beta2")
     known = host_bounds(lower(spec))
-    assert bound(beta1 ** STEP, known) == Bound(0, 1, False, True)  # β ∈ [0, 1), t >= 1: β^t ∈ [0, 1)
+    # β ∈ [0, 1) is a double: β <= 1 − 2^-53; t >= 1: β^t ∈ [0, 1 − 2^-53], 1 − β^t >= 2^-53
+    below_one = 1 - sp.Rational(1, 2 ** 53)
+    assert bound(beta1 ** STEP, known) == Bound(0, below_one, False, False)
+    assert bound(1 - beta1 ** STEP, known) == Bound(1 - below_one, 1, False, False)
     assert sign(1 - beta1 ** STEP, known) == "positive"
     assert sign(1 / (1 - beta2 ** STEP), known) == "positive"
     assert sign(sp.sqrt(1 - beta2 ** STEP) / (1 - beta1 ** STEP), known) == "positive"
@@ -152,8 +155,11 @@ def test_bounds_of_powers_with_the_step_as_exponent():
 
 
 def test_domain_bounds_keep_open_and_closed_ends():
-    assert domain_bound(sp.Interval.Ropen(0, 1)) == Bound(0, 1, False, True)
+    # A hyperparameter is a double: an open end is the nearest double inside, attained.
+    assert domain_bound(sp.Interval.Ropen(0, 1)) == Bound(0, 1 - sp.Rational(1, 2 ** 53), False, False)
+    assert domain_bound(sp.Interval.open(0, sp.oo)) == Bound(sp.Rational(1, 2 ** 1074), sp.oo, False, True)
     assert domain_bound(sp.Interval.open(0, sp.oo)).is_positive
+    assert domain_bound(sp.Interval.open(-1, 1)) == Bound(-1 + sp.Rational(1, 2 ** 53), 1 - sp.Rational(1, 2 ** 53))
     assert domain_bound(sp.FiniteSet(0, 1)) == Bound(0, 1)
     assert domain_bound(sp.Range(1, sp.oo)) == Bound(1, sp.oo, False, True)
 
@@ -236,3 +242,23 @@ def test_a_spec_without_numerics_averages_as_written():
         kernel.step(param, np.array([1.0]), state, 2)
         results[averages] = state["m"][0]
     assert results == {"as_written": 1.0, "lerp": 0.0}
+
+
+def test_checked_rewrite_conditions_are_decided_from_the_domains():
+    """The side conditions of codegen/passes/checked_rewrites.py: proved from the declared domains (as float64
+    values), and not proved where a domain end or an unbounded factor breaks them."""
+    from optiforge.codegen.passes.checked_rewrites import (AtMostOne, Facts, InFloatRange, Nonnegative, Positive,
+                                                           SafeScaling, holds)
+    spec = specs.get("adam")
+    facts = Facts(lower(spec))
+    beta1, beta2, lr, eps = (spec.symbol(n) for n in ("beta1", "beta2", "lr", "eps"))
+    g = spec.symbol("g")
+    assert holds(Positive(1 - beta2 ** STEP), facts) and not holds(Positive(g ** 2), facts)  # an array may be 0
+    assert holds(Nonnegative(g ** 2 * sp.Abs(g)), facts) and not holds(Nonnegative(g * (1 - beta1)), facts)
+    assert holds(AtMostOne(1 - beta2), facts) and not holds(AtMostOne(lr), facts)
+    assert holds(InFloatRange(sp.sqrt(1 - beta2 ** STEP)), facts)  # >= 2^-26.5
+    assert not holds(InFloatRange(lr), facts)  # lr in (0, ∞)
+    # a factor >= 1 cannot underflow, <= 1 cannot overflow; beyond the headroom both must be proved
+    assert holds(SafeScaling(beta1, 1 / (1 - beta2 ** STEP)), facts)  # [1, 2^53] onto [0, 1)
+    assert not holds(SafeScaling(lr, sp.Rational(1, 10 ** 30)), facts)  # lr·1e-30 underflows for tiny lr
+    assert holds(SafeScaling(1 + beta1, sp.Rational(1, 10 ** 30)), facts)  # [1, 2)·1e-30 is normal

@@ -1,6 +1,11 @@
 """Small, named IR → IR passes; :data:`PIPELINE` is the order the backends use.
 
-Each pass preserves :meth:`codegen.ir.KernelIR.meaning` (tests check this symbolically and numerically).
+Each pass preserves :meth:`codegen.ir.KernelIR.meaning` (tests check this symbolically and numerically). A
+kernel computes the spec's expressions in the order written (or in the order the spec's typed ``numerics``
+names for a peer), each operation rounded once; a pass reorders or refactors arithmetic only where the rewrite
+is an identity on the whole declared domain (endpoints, zero, negative bases, ±∞) and overflows or underflows
+only where the written form does. The rewrites state these side conditions with :mod:`.checked_rewrites`, and
+one whose conditions are not proved is not applied.
 """
 from .common_subexpressions import common_subexpressions
 from .evaluation_order import evaluation_order

@@ -9,15 +9,18 @@ element. So, after :func:`~.reduce_powers.reduce_powers` has spelled :math:`g^2`
 .. math:: c\,(a\,b\cdots) \;\to\; (c\,a)\,b\cdots \qquad \text{when } |c| \le 1 \text{ is proved,}
 
 with ``c a`` kept together as an ``UnevaluatedExpr`` (the NumPy program and the C printer keep its grouping).
-Bounds come from :mod:`.host_bounds` (:math:`1-\beta_2 \in (0, 1]` from :math:`\beta_2 \in [0, 1)`); a scalar
-that may exceed 1 keeps its place, since multiplying it first could overflow instead. Multiplication is
-commutative in IEEE arithmetic, so only the grouping matters; the meaning is unchanged.
+The side condition :math:`|c| \le 1` (:class:`~.checked_rewrites.AtMostOne`) is proved from the domains
+(:math:`1-\beta_2 \in [2^{-53}, 1]` from :math:`\beta_2 \in [0, 1)`); a scalar that may exceed 1 keeps its
+place, since multiplying it first could overflow instead. Multiplication is commutative in IEEE arithmetic, so
+only the grouping matters; the meaning is unchanged.
 
 A centred second moment :math:`\sqrt{v - \bar g^2}` (centred RMSprop) is evaluated as
 
 .. math:: \sqrt{v - \bar g\,\bar g} \;\to\; \sqrt{(\sqrt v - |\bar g|)(\sqrt v + |\bar g|)},
 
-which does not form :math:`\bar g^2`: torch computes ``v.addcmul(ḡ, ḡ, value=-1)`` with a fused multiply-add, so
+which does not form :math:`\bar g^2` (an identity for every :math:`v` and :math:`\bar g`, ±∞ and NaN
+included, so it has no side condition, and it overflows and underflows less than the written form): torch
+computes ``v.addcmul(ḡ, ḡ, value=-1)`` with a fused multiply-add, so
 :math:`v = \infty` with a finite :math:`\bar g` whose square overflows gives :math:`\infty` (the element keeps
 its value), where :math:`\infty - \infty` would give NaN. Both sides are real exactly where
 :math:`v \ge \bar g^2 \ge 0` and NaN elsewhere.
@@ -48,7 +51,7 @@ from optiforge.specs.dsl import GRAD, PARAM
 from optiforge.specs.expression_dag import forward_substituted, rebuild_unevaluated, with_args_unevaluated
 
 from ..ir import KernelIR
-from .host_bounds import bound, host_bounds
+from .checked_rewrites import AtMostOne, Facts, holds
 from .squared_temporaries import VALUE_LIMIT
 
 __all__ = ["evaluation_order"]
@@ -67,8 +70,8 @@ def _factors(expr: sp.Basic) -> list[sp.Basic]:
 
 class _Orderer:
     def __init__(self, ir: KernelIR):
-        self.known = host_bounds(ir)
-        self.scalars = set(self.known) | set(ir.host_inputs)
+        self.facts = Facts(ir)
+        self.scalars = self.facts.scalars
         self.states = {s.symbol for s in ir.spec.array_state}
         # Values beyond the limit stay symbols: p + q = 1 is then not recognised, and the average is left as is.
         self.host_values = forward_substituted(ir.host, VALUE_LIMIT)
@@ -80,8 +83,7 @@ class _Orderer:
         return expr.free_symbols <= self.scalars
 
     def small(self, scalar) -> bool:
-        b = bound(scalar, self.known)
-        return bool(b.lo >= -1 and b.hi <= 1)
+        return holds(AtMostOne(scalar), self.facts)
 
     def visit(self, expr: sp.Basic) -> sp.Basic:
         if expr.is_Atom:

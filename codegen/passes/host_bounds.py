@@ -14,6 +14,7 @@ interval is proved; anything the rules do not cover gets the whole real line, i.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import sympy as sp
@@ -57,13 +58,35 @@ def _point(value: sp.Expr) -> Bound:
     return Bound(value, value)
 
 
+def _nearest_double_inside(end: sp.Expr, direction: float) -> sp.Expr | None:
+    """The double nearest to the open end ``end`` on the side of ``direction`` (exactly, as a Rational), or
+    None where ``end`` is not a real number SymPy can round."""
+    try:
+        x = float(end)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(x):
+        return None
+    inside = sp.Rational(x)
+    if (inside <= end) if direction > 0 else (inside >= end):
+        inside = sp.Rational(math.nextafter(x, direction))
+    return inside
+
+
 def domain_bound(domain: sp.Set) -> Bound:
-    """The closed or open hull of a SymPy set (Interval, FiniteSet, Range, unions)."""
+    r"""The closed or open hull of a SymPy set (Interval, FiniteSet, Range, unions). A hyperparameter is a
+    float64 value, so an open finite end becomes the nearest double inside, a closed end:
+    :math:`\beta \in [0, 1)` is :math:`[0, 1 - 2^{-53}]` and :math:`1 - \beta^t \ge 2^{-53}`."""
     if domain.is_empty:
         return UNKNOWN
     lo, hi = domain.inf, domain.sup
-    return Bound(lo, hi, lo_open=lo.is_finite and domain.contains(lo) != sp.true,
-                 hi_open=hi.is_finite and domain.contains(hi) != sp.true)
+    lo_open = bool(lo.is_finite and domain.contains(lo) != sp.true)
+    hi_open = bool(hi.is_finite and domain.contains(hi) != sp.true)
+    if lo_open and (inside := _nearest_double_inside(lo, math.inf)) is not None:
+        lo, lo_open = inside, False
+    if hi_open and (inside := _nearest_double_inside(hi, -math.inf)) is not None:
+        hi, hi_open = inside, False
+    return Bound(lo, hi, lo_open=lo_open, hi_open=hi_open)
 
 
 def _add(a: Bound, b: Bound) -> Bound:

@@ -12,6 +12,11 @@ own, and substitutes it (``subs`` also finds :math:`T^2` among the distributed f
 .. math:: u_{\text{new}} = \rho u + (1-\rho)\,\frac{(u+\epsilon)\,\tilde g^2}{v+\epsilon}
     \;\to\; d_0 = \frac{\sqrt{u+\epsilon}\,\tilde g}{\sqrt{v+\epsilon}},\quad u_{\text{new}} = \rho u + (1-\rho)\,d_0^2.
 
+Lowering already computes such a temporary under its own name where it reads an array (:func:`codegen.ir.lower`:
+SymPy would distribute the power over the substituted product, :math:`(a/b)^2 \to a^2/b^2`, which overflows
+where the written form does not, and may push it into a ``Piecewise`` where no substitution finds it again);
+this pass catches the squares of a value that lowering substituted all the same.
+
 The body symbol holds exactly the temporary's value, so :meth:`~codegen.ir.KernelIR.meaning` is unchanged;
 :func:`~.evaluation_order.evaluation_order` then multiplies :math:`((1-\rho)\,d_0)\,d_0` as ``addcmul`` does.
 """
@@ -21,7 +26,7 @@ import sympy as sp
 
 from optiforge.specs.expression_dag import forward_substituted, free_symbols
 
-from ..ir import INLINE_LIMIT, KernelIR
+from ..ir import INLINE_LIMIT, KernelIR, squared
 from ..names import fresh_symbols
 
 __all__ = ["squared_temporaries", "squared", "VALUE_LIMIT"]
@@ -30,17 +35,6 @@ __all__ = ["squared_temporaries", "squared", "VALUE_LIMIT"]
 #: that large, read more than once, a name of its own (:data:`~codegen.ir.INLINE_LIMIT`), so no power is
 #: distributed over it; and substituting chains of temporaries without a bound is exponential in their length.
 VALUE_LIMIT = 4 * INLINE_LIMIT
-
-
-def squared(spec) -> list[sp.Symbol]:
-    """The temporaries of ``spec`` that an assignment raises to an integer power, in assignment order."""
-    powered = set()
-    for assignment in spec.assignments:
-        for node in sp.preorder_traversal(assignment.value):
-            if isinstance(node, sp.Pow) and node.base in spec.temporaries and node.exp.is_Integer \
-                    and abs(node.exp) >= 2:
-                powered.add(node.base)
-    return [a.target for a in spec.assignments if a.target in powered]
 
 
 def squared_temporaries(ir: KernelIR) -> KernelIR:

@@ -57,11 +57,12 @@ KERNELS = {
             /* E[g²] ← ρ·E[g²] + (1 − ρ)·g² */
             const float r_new = (c0*g)*g + r*rho;
             const float d0 = g*sqrtf(eps + s)/sqrtf(eps + r_new);
-            /* θ ← θ + Δθ */
-            const float theta_new = -d0 + theta;
             /* Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε) */
+            const float delta = -d0;
+            /* θ ← θ + Δθ */
+            const float theta_new = delta + theta;
             /* E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ² */
-            const float s_new = (c0*d0)*d0 + rho*s;
+            const float s_new = (c0*delta)*delta + rho*s;
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
@@ -79,11 +80,12 @@ KERNELS = {
             /* E[g²] ← ρ·E[g²] + (1 − ρ)·g² */
             const double r_new = (c0*g)*g + r*rho;
             const double d0 = g*sqrt(eps + s)/sqrt(eps + r_new);
-            /* θ ← θ + Δθ */
-            const double theta_new = -d0 + theta;
             /* Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε) */
+            const double delta = -d0;
+            /* θ ← θ + Δθ */
+            const double theta_new = delta + theta;
             /* E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ² */
-            const double s_new = (c0*d0)*d0 + rho*s;
+            const double s_new = (c0*delta)*delta + rho*s;
             param = (T)(theta_new);
             r = r_new;
             s = s_new;

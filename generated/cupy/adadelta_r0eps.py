@@ -57,11 +57,12 @@ KERNELS = {
             /* r ← β·r + (1 − β)·g² */
             const float r_new = beta*r + (c0*g)*g;
             const float d0 = g*sqrtf(s)/sqrtf(r_new);
-            /* θ ← θ + Δθ */
-            const float theta_new = -d0 + theta;
             /* Δθ ← −g·√s/√r */
+            const float delta = -d0;
+            /* θ ← θ + Δθ */
+            const float theta_new = delta + theta;
             /* s ← β·s + (1 − β)·Δθ² */
-            const float s_new = beta*s + (c0*d0)*d0;
+            const float s_new = beta*s + (c0*delta)*delta;
             param = (T)(theta_new);
             r = r_new;
             s = s_new;
@@ -79,11 +80,12 @@ KERNELS = {
             /* r ← β·r + (1 − β)·g² */
             const double r_new = beta*r + (c0*g)*g;
             const double d0 = g*sqrt(s)/sqrt(r_new);
-            /* θ ← θ + Δθ */
-            const double theta_new = -d0 + theta;
             /* Δθ ← −g·√s/√r */
+            const double delta = -d0;
+            /* θ ← θ + Δθ */
+            const double theta_new = delta + theta;
             /* s ← β·s + (1 − β)·Δθ² */
-            const double s_new = beta*s + (c0*d0)*d0;
+            const double s_new = beta*s + (c0*delta)*delta;
             param = (T)(theta_new);
             r = r_new;
             s = s_new;

@@ -54,7 +54,8 @@ SCALAR_STATE = ()
 KERNELS = {
     'float32': _cupy_runtime.KernelSource(
         name='optiforge_adam_eps_in_sqrt_float32',
-        in_params='G grad, float32 beta2, float32 c0, float32 c2, float32 c4, float32 c5',
+        in_params='G grad, float32 beta2, float32 eps, float32 c0, float32 c1, float32 c2, '
+                  'float32 c3',
         out_params='T param, float32 m, float32 v',
         operation='''
             const float theta = (float)(param);
@@ -64,17 +65,18 @@ KERNELS = {
             /* v ← β₂·v + (1 − β₂)·g² */
             const float v_new = beta2*v + (c0*g)*g;
             /* θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε)) */
-            const float theta_new = c5*m_new/sqrtf(c4 + v_new) + theta;
+            const float theta_new = c3*m_new/sqrtf(c1*v_new + eps) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'c0', 'c2', 'c4', 'c5'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float32',
     ),
     'float64': _cupy_runtime.KernelSource(
         name='optiforge_adam_eps_in_sqrt_float64',
-        in_params='G grad, float64 beta2, float64 c0, float64 c2, float64 c4, float64 c5',
+        in_params='G grad, float64 beta2, float64 eps, float64 c0, float64 c1, float64 c2, '
+                  'float64 c3',
         out_params='T param, float64 m, float64 v',
         operation='''
             const double theta = (double)(param);
@@ -84,12 +86,12 @@ KERNELS = {
             /* v ← β₂·v + (1 − β₂)·g² */
             const double v_new = beta2*v + (c0*g)*g;
             /* θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε)) */
-            const double theta_new = c5*m_new/sqrt(c4 + v_new) + theta;
+            const double theta_new = c3*m_new/sqrt(c1*v_new + eps) + theta;
             param = (T)(theta_new);
             m = m_new;
             v = v_new;
     ''',
-        scalars=('beta2', 'c0', 'c2', 'c4', 'c5'),
+        scalars=('beta2', 'eps', 'c0', 'c1', 'c2', 'c3'),
         precision='float64',
     ),
 }
@@ -141,9 +143,7 @@ def step_unchecked(param, grad, state, t, _hp, _dtype, *, stream=None):
         c1 = (1 - beta2**t)**(-1.0)
         c2 = 1 - beta1
         c3 = -lr/(1 - beta1**t)
-        c4 = eps/c1
-        c5 = c3/numpy.sqrt(c1)
-    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(c0),
-                         _dtype.type(c2), _dtype.type(c4), _dtype.type(c5), param, state['m'],
-                         state['v'], stream=stream)
+    _cupy_runtime.launch(KERNELS[_dtype.name], grad, _dtype.type(beta2), _dtype.type(eps),
+                         _dtype.type(c0), _dtype.type(c1), _dtype.type(c2), _dtype.type(c3), param,
+                         state['m'], state['v'], stream=stream)
 

@@ -93,11 +93,12 @@ def step_unchecked(param, grad, state, t, _hp):
     # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
     r_new = g*(c0*g) + r*rho
     d0 = g*jnp.sqrt(s + eps)/jnp.sqrt(r_new + eps)
-    # θ ← θ + Δθ
-    theta_new = theta - d0
     # Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+    delta = -d0
+    # θ ← θ + Δθ
+    theta_new = delta + theta
     # E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
-    s_new = (c0*d0)*d0 + s*rho
+    s_new = (c0*delta)*delta + s*rho
     return theta_new.astype(param.dtype), {
         'r': r_new,
         's': s_new,

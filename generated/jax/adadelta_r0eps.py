@@ -92,11 +92,12 @@ def step_unchecked(param, grad, state, t, _hp):
     # r ← β·r + (1 − β)·g²
     r_new = g*(c0*g) + r*beta
     d0 = g*jnp.sqrt(s)/jnp.sqrt(r_new)
-    # θ ← θ + Δθ
-    theta_new = theta - d0
     # Δθ ← −g·√s/√r
+    delta = -d0
+    # θ ← θ + Δθ
+    theta_new = delta + theta
     # s ← β·s + (1 − β)·Δθ²
-    s_new = (c0*d0)*d0 + s*beta
+    s_new = (c0*delta)*delta + s*beta
     return theta_new.astype(param.dtype), {
         'r': r_new,
         's': s_new,

@@ -93,14 +93,13 @@ def step_unchecked(param, grad, state, t, _hp):
     c1 = (1 - beta2**t)**(-1.0)
     c2 = 1 - beta1
     c3 = -lr/(1 - beta1**t)
-    c4 = eps/c1
-    c5 = c3/jnp.sqrt(c1)
     # The scalars the body reads, in the compute dtype.
     beta2 = beta2.astype(_dtype)
+    eps = eps.astype(_dtype)
     c0 = c0.astype(_dtype)
+    c1 = c1.astype(_dtype)
     c2 = c2.astype(_dtype)
-    c4 = c4.astype(_dtype)
-    c5 = c5.astype(_dtype)
+    c3 = c3.astype(_dtype)
     theta = param.astype(_dtype)
     g = grad.astype(_dtype)
     m = state['m']
@@ -110,7 +109,7 @@ def step_unchecked(param, grad, state, t, _hp):
     # v ← β₂·v + (1 − β₂)·g²
     v_new = g*(c0*g) + v*beta2
     # θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε))
-    theta_new = theta + c5*m_new/jnp.sqrt(c4 + v_new)
+    theta_new = theta + c3*m_new/jnp.sqrt(eps + c1*v_new)
     return theta_new.astype(param.dtype), {
         'm': m_new,
         'v': v_new,

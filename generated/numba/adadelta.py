@@ -55,11 +55,12 @@ def _loop_float32(_param, _grad, _r, _s, rho, eps, c0):
         # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
         r_new = g*(c0*g) + r*rho
         d0 = g*numpy.sqrt(s + eps)/numpy.sqrt(r_new + eps)
-        # θ ← θ + Δθ
-        theta_new = theta - d0
         # Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+        delta = -d0
+        # θ ← θ + Δθ
+        theta_new = delta + theta
         # E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
-        s_new = (c0*d0)*d0 + s*rho
+        s_new = (c0*delta)*delta + s*rho
         _param[_i] = theta_new
         _r[_i] = r_new
         _s[_i] = s_new
@@ -75,11 +76,12 @@ def _loop_float64(_param, _grad, _r, _s, rho, eps, c0):
         # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
         r_new = g*(c0*g) + r*rho
         d0 = g*numpy.sqrt(s + eps)/numpy.sqrt(r_new + eps)
-        # θ ← θ + Δθ
-        theta_new = theta - d0
         # Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+        delta = -d0
+        # θ ← θ + Δθ
+        theta_new = delta + theta
         # E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
-        s_new = (c0*d0)*d0 + s*rho
+        s_new = (c0*delta)*delta + s*rho
         _param[_i] = theta_new
         _r[_i] = r_new
         _s[_i] = s_new
@@ -119,11 +121,12 @@ def _segments_float32(_table, _segments, rho, eps, c0):
             # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
             r_new = g*(c0*g) + r*rho
             d0 = g*numpy.sqrt(s + eps)/numpy.sqrt(r_new + eps)
-            # θ ← θ + Δθ
-            theta_new = theta - d0
             # Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+            delta = -d0
+            # θ ← θ + Δθ
+            theta_new = delta + theta
             # E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
-            s_new = (c0*d0)*d0 + s*rho
+            s_new = (c0*delta)*delta + s*rho
             _param[_i] = theta_new
             _r[_i] = r_new
             _s[_i] = s_new
@@ -146,11 +149,12 @@ def _segments_float64(_table, _segments, rho, eps, c0):
             # E[g²] ← ρ·E[g²] + (1 − ρ)·g²
             r_new = g*(c0*g) + r*rho
             d0 = g*numpy.sqrt(s + eps)/numpy.sqrt(r_new + eps)
-            # θ ← θ + Δθ
-            theta_new = theta - d0
             # Δθ ← −g·√(E[Δθ²] + ε)/√(E[g²] + ε)
+            delta = -d0
+            # θ ← θ + Δθ
+            theta_new = delta + theta
             # E[Δθ²] ← ρ·E[Δθ²] + (1 − ρ)·Δθ²
-            s_new = (c0*d0)*d0 + s*rho
+            s_new = (c0*delta)*delta + s*rho
             _param[_i] = theta_new
             _r[_i] = r_new
             _s[_i] = s_new

@@ -55,11 +55,12 @@ def _loop_float32(_param, _grad, _r, _s, beta, c0):
         # r ← β·r + (1 − β)·g²
         r_new = g*(c0*g) + r*beta
         d0 = g*numpy.sqrt(s)/numpy.sqrt(r_new)
-        # θ ← θ + Δθ
-        theta_new = theta - d0
         # Δθ ← −g·√s/√r
+        delta = -d0
+        # θ ← θ + Δθ
+        theta_new = delta + theta
         # s ← β·s + (1 − β)·Δθ²
-        s_new = (c0*d0)*d0 + s*beta
+        s_new = (c0*delta)*delta + s*beta
         _param[_i] = theta_new
         _r[_i] = r_new
         _s[_i] = s_new
@@ -75,11 +76,12 @@ def _loop_float64(_param, _grad, _r, _s, beta, c0):
         # r ← β·r + (1 − β)·g²
         r_new = g*(c0*g) + r*beta
         d0 = g*numpy.sqrt(s)/numpy.sqrt(r_new)
-        # θ ← θ + Δθ
-        theta_new = theta - d0
         # Δθ ← −g·√s/√r
+        delta = -d0
+        # θ ← θ + Δθ
+        theta_new = delta + theta
         # s ← β·s + (1 − β)·Δθ²
-        s_new = (c0*d0)*d0 + s*beta
+        s_new = (c0*delta)*delta + s*beta
         _param[_i] = theta_new
         _r[_i] = r_new
         _s[_i] = s_new
@@ -119,11 +121,12 @@ def _segments_float32(_table, _segments, beta, c0):
             # r ← β·r + (1 − β)·g²
             r_new = g*(c0*g) + r*beta
             d0 = g*numpy.sqrt(s)/numpy.sqrt(r_new)
-            # θ ← θ + Δθ
-            theta_new = theta - d0
             # Δθ ← −g·√s/√r
+            delta = -d0
+            # θ ← θ + Δθ
+            theta_new = delta + theta
             # s ← β·s + (1 − β)·Δθ²
-            s_new = (c0*d0)*d0 + s*beta
+            s_new = (c0*delta)*delta + s*beta
             _param[_i] = theta_new
             _r[_i] = r_new
             _s[_i] = s_new
@@ -146,11 +149,12 @@ def _segments_float64(_table, _segments, beta, c0):
             # r ← β·r + (1 − β)·g²
             r_new = g*(c0*g) + r*beta
             d0 = g*numpy.sqrt(s)/numpy.sqrt(r_new)
-            # θ ← θ + Δθ
-            theta_new = theta - d0
             # Δθ ← −g·√s/√r
+            delta = -d0
+            # θ ← θ + Δθ
+            theta_new = delta + theta
             # s ← β·s + (1 − β)·Δθ²
-            s_new = (c0*d0)*d0 + s*beta
+            s_new = (c0*delta)*delta + s*beta
             _param[_i] = theta_new
             _r[_i] = r_new
             _s[_i] = s_new

@@ -50,7 +50,7 @@ SCALAR_STATE = ()
 BACKEND = 'numba'
 
 
-def _loop_float32(_param, _grad, _m, _v, beta2, c0, c2, c4, c5):
+def _loop_float32(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3):
     """One step of every element, in place: float32 arithmetic on contiguous float32 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -62,13 +62,13 @@ def _loop_float32(_param, _grad, _m, _v, beta2, c0, c2, c4, c5):
         # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
         # θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε))
-        theta_new = theta + c5*m_new/numpy.sqrt(c4 + v_new)
+        theta_new = theta + c3*m_new/numpy.sqrt(eps + c1*v_new)
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
 
 
-def _loop_float64(_param, _grad, _m, _v, beta2, c0, c2, c4, c5):
+def _loop_float64(_param, _grad, _m, _v, beta2, eps, c0, c1, c2, c3):
     """One step of every element, in place: float64 arithmetic on contiguous float64 arrays."""
     for _i in _numba_runtime.prange(_param.size):
         theta = _param[_i]
@@ -80,7 +80,7 @@ def _loop_float64(_param, _grad, _m, _v, beta2, c0, c2, c4, c5):
         # v ← β₂·v + (1 − β₂)·g²
         v_new = g*(c0*g) + v*beta2
         # θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε))
-        theta_new = theta + c5*m_new/numpy.sqrt(c4 + v_new)
+        theta_new = theta + c3*m_new/numpy.sqrt(eps + c1*v_new)
         _param[_i] = theta_new
         _m[_i] = m_new
         _v[_i] = v_new
@@ -93,19 +93,19 @@ LOOPS = {
     'float32': _numba_runtime.Loop(
         _loop_float32,
         'void(float32[::1], float32[::1], float32[::1], float32[::1], float32, float32, float32, '
-        'float32, float32)',
+        'float32, float32, float32)',
         'float32',
     ),
     'float64': _numba_runtime.Loop(
         _loop_float64,
         'void(float64[::1], float64[::1], float64[::1], float64[::1], float64, float64, float64, '
-        'float64, float64)',
+        'float64, float64, float64)',
         'float64',
     ),
 }
 
 
-def _segments_float32(_table, _segments, beta2, c0, c2, c4, c5):
+def _segments_float32(_table, _segments, beta2, eps, c0, c1, c2, c3):
     """One step of the elements of several tensors, in place: float32 arithmetic on contiguous
     float32 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
     for _s in _numba_runtime.prange(_segments.shape[0]):
@@ -124,13 +124,13 @@ def _segments_float32(_table, _segments, beta2, c0, c2, c4, c5):
             # v ← β₂·v + (1 − β₂)·g²
             v_new = g*(c0*g) + v*beta2
             # θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε))
-            theta_new = theta + c5*m_new/numpy.sqrt(c4 + v_new)
+            theta_new = theta + c3*m_new/numpy.sqrt(eps + c1*v_new)
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new
 
 
-def _segments_float64(_table, _segments, beta2, c0, c2, c4, c5):
+def _segments_float64(_table, _segments, beta2, eps, c0, c1, c2, c3):
     """One step of the elements of several tensors, in place: float64 arithmetic on contiguous
     float64 arrays at the addresses in ``_table``, over the ``_segments`` (tensor, lo, hi)."""
     for _s in _numba_runtime.prange(_segments.shape[0]):
@@ -149,7 +149,7 @@ def _segments_float64(_table, _segments, beta2, c0, c2, c4, c5):
             # v ← β₂·v + (1 − β₂)·g²
             v_new = g*(c0*g) + v*beta2
             # θ ← θ − η·m/((1 − β₁ᵗ)·√(v/(1 − β₂ᵗ) + ε))
-            theta_new = theta + c5*m_new/numpy.sqrt(c4 + v_new)
+            theta_new = theta + c3*m_new/numpy.sqrt(eps + c1*v_new)
             _param[_i] = theta_new
             _m[_i] = m_new
             _v[_i] = v_new
@@ -160,12 +160,12 @@ def _segments_float64(_table, _segments, beta2, c0, c2, c4, c5):
 SEGMENT_LOOPS = {
     'float32': _numba_runtime.Loop(
         _segments_float32,
-        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, float32, float32)',
+        'void(int64[:, ::1], int64[:, ::1], float32, float32, float32, float32, float32, float32)',
         'float32',
     ),
     'float64': _numba_runtime.Loop(
         _segments_float64,
-        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, float64, float64)',
+        'void(int64[:, ::1], int64[:, ::1], float64, float64, float64, float64, float64, float64)',
         'float64',
     ),
 }
@@ -185,9 +185,8 @@ def loop_scalars(t, _hp, _dtype):
         c1 = (1 - beta2**t)**(-1.0)
         c2 = 1 - beta1
         c3 = -lr/(1 - beta1**t)
-        c4 = eps/c1
-        c5 = c3/numpy.sqrt(c1)
-    return (_dtype.type(beta2), _dtype.type(c0), _dtype.type(c2), _dtype.type(c4), _dtype.type(c5))
+    return (_dtype.type(beta2), _dtype.type(eps), _dtype.type(c0), _dtype.type(c1),
+            _dtype.type(c2), _dtype.type(c3))
 
 
 def step_segments(table, segments, t, _hp, _dtype):
