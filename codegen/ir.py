@@ -30,7 +30,7 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from optiforge.specs.dsl import GRAD, PARAM, STEP, OptimizerSpec, deferred_init
 from optiforge.specs.validate import BOOLEAN_FUNCTIONS, ELEMENTWISE_FUNCTIONS
 from optiforge.specs.expression_dag import (SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild, rebuild_unevaluated,
-                                            tree_sizes)
+                                            tree_sizes, with_args_unevaluated)
 
 __all__ = ["KernelIR", "lower", "plain_sympy", "INLINE_LIMIT", "fresh_names", "truth_valued"]
 
@@ -142,6 +142,29 @@ def _logic_and_constants(node, args):
 
 
 
+def _rebuilt(node: sp.Basic, args: tuple) -> sp.Basic | None:
+    r"""``node`` with substituted ``args``. A sum or a product is flattened (SymPy's associativity and number
+    folding), as is an integer power of a product, :math:`(ab)^n = a^n b^n`; every other node is built
+    unevaluated, so that no function rule changes what the spec wrote — :math:`\sqrt{|m|\,g} \to
+    \sqrt{|m|}\sqrt{g}` (NaN at :math:`m = 0 > g`), :math:`\lfloor x - 1\rfloor \to \lfloor x\rfloor - 1`,
+    ``Mod``/``Min``/``sign`` folded by the sign of an argument — and no assumption query runs on the
+    substituted values (on a large one such a query takes minutes)."""
+    replaced = _logic_and_constants(node, args)
+    if replaced is not None or args == node.args:
+        return replaced
+    if isinstance(node, (sp.Add, sp.Mul)) or (isinstance(node, sp.Pow) and _distributes(*args)):
+        return node.func(*args)
+    return with_args_unevaluated(node, args)
+
+
+def _distributes(base: sp.Basic, exponent: sp.Basic) -> bool:
+    r"""Whether SymPy's ``Pow(base, exponent)`` only distributes an integer power over a product (or folds
+    numbers): true where no factor is a root, which SymPy would merge (:math:`(\sqrt{x})^2 \to x`, false
+    for :math:`x < 0`)."""
+    return exponent.is_Integer and all(not (f.is_Pow and not f.exp.is_Integer) and not f.has(sp.Piecewise)
+                                       for f in sp.Mul.make_args(base))
+
+
 #: The nodes the backends compute: what validation allows, and the ITE SymPy makes of nested conditions.
 _KERNEL_NODES = (sp.Symbol, sp.Number, sp.NumberSymbol, sp.logic.boolalg.BooleanAtom, ExprCondPair, sp.ITE,
                  sp.core.relational.Relational) + ELEMENTWISE_FUNCTIONS + BOOLEAN_FUNCTIONS
@@ -176,7 +199,7 @@ class _Lowering:
     def value(self, expr: sp.Expr, env: dict) -> sp.Expr:
         """``expr`` with the current values substituted; outside the real fragment, with named values."""
         try:
-            result = rebuild(expr, lambda node, args: env[node] if node in env else _logic_and_constants(node, args))
+            result = rebuild(expr, lambda node, args: env[node] if node in env else _rebuilt(node, args))
             if _in_real_fragment(result):
                 return result
         except SYMPY_REFUSALS:
