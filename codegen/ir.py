@@ -32,7 +32,7 @@ from optiforge.specs.validate import BOOLEAN_FUNCTIONS, ELEMENTWISE_FUNCTIONS
 from optiforge.specs.expression_dag import (SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild, rebuild_unevaluated,
                                             tree_sizes, with_args_unevaluated)
 
-__all__ = ["KernelIR", "lower", "plain_sympy", "INLINE_LIMIT", "fresh_names", "truth_valued"]
+__all__ = ["KernelIR", "lower", "plain_sympy", "with_new_args", "INLINE_LIMIT", "fresh_names", "truth_valued"]
 
 #: A value read more than once is substituted into its readers only while its tree has at most this many
 #: nodes; a larger one is computed once under a name.
@@ -150,8 +150,15 @@ def _rebuilt(node: sp.Basic, args: tuple) -> sp.Basic | None:
     ``Mod``/``Min``/``sign`` folded by the sign of an argument — and no assumption query runs on the
     substituted values (on a large one such a query takes minutes)."""
     replaced = _logic_and_constants(node, args)
-    if replaced is not None or args == node.args:
-        return replaced
+    return replaced if replaced is not None else with_new_args(node, args)
+
+
+def with_new_args(node: sp.Basic, args) -> sp.Basic:
+    """``node`` with ``args`` as lowering builds it (see :func:`_rebuilt`): sums, products and integer powers
+    of products evaluated, every other node unevaluated. The passes rebuild with it too."""
+    args = tuple(args)
+    if args == node.args:
+        return node
     if isinstance(node, (sp.Add, sp.Mul)) or (isinstance(node, sp.Pow) and _distributes(*args)):
         return node.func(*args)
     return with_args_unevaluated(node, args)
