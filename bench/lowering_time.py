@@ -98,6 +98,9 @@ def main(argv=None) -> int:
             except SpecError as error:
                 print(f"{recipe.name}: rejected ({str(error)[:100]})")
                 continue
+            except Exception as error:  # noqa: BLE001 (a generator crash: the campaign's business, not timed here)
+                print(f"{recipe.name}: {type(error).__name__} ({str(error)[:100]})")
+                continue
             total = sum(times.values())
             totals.append(total)
             slowest = max(slowest, (total, recipe), key=lambda pair: pair[0])

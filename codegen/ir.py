@@ -161,7 +161,20 @@ def with_new_args(node: sp.Basic, args) -> sp.Basic:
         return node
     if isinstance(node, (sp.Add, sp.Mul)) or (isinstance(node, sp.Pow) and _distributes(*args)):
         return node.func(*args)
+    if isinstance(node, sp.Pow) and _splits_unsafely(*args):
+        # (unevaluated is not enough: every product that holds the power, and every sum that holds the product,
+        # would evaluate it again)
+        return sp.Pow(sp.UnevaluatedExpr(args[0]), args[1], evaluate=False)
     return with_args_unevaluated(node, args)
+
+
+def _splits_unsafely(base: sp.Basic, exponent: sp.Basic) -> bool:
+    r"""Whether SymPy would split a non-integer power of the product ``base`` over a factor that may be 0 or
+    negative: :math:`\sqrt{|m|\,g} \to \sqrt{|m|}\sqrt{g}` is NaN at :math:`m = 0 > g`. A factor known
+    positive splits off safely (:math:`\sqrt{v/c} = \sqrt{v}/\sqrt{c}` for :math:`c > 0`, NaN alike for
+    :math:`v < 0`)."""
+    return isinstance(base, sp.Mul) and not exponent.is_Integer and any(
+        (f.is_nonnegative and not f.is_positive) or f.is_negative for f in base.args)
 
 
 def _distributes(base: sp.Basic, exponent: sp.Basic) -> bool:
@@ -174,6 +187,7 @@ def _distributes(base: sp.Basic, exponent: sp.Basic) -> bool:
 
 #: The nodes the backends compute: what validation allows, and the ITE SymPy makes of nested conditions.
 _KERNEL_NODES = (sp.Symbol, sp.Number, sp.NumberSymbol, sp.logic.boolalg.BooleanAtom, ExprCondPair, sp.ITE,
+                 sp.UnevaluatedExpr,
                  sp.core.relational.Relational) + ELEMENTWISE_FUNCTIONS + BOOLEAN_FUNCTIONS
 
 
