@@ -7,14 +7,17 @@ of its own, as does a subexpression the spec shares (``d = g + 1; e = d*d + d`` 
 IR grows linearly with the spec, however the spec nests or chains its temporaries. Statements that read
 only hyperparameters, ``t`` and scalar state go to the host prologue; the others to the body.
 
-Substitution is exact algebra (SymPy evaluates every rebuilt expression): a kernel equals the step
-evaluated assignment by assignment, up to rounding, wherever that evaluation's values are finite real
-numbers away from the ends of the float64 range. (Where one is not — a square root of a negative number,
-a division by zero — the simplified kernel may differ, as :math:`\sqrt{x}^2 = x` differs from NaN; near
-the ends, a reassociated product may overflow or underflow where the assignments' order does not, and
-:math:`\operatorname{sign}(e^{-x^2}) = 1` though :math:`e^{-x^2}` rounds to 0.) A substitution whose result
-leaves that fragment (a complex or infinite constant or a function the kernels lack appears, or SymPy
-refuses a comparison) is not made: the statement reads named values.
+Substitution does not let SymPy re-evaluate what the spec wrote: a substituted value is rebuilt with sums and
+products flattened (associativity and number folding) and integer powers of products distributed, every other
+node unevaluated (:func:`with_new_args`), and a non-integer power of a product that SymPy would split over a
+factor that may be 0 or negative keeps its base whole. So :math:`\sqrt{|m|\,g}` stays one root (0 at
+:math:`m = 0 > g`, where :math:`\sqrt{|m|}\sqrt{g}` is NaN), :math:`\lfloor\theta - 1\rfloor` is not
+rewritten as :math:`\lfloor\theta\rfloor - 1`, ``Mod``/``Min``/``sign`` are not folded by the signs of
+their arguments, and no assumption query runs on a large substituted value (lowering time stays linear in
+the spec). A kernel equals the step evaluated assignment by assignment, up to rounding and the
+reassociation of sums and products, wherever that evaluation's values are finite. A substitution whose
+result leaves the real fragment (a complex or infinite constant or a function the kernels lack appears, or
+SymPy refuses to build it) is not made: the statement reads named values.
 
 Passes in :mod:`codegen.passes` then move work between the two parts and share subexpressions; every pass
 keeps :meth:`KernelIR.meaning` unchanged.
@@ -173,8 +176,10 @@ def _splits_unsafely(base: sp.Basic, exponent: sp.Basic) -> bool:
     negative: :math:`\sqrt{|m|\,g} \to \sqrt{|m|}\sqrt{g}` is NaN at :math:`m = 0 > g`. A factor known
     positive splits off safely (:math:`\sqrt{v/c} = \sqrt{v}/\sqrt{c}` for :math:`c > 0`, NaN alike for
     :math:`v < 0`)."""
-    return isinstance(base, sp.Mul) and not exponent.is_Integer and any(
-        (f.is_nonnegative and not f.is_positive) or f.is_negative for f in base.args)
+    def unsafe(factor):  # (a large factor is not asked: SymPy's sign queries on it can take minutes)
+        return len(set(distinct_nodes(factor))) > INLINE_LIMIT or (factor.is_nonnegative and not factor.is_positive) \
+            or factor.is_negative
+    return isinstance(base, sp.Mul) and not exponent.is_Integer and any(unsafe(f) for f in base.args)
 
 
 def _distributes(base: sp.Basic, exponent: sp.Basic) -> bool:
