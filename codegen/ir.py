@@ -35,7 +35,7 @@ from optiforge.specs.validate import BOOLEAN_FUNCTIONS, ELEMENTWISE_FUNCTIONS
 from optiforge.specs.expression_dag import (SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild, rebuild_unevaluated,
                                             tree_sizes, with_args_unevaluated)
 
-__all__ = ["KernelIR", "lower", "plain_sympy", "with_new_args", "INLINE_LIMIT", "fresh_names", "truth_valued"]
+__all__ = ["KernelIR", "lower", "plain_sympy", "with_new_args", "piecewise", "INLINE_LIMIT", "fresh_names", "truth_valued"]
 
 #: A value read more than once is substituted into its readers only while its tree has at most this many
 #: nodes; a larger one is computed once under a name.
@@ -169,6 +169,15 @@ def with_new_args(node: sp.Basic, args) -> sp.Basic:
         # would evaluate it again)
         return sp.Pow(sp.UnevaluatedExpr(args[0]), args[1], evaluate=False)
     return with_args_unevaluated(node, args)
+
+
+def piecewise(node: sp.Piecewise, pieces) -> sp.Basic:
+    """``node`` with ``(value, condition)`` ``pieces``: SymPy's ``Piecewise`` (which merges nested branches, the
+    select structure the kernels print), or the pieces unevaluated where SymPy refuses to fold the conditions."""
+    try:
+        return sp.Piecewise(*pieces)
+    except SYMPY_REFUSALS:
+        return sp.Basic.__new__(sp.Piecewise, *[sp.Basic.__new__(ExprCondPair, *piece) for piece in pieces])
 
 
 def _splits_unsafely(base: sp.Basic, exponent: sp.Basic) -> bool:

@@ -15,7 +15,7 @@ import sympy as sp
 
 from optiforge.specs.expression_dag import distinct_nodes, walk
 
-from ..ir import KernelIR, with_new_args
+from ..ir import KernelIR, piecewise, with_new_args
 from ..names import fresh_symbols
 
 __all__ = ["hoist_scalars"]
@@ -74,7 +74,7 @@ class _Hoister:
             pieces = []
             for value, condition in expr.args:
                 pieces.append(((yield value), (yield condition)))
-            return sp.Piecewise(*pieces)
+            return piecewise(expr, pieces)
         args = []
         for a in expr.args:
             args.append((yield a))

@@ -24,7 +24,7 @@ import sympy as sp
 
 from optiforge.specs.expression_dag import free_symbols, walk
 
-from ..ir import KernelIR, with_new_args
+from ..ir import KernelIR, piecewise, with_new_args
 
 __all__ = ["skip_zero_terms", "SWITCH_NAMES", "switches", "switch_cases"]
 
@@ -76,7 +76,7 @@ class _Skipper:
             for value, condition in expr.args:
                 pieces.append(((yield (value, known)), condition))
                 known = known | _excluded_zeros(condition, self.switches)
-            return sp.Piecewise(*pieces)
+            return piecewise(expr, pieces)
         args = []
         for a in expr.args:
             args.append((yield (a, nonzero)))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optiforge.specs.expression_dag import forward_substituted, free_symbols
+from optiforge.specs.expression_dag import SYMPY_REFUSALS, forward_substituted, free_symbols
 
 from ..ir import INLINE_LIMIT, KernelIR
 from ..names import fresh_symbols
@@ -73,7 +73,10 @@ def squared_temporaries(ir: KernelIR) -> KernelIR:
         # output whose lowering rewrote an input of it, e.g. a state read at its initial-value rule, holds
         # another expression, and is left alone).
         symbol = next(names)
-        replaced = [(s, e.subs(value, symbol)) for s, e in body]
+        try:
+            replaced = [(s, e.subs(value, symbol)) for s, e in body]
+        except SYMPY_REFUSALS:  # (subs re-evaluates what lowering left unevaluated, e.g. a Piecewise it cannot fold)
+            continue
         if all(new == old for (_, new), (_, old) in zip(replaced, body)):
             continue  # no output reads it in this form
         body = replaced
