@@ -35,7 +35,7 @@ from optiforge.specs.validate import BOOLEAN_FUNCTIONS, ELEMENTWISE_FUNCTIONS
 from optiforge.specs.expression_dag import (SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild, rebuild_unevaluated,
                                             tree_sizes, with_args_unevaluated)
 
-__all__ = ["KernelIR", "lower", "plain_sympy", "with_new_args", "piecewise", "INLINE_LIMIT", "fresh_names", "truth_valued"]
+__all__ = ["KernelIR", "lower", "plain_sympy", "with_new_args", "piecewise", "replace_product", "INLINE_LIMIT", "fresh_names", "truth_valued"]
 
 #: A value read more than once is substituted into its readers only while its tree has at most this many
 #: nodes; a larger one is computed once under a name.
@@ -169,6 +169,30 @@ def with_new_args(node: sp.Basic, args) -> sp.Basic:
         # would evaluate it again)
         return sp.Pow(sp.UnevaluatedExpr(args[0]), args[1], evaluate=False)
     return with_args_unevaluated(node, args)
+
+
+def replace_product(expr: sp.Basic, value: sp.Basic, symbol: sp.Symbol) -> sp.Basic:
+    r"""``expr`` with ``symbol`` for ``value`` (a product or a power): where it occurs, and where a product holds
+    an integer power of it among its factors (:math:`(u+\epsilon)\,g^2/(v+\epsilon) \to d^2` for
+    :math:`d = \sqrt{u+\epsilon}\,g/\sqrt{v+\epsilon}`), as ``subs`` finds it; but rebuilt as lowering
+    builds (:func:`with_new_args`), in time linear in the distinct nodes (``subs`` re-evaluates every
+    ``Piecewise`` above a change, simplifying its conditions: minutes on a large spec)."""
+    wanted = value.as_powers_dict()
+
+    def visit(node, args):
+        if node == value:
+            return symbol
+        new = with_new_args(node, args)
+        if not isinstance(new, (sp.Mul, sp.Pow)):
+            return new
+        held = new.as_powers_dict()
+        ratios = [held[base] / exponent if base in held else sp.S.Zero for base, exponent in wanted.items()]
+        if not all(r.is_Integer and r >= 1 for r in ratios):
+            return new
+        n = min(ratios)
+        rest = [base ** (exponent - n * wanted.get(base, 0)) for base, exponent in held.items()]
+        return sp.Mul(symbol ** n, *rest)
+    return rebuild(expr, visit)
 
 
 def piecewise(node: sp.Piecewise, pieces) -> sp.Basic:
