@@ -232,12 +232,27 @@ _KERNEL_NODES = (sp.Symbol, sp.Number, sp.NumberSymbol, sp.logic.boolalg.Boolean
 def _in_real_fragment(expr: sp.Basic) -> bool:
     """No complex, infinite or NaN constant and no function the kernels lack (SymPy may rewrite
     ``|exp(z)|`` as ``exp(re(z))``, with ``atan2`` inside): what a float64 kernel can compute."""
+    constant: dict = {}
     for node in distinct_nodes(expr):
         if node in (sp.nan, sp.zoo, sp.oo, -sp.oo) or not isinstance(node, _KERNEL_NODES):
             return False
         if node.is_Number and not (node.is_extended_real and node.is_finite):
             return False
+        constant[node] = node.is_Number or isinstance(node, sp.NumberSymbol) or (
+            bool(node.args) and isinstance(node, sp.Expr) and all(constant[a] for a in node.args))
+        if constant[node] and not node.is_Atom and not _finite_real_constant(node):
+            return False
     return True
+
+
+def _finite_real_constant(node: sp.Expr) -> bool:
+    """Whether SymPy evaluates the constant ``node`` (left unevaluated by substitution, e.g. ``log(0)``) to a
+    finite real number: a later pass may evaluate it, and no backend prints ``zoo``."""
+    try:
+        value = node.func(*node.args)
+    except SYMPY_REFUSALS:
+        return False
+    return not value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) and value.is_extended_real is not False
 
 
 class _Lowering:
@@ -268,9 +283,10 @@ class _Lowering:
             current = env.get(symbol, symbol)
             if current != symbol:
                 # (a number too gets a name: a literal in the unevaluated form could make a host statement
-                # of Python numbers only, which raises on 0**-1 where float64 gives inf)
-                names[symbol] = current if isinstance(current, sp.Symbol) else self.emit(
-                    self.fresh(f"{symbol.name}_v", real=True), current)
+                # of Python numbers only, which raises on 0**-1 where float64 gives inf; and so does another
+                # symbol: log(x - y) with x and y both g would become log(g - g), which a pass evaluates to
+                # log(0), outside the fragment again)
+                names[symbol] = self.emit(self.fresh(f"{symbol.name}_v", real=True), current)
         # The spec's own expression with named values: rebuilt as it is, nothing for SymPy to evaluate.
         return rebuild_unevaluated(expr, lambda node, args: names[node] if node in names else
                                    _logic_and_constants(node, args))
