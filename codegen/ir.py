@@ -164,6 +164,13 @@ def with_new_args(node: sp.Basic, args) -> sp.Basic:
         return node
     if isinstance(node, (sp.Add, sp.Mul)) or (isinstance(node, sp.Pow) and _distributes(*args)):
         return node.func(*args)
+    if isinstance(node, ExprCondPair) and args[1].has(sp.Piecewise):
+        # A condition reading a Piecewise becomes an ITE of comparisons while its conditions are still the spec's
+        # own: once hoisting names them (a Symbol c0 for Eq(t, 1)), SymPy's rewrite drops branches.
+        try:
+            return ExprCondPair(*args)
+        except SYMPY_REFUSALS:
+            pass
     if isinstance(node, sp.Pow) and _splits_unsafely(*args):
         # (unevaluated is not enough: every product that holds the power, and every sum that holds the product,
         # would evaluate it again)
