@@ -68,9 +68,10 @@ FEATURES = ("endpoints", "extreme_constants", "float_constants", "rounding_funct
 #: fixes (tests/oracle_known_failures.py): ``moving_averages`` (its lerp class is fixed by typed numerics and is a
 #: regression test, FIXED in test_codegen_oracle_regressions; the feature joins CI after a campaign), ``extreme_constants``
 #: and ``float_constants`` (constants printed with 15 digits; integers beyond int64), ``large_powers`` (numba
-#: raises ZeroDivisionError at 0**-5 in a Piecewise branch; lowering (a/10)**30 can take over 30 s),
+#: raises ZeroDivisionError at 0**-5 in a Piecewise branch; lowering (a/10)**30 took over 30 s, fixed: o61207_385),
 #: ``huge_inputs`` (rewrites such as (a/b)² → a²/b² overflow where the written form does not: ∞/∞ = NaN),
-#: ``sub_float64_domain_ends`` (the run-time check admits 0.0 in Interval(1e-400, 1)).
+#: ``sub_float64_domain_ends`` (the run-time check admitted 0.0 in Interval(1e-400, 1); fixed, domain_end_below_float64,
+#: it joins CI after a campaign).
 CI_FEATURES = ("endpoints", "rounding_functions", "read_write_orders", "combinators", "raw")
 OUTCOMES = ("correct", "wrong", "nan_where_finite", "kernel_crash", "generator_crash", "nonfinite_mismatch",
             "rejected", "over_time")

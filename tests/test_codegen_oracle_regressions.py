@@ -149,3 +149,20 @@ def test_a_domain_beyond_float64_is_a_spec_error():
     spec.update(PARAM, PARAM - k * GRAD)
     with pytest.raises(SpecError, match="domain_beyond_float64"):
         spec.build()
+
+
+def test_a_condition_reading_a_deferred_initial_value_keeps_both_branches():
+    """Lowering left ``Piecewise((θ + 1, t = 1), (v, True)) < w`` unevaluated inside a branch condition; once hoisting
+    named ``t = 1`` (a Symbol), SymPy's ITE rewrite dropped the ``v`` branch (campaign seed 4101, spec 27)."""
+    spec = _builder("condition_reads_initial_value")
+    v = spec.state("v", PARAM + 1)
+    w = spec.state("w", 0)
+    spec.update(w, sp.Piecewise((1, v < w), (2, True)))
+    spec.update(v, v / 2)
+    spec.update(PARAM, PARAM + w)
+    module = _load(BACKENDS["numpy"](spec.build(), __version__), "condition_reads_initial_value")
+    param = np.zeros(1)
+    state = module.init_state(param)
+    module.step(param, np.zeros(1), state, 1)  # v = 1, w: 1 < 0 is false, 2; θ = 2; v = 1/2
+    module.step(param, np.zeros(1), state, 2)  # w: 1/2 < 2, 1; θ = 3 (4 where the v branch was dropped)
+    assert param.tolist() == [3.0]
