@@ -165,7 +165,7 @@ def with_new_args(node: sp.Basic, args) -> sp.Basic:
     if isinstance(node, (sp.Add, sp.Mul)) or (isinstance(node, sp.Pow) and _distributes(*args)):
         return node.func(*args)
     if isinstance(node, ExprCondPair) and args[1].has(sp.Piecewise) and \
-            len(set(distinct_nodes(args[1]))) <= 4 * INLINE_LIMIT:
+            len(set(distinct_nodes(args[1]))) <= INLINE_LIMIT:
         # A condition reading a Piecewise becomes an ITE of comparisons while its conditions are still the spec's
         # own: once hoisting names them (a Symbol c0 for Eq(t, 1)), SymPy's rewrite drops branches. (Not on a
         # large condition: SymPy's rewrite takes minutes there.)
