@@ -8,14 +8,17 @@ temporary the spec raises to an integer power (SymPy would distribute the power 
 IR grows linearly with the spec, however the spec nests or chains its temporaries. Statements that read
 only hyperparameters, ``t`` and scalar state go to the host prologue; the others to the body.
 
-Substitution is exact algebra (SymPy evaluates every rebuilt expression): a kernel equals the step
-evaluated assignment by assignment, up to rounding, wherever that evaluation's values are finite real
-numbers away from the ends of the float64 range. (Where one is not — a square root of a negative number,
-a division by zero — the simplified kernel may differ, as :math:`\sqrt{x}^2 = x` differs from NaN; near
-the ends, a reassociated product may overflow or underflow where the assignments' order does not, and
-:math:`\operatorname{sign}(e^{-x^2}) = 1` though :math:`e^{-x^2}` rounds to 0.) A substitution whose result
-leaves that fragment (a complex or infinite constant or a function the kernels lack appears, or SymPy
-refuses a comparison) is not made: the statement reads named values.
+Substitution does not let SymPy re-evaluate what the spec wrote: a substituted value is rebuilt with sums and
+products flattened (associativity and number folding) and integer powers of products distributed, every other
+node unevaluated (:func:`with_new_args`), and a non-integer power of a product that SymPy would split over a
+factor that may be 0 or negative keeps its base whole. So :math:`\sqrt{|m|\,g}` stays one root (0 at
+:math:`m = 0 > g`, where :math:`\sqrt{|m|}\sqrt{g}` is NaN), :math:`\lfloor\theta - 1\rfloor` is not
+rewritten as :math:`\lfloor\theta\rfloor - 1`, ``Mod``/``Min``/``sign`` are not folded by the signs of
+their arguments, and no assumption query runs on a large substituted value (lowering time stays linear in
+the spec). A kernel equals the step evaluated assignment by assignment, up to rounding and the
+reassociation of sums and products, wherever that evaluation's values are finite. A substitution whose
+result leaves the real fragment (a complex or infinite constant or a function the kernels lack appears, or
+SymPy refuses to build it) is not made: the statement reads named values.
 
 Passes in :mod:`codegen.passes` then move work between the two parts and share subexpressions; every pass
 keeps :meth:`KernelIR.meaning` unchanged.
@@ -31,9 +34,9 @@ from sympy.functions.elementary.piecewise import ExprCondPair
 from optiforge.specs.dsl import GRAD, PARAM, STEP, OptimizerSpec, deferred_init
 from optiforge.specs.validate import BOOLEAN_FUNCTIONS, ELEMENTWISE_FUNCTIONS
 from optiforge.specs.expression_dag import (SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild, rebuild_unevaluated,
-                                            tree_sizes)
+                                            tree_sizes, with_args_unevaluated)
 
-__all__ = ["KernelIR", "lower", "plain_sympy", "INLINE_LIMIT", "fresh_names", "truth_valued"]
+__all__ = ["KernelIR", "lower", "plain_sympy", "with_new_args", "piecewise", "replace_product", "INLINE_LIMIT", "fresh_names", "truth_valued"]
 
 #: A value read more than once is substituted into its readers only while its tree has at most this many
 #: nodes; a larger one is computed once under a name.
@@ -148,20 +151,123 @@ def _logic_and_constants(node, args):
 
 
 
+def _rebuilt(node: sp.Basic, args: tuple) -> sp.Basic | None:
+    r"""``node`` with substituted ``args``. A sum or a product is flattened (SymPy's associativity and number
+    folding), as is an integer power of a product, :math:`(ab)^n = a^n b^n`; every other node is built
+    unevaluated, so that no function rule changes what the spec wrote — :math:`\sqrt{|m|\,g} \to
+    \sqrt{|m|}\sqrt{g}` (NaN at :math:`m = 0 > g`), :math:`\lfloor x - 1\rfloor \to \lfloor x\rfloor - 1`,
+    ``Mod``/``Min``/``sign`` folded by the sign of an argument — and no assumption query runs on the
+    substituted values (on a large one such a query takes minutes)."""
+    replaced = _logic_and_constants(node, args)
+    return replaced if replaced is not None else with_new_args(node, args)
+
+
+def with_new_args(node: sp.Basic, args) -> sp.Basic:
+    """``node`` with ``args`` as lowering builds it (see :func:`_rebuilt`): sums, products and integer powers
+    of products evaluated, every other node unevaluated. The passes rebuild with it too."""
+    args = tuple(args)
+    if args == node.args:
+        return node
+    if isinstance(node, (sp.Add, sp.Mul)) or (isinstance(node, sp.Pow) and _distributes(*args)):
+        return node.func(*args)
+    if isinstance(node, ExprCondPair) and args[1].has(sp.Piecewise) and \
+            len(set(distinct_nodes(args[1]))) <= INLINE_LIMIT:
+        # A condition reading a Piecewise becomes an ITE of comparisons while its conditions are still the spec's
+        # own: once hoisting names them (a Symbol c0 for Eq(t, 1)), SymPy's rewrite drops branches. (Not on a
+        # large condition: SymPy's rewrite takes minutes there.)
+        try:
+            return ExprCondPair(*args)
+        except SYMPY_REFUSALS:
+            pass
+    if isinstance(node, sp.Pow) and _splits_unsafely(*args):
+        # (unevaluated is not enough: every product that holds the power, and every sum that holds the product,
+        # would evaluate it again)
+        return sp.Pow(sp.UnevaluatedExpr(args[0]), args[1], evaluate=False)
+    return with_args_unevaluated(node, args)
+
+
+def replace_product(expr: sp.Basic, value: sp.Basic, symbol: sp.Symbol) -> sp.Basic:
+    r"""``expr`` with ``symbol`` for ``value`` (a product or a power): where it occurs, and where a product holds
+    an integer power of it among its factors (:math:`(u+\epsilon)\,g^2/(v+\epsilon) \to d^2` for
+    :math:`d = \sqrt{u+\epsilon}\,g/\sqrt{v+\epsilon}`), as ``subs`` finds it; but rebuilt as lowering
+    builds (:func:`with_new_args`), in time linear in the distinct nodes (``subs`` re-evaluates every
+    ``Piecewise`` above a change, simplifying its conditions: minutes on a large spec)."""
+    wanted = value.as_powers_dict()
+
+    def visit(node, args):
+        if node == value:
+            return symbol
+        new = with_new_args(node, args)
+        if not isinstance(new, (sp.Mul, sp.Pow)):
+            return new
+        held = new.as_powers_dict()
+        ratios = [held[base] / exponent if base in held else sp.S.Zero for base, exponent in wanted.items()]
+        if not all(r.is_Integer and r >= 1 for r in ratios):
+            return new
+        n = min(ratios)
+        rest = [base ** (exponent - n * wanted.get(base, 0)) for base, exponent in held.items()]
+        return sp.Mul(symbol ** n, *rest)
+    return rebuild(expr, visit)
+
+
+def piecewise(node: sp.Piecewise, pieces) -> sp.Basic:
+    """``node`` with ``(value, condition)`` ``pieces``: SymPy's ``Piecewise`` (which merges nested branches, the
+    select structure the kernels print), or the pieces unevaluated where SymPy refuses to fold the conditions."""
+    try:
+        return sp.Piecewise(*pieces)
+    except SYMPY_REFUSALS:
+        return sp.Basic.__new__(sp.Piecewise, *[sp.Basic.__new__(ExprCondPair, *piece) for piece in pieces])
+
+
+def _splits_unsafely(base: sp.Basic, exponent: sp.Basic) -> bool:
+    r"""Whether SymPy would split a non-integer power of the product ``base`` over a factor that may be 0 or
+    negative: :math:`\sqrt{|m|\,g} \to \sqrt{|m|}\sqrt{g}` is NaN at :math:`m = 0 > g`. A factor known
+    positive splits off safely (:math:`\sqrt{v/c} = \sqrt{v}/\sqrt{c}` for :math:`c > 0`, NaN alike for
+    :math:`v < 0`)."""
+    def unsafe(factor):  # (a large factor is not asked: SymPy's sign queries on it can take minutes)
+        return len(set(distinct_nodes(factor))) > INLINE_LIMIT or (factor.is_nonnegative and not factor.is_positive) \
+            or factor.is_negative
+    return isinstance(base, sp.Mul) and not exponent.is_Integer and any(unsafe(f) for f in base.args)
+
+
+def _distributes(base: sp.Basic, exponent: sp.Basic) -> bool:
+    r"""Whether SymPy's ``Pow(base, exponent)`` only distributes an integer power over a product (or folds
+    numbers): true where no factor is a root, which SymPy would merge (:math:`(\sqrt{x})^2 \to x`, false
+    for :math:`x < 0`)."""
+    return exponent.is_Integer and all(not (f.is_Pow and not f.exp.is_Integer) and not f.has(sp.Piecewise)
+                                       for f in sp.Mul.make_args(base))
+
+
 #: The nodes the backends compute: what validation allows, and the ITE SymPy makes of nested conditions.
 _KERNEL_NODES = (sp.Symbol, sp.Number, sp.NumberSymbol, sp.logic.boolalg.BooleanAtom, ExprCondPair, sp.ITE,
+                 sp.UnevaluatedExpr,
                  sp.core.relational.Relational) + ELEMENTWISE_FUNCTIONS + BOOLEAN_FUNCTIONS
 
 
 def _in_real_fragment(expr: sp.Basic) -> bool:
     """No complex, infinite or NaN constant and no function the kernels lack (SymPy may rewrite
     ``|exp(z)|`` as ``exp(re(z))``, with ``atan2`` inside): what a float64 kernel can compute."""
+    constant: dict = {}
     for node in distinct_nodes(expr):
         if node in (sp.nan, sp.zoo, sp.oo, -sp.oo) or not isinstance(node, _KERNEL_NODES):
             return False
         if node.is_Number and not (node.is_extended_real and node.is_finite):
             return False
+        constant[node] = node.is_Number or isinstance(node, sp.NumberSymbol) or (
+            bool(node.args) and isinstance(node, sp.Expr) and all(constant[a] for a in node.args))
+        if constant[node] and not node.is_Atom and not _finite_real_constant(node):
+            return False
     return True
+
+
+def _finite_real_constant(node: sp.Expr) -> bool:
+    """Whether SymPy evaluates the constant ``node`` (left unevaluated by substitution, e.g. ``log(0)``) to a
+    finite real number: a later pass may evaluate it, and no backend prints ``zoo``."""
+    try:
+        value = node.func(*node.args)
+    except SYMPY_REFUSALS:
+        return False
+    return not value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) and value.is_extended_real is not False
 
 
 class _Lowering:
@@ -182,7 +288,7 @@ class _Lowering:
     def value(self, expr: sp.Expr, env: dict) -> sp.Expr:
         """``expr`` with the current values substituted; outside the real fragment, with named values."""
         try:
-            result = rebuild(expr, lambda node, args: env[node] if node in env else _logic_and_constants(node, args))
+            result = rebuild(expr, lambda node, args: env[node] if node in env else _rebuilt(node, args))
             if _in_real_fragment(result):
                 return result
         except SYMPY_REFUSALS:
@@ -192,9 +298,10 @@ class _Lowering:
             current = env.get(symbol, symbol)
             if current != symbol:
                 # (a number too gets a name: a literal in the unevaluated form could make a host statement
-                # of Python numbers only, which raises on 0**-1 where float64 gives inf)
-                names[symbol] = current if isinstance(current, sp.Symbol) else self.emit(
-                    self.fresh(f"{symbol.name}_v", real=True), current)
+                # of Python numbers only, which raises on 0**-1 where float64 gives inf; and so does another
+                # symbol: log(x - y) with x and y both g would become log(g - g), which a pass evaluates to
+                # log(0), outside the fragment again)
+                names[symbol] = self.emit(self.fresh(f"{symbol.name}_v", real=True), current)
         # The spec's own expression with named values: rebuilt as it is, nothing for SymPy to evaluate.
         return rebuild_unevaluated(expr, lambda node, args: names[node] if node in names else
                                    _logic_and_constants(node, args))

@@ -18,9 +18,9 @@ import re
 
 import sympy as sp
 
-from optiforge.specs.expression_dag import SYMPY_REFUSALS, free_symbols, substitute, tree_sizes
+from optiforge.specs.expression_dag import SYMPY_REFUSALS, free_symbols, rebuild, tree_sizes
 
-from .ir import KernelIR, plain_sympy
+from .ir import KernelIR, plain_sympy, with_new_args
 
 __all__ = ["display_names", "PASS_NAME", "fresh_symbols", "used_names"]
 
@@ -49,6 +49,11 @@ def fresh_symbols(prefix: str, ir: KernelIR):
 COMPARED_SIZE = 60
 
 
+#: Functions rebuilt unevaluated when meanings are compared: SymPy's Mod/floor/ceiling expand their argument
+#: for a gcd (minutes for a (x/10)**30 of a few nodes).
+_UNEVALUATED = (sp.Mod, sp.floor, sp.ceiling)
+
+
 def _meanings(statements, limit: int = COMPARED_SIZE) -> dict:
     """Symbol → its value as an expression of the inputs after ``statements`` (in order; a symbol may be
     assigned again), or a ``Dummy`` where that value has more than ``limit`` nodes (an estimate bounds the
@@ -62,7 +67,8 @@ def _meanings(statements, limit: int = COMPARED_SIZE) -> dict:
             estimate = sizes[expr] + sum(tree_sizes(meaning[s])[meaning[s]] for s in expr.free_symbols
                                          if s in meaning)
             if estimate <= limit:
-                value = substitute(expr, meaning)
+                value = rebuild(expr, lambda node, args: meaning[node] if node in meaning else
+                                with_new_args(node, args) if isinstance(node, _UNEVALUATED) else None)
         except SYMPY_REFUSALS:
             pass
         # a value not built is unknown (a symbol nothing equals), never the symbol's earlier value

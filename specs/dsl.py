@@ -24,6 +24,7 @@ import decimal
 import hashlib
 import math
 import numbers
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,7 +96,9 @@ def normal_domain(domain) -> sp.Set:
     if isinstance(domain, sp.Interval):
         if not (_real_number(domain.start) and _real_number(domain.end)):
             raise ValueError(f"{domain} has an end that is not a real number")
-        return domain
+        start, left_open = _float64_end(domain.start, domain.left_open, inward=math.inf)
+        end, right_open = _float64_end(domain.end, domain.right_open, inward=-math.inf)
+        return domain if (start, end) == (domain.start, domain.end) else sp.Interval(start, end, left_open, right_open)
     if isinstance(domain, sp.FiniteSet):
         for x in domain.args:
             if not _real_number(x) or not x.is_finite:
@@ -111,6 +114,28 @@ def normal_domain(domain) -> sp.Set:
         return sp.Range(domain.inf, domain.sup + 1 if domain.sup.is_finite else sp.oo)
     raise ValueError(f"{domain} is not an interval, a finite set of numbers or a range of integers "
                      "(a union of disjoint pieces cannot be checked)")
+
+
+def _float64_end(end: sp.Expr, is_open: bool, inward: float) -> tuple[sp.Expr, bool]:
+    r"""An interval end the run-time check (float64 comparisons against the end rounded to float64) and the
+    build-time assumptions read alike: a finite nonzero end that float64 rounds to 0 or to :math:`\pm\infty`
+    (``Interval(1e-400, 1)`` would admit 0.0 at run time, which the symbol's ``positive`` excludes) becomes
+    the float64 nearest it inside the interval, closed; the domain then holds the same float64 values. An
+    end beyond the float64 range on the inside (``Interval(1e400, oo)``) leaves no value: the domain is
+    empty."""
+    if not end.is_finite or end.is_zero:
+        return end, is_open
+    try:
+        rounded = float(end)
+    except OverflowError:  # (an Integer or Rational beyond the float64 range)
+        rounded = math.inf if end > 0 else -math.inf
+    if rounded != 0 and math.isfinite(rounded):
+        return end, is_open
+    if math.isinf(rounded) and math.copysign(1, rounded) == math.copysign(1, inward):
+        return sp.oo if inward > 0 else -sp.oo, True  # no float64 value on the inside
+    nearest = math.nextafter(0.0, inward) if rounded == 0 and (end > 0) == (inward > 0) else \
+        0.0 if rounded == 0 else math.copysign(sys.float_info.max, rounded)
+    return (sp.S.Zero if nearest == 0 else sp.Float(nearest, precision=53)), False
 
 
 def normal_default(value) -> int | float:

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-__all__ = ["distinct_nodes", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated", "with_args_unevaluated",
+__all__ = ["distinct_nodes", "walk", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated", "with_args_unevaluated",
            "SYMPY_REFUSALS", "forward_substituted"]
 
 #: What SymPy raises when it refuses to build an expression it is asked for (comparisons of non-real values,
@@ -39,6 +39,32 @@ def distinct_nodes(*exprs: sp.Basic) -> Iterator[sp.Basic]:
             seen.add(node)
             stack.append((node, True))
             stack.extend((arg, False) for arg in reversed(node.args) if arg not in seen)
+
+
+def walk(root, visit: Callable, memo: dict):
+    """``memo[root]``, computing it depth first without Python recursion (a chain of thousands of nodes would
+    exceed the interpreter's limit): ``visit(node)`` is a generator that yields each expression whose result it
+    needs, receives that result (``memo[expr]``, computed first), and returns ``node``'s result. Each key is
+    computed once; a visit's yields happen in its own order, so results that name things name them in the
+    order a recursive walk would."""
+    if root in memo:
+        return memo[root]
+    stack = [(root, visit(root))]
+    received = None
+    while stack:
+        key, steps = stack[-1]
+        try:
+            needed = steps.send(received)
+        except StopIteration as done:
+            stack.pop()
+            memo[key] = received = done.value
+            continue
+        if needed in memo:
+            received = memo[needed]
+        else:
+            stack.append((needed, visit(needed)))
+            received = None
+    return memo[root]
 
 
 def free_symbols(*exprs: sp.Basic) -> set[sp.Symbol]:

@@ -75,9 +75,11 @@ FEATURES = ("endpoints", "extreme_constants", "float_constants", "rounding_funct
 #: The others still fail in classes listed in tests/oracle_known_failures.py: ``extreme_constants`` and
 #: ``float_constants`` (their printing classes are FIXED — constants as the nearest double, integers beyond int64 as
 #: doubles; what fails is a rewrite or SymPy's evaluation meeting a tiny or huge constant: o32_6, o32_71, o41_79,
-#: and a float32 kernel receiving a 1e300 host scalar as inf: o41_6), ``large_powers``, ``huge_inputs`` (the pass
+#: and a float32 kernel receiving a 1e300 host scalar as inf: o41_6), ``large_powers`` (its lowering-time class is
+#: fixed: o61207_385), ``huge_inputs`` (the pass
 #: rewrites that overflowed are checked now; what remains is host constants: hoist_scalars folds ν/10 into one
-#: constant that underflows at ν = 5e-324), ``sub_float64_domain_ends``, ``elementary_functions`` (o505_30: θ
+#: constant that underflows at ν = 5e-324), ``sub_float64_domain_ends`` (its domain class is fixed: domain_end_below_float64; not yet campaigned),
+#: ``elementary_functions`` (o505_30: θ
 #: reads Heaviside(δ·z) with δ = 5e-324 at its domain end).
 CI_FEATURES = ("endpoints", "rounding_functions", "read_write_orders", "combinators", "raw", "moving_averages")
 OUTCOMES = ("correct", "wrong", "nan_where_finite", "kernel_crash", "generator_crash", "nonfinite_mismatch",

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optiforge.specs.expression_dag import distinct_nodes
+from optiforge.specs.expression_dag import distinct_nodes, walk
 
-from ..ir import KernelIR
+from ..ir import KernelIR, piecewise, with_new_args
 from ..names import fresh_symbols
 
 __all__ = ["hoist_scalars"]
@@ -51,26 +51,35 @@ class _Hoister:
         return self.hoisted[expr]
 
     def visit(self, expr: sp.Basic) -> sp.Basic:
-        if expr not in self.visited:
-            self.visited[expr] = self._visit(expr)
-        return self.visited[expr]
+        return walk(expr, self._visit, self.visited)
 
-    def _visit(self, expr: sp.Basic) -> sp.Basic:
+    def _visit(self, expr: sp.Basic):
+        """A :func:`~optiforge.specs.expression_dag.walk` visit: yields the subexpressions it rewrites."""
         if expr.is_Atom:
             return expr
         if self.is_scalar(expr):
             return self.name(expr)
         if isinstance(expr, (sp.Add, sp.Mul)):
             scalar = [a for a in expr.args if self.is_scalar(a)]
-            rest = [self.visit(a) for a in expr.args if not self.is_scalar(a)]
+            rest = []
+            for a in expr.args:
+                if not self.is_scalar(a):
+                    rest.append((yield a))
             if scalar:
                 combined = expr.func(*scalar)
                 # A bare number or symbol needs no host work; anything else is named once.
                 rest.insert(0, combined if combined.is_Atom or (combined.is_Number) else self.name(combined))
             return expr.func(*rest)
-        if isinstance(expr, sp.Piecewise):
-            return sp.Piecewise(*[(self.visit(e), self.visit(c)) for e, c in expr.args])
-        return expr.func(*[self.visit(a) for a in expr.args])
+        if isinstance(expr, sp.Piecewise):  # (SymPy merges its nested branches: the kernels' select structure)
+            pieces = []
+            for value, condition in expr.args:
+                pieces.append(((yield value), (yield condition)))
+            return piecewise(expr, pieces)
+        args = []
+        for a in expr.args:
+            args.append((yield a))
+        # (rebuilt as lowering builds: no SymPy rule re-evaluates a function of the hoisted names)
+        return with_new_args(expr, args)
 
 
 def hoist_scalars(ir: KernelIR) -> KernelIR:

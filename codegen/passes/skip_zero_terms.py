@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..ir import KernelIR
+from optiforge.specs.expression_dag import free_symbols, walk
+
+from ..ir import KernelIR, piecewise, with_new_args
 
 __all__ = ["skip_zero_terms", "SWITCH_NAMES", "switches", "switch_cases"]
 
@@ -56,25 +58,36 @@ class _Skipper:
     def __init__(self, ir: KernelIR):
         self.switches = switches(ir.spec)
         self.arrays = set(ir.array_inputs) | {symbol for symbol, _ in ir.body}
+        self.visited: dict = {}
 
     def visit(self, expr: sp.Basic, nonzero: frozenset) -> sp.Basic:
-        if expr.is_Atom or not self.switches:
+        """``expr`` with its switch terms guarded, given the switches known nonzero where it is evaluated."""
+        if not self.switches:
+            return expr
+        return walk((expr, nonzero), self._visit, self.visited)
+
+    def _visit(self, key):
+        """A :func:`~optiforge.specs.expression_dag.walk` visit of ``(expr, nonzero)``."""
+        expr, nonzero = key
+        if expr.is_Atom:
             return expr
         if isinstance(expr, sp.Piecewise):
             pieces, known = [], nonzero
             for value, condition in expr.args:
-                pieces.append((self.visit(value, known), condition))
+                pieces.append(((yield (value, known)), condition))
                 known = known | _excluded_zeros(condition, self.switches)
-            return sp.Piecewise(*pieces)
-        args = [self.visit(a, nonzero) for a in expr.args]
+            return piecewise(expr, pieces)
+        args = []
+        for a in expr.args:
+            args.append((yield (a, nonzero)))
         if isinstance(expr, sp.Add):
             return sp.Add(*[self._guard(term, nonzero) for term in args])
-        return expr.func(*args) if args != list(expr.args) else expr
+        return with_new_args(expr, args)
 
     def _guard(self, term: sp.Basic, nonzero: frozenset) -> sp.Basic:
         factors = sp.Mul.make_args(term)
         guards = sorted({f for f in factors if f in self.switches and f not in nonzero}, key=sp.default_sort_key)
-        if not guards or not term.free_symbols & self.arrays:
+        if not guards or not free_symbols(term) & self.arrays:
             return term
         zero = sp.Or(*[sp.Eq(s, 0) for s in guards])
         return sp.Piecewise((sp.S.Zero, zero), (term, True))

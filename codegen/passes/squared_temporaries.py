@@ -7,7 +7,8 @@ AdaDelta (torch, optax) computes :math:`\Delta = \sqrt{u+\epsilon}\,/\sqrt{v+\ep
 in torch too) that is :math:`\infty/\infty = \mathrm{NaN}`, where torch's :math:`\Delta = 0` and :math:`u` stays
 finite. This pass gives every temporary ``T`` (a ``let`` of the spec) that an assignment raises to an integer
 power, and whose value is a product (the only values SymPy distributes a power over), a body symbol of its
-own, and substitutes it (``subs`` also finds :math:`T^2` among the distributed factors):
+own, and substitutes it (:func:`~codegen.ir.replace_product` also finds :math:`T^2` among the distributed
+factors):
 
 .. math:: u_{\text{new}} = \rho u + (1-\rho)\,\frac{(u+\epsilon)\,\tilde g^2}{v+\epsilon}
     \;\to\; d_0 = \frac{\sqrt{u+\epsilon}\,\tilde g}{\sqrt{v+\epsilon}},\quad u_{\text{new}} = \rho u + (1-\rho)\,d_0^2.
@@ -26,7 +27,7 @@ import sympy as sp
 
 from optiforge.specs.expression_dag import forward_substituted, free_symbols
 
-from ..ir import INLINE_LIMIT, KernelIR, squared
+from ..ir import INLINE_LIMIT, KernelIR, replace_product, squared
 from ..names import fresh_symbols
 
 __all__ = ["squared_temporaries", "squared", "VALUE_LIMIT"]
@@ -67,7 +68,7 @@ def squared_temporaries(ir: KernelIR) -> KernelIR:
         # output whose lowering rewrote an input of it, e.g. a state read at its initial-value rule, holds
         # another expression, and is left alone).
         symbol = next(names)
-        replaced = [(s, e.subs(value, symbol)) for s, e in body]
+        replaced = [(s, replace_product(e, value, symbol)) for s, e in body]
         if all(new == old for (_, new), (_, old) in zip(replaced, body)):
             continue  # no output reads it in this form
         body = replaced

@@ -102,11 +102,12 @@ def step_unchecked(param, grad, state, t, _hp):
     h4 = h2 + 5
     h5 = h2 + 3
     h6 = 2*h0*h1*t
+    rho = -h3 - h6
     h7 = lr/(1 - beta1**t)
     h8 = 1/jnp.sqrt(h1)
     c1 = 1 - beta1
-    c2 = -h7*jnp.sqrt(jnp.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
-    c3 = jnp.less(h2 + h6, -5)
+    c2 = -h7*jnp.sqrt(jnp.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
+    c3 = jnp.greater(rho, 4)
     c4 = -h7
     c5 = eps*h8
     c6 = c2*h8

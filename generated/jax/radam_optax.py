@@ -110,7 +110,7 @@ def step_unchecked(param, grad, state, t, _hp):
     h7 = 1/jnp.sqrt(h1)
     c2 = 1 - beta1
     c3 = c1*jnp.sqrt(jnp.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
-    c4 = jnp.less_equal(threshold, rho)
+    c4 = jnp.greater_equal(rho, threshold)
     c5 = -lr
     c6 = eps*h7
     c7 = c3*h7

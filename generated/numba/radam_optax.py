@@ -220,7 +220,7 @@ def loop_scalars(t, _hp, _dtype):
         h7 = 1/numpy.sqrt(h1)
         c2 = 1 - beta1
         c3 = c1*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
-        c4 = numpy.less_equal(threshold, rho)
+        c4 = numpy.greater_equal(rho, threshold)
         c5 = -lr
         c6 = eps*h7
         c7 = c3*h7

@@ -100,11 +100,12 @@ def step_unchecked(param, grad, state, t, _hp, _dtype):
         h4 = h2 + 5
         h5 = h2 + 3
         h6 = 2*h0*h1*t
+        rho = -h3 - h6
         h7 = lr/(1 - beta1**t)
         h8 = 1/numpy.sqrt(h1)
         c1 = 1 - beta1
-        c2 = -h7*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*(-h3 - h6))))
-        c3 = numpy.less(h2 + h6, -5)
+        c2 = -h7*numpy.sqrt(numpy.maximum(0, -h3*(-h4 - h6)*(-h5 - h6)/(h4*h5*rho)))
+        c3 = numpy.greater(rho, 4)
         c4 = -h7
         c5 = eps*h8
         c6 = c2*h8
