@@ -36,7 +36,8 @@ from optiforge.specs.validate import BOOLEAN_FUNCTIONS, ELEMENTWISE_FUNCTIONS
 from optiforge.specs.expression_dag import (SYMPY_REFUSALS, distinct_nodes, free_symbols, rebuild, rebuild_unevaluated,
                                             tree_sizes, with_args_unevaluated)
 
-__all__ = ["KernelIR", "lower", "plain_sympy", "with_new_args", "piecewise", "replace_product", "INLINE_LIMIT", "fresh_names", "truth_valued"]
+__all__ = ["KernelIR", "lower", "plain_sympy", "with_new_args", "piecewise", "replace_product", "INLINE_LIMIT", "fresh_names",
+           "truth_valued", "in_real_fragment"]
 
 #: A value read more than once is substituted into its readers only while its tree has at most this many
 #: nodes; a larger one is computed once under a name.
@@ -244,7 +245,7 @@ _KERNEL_NODES = (sp.Symbol, sp.Number, sp.NumberSymbol, sp.logic.boolalg.Boolean
                  sp.core.relational.Relational) + ELEMENTWISE_FUNCTIONS + BOOLEAN_FUNCTIONS
 
 
-def _in_real_fragment(expr: sp.Basic) -> bool:
+def in_real_fragment(expr: sp.Basic) -> bool:
     """No complex, infinite or NaN constant and no function the kernels lack (SymPy may rewrite
     ``|exp(z)|`` as ``exp(re(z))``, with ``atan2`` inside): what a float64 kernel can compute."""
     constant: dict = {}
@@ -289,7 +290,7 @@ class _Lowering:
         """``expr`` with the current values substituted; outside the real fragment, with named values."""
         try:
             result = rebuild(expr, lambda node, args: env[node] if node in env else _rebuilt(node, args))
-            if _in_real_fragment(result):
+            if in_real_fragment(result):
                 return result
         except SYMPY_REFUSALS:
             pass  # e.g. "Invalid comparison of non-real", or a Piecewise SymPy cannot fold, after substitution

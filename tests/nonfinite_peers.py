@@ -193,6 +193,7 @@ PEERS = [
     Peer("sgdw_po", _other(po.SGDW, names=("momentum", "dampening"), **PO),
          _wd(dict(lr=0.05, momentum=0.8, dampening=0.3), dict(lr=0.05, momentum=0.0, dampening=0.0), value=0.1),
          {"b": "momentum_buffer"}, "pytorch_optimizer.SGDW"),
+    Peer("adopt", _other(po.ADOPT, B12, **PO), (dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-6),), ADAM_STATE),
     Peer("yogi_po", _other(po.Yogi, B12, ("initial_accumulator",), weight_decouple=False, **PO), _wd(YOGI_H),
          ADAM_STATE, "pytorch_optimizer.Yogi(weight_decouple=False)"),
     Peer("yogi_po", _other(to.Yogi, B12, ("initial_accumulator",)), _wd(YOGI_H), ADAM_STATE,

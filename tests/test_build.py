@@ -21,7 +21,7 @@ def test_a_build_writes_then_finds_the_package_up_to_date_and_self_checks(tmp_pa
     assert "self-check: 2/2 NumPy kernels match" in summary[-2] and summary[-1].startswith("build finished in")
     second = build(spec_list, [], package, claims_run=False)
     assert second.ok and second.written == []
-    assert any(line.startswith("generated (numpy, cupy, numba backends): ") and line.endswith("/ is up to date")
+    assert any(line.startswith("generated (numpy, cupy, numba, jax backends): ") and line.endswith("/ is up to date")
                for line in second.summary())
 
 

@@ -33,14 +33,27 @@ KNOWN = {
 #: State arrays only (the parameters agree): peers that average with mul_/add_ where the first peer uses lerp,
 #: or the reverse (an infinite moment followed by a finite gradient: ∞ in one, NaN in the other).
 STATE_DIFFERS = {("yogi_po", "torch_optimizer.Yogi"), ("adabelief", "torch_optimizer.AdaBelief(weight_decay=0)"),
-                 ("adabelief_l2", "pytorch_optimizer.AdaBelief(weight_decouple=False)")}
+                 ("adabelief_l2", "pytorch_optimizer.AdaBelief(weight_decouple=False)"),
+                 # the spec writes (1 − β₂)·g², which overflows float32 for |g| ≳ 2e19 where the peer's addcmul
+                 # ((1 − β₂)·g)·g does not: v is ∞ against a finite 1e38; the parameters agree
+                 ("adopt", "pytorch_optimizer.ADOPT(weight_decay=0)")}
 #: Finite values differ (no NaN/inf does): torch's NAdam forms v/(1−β₂ᵗ), which overflows for |g| ≳ 2e19 in float32
 #: (its step becomes 0), where the kernel's √v/√(1−β₂ᵗ) does not.
 FINITE_DIFFERS = {"nadam", "nadam_torch", "nadamw_torch"}
 
 
+#: Claimed peers the NaN/inf driver (``nf.compare``: ``opt.step()`` on gradients only) cannot run yet, and why.
+#: Each is checked on finite data in tests/test_conformance.py.
+NOT_DRIVEN = {
+    "lion_cosine": "its peer steps a CosineAnnealingLR after each step",
+    "schedule_free_adamw": "its peer's parameters are the train-mode point, read through its own eval switch",
+    "sophia": "its peer takes a Hessian estimate each step (step(hessian=...)), which the driver does not pass",
+}
+
+
 def test_every_claimed_peer_is_driven():
-    assert nf.claimed_peers() == {(p.spec, p.name) for p in nf.PEERS}
+    claimed = {(spec, peer) for spec, peer in nf.claimed_peers() if spec not in NOT_DRIVEN}
+    assert claimed == {(p.spec, p.name) for p in nf.PEERS}
 
 
 @pytest.mark.parametrize("peer", [p for p in nf.PEERS if (p.spec, p.name) not in KNOWN],

@@ -138,7 +138,7 @@ class LoopPrinter(HostPrinter):
     def _print_sign(self, expr):
         # numba's numpy.sign keeps the sign of a zero, NumPy's gives +0: adding +0 turns −0 into +0 and leaves
         # ±1 and NaN as they are.
-        return f"(numpy.sign({self._print(expr.args[0])}) + {self._print(sp.S.Zero)})"
+        return f"({self._module_format('numpy.sign')}({self._print(expr.args[0])}) + {self._print(sp.S.Zero)})"
 
     def _print_Mod(self, expr):
         dividend, divisor = expr.args

@@ -5,6 +5,10 @@ cost stays linear in the block however long the chains of statements are; loweri
 values several statements read. A repeated subexpression becomes a statement ``x0 = …`` placed before its
 first reader; statements nothing reads any more are dropped, and so are aliases ``x = y`` that are not
 outputs.
+
+``sympy.cse`` rebuilds what it touches with SymPy's evaluation, which may leave the real fragment the kernels
+compute (``|exp(tanh(√g))|`` becomes an expression in ``atan2(0, g)``, SymPy's complex reading of √g for
+g < 0): a block whose result is not in it (:func:`codegen.ir.in_real_fragment`) keeps its statements as they are.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import sympy as sp
 
 from optiforge.specs.expression_dag import free_symbols, substitute
 
-from ..ir import KernelIR
+from ..ir import KernelIR, in_real_fragment
 from ..names import fresh_symbols
 
 __all__ = ["common_subexpressions"]
@@ -49,6 +53,8 @@ def _cse_block(assignments, names, keep: set[sp.Symbol], readers_outside: set[sp
     targets = [s for s, _ in assignments]
     replacements, reduced = sp.cse([e for _, e in assignments], symbols=names, order="canonical")
     statements = _in_dependency_order(list(replacements) + list(zip(targets, reduced)))
+    if not all(in_real_fragment(expr) for _, expr in statements):
+        statements = list(assignments)
     # Aliases x = y that nothing outside needs by name: read y instead.
     alias = {}
     for symbol, expr in statements:

@@ -112,7 +112,7 @@ def step_unchecked(param, grad, state, t, _hp):
     m_new = m + c2*(g - m)
     x0 = g*g
     # v ← v − (1 − β₂)·g²·sign(v − g²)
-    v_new = v + c1*x0*(numpy.sign(v - x0) + 0)
+    v_new = v + c1*x0*(jnp.sign(v - x0) + 0)
     # θ ← θ − η·m/((1 − β₁ᵗ)·(√(v/(1 − β₂ᵗ)) + ε))
     theta_new = theta + c5*m_new/(c4 + jnp.sqrt(v_new))
     return theta_new.astype(param.dtype), {
