@@ -234,6 +234,12 @@ spec.update(theta, theta)"""),
         'codegen/passes/hoist_scalars.py (merging scalar factors; checked_rewrites.SafeScaling can decide it)', "spec = SpecBuilder('o41_146', 'regression', reference='tests/differential.py')\nnu = spec.hyper('nu', 0.0, 'nu', Interval(Integer(0), oo, false, true))\ndelta = spec.hyper('delta', 2, 'delta', Range(Integer(1), oo, Integer(1)))\nw = spec.state('w', 'delta + Abs(g)')\nz = spec.state('z', '0')\nv = spec.state('v', 'theta')\nq = spec.scalar_state('q', 'nu')\nold_w = spec.let('old_w', 'w')\nspec.update(w, 'ceiling(2*w)')\nspec.update(theta, '-delta/10 + old_w/10 + theta - w/10')\nspec.update(z, 'g*nu/10 + 9*z/10')\nspec.update(v, 'nu/(w**2 + 1/2)')\nspec.update(z, 'z')\nspec.update(q, 'nu**(1/3) + t')",
         {'nu': 5e-324, 'delta': 1}, 'numpy float64: nan_where_finite at t = 2 (z = NaN, exact +inf; g = inf)',
         text=True, seed=41),
+    # --- found by a seed-8128 campaign (CI features) after this stop's merges; not minimised -----------------
+    KnownFailure(
+        'o8128_179', 'generator crash: sympy.cse rebuilds a Min over tanh(√|a|·√a), which SymPy cannot compare',
+        'codegen/passes/common_subexpressions.py', "spec = SpecBuilder('o8128_179', 'regression', reference='tests/differential.py')\nrho = spec.hyper('rho', 0.5100049497475925, 'rho', Interval(-oo, oo, true, true))\nbeta = spec.hyper('beta', 0, 'beta', FiniteSet(Integer(0), Integer(1)))\nm = spec.state('m', 'beta*g')\nw = spec.state('w', 'rho')\nz = spec.state('z', '2*g')\nq = spec.scalar_state('q', '0')\ne = spec.let('e', 'q')\nspec.update(m, '(e + theta)*(theta + 2)')\na = spec.let('a', '(theta + 1/10)*Piecewise((theta**2, beta < m), (g**2, True))')\nold_w = spec.let('old_w', 'w')\nspec.update(w, 'm/(m**2 + 1)')\nspec.update(z, 'z**(3/2)')\nspec.update(z, 'sqrt(Abs(m + rho))*sqrt(Heaviside(w))*floor(2*Heaviside(w, 0))')\nspec.update(theta, '-rho*Piecewise((Min(w, Piecewise((m, a > beta**t), (Piecewise((1/2, Eq(Mod(t, 2), 0)), (m, theta > 5/2), (9/10, True)), True)), tanh(sqrt(a)*sqrt(Abs(a)))), e < log(1 + Abs(g)/(t**2 + 1))), (1/10, g**2 - ceiling(z/3) > exp(-(-t + w)**2))) + theta')\nspec.update(q, '9*q/10 + rho/10 + Abs(rho)/10')\nspec.update(theta, 'old_w/10 + theta - w/10 - Piecewise((a*floor(a), ITE(m <= z, m > 1, ITE(e > m, z > 1, theta > 1))), ((m**2 + 1)**(-2/3), True))/10 - Abs(Piecewise((z, Ne(g, t)), (tanh(beta), True)))**(1/3)/10')",
+        {}, 'every backend and precision: generator_crash (ValueError: the argument ... is not comparable)',
+        text=True, seed=8128),
 ]
 
 

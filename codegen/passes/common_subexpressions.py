@@ -8,13 +8,14 @@ outputs.
 
 ``sympy.cse`` rebuilds what it touches with SymPy's evaluation, which may leave the real fragment the kernels
 compute (``|exp(tanh(√g))|`` becomes an expression in ``atan2(0, g)``, SymPy's complex reading of √g for
-g < 0): a block whose result is not in it (:func:`codegen.ir.in_real_fragment`) keeps its statements as they are.
+g < 0), or refuse to (a ``Min`` over arguments it cannot compare): such a block (its result not in the fragment,
+:func:`codegen.ir.in_real_fragment`) keeps its statements as they are.
 """
 from __future__ import annotations
 
 import sympy as sp
 
-from optiforge.specs.expression_dag import free_symbols, substitute
+from optiforge.specs.expression_dag import SYMPY_REFUSALS, free_symbols, substitute
 
 from ..ir import KernelIR, in_real_fragment
 from ..names import fresh_symbols
@@ -51,9 +52,12 @@ def _cse_block(assignments, names, keep: set[sp.Symbol], readers_outside: set[sp
     if not assignments:
         return ()
     targets = [s for s, _ in assignments]
-    replacements, reduced = sp.cse([e for _, e in assignments], symbols=names, order="canonical")
-    statements = _in_dependency_order(list(replacements) + list(zip(targets, reduced)))
-    if not all(in_real_fragment(expr) for _, expr in statements):
+    try:
+        replacements, reduced = sp.cse([e for _, e in assignments], symbols=names, order="canonical")
+        statements = _in_dependency_order(list(replacements) + list(zip(targets, reduced)))
+    except SYMPY_REFUSALS:  # e.g. a Min rebuilt over an argument SymPy cannot compare ("not comparable")
+        statements = None
+    if statements is None or not all(in_real_fragment(expr) for _, expr in statements):
         statements = list(assignments)
     # Aliases x = y that nothing outside needs by name: read y instead.
     alias = {}
