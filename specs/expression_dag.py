@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-__all__ = ["distinct_nodes", "walk", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated", "with_args_unevaluated",
+__all__ = ["distinct_nodes", "walk", "reads_only", "free_symbols", "substitute", "rebuild", "tree_sizes", "rebuild_unevaluated", "with_args_unevaluated",
            "SYMPY_REFUSALS", "forward_substituted"]
 
 #: What SymPy raises when it refuses to build an expression it is asked for (comparisons of non-real values,
@@ -143,3 +143,13 @@ def forward_substituted(statements, limit: int) -> dict:
         if tree_sizes(value)[value] <= limit:
             values[symbol] = value
     return values
+
+
+def reads_only(expr: sp.Basic, allowed: set, memo: dict) -> bool:
+    """Whether every symbol ``expr`` reads is in ``allowed``, decided bottom up over the DAG and remembered per
+    node in ``memo`` (one dict per ``allowed``, kept by the caller across queries)."""
+    if expr not in memo:
+        for node in distinct_nodes(expr):
+            if node not in memo:
+                memo[node] = node in allowed if isinstance(node, sp.Symbol) else all(memo[a] for a in node.args)
+    return memo[expr]

@@ -25,6 +25,26 @@ def _specs():
     return names if os.environ.get("SEGMENT_SPECS") == "all" else [n for n in SAMPLE if n in names]
 
 
+def _assert_segments_equal_per_tensor(module, name, params, grads, what):
+    """Three steps of ``module``'s segment loop over ``params``/``grads`` and of one ``step`` per tensor on copies:
+    every parameter and state element bit-identical (NaN included)."""
+    sizes = [p.size for p in params]
+    dtype = params[0].dtype
+    states = [module.init_state(p) for p in params]
+    params_alone = [p.copy() for p in params]
+    states_alone = [{k: v.copy() for k, v in s.items()} for s in states]
+    hp = kernel_support.resolve_hyperparameters(name, module.HYPERPARAMETERS, module.DOMAINS, {})
+    table = numpy.array([[p.ctypes.data, g.ctypes.data, *(s[k].ctypes.data for k in module.STATE)]
+                         for p, g, s in zip(params, grads, states)], dtype=numpy.int64)
+    for t in (1, 2, 3):
+        module.step_segments(table, numba_support.segments(sizes), t, hp, dtype)
+        for p, g, s in zip(params_alone, grads, states_alone):
+            module.step(p, g, s, t)
+    for got, alone in zip(params + [v for s in states for v in s.values()],
+                          params_alone + [v for s in states_alone for v in s.values()]):
+        assert numpy.array_equal(got, alone, equal_nan=True), what
+
+
 @pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
 @pytest.mark.parametrize("name", _specs())
 def test_segment_loops_equal_one_call_per_tensor(name, dtype):
@@ -38,19 +58,7 @@ def test_segment_loops_equal_one_call_per_tensor(name, dtype):
     grads = [rng.standard_normal(n).astype(dtype) for n in sizes]
     for g in grads:
         g[:len(special)] = special[:len(g)]
-    states = [module.init_state(p) for p in params]
-    params_alone = [p.copy() for p in params]
-    states_alone = [{k: v.copy() for k, v in s.items()} for s in states]
-    hp = kernel_support.resolve_hyperparameters(name, module.HYPERPARAMETERS, module.DOMAINS, {})
-    table = numpy.array([[p.ctypes.data, g.ctypes.data, *(s[k].ctypes.data for k in module.STATE)]
-                         for p, g, s in zip(params, grads, states)], dtype=numpy.int64)
-    for t in (1, 2, 3):
-        module.step_segments(table, numba_support.segments(sizes), t, hp, numpy.dtype(dtype))
-        for p, g, s in zip(params_alone, grads, states_alone):
-            module.step(p, g, s, t)
-    for got, alone in zip(params + [v for s in states for v in s.values()],
-                          params_alone + [v for s in states_alone for v in s.values()]):
-        assert numpy.array_equal(got, alone, equal_nan=True)
+    _assert_segments_equal_per_tensor(module, name, params, grads, (name, dtype))
 
 
 def test_segments_cover_every_element_once():
@@ -162,16 +170,4 @@ def test_segment_loops_of_random_specs_equal_one_call_per_tensor(index):
         params = [(rng.standard_normal(n) * 2).astype(dtype) for n in sizes]
         grads = [rng.standard_normal(n).astype(dtype) for n in sizes]
         grads[1][:6] = [0.0, -0.0, 1e-30, 50.0, numpy.nan, numpy.inf]
-        hp = kernel_support.resolve_hyperparameters(spec.name, module.HYPERPARAMETERS, module.DOMAINS, {})
-        states = [module.init_state(p) for p in params]
-        params_alone = [p.copy() for p in params]
-        states_alone = [{k: v.copy() for k, v in s.items()} for s in states]
-        table = numpy.array([[p.ctypes.data, g.ctypes.data, *(s[k].ctypes.data for k in module.STATE)]
-                             for p, g, s in zip(params, grads, states)], dtype=numpy.int64)
-        for t in (1, 2, 3):
-            module.step_segments(table, numba_support.segments(sizes), t, hp, numpy.dtype(dtype))
-            for p, g, s in zip(params_alone, grads, states_alone):
-                module.step(p, g, s, t)
-        for got, alone in zip(params + [v for s in states for v in s.values()],
-                              params_alone + [v for s in states_alone for v in s.values()]):
-            assert numpy.array_equal(got, alone, equal_nan=True), (spec.name, dtype)
+        _assert_segments_equal_per_tensor(module, spec.name, params, grads, (spec.name, dtype))

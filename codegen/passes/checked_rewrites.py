@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from optiforge.specs.expression_dag import distinct_nodes
+from optiforge.specs.expression_dag import reads_only
 
 from ..ir import KernelIR
 from .host_bounds import Bound, bound, host_bounds
@@ -54,12 +54,7 @@ class Facts:
 
     def is_scalar(self, expr: sp.Basic) -> bool:
         """Reads only hyperparameters, ``t``, scalar state and host symbols."""
-        if expr not in self._scalar:
-            for node in distinct_nodes(expr):
-                if node not in self._scalar:
-                    self._scalar[node] = node in self.scalars if isinstance(node, sp.Symbol) else \
-                        all(self._scalar[a] for a in node.args)
-        return self._scalar[expr]
+        return reads_only(expr, self.scalars, self._scalar)
 
     def bound(self, expr: sp.Expr) -> Bound:
         """An interval holding every value of ``expr`` (array inputs unbounded)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optiforge.specs.expression_dag import distinct_nodes, walk
+from optiforge.specs.expression_dag import reads_only, walk
 
 from ..ir import KernelIR, piecewise, with_new_args
 from ..names import fresh_symbols
@@ -32,12 +32,7 @@ class _Hoister:
 
     def is_scalar(self, expr: sp.Basic) -> bool:
         """Reads only hyperparameters, ``t``, scalar state and host symbols (memoised bottom up)."""
-        if expr not in self._scalar:
-            for node in distinct_nodes(expr):
-                if node not in self._scalar:
-                    self._scalar[node] = node in self.scalars if isinstance(node, sp.Symbol) else \
-                        all(self._scalar[a] for a in node.args)
-        return self._scalar[expr]
+        return reads_only(expr, self.scalars, self._scalar)
 
     def name(self, expr: sp.Basic) -> sp.Basic:
         if expr.is_Atom:
