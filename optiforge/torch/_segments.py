@@ -22,7 +22,7 @@ SEGMENT_DTYPES = (torch.float32, torch.float64)
 
 
 def joins(p: torch.Tensor) -> bool:
-    """Can parameter ``p`` be stepped by a segment loop (given a gradient that :meth:`SegmentTable.takes`)?"""
+    """Can parameter ``p`` be stepped by a segment loop (given gradients :meth:`SegmentTable.accepts`)?"""
     return p.dtype in SEGMENT_DTYPES and p.device.type == "cpu" and not _arrays.is_dtensor(p)
 
 
@@ -64,22 +64,13 @@ class SegmentTable:
 
     def holds(self, params: list, states: dict, names: tuple) -> bool:
         """:meth:`current` for a whole param group (``states``: the optimizer's state by parameter), also
-        checking that every state entry is the dict the table was built from, with its ``step``."""
-        if len(params) != len(self.params):
-            return False
-        for p, cached, state, step, tensors, ends in zip(params, self.params, self.states, self.steps, self.tensors,
-                                                         self.ends):
-            if (p is not cached or p.data_ptr() != ends[0][0] or states.get(p) is not state
-                    or state.get("step") is not step):
-                return False
-            for name, tensor, (start, _) in zip(names, tensors, ends[1:]):
-                if state.get(name) is not tensor or tensor.data_ptr() != start:
-                    return False
-        return True
+        checking that every state entry is the dict the table was built from."""
+        return (all(states.get(p) is state for p, state in zip(params, self.states))
+                and self.current(params, self.states, names))
 
     def accepts(self, grads: list) -> bool:
-        """Does every row take its gradient (:meth:`takes`), each a plain tensor of the parameter's shape?
-        (:meth:`takes` over a whole group, written out: this runs once per tensor and step.)"""
+        """Can every row read its gradient: a plain CPU tensor of the parameter's shape, dtype and strides, apart
+        from everything the step writes (the parameter and its state)?"""
         for grad, p, shape, stride, ends in zip(grads, self.params, self.shapes, self.strides, self.ends):
             if (type(grad) is not torch.Tensor or grad.dtype != p.dtype or grad.shape != shape
                     or grad.stride() != stride or not grad.is_cpu):
@@ -91,15 +82,6 @@ class SegmentTable:
                     return False
         return True
 
-    def takes(self, k: int, grad: torch.Tensor) -> bool:
-        """Can row ``k`` read ``grad``: the parameter's dtype and strides, and apart from what the step writes?"""
-        p = self.params[k]
-        if grad.dtype != p.dtype or grad.stride() != self.strides[k] or not grad.is_cpu:
-            return False
-        lo = grad.data_ptr()
-        hi = lo + grad.numel() * grad.element_size()
-        return all(hi <= start or end <= lo for start, end in self.ends[k])
-
     def set_gradients(self, grads: list) -> None:
-        """Write the addresses of ``grads`` (one per row, each :meth:`takes` it) into the table."""
+        """Write the addresses of ``grads`` (one per row, which :meth:`accepts`) into the table."""
         self.table[:, 1] = [g.data_ptr() for g in grads]

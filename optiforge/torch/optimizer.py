@@ -534,8 +534,7 @@ class Optimizer(torch.optim.Optimizer):
             table = self._segment_tables.get(key)
             if table is None or not table.current(chosen_params, states, names):
                 table = self._segment_tables[key] = _segments.SegmentTable(chosen_params, states, names)
-            apart = [table.takes(j, grad) for j, grad in enumerate(chosen_grads)]
-            if not all(apart):  # a gradient overlapping what the step writes (e.g. the parameter itself)
+            if not table.accepts(chosen_grads):  # e.g. a gradient overlapping what the step writes (the parameter)
                 rest_positions += chosen_positions
                 rest_grads += chosen_grads
                 continue
